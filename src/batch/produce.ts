@@ -1,0 +1,45 @@
+import type { Campaign } from '../campaign/campaign';
+import type { Recipient } from '../data/recipients';
+import { layoutLetter } from '../layout/letter';
+import { parseMarkdown } from '../markup/markdown';
+import { renderEmail } from '../render/email';
+import { renderPdf } from '../render/pdf';
+import type { Merger, MergedLetter } from '../template/merge';
+
+export interface ProducedLetter {
+  merged: MergedLetter;
+  pdf: Buffer;
+  eml: Buffer;
+  pages: number;
+}
+
+/** One recipient, one language: merge, lay out, draw the PDF, and wrap it in an e-mail. */
+export async function produceLetter(
+  campaign: Campaign,
+  merger: Merger,
+  recipient: Recipient,
+  code: string,
+): Promise<ProducedLetter> {
+  const merged = merger.merge(recipient, code);
+  const layout = layoutLetter(merged, parseMarkdown(merged.body));
+  const pdf = await renderPdf(layout, {
+    title: merged.subject,
+    author: merged.author,
+    subject: merged.subject,
+    keywords: campaign.id,
+    lang: merged.lang.tag,
+    date: campaign.date,
+  });
+  const eml = await renderEmail({
+    from: merged.email.from,
+    to: merged.email.to,
+    subject: merged.email.subject,
+    text: merged.email.text,
+    lang: merged.lang.tag,
+    date: campaign.date,
+    campaignId: campaign.id,
+    recipientId: recipient.id,
+    attachment: { filename: `${campaign.id}-${recipient.id}.pdf`, content: pdf },
+  });
+  return { merged, pdf, eml, pages: layout.pages.length };
+}

@@ -1,0 +1,256 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { parse, CsvError } from 'csv-parse';
+import { LetterMergeError } from '../errors';
+import { isGroup, isSupportedLanguage, normaliseGender, supportedLanguages, GROUPS } from '../i18n/languages';
+import type { Gender, Group } from '../i18n/languages';
+
+/** The columns every recipients file has. Extra columns are kept and reach the templates. */
+export const CORE_COLUMNS = [
+  'id',
+  'language',
+  'group',
+  'gender',
+  'title',
+  'first_name',
+  'last_name',
+  'position',
+  'organization',
+  'address',
+  'country',
+  'email',
+] as const;
+
+export interface Recipient {
+  id: string;
+  /** One or more ISO 639-1 codes; the recipient gets one letter per language. */
+  languages: string[];
+  group: Group;
+  gender: Gender;
+  title: string;
+  first_name: string;
+  last_name: string;
+  position: string;
+  organization: string;
+  /** Lines of the postal address, without the country. */
+  address: string[];
+  country: string;
+  email: string;
+  /** Every cell of the row, core and extra, as typed (trimmed). */
+  fields: Record<string, string>;
+  /** 1-based line in the file where the record starts. */
+  line: number;
+}
+
+export interface RowProblem {
+  line: number;
+  id: string;
+  field: string;
+  message: string;
+  /** The row's cells as read, so a failed row can be written back out. */
+  fields: Record<string, string>;
+}
+
+export interface RecipientsFile {
+  file: string;
+  columns: string[];
+  delimiter: string;
+  recipients: Recipient[];
+  problems: RowProblem[];
+}
+
+// Deliberately simple: one @, something on each side, a dot in the domain, no spaces.
+const EMAIL_RE = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
+
+export function isEmailAddress(value: string): boolean {
+  return EMAIL_RE.test(value);
+}
+
+/** Picks the delimiter that the header line uses most, outside quotes. */
+function detectDelimiter(head: string): string {
+  const firstLine = head.split(/\r?\n/, 1)[0] ?? '';
+  const counts: Record<string, number> = { ',': 0, ';': 0, '\t': 0 };
+  let quoted = false;
+  for (const ch of firstLine) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch in counts) counts[ch]++;
+  }
+  let best = ',';
+  for (const d of [';', '\t']) if (counts[d] > counts[best]) best = d;
+  return best;
+}
+
+async function readHead(file: string, bytes = 64 * 1024): Promise<Buffer> {
+  const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw new LetterMergeError('FILE_NOT_FOUND', `cannot read the recipients file: ${err.code ?? err.message}`, {
+      location: { file },
+      hint: 'Check the path; it is relative to the current folder.',
+    });
+  });
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+function checkEncoding(file: string, head: Buffer): void {
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+    throw new LetterMergeError('ENCODING', 'the file is UTF-16; lettermerge reads UTF-8', {
+      location: { file },
+      hint: 'In Excel use "Save As… > CSV UTF-8 (Comma delimited)".',
+    });
+  }
+}
+
+/** Reads and checks a recipients file. File-level problems throw; row-level ones are returned. */
+export async function readRecipients(file: string): Promise<RecipientsFile> {
+  const head = await readHead(file);
+  checkEncoding(file, head);
+  const delimiter = detectDelimiter(head.toString('utf8').replace(/^\uFEFF/, ''));
+
+  const parser = createReadStream(file).pipe(
+    parse({
+      bom: true,
+      delimiter,
+      columns: false,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }),
+  );
+
+  let columns: string[] | undefined;
+  const recipients: Recipient[] = [];
+  const problems: RowProblem[] = [];
+  const seen = new Map<string, number>();
+
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const line = info.lines - countNewlines(record);
+      if (!columns) {
+        columns = record.map((c) => c.trim());
+        checkColumns(file, columns);
+        continue;
+      }
+      if (record.length !== columns.length) {
+        throw new LetterMergeError(
+          'RAGGED_ROW',
+          `this row has ${record.length} cells but the header has ${columns.length}`,
+          { location: { file, line }, hint: 'Check for a stray delimiter or a missing quote on that line.' },
+        );
+      }
+      const fields: Record<string, string> = Object.create(null);
+      columns.forEach((c, i) => (fields[c] = (record[i] ?? '').trim()));
+      const id = fields.id;
+      if (id) {
+        const first = seen.get(id);
+        if (first !== undefined) {
+          throw new LetterMergeError('DUPLICATE_ID', `id "${id}" is used twice (first on line ${first})`, {
+            location: { file, line, column: 'id' },
+            hint: 'Every recipient needs its own id: outputs are named after it.',
+          });
+        }
+        seen.set(id, line);
+      }
+      const result = toRecipient(fields, line);
+      if ('problem' in result) problems.push(result.problem);
+      else recipients.push(result.recipient);
+    }
+  } catch (err) {
+    if (err instanceof CsvError) {
+      const e = err as CsvError & { lines?: number; column?: number };
+      throw new LetterMergeError('CSV_SYNTAX', `the CSV cannot be read: ${e.message}`, {
+        location: { file, line: e.lines },
+        hint: 'Look for a quote that is opened but not closed.',
+      });
+    }
+    throw err;
+  }
+
+  if (!columns) {
+    throw new LetterMergeError('EMPTY_FILE', 'the file is empty', { location: { file } });
+  }
+  if (recipients.length === 0 && problems.length === 0) {
+    throw new LetterMergeError('NO_RECIPIENTS', 'the file has a header but no recipients', {
+      location: { file, line: 2 },
+    });
+  }
+  return { file, columns, delimiter, recipients, problems };
+}
+
+function countNewlines(record: string[]): number {
+  let n = 0;
+  for (const cell of record) for (const ch of cell) if (ch === '\n') n++;
+  return n;
+}
+
+function checkColumns(file: string, columns: string[]): void {
+  const missing = CORE_COLUMNS.filter((c) => !columns.includes(c));
+  if (missing.length > 0) {
+    throw new LetterMergeError(
+      'MISSING_COLUMN',
+      `missing column${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
+      {
+        location: { file, line: 1 },
+        hint: `The header must name these columns: ${CORE_COLUMNS.join(', ')}.`,
+      },
+    );
+  }
+  const dup = columns.find((c, i) => columns.indexOf(c) !== i);
+  if (dup) {
+    throw new LetterMergeError('DUPLICATE_COLUMN', `column "${dup}" appears twice in the header`, {
+      location: { file, line: 1 },
+    });
+  }
+}
+
+function toRecipient(
+  fields: Record<string, string>,
+  line: number,
+): { recipient: Recipient } | { problem: RowProblem } {
+  const fail = (field: string, message: string) => ({
+    problem: { line, id: fields.id ?? '', field, message, fields },
+  });
+  if (!fields.id) return fail('id', 'the id is empty');
+  const languages = fields.language
+    .split(/[;,\s]+/)
+    .map((l) => l.trim().toLowerCase())
+    .filter(Boolean);
+  if (languages.length === 0) return fail('language', 'the language is empty');
+  for (const l of languages) {
+    if (!isSupportedLanguage(l)) {
+      return fail('language', `unknown language "${l}" (known: ${supportedLanguages().join(', ')})`);
+    }
+  }
+  const group = fields.group.toLowerCase();
+  if (!isGroup(group)) return fail('group', `unknown group "${fields.group}" (known: ${GROUPS.join(', ')})`);
+  if (!fields.email) return fail('email', 'the e-mail address is empty');
+  if (!isEmailAddress(fields.email)) return fail('email', `"${fields.email}" is not an e-mail address`);
+  if (!fields.last_name && !fields.organization) {
+    return fail('last_name', 'neither a last name nor an organization is given: the letter has no addressee');
+  }
+  return {
+    recipient: {
+      id: fields.id,
+      languages: [...new Set(languages)],
+      group,
+      gender: normaliseGender(fields.gender),
+      title: fields.title,
+      first_name: fields.first_name,
+      last_name: fields.last_name,
+      position: fields.position,
+      organization: fields.organization,
+      address: fields.address
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean),
+      country: fields.country,
+      email: fields.email,
+      fields,
+      line,
+    },
+  };
+}

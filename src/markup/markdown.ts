@@ -1,0 +1,140 @@
+import MarkdownIt from 'markdown-it';
+type Token = MarkdownIt.Token;
+
+/** A piece of text with one style. A hard line break is a run whose text is "\n". */
+export interface Run {
+  text: string;
+  bold: boolean;
+  italic: boolean;
+  link?: string;
+}
+
+export type Block =
+  | { kind: 'paragraph'; runs: Run[] }
+  | { kind: 'heading'; level: number; runs: Run[] }
+  | { kind: 'list'; ordered: boolean; start: number; items: Block[][] }
+  | { kind: 'quote'; blocks: Block[] }
+  | { kind: 'rule' };
+
+// html: false keeps raw HTML as literal text; linkify off so only written links become links.
+const md = new MarkdownIt('commonmark', { html: false, linkify: false, typographer: false });
+
+/** Parses the letter body (Markdown) into the small block model that layout understands. */
+export function parseMarkdown(source: string): Block[] {
+  const tokens = md.parse(source, {});
+  const [blocks] = readBlocks(tokens, 0, null);
+  return blocks;
+}
+
+function readBlocks(tokens: Token[], start: number, closeType: string | null): [Block[], number] {
+  const blocks: Block[] = [];
+  let i = start;
+  while (i < tokens.length) {
+    const t = tokens[i];
+    if (closeType && t.type === closeType) return [blocks, i + 1];
+    switch (t.type) {
+      case 'paragraph_open': {
+        blocks.push({ kind: 'paragraph', runs: readInline(tokens[i + 1]) });
+        i += 3;
+        break;
+      }
+      case 'heading_open': {
+        blocks.push({ kind: 'heading', level: Number(t.tag.slice(1)), runs: readInline(tokens[i + 1]) });
+        i += 3;
+        break;
+      }
+      case 'bullet_list_open':
+      case 'ordered_list_open': {
+        const ordered = t.type === 'ordered_list_open';
+        const close = ordered ? 'ordered_list_close' : 'bullet_list_close';
+        const items: Block[][] = [];
+        i++;
+        while (tokens[i].type !== close) {
+          // list_item_open
+          const [item, next] = readBlocks(tokens, i + 1, 'list_item_close');
+          items.push(item);
+          i = next;
+        }
+        blocks.push({ kind: 'list', ordered, start: Number(t.attrGet('start') ?? 1), items });
+        i++;
+        break;
+      }
+      case 'blockquote_open': {
+        const [inner, next] = readBlocks(tokens, i + 1, 'blockquote_close');
+        blocks.push({ kind: 'quote', blocks: inner });
+        i = next;
+        break;
+      }
+      case 'hr':
+        blocks.push({ kind: 'rule' });
+        i++;
+        break;
+      case 'code_block':
+      case 'fence':
+      case 'html_block':
+        blocks.push({ kind: 'paragraph', runs: [{ text: t.content.replace(/\n$/, ''), bold: false, italic: false }] });
+        i++;
+        break;
+      default:
+        i++;
+    }
+  }
+  return [blocks, i];
+}
+
+function readInline(token: Token): Run[] {
+  const runs: Run[] = [];
+  let bold = 0;
+  let italic = 0;
+  let link: string | undefined;
+  const push = (text: string) => {
+    if (!text) return;
+    const run: Run = { text, bold: bold > 0, italic: italic > 0 };
+    if (link) run.link = link;
+    const last = runs[runs.length - 1];
+    if (last && last.text !== '\n' && text !== '\n' && last.bold === run.bold && last.italic === run.italic && last.link === run.link) {
+      last.text += text;
+    } else {
+      runs.push(run);
+    }
+  };
+  for (const c of token.children ?? []) {
+    switch (c.type) {
+      case 'text':
+      case 'code_inline':
+      case 'html_inline':
+        push(c.content);
+        break;
+      case 'softbreak':
+        push(' ');
+        break;
+      case 'hardbreak':
+        push('\n');
+        break;
+      case 'strong_open':
+        bold++;
+        break;
+      case 'strong_close':
+        bold--;
+        break;
+      case 'em_open':
+        italic++;
+        break;
+      case 'em_close':
+        italic--;
+        break;
+      case 'link_open':
+        link = String(c.attrGet('href') ?? '') || undefined;
+        break;
+      case 'link_close':
+        link = undefined;
+        break;
+      case 'image':
+        push(c.content);
+        break;
+      default:
+        break;
+    }
+  }
+  return runs;
+}

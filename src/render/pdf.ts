@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import PDFDocument from 'pdfkit';
+import { LetterMergeError } from '../errors';
+import type { FontFace } from '../fonts/fonts';
+import { latinFace } from '../fonts/fonts';
+import type { LetterLayout } from '../layout/letter';
+
+export interface PdfMeta {
+  title: string;
+  author: string;
+  subject: string;
+  keywords?: string;
+  /** BCP 47 language tag, written as the document's /Lang. */
+  lang: string;
+  /** Fixed date for CreationDate/ModDate, which also seeds the file ID: same input, same bytes. */
+  date: Date;
+}
+
+interface VectorSignature {
+  kind: 'vector';
+  viewBox: [number, number, number, number];
+  paths: { d: string; width: number }[];
+}
+interface RasterSignature {
+  kind: 'raster';
+  data: Buffer;
+}
+type Signature = VectorSignature | RasterSignature;
+
+const signatures = new Map<string, Signature>();
+
+/**
+ * Signatures are drawn from PNG or JPEG files, or from the <path> elements of a simple SVG file
+ * (stroked paths in a viewBox: what a drawn scribble needs). Loaded once per process.
+ */
+function loadSignature(file: string): Signature {
+  let sig = signatures.get(file);
+  if (sig) return sig;
+  const data = readFileSync(file);
+  if (/\.svg$/i.test(file)) {
+    const text = data.toString('utf8');
+    const vb = /viewBox\s*=\s*"([^"]+)"/.exec(text);
+    const box = (vb ? vb[1].trim().split(/[\s,]+/).map(Number) : [0, 0, 300, 100]) as [number, number, number, number];
+    const paths: VectorSignature['paths'] = [];
+    for (const m of text.matchAll(/<path\b([^>]*)>/g)) {
+      const d = /\sd\s*=\s*"([^"]+)"/.exec(m[1]);
+      const w = /stroke-width\s*=\s*"([\d.]+)"/.exec(m[1]);
+      if (d) paths.push({ d: d[1], width: w ? Number(w[1]) : 2 });
+    }
+    if (paths.length === 0 || box.some((n) => !Number.isFinite(n)) || box[2] <= 0 || box[3] <= 0) {
+      throw new LetterMergeError('SIGNATURE', 'the signature SVG needs a viewBox and at least one <path d="…">', {
+        location: { file },
+      });
+    }
+    sig = { kind: 'vector', viewBox: box, paths };
+  } else {
+    sig = { kind: 'raster', data };
+  }
+  signatures.set(file, sig);
+  return sig;
+}
+
+/** Draws a laid-out letter. The only module that knows pdfkit. Resolves with the PDF bytes. */
+export function renderPdf(layout: LetterLayout, meta: PdfMeta): Promise<Buffer> {
+  const doc = new PDFDocument({
+    autoFirstPage: false,
+    size: [layout.width, layout.height],
+    margin: 0,
+    pdfVersion: '1.7',
+    lang: meta.lang,
+    displayTitle: true,
+    // A parsed font object: pdfkit would otherwise load Helvetica as its default.
+    font: latinFace('regular').font as unknown as string,
+    info: {
+      Title: meta.title,
+      Author: meta.author,
+      Subject: meta.subject,
+      Keywords: meta.keywords,
+      Creator: 'lettermerge',
+      Producer: 'lettermerge (pdfkit)',
+      CreationDate: meta.date,
+      ModDate: meta.date,
+    },
+  } as PDFKit.PDFDocumentOptions);
+
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('data', (c: Buffer) => chunks.push(c));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+
+  const registered = new Set<string>();
+  const useFont = (face: FontFace, size: number) => {
+    if (!registered.has(face.key)) {
+      doc.registerFont(face.key, face.font as unknown as string);
+      registered.add(face.key);
+    }
+    doc.font(face.key).fontSize(size);
+  };
+
+  for (const page of layout.pages) {
+    doc.addPage({ size: [layout.width, layout.height], margin: 0 });
+    for (const item of page.items) {
+      switch (item.kind) {
+        case 'text':
+          useFont(item.face, item.size);
+          doc.fillColor(item.color);
+          doc.text(item.text, item.x, item.y, {
+            lineBreak: false,
+            baseline: 'alphabetic',
+            wordSpacing: item.wordSpacing || undefined,
+          });
+          break;
+        case 'link':
+          doc.link(item.x, item.y, item.width, item.height, item.url);
+          break;
+        case 'rule':
+          doc.save().moveTo(item.x1, item.y1).lineTo(item.x2, item.y2).lineWidth(item.width).strokeColor(item.color).stroke().restore();
+          break;
+        case 'signature':
+          drawSignature(doc, loadSignature(item.file), item);
+          break;
+      }
+    }
+  }
+  doc.end();
+  return done;
+}
+
+function drawSignature(
+  doc: PDFKit.PDFDocument,
+  sig: Signature,
+  box: { x: number; y: number; width: number; height: number },
+): void {
+  if (sig.kind === 'raster') {
+    doc.image(sig.data, box.x, box.y, { fit: [box.width, box.height], valign: 'center' });
+    return;
+  }
+  const [vx, vy, vw, vh] = sig.viewBox;
+  const scale = Math.min(box.width / vw, box.height / vh);
+  doc.save();
+  doc.translate(box.x, box.y + (box.height - vh * scale) / 2);
+  doc.scale(scale);
+  doc.translate(-vx, -vy);
+  for (const p of sig.paths) {
+    doc.path(p.d).lineWidth(p.width).lineCap('round').lineJoin('round').strokeColor('#1b2a5c').stroke();
+  }
+  doc.restore();
+}

@@ -1,0 +1,235 @@
+import Handlebars from 'handlebars';
+import { format } from 'date-fns';
+import { LetterMergeError } from '../errors';
+import { localise } from '../campaign/campaign';
+import type { Campaign, TemplateSource } from '../campaign/campaign';
+import type { Recipient } from '../data/recipients';
+import { formatLetterDate, isGroup, language, salutation } from '../i18n/languages';
+import type { Labels, LanguageInfo } from '../i18n/languages';
+
+/** Everything one letter needs, in one language, with every template already applied. */
+export interface MergedLetter {
+  id: string;
+  lang: LanguageInfo;
+  labels: Labels;
+  organization: string;
+  footer: string;
+  office: string;
+  dateLine: string;
+  reference: string;
+  contact: { name: string; telephone: string; fax: string; email: string };
+  addressee: string[];
+  subject: string;
+  /** The letter body as Markdown; recipient values in it are escaped so they print as typed. */
+  body: string;
+  closing: string;
+  sender: { name: string; title: string; signature?: string };
+  annex: string;
+  email: { from: string; to: { name: string; address: string }; subject: string; text: string };
+  /** Metadata for the PDF. */
+  author: string;
+}
+
+// Every ASCII punctuation character may be backslash-escaped in CommonMark, so this is always safe.
+const MD_SPECIAL = /[\\`*_{}[\]()<>#+\-.!|~&"'=:$%^;,?@/]/g;
+
+export function escapeMarkdown(value: string): string {
+  return value.replace(MD_SPECIAL, '\\$&').replace(/\r?\n/g, ' ');
+}
+
+/**
+ * Two Handlebars environments: the letter body is Markdown, so values are Markdown-escaped
+ * (a name with "**" or "[x](y)" prints as typed); the e-mail and the subject are plain text.
+ * Handlebars has no per-environment escape hook, so the letter environment sets the
+ * escape function on the runtime container before the template runs.
+ */
+function createEnv(escape: ((s: string) => string) | null): typeof Handlebars {
+  const env = Handlebars.create();
+  if (escape) {
+    const template = env.template.bind(env);
+    env.template = ((spec: { main: (...args: unknown[]) => unknown }) => {
+      const main = spec.main;
+      return template({
+        ...spec,
+        main(this: unknown, container: { escapeExpression: (v: unknown) => string }, ...rest: unknown[]) {
+          container.escapeExpression = (v: unknown) => {
+            if (v instanceof Handlebars.SafeString) return v.toString();
+            if (v === null || v === undefined) return '';
+            return escape(String(v));
+          };
+          return main.call(this, container, ...rest);
+        },
+      } as never);
+    }) as typeof env.template;
+  }
+  registerHelpers(env);
+  return env;
+}
+
+function langOf(options: Handlebars.HelperOptions): LanguageInfo {
+  return language((options.data.root as { language: string }).language);
+}
+
+function registerHelpers(env: typeof Handlebars): void {
+  env.registerHelper('eq', (a: unknown, b: unknown) => String(a) === String(b));
+  env.registerHelper('ne', (a: unknown, b: unknown) => String(a) !== String(b));
+  env.registerHelper('not', (a: unknown) => !a);
+  env.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+  env.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
+  env.registerHelper('upper', (s: unknown) => String(s ?? '').toLocaleUpperCase());
+  env.registerHelper('groupName', function (group: unknown, options: Handlebars.HelperOptions) {
+    const g = String(group);
+    if (!isGroup(g)) throw new Error(`groupName: unknown group "${g}"`);
+    return langOf(options).groups[g];
+  });
+  /** {{formatDate "2022-05-30"}} in the letter's language; an optional date-fns pattern may follow. */
+  env.registerHelper('formatDate', function (value: unknown, ...rest: unknown[]) {
+    const options = rest.pop() as Handlebars.HelperOptions;
+    const lang = langOf(options);
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(value));
+    if (!m) throw new Error(`formatDate: "${String(value)}" is not YYYY-MM-DD`);
+    const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+    const pattern = typeof rest[0] === 'string' ? rest[0] : undefined;
+    return pattern ? format(d, pattern, { locale: lang.dateLocale }) : formatLetterDate(lang, d);
+  });
+}
+
+const markdownEnv = createEnv(escapeMarkdown);
+const textEnv = createEnv(null);
+
+type Compiled = (context: unknown) => string;
+
+function compile(env: typeof Handlebars, source: TemplateSource, text: string, lineOffset: number, what: string): Compiled {
+  let fn: Handlebars.TemplateDelegate;
+  try {
+    fn = env.compile(text, { strict: true, noEscape: env === textEnv, preventIndent: true });
+    // compile() is lazy; run the parser now so syntax errors surface at load time.
+    env.precompile(text, { strict: true });
+  } catch (err) {
+    throw templateError(source, err, lineOffset, what);
+  }
+  return (context: unknown) => {
+    try {
+      return fn(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+    } catch (err) {
+      throw templateError(source, err, lineOffset, what);
+    }
+  };
+}
+
+function templateError(source: TemplateSource, err: unknown, lineOffset: number, what: string): LetterMergeError {
+  const message = err instanceof Error ? err.message : String(err);
+  // Handlebars reports "Parse error on line N:" or "... - N:C" for strict lookups.
+  const m = /line (\d+)/.exec(message) ?? / - (\d+):(\d+)$/.exec(message);
+  const line = m ? Number(m[1]) + lineOffset - 1 : undefined;
+  const missing = /"([^"]+)" not defined/.exec(message);
+  const text = missing
+    ? `${what} uses "${missing[1]}", which the recipient data does not have`
+    : `${what} cannot be used: ${message.split('\n')[0]}`;
+  return new LetterMergeError('TEMPLATE', text, {
+    location: { file: source.file, line },
+    hint: missing ? `Add a "${missing[1]}" column to the CSV, or correct the name in the template.` : undefined,
+  });
+}
+
+interface CompiledLanguage {
+  subject: Compiled;
+  annex: Compiled;
+  closing?: Compiled;
+  body: Compiled;
+  email: Compiled;
+}
+
+/** Compiles a campaign's templates once; `merge` then fills them for each recipient. */
+export class Merger {
+  private readonly compiled = new Map<string, CompiledLanguage>();
+
+  constructor(readonly campaign: Campaign) {
+    for (const code of campaign.languages) {
+      const t = campaign.templates[code];
+      const front = (key: string) => compile(textEnv, t.letter, t.letter.front[key] ?? '', 1, `the "${key}" in the front matter`);
+      this.compiled.set(code, {
+        subject: front('subject'),
+        annex: front('annex'),
+        closing: t.letter.front.closing ? front('closing') : undefined,
+        body: compile(markdownEnv, t.letter, t.letter.body, t.letter.bodyLine, 'the letter template'),
+        email: compile(textEnv, t.email, t.email.body, t.email.bodyLine, 'the e-mail template'),
+      });
+    }
+  }
+
+  labels(code: string): Labels {
+    return { ...language(code).labels, ...(this.campaign.labels[code] ?? {}) };
+  }
+
+  merge(recipient: Recipient, code: string): MergedLetter {
+    const c = this.campaign;
+    const compiled = this.compiled.get(code);
+    if (!compiled) {
+      throw new LetterMergeError('LANGUAGE_NOT_IN_CAMPAIGN', `the campaign has no templates in language "${code}"`, {
+        kind: 'row',
+        hint: `The campaign's languages are: ${c.languages.join(', ')}.`,
+      });
+    }
+    const lang = language(code);
+    const labels = this.labels(code);
+    const L = (v: Parameters<typeof localise>[0]) => localise(v, code, c.defaultLanguage);
+    const date = formatLetterDate(lang, c.date);
+    const place = lang.places[c.place] ?? c.place;
+    const fullName = [recipient.first_name, recipient.last_name].filter(Boolean).join(' ');
+    const typedSalutation = recipient.fields.salutation;
+    const context = {
+      ...recipient.fields,
+      id: recipient.id,
+      language: code,
+      group: recipient.group,
+      gender: recipient.gender,
+      full_name: fullName,
+      salutation: typedSalutation || salutation(labels, lang, recipient.gender, recipient.title),
+      date,
+      place,
+      campaign: {
+        id: c.id,
+        reference: L(c.reference),
+        organization: L(c.letterhead.organization),
+      },
+      sender: { name: c.sender.name, title: L(c.sender.title), office: L(c.sender.office) },
+      contact: { name: L(c.contact.name), telephone: c.contact.telephone, fax: c.contact.fax, email: c.contact.email },
+      labels,
+    };
+    const subject = oneLine(compiled.subject(context));
+    const nameLine = [recipient.title, fullName].filter(Boolean).join(' ');
+    const addressee = [nameLine, recipient.position, recipient.organization, ...recipient.address, recipient.country]
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const organization = L(c.letterhead.organization);
+    return {
+      id: recipient.id,
+      lang,
+      labels,
+      organization,
+      footer: L(c.letterhead.footer),
+      office: L(c.sender.office),
+      dateLine: lang.dateLine(place, date),
+      reference: L(c.reference),
+      contact: context.contact,
+      addressee,
+      subject,
+      body: compiled.body(context),
+      closing: compiled.closing ? oneLine(compiled.closing(context)) : labels.closing,
+      sender: { name: c.sender.name, title: L(c.sender.title), signature: c.sender.signature },
+      annex: oneLine(compiled.annex(context)),
+      email: {
+        from: c.email.from ?? (context.contact.name ? `${context.contact.name} <${c.contact.email}>` : c.contact.email),
+        to: { name: fullName || recipient.organization, address: recipient.email },
+        subject,
+        text: compiled.email(context),
+      },
+      author: [c.sender.name, L(c.sender.title)].filter(Boolean).join(', ') || organization,
+    };
+  }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
