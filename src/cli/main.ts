@@ -26,8 +26,14 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** A path as the user would type it: relative when under the current folder. */
+function shown(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? p : rel;
+}
+
 function summaryLine(r: GenerateResult): string {
-  const where = path.relative(process.cwd(), r.out) || '.';
+  const where = shown(r.out);
   const secs = (r.elapsedMs / 1000).toFixed(1);
   let s = `Wrote ${plural(r.produced, 'letter')} (PDF and e-mail each) to ${where}/ in ${secs} s`;
   if (r.skipped) s += `; ${r.skipped} skipped by --lang`;
@@ -86,7 +92,7 @@ Example:
         io.stderr(`${csv}:${f.line}: ${f.id ? `id ${f.id}` : 'row'}${f.language ? ` (${f.language})` : ''}${f.field ? `, ${f.field}` : ''}: ${f.message}\n`);
       }
       io.stderr(summaryLine(result));
-      if (result.failedCsv) io.stderr(`Failed rows, with the reason, are in ${path.relative(process.cwd(), result.failedCsv)}.\n`);
+      if (result.failedCsv) io.stderr(`Failed rows, with the reason, are in ${shown(result.failedCsv)}.\n`);
       if (opts.json) io.stdout(JSON.stringify(result) + '\n');
       status = result.failed > 0 ? EXIT.partial : EXIT.ok;
     });

@@ -162,7 +162,7 @@ export function formatLetterDate(lang: LanguageInfo, date: Date): string {
 
 export function isExcellency(lang: LanguageInfo, title: string): boolean {
   const t = title.toLowerCase().replace(/\./g, ' ').replace(/\s+/g, ' ').trim();
-  return t !== '' && lang.excellencyTitles.includes(t);
+  return t !== '' && lang.excellencyTitles.some((e) => t === e || t.startsWith(`${e} `));
 }
 
 export function salutation(labels: Labels, lang: LanguageInfo, gender: Gender, title: string): string {

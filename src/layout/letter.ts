@@ -60,7 +60,6 @@ class Composer {
     this.pages.push(page);
     this.y = STYLE.margin.top;
     const n = this.pages.length;
-    this.footer(page);
     if (n > 1) {
       const label = this.letter.labels.pageNumber.replace('{n}', String(n));
       const lines = breakLines([this.run(label, false, false, STYLE.small.size, STYLE.colors.muted)], this.width, 'center');
@@ -70,7 +69,8 @@ class Composer {
     }
   }
 
-  private footer(page: PageLayout): void {
+  /** The footer goes last on each page, so the text layer reads it after the letter. */
+  footer(page: PageLayout): void {
     const text = this.letter.footer;
     if (!text) return;
     const size = STYLE.footer.size;
@@ -292,17 +292,27 @@ export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout 
   c.placeLines(subjectLines, left + subjectLabelW, lh);
   c.y += 16;
 
-  // Body.
-  layoutBlocks(c, body, left, width, 'justify');
-
   // Closing, signature, name and title: kept together on one page.
-  c.y += 14;
   const closingLines = breakLines([c.run(letter.closing, false, false, size)], width, 'left');
   const nameLines = breakLines([c.run(letter.sender.name, true, false, size)], width / 2, 'left');
   const titleLines = letter.sender.title ? breakLines([c.run(letter.sender.title, false, false, size)], width / 2, 'left') : [];
   const sigH = STYLE.signature.height;
-  const blockH = (closingLines.length + nameLines.length + titleLines.length) * lh + sigH + 14;
-  if (!c.fits(blockH)) c.newPage();
+  const blockH = 14 + (closingLines.length + nameLines.length + titleLines.length) * lh + sigH + 14;
+
+  // Body. A short last paragraph goes with the closing, so the signature never stands alone.
+  const last = body[body.length - 1];
+  layoutBlocks(c, body.slice(0, -1), left, width, 'justify');
+  if (last) {
+    if (body.length > 1) c.y += STYLE.paragraphGap;
+    if (last.kind === 'paragraph') {
+      const lines = breakLines(c.runs(last.runs, size), width, 'justify');
+      if (lines.length <= 3 && c.fits(lines.length * lh) && !c.fits(lines.length * lh + blockH)) c.newPage();
+    }
+    layoutBlocks(c, [last], left, width, 'justify');
+  }
+
+  c.y += 14;
+  if (!c.fits(blockH - 14)) c.newPage();
   c.placeLines(closingLines, left, lh);
   c.y += 6;
   if (letter.sender.signature) {
@@ -323,6 +333,7 @@ export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout 
     c.placeLines(lines, left + annexLabelW, smallLh);
   }
 
+  for (const page of c.pages) c.footer(page);
   return { width: A4.width, height: A4.height, pages: c.pages };
 }
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Renders page 1 of one sample letter per language to docs/sample-<lang>.png (for the README).
+// Needs pdftoppm from poppler-utils (Debian: apt-get install poppler-utils).
+'use strict';
+const { execFileSync } = require('node:child_process');
+const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { generate } = require('../dist/index.js');
+
+async function main() {
+  const root = path.resolve(__dirname, '..');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'lettermerge-samples-'));
+  try {
+    const result = await generate({ csv: path.join(root, 'samples', 'recipients.csv'), out: tmp });
+    const manifest = readFileSync(result.manifest, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const seen = new Set();
+    for (const entry of manifest) {
+      if (entry.status !== 'ok' || seen.has(entry.language)) continue;
+      seen.add(entry.language);
+      const prefix = path.join(root, 'docs', `sample-${entry.language}`);
+      execFileSync('pdftoppm', ['-png', '-r', '80', '-f', '1', '-l', '1', '-singlefile', path.join(tmp, entry.files.pdf.path), prefix]);
+      process.stderr.write(`docs/sample-${entry.language}.png  (${entry.id})\n`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack || err}\n`);
+  process.exitCode = 1;
+});

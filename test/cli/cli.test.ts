@@ -1,0 +1,89 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { run } from '../../src/cli/main';
+import { BIN, ROOT, SAMPLE_CSV, campaignCopy, row, tempDir, writeCsv } from '../helpers';
+
+async function cli(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  return { code, stdout, stderr };
+}
+
+describe('lettermerge CLI', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('generate --json prints one JSON object on stdout and messages on stderr', async () => {
+    const out = path.join(t.dir, 'out');
+    const r = await cli(['generate', SAMPLE_CSV, '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as { produced: number; failed: number; out: string };
+    expect(summary).toMatchObject({ produced: 12, failed: 0, out });
+    expect(r.stderr).toMatch(/^Wrote 12 letters/m);
+  });
+
+  it('exits 4 when some rows failed, naming file, line and field', async () => {
+    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'a' }), row({ id: 'b', group: 'press' })]);
+    const r = await cli(['generate', csv, '--out', path.join(t.dir, 'out')]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`${csv}:4: id b, group: unknown group "press"`);
+    expect(r.stderr).toMatch(/failed\.csv/);
+  });
+
+  it('exits 3 for an unusable file and writes nothing', async () => {
+    const csv = writeCsv(t.dir, 'r.csv', [['1', 'en']], 'id,language');
+    const out = path.join(t.dir, 'out');
+    const r = await cli(['generate', csv, '--out', out]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/r\.csv:1: missing columns: group, gender/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('exits 3 for a campaign template that uses a column the file lacks', async () => {
+    const dir = campaignCopy(t.dir, { 'en/letter.md': '---\nsubject: S\n---\nDear {{nickname}}\n' });
+    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'a' })]);
+    const r = await cli(['generate', csv, '--campaign', dir, '--out', path.join(t.dir, 'out')]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/letter\.md:4: the letter template uses "nickname"/);
+  });
+
+  it('exits 2 for usage errors', async () => {
+    expect((await cli(['generate'])).code).toBe(2);
+    expect((await cli(['generate', SAMPLE_CSV, '--bogus'])).code).toBe(2);
+    expect((await cli(['frobnicate'])).code).toBe(2);
+    const lang = await cli(['generate', SAMPLE_CSV, '--lang', 'xx', '--out', path.join(t.dir, 'o')]);
+    expect(lang.code).toBe(2);
+    expect(lang.stderr).toMatch(/unknown language "xx" in --lang/);
+    const camp = await cli(['generate', SAMPLE_CSV, '--campaign', path.join(t.dir, 'nope')]);
+    expect(camp.code).toBe(2);
+    expect(camp.stderr).toMatch(/campaign folder not found/);
+  });
+
+  it('answers --help and --version', async () => {
+    const help = await cli(['generate', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--campaign <dir>/);
+    expect(help.stdout).toMatch(/Exit status: 0 all produced/);
+    const v = await cli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('runs as a real process through bin/ with the exit status set', () => {
+    const out = path.join(t.dir, 'bin-out');
+    const ok = spawnSync(process.execPath, [BIN, 'generate', SAMPLE_CSV, '--out', out, '--lang', 'en', '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ produced: 6, skipped: 6 });
+    expect(readdirSync(path.join(out, 'en'))).toHaveLength(12);
+    const bad = spawnSync(process.execPath, [BIN, 'generate', path.join(t.dir, 'missing.csv'), '--out', out], { encoding: 'utf8' });
+    expect(bad.status).toBe(3);
+    expect(bad.stderr).toMatch(/missing\.csv: cannot read the recipients file: ENOENT/);
+  });
+});

@@ -1,0 +1,118 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { readRecipients } from '../../src/data/recipients';
+import { LetterMergeError } from '../../src/errors';
+import { HEADER, SAMPLE_CSV, row, tempDir, writeCsv } from '../helpers';
+
+describe('readRecipients', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('reads the bundled sample: every group, both languages, multi-line addresses', async () => {
+    const file = await readRecipients(SAMPLE_CSV);
+    expect(file.problems).toEqual([]);
+    expect(file.recipients.length).toBeGreaterThanOrEqual(12);
+    const groups = new Set(file.recipients.map((r) => r.group));
+    expect([...groups].sort()).toEqual(['academia', 'civil-society', 'government', 'international-organization', 'private-sector']);
+    expect(new Set(file.recipients.flatMap((r) => r.languages))).toEqual(new Set(['es', 'en']));
+    const first = file.recipients[0];
+    expect(first.address).toEqual(['Avenida del Libertador 1450', 'Piso 7', 'C1425 Ciudad Autónoma']);
+    expect(first.gender).toBe('female');
+  });
+
+  it('gives each record the line it starts on, counting quoted line breaks', async () => {
+    const file = writeCsv(t.dir, 'a.csv', [
+      row({ id: 'a', address: 'one\ntwo\nthree' }),
+      row({ id: 'b', address: 'x' }),
+      row({ id: 'c', address: 'y\nz' }),
+    ]);
+    const { recipients } = await readRecipients(file);
+    expect(recipients.map((r) => [r.id, r.line])).toEqual([
+      ['a', 2],
+      ['b', 5],
+      ['c', 6],
+    ]);
+  });
+
+  it('reads a semicolon file with a byte order mark and CRLF line ends', async () => {
+    const text = '\uFEFF' + [HEADER.replace(/,/g, ';'), row({ id: 'x1' }).map((c) => (c.includes('\n') ? `"${c.replace(/\n/g, '\r\n')}"` : c)).join(';')].join('\r\n') + '\r\n';
+    const file = path.join(t.dir, 'semi.csv');
+    writeFileSync(file, text);
+    const result = await readRecipients(file);
+    expect(result.delimiter).toBe(';');
+    expect(result.recipients[0].id).toBe('x1');
+    expect(result.recipients[0].address).toEqual(['1 College Road', 'Exampletown']);
+  });
+
+  it('keeps extra columns for the templates', async () => {
+    const file = writeCsv(t.dir, 'x.csv', [[...row({ id: 'e1' }), 'Blue']], `${HEADER},favourite_colour`);
+    const { recipients } = await readRecipients(file);
+    expect(recipients[0].fields.favourite_colour).toBe('Blue');
+  });
+
+  it.each([
+    ['language', { language: 'xx' }, /unknown language "xx"/],
+    ['group', { group: 'press' }, /unknown group "press"/],
+    ['email', { email: 'not-an-address' }, /not an e-mail address/],
+    ['email', { email: '' }, /e-mail address is empty/],
+    ['id', { id: '' }, /id is empty/],
+  ])('reports a bad %s as a problem of that row only', async (field, overrides, message) => {
+    const file = writeCsv(t.dir, 'bad.csv', [row({ id: 'good' }), row({ id: 'bad', ...overrides })]);
+    const result = await readRecipients(file);
+    expect(result.recipients.map((r) => r.id)).toEqual(['good']);
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatchObject({ line: 4, field });
+    expect(result.problems[0].message).toMatch(message);
+  });
+
+  async function fileError(text: string): Promise<LetterMergeError> {
+    const file = path.join(t.dir, 'f.csv');
+    writeFileSync(file, text);
+    try {
+      await readRecipients(file);
+    } catch (err) {
+      expect(err).toBeInstanceOf(LetterMergeError);
+      return err as LetterMergeError;
+    }
+    throw new Error('expected an error');
+  }
+
+  it('refuses a file without a required column, naming it', async () => {
+    const err = await fileError('id,language,email\n1,en,a@b.org\n');
+    expect(err.code).toBe('MISSING_COLUMN');
+    expect(err.kind).toBe('input');
+    expect(err.message).toMatch(/group/);
+    expect(err.location.line).toBe(1);
+  });
+
+  it('refuses duplicate ids, naming both lines', async () => {
+    const rows = [row({ id: 'same' }), row({ id: 'other' }), row({ id: 'same' })];
+    const cell = (v: string) => (/[",\n]/.test(v) ? `"${v}"` : v);
+    const err = await fileError([HEADER, ...rows.map((r) => r.map(cell).join(','))].join('\n'));
+    expect(err.code).toBe('DUPLICATE_ID');
+    expect(err.message).toMatch(/first on line 2/);
+  });
+
+  it('refuses an empty file and a header-only file', async () => {
+    expect((await fileError('')).code).toBe('EMPTY_FILE');
+    expect((await fileError(`${HEADER}\n`)).code).toBe('NO_RECIPIENTS');
+  });
+
+  it('refuses an unterminated quote with the line', async () => {
+    const err = await fileError(`${HEADER}\n1,en,academia,,,A,B,,,"open,x,a@b.org\n`);
+    expect(err.code).toBe('CSV_SYNTAX');
+  });
+
+  it('refuses a row with the wrong number of cells', async () => {
+    const err = await fileError(`${HEADER}\n1,en,academia\n`);
+    expect(err.code).toBe('RAGGED_ROW');
+    expect(err.location.line).toBe(2);
+  });
+
+  it('refuses UTF-16 with advice on how to re-export', async () => {
+    const file = path.join(t.dir, 'u16.csv');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${HEADER}\n`, 'utf16le')]));
+    await expect(readRecipients(file)).rejects.toMatchObject({ code: 'ENCODING', hint: expect.stringMatching(/UTF-8/) });
+  });
+});

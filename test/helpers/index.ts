@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const SAMPLE_CSV = path.join(ROOT, 'samples', 'recipients.csv');
+export const SAMPLE_CAMPAIGN = path.join(ROOT, 'templates', 'wsis-trust-fund-2022');
+export const BIN = path.join(ROOT, 'bin', 'lettermerge.js');
+
+/** A fresh temporary folder, removed by the returned cleanup. */
+export function tempDir(prefix = 'lettermerge-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export const HEADER = 'id,language,group,gender,title,first_name,last_name,position,organization,address,country,email';
+
+/** Writes a CSV from a header and rows given as arrays of cells (quoted as needed). */
+export function writeCsv(dir: string, name: string, rows: string[][], header = HEADER): string {
+  const cell = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const text = [header, ...rows.map((r) => r.map(cell).join(','))].join('\n') + '\n';
+  const file = path.join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+export function row(overrides: Partial<Record<string, string>> = {}): string[] {
+  const base: Record<string, string> = {
+    id: 'r1',
+    language: 'en',
+    group: 'academia',
+    gender: 'female',
+    title: 'Dr',
+    first_name: 'Ada',
+    last_name: 'Quinlan',
+    position: 'Professor',
+    organization: 'Example University',
+    address: '1 College Road\nExampletown',
+    country: 'Utopia',
+    email: 'ada@example.edu',
+    ...overrides,
+  } as Record<string, string>;
+  return HEADER.split(',').map((c) => base[c] ?? '');
+}
+
+export interface PdfInfo {
+  file: string;
+  numPages: number;
+  info: Record<string, unknown>;
+  lang: string | null;
+  fonts: string[];
+  embeddedFontFiles: number;
+  pages: {
+    text: string;
+    items: { str: string; x: number; y: number; width: number; font: string }[];
+    annotations: { subtype: string; url: string | null; rect: number[] }[];
+    view: number[];
+  }[];
+}
+
+/** Reads PDFs back with pdfjs-dist (in a child process: pdfjs-dist is an ES module). */
+export function inspectPdfs(files: string[]): PdfInfo[] {
+  const out = execFileSync(process.execPath, [path.join(__dirname, 'pdf-inspect.mjs'), ...files], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return JSON.parse(out.toString('utf8')) as PdfInfo[];
+}
+
+/** Text of all pages with white space folded, for "contains" checks. */
+export function flatText(pdf: PdfInfo): string {
+  return pdf.pages.map((p) => p.text).join('\n').replace(/\s+/g, ' ');
+}
+
+export function hasCommand(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A copy of the sample campaign in `dir`, with some files replaced (paths relative to it). */
+export function campaignCopy(dir: string, replace: Record<string, string> = {}): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { cpSync } = require('node:fs') as typeof import('node:fs');
+  const target = path.join(dir, 'campaign');
+  cpSync(SAMPLE_CAMPAIGN, target, { recursive: true });
+  for (const [rel, text] of Object.entries(replace)) writeFileSync(path.join(target, rel), text);
+  return target;
+}

@@ -1,0 +1,55 @@
+// Reads PDFs with pdfjs-dist (a real, independent parser) and prints what the tests check, as JSON.
+// It runs as a child process because pdfjs-dist is an ES module and the tests are CommonJS.
+import { readFileSync } from 'node:fs';
+import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
+
+async function inspect(file) {
+  const bytes = readFileSync(file);
+  // pdfjs takes ownership of the array it is given, so keep the raw text first.
+  const raw = bytes.toString('latin1');
+  const data = new Uint8Array(bytes);
+  const doc = await getDocument({ data, verbosity: 0, useSystemFonts: false, disableFontFace: true }).promise;
+  const meta = await doc.getMetadata();
+  const pages = [];
+  const fonts = new Set();
+  for (let n = 1; n <= doc.numPages; n++) {
+    const page = await doc.getPage(n);
+    const content = await page.getTextContent();
+    let text = '';
+    for (const item of content.items) {
+      if (!('str' in item)) continue;
+      text += item.str + (item.hasEOL ? '\n' : '');
+    }
+    const items = content.items
+      .filter((i) => 'str' in i && i.str.trim())
+      .map((i) => ({ str: i.str, x: i.transform[4], y: i.transform[5], width: i.width, font: i.fontName }));
+    const annotations = (await page.getAnnotations()).map((a) => ({
+      subtype: a.subtype,
+      url: a.url ?? a.unsafeUrl ?? null,
+      rect: a.rect,
+    }));
+    const ops = await page.getOperatorList();
+    await page.cleanup();
+    pages.push({ text, items, annotations, view: page.view, ops: ops.fnArray.length });
+  }
+  // Font embedding, read from the page resources in the raw file.
+  for (const m of raw.matchAll(/\/BaseFont\s*\/([A-Za-z0-9+_-]+)/g)) fonts.add(m[1]);
+  const embedded = (raw.match(/\/FontFile2|\/FontFile3|\/FontFile\b/g) ?? []).length;
+  const lang = /\/Lang\s*\(([^)]*)\)/.exec(raw)?.[1] ?? null;
+  const result = {
+    file,
+    numPages: doc.numPages,
+    info: meta.info,
+    lang,
+    fonts: [...fonts],
+    embeddedFontFiles: embedded,
+    pages,
+  };
+  await doc.destroy();
+  return result;
+}
+
+const files = process.argv.slice(2);
+const out = [];
+for (const f of files) out.push(await inspect(f));
+process.stdout.write(JSON.stringify(out));

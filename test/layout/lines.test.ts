@@ -1,0 +1,70 @@
+import { latinFace, measure } from '../../src/fonts/fonts';
+import { breakLines } from '../../src/layout/lines';
+import type { StyledRun } from '../../src/layout/lines';
+
+const regular = latinFace('regular');
+const bold = latinFace('bold');
+const run = (text: string, face = regular, link?: string): StyledRun => ({ text, face, size: 11, color: '#000', link });
+
+const TEXT =
+  'El Fondo Fiduciario de la CMSI fue creado en 2011 en aplicación de la Resolución 140 de la Conferencia de ' +
+  'Plenipotenciarios. En la Resolución 1332 del Consejo de la UIT, modificada por el Consejo en mayo de 2016, se ' +
+  'tienen en cuenta los resultados del examen general.';
+
+describe('breakLines', () => {
+  it('never makes a line wider than the measure, and loses no text', () => {
+    for (const width of [120, 200, 333, 471]) {
+      const lines = breakLines([run(TEXT)], width, 'left');
+      for (const l of lines) expect(l.naturalWidth).toBeLessThanOrEqual(width + 0.01);
+      expect(lines.map((l) => l.segments.map((s) => s.text).join('')).join(' ')).toBe(TEXT);
+    }
+  });
+
+  it('fills a greedy line: the next word would not have fitted', () => {
+    const width = 250;
+    const lines = breakLines([run(TEXT)], width, 'left');
+    for (let i = 0; i + 1 < lines.length; i++) {
+      const nextWord = lines[i + 1].segments[0].text.split(' ')[0];
+      expect(lines[i].naturalWidth + measure(regular, ` ${nextWord}`, 11)).toBeGreaterThan(width);
+    }
+  });
+
+  it('justifies every line but the last to the exact width', () => {
+    const width = 300;
+    const lines = breakLines([run('Start '), run('in bold ', bold), run(TEXT)], width, 'justify');
+    expect(lines.length).toBeGreaterThan(2);
+    lines.slice(0, -1).forEach((l) => {
+      const last = l.segments[l.segments.length - 1];
+      expect(last.x + last.width).toBeCloseTo(width, 3);
+      expect(l.segments[0].x).toBeCloseTo(0, 6);
+    });
+    const last = lines[lines.length - 1];
+    expect(last.segments.every((s) => s.wordSpacing === 0)).toBe(true);
+  });
+
+  it('right-aligns and centres', () => {
+    const [r] = breakLines([run('Geneva, 3 September 2021')], 400, 'right');
+    expect(r.segments[0].x + r.segments[0].width).toBeCloseTo(400, 6);
+    const [c] = breakLines([run('abc')], 400, 'center');
+    expect(c.segments[0].x).toBeCloseTo((400 - c.naturalWidth) / 2, 6);
+  });
+
+  it('breaks a word longer than the line instead of overflowing', () => {
+    const url = 'https://www.example.org/' + 'averyveryverylongpathsegment'.repeat(6);
+    const lines = breakLines([run(url)], 150, 'left');
+    expect(lines.length).toBeGreaterThan(2);
+    for (const l of lines) expect(l.naturalWidth).toBeLessThanOrEqual(150.01);
+    expect(lines.map((l) => l.segments.map((s) => s.text).join('')).join('')).toBe(url);
+  });
+
+  it('honours hard line breaks and keeps links on their segments', () => {
+    const lines = breakLines([run('one'), run('\n'), run('two ', regular), run('site', regular, 'https://a.example')], 400, 'justify');
+    expect(lines).toHaveLength(2);
+    expect(lines[0].segments.map((s) => s.text)).toEqual(['one']);
+    expect(lines[0].segments[0].wordSpacing).toBe(0);
+    expect(lines[1].segments.map((s) => [s.text, s.link])).toEqual([
+      ['two ', undefined],
+      ['site', 'https://a.example'],
+    ]);
+  });
+});

@@ -1,0 +1,97 @@
+import { loadCampaign } from '../../src/campaign/campaign';
+import { readRecipients } from '../../src/data/recipients';
+import { LetterMergeError } from '../../src/errors';
+import { parseMarkdown } from '../../src/markup/markdown';
+import { Merger, escapeMarkdown } from '../../src/template/merge';
+import { HEADER, campaignCopy, row, tempDir, writeCsv } from '../helpers';
+
+/** The letter body as a reader sees it: the Markdown parsed back to text. */
+function bodyText(body: string): string {
+  return parseMarkdown(body)
+    .map((b) => ('runs' in b ? b.runs.map((r) => r.text).join('') : ''))
+    .join('\n');
+}
+
+describe('Merger', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  async function mergeOne(letter: string, overrides: Record<string, string> = {}, header = HEADER, extra: string[] = []) {
+    const dir = campaignCopy(t.dir, { 'en/letter.md': letter });
+    const merger = new Merger(loadCampaign(dir));
+    const csv = writeCsv(t.dir, 'r.csv', [[...row(overrides), ...extra]], header);
+    const { recipients } = await readRecipients(csv);
+    return merger.merge(recipients[0], 'en');
+  }
+
+  it('fills the sample letter: salutation, date, addressee, group wording', async () => {
+    const dir = campaignCopy(t.dir);
+    const merger = new Merger(loadCampaign(dir));
+    const csv = writeCsv(t.dir, 'r.csv', [row({ group: 'government', gender: 'male', title: 'Mr' })]);
+    const m = merger.merge((await readRecipients(csv)).recipients[0], 'en');
+    expect(m.dateLine).toBe('Geneva, 3 September 2021');
+    expect(m.subject).toBe('Invitation to contribute to the WSIS Trust Fund – 2022');
+    expect(bodyText(m.body).startsWith('Dear Sir,\n')).toBe(true);
+    expect(m.body).toMatch(/encourage your Government/);
+    expect(m.addressee).toEqual(['Mr Ada Quinlan', 'Professor', 'Example University', '1 College Road', 'Exampletown', 'Utopia']);
+    expect(m.closing).toBe('Yours faithfully,');
+    expect(m.annex).toBe('Partnership Packages for the WSIS Forum 2022');
+    expect(m.email.to).toEqual({ name: 'Ada Quinlan', address: 'ada@example.edu' });
+    expect(m.email.text).toMatch(/Dear Madam|Dear Sir/);
+  });
+
+  it('varies wording by group through helpers', async () => {
+    const letter = '---\nsubject: S\n---\n{{#if (eq group "academia")}}A{{else}}B{{/if}} {{groupName group}}\n';
+    expect((await mergeOne(letter)).body.trim()).toBe('A Academia');
+    expect((await mergeOne(letter, { group: 'private-sector' })).body.trim()).toBe('B Private sector');
+  });
+
+  it('prints values exactly as typed: Markdown, HTML and Handlebars in data are not markup', async () => {
+    const hostile = '**bold** [x](https://evil.example) <b>hi</b> {{id}} _u_ # 1. - `c`';
+    const m = await mergeOne('---\nsubject: S\n---\nName: {{last_name}}\n', { last_name: hostile });
+    const blocks = parseMarkdown(m.body);
+    expect(blocks).toHaveLength(1);
+    const para = blocks[0] as { kind: 'paragraph'; runs: { text: string; bold: boolean; link?: string }[] };
+    expect(para.runs.map((r) => r.text).join('')).toBe(`Name: ${hostile}`);
+    expect(para.runs.every((r) => !r.bold && !r.link)).toBe(true);
+  });
+
+  it('escapes every Markdown-active character', () => {
+    const s = '*_[]()<>#+-.!|`\\&';
+    const blocks = parseMarkdown(escapeMarkdown(s));
+    expect((blocks[0] as { runs: { text: string }[] }).runs.map((r) => r.text).join('')).toBe(s);
+  });
+
+  it('passes extra columns to the templates', async () => {
+    const m = await mergeOne('---\nsubject: For {{org_short}}\n---\nHello {{org_short}}\n', {}, `${HEADER},org_short`, ['EU']);
+    expect(m.subject).toBe('For EU');
+    expect(m.body.trim()).toBe('Hello EU');
+  });
+
+  it('names the template file and line when a field is missing', async () => {
+    const letter = '---\nsubject: S\n---\nline one\n\nHello {{nickname}}\n';
+    const err = await mergeOne(letter).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LetterMergeError);
+    const e = err as LetterMergeError;
+    expect(e.code).toBe('TEMPLATE');
+    expect(e.message).toMatch(/"nickname"/);
+    expect(e.location.file).toMatch(/en[\\/]letter\.md$/);
+    expect(e.location.line).toBe(6);
+  });
+
+  it('refuses a template with a syntax error when the campaign is loaded', () => {
+    const dir = campaignCopy(t.dir, { 'en/letter.md': '---\nsubject: S\n---\n{{#if x}}never closed\n' });
+    expect(() => new Merger(loadCampaign(dir))).toThrow(LetterMergeError);
+  });
+
+  it('lets a salutation column override the computed one', async () => {
+    const m = await mergeOne('---\nsubject: S\n---\n{{salutation}}\n', {}, `${HEADER},salutation`, ['Dear Ada,']);
+    expect(bodyText(m.body)).toBe('Dear Ada,');
+  });
+
+  it('does not reach prototype properties', async () => {
+    const m = await mergeOne('---\nsubject: S\n---\n[{{constructor}}][{{__proto__}}]\n');
+    expect(bodyText(m.body)).toBe('[][]');
+  });
+});
