@@ -36,7 +36,7 @@ export interface Campaign {
   languages: string[];
   reference: Localised;
   letterhead: { organization: Localised; footer: Localised };
-  sender: { office: Localised; name: string; title: Localised; signature?: string };
+  sender: { office: Localised; name: Localised; title: Localised; signature?: string };
   contact: { name: Localised; telephone: string; fax: string; email: string };
   email: { from?: string };
   labels: Record<string, Partial<Labels>>;
@@ -269,7 +269,7 @@ export function loadCampaign(dir: string): Campaign {
     },
     sender: {
       office: r.localised(['sender', 'office'], false),
-      name: r.string(['sender', 'name'], true),
+      name: r.localised(['sender', 'name'], true),
       title: r.localised(['sender', 'title'], false),
       signature: signaturePath,
     },

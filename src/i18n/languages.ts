@@ -1,5 +1,5 @@
 import { format } from 'date-fns';
-import { enGB, es } from 'date-fns/locale';
+import { ar, enGB, es, fr, ru, zhCN } from 'date-fns/locale';
 import type { Locale } from 'date-fns';
 
 /** Stakeholder groups a recipient can belong to. */
@@ -14,7 +14,13 @@ export type Group = (typeof GROUPS)[number];
 
 export type Gender = 'female' | 'male' | '';
 
-/** The words a letter uses around its content; any of them can be overridden per campaign. */
+/** The writing system a language's letters are set in; it picks the primary font. */
+export type Script = 'latin' | 'arabic' | 'han';
+
+/**
+ * The words a letter uses around its content; any of them can be overridden per campaign.
+ * Salutations may hold {last_name} and {title}; with an empty last name the neutral form is used.
+ */
 export interface Labels {
   reference: string;
   contact: string;
@@ -31,7 +37,12 @@ export interface Labels {
   salutationExcellencyFemale: string;
   salutationExcellencyMale: string;
   salutationExcellencyNeutral: string;
-  /** Printed before the page number from page 2 on, e.g. "- 2 -". `{n}` is the number. */
+  /** How the closing formula names the addressee ("Madame", "Monsieur", "Excellence"…). */
+  addressFemale: string;
+  addressMale: string;
+  addressNeutral: string;
+  addressExcellency: string;
+  /** Printed at the top of page 2 on; `{n}` is the number. */
   pageNumber: string;
 }
 
@@ -41,6 +52,9 @@ export interface LanguageInfo {
   tag: string;
   name: string;
   direction: 'ltr' | 'rtl';
+  script: Script;
+  /** Whether body paragraphs are justified (Chinese is set ragged, without gaps). */
+  justify: boolean;
   dateLocale: Locale;
   /** date-fns pattern for the date itself. */
   datePattern: string;
@@ -52,13 +66,19 @@ export interface LanguageInfo {
   groups: Record<Group, string>;
   /** Titles that call for "Excellency" rather than Sir/Madam (compared lower-case, without dots). */
   excellencyTitles: string[];
+  /** Chinese writes the title after the name: 王丽华女士. */
+  titleAfterName: boolean;
 }
+
+const PLACES_EN = { Geneva: 'Geneva', 'New York': 'New York', Vienna: 'Vienna', Nairobi: 'Nairobi' };
 
 const spanish: LanguageInfo = {
   code: 'es',
   tag: 'es',
   name: 'Español',
   direction: 'ltr',
+  script: 'latin',
+  justify: true,
   dateLocale: es,
   datePattern: "d 'de' MMMM 'de' yyyy",
   dateLine: (place, date) => `${place}, ${date}`,
@@ -79,6 +99,10 @@ const spanish: LanguageInfo = {
     salutationExcellencyFemale: 'Excelentísima Señora:',
     salutationExcellencyMale: 'Excelentísimo Señor:',
     salutationExcellencyNeutral: 'Excelentísima Señora/Excelentísimo Señor:',
+    addressFemale: 'Señora',
+    addressMale: 'Señor',
+    addressNeutral: 'Señora/Señor',
+    addressExcellency: 'Excelencia',
     pageNumber: '- {n} -',
   },
   groups: {
@@ -88,7 +112,8 @@ const spanish: LanguageInfo = {
     academia: 'Instituciones académicas',
     'international-organization': 'Organizaciones internacionales',
   },
-  excellencyTitles: ['excmo', 'excma', 'excmo sr', 'excma sra', 'su excelencia', 'se'],
+  excellencyTitles: ['excmo', 'excma', 'su excelencia', 's e'],
+  titleAfterName: false,
 };
 
 const english: LanguageInfo = {
@@ -96,10 +121,12 @@ const english: LanguageInfo = {
   tag: 'en-GB',
   name: 'English',
   direction: 'ltr',
+  script: 'latin',
+  justify: true,
   dateLocale: enGB,
   datePattern: 'd MMMM yyyy',
   dateLine: (place, date) => `${place}, ${date}`,
-  places: { Geneva: 'Geneva', 'New York': 'New York', Vienna: 'Vienna', Nairobi: 'Nairobi' },
+  places: PLACES_EN,
   labels: {
     reference: 'Ref.:',
     contact: 'Contact:',
@@ -116,6 +143,10 @@ const english: LanguageInfo = {
     salutationExcellencyFemale: 'Excellency,',
     salutationExcellencyMale: 'Excellency,',
     salutationExcellencyNeutral: 'Excellency,',
+    addressFemale: 'Madam',
+    addressMale: 'Sir',
+    addressNeutral: 'Sir/Madam',
+    addressExcellency: 'Excellency',
     pageNumber: '- {n} -',
   },
   groups: {
@@ -125,10 +156,197 @@ const english: LanguageInfo = {
     academia: 'Academia',
     'international-organization': 'International organizations',
   },
-  excellencyTitles: ['he', 'his excellency', 'her excellency', 'excellency', 'h e'],
+  excellencyTitles: ['h e', 'his excellency', 'her excellency', 'excellency'],
+  titleAfterName: false,
 };
 
-const LANGUAGES: Record<string, LanguageInfo> = { es: spanish, en: english };
+// French typography puts a no-break space before ":" (U+00A0 here: every bundled font has it).
+const french: LanguageInfo = {
+  code: 'fr',
+  tag: 'fr',
+  name: 'Français',
+  direction: 'ltr',
+  script: 'latin',
+  justify: true,
+  dateLocale: fr,
+  datePattern: 'd MMMM yyyy',
+  dateLine: (place, date) => `${place}, le ${date}`,
+  places: { Geneva: 'Genève', 'New York': 'New York', Vienna: 'Vienne', Nairobi: 'Nairobi' },
+  labels: {
+    reference: 'Réf.\u00a0:',
+    contact: 'Contact\u00a0:',
+    telephone: 'Tél.\u00a0:',
+    fax: 'Fax\u00a0:',
+    email: 'Courriel\u00a0:',
+    to: 'À\u00a0:',
+    subject: 'Objet\u00a0:',
+    annex: 'Annexe\u00a0:',
+    closing: 'Veuillez agréer l’assurance de ma considération distinguée.',
+    salutationFemale: 'Madame,',
+    salutationMale: 'Monsieur,',
+    salutationNeutral: 'Madame, Monsieur,',
+    salutationExcellencyFemale: 'Excellence,',
+    salutationExcellencyMale: 'Excellence,',
+    salutationExcellencyNeutral: 'Excellence,',
+    addressFemale: 'Madame',
+    addressMale: 'Monsieur',
+    addressNeutral: 'Madame, Monsieur',
+    addressExcellency: 'Excellence',
+    pageNumber: '- {n} -',
+  },
+  groups: {
+    government: 'Gouvernements',
+    'private-sector': 'Secteur privé',
+    'civil-society': 'Société civile',
+    academia: 'Milieux universitaires',
+    'international-organization': 'Organisations internationales',
+  },
+  excellencyTitles: ['s e', 'son excellence', 'excellence'],
+  titleAfterName: false,
+};
+
+const russian: LanguageInfo = {
+  code: 'ru',
+  tag: 'ru',
+  name: 'Русский',
+  direction: 'ltr',
+  script: 'latin',
+  justify: true,
+  dateLocale: ru,
+  datePattern: 'd MMMM yyyy',
+  // Published letters write "года" in full after the year.
+  dateLine: (place, date) => `${place}, ${date} года`,
+  places: { Geneva: 'Женева', 'New York': 'Нью-Йорк', Vienna: 'Вена', Nairobi: 'Найроби' },
+  labels: {
+    reference: 'Исх.:',
+    contact: 'Контактное лицо:',
+    telephone: 'Тел.:',
+    fax: 'Факс:',
+    email: 'Эл. почта:',
+    to: 'Кому:',
+    subject: 'Предмет:',
+    annex: 'Приложение:',
+    closing: 'С уважением,',
+    salutationFemale: 'Уважаемая госпожа {last_name},',
+    salutationMale: 'Уважаемый господин {last_name},',
+    salutationNeutral: 'Уважаемая госпожа, уважаемый господин,',
+    salutationExcellencyFemale: 'Ваше Превосходительство,',
+    salutationExcellencyMale: 'Ваше Превосходительство,',
+    salutationExcellencyNeutral: 'Ваше Превосходительство,',
+    addressFemale: 'госпожа',
+    addressMale: 'господин',
+    addressNeutral: 'госпожа, господин',
+    addressExcellency: 'Ваше Превосходительство',
+    pageNumber: '- {n} -',
+  },
+  groups: {
+    government: 'Правительства',
+    'private-sector': 'Частный сектор',
+    'civil-society': 'Гражданское общество',
+    academia: 'Академические организации',
+    'international-organization': 'Международные организации',
+  },
+  excellencyTitles: ['его превосходительство', 'ее превосходительство', 'её превосходительство'],
+  titleAfterName: false,
+};
+
+const chinese: LanguageInfo = {
+  code: 'zh',
+  tag: 'zh-CN',
+  name: '中文',
+  direction: 'ltr',
+  script: 'han',
+  justify: false,
+  dateLocale: zhCN,
+  datePattern: "yyyy'年'M'月'd'日'",
+  dateLine: (place, date) => `${place}，${date}`,
+  places: { Geneva: '日内瓦', 'New York': '纽约', Vienna: '维也纳', Nairobi: '内罗毕' },
+  labels: {
+    reference: '文号：',
+    contact: '联系人：',
+    telephone: '电话：',
+    fax: '传真：',
+    email: '电子邮件：',
+    to: '致：',
+    subject: '事由：',
+    annex: '附件：',
+    closing: '顺致崇高的敬意。',
+    salutationFemale: '尊敬的女士：',
+    salutationMale: '尊敬的先生：',
+    salutationNeutral: '尊敬的先生/女士：',
+    salutationExcellencyFemale: '尊敬的阁下：',
+    salutationExcellencyMale: '尊敬的阁下：',
+    salutationExcellencyNeutral: '尊敬的阁下：',
+    addressFemale: '女士',
+    addressMale: '先生',
+    addressNeutral: '先生/女士',
+    addressExcellency: '阁下',
+    pageNumber: '- {n} -',
+  },
+  groups: {
+    government: '政府',
+    'private-sector': '私营部门',
+    'civil-society': '民间社会',
+    academia: '学术界',
+    'international-organization': '国际组织',
+  },
+  excellencyTitles: ['阁下', '大使阁下'],
+  titleAfterName: true,
+};
+
+const arabic: LanguageInfo = {
+  code: 'ar',
+  tag: 'ar',
+  name: 'العربية',
+  direction: 'rtl',
+  script: 'arabic',
+  justify: true,
+  // Month names as in CLDR `ar`; the organisation's Arabic documents use Western digits.
+  dateLocale: ar,
+  datePattern: 'd MMMM yyyy',
+  dateLine: (place, date) => `${place}، ${date}`,
+  places: { Geneva: 'جنيف', 'New York': 'نيويورك', Vienna: 'فيينا', Nairobi: 'نيروبي' },
+  labels: {
+    reference: 'المراجع:',
+    contact: 'الاتصال:',
+    telephone: 'الهاتف:',
+    fax: 'الفاكس:',
+    email: 'البريد الإلكتروني:',
+    to: 'إلى:',
+    subject: 'الموضوع:',
+    annex: 'المرفقات:',
+    closing: 'وتفضلوا بقبول فائق الاحترام والتقدير،',
+    salutationFemale: 'السيدة المحترمة،',
+    salutationMale: 'السيد المحترم،',
+    salutationNeutral: 'السيدة المحترمة/السيد المحترم،',
+    salutationExcellencyFemale: 'صاحبة السعادة،',
+    salutationExcellencyMale: 'صاحب السعادة،',
+    salutationExcellencyNeutral: 'أصحاب السعادة،',
+    addressFemale: 'السيدة',
+    addressMale: 'السيد',
+    addressNeutral: 'السيدة/السيد',
+    addressExcellency: 'صاحب السعادة',
+    pageNumber: '- {n} -',
+  },
+  groups: {
+    government: 'الحكومات',
+    'private-sector': 'القطاع الخاص',
+    'civil-society': 'المجتمع المدني',
+    academia: 'الأوساط الأكاديمية',
+    'international-organization': 'المنظمات الدولية',
+  },
+  excellencyTitles: ['سعادة', 'معالي', 'صاحب السعادة', 'صاحبة السعادة'],
+  titleAfterName: false,
+};
+
+const LANGUAGES: Record<string, LanguageInfo> = {
+  ar: arabic,
+  en: english,
+  es: spanish,
+  fr: french,
+  ru: russian,
+  zh: chinese,
+};
 
 export function supportedLanguages(): string[] {
   return Object.keys(LANGUAGES).sort();
@@ -151,8 +369,8 @@ export function isGroup(value: string): value is Group {
 /** Accepts the spellings people type into a spreadsheet; anything else is "unknown". */
 export function normaliseGender(value: string): Gender {
   const v = value.trim().toLowerCase();
-  if (['f', 'female', 'woman', 'w', 'mujer', 'femme'].includes(v)) return 'female';
-  if (['m', 'male', 'man', 'hombre', 'homme'].includes(v)) return 'male';
+  if (['f', 'female', 'woman', 'w', 'mujer', 'femme', 'ж'].includes(v)) return 'female';
+  if (['m', 'male', 'man', 'hombre', 'homme', 'м'].includes(v)) return 'male';
   return '';
 }
 
@@ -165,9 +383,51 @@ export function isExcellency(lang: LanguageInfo, title: string): boolean {
   return t !== '' && lang.excellencyTitles.some((e) => t === e || t.startsWith(`${e} `));
 }
 
-export function salutation(labels: Labels, lang: LanguageInfo, gender: Gender, title: string): string {
-  const excellency = isExcellency(lang, title);
-  if (gender === 'female') return excellency ? labels.salutationExcellencyFemale : labels.salutationFemale;
-  if (gender === 'male') return excellency ? labels.salutationExcellencyMale : labels.salutationMale;
-  return excellency ? labels.salutationExcellencyNeutral : labels.salutationNeutral;
+const ALL_EXCELLENCY = Object.values(LANGUAGES).flatMap((l) => l.excellencyTitles);
+
+/** Whatever language the title is typed in, it can make the salutation an Excellency one. */
+function excellency(lang: LanguageInfo, title: string): boolean {
+  return isExcellency(lang, title) || isExcellency({ ...lang, excellencyTitles: ALL_EXCELLENCY }, title);
+}
+
+export interface Addressee {
+  gender: Gender;
+  title: string;
+  last_name: string;
+}
+
+export function salutation(labels: Labels, lang: LanguageInfo, who: Addressee): string {
+  const exc = excellency(lang, who.title);
+  let form: string;
+  if (who.gender === 'female') form = exc ? labels.salutationExcellencyFemale : labels.salutationFemale;
+  else if (who.gender === 'male') form = exc ? labels.salutationExcellencyMale : labels.salutationMale;
+  else form = exc ? labels.salutationExcellencyNeutral : labels.salutationNeutral;
+  if (form.includes('{last_name}') && !who.last_name) form = labels.salutationNeutral;
+  return fill(form, who);
+}
+
+/** The form of address used inside sentences, e.g. in a French closing formula. */
+export function addressForm(labels: Labels, lang: LanguageInfo, who: Addressee): string {
+  if (excellency(lang, who.title)) return labels.addressExcellency;
+  if (who.gender === 'female') return labels.addressFemale;
+  if (who.gender === 'male') return labels.addressMale;
+  return labels.addressNeutral;
+}
+
+function fill(form: string, who: Addressee): string {
+  return form.replace(/\{last_name\}/g, who.last_name).replace(/\{title\}/g, who.title).replace(/\s+([,:])/g, '$1');
+}
+
+/** A person's name as the language writes it: 王丽华 for Chinese names, "Ana López" otherwise. */
+export function fullName(first: string, last: string): string {
+  const han = /^[\p{Script=Han}\u00b7·]+$/u;
+  if (han.test(first) && han.test(last)) return `${last}${first}`;
+  return [first, last].filter(Boolean).join(' ');
+}
+
+/** The first line of the addressee block: title and name, in the language's order. */
+export function nameLine(lang: LanguageInfo, title: string, name: string): string {
+  if (!title) return name;
+  if (!name) return title;
+  return lang.titleAfterName ? `${name}${/[\p{Script=Han}]$/u.test(name) ? '' : ' '}${title}` : `${title} ${name}`;
 }

@@ -1,13 +1,24 @@
-import { latinFace, measure, metrics, styleOf } from '../fonts/fonts';
-import type { FontFace } from '../fonts/fonts';
+import { fallbackChain, styleOf } from '../fonts/fonts';
+import type { Family, FontFace } from '../fonts/fonts';
 import type { Block, Run } from '../markup/markdown';
 import type { MergedLetter } from '../template/merge';
-import { breakLines } from './lines';
-import type { Align, Line, StyledRun } from './lines';
+import { breakLines, isolateNumbers } from './lines';
+import type { Align, Direction, Line, StyledRun } from './lines';
+
+export interface TextItem {
+  kind: 'text';
+  x: number;
+  y: number;
+  text: string;
+  face: FontFace;
+  size: number;
+  color: string;
+  wordSpacing: number;
+}
 
 /** Everything on a page, positioned in points from the top-left corner. Text `y` is the baseline. */
 export type Item =
-  | { kind: 'text'; x: number; y: number; text: string; face: FontFace; size: number; color: string; wordSpacing: number }
+  | TextItem
   | { kind: 'link'; x: number; y: number; width: number; height: number; url: string }
   | { kind: 'rule'; x1: number; y1: number; x2: number; y2: number; width: number; color: string }
   | { kind: 'signature'; file: string; x: number; y: number; width: number; height: number };
@@ -27,11 +38,17 @@ export const A4 = { width: 595.28, height: 841.89 };
 /** The letter's geometry and type; one place to tune the look. */
 export const STYLE = {
   margin: { left: 68, right: 56, top: 48, bottom: 78 },
-  body: { size: 11, leading: 1.36 },
-  small: { size: 9.5, leading: 1.3 },
-  footer: { size: 7.5, leading: 1.3 },
+  body: { size: 11 },
+  small: { size: 9.5 },
+  footer: { size: 7.5 },
   letterhead: { size: 13 },
   office: { size: 12 },
+  /** Line height as a multiple of the size, and a size factor, per script: Naskh needs room. */
+  script: {
+    latin: { leading: 1.36, smallLeading: 1.3, scale: 1 },
+    arabic: { leading: 1.62, smallLeading: 1.5, scale: 1.12 },
+    han: { leading: 1.6, smallLeading: 1.45, scale: 1 },
+  } as Record<Family, { leading: number; smallLeading: number; scale: number }>,
   colors: { text: '#141414', accent: '#1d3c6e', muted: '#5a5a5a', link: '#1a4f9c' },
   paragraphGap: 7,
   listIndent: 20,
@@ -40,14 +57,32 @@ export const STYLE = {
 
 const LIVE_LINK = /^(https?:|mailto:)/i;
 
+/**
+ * Places lines on pages. Positions are computed in reading direction — `x` is the distance of a
+ * box's start edge from the page's start margin side — and mirrored for right-to-left letters,
+ * so one layout serves both: in Arabic the reference block, labels, lists and signature sit right.
+ */
 class Composer {
   readonly pages: PageLayout[] = [];
   y = 0;
   readonly left = STYLE.margin.left;
   readonly width = A4.width - STYLE.margin.left - STYLE.margin.right;
   readonly bottom = A4.height - STYLE.margin.bottom;
+  readonly dir: Direction;
+  readonly family: Family;
+  readonly size: number;
+  readonly lh: number;
+  readonly small: number;
+  readonly smallLh: number;
 
   constructor(private readonly letter: MergedLetter) {
+    this.dir = letter.lang.direction;
+    this.family = letter.lang.script;
+    const s = STYLE.script[this.family];
+    this.size = STYLE.body.size * s.scale;
+    this.lh = this.size * s.leading;
+    this.small = STYLE.small.size * s.scale;
+    this.smallLh = this.small * s.smallLeading;
     this.newPage();
   }
 
@@ -55,16 +90,19 @@ class Composer {
     return this.pages[this.pages.length - 1];
   }
 
+  lines(runs: StyledRun[], width: number, align: Align): Line[] {
+    return breakLines(runs, width, align, this.dir);
+  }
+
   newPage(): void {
-    const page: PageLayout = { items: [] };
-    this.pages.push(page);
+    this.pages.push({ items: [] });
     this.y = STYLE.margin.top;
     const n = this.pages.length;
     if (n > 1) {
       const label = this.letter.labels.pageNumber.replace('{n}', String(n));
-      const lines = breakLines([this.run(label, false, false, STYLE.small.size, STYLE.colors.muted)], this.width, 'center');
+      const lines = this.lines([this.run(label, false, false, this.small, STYLE.colors.muted)], this.width, 'center');
       this.y = STYLE.margin.top - 16;
-      this.placeLines(lines, this.left, STYLE.small.size * STYLE.small.leading);
+      this.placeLines(lines, this.left, this.width, this.smallLh);
       this.y = STYLE.margin.top + 14;
     }
   }
@@ -73,19 +111,20 @@ class Composer {
   footer(page: PageLayout): void {
     const text = this.letter.footer;
     if (!text) return;
-    const size = STYLE.footer.size;
-    const lh = size * STYLE.footer.leading;
-    const lines = breakLines([this.run(text, false, false, size, STYLE.colors.muted)], this.width, 'center');
+    const size = STYLE.footer.size * STYLE.script[this.family].scale;
+    const lh = size * 1.3;
+    const lines = this.lines([this.run(text, false, false, size, STYLE.colors.muted)], this.width, 'center');
     let y = A4.height - STYLE.margin.bottom + 26;
     page.items.push({ kind: 'rule', x1: this.left, y1: y - 6, x2: this.left + this.width, y2: y - 6, width: 0.5, color: STYLE.colors.accent });
     for (const line of lines) {
-      this.pushLine(page, line, this.left, y, lh);
+      this.pushLine(page, line, this.left, this.width, y, lh);
       y += lh;
     }
   }
 
   run(text: string, bold: boolean, italic: boolean, size: number, color: string = STYLE.colors.text, link?: string): StyledRun {
-    return { text, face: latinFace(styleOf(bold, italic)), size, color, link };
+    if (this.dir === 'rtl') text = isolateNumbers(text);
+    return { text, faces: fallbackChain(this.family, styleOf(bold, italic)), size, color, link };
   }
 
   runs(runs: Run[], size: number, forceBold = false): StyledRun[] {
@@ -95,21 +134,29 @@ class Composer {
     });
   }
 
-  /** Adds one line's items with its top at `top`. */
-  pushLine(page: PageLayout, line: Line, x: number, top: number, lineHeight: number): void {
+  /** Where a box that starts `x` from the start side and is `width` wide sits, from the page's left. */
+  boxLeft(x: number, width: number): number {
+    return this.dir === 'rtl' ? A4.width - x - width : x;
+  }
+
+  /** Adds one line's items; the line box starts at `x` (reading direction), is `boxWidth` wide, with its top at `top`. */
+  pushLine(page: PageLayout, line: Line, x: number, boxWidth: number, top: number, lineHeight: number): void {
+    const left = this.boxLeft(x, boxWidth);
     const baseline = top + (lineHeight - (line.ascent + line.descent)) / 2 + line.ascent;
-    for (const s of line.segments) {
-      page.items.push({
-        kind: 'text',
-        x: x + s.x,
-        y: baseline,
-        text: s.text,
-        face: s.face,
-        size: s.size,
-        color: s.color,
-        wordSpacing: s.wordSpacing,
-      });
-    }
+    // Drawn in reading order (positions are visual), so extractors that follow the content
+    // stream read right-to-left lines word by word in the right order.
+    const inReadingOrder = [...line.segments].sort((a, b) => a.logical - b.logical);
+    const items: TextItem[] = inReadingOrder.map((s) => ({
+      kind: 'text',
+      x: left + s.x,
+      y: baseline,
+      text: s.text,
+      face: s.face,
+      size: s.size,
+      color: s.color,
+      wordSpacing: s.wordSpacing,
+    }));
+    page.items.push(...items);
     // One link rectangle per stretch of segments that share a link.
     let i = 0;
     while (i < line.segments.length) {
@@ -119,10 +166,15 @@ class Composer {
       if (url) {
         const a = line.segments[i];
         const b = line.segments[j];
-        page.items.push({ kind: 'link', x: x + a.x, y: top, width: b.x + b.width - a.x, height: lineHeight, url });
+        page.items.push({ kind: 'link', x: left + a.x, y: top, width: b.x + b.width - a.x, height: lineHeight, url });
       }
       i = j + 1;
     }
+  }
+
+  rule(x: number, width: number, y: number, weight: number, color: string): void {
+    const left = this.boxLeft(x, width);
+    this.page.items.push({ kind: 'rule', x1: left, y1: y, x2: left + width, y2: y, width: weight, color });
   }
 
   fits(height: number): boolean {
@@ -130,9 +182,9 @@ class Composer {
   }
 
   /** Places lines at the cursor, breaking pages between lines; no orphan or widow where avoidable. */
-  placeLines(lines: Line[], x: number, lineHeight: number, keepTogether = false): void {
+  placeLines(lines: Line[], x: number, boxWidth: number, lineHeight: number, keepTogether = false): void {
     let i = 0;
-    if (keepTogether && !this.fits(lines.length * lineHeight) && this.y > STYLE.margin.top + 20) this.newPage();
+    if (keepTogether && !this.fits(lines.length * lineHeight) && this.pageHasContent()) this.newPage();
     while (i < lines.length) {
       const remaining = lines.length - i;
       const room = Math.floor((this.bottom - this.y + 0.001) / lineHeight);
@@ -143,7 +195,7 @@ class Composer {
       }
       if (take <= 0 && !this.pageHasContent()) take = 1; // a page must make progress
       for (let k = 0; k < take; k++) {
-        this.pushLine(this.page, lines[i + k], x, this.y, lineHeight);
+        this.pushLine(this.page, lines[i + k], x, boxWidth, this.y, lineHeight);
         this.y += lineHeight;
       }
       i += take;
@@ -156,12 +208,16 @@ class Composer {
   }
 }
 
-function labelWidth(labels: string[], size: number): number {
-  const face = latinFace('regular');
-  return Math.max(0, ...labels.map((l) => measure(face, l, size))) + 8;
+/** Width of the widest label plus a gap. */
+function labelWidth(c: Composer, labels: string[], size: number): number {
+  let max = 0;
+  for (const l of labels) {
+    for (const line of c.lines([c.run(l, false, false, size)], 1e6, 'start')) max = Math.max(max, line.naturalWidth);
+  }
+  return max + 8;
 }
 
-/** Two-column rows "label  value" at the cursor; returns the bottom y. */
+/** Rows of "label  value" (value wrapped beside its label) at `top`; returns the bottom y. */
 function labelledRows(
   c: Composer,
   rows: { label: string; value: string; link?: string; bold?: boolean }[],
@@ -174,15 +230,17 @@ function labelledRows(
 ): number {
   let y = top;
   for (const row of rows) {
-    const valueLines = breakLines(
+    const valueLines = c.lines(
       [c.run(row.value, !!row.bold, false, size, row.link ? STYLE.colors.link : STYLE.colors.text, row.link)],
       width - labelW,
-      'left',
+      'start',
     );
-    const labelLines = breakLines([c.run(row.label, false, false, size, STYLE.colors.text)], labelW, 'left');
-    if (row.label) c.pushLine(c.page, labelLines[0], x, y, lineHeight);
+    if (row.label) {
+      const [labelLine] = c.lines([c.run(row.label, false, false, size)], labelW, 'start');
+      c.pushLine(c.page, labelLine, x, labelW, y, lineHeight);
+    }
     for (const line of valueLines) {
-      c.pushLine(c.page, line, x + labelW, y, lineHeight);
+      c.pushLine(c.page, line, x + labelW, width - labelW, y, lineHeight);
       y += lineHeight;
     }
     if (valueLines.length === 0) y += lineHeight;
@@ -191,32 +249,30 @@ function labelledRows(
 }
 
 function layoutBlocks(c: Composer, blocks: Block[], x: number, width: number, align: Align): void {
-  const size = STYLE.body.size;
-  const lh = size * STYLE.body.leading;
+  const { size, lh } = c;
   blocks.forEach((block, index) => {
     if (index > 0) c.y += STYLE.paragraphGap;
     switch (block.kind) {
       case 'paragraph':
-        c.placeLines(breakLines(c.runs(block.runs, size), width, align), x, lh);
+        c.placeLines(c.lines(c.runs(block.runs, size), width, align), x, width, lh);
         break;
       case 'heading': {
         const hs = block.level <= 2 ? size + 1 : size;
-        const lines = breakLines(c.runs(block.runs, hs, true), width, 'left');
+        const hlh = (hs * lh) / size;
+        const lines = c.lines(c.runs(block.runs, hs, true), width, 'start');
         // keep a heading with the first two lines that follow it
-        if (!c.fits(lines.length * hs * STYLE.body.leading + 2 * lh + STYLE.paragraphGap)) c.newPage();
-        c.placeLines(lines, x, hs * STYLE.body.leading, true);
+        if (!c.fits(lines.length * hlh + 2 * lh + STYLE.paragraphGap)) c.newPage();
+        c.placeLines(lines, x, width, hlh, true);
         break;
       }
       case 'list': {
         block.items.forEach((item, n) => {
           if (n > 0) c.y += 2;
           const marker = block.ordered ? `${block.start + n}.` : '•';
-          const markerLines = breakLines([c.run(marker, false, false, size)], STYLE.listIndent, 'left');
+          const [markerLine] = c.lines([c.run(marker, false, false, size)], STYLE.listIndent, 'start');
           if (!c.fits(lh)) c.newPage();
-          const page = c.page;
-          const top = c.y;
-          const mw = markerLines[0].naturalWidth;
-          c.pushLine(page, markerLines[0], x + STYLE.listIndent - mw - 6, top, lh);
+          const mw = markerLine.naturalWidth;
+          c.pushLine(c.page, markerLine, x + STYLE.listIndent - mw - 6, mw, c.y, lh);
           layoutBlocks(c, item, x + STYLE.listIndent, width - STYLE.listIndent, align);
         });
         break;
@@ -225,7 +281,7 @@ function layoutBlocks(c: Composer, blocks: Block[], x: number, width: number, al
         layoutBlocks(c, block.blocks, x + STYLE.listIndent, width - 2 * STYLE.listIndent, align);
         break;
       case 'rule':
-        c.page.items.push({ kind: 'rule', x1: x, y1: c.y + 4, x2: x + width, y2: c.y + 4, width: 0.5, color: STYLE.colors.muted });
+        c.rule(x, width, c.y + 4, 0.5, STYLE.colors.muted);
         c.y += 8;
         break;
     }
@@ -235,38 +291,37 @@ function layoutBlocks(c: Composer, blocks: Block[], x: number, width: number, al
 /** Lays a merged letter out on A4 pages. Pure: returns positioned data, draws nothing. */
 export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout {
   const c = new Composer(letter);
-  const { left, width } = c;
+  const { left, width, size, lh, small, smallLh } = c;
   const L = letter.labels;
-  const small = STYLE.small.size;
-  const smallLh = small * STYLE.small.leading;
+  const bodyAlign: Align = letter.lang.justify ? 'justify' : 'start';
+  const scale = STYLE.script[c.family].scale;
 
   // Letterhead: organisation, a rule, the office and the date line.
-  const orgLines = breakLines([c.run(letter.organization, true, false, STYLE.letterhead.size, STYLE.colors.accent)], width, 'left');
-  c.placeLines(orgLines, left, STYLE.letterhead.size * 1.3);
+  const headSize = STYLE.letterhead.size * scale;
+  c.placeLines(c.lines([c.run(letter.organization, true, false, headSize, STYLE.colors.accent)], width, 'start'), left, width, headSize * 1.35);
   c.y += 4;
-  c.page.items.push({ kind: 'rule', x1: left, y1: c.y, x2: left + width, y2: c.y, width: 1, color: STYLE.colors.accent });
+  c.rule(left, width, c.y, 1, STYLE.colors.accent);
   c.y += 14;
-  const officeSize = STYLE.office.size;
-  const dateRun = c.run(letter.dateLine, false, false, STYLE.body.size);
-  const dateWidth = measure(dateRun.face, letter.dateLine, STYLE.body.size);
+  const officeSize = STYLE.office.size * scale;
+  const officeLh = officeSize * 1.4;
+  const dateRun = c.run(letter.dateLine, false, false, size);
+  const [dateLine] = c.lines([dateRun], width, 'end');
   const officeLines = letter.office
-    ? breakLines([c.run(letter.office, true, false, officeSize)], width - dateWidth - 24, 'left')
+    ? c.lines([c.run(letter.office, true, false, officeSize)], width - dateLine.naturalWidth - 24, 'start')
     : [];
-  const officeLh = officeSize * 1.35;
   const top = c.y;
   for (const line of officeLines) {
-    c.pushLine(c.page, line, left, c.y, officeLh);
+    c.pushLine(c.page, line, left, width - dateLine.naturalWidth - 24, c.y, officeLh);
     c.y += officeLh;
   }
-  const dateLines = breakLines([dateRun], width, 'right');
-  c.pushLine(c.page, dateLines[0], left, top, officeLh);
+  c.pushLine(c.page, dateLine, left, width, top, officeLh);
   c.y = Math.max(c.y, top + officeLh) + 18;
 
-  // Reference and contact block (left) beside the addressee block (right).
+  // Reference and contact block (start side) beside the addressee block (end side).
   const gap = 18;
-  const leftW = Math.round(width * 0.5);
-  const rightX = left + leftW + gap;
-  const rightW = width - leftW - gap;
+  const startW = Math.round(width * 0.5);
+  const endX = left + startW + gap;
+  const endW = width - startW - gap;
   const refRows = [
     { label: L.reference, value: letter.reference },
     { label: L.contact, value: letter.contact.name },
@@ -274,63 +329,62 @@ export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout 
     { label: L.fax, value: letter.contact.fax },
     { label: L.email, value: letter.contact.email, link: letter.contact.email ? `mailto:${letter.contact.email}` : undefined },
   ].filter((r) => r.value);
-  const refLabelW = labelWidth(refRows.map((r) => r.label), small);
+  const refLabelW = labelWidth(c, refRows.map((r) => r.label), small);
   const blockTop = c.y;
-  const leftBottom = labelledRows(c, refRows, left, leftW, refLabelW, blockTop, small, smallLh);
-  const toLabelW = labelWidth([L.to], small);
+  const startBottom = labelledRows(c, refRows, left, startW, refLabelW, blockTop, small, smallLh);
+  const toLabelW = labelWidth(c, [L.to], small);
   const addressee = letter.addressee.map((value, i) => ({ label: i === 0 ? L.to : '', value, bold: i === 0 }));
-  const rightBottom = labelledRows(c, addressee, rightX, rightW, toLabelW, blockTop, small, smallLh);
-  c.y = Math.max(leftBottom, rightBottom) + 22;
+  const endBottom = labelledRows(c, addressee, endX, endW, toLabelW, blockTop, small, smallLh);
+  c.y = Math.max(startBottom, endBottom) + 22;
 
   // Subject: the label, then the subject in bold with a hanging indent.
-  const size = STYLE.body.size;
-  const lh = size * STYLE.body.leading;
-  const subjectLabelW = Math.max(refLabelW, labelWidth([L.subject], size));
-  const subjectLines = breakLines([c.run(letter.subject, true, false, size)], width - subjectLabelW, 'left');
-  const labelLine = breakLines([c.run(L.subject, false, false, size)], subjectLabelW, 'left');
-  c.pushLine(c.page, labelLine[0], left, c.y, lh);
-  c.placeLines(subjectLines, left + subjectLabelW, lh);
+  const subjectLabelW = Math.max(refLabelW, labelWidth(c, [L.subject], size));
+  const subjectLines = c.lines([c.run(letter.subject, true, false, size)], width - subjectLabelW, 'start');
+  const [labelLine] = c.lines([c.run(L.subject, false, false, size)], subjectLabelW, 'start');
+  c.pushLine(c.page, labelLine, left, subjectLabelW, c.y, lh);
+  c.placeLines(subjectLines, left + subjectLabelW, width - subjectLabelW, lh);
   c.y += 16;
 
   // Closing, signature, name and title: kept together on one page.
-  const closingLines = breakLines([c.run(letter.closing, false, false, size)], width, 'left');
-  const nameLines = breakLines([c.run(letter.sender.name, true, false, size)], width / 2, 'left');
-  const titleLines = letter.sender.title ? breakLines([c.run(letter.sender.title, false, false, size)], width / 2, 'left') : [];
+  const closingLines = c.lines([c.run(letter.closing, false, false, size)], width, 'start');
+  const nameLines = c.lines([c.run(letter.sender.name, true, false, size)], width / 2, 'start');
+  const titleLines = letter.sender.title ? c.lines([c.run(letter.sender.title, false, false, size)], width / 2, 'start') : [];
   const sigH = STYLE.signature.height;
-  const blockH = 14 + (closingLines.length + nameLines.length + titleLines.length) * lh + sigH + 14;
+  const annexLabelW = labelWidth(c, [L.annex], small);
+  const annexLines = letter.annex ? c.lines([c.run(letter.annex, false, false, small)], width - annexLabelW, 'start') : [];
+  const annexH = annexLines.length ? 22 + annexLines.length * smallLh : 0;
+  const blockH = 14 + (closingLines.length + nameLines.length + titleLines.length) * lh + sigH + 14 + annexH;
 
   // Body. A short last paragraph goes with the closing, so the signature never stands alone.
   const last = body[body.length - 1];
-  layoutBlocks(c, body.slice(0, -1), left, width, 'justify');
+  layoutBlocks(c, body.slice(0, -1), left, width, bodyAlign);
   if (last) {
     if (body.length > 1) c.y += STYLE.paragraphGap;
     if (last.kind === 'paragraph') {
-      const lines = breakLines(c.runs(last.runs, size), width, 'justify');
+      const lines = c.lines(c.runs(last.runs, size), width, bodyAlign);
       if (lines.length <= 3 && c.fits(lines.length * lh) && !c.fits(lines.length * lh + blockH)) c.newPage();
     }
-    layoutBlocks(c, [last], left, width, 'justify');
+    layoutBlocks(c, [last], left, width, bodyAlign);
   }
 
   c.y += 14;
   if (!c.fits(blockH - 14)) c.newPage();
-  c.placeLines(closingLines, left, lh);
+  c.placeLines(closingLines, left, width, lh);
   c.y += 6;
   if (letter.sender.signature) {
-    c.page.items.push({ kind: 'signature', file: letter.sender.signature, x: left, y: c.y, width: STYLE.signature.width, height: sigH });
+    const w = STYLE.signature.width;
+    c.page.items.push({ kind: 'signature', file: letter.sender.signature, x: c.boxLeft(left, w), y: c.y, width: w, height: sigH });
   }
   c.y += sigH + 8;
-  c.placeLines(nameLines, left, lh);
-  c.placeLines(titleLines, left, lh);
+  c.placeLines(nameLines, left, width / 2, lh);
+  c.placeLines(titleLines, left, width / 2, lh);
 
-  // Annex line.
-  if (letter.annex) {
+  // Annex line, on the page of the signature.
+  if (annexLines.length) {
     c.y += 22;
-    const annexLabelW = labelWidth([L.annex], small);
-    const lines = breakLines([c.run(letter.annex, false, false, small)], width - annexLabelW, 'left');
-    if (!c.fits(smallLh)) c.newPage();
-    const labelLines = breakLines([c.run(L.annex, false, false, small)], annexLabelW, 'left');
-    c.pushLine(c.page, labelLines[0], left, c.y, smallLh);
-    c.placeLines(lines, left + annexLabelW, smallLh);
+    const [annexLabel] = c.lines([c.run(L.annex, false, false, small)], annexLabelW, 'start');
+    c.pushLine(c.page, annexLabel, left, annexLabelW, c.y, smallLh);
+    c.placeLines(annexLines, left + annexLabelW, width - annexLabelW, smallLh);
   }
 
   for (const page of c.pages) c.footer(page);

@@ -1,17 +1,21 @@
 import LineBreaker from 'linebreak';
-import { measure, metrics } from '../fonts/fonts';
+import bidiFactory from 'bidi-js';
+import { LetterMergeError } from '../errors';
+import { codePointName, isInvisible, measure, metrics } from '../fonts/fonts';
 import type { FontFace } from '../fonts/fonts';
 
-/** A run of text with everything needed to measure and draw it. */
+const bidi = bidiFactory();
+
+/** A run of text with one style. `faces` is the font fallback chain: each character takes the first that has it. */
 export interface StyledRun {
   text: string;
-  face: FontFace;
+  faces: FontFace[];
   size: number;
   color: string;
   link?: string;
 }
 
-/** A piece of a line, positioned relative to the line's left edge. */
+/** A piece of a line, positioned relative to the line box's left edge. `text` is what is drawn. */
 export interface Segment {
   text: string;
   x: number;
@@ -22,9 +26,12 @@ export interface Segment {
   link?: string;
   /** Extra space added to each space character (justification). */
   wordSpacing: number;
+  /** Where the segment starts in the paragraph's text (reading order). */
+  logical: number;
 }
 
 export interface Line {
+  /** Segments in visual order, left to right. */
   segments: Segment[];
   /** Width of the text without justification. */
   naturalWidth: number;
@@ -32,7 +39,17 @@ export interface Line {
   descent: number;
 }
 
-export type Align = 'left' | 'right' | 'center' | 'justify';
+export type Align = 'start' | 'end' | 'left' | 'right' | 'center' | 'justify';
+export type Direction = 'ltr' | 'rtl';
+
+/** A run with a single font, after font fallback. */
+interface FontRun {
+  text: string;
+  face: FontFace;
+  size: number;
+  color: string;
+  link?: string;
+}
 
 interface Piece {
   start: number;
@@ -43,22 +60,58 @@ interface Piece {
   required: boolean;
 }
 
+/** Bidi formatting characters: they steer the bidi algorithm and are never drawn. */
+const BIDI_CONTROL = /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const LRI = '\u2066';
+const PDI = '\u2069';
+
+function stripControls(s: string): string {
+  return s.replace(BIDI_CONTROL, '');
+}
+
 /**
- * Breaks styled runs into lines no wider than `width` (UAX #14 break opportunities, greedy fill)
- * and positions each line's segments for the alignment. Lines hold logical-order text.
+ * In right-to-left text, a number written in groups ("+41 22 730 6240", "50 000", "2009-2021")
+ * would have its groups reordered by the bidi algorithm, since a space between digits takes the
+ * paragraph's direction. Isolating such numbers left-to-right keeps them as written.
  */
-export function breakLines(input: StyledRun[], width: number, align: Align = 'left'): Line[] {
-  const runs = normaliseRuns(input);
+export function isolateNumbers(text: string): string {
+  return text.replace(/\+?\(?\d+\)?(?:[ \u00a0\-./]\(?\d+\)?)+/g, (m) => `${LRI}${m}${PDI}`);
+}
+
+const RTL_CHAR = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]|\ud802[\udc00-\udfff]|\ud83a[\udc00-\udfff]/;
+const RTL_SCRIPT = /[\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}]/u;
+const REAL_SCRIPT = /[^\p{Script=Common}\p{Script=Inherited}\p{Script=Unknown}]/u;
+
+/** fontkit lays a run out right to left when its first character of a real script is RTL. */
+function fontkitReverses(s: string): boolean {
+  const m = REAL_SCRIPT.exec(s);
+  return m !== null && RTL_SCRIPT.test(m[0]);
+}
+
+function reverseCodePoints(s: string): string {
+  return Array.from(s).reverse().join('');
+}
+
+/**
+ * Breaks styled runs into lines no wider than `width` (UAX #14 break opportunities, greedy fill,
+ * logical order) and positions each line's segments for the alignment. Lines holding right-to-left
+ * text are reordered for display with the Unicode bidirectional algorithm (UAX #9).
+ */
+export function breakLines(input: StyledRun[], width: number, align: Align = 'start', direction: Direction = 'ltr'): Line[] {
+  const runs = itemize(normaliseRuns(input));
   if (runs.length === 0) return [];
   const text = runs.map((r) => r.text).join('');
-  const runAt: number[] = [];
+  const runAt = new Uint32Array(text.length);
   const runStart: number[] = [];
   let offset = 0;
   runs.forEach((r, i) => {
     runStart.push(offset);
-    for (let k = 0; k < r.text.length; k++) runAt.push(i);
+    runAt.fill(i, offset, offset + r.text.length);
     offset += r.text.length;
   });
+  const visualAlign: 'left' | 'right' | 'center' | 'justify' =
+    align === 'start' ? (direction === 'rtl' ? 'right' : 'left') : align === 'end' ? (direction === 'rtl' ? 'left' : 'right') : align;
+  const levels = direction === 'rtl' || RTL_CHAR.test(text) ? bidi.getEmbeddingLevels(text, direction) : null;
 
   const widthOf = (start: number, end: number): number => {
     let w = 0;
@@ -66,7 +119,7 @@ export function breakLines(input: StyledRun[], width: number, align: Align = 'le
     while (i < end) {
       const r = runAt[i];
       const runEnd = Math.min(end, runStart[r] + runs[r].text.length);
-      w += measure(runs[r].face, text.slice(i, runEnd), runs[r].size);
+      w += measure(runs[r].face, stripControls(text.slice(i, runEnd)), runs[r].size);
       i = runEnd;
     }
     return w;
@@ -85,7 +138,7 @@ export function breakLines(input: StyledRun[], width: number, align: Align = 'le
 
   function makePiece(start: number, end: number, required: boolean): Piece {
     let trimmedEnd = end;
-    while (trimmedEnd > start && /\s/.test(text[trimmedEnd - 1])) trimmedEnd--;
+    while (trimmedEnd > start && isSpace(text[trimmedEnd - 1])) trimmedEnd--;
     return {
       start,
       end,
@@ -100,97 +153,197 @@ export function breakLines(input: StyledRun[], width: number, align: Align = 'le
   let lineStart = -1;
   let lineEnd = -1;
   let lineWidth = 0;
-  const flush = (hard: boolean, isLast: boolean) => {
-    if (lineStart >= 0) lines.push(buildLine(lineStart, lineEnd, hard || isLast));
+  const flush = (lastOfParagraph: boolean) => {
+    if (lineStart >= 0) lines.push(buildLine(lineStart, lineEnd, lastOfParagraph));
     lineStart = -1;
     lineWidth = 0;
   };
 
-  const queue = [...pieces];
+  const queue = pieces.reverse();
   while (queue.length > 0) {
-    const p = queue.shift() as Piece;
-    if (lineStart >= 0 && lineWidth + p.trimmedWidth > width + 0.001) {
-      flush(false, false);
-    }
+    const p = queue.pop() as Piece;
+    if (lineStart >= 0 && lineWidth + p.trimmedWidth > width + 0.001) flush(false);
     if (lineStart < 0 && p.trimmedWidth > width + 0.001) {
       const cut = splitPoint(p.start, p.end);
       if (cut < p.end) {
-        queue.unshift(makePiece(cut, p.end, p.required));
+        queue.push(makePiece(cut, p.end, p.required));
         lineStart = p.start;
         lineEnd = cut;
-        flush(false, false);
+        flush(false);
         continue;
       }
     }
     if (lineStart < 0) lineStart = p.start;
     lineEnd = p.end;
     lineWidth += p.width;
-    if (p.required) flush(true, false);
+    if (p.required) flush(true);
   }
-  flush(true, true);
+  flush(true);
   return lines;
 
   function splitPoint(start: number, end: number): number {
     // The longest prefix (at least one character) that fits.
-    let cut = start + 1;
-    for (let i = start + 1; i <= end; i++) {
-      if (widthOf(start, i) > width) break;
-      cut = i;
+    let lo = start + 1;
+    let hi = end;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (widthOf(start, mid) <= width) lo = mid;
+      else hi = mid - 1;
     }
+    let cut = lo;
     // Do not split a surrogate pair.
-    if (cut < end && /[\uDC00-\uDFFF]/.test(text[cut])) cut--;
+    if (cut < end && /[\udc00-\udfff]/.test(text[cut])) cut--;
     return Math.max(cut, start + 1);
   }
 
   function buildLine(start: number, end: number, lastOfParagraph: boolean): Line {
-    while (end > start && /\s/.test(text[end - 1])) end--;
-    const segments: Segment[] = [];
-    let i = start;
-    let x = 0;
+    while (end > start && (isSpace(text[end - 1]) || text[end - 1] === '\n')) end--;
+    const segments = levels ? visualSegments(start, end) : logicalSegments(start, end);
     let ascent = 0;
     let descent = 0;
-    while (i < end) {
-      const r = runAt[i];
-      const run = runs[r];
-      const runEnd = Math.min(end, runStart[r] + run.text.length);
-      const t = text.slice(i, runEnd);
-      const w = measure(run.face, t, run.size);
-      segments.push({ text: t, x, width: w, face: run.face, size: run.size, color: run.color, link: run.link, wordSpacing: 0 });
-      const m = metrics(run.face, run.size);
+    for (const s of segments) {
+      const m = metrics(s.face, s.size);
       ascent = Math.max(ascent, m.ascent);
       descent = Math.max(descent, m.descent);
-      x += w;
-      i = runEnd;
     }
     if (segments.length === 0) {
       const m = metrics(runs[0].face, runs[0].size);
       return { segments, naturalWidth: 0, ascent: m.ascent, descent: m.descent };
     }
-    const natural = x;
+    // The extent of the line: in visual lines spaces are gaps between segments, not inside them.
+    const natural = segments.reduce((w, s) => Math.max(w, s.x + s.width), 0);
     const slack = width - natural;
-    if (align === 'justify' && !lastOfParagraph && slack > 0) {
-      const spaces = segments.reduce((n, s) => n + countSpaces(s.text), 0);
-      if (spaces > 0) {
-        // pdfkit draws a segment with word spacing by dropping its space glyphs and advancing
-        // each word by (space + extra); a leading space would be lost, so it becomes an offset.
-        const extra = slack / spaces;
-        let pos = 0;
-        for (const s of segments) {
-          const lead = s.text.length - s.text.trimStart().length;
-          const spaceWidth = measure(s.face, ' ', s.size) + extra;
-          s.text = s.text.trimStart();
-          s.x = pos + lead * spaceWidth;
-          s.wordSpacing = extra;
-          s.width = measure(s.face, s.text, s.size) + extra * countSpaces(s.text);
-          pos = s.x + s.width;
-        }
-      }
-    } else if (align === 'right' || align === 'center') {
-      const shift = align === 'right' ? slack : slack / 2;
+    const line: Line = { segments, naturalWidth: natural, ascent, descent };
+    const lineAlign = visualAlign === 'justify' && lastOfParagraph ? (direction === 'rtl' ? 'right' : 'left') : visualAlign;
+    if (lineAlign === 'justify' && slack > 0) {
+      justify(segments, slack, levels !== null);
+    } else if (lineAlign === 'right' || lineAlign === 'center') {
+      const shift = lineAlign === 'right' ? slack : slack / 2;
       for (const s of segments) s.x += shift;
     }
-    return { segments, naturalWidth: natural, ascent, descent };
+    return line;
   }
+
+  /** Left-to-right lines: one segment per font run, spaces kept inside segments. */
+  function logicalSegments(start: number, end: number): Segment[] {
+    const segments: Segment[] = [];
+    let i = start;
+    let x = 0;
+    while (i < end) {
+      const r = runAt[i];
+      const run = runs[r];
+      const runEnd = Math.min(end, runStart[r] + run.text.length);
+      const from = i;
+      const t = stripControls(text.slice(i, runEnd));
+      i = runEnd;
+      if (!t) continue;
+      const w = measure(run.face, t, run.size);
+      segments.push({ text: t, x, width: w, face: run.face, size: run.size, color: run.color, link: run.link, wordSpacing: 0, logical: from });
+      x += w;
+    }
+    return segments;
+  }
+
+  /**
+   * Lines with right-to-left text: characters in visual order (UAX #9 L1–L2 via bidi-js), cut into
+   * tokens of one font, one level and no spaces. Each token's string is what fontkit needs to draw
+   * it in visual order: fontkit lays a run of Arabic out right to left itself (and must get it in
+   * logical order to join the letters); anything else at an odd level is reversed here, with its
+   * brackets mirrored. Spaces are not drawn; they are gaps, widened when justifying.
+   */
+  function visualSegments(start: number, end: number): Segment[] {
+    const lv = levels as ReturnType<typeof bidi.getEmbeddingLevels>;
+    const order = bidi.getReorderedIndices(text, lv, start, end - 1).slice(start, end);
+    // bidi-js wants the levels array here, not the result object.
+    const mirrored = bidi.getMirroredCharactersMap(text, lv.levels as never, start, end - 1);
+    const segments: Segment[] = [];
+    let x = 0;
+    let k = 0;
+    while (k < order.length) {
+      const first = order[k];
+      if (isControl(text[first])) {
+        k++;
+        continue;
+      }
+      if (isSpace(text[first])) {
+        // Spaces are drawn too, so text extractors see word boundaries; justification widens them.
+        const r = runs[runAt[first]];
+        const w = measure(r.face, ' ', r.size);
+        segments.push({ text: ' ', x, width: w, face: r.face, size: r.size, color: r.color, link: r.link, wordSpacing: 0, logical: first });
+        x += w;
+        k++;
+        continue;
+      }
+      const level = lv.levels[first];
+      const step = level & 1 ? -1 : 1;
+      let j = k;
+      while (
+        j + 1 < order.length &&
+        order[j + 1] === order[j] + step &&
+        runAt[order[j + 1]] === runAt[first] &&
+        lv.levels[order[j + 1]] === level &&
+        !isSpace(text[order[j + 1]]) &&
+        !isControl(text[order[j + 1]])
+      ) {
+        j++;
+      }
+      const lo = Math.min(order[k], order[j]);
+      const hi = Math.max(order[k], order[j]) + 1;
+      let logical = '';
+      for (let i = lo; i < hi; i++) logical += mirrored.get(i) ?? text[i];
+      const visual = level & 1 ? reverseCodePoints(logical) : logical;
+      const drawn = fontkitReverses(logical) ? reverseCodePoints(visual) : visual;
+      const run = runs[runAt[first]];
+      const w = measure(run.face, drawn, run.size);
+      segments.push({ text: drawn, x, width: w, face: run.face, size: run.size, color: run.color, link: run.link, wordSpacing: 0, logical: lo });
+      x += w;
+      k = j + 1;
+    }
+    return segments;
+  }
+}
+
+/** Stretches a line to the full width by widening its spaces. */
+function justify(segments: Segment[], slack: number, tokens: boolean): void {
+  if (tokens) {
+    // Bidi lines are cut into words and single spaces: widen the spaces.
+    const spaces = segments.filter((s) => s.text === ' ').length;
+    if (spaces === 0) return;
+    const extra = slack / spaces;
+    let shift = 0;
+    for (const s of segments) {
+      s.x += shift;
+      if (s.text === ' ') {
+        s.width += extra;
+        shift += extra;
+      }
+    }
+    return;
+  }
+  const spaces = segments.reduce((n, s) => n + countSpaces(s.text), 0);
+  if (spaces === 0) return;
+  // pdfkit draws a segment with word spacing by dropping its space glyphs and advancing each word
+  // by (space + extra); a leading space would be lost, so it becomes an offset.
+  const extra = slack / spaces;
+  let pos = 0;
+  for (const s of segments) {
+    const lead = s.text.length - s.text.trimStart().length;
+    const spaceWidth = measure(s.face, ' ', s.size) + extra;
+    s.text = s.text.trimStart();
+    s.x = pos + lead * spaceWidth;
+    s.wordSpacing = extra;
+    s.width = measure(s.face, s.text, s.size) + extra * countSpaces(s.text);
+    pos = s.x + s.width;
+  }
+}
+
+function isControl(ch: string): boolean {
+  const cp = ch.charCodeAt(0);
+  return cp === 0x200e || cp === 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+function isSpace(ch: string | undefined): boolean {
+  return ch === ' ' || ch === '\t';
 }
 
 function countSpaces(s: string): number {
@@ -199,7 +352,10 @@ function countSpaces(s: string): number {
   return n;
 }
 
-/** Collapses white space (as HTML does) and drops empty runs; "\n" stays a hard break. */
+/**
+ * Collapses white space as HTML does (a no-break space is kept: it is not white space here) and
+ * drops empty runs; "\n" stays a hard break.
+ */
 function normaliseRuns(input: StyledRun[]): StyledRun[] {
   const out: StyledRun[] = [];
   let prevSpace = true;
@@ -210,15 +366,61 @@ function normaliseRuns(input: StyledRun[]): StyledRun[] {
         t = t.replace(/ $/, '');
         t += '\n';
         prevSpace = true;
-      } else if (/\s/.test(ch)) {
+      } else if (ch === ' ' || ch === '\t' || ch === '\r' || ch === '\f' || ch === '\v') {
         if (!prevSpace) t += ' ';
         prevSpace = true;
+      } else if (isControl(ch)) {
+        t += ch; // kept for the bidi algorithm, never drawn
+      } else if (isInvisible(ch.codePointAt(0) as number)) {
+        // Other format characters (zero-width spaces, BOM) are never drawn.
+        continue;
       } else {
         t += ch;
         prevSpace = false;
       }
     }
     if (t) out.push({ ...r, text: t });
+  }
+  return out;
+}
+
+/**
+ * Font fallback: each character takes the first face of its run's chain that has a glyph for it.
+ * Spaces and punctuation stay in the font of the text around them where that font has them, so
+ * a run of Arabic words is not cut at every space.
+ */
+function itemize(runs: StyledRun[]): FontRun[] {
+  const out: FontRun[] = [];
+  for (const r of runs) {
+    let current: FontFace | undefined;
+    let buf = '';
+    const push = () => {
+      if (buf && current) out.push({ text: buf, face: current, size: r.size, color: r.color, link: r.link });
+      buf = '';
+    };
+    for (const ch of r.text) {
+      const cp = ch.codePointAt(0) as number;
+      let chosen: FontFace | undefined;
+      if (ch === '\n' || isInvisible(cp)) {
+        chosen = current ?? r.faces[0];
+      } else if (current && /[\p{P}\p{Z}\p{S}]/u.test(ch) && current.font.hasGlyphForCodePoint(cp)) {
+        chosen = current;
+      } else {
+        chosen = r.faces.find((f) => f.font.hasGlyphForCodePoint(cp));
+      }
+      if (!chosen) {
+        throw new LetterMergeError('MISSING_GLYPH', `no bundled font can draw the character "${ch}" (${codePointName(ch)})`, {
+          kind: 'row',
+          hint: 'Replace or remove the character; the bundled fonts cover Latin, Cyrillic, Greek, Arabic and Chinese.',
+        });
+      }
+      if (chosen !== current) {
+        push();
+        current = chosen;
+      }
+      buf += ch;
+    }
+    push();
   }
   return out;
 }

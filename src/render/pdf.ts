@@ -124,8 +124,31 @@ export function renderPdf(layout: LetterLayout, meta: PdfMeta): Promise<Buffer> 
       }
     }
   }
+  fixRtlLigatureUnicode(doc);
   doc.end();
   return done;
+}
+
+const RTL_LETTER = /[\p{Script=Arabic}\p{Script=Hebrew}]/u;
+
+/**
+ * Right-to-left words are drawn in visual order, and text extractors (poppler, pdf.js) put them
+ * back in reading order by reversing the characters. A ligature glyph (lam-alef) maps to two
+ * characters, which that reversal would swap: map it to them reversed, so the words read right.
+ * Runs before doc.end(), when pdfkit writes each font's ToUnicode map.
+ */
+function fixRtlLigatureUnicode(doc: PDFKit.PDFDocument): void {
+  const families = (doc as unknown as { _fontFamilies: Record<string, { unicode?: number[][] }> })._fontFamilies;
+  // A font is listed under more than one key; fix each once.
+  for (const font of new Set(Object.values(families))) {
+    if (!font.unicode) continue;
+    for (let gid = 0; gid < font.unicode.length; gid++) {
+      const cps = font.unicode[gid];
+      if (cps && cps.length > 1 && cps.every((cp) => RTL_LETTER.test(String.fromCodePoint(cp)))) {
+        font.unicode[gid] = [...cps].reverse();
+      }
+    }
+  }
 }
 
 function drawSignature(

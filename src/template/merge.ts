@@ -4,7 +4,7 @@ import { LetterMergeError } from '../errors';
 import { localise } from '../campaign/campaign';
 import type { Campaign, TemplateSource } from '../campaign/campaign';
 import type { Recipient } from '../data/recipients';
-import { formatLetterDate, isGroup, language, salutation } from '../i18n/languages';
+import { addressForm, formatLetterDate, fullName as joinName, isGroup, language, nameLine as titledName, salutation } from '../i18n/languages';
 import type { Labels, LanguageInfo } from '../i18n/languages';
 
 /** Everything one letter needs, in one language, with every template already applied. */
@@ -176,7 +176,8 @@ export class Merger {
     const L = (v: Parameters<typeof localise>[0]) => localise(v, code, c.defaultLanguage);
     const date = formatLetterDate(lang, c.date);
     const place = lang.places[c.place] ?? c.place;
-    const fullName = [recipient.first_name, recipient.last_name].filter(Boolean).join(' ');
+    const fullName = joinName(recipient.first_name, recipient.last_name);
+    const who = { gender: recipient.gender, title: recipient.title, last_name: recipient.last_name };
     const typedSalutation = recipient.fields.salutation;
     const context = {
       ...recipient.fields,
@@ -185,7 +186,8 @@ export class Merger {
       group: recipient.group,
       gender: recipient.gender,
       full_name: fullName,
-      salutation: typedSalutation || salutation(labels, lang, recipient.gender, recipient.title),
+      salutation: typedSalutation || salutation(labels, lang, who),
+      address_form: addressForm(labels, lang, who),
       date,
       place,
       campaign: {
@@ -193,13 +195,14 @@ export class Merger {
         reference: L(c.reference),
         organization: L(c.letterhead.organization),
       },
-      sender: { name: c.sender.name, title: L(c.sender.title), office: L(c.sender.office) },
+      sender: { name: L(c.sender.name), title: L(c.sender.title), office: L(c.sender.office) },
       contact: { name: L(c.contact.name), telephone: c.contact.telephone, fax: c.contact.fax, email: c.contact.email },
       labels,
     };
     const subject = oneLine(compiled.subject(context));
-    const nameLine = [recipient.title, fullName].filter(Boolean).join(' ');
-    const addressee = [nameLine, recipient.position, recipient.organization, ...recipient.address, recipient.country]
+    // Chinese puts the form of address after the name: 王丽华女士.
+    const title = recipient.title || (lang.titleAfterName && recipient.gender ? addressForm(labels, lang, who) : '');
+    const addressee = [titledName(lang, title, fullName), recipient.position, recipient.organization, ...recipient.address, recipient.country]
       .map((s) => s.trim())
       .filter(Boolean);
     const organization = L(c.letterhead.organization);
@@ -217,7 +220,7 @@ export class Merger {
       subject,
       body: compiled.body(context),
       closing: compiled.closing ? oneLine(compiled.closing(context)) : labels.closing,
-      sender: { name: c.sender.name, title: L(c.sender.title), signature: c.sender.signature },
+      sender: { name: L(c.sender.name), title: L(c.sender.title), signature: c.sender.signature },
       annex: oneLine(compiled.annex(context)),
       email: {
         from: c.email.from ?? (context.contact.name ? `${context.contact.name} <${c.contact.email}>` : c.contact.email),
@@ -225,7 +228,7 @@ export class Merger {
         subject,
         text: compiled.email(context),
       },
-      author: [c.sender.name, L(c.sender.title)].filter(Boolean).join(', ') || organization,
+      author: [L(c.sender.name), L(c.sender.title)].filter(Boolean).join(', ') || organization,
     };
   }
 }

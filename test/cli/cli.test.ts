@@ -21,8 +21,8 @@ describe('lettermerge CLI', () => {
     const r = await cli(['generate', SAMPLE_CSV, '--out', out, '--json']);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as { produced: number; failed: number; out: string };
-    expect(summary).toMatchObject({ produced: 12, failed: 0, out });
-    expect(r.stderr).toMatch(/^Wrote 12 letters/m);
+    expect(summary).toMatchObject({ produced: 23, failed: 0, out });
+    expect(r.stderr).toMatch(/^Wrote 23 letters/m);
   });
 
   it('exits 4 when some rows failed, naming file, line and field', async () => {
@@ -80,8 +80,8 @@ describe('lettermerge CLI', () => {
       encoding: 'utf8',
     });
     expect(ok.status).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ produced: 6, skipped: 6 });
-    expect(readdirSync(path.join(out, 'en'))).toHaveLength(12);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ produced: 8, skipped: 15 });
+    expect(readdirSync(path.join(out, 'en'))).toHaveLength(16);
     const bad = spawnSync(process.execPath, [BIN, 'generate', path.join(t.dir, 'missing.csv'), '--out', out], { encoding: 'utf8' });
     expect(bad.status).toBe(3);
     expect(bad.stderr).toMatch(/missing\.csv: cannot read the recipients file: ENOENT/);

@@ -9,13 +9,13 @@ describe('readRecipients', () => {
   beforeEach(() => (t = tempDir()));
   afterEach(() => t.cleanup());
 
-  it('reads the bundled sample: every group, both languages, multi-line addresses', async () => {
+  it('reads the bundled sample: every group, all six languages, multi-line addresses', async () => {
     const file = await readRecipients(SAMPLE_CSV);
     expect(file.problems).toEqual([]);
     expect(file.recipients.length).toBeGreaterThanOrEqual(12);
     const groups = new Set(file.recipients.map((r) => r.group));
     expect([...groups].sort()).toEqual(['academia', 'civil-society', 'government', 'international-organization', 'private-sector']);
-    expect(new Set(file.recipients.flatMap((r) => r.languages))).toEqual(new Set(['es', 'en']));
+    expect(new Set(file.recipients.flatMap((r) => r.languages))).toEqual(new Set(['es', 'en', 'fr', 'ru', 'zh', 'ar']));
     const first = file.recipients[0];
     expect(first.address).toEqual(['Avenida del Libertador 1450', 'Piso 7', 'C1425 Ciudad Autónoma']);
     expect(first.gender).toBe('female');

@@ -15,10 +15,20 @@ async function inspect(file) {
   for (let n = 1; n <= doc.numPages; n++) {
     const page = await doc.getPage(n);
     const content = await page.getTextContent();
+    // Items come in content-stream order. Two items of one line are joined with a space when
+    // there is a gap between them (on either side: right-to-left words run leftwards).
     let text = '';
+    let prev = null;
     for (const item of content.items) {
       if (!('str' in item)) continue;
+      if (prev && item.str && !prev.hasEOL && Math.abs(prev.transform[5] - item.transform[5]) < 1) {
+        const x = item.transform[4];
+        const px = prev.transform[4];
+        const touching = Math.abs(px + prev.width - x) < 0.6 || Math.abs(x + item.width - px) < 0.6;
+        if (!touching && !text.endsWith(' ') && !item.str.startsWith(' ')) text += ' ';
+      }
       text += item.str + (item.hasEOL ? '\n' : '');
+      if (item.str || item.hasEOL) prev = item;
     }
     const items = content.items
       .filter((i) => 'str' in i && i.str.trim())

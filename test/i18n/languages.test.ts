@@ -21,7 +21,7 @@ describe('languages', () => {
     ['en', 'male', 'H.E. Mr', 'Excellency,'],
   ])('salutation in %s for gender "%s" and title "%s"', (code, gender, title, expected) => {
     const lang = language(code);
-    expect(salutation(lang.labels, lang, normaliseGender(gender), title)).toBe(expected);
+    expect(salutation(lang.labels, lang, { gender: normaliseGender(gender), title, last_name: 'Petrov' })).toBe(expected);
   });
 
   it('accepts the usual spellings of gender', () => {

@@ -4,7 +4,7 @@ import type { StyledRun } from '../../src/layout/lines';
 
 const regular = latinFace('regular');
 const bold = latinFace('bold');
-const run = (text: string, face = regular, link?: string): StyledRun => ({ text, face, size: 11, color: '#000', link });
+const run = (text: string, face = regular, link?: string): StyledRun => ({ text, faces: [face], size: 11, color: '#000', link });
 
 const TEXT =
   'El Fondo Fiduciario de la CMSI fue creado en 2011 en aplicación de la Resolución 140 de la Conferencia de ' +
@@ -14,7 +14,7 @@ const TEXT =
 describe('breakLines', () => {
   it('never makes a line wider than the measure, and loses no text', () => {
     for (const width of [120, 200, 333, 471]) {
-      const lines = breakLines([run(TEXT)], width, 'left');
+      const lines = breakLines([run(TEXT)], width, 'start');
       for (const l of lines) expect(l.naturalWidth).toBeLessThanOrEqual(width + 0.01);
       expect(lines.map((l) => l.segments.map((s) => s.text).join('')).join(' ')).toBe(TEXT);
     }
@@ -22,7 +22,7 @@ describe('breakLines', () => {
 
   it('fills a greedy line: the next word would not have fitted', () => {
     const width = 250;
-    const lines = breakLines([run(TEXT)], width, 'left');
+    const lines = breakLines([run(TEXT)], width, 'start');
     for (let i = 0; i + 1 < lines.length; i++) {
       const nextWord = lines[i + 1].segments[0].text.split(' ')[0];
       expect(lines[i].naturalWidth + measure(regular, ` ${nextWord}`, 11)).toBeGreaterThan(width);

@@ -1,0 +1,106 @@
+import { fallbackChain } from '../../src/fonts/fonts';
+import { breakLines, isolateNumbers } from '../../src/layout/lines';
+import type { Line, StyledRun } from '../../src/layout/lines';
+
+const arabic = fallbackChain('arabic', 'regular');
+const latin = fallbackChain('latin', 'regular');
+const han = fallbackChain('han', 'regular');
+const run = (text: string, faces = arabic): StyledRun => ({ text, faces, size: 12, color: '#000' });
+
+/** The drawn strings, left to right, without the spaces between them. */
+const visual = (line: Line) => line.segments.filter((s) => s.text !== ' ').map((s) => s.text);
+/** The segments in reading order, as they are written to the PDF. */
+const reading = (line: Line) => [...line.segments].sort((a, b) => a.logical - b.logical).map((s) => s.text).join('');
+
+describe('bidi layout of right-to-left lines', () => {
+  it('puts Arabic words right to left and keeps a Latin word and a number left to right', () => {
+    const [line] = breakLines([run('أنشئ الصندوق (WSIS) في عام 2011')], 1000, 'start', 'rtl');
+    // Arabic tokens go to fontkit in logical order (it lays them out right to left itself);
+    // the bracket is mirrored, Latin and digits keep their order.
+    expect(visual(line)).toEqual(['2011', 'عام', 'في', '(', 'WSIS', ')', 'الصندوق', 'أنشئ']);
+    expect(reading(line)).toBe('أنشئ الصندوق )WSIS( في عام 2011');
+    // Segments do not overlap and run left to right.
+    for (let i = 1; i < line.segments.length; i++) {
+      const a = line.segments[i - 1];
+      expect(line.segments[i].x).toBeGreaterThanOrEqual(a.x + a.width - 1e-6);
+    }
+  });
+
+  it('aligns to the right margin by default and justifies to both', () => {
+    const [start] = breakLines([run('مرحبا بكم')], 300, 'start', 'rtl');
+    const last = start.segments[start.segments.length - 1];
+    expect(last.x + last.width).toBeCloseTo(300, 6);
+    const [end] = breakLines([run('مرحبا بكم')], 300, 'end', 'rtl');
+    expect(end.segments[0].x).toBeCloseTo(0, 6);
+    const text = 'هذه جملة طويلة بما يكفي لتمتد على عدة أسطر في الفقرة الواحدة، وتحتوي على الرقم 2021 وكلمة ICT أيضا. '.repeat(3);
+    const lines = breakLines([run(text)], 250, 'justify', 'rtl');
+    expect(lines.length).toBeGreaterThan(2);
+    for (const l of lines.slice(0, -1)) {
+      const right = l.segments[l.segments.length - 1];
+      expect(l.segments[0].x).toBeCloseTo(0, 3);
+      expect(right.x + right.width).toBeCloseTo(250, 3);
+    }
+  });
+
+  it('breaks lines in logical order: the first words are on the first line, at the right', () => {
+    const letters = Array.from('ابتثجحخدذرزسشصضطظعغفقكلمنهوي');
+    const words = Array.from({ length: 30 }, (_, i) => `${letters[i % 28]}ار${letters[(i * 7 + 3) % 28]}`);
+    const lines = breakLines([run(words.join(' '))], 200, 'start', 'rtl');
+    expect(lines.length).toBeGreaterThan(3);
+    const firstLine = visual(lines[0]);
+    expect(firstLine[firstLine.length - 1]).toBe(words[0]);
+    const all = lines.map((l) => reading(l)).join(' ');
+    expect(all).toBe(words.join(' '));
+  });
+
+  it('mirrors brackets at right-to-left levels only', () => {
+    const [rtl] = breakLines([run('(مرحبا)')], 500, 'start', 'rtl');
+    expect(visual(rtl)).toEqual(['(', 'مرحبا', ')']);
+    const [ltr] = breakLines([run('(hello)', latin)], 500, 'start', 'ltr');
+    expect(visual(ltr)).toEqual(['(hello)']);
+  });
+
+  it('keeps numbers written in groups together', () => {
+    expect(isolateNumbers('هاتف +41 22 730 6240 و 50 000 مشارك في 2011')).toBe(
+      'هاتف \u2066+41 22 730 6240\u2069 و \u206650 000\u2069 مشارك في 2011',
+    );
+    const [line] = breakLines([run(isolateNumbers('أكثر من 50 000 مشارك'))], 500, 'start', 'rtl');
+    expect(visual(line)).toEqual(['مشارك', '50', '000', 'من', 'أكثر']);
+    // Without isolation the bidi algorithm would swap the groups.
+    const [raw] = breakLines([run('أكثر من 50 000 مشارك')], 500, 'start', 'rtl');
+    expect(visual(raw)).toEqual(['مشارك', '000', '50', 'من', 'أكثر']);
+  });
+
+  it('puts an Arabic name inside an English line in its place', () => {
+    const [line] = breakLines([run('Dear أحمد المنصوري, welcome', latin)], 1000, 'start', 'ltr');
+    expect(visual(line)).toEqual(['Dear', 'المنصوري', 'أحمد', ',', 'welcome']);
+  });
+
+  it('picks a font per run from the fallback chain', () => {
+    const [line] = breakLines([run('Ana 王丽华 أحمد', latin)], 1000, 'start', 'ltr');
+    const fonts = line.segments.filter((s) => s.text.trim()).map((s) => [s.text.trim(), s.face.key]);
+    expect(fonts).toEqual([
+      ['Ana', 'NotoSans-Regular'],
+      ['王丽华', 'NotoSansHans-Regular'],
+      ['أحمد', 'NotoNaskhArabic-Regular'],
+    ]);
+  });
+
+  it('refuses a character that no bundled font has', () => {
+    expect(() => breakLines([run('x \u{13000} y', latin)], 1000)).toThrow(/U\+13000/);
+  });
+
+  it('breaks Chinese between ideographs and never before closing punctuation', () => {
+    const text = '自基金设立以来，有关信托基金及各利益攸关方捐款的信息均可在以下网站查阅。借此机会，我谨感谢迄今为基金作出贡献的各方。'.repeat(3);
+    for (const width of [100, 137, 181, 260]) {
+      const lines = breakLines([run(text, han)], width, 'start');
+      expect(lines.length).toBeGreaterThan(2);
+      for (const l of lines) {
+        const s = l.segments.map((x) => x.text).join('');
+        expect(s).not.toMatch(/^[，。、]/);
+        expect(l.naturalWidth).toBeLessThanOrEqual(width + 0.01);
+      }
+      expect(lines.map((l) => l.segments.map((x) => x.text).join('')).join('')).toBe(text);
+    }
+  });
+});
