@@ -6,6 +6,7 @@ import { layoutLetter } from '../layout/letter';
 import { parseMarkdown } from '../markup/markdown';
 import { renderEmail } from '../render/email';
 import { renderPdf } from '../render/pdf';
+import type { RenderOptions } from '../render/pdf';
 import type { Merger, MergedLetter } from '../template/merge';
 
 export interface ProducedLetter {
@@ -35,6 +36,7 @@ export async function produceLetter(
   merger: Merger,
   recipient: Recipient,
   code: string,
+  options: RenderOptions = {},
 ): Promise<ProducedLetter> {
   checkGlyphs(recipient);
   const merged = merger.merge(recipient, code);
@@ -46,7 +48,7 @@ export async function produceLetter(
     keywords: campaign.id,
     lang: merged.lang.tag,
     date: campaign.date,
-  });
+  }, options);
   const eml = await renderEmail({
     from: merged.email.from,
     to: merged.email.to,

@@ -60,8 +60,33 @@ function loadSignature(file: string): Signature {
   return sig;
 }
 
+/**
+ * pdfkit keeps, per document and font, a cache from each word to its shaped glyphs; shaping
+ * (fontkit's GSUB/GPOS) is most of the cost of a letter. The letters of a batch repeat the same
+ * words, so the cache is kept per font for the whole process instead. Safe because pdfkit reads
+ * the cached runs and never changes them (word spacing copies the one position it alters); the
+ * tests check that output is byte-identical with and without sharing.
+ */
+const layoutCaches = new WeakMap<object, Record<string, unknown>>();
+
+function shareLayoutCache(doc: PDFKit.PDFDocument, face: FontFace): void {
+  const embedded = (doc as unknown as { _font: { layoutCache?: Record<string, unknown> } })._font;
+  if (!embedded.layoutCache) return;
+  let shared = layoutCaches.get(face.font);
+  if (!shared) {
+    shared = Object.create(null) as Record<string, unknown>;
+    layoutCaches.set(face.font, shared);
+  }
+  embedded.layoutCache = shared;
+}
+
+export interface RenderOptions {
+  /** Share glyph layout across documents (default true); false renders as plain pdfkit would. */
+  shareLayout?: boolean;
+}
+
 /** Draws a laid-out letter. The only module that knows pdfkit. Resolves with the PDF bytes. */
-export function renderPdf(layout: LetterLayout, meta: PdfMeta): Promise<Buffer> {
+export function renderPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOptions = {}): Promise<Buffer> {
   const doc = new PDFDocument({
     autoFirstPage: false,
     size: [layout.width, layout.height],
@@ -95,6 +120,8 @@ export function renderPdf(layout: LetterLayout, meta: PdfMeta): Promise<Buffer> 
     if (!registered.has(face.key)) {
       doc.registerFont(face.key, face.font as unknown as string);
       registered.add(face.key);
+      doc.font(face.key);
+      if (options.shareLayout !== false) shareLayoutCache(doc, face);
     }
     doc.font(face.key).fontSize(size);
   };
