@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rename, writeFile, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadCampaign } from '../campaign/campaign';
 import type { Campaign } from '../campaign/campaign';
-import { readRecipients } from '../data/recipients';
+import { streamRecipients } from '../data/recipients';
 import type { Recipient, RowProblem } from '../data/recipients';
 import { LetterMergeError } from '../errors';
 import { isSupportedLanguage, supportedLanguages } from '../i18n/languages';
 import { DEFAULT_CAMPAIGN } from '../paths';
 import { Merger } from '../template/merge';
-import { produceLetter } from './produce';
+import { createRenderer } from './renderer';
+import type { JobResult } from './renderer';
 
 export interface GenerateOptions {
   /** Path of the recipients CSV. */
@@ -20,6 +23,16 @@ export interface GenerateOptions {
   out?: string;
   /** Only produce letters in these languages. */
   languages?: string[];
+  /** Worker threads; default: the number of cores. 1 renders in this thread. */
+  jobs?: number;
+  /** Only the first N letters (after --lang and --shard). */
+  limit?: number;
+  /** This run's share of the rows: shard K of N (1-based), stable for a given id. */
+  shard?: { index: number; count: number };
+  /** Keep letters whose files exist and match the manifest of an earlier run; make the rest. */
+  resume?: boolean;
+  /** Stops the run cleanly: letters under way are finished and written, the manifest flushed. */
+  signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -28,7 +41,7 @@ export interface ProgressEvent {
   total: number;
   id: string;
   language: string;
-  status: 'ok' | 'failed';
+  status: 'ok' | 'failed' | 'kept';
 }
 
 export interface OutputFile {
@@ -58,32 +71,43 @@ export interface Failure {
 export interface GenerateResult {
   campaign: string;
   out: string;
+  /** Rows in the file. */
   recipients: number;
+  /** Letters this run was asked for (after --lang, --shard and --limit). */
   letters: number;
   produced: number;
+  /** Letters kept from an earlier run by --resume. */
+  kept: number;
   failed: number;
   /** Letters not made because of the language filter. */
   skipped: number;
+  /** True when the run was stopped before the end; run again with --resume to finish. */
+  interrupted: boolean;
   failures: Failure[];
   manifest: string;
   failedCsv?: string;
+  jobs: number;
   elapsedMs: number;
 }
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-function sha256(data: Buffer): string {
+function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Writes through a temporary name and renames, so no half-written file is ever left in place. */
-async function writeAtomic(file: string, data: Buffer | string): Promise<void> {
+/**
+ * Writes through a temporary name and renames, so no half-written file is ever left in place.
+ * Synchronous on purpose: small writes to the page cache cost less than the promise round trips,
+ * and the rendering happens in worker threads meanwhile.
+ */
+function writeAtomic(file: string, data: Uint8Array | string): void {
   const tmp = `${file}.partial-${process.pid}`;
   try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
   } catch (err) {
-    await rm(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw err;
   }
 }
@@ -102,6 +126,16 @@ function parseLanguages(list: string[] | undefined): string[] | undefined {
   return codes;
 }
 
+/** FNV-1a of the id: which shard a recipient belongs to, the same on every machine and run. */
+export function shardOf(id: string, count: number): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(id, 'utf8')) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return (h % count) + 1;
+}
+
 function csvCell(value: string): string {
   return /[",\r\n;]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
@@ -110,8 +144,7 @@ function csvCell(value: string): string {
  * Checks that every template fills for a real recipient before anything is written: a template
  * that names a column the file does not have is a problem of the whole input, not of one row.
  */
-function preflight(campaign: Campaign, merger: Merger, recipients: Recipient[], csv: string): void {
-  const sample = recipients[0];
+function preflight(campaign: Campaign, merger: Merger, sample: Recipient | undefined, csv: string): void {
   if (!sample) return;
   for (const code of campaign.languages) {
     try {
@@ -129,108 +162,247 @@ function preflight(campaign: Campaign, merger: Merger, recipients: Recipient[], 
   }
 }
 
+interface Plan {
+  columns: string[];
+  rows: number;
+  letters: number;
+  skipped: number;
+  problems: RowProblem[];
+  sample?: Recipient;
+}
+
+/** The letters a recipient gets in this run, or a reason it gets none. */
+function lettersFor(
+  r: Recipient,
+  options: { filter?: string[]; shard?: { index: number; count: number } },
+): { languages: string[]; skipped: number } | { problem: string } {
+  if (!SAFE_ID.test(r.id)) {
+    return { problem: `id "${r.id}" cannot name a file: use letters, digits, ".", "_" and "-" (not first)` };
+  }
+  if (options.shard && shardOf(r.id, options.shard.count) !== options.shard.index) return { languages: [], skipped: 0 };
+  const languages = options.filter ? r.languages.filter((l) => options.filter!.includes(l)) : r.languages;
+  return { languages, skipped: r.languages.length - languages.length };
+}
+
+/** First pass: checks the whole file and counts the letters, holding no rows in memory. */
+async function plan(csv: string, options: { filter?: string[]; shard?: { index: number; count: number } }): Promise<Plan> {
+  const p: Plan = { columns: [], rows: 0, letters: 0, skipped: 0, problems: [] };
+  for await (const item of streamRecipients(csv)) {
+    if ('header' in item) {
+      p.columns = item.header.columns;
+      continue;
+    }
+    p.rows++;
+    if ('problem' in item) {
+      p.problems.push(item.problem);
+      continue;
+    }
+    const r = item.recipient;
+    p.sample ??= r;
+    const l = lettersFor(r, options);
+    if ('problem' in l) {
+      p.problems.push({ line: r.line, id: r.id, field: 'id', message: l.problem, fields: r.fields });
+      continue;
+    }
+    p.letters += l.languages.length;
+    p.skipped += l.skipped;
+  }
+  return p;
+}
+
+/** Reads the manifest of an earlier run: what was made, keyed by language and id. */
+async function readManifest(file: string): Promise<Map<string, ManifestEntry>> {
+  const entries = new Map<string, ManifestEntry>();
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return entries;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const e = JSON.parse(line) as ManifestEntry;
+      if (e.status === 'ok' && e.files) entries.set(`${e.language}/${e.id}`, e);
+    } catch {
+      // A line cut short by a hard stop: that letter is made again.
+    }
+  }
+  return entries;
+}
+
+async function stillWhole(out: string, e: ManifestEntry): Promise<boolean> {
+  for (const f of [e.files!.pdf, e.files!.eml]) {
+    try {
+      const data = await readFile(path.join(out, f.path));
+      if (data.length !== f.bytes || sha256(data) !== f.sha256) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Removes temporary files that a run stopped by force may have left. */
+async function removeLeftovers(out: string): Promise<void> {
+  for (const dir of await readdir(out, { withFileTypes: true }).catch(() => [])) {
+    if (!dir.isDirectory()) continue;
+    for (const f of await readdir(path.join(out, dir.name))) {
+      if (/\.partial-\d+$/.test(f)) await rm(path.join(out, dir.name, f), { force: true });
+    }
+  }
+}
+
 /** The library's main entry: a CSV of recipients becomes a PDF and an .eml per recipient and language. */
 export async function generate(options: GenerateOptions): Promise<GenerateResult> {
   const started = process.hrtime.bigint();
   const filter = parseLanguages(options.languages);
+  const shard = options.shard;
+  if (shard && !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 1 && shard.index <= shard.count)) {
+    throw new LetterMergeError('SHARD', 'a shard is K/N with 1 ≤ K ≤ N, e.g. 2/3', { kind: 'usage' });
+  }
   const campaign = loadCampaign(options.campaign ?? DEFAULT_CAMPAIGN);
   const merger = new Merger(campaign);
-  const input = await readRecipients(options.csv);
-  preflight(campaign, merger, input.recipients, options.csv);
+  const csv = options.csv;
+
+  // Pass 1: the whole file is checked before anything is written.
+  const p = await plan(csv, { filter, shard });
+  preflight(campaign, merger, p.sample, csv);
+  const total = options.limit !== undefined ? Math.min(options.limit, p.letters) : p.letters;
 
   const out = path.resolve(options.out ?? 'out');
-  const failures: Failure[] = [];
-  const failedRows: RowProblem[] = [...input.problems];
-  for (const p of input.problems) failures.push({ id: p.id, line: p.line, field: p.field, message: p.message });
-
-  const jobs: { recipient: Recipient; language: string }[] = [];
-  let skipped = 0;
-  for (const r of input.recipients) {
-    if (!SAFE_ID.test(r.id)) {
-      const message = `id "${r.id}" cannot name a file: use letters, digits, ".", "_" and "-" (not first)`;
-      failures.push({ id: r.id, line: r.line, field: 'id', message });
-      failedRows.push({ line: r.line, id: r.id, field: 'id', message, fields: r.fields });
-      continue;
-    }
-    for (const language of r.languages) {
-      if (filter && !filter.includes(language)) skipped++;
-      else jobs.push({ recipient: r, language });
-    }
-  }
-
   await mkdir(out, { recursive: true });
-  const manifest: ManifestEntry[] = [];
+  await removeLeftovers(out);
+  const manifestPath = path.join(out, 'manifest.jsonl');
+  const earlier = options.resume ? await readManifest(manifestPath) : new Map<string, ManifestEntry>();
+
+  // The manifest grows line by line as letters are written (in the order they finish), so a
+  // stopped run leaves an accurate record; at the end it is rewritten in input order.
+  const manifestFd = openSync(manifestPath, options.resume ? 'a' : 'w');
+  const entries: ManifestEntry[] = [];
+  const failures: Failure[] = p.problems.map((x) => ({ id: x.id, line: x.line, field: x.field, message: x.message }));
+  const failedRows: RowProblem[] = [...p.problems];
   const madeDirs = new Set<string>();
+  const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), 64));
+  const renderer = createRenderer(campaign, jobs);
+  const inFlight = new Set<Promise<void>>();
+  const window = jobs * 4;
   let done = 0;
-  for (const { recipient, language } of jobs) {
+  let kept = 0;
+  let seq = 0;
+  let interrupted = false;
+
+  const orderOf = new Map<ManifestEntry, number>();
+  const record = async (entry: ManifestEntry, order: number) => {
+    entries.push(entry);
+    orderOf.set(entry, order);
+    writeSync(manifestFd, `${JSON.stringify(entry)}\n`);
+  };
+
+  const finish = async (recipient: Recipient, language: string, result: JobResult, order: number) => {
     const entry: ManifestEntry = { id: recipient.id, language, line: recipient.line, status: 'ok' };
-    try {
-      if (!campaign.languages.includes(language)) {
-        throw new LetterMergeError('LANGUAGE_NOT_IN_CAMPAIGN', `the campaign has no "${language}" templates`, {
-          kind: 'row',
-          location: { column: 'language' },
-          hint: `The campaign's languages are: ${campaign.languages.join(', ')}.`,
-        });
-      }
-      const letter = await produceLetter(campaign, merger, recipient, language);
+    if (result.ok) {
       const dir = path.join(out, language);
       if (!madeDirs.has(dir)) {
-        await mkdir(dir, { recursive: true });
+        mkdirSync(dir, { recursive: true });
         madeDirs.add(dir);
       }
       const pdfPath = path.join(dir, `${recipient.id}.pdf`);
       const emlPath = path.join(dir, `${recipient.id}.eml`);
-      await writeAtomic(pdfPath, letter.pdf);
-      await writeAtomic(emlPath, letter.eml);
-      entry.pages = letter.pages;
+      writeAtomic(pdfPath, result.pdf);
+      writeAtomic(emlPath, result.eml);
+      entry.pages = result.pages;
       entry.files = {
-        pdf: { path: path.relative(out, pdfPath), bytes: letter.pdf.length, sha256: sha256(letter.pdf) },
-        eml: { path: path.relative(out, emlPath), bytes: letter.eml.length, sha256: sha256(letter.eml) },
+        pdf: { path: path.relative(out, pdfPath), bytes: result.pdf.length, sha256: sha256(result.pdf) },
+        eml: { path: path.relative(out, emlPath), bytes: result.eml.length, sha256: sha256(result.eml) },
       };
-    } catch (err) {
-      if (!(err instanceof LetterMergeError)) throw err;
-      const field = typeof err.location.column === 'string' ? err.location.column : undefined;
+    } else {
       entry.status = 'failed';
-      entry.error = { field, message: err.message };
-      failures.push({ id: recipient.id, line: recipient.line, language, field, message: err.message });
-      failedRows.push({ line: recipient.line, id: recipient.id, field: field ?? '', message: err.message, fields: recipient.fields });
+      entry.error = { field: result.field, message: result.message };
+      failures.push({ id: recipient.id, line: recipient.line, language, field: result.field, message: result.message });
+      failedRows.push({ line: recipient.line, id: recipient.id, field: result.field ?? '', message: result.message, fields: recipient.fields });
     }
-    manifest.push(entry);
+    await record(entry, order);
     done++;
-    options.onProgress?.({ done, total: jobs.length, id: recipient.id, language, status: entry.status });
-  }
+    options.onProgress?.({ done, total, id: recipient.id, language, status: entry.status });
+  };
 
-  const manifestPath = path.join(out, 'manifest.jsonl');
-  await writeAtomic(manifestPath, manifest.map((m) => JSON.stringify(m)).join('\n') + (manifest.length ? '\n' : ''));
+  try {
+    // Pass 2: stream the rows again and keep the workers busy, never more than `window` ahead.
+    outer: for await (const item of streamRecipients(csv)) {
+      if ('header' in item || 'problem' in item) continue;
+      const r = item.recipient;
+      const l = lettersFor(r, { filter, shard });
+      if ('problem' in l) continue;
+      for (const language of l.languages) {
+        if (seq >= total) break outer;
+        if (options.signal?.aborted) {
+          interrupted = true;
+          break outer;
+        }
+        const order = seq++;
+        const previous = earlier.get(`${language}/${r.id}`);
+        if (previous && (await stillWhole(out, previous))) {
+          kept++;
+          done++;
+          await record({ ...previous, line: r.line }, order);
+          options.onProgress?.({ done, total, id: r.id, language, status: 'kept' });
+          continue;
+        }
+        const task = renderer
+          .render({ seq: order, recipient: r, language })
+          .then((result) => finish(r, language, result, order));
+        inFlight.add(task);
+        void task.finally(() => inFlight.delete(task)).catch(() => undefined);
+        if (inFlight.size >= window) await Promise.race(inFlight);
+      }
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await Promise.allSettled(inFlight);
+    await renderer.close();
+    closeSync(manifestFd);
+  }
+  if (!interrupted && options.signal?.aborted && done < total) interrupted = true;
+
+  // The final manifest: one line per letter, in input order.
+  entries.sort((a, b) => (orderOf.get(a) as number) - (orderOf.get(b) as number));
+  if (!interrupted) {
+    writeAtomic(manifestPath, entries.map((m) => JSON.stringify(m)).join('\n') + (entries.length ? '\n' : ''));
+  }
 
   let failedCsv: string | undefined;
   const failedPath = path.join(out, 'failed.csv');
   if (failedRows.length > 0) {
     failedRows.sort((a, b) => a.line - b.line);
-    const header = [...input.columns, 'error'];
+    const header = [...p.columns, 'error'];
     const lines = [header.map(csvCell).join(',')];
     for (const row of failedRows) {
       const reason = `line ${row.line}${row.field ? `, ${row.field}` : ''}: ${row.message}`;
-      lines.push([...input.columns.map((c) => row.fields[c] ?? ''), reason].map(csvCell).join(','));
+      lines.push([...p.columns.map((c) => row.fields[c] ?? ''), reason].map(csvCell).join(','));
     }
-    await writeAtomic(failedPath, lines.join('\r\n') + '\r\n');
+    writeAtomic(failedPath, lines.join('\r\n') + '\r\n');
     failedCsv = failedPath;
   } else {
     await rm(failedPath, { force: true });
   }
+  failures.sort((a, b) => a.line - b.line);
 
-  const produced = manifest.filter((m) => m.status === 'ok').length;
+  const produced = entries.filter((m) => m.status === 'ok').length - kept;
   return {
     campaign: campaign.dir,
     out,
-    recipients: input.recipients.length + input.problems.length,
-    letters: jobs.length,
+    recipients: p.rows,
+    letters: total,
     produced,
+    kept,
     failed: failures.length,
-    skipped,
+    skipped: p.skipped,
+    interrupted,
     failures,
     manifest: manifestPath,
     failedCsv,
+    jobs,
     elapsedMs: Number(process.hrtime.bigint() - started) / 1e6,
   };
 }

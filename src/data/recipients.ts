@@ -105,8 +105,16 @@ function checkEncoding(file: string, head: Buffer): void {
   }
 }
 
-/** Reads and checks a recipients file. File-level problems throw; row-level ones are returned. */
-export async function readRecipients(file: string): Promise<RecipientsFile> {
+export type RowResult = { recipient: Recipient } | { problem: RowProblem };
+
+/**
+ * Streams a recipients file, one checked row at a time, holding nothing but the ids seen (to
+ * catch duplicates). Problems of the file as a whole throw a LetterMergeError; a problem of one
+ * row is yielded as that row's result. The first value is the header.
+ */
+export async function* streamRecipients(
+  file: string,
+): AsyncGenerator<{ header: { columns: string[]; delimiter: string } } | RowResult> {
   const head = await readHead(file);
   checkEncoding(file, head);
   const delimiter = detectDelimiter(head.toString('utf8').replace(/^\uFEFF/, ''));
@@ -123,8 +131,7 @@ export async function readRecipients(file: string): Promise<RecipientsFile> {
   );
 
   let columns: string[] | undefined;
-  const recipients: Recipient[] = [];
-  const problems: RowProblem[] = [];
+  let rows = 0;
   const seen = new Map<string, number>();
 
   try {
@@ -133,6 +140,7 @@ export async function readRecipients(file: string): Promise<RecipientsFile> {
       if (!columns) {
         columns = record.map((c) => c.trim());
         checkColumns(file, columns);
+        yield { header: { columns, delimiter } };
         continue;
       }
       if (record.length !== columns.length) {
@@ -155,9 +163,8 @@ export async function readRecipients(file: string): Promise<RecipientsFile> {
         }
         seen.set(id, line);
       }
-      const result = toRecipient(fields, line);
-      if ('problem' in result) problems.push(result.problem);
-      else recipients.push(result.recipient);
+      rows++;
+      yield toRecipient(fields, line);
     }
   } catch (err) {
     if (err instanceof CsvError) {
@@ -173,10 +180,23 @@ export async function readRecipients(file: string): Promise<RecipientsFile> {
   if (!columns) {
     throw new LetterMergeError('EMPTY_FILE', 'the file is empty', { location: { file } });
   }
-  if (recipients.length === 0 && problems.length === 0) {
+  if (rows === 0) {
     throw new LetterMergeError('NO_RECIPIENTS', 'the file has a header but no recipients', {
       location: { file, line: 2 },
     });
+  }
+}
+
+/** Reads and checks a whole recipients file into memory. File-level problems throw; row-level ones are returned. */
+export async function readRecipients(file: string): Promise<RecipientsFile> {
+  let columns: string[] = [];
+  let delimiter = ',';
+  const recipients: Recipient[] = [];
+  const problems: RowProblem[] = [];
+  for await (const item of streamRecipients(file)) {
+    if ('header' in item) ({ columns, delimiter } = item.header);
+    else if ('problem' in item) problems.push(item.problem);
+    else recipients.push(item.recipient);
   }
   return { file, columns, delimiter, recipients, problems };
 }

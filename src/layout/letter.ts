@@ -58,6 +58,25 @@ export const STYLE = {
 const LIVE_LINK = /^(https?:|mailto:)/i;
 
 /**
+ * Most of a campaign's text is the same in every letter (letterhead, labels, body paragraphs), so
+ * broken lines are kept for reuse. Lines are never changed once made, so sharing them is safe.
+ */
+const lineCache = new Map<string, Line[]>();
+const LINE_CACHE_SIZE = 4000;
+
+function cachedLines(runs: StyledRun[], width: number, align: Align, dir: Direction): Line[] {
+  let key = `${width}|${align}|${dir}`;
+  for (const r of runs) key += `|${r.faces.map((f) => f.key).join(',')}|${r.size}|${r.color}|${r.link ?? ''}|${r.text}`;
+  let lines = lineCache.get(key);
+  if (!lines) {
+    lines = breakLines(runs, width, align, dir);
+    if (lineCache.size >= LINE_CACHE_SIZE) lineCache.delete(lineCache.keys().next().value as string);
+    lineCache.set(key, lines);
+  }
+  return lines;
+}
+
+/**
  * Places lines on pages. Positions are computed in reading direction — `x` is the distance of a
  * box's start edge from the page's start margin side — and mirrored for right-to-left letters,
  * so one layout serves both: in Arabic the reference block, labels, lists and signature sit right.
@@ -91,7 +110,7 @@ class Composer {
   }
 
   lines(runs: StyledRun[], width: number, align: Align): Line[] {
-    return breakLines(runs, width, align, this.dir);
+    return cachedLines(runs, width, align, this.dir);
   }
 
   newPage(): void {

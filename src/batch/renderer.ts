@@ -1,0 +1,110 @@
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Campaign } from '../campaign/campaign';
+import type { Recipient } from '../data/recipients';
+import { LetterMergeError } from '../errors';
+import { PACKAGE_ROOT } from '../paths';
+import { Merger } from '../template/merge';
+import { produceLetter } from './produce';
+
+export interface Job {
+  seq: number;
+  recipient: Recipient;
+  language: string;
+}
+
+export type JobResult =
+  | { seq: number; ok: true; pdf: Uint8Array; eml: Uint8Array; pages: number }
+  | { seq: number; ok: false; code: string; message: string; field?: string };
+
+/** Renders letters: in this thread, or in a pool of worker threads. */
+export interface Renderer {
+  render(job: Job): Promise<JobResult>;
+  close(): Promise<void>;
+}
+
+/** What one thread does with a job; shared by the in-process renderer and the workers. */
+export async function renderJob(campaign: Campaign, merger: Merger, job: Job): Promise<JobResult> {
+  try {
+    if (!campaign.languages.includes(job.language)) {
+      throw new LetterMergeError('LANGUAGE_NOT_IN_CAMPAIGN', `the campaign has no "${job.language}" templates`, {
+        kind: 'row',
+        location: { column: 'language' },
+        hint: `The campaign's languages are: ${campaign.languages.join(', ')}.`,
+      });
+    }
+    const letter = await produceLetter(campaign, merger, job.recipient, job.language);
+    return { seq: job.seq, ok: true, pdf: letter.pdf, eml: letter.eml, pages: letter.pages };
+  } catch (err) {
+    if (!(err instanceof LetterMergeError)) throw err;
+    const field = typeof err.location.column === 'string' ? err.location.column : undefined;
+    return { seq: job.seq, ok: false, code: err.code, message: err.message, field };
+  }
+}
+
+export class InProcessRenderer implements Renderer {
+  private readonly merger: Merger;
+  constructor(private readonly campaign: Campaign) {
+    this.merger = new Merger(campaign);
+  }
+  render(job: Job): Promise<JobResult> {
+    return renderJob(this.campaign, this.merger, job);
+  }
+  async close(): Promise<void> {}
+}
+
+/**
+ * A pool of worker threads, each with its own parsed fonts and layout caches. Jobs go to the
+ * least busy worker; results come back in any order, tagged with their sequence number.
+ */
+export class WorkerPool implements Renderer {
+  private readonly workers: { worker: Worker; busy: number }[] = [];
+  private readonly pending = new Map<number, { resolve: (r: JobResult) => void; reject: (e: Error) => void }>();
+  private failure: Error | undefined;
+
+  constructor(campaignDir: string, size: number) {
+    // The worker is compiled JavaScript, also when the library runs from TypeScript sources.
+    const script = path.join(PACKAGE_ROOT, 'dist', 'batch', 'worker.js');
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(script, { workerData: { campaignDir } });
+      const slot = { worker, busy: 0 };
+      worker.on('message', (r: JobResult | { fatal: string }) => {
+        if ('fatal' in r) return this.fail(new Error(r.fatal));
+        slot.busy--;
+        const p = this.pending.get(r.seq);
+        this.pending.delete(r.seq);
+        p?.resolve(r);
+      });
+      worker.on('error', (err) => this.fail(err));
+      worker.on('exit', (code) => {
+        if (code !== 0) this.fail(new Error(`a worker thread stopped with code ${code}`));
+      });
+      this.workers.push(slot);
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  render(job: Job): Promise<JobResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    slot.busy++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(job.seq, { resolve, reject });
+      slot.worker.postMessage(job);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}
+
+export function createRenderer(campaign: Campaign, jobs: number): Renderer {
+  return jobs > 1 ? new WorkerPool(campaign.dir, jobs) : new InProcessRenderer(campaign);
+}
+
