@@ -1,22 +1,35 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { generate } from '../batch/generate';
-import type { GenerateResult } from '../batch/generate';
+import type { GenerateResult, ProgressEvent } from '../batch/generate';
+import { CORE_COLUMNS } from '../data/recipients';
 import { EXIT, LetterMergeError, exitCodeFor } from '../errors';
 import { GROUPS, supportedLanguages } from '../i18n/languages';
-import { CORE_COLUMNS } from '../data/recipients';
 import { DEFAULT_CAMPAIGN, PACKAGE_ROOT } from '../paths';
-import { readFileSync } from 'node:fs';
 
-interface Io {
+export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Whether stderr is a terminal: the progress bar is drawn only there. */
+  isTTY?: boolean;
+  /** Subscribes to Ctrl-C; returns the unsubscribe function. */
+  onInterrupt?: (handler: () => void) => () => void;
 }
 
 const defaultIo: Io = {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
+  isTTY: Boolean(process.stderr.isTTY),
+  onInterrupt: (handler) => {
+    process.on('SIGINT', handler);
+    return () => process.off('SIGINT', handler);
+  },
 };
+
+/** Exit status of a run stopped by Ctrl-C, as shells expect (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
 
 function version(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -33,12 +46,35 @@ function shown(p: string): string {
 }
 
 function summaryLine(r: GenerateResult): string {
-  const where = shown(r.out);
-  const secs = (r.elapsedMs / 1000).toFixed(1);
-  let s = `Wrote ${plural(r.produced, 'letter')} (PDF and e-mail each) to ${where}/ in ${secs} s`;
+  const secs = r.elapsedMs / 1000;
+  const rate = secs > 0 ? ` (${(r.produced / secs).toFixed(0)} letters/s)` : '';
+  let s = `Wrote ${plural(r.produced, 'letter')} (PDF and e-mail each) to ${shown(r.out)}/ in ${secs.toFixed(1)} s${r.produced > 1 ? rate : ''}`;
+  if (r.kept) s += `; ${r.kept} kept from the earlier run`;
   if (r.skipped) s += `; ${r.skipped} skipped by --lang`;
   if (r.failed) s += `; ${r.failed} failed`;
   return `${s}.\n`;
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${name} takes a whole number of 1 or more.`);
+    return Number(value);
+  };
+}
+
+function parseShard(value: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) throw new InvalidArgumentError('write the shard as K/N with 1 ≤ K ≤ N, e.g. 2/3.');
+  return { index, count };
+}
+
+/** The command line to run again with --resume after an interruption. */
+function resumeCommand(argv: string[]): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  const args = argv.includes('--resume') ? argv : [...argv, '--resume'];
+  return ['lettermerge', ...args.map(quote)].join(' ');
 }
 
 /** Runs the CLI and returns the exit status; the one place that decides it. */
@@ -61,6 +97,10 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
     .option('-c, --campaign <dir>', 'campaign folder holding campaign.yaml and templates (default: the built-in sample)')
     .option('-o, --out <dir>', 'output folder', 'out')
     .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')})`)
+    .option('-j, --jobs <n>', 'worker threads (default: the number of cores)', positiveInt('--jobs'))
+    .option('--limit <n>', 'only the first N letters', positiveInt('--limit'))
+    .option('--shard <K/N>', "make only this run's share of the rows: shard K of N, stable for a given id", parseShard)
+    .option('--resume', 'keep letters whose files exist and match the manifest; make the others')
     .option('--json', 'print one JSON summary object on stdout')
     .addHelpText(
       'after',
@@ -74,30 +114,87 @@ CSV columns: ${CORE_COLUMNS.join(', ')}
   language: ${supportedLanguages().join(', ')} (several separated by ";" give one letter each)
 Extra columns are passed to the templates.
 
+Ctrl-C stops cleanly: letters under way are finished, no half-written file is left, and the
+command to resume is printed. --shard K/N splits a campaign over N machines or CI jobs: the N
+shards together make every letter exactly once.
+
 Exit status: 0 all produced, 1 internal error, 2 usage error, 3 input unusable (nothing
-written), 4 some rows failed (the others were produced).
+written), 4 some rows failed (the others were produced), 130 interrupted.
 
-Example:
-  lettermerge generate samples/recipients.csv --out letters --lang es,en`,
+Examples:
+  lettermerge generate samples/recipients.csv --out letters --lang es,en
+  lettermerge generate people.csv --shard 2/3 --out letters-2 --json`,
     )
-    .action(async (csv: string, opts: { campaign?: string; out: string; lang?: string; json?: boolean }) => {
-      debug = debug || Boolean(program.opts().debug);
-      const result = await generate({
-        csv,
-        campaign: opts.campaign ?? DEFAULT_CAMPAIGN,
-        out: opts.out,
-        languages: opts.lang ? [opts.lang] : undefined,
-      });
-      for (const f of result.failures) {
-        io.stderr(`${csv}:${f.line}: ${f.id ? `id ${f.id}` : 'row'}${f.language ? ` (${f.language})` : ''}${f.field ? `, ${f.field}` : ''}: ${f.message}\n`);
-      }
-      io.stderr(summaryLine(result));
-      if (result.failedCsv) io.stderr(`Failed rows, with the reason, are in ${shown(result.failedCsv)}.\n`);
-      if (opts.json) io.stdout(JSON.stringify(result) + '\n');
-      status = result.failed > 0 ? EXIT.partial : EXIT.ok;
-    });
-
-  program.addOption(new Option('--no-color').hideHelp());
+    .action(
+      async (
+        csv: string,
+        opts: { campaign?: string; out: string; lang?: string; json?: boolean; jobs?: number; limit?: number; shard?: { index: number; count: number }; resume?: boolean },
+      ) => {
+        debug = debug || Boolean(program.opts().debug);
+        const controller = new AbortController();
+        let interrupts = 0;
+        const unsubscribe = io.onInterrupt?.(() => {
+          interrupts++;
+          if (interrupts === 1) {
+            controller.abort();
+            bar?.stop();
+            io.stderr('\nStopping: finishing the letters under way (Ctrl-C again to quit at once)…\n');
+          } else {
+            process.exit(EXIT_INTERRUPTED);
+          }
+        });
+        let bar: SingleBar | undefined;
+        const started = Date.now();
+        const onProgress = io.isTTY
+          ? (e: ProgressEvent) => {
+              if (!bar) {
+                bar = new SingleBar(
+                  {
+                    format: 'letters {bar} {value}/{total} | {rate}/s | {eta_formatted} left',
+                    barsize: 30,
+                    hideCursor: true,
+                    clearOnComplete: true,
+                    stream: process.stderr,
+                    etaBuffer: 200,
+                  },
+                );
+                bar.start(e.total, 0, { rate: '0' });
+              }
+              const secs = (Date.now() - started) / 1000;
+              bar.update(e.done, { rate: secs > 0 ? (e.done / secs).toFixed(0) : '0' });
+            }
+          : undefined;
+        let result: GenerateResult;
+        try {
+          result = await generate({
+            csv,
+            campaign: opts.campaign ?? DEFAULT_CAMPAIGN,
+            out: opts.out,
+            languages: opts.lang ? [opts.lang] : undefined,
+            jobs: opts.jobs,
+            limit: opts.limit,
+            shard: opts.shard,
+            resume: opts.resume,
+            signal: controller.signal,
+            onProgress,
+          });
+        } finally {
+          bar?.stop();
+          unsubscribe?.();
+        }
+        for (const f of result.failures) {
+          io.stderr(`${csv}:${f.line}: ${f.id ? `id ${f.id}` : 'row'}${f.language ? ` (${f.language})` : ''}${f.field ? `, ${f.field}` : ''}: ${f.message}\n`);
+        }
+        io.stderr(summaryLine(result));
+        if (result.failedCsv) io.stderr(`Failed rows, with the reason, are in ${shown(result.failedCsv)}.\n`);
+        if (result.interrupted) {
+          const finished = result.produced + result.kept + result.failed;
+          io.stderr(`Interrupted after ${finished} of ${result.letters} letters. To finish, run:\n  ${resumeCommand(argv)}\n`);
+        }
+        if (opts.json) io.stdout(JSON.stringify(result) + '\n');
+        status = result.interrupted ? EXIT_INTERRUPTED : result.failed > 0 ? EXIT.partial : EXIT.ok;
+      },
+    );
 
   try {
     if (argv.length === 0) {

@@ -1,0 +1,117 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { generate, shardOf } from '../../src/batch/generate';
+import type { ManifestEntry } from '../../src/batch/generate';
+import { BIN, ROOT, row, tempDir, writeCsv } from '../helpers';
+
+function manyRows(n: number): string[][] {
+  const langs = ['es', 'en', 'fr', 'ru', 'zh', 'ar'];
+  return Array.from({ length: n }, (_, i) =>
+    row({ id: `p${String(i).padStart(4, '0')}`, language: langs[i % langs.length], last_name: `Person${i}`, address: 'Street 1' }),
+  );
+}
+
+function manifest(out: string): ManifestEntry[] {
+  return readFileSync(path.join(out, 'manifest.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as ManifestEntry);
+}
+
+/** Every manifest entry's files exist with the recorded size and hash. */
+function allWhole(out: string): boolean {
+  return manifest(out).every((e) =>
+    [e.files!.pdf, e.files!.eml].every((f) => {
+      const data = readFileSync(path.join(out, f.path));
+      return data.length === f.bytes && createHash('sha256').update(data).digest('hex') === f.sha256;
+    }),
+  );
+}
+
+describe('batch control', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('splits rows into shards by id: together they make every letter exactly once', async () => {
+    const csv = writeCsv(t.dir, 'many.csv', manyRows(60));
+    const ids: string[] = [];
+    for (let k = 1; k <= 3; k++) {
+      const r = await generate({ csv, out: path.join(t.dir, `shard-${k}`), shard: { index: k, count: 3 }, jobs: 2 });
+      expect(r.failed).toBe(0);
+      expect(r.produced).toBeGreaterThan(5);
+      ids.push(...manifest(path.join(t.dir, `shard-${k}`)).map((e) => e.id));
+    }
+    expect(ids).toHaveLength(60);
+    expect(new Set(ids).size).toBe(60);
+    // Stable: the same id always falls in the same shard.
+    expect(shardOf('p0007', 3)).toBe(shardOf('p0007', 3));
+    expect([1, 2, 3]).toContain(shardOf('anything', 3));
+  });
+
+  it('stops cleanly when asked and finishes with resume: every letter present and whole', async () => {
+    const csv = writeCsv(t.dir, 'many.csv', manyRows(40));
+    const out = path.join(t.dir, 'out');
+    const controller = new AbortController();
+    const first = await generate({
+      csv,
+      out,
+      jobs: 2,
+      signal: controller.signal,
+      onProgress: (e) => e.done === 5 && controller.abort(),
+    });
+    expect(first.interrupted).toBe(true);
+    expect(first.produced).toBeGreaterThanOrEqual(5);
+    expect(first.produced).toBeLessThan(40);
+    const leftovers = readdirSync(out, { recursive: true }).filter((f) => String(f).includes('.partial-'));
+    expect(leftovers).toEqual([]);
+    expect(allWhole(out)).toBe(true);
+
+    // Damage one finished letter: resume must make it again.
+    const damaged = manifest(out)[0];
+    writeFileSync(path.join(out, damaged.files!.pdf.path), 'truncated');
+    const second = await generate({ csv, out, jobs: 2, resume: true });
+    expect(second.interrupted).toBe(false);
+    expect(second.kept).toBe(first.produced - 1);
+    expect(second.produced).toBe(40 - second.kept);
+    const entries = manifest(out);
+    expect(entries.map((e) => e.id)).toEqual(manyRows(40).map((r) => r[0]));
+    expect(allWhole(out)).toBe(true);
+  });
+
+  it('gives the same bytes with worker threads as in one thread', async () => {
+    const csv = writeCsv(t.dir, 'many.csv', manyRows(18));
+    await generate({ csv, out: path.join(t.dir, 'one'), jobs: 1 });
+    await generate({ csv, out: path.join(t.dir, 'two'), jobs: 2 });
+    expect(readFileSync(path.join(t.dir, 'two', 'manifest.jsonl'), 'utf8')).toBe(
+      readFileSync(path.join(t.dir, 'one', 'manifest.jsonl'), 'utf8'),
+    );
+  });
+
+  it('makes only the first N letters with limit', async () => {
+    const csv = writeCsv(t.dir, 'many.csv', manyRows(12));
+    const r = await generate({ csv, out: path.join(t.dir, 'out'), limit: 4, jobs: 1 });
+    expect(r.produced).toBe(4);
+    expect(manifest(r.out).map((e) => e.id)).toEqual(['p0000', 'p0001', 'p0002', 'p0003']);
+  });
+
+  it('prints no progress noise when stderr is not a terminal, and JSON on stdout', () => {
+    const csv = writeCsv(t.dir, 'many.csv', manyRows(6));
+    const out = path.join(t.dir, 'out');
+    const p = spawnSync(process.execPath, [BIN, 'generate', csv, '--out', out, '--json', '--jobs', '2'], { cwd: ROOT, encoding: 'utf8' });
+    expect(p.status).toBe(0);
+    expect(JSON.parse(p.stdout)).toMatchObject({ produced: 6, jobs: 2, interrupted: false });
+    expect(p.stderr).not.toMatch(/\r|\u001b/);
+    expect(p.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(path.join(out, 'manifest.jsonl'))).toBe(true);
+  });
+
+  it('refuses a malformed shard or job count as a usage error', () => {
+    for (const args of [['--shard', '4/3'], ['--shard', 'x'], ['--jobs', '0'], ['--limit', '-1']]) {
+      const p = spawnSync(process.execPath, [BIN, 'generate', 'samples/recipients.csv', ...args], { cwd: ROOT, encoding: 'utf8' });
+      expect(p.status).toBe(2);
+    }
+  });
+});
