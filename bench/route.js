@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// One benchmark route in its own process, so its peak memory is its own:
+//   node bench/route.js <route> <csv> <out-dir>
+// Prints one JSON line: { route, letters, ms, maxRssMb }.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const lm = require(path.join(ROOT, 'dist', 'index.js'));
+const fontsDir = (pkg) => path.join(path.dirname(require.resolve(pkg, { paths: [ROOT] })), '..', 'fonts');
+
+async function lettersOf(csv) {
+  const campaign = lm.loadCampaign(lm.DEFAULT_CAMPAIGN);
+  const merger = new lm.Merger(campaign);
+  const { recipients } = await lm.readRecipients(csv);
+  return recipients.flatMap((r) => r.languages.map((l) => merger.merge(r, l)));
+}
+
+/** The plain pdfkit route, as the pdfkit documentation shows it: fonts given by path, one document per letter. */
+async function baseline(csv, out) {
+  const PDFDocument = require(require.resolve('pdfkit', { paths: [ROOT] }));
+  const { parseMarkdown } = require(path.join(ROOT, 'dist', 'markup', 'markdown.js'));
+  const regular = path.join(fontsDir('@embedpdf/fonts-latin'), 'NotoSans-Regular.ttf');
+  const bold = path.join(fontsDir('@embedpdf/fonts-latin'), 'NotoSans-Bold.ttf');
+  const letters = await lettersOf(csv);
+  const t0 = process.hrtime.bigint();
+  for (const [i, m] of letters.entries()) {
+    const doc = new PDFDocument({ size: 'A4', margins: { top: 48, left: 68, right: 56, bottom: 78 }, info: { Title: m.subject, CreationDate: new Date(2021, 8, 3) } });
+    const done = new Promise((resolve) => doc.pipe(fs.createWriteStream(path.join(out, `${i}.pdf`))).on('finish', resolve));
+    doc.font(bold).fontSize(13).text(m.organization);
+    doc.moveDown().fontSize(12).text(m.office, { continued: true }).font(regular).fontSize(11).text(m.dateLine, { align: 'right' });
+    doc.moveDown().fontSize(9.5);
+    const top = doc.y;
+    doc.text(`${m.labels.reference} ${m.reference}\n${m.labels.contact} ${m.contact.name}\n${m.labels.telephone} ${m.contact.telephone}\n${m.labels.fax} ${m.contact.fax}\n${m.labels.email} ${m.contact.email}`, 68, top, { width: 230 });
+    doc.text(m.addressee.join('\n'), 320, top, { width: 219 });
+    doc.moveDown(2).fontSize(11).text(m.labels.subject, 68, doc.y, { continued: true }).font(bold).text(` ${m.subject}`).font(regular).moveDown();
+    for (const block of parseMarkdown(m.body)) {
+      const text = 'runs' in block ? block.runs.map((r) => r.text).join('') : '';
+      doc.text(text, { align: 'justify' }).moveDown(0.5);
+    }
+    doc.moveDown().text(m.closing).moveDown(3).font(bold).text(m.sender.name).font(regular).text(m.sender.title);
+    doc.end();
+    await done;
+  }
+  return { letters: letters.length, ns: process.hrtime.bigint() - t0 };
+}
+
+/** Typst: one warm in-process compiler, a source per letter. */
+async function typst(csv, out) {
+  const { NodeCompiler } = require('@myriaddreamin/typst-ts-node-compiler');
+  const { parseMarkdown } = require(path.join(ROOT, 'dist', 'markup', 'markdown.js'));
+  const compiler = NodeCompiler.create({
+    workspace: out,
+    fontArgs: [{ fontPaths: [fontsDir('@embedpdf/fonts-latin'), fontsDir('@embedpdf/fonts-arabic'), fontsDir('@embedpdf/fonts-sc')] }],
+  });
+  const str = (s) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const inline = (r) => {
+    let t = `#${r.bold ? 'strong' : r.italic ? 'emph' : 'text'}(${str(r.text)})`;
+    if (r.link) t = `#link(${str(r.link)})[${t}]`;
+    return t;
+  };
+  const letters = await lettersOf(csv);
+  const t0 = process.hrtime.bigint();
+  for (const [i, m] of letters.entries()) {
+    const body = parseMarkdown(m.body).map((b) => ('runs' in b ? b.runs.map(inline).join('') : '')).join('\n\n');
+    const src = [
+      `#set page(paper: "a4", margin: (top: 48pt, left: 68pt, right: 56pt, bottom: 78pt))`,
+      `#set document(title: ${str(m.subject)})`,
+      `#set text(font: ("Noto Sans", "Noto Naskh Arabic", "Noto Sans SC"), size: 11pt, lang: ${str(m.lang.code)})`,
+      `#set par(justify: true)`,
+      `#text(size: 13pt, weight: "bold", ${str(m.organization)})`,
+      `#grid(columns: (1fr, auto), strong(${str(m.office)}), ${str(m.dateLine)})`,
+      `#grid(columns: (1fr, 1fr), text(size: 9.5pt)[${[m.reference, m.contact.name, m.contact.telephone, m.contact.fax, m.contact.email].map(str).map((s) => `#${s}`).join(' \\ ')}], text(size: 9.5pt)[${m.addressee.map((s) => `#${str(s)}`).join(' \\ ')}])`,
+      `${str(m.labels.subject).replace(/^/, '#')} #strong(${str(m.subject)})`,
+      body,
+      `#${str(m.closing)} \\ #v(40pt) #strong(${str(m.sender.name)}) \\ #${str(m.sender.title)}`,
+    ].join('\n\n');
+    const pdf = compiler.pdf({ mainFileContent: src });
+    fs.writeFileSync(path.join(out, `${i}.pdf`), pdf);
+  }
+  return { letters: letters.length, ns: process.hrtime.bigint() - t0 };
+}
+
+/** lettermerge itself, PDF and e-mail both written. */
+async function lettermerge(csv, out) {
+  const t0 = process.hrtime.bigint();
+  const r = await lm.generate({ csv, out });
+  if (r.failed) throw new Error(`${r.failed} letters failed`);
+  return { letters: r.produced, ns: process.hrtime.bigint() - t0 };
+}
+
+async function main() {
+  const [route, csv, out] = process.argv.slice(2);
+  fs.mkdirSync(out, { recursive: true });
+  const fn = { baseline, typst, lettermerge }[route];
+  if (!fn) throw new Error(`unknown route ${route}`);
+  const { letters, ns } = await fn(csv, out);
+  // Peak resident memory of this process, worker threads included.
+  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(JSON.stringify({ route, letters, ms: Number(ns) / 1e6, maxRssMb }) + '\n');
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack || err}\n`);
+  process.exitCode = 1;
+});
