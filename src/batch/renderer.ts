@@ -61,7 +61,7 @@ export class InProcessRenderer implements Renderer {
  * V8 lets a busy heap grow far past what it holds before collecting; a letter needs a few MB, so a
  * cap on each worker's heap keeps the batch's memory flat without slowing it measurably.
  */
-const WORKER_LIMITS = { maxOldGenerationSizeMb: 320, maxYoungGenerationSizeMb: 48 };
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 };
 
 export class WorkerPool implements Renderer {
   private readonly workers: { worker: Worker; busy: number }[] = [];

@@ -246,6 +246,34 @@ function patchCffSubset(font: Font): void {
   };
 }
 
+/**
+ * Building a font subset (fontkit decodes and re-encodes each glyph) is a large share of a small
+ * letter's cost, and letters that use the same glyphs in the same order get the same subset. The
+ * bytes are kept per font and glyph list; pdfkit only reads them.
+ */
+const subsetBytes = new WeakMap<object, Map<string, Uint8Array>>();
+const SUBSETS_PER_FONT = 64;
+const patchedEncoders = new WeakSet<object>();
+
+function cacheSubsetEncoding(font: Font): void {
+  const proto = Object.getPrototypeOf(font.createSubset()) as { encode(this: { font: object; glyphs: number[] }): Uint8Array };
+  if (patchedEncoders.has(proto)) return;
+  patchedEncoders.add(proto);
+  const encode = proto.encode;
+  proto.encode = function (this: { font: object; glyphs: number[] }) {
+    let perFont = subsetBytes.get(this.font);
+    if (!perFont) subsetBytes.set(this.font, (perFont = new Map()));
+    const key = `${inlineSubroutines ? 'i' : 's'}:${this.glyphs.join(',')}`;
+    let bytes = perFont.get(key);
+    if (!bytes) {
+      bytes = encode.call(this);
+      if (perFont.size >= SUBSETS_PER_FONT) perFont.delete(perFont.keys().next().value as string);
+      perFont.set(key, bytes);
+    }
+    return bytes;
+  };
+}
+
 /** The face of a family in a style, parsed on first use and kept for the life of the process. */
 export function face(family: Family, style: FontStyle): FontFace {
   const file = FILES[family].files[style];
@@ -253,6 +281,7 @@ export function face(family: Family, style: FontStyle): FontFace {
   if (!f) {
     const font = fontkit.create(readFileSync(path.join(packageFonts(FILES[family].pkg), file))) as Font;
     if (/\.otf$/.test(file)) patchCffSubset(font);
+    cacheSubsetEncoding(font);
     f = { key: file.replace(/\.[ot]tf$/, ''), font };
     cache.set(file, f);
   }

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
 import { LetterMergeError } from '../errors';
 import type { FontFace } from '../fonts/fonts';
@@ -85,8 +87,64 @@ export interface RenderOptions {
   shareLayout?: boolean;
 }
 
+interface GlyphLike {
+  id: number;
+  advanceWidth: number;
+  codePoints: number[];
+}
+interface EmbeddedFontLike {
+  layout(text: string): { glyphs: GlyphLike[] };
+  subset: { includeGlyph(id: number): number };
+  widths: number[];
+  unicode: number[][];
+  scale: number;
+}
+
+/**
+ * pdfkit deflates every stream of every document. Font subsets and their ToUnicode maps repeat
+ * from letter to letter (same glyphs, same bytes: see the canonical glyph order in renderPdf), so
+ * compressed streams are kept by content hash. zlib is deterministic: the bytes are what pdfkit
+ * would have written.
+ */
+const deflated = new Map<string, Buffer>();
+const DEFLATED_MAX = 256;
+let streamsPatched = false;
+
+function patchStreamCompression(): void {
+  if (streamsPatched) return;
+  streamsPatched = true;
+  const probe = new PDFDocument({ autoFirstPage: false });
+  const proto = Object.getPrototypeOf(probe.ref({})) as {
+    finalize(this: StreamRef): void;
+  };
+  interface StreamRef {
+    compress: boolean;
+    buffer: Uint8Array[];
+    document: { _security?: unknown };
+  }
+  const finalize = proto.finalize;
+  proto.finalize = function (this: StreamRef) {
+    if (this.compress && !this.document._security && this.buffer.length > 0) {
+      const data = Buffer.concat(this.buffer);
+      if (data.length >= 2048) {
+        const key = `${data.length}:${createHash('sha1').update(data).digest('base64')}`;
+        let z = deflated.get(key);
+        if (!z) {
+          z = deflateSync(data);
+          if (deflated.size >= DEFLATED_MAX) deflated.delete(deflated.keys().next().value as string);
+          deflated.set(key, z);
+        }
+        this.buffer = [z];
+        this.compress = false; // already compressed; the stream keeps its /Filter /FlateDecode
+      }
+    }
+    finalize.call(this);
+  };
+}
+
 /** Draws a laid-out letter. The only module that knows pdfkit. Resolves with the PDF bytes. */
 export function renderPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOptions = {}): Promise<Buffer> {
+  patchStreamCompression();
   const doc = new PDFDocument({
     autoFirstPage: false,
     size: [layout.width, layout.height],
@@ -125,6 +183,30 @@ export function renderPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOp
     }
     doc.font(face.key).fontSize(size);
   };
+
+  // Give each font's subset its glyphs in one canonical order (by glyph id) before drawing, so
+  // that letters using the same glyphs embed byte-identical font subsets, which are then built
+  // and compressed once (see fonts.ts and patchStreamCompression).
+  const glyphsByFont = new Map<EmbeddedFontLike, Map<number, GlyphLike>>();
+  for (const page of layout.pages) {
+    for (const item of page.items) {
+      if (item.kind !== 'text') continue;
+      useFont(item.face, item.size);
+      const font = (doc as unknown as { _font: EmbeddedFontLike })._font;
+      let glyphs = glyphsByFont.get(font);
+      if (!glyphs) glyphsByFont.set(font, (glyphs = new Map()));
+      for (const g of font.layout(item.text).glyphs) glyphs.set(g.id, g);
+    }
+  }
+  for (const [font, glyphs] of glyphsByFont) {
+    for (const id of [...glyphs.keys()].sort((a, b) => a - b)) {
+      // As pdfkit's own encode() does for each glyph it draws.
+      const g = glyphs.get(id) as GlyphLike;
+      const gid = font.subset.includeGlyph(id);
+      if (font.widths[gid] == null) font.widths[gid] = g.advanceWidth * font.scale;
+      if (font.unicode[gid] == null) font.unicode[gid] = g.codePoints;
+    }
+  }
 
   for (const page of layout.pages) {
     doc.addPage({ size: [layout.width, layout.height], margin: 0 });
