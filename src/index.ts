@@ -13,8 +13,14 @@ export type {
   Failure,
   OutputFile,
 } from './batch/generate';
-export { produceLetter } from './batch/produce';
 export type { ProducedLetter } from './batch/produce';
+import type * as Produce from './batch/produce';
+
+/** One letter in one language, as bytes: merge, lay out, PDF and e-mail. Loads the renderer on first use. */
+export async function produceLetter(...args: Parameters<typeof Produce.produceLetter>): ReturnType<typeof Produce.produceLetter> {
+  const { produceLetter: produce } = await import('./batch/produce');
+  return produce(...args);
+}
 export { loadCampaign } from './campaign/campaign';
 export type { Campaign } from './campaign/campaign';
 export { readRecipients, CORE_COLUMNS } from './data/recipients';

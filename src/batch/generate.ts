@@ -279,7 +279,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   // The manifest grows line by line as letters are written (in the order they finish), so a
   // stopped run leaves an accurate record; at the end it is rewritten in input order.
   const manifestFd = openSync(manifestPath, options.resume ? 'a' : 'w');
-  const entries: ManifestEntry[] = [];
+  // Each finished letter's manifest line, by its place in the run (kept as text: compact).
+  const lines: string[] = [];
+  let ok = 0;
   const failures: Failure[] = p.problems.map((x) => ({ id: x.id, line: x.line, field: x.field, message: x.message }));
   const failedRows: RowProblem[] = [...p.problems];
   const madeDirs = new Set<string>();
@@ -292,11 +294,11 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   let seq = 0;
   let interrupted = false;
 
-  const orderOf = new Map<ManifestEntry, number>();
   const record = async (entry: ManifestEntry, order: number) => {
-    entries.push(entry);
-    orderOf.set(entry, order);
-    writeSync(manifestFd, `${JSON.stringify(entry)}\n`);
+    const line = JSON.stringify(entry);
+    lines[order] = line;
+    if (entry.status === 'ok') ok++;
+    writeSync(manifestFd, `${line}\n`);
   };
 
   const finish = async (recipient: Recipient, language: string, result: JobResult, order: number) => {
@@ -366,9 +368,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   if (!interrupted && options.signal?.aborted && done < total) interrupted = true;
 
   // The final manifest: one line per letter, in input order.
-  entries.sort((a, b) => (orderOf.get(a) as number) - (orderOf.get(b) as number));
   if (!interrupted) {
-    writeAtomic(manifestPath, entries.map((m) => JSON.stringify(m)).join('\n') + (entries.length ? '\n' : ''));
+    const finished = lines.filter((l) => l !== undefined);
+    writeAtomic(manifestPath, finished.join('\n') + (finished.length ? '\n' : ''));
   }
 
   let failedCsv: string | undefined;
@@ -388,7 +390,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   }
   failures.sort((a, b) => a.line - b.line);
 
-  const produced = entries.filter((m) => m.status === 'ok').length - kept;
+  const produced = ok - kept;
   return {
     campaign: campaign.dir,
     out,

@@ -5,7 +5,7 @@ import type { Recipient } from '../data/recipients';
 import { LetterMergeError } from '../errors';
 import { PACKAGE_ROOT } from '../paths';
 import { Merger } from '../template/merge';
-import { produceLetter } from './produce';
+import type * as Produce from './produce';
 
 export interface Job {
   seq: number;
@@ -23,6 +23,17 @@ export interface Renderer {
   close(): Promise<void>;
 }
 
+/**
+ * The rendering code (pdfkit, fontkit, fonts, nodemailer) is loaded on first use, so a main thread
+ * that hands all letters to workers never loads it.
+ */
+let produceModule: typeof Produce | undefined;
+function produce(): typeof Produce {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  produceModule ??= require('./produce') as typeof Produce;
+  return produceModule;
+}
+
 /** What one thread does with a job; shared by the in-process renderer and the workers. */
 export async function renderJob(campaign: Campaign, merger: Merger, job: Job): Promise<JobResult> {
   try {
@@ -33,7 +44,7 @@ export async function renderJob(campaign: Campaign, merger: Merger, job: Job): P
         hint: `The campaign's languages are: ${campaign.languages.join(', ')}.`,
       });
     }
-    const letter = await produceLetter(campaign, merger, job.recipient, job.language);
+    const letter = await produce().produceLetter(campaign, merger, job.recipient, job.language);
     return { seq: job.seq, ok: true, pdf: letter.pdf, eml: letter.eml, pages: letter.pages };
   } catch (err) {
     if (!(err instanceof LetterMergeError)) throw err;

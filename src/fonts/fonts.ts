@@ -252,7 +252,7 @@ function patchCffSubset(font: Font): void {
  * bytes are kept per font and glyph list; pdfkit only reads them.
  */
 const subsetBytes = new WeakMap<object, Map<string, Uint8Array>>();
-const SUBSETS_PER_FONT = 64;
+const SUBSETS_PER_FONT = 16;
 const patchedEncoders = new WeakSet<object>();
 
 function cacheSubsetEncoding(font: Font): void {

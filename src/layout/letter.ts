@@ -62,7 +62,7 @@ const LIVE_LINK = /^(https?:|mailto:)/i;
  * broken lines are kept for reuse. Lines are never changed once made, so sharing them is safe.
  */
 const lineCache = new Map<string, Line[]>();
-const LINE_CACHE_SIZE = 4000;
+const LINE_CACHE_SIZE = 1000;
 
 function cachedLines(runs: StyledRun[], width: number, align: Align, dir: Direction): Line[] {
   let key = `${width}|${align}|${dir}`;

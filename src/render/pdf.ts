@@ -107,7 +107,7 @@ interface EmbeddedFontLike {
  * would have written.
  */
 const deflated = new Map<string, Buffer>();
-const DEFLATED_MAX = 256;
+const DEFLATED_MAX = 64;
 let streamsPatched = false;
 
 function patchStreamCompression(): void {
