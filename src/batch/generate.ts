@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadCampaign } from '../campaign/campaign';
 import type { Campaign } from '../campaign/campaign';
-import { streamRecipients } from '../data/recipients';
-import type { Recipient, RowProblem } from '../data/recipients';
+import { ENCODING_NOTICE, streamRecipients } from '../data/recipients';
+import type { Encoding, Recipient, RowProblem } from '../data/recipients';
 import { LetterMergeError } from '../errors';
 import { isSupportedLanguage, supportedLanguages } from '../i18n/languages';
 import { DEFAULT_CAMPAIGN } from '../paths';
-import { Merger } from '../template/merge';
+import { Merger, templateFields } from '../template/merge';
 import { createRenderer } from './renderer';
 import type { JobResult } from './renderer';
 
@@ -84,13 +84,13 @@ export interface GenerateResult {
   /** True when the run was stopped before the end; run again with --resume to finish. */
   interrupted: boolean;
   failures: Failure[];
+  /** Things the user should know that are not failures (e.g. the file was decoded from Windows-1252). */
+  notices: string[];
   manifest: string;
   failedCsv?: string;
   jobs: number;
   elapsedMs: number;
 }
-
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -104,7 +104,9 @@ function sha256(data: Uint8Array): string {
 function writeAtomic(file: string, data: Uint8Array | string): void {
   const tmp = `${file}.partial-${process.pid}`;
   try {
-    writeFileSync(tmp, data);
+    // 'wx' creates a new file and never follows a link someone left under the temporary name.
+    rmSync(tmp, { force: true });
+    writeFileSync(tmp, data, { flag: 'wx' });
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
@@ -164,6 +166,7 @@ function preflight(campaign: Campaign, merger: Merger, sample: Recipient | undef
 
 interface Plan {
   columns: string[];
+  encoding?: Encoding;
   rows: number;
   letters: number;
   skipped: number;
@@ -176,9 +179,6 @@ function lettersFor(
   r: Recipient,
   options: { filter?: string[]; shard?: { index: number; count: number } },
 ): { languages: string[]; skipped: number } | { problem: string } {
-  if (!SAFE_ID.test(r.id)) {
-    return { problem: `id "${r.id}" cannot name a file: use letters, digits, ".", "_" and "-" (not first)` };
-  }
   if (options.shard && shardOf(r.id, options.shard.count) !== options.shard.index) return { languages: [], skipped: 0 };
   const languages = options.filter ? r.languages.filter((l) => options.filter!.includes(l)) : r.languages;
   return { languages, skipped: r.languages.length - languages.length };
@@ -188,8 +188,10 @@ function lettersFor(
 async function plan(csv: string, options: { filter?: string[]; shard?: { index: number; count: number } }): Promise<Plan> {
   const p: Plan = { columns: [], rows: 0, letters: 0, skipped: 0, problems: [] };
   for await (const item of streamRecipients(csv)) {
+    if ('fileProblem' in item) throw item.fileProblem;
     if ('header' in item) {
       p.columns = item.header.columns;
+      p.encoding = item.header.encoding;
       continue;
     }
     p.rows++;
@@ -267,11 +269,22 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
 
   // Pass 1: the whole file is checked before anything is written.
   const p = await plan(csv, { filter, shard });
+  const missing = [...templateFields(campaign)].filter(([name]) => !p.columns.includes(name));
+  if (missing.length > 0) {
+    const [name, where] = missing[0];
+    throw new LetterMergeError(
+      'TEMPLATE',
+      `the template uses ${missing.map(([n]) => `"${n}"`).join(', ')}, which ${missing.length > 1 ? 'are not columns' : 'is not a column'} of ${csv}`,
+      { location: { file: where.file, line: where.line }, hint: `Add a "${name}" column to the CSV, or correct the name in the template.` },
+    );
+  }
   preflight(campaign, merger, p.sample, csv);
+  const notices = p.encoding && p.encoding !== 'utf-8' ? [ENCODING_NOTICE[p.encoding]] : [];
   const total = options.limit !== undefined ? Math.min(options.limit, p.letters) : p.letters;
 
   const out = path.resolve(options.out ?? 'out');
   await mkdir(out, { recursive: true });
+  const realOut = realpathSync(out);
   await removeLeftovers(out);
   const manifestPath = path.join(out, 'manifest.jsonl');
   const earlier = options.resume ? await readManifest(manifestPath) : new Map<string, ManifestEntry>();
@@ -307,6 +320,14 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       const dir = path.join(out, language);
       if (!madeDirs.has(dir)) {
         mkdirSync(dir, { recursive: true });
+        // Nothing is written outside --out, through a symbolic link or otherwise.
+        const real = realpathSync(dir);
+        if (!real.startsWith(realOut + path.sep)) {
+          throw new LetterMergeError('OUTSIDE_OUT', `${dir} leads outside the output folder (to ${real}); nothing was written there`, {
+            kind: 'input',
+            hint: 'Remove the symbolic link, or choose another --out folder.',
+          });
+        }
         madeDirs.add(dir);
       }
       const pdfPath = path.join(dir, `${recipient.id}.pdf`);
@@ -332,7 +353,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   try {
     // Pass 2: stream the rows again and keep the workers busy, never more than `window` ahead.
     outer: for await (const item of streamRecipients(csv)) {
-      if ('header' in item || 'problem' in item) continue;
+      if ('header' in item || 'problem' in item || 'fileProblem' in item) continue;
       const r = item.recipient;
       const l = lettersFor(r, { filter, shard });
       if ('problem' in l) continue;
@@ -402,6 +423,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     skipped: p.skipped,
     interrupted,
     failures,
+    notices,
     manifest: manifestPath,
     failedCsv,
     jobs,

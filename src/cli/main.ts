@@ -1,8 +1,11 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync, watch as fsWatch, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generate } from '../batch/generate';
+import { initCampaign, preview } from '../batch/preview';
+import { validate } from '../batch/validate';
 import type { GenerateResult, ProgressEvent } from '../batch/generate';
 import { CORE_COLUMNS } from '../data/recipients';
 import { EXIT, LetterMergeError, exitCodeFor } from '../errors';
@@ -75,6 +78,42 @@ function resumeCommand(argv: string[]): string {
   const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   const args = argv.includes('--resume') ? argv : [...argv, '--resume'];
   return ['lettermerge', ...args.map(quote)].join(' ');
+}
+
+/** Opens a file in the system's viewer, where one exists; says so where none does. */
+function openViewer(file: string, io: Io): void {
+  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  try {
+    const child = spawn(opener, [file], { detached: true, stdio: 'ignore' });
+    child.on('error', () => io.stderr(`No viewer to open ${file} with (${opener} is not available).\n`));
+    child.unref();
+  } catch {
+    io.stderr(`No viewer to open ${file} with.\n`);
+  }
+}
+
+/** Runs `action` again whenever something under `paths` changes, until Ctrl-C. */
+async function watch(paths: string[], action: () => Promise<void>, io: Io): Promise<void> {
+  io.stderr('Watching the campaign and the CSV for changes (Ctrl-C to stop)…\n');
+  let timer: NodeJS.Timeout | undefined;
+  let running = Promise.resolve();
+  const watchers = paths.map((p) =>
+    fsWatch(p, { recursive: statSync(p).isDirectory() }, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        running = running.then(() =>
+          action().catch((err: unknown) => io.stderr(`lettermerge: ${err instanceof LetterMergeError ? err.describe() : String(err)}\n`)),
+        );
+      }, 150);
+    }),
+  );
+  await new Promise<void>((resolve) => {
+    const stop = io.onInterrupt?.(() => resolve());
+    if (!stop) resolve();
+  });
+  for (const w of watchers) w.close();
+  clearTimeout(timer);
+  await running;
 }
 
 /** Runs the CLI and returns the exit status; the one place that decides it. */
@@ -182,6 +221,7 @@ Examples:
           bar?.stop();
           unsubscribe?.();
         }
+        for (const n of result.notices) io.stderr(`note: ${csv}: ${n}\n`);
         for (const f of result.failures) {
           io.stderr(`${csv}:${f.line}: ${f.id ? `id ${f.id}` : 'row'}${f.language ? ` (${f.language})` : ''}${f.field ? `, ${f.field}` : ''}: ${f.message}\n`);
         }
@@ -195,6 +235,85 @@ Examples:
         status = result.interrupted ? EXIT_INTERRUPTED : result.failed > 0 ? EXIT.partial : EXIT.ok;
       },
     );
+
+  program
+    .command('validate')
+    .description('check a recipients file against a campaign, writing nothing; list every problem')
+    .argument('<csv>', 'recipients file')
+    .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)')
+    .option('--json', 'print the problems as one JSON object on stdout')
+    .addHelpText(
+      'after',
+      `
+Checks the encoding (UTF-8; UTF-16 and Windows-1252 are decoded, with a note), the delimiter,
+the CSV syntax, the columns (the core ones and every field the templates use), and each row:
+language, group, e-mail address, required fields, lengths, characters no bundled font has, and
+unique ids. Exit status: 0 no problem, 3 a problem with the file as a whole, 4 problems in rows.`,
+    )
+    .action(async (csv: string, opts: { campaign?: string; json?: boolean }) => {
+      debug = debug || Boolean(program.opts().debug);
+      const result = await validate({ csv, campaign: opts.campaign });
+      for (const n of result.notices) io.stderr(`note: ${csv}: ${n}\n`);
+      for (const p of result.problems) {
+        const where = `${p.file}${p.line !== undefined ? `:${p.line}` : ''}`;
+        const what = [p.id ? `id ${p.id}` : '', p.field ?? ''].filter(Boolean).join(', ');
+        io.stderr(`${where}: ${what ? `${what}: ` : ''}${p.message}${p.hint ? `\n  ${p.hint}` : ''}\n`);
+      }
+      const files = result.problems.filter((p) => p.scope === 'file').length;
+      io.stderr(
+        result.problems.length === 0
+          ? `${csv}: ${plural(result.rows, 'row')} checked, no problems (${plural(result.letters, 'letter')} to make).\n`
+          : `${csv}: ${plural(result.problems.length, 'problem')} in ${plural(result.rows, 'row')}${files ? ' (the file cannot be used as it is)' : ''}.\n`,
+      );
+      if (opts.json) io.stdout(JSON.stringify(result) + '\n');
+      status = files > 0 ? EXIT.input : result.problems.length > 0 ? EXIT.partial : EXIT.ok;
+    });
+
+  program
+    .command('preview')
+    .description('render one letter quickly, to check a template while editing it')
+    .argument('<csv>', 'recipients file')
+    .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)')
+    .option('--id <id>', 'the recipient with this id')
+    .option('--row <n>', 'the Nth recipient of the file (1 is the first after the header)', positiveInt('--row'))
+    .option('-l, --lang <code>', "the letter's language (default: the recipient's first)")
+    .option('-o, --out <file>', 'where to write the PDF', 'preview.pdf')
+    .option('--text', 'print the letter as plain text instead of writing a PDF')
+    .option('--watch', 'render again whenever a template, campaign.yaml or the CSV changes')
+    .option('--open', 'open the PDF in the system viewer, where there is one')
+    .action(
+      async (
+        csv: string,
+        opts: { campaign?: string; id?: string; row?: number; lang?: string; out: string; text?: boolean; watch?: boolean; open?: boolean },
+      ) => {
+        debug = debug || Boolean(program.opts().debug);
+        if ((opts.id === undefined) === (opts.row === undefined)) {
+          throw new LetterMergeError('USAGE', 'name the recipient with --id ID or --row N (one of them)', { kind: 'usage' });
+        }
+        const campaignDir = path.resolve(opts.campaign ?? DEFAULT_CAMPAIGN);
+        const once = async (): Promise<void> => {
+          const started = Date.now();
+          const r = await preview({ csv, campaign: campaignDir, id: opts.id, row: opts.row, language: opts.lang, textOnly: opts.text });
+          if (opts.text) io.stdout(r.text);
+          else if (r.letter) {
+            writeFileSync(opts.out, r.letter.pdf);
+            io.stderr(`Wrote ${shown(path.resolve(opts.out))} (${r.recipient.id}, ${r.language}, ${plural(r.letter.pages, 'page')}) in ${Date.now() - started} ms.\n`);
+          }
+        };
+        await once();
+        if (opts.open && !opts.text) openViewer(path.resolve(opts.out), io);
+        if (opts.watch) await watch([campaignDir, path.resolve(csv)], once, io);
+      },
+    );
+
+  program
+    .command('init')
+    .description('write a new campaign folder from the built-in sample, ready to edit')
+    .argument('<dir>', 'the new folder (must not exist, or be empty)')
+    .action((dir: string) => {
+      const files = initCampaign(dir);
+      io.stderr(`Wrote a campaign to ${dir}/: ${files.join(', ')}.\nStart with ${path.join(dir, 'GUIDE.md')}; try it with:\n  lettermerge preview ${path.join(dir, 'recipients.csv')} --campaign ${dir} --row 1 --text\n`);
+    });
 
   try {
     if (argv.length === 0) {

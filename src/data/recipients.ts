@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { parse, CsvError } from 'csv-parse';
 import { LetterMergeError } from '../errors';
 import { isGroup, isSupportedLanguage, normaliseGender, supportedLanguages, GROUPS } from '../i18n/languages';
@@ -96,14 +97,52 @@ async function readHead(file: string, bytes = 64 * 1024): Promise<Buffer> {
   }
 }
 
-function checkEncoding(file: string, head: Buffer): void {
-  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
-    throw new LetterMergeError('ENCODING', 'the file is UTF-16; lettermerge reads UTF-8', {
-      location: { file },
-      hint: 'In Excel use "Save As… > CSV UTF-8 (Comma delimited)".',
-    });
+export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+
+/**
+ * What the file's bytes are. UTF-8 (with or without a byte order mark) is read as a stream; UTF-16
+ * (as Excel's "Unicode text" writes it) and Windows-1252 (an older Excel "CSV") are decoded, and
+ * the caller tells the user so.
+ */
+function detectEncoding(head: Buffer): Encoding {
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf-8';
+  // UTF-16 without a byte order mark: ASCII text with every other byte zero.
+  let zeroOdd = 0;
+  let zeroEven = 0;
+  const n = Math.min(head.length, 4096);
+  for (let i = 0; i < n; i++) if (head[i] === 0) (i % 2 ? zeroOdd++ : zeroEven++);
+  if (n >= 4 && zeroOdd > n / 4 && zeroEven === 0) return 'utf-16le';
+  if (n >= 4 && zeroEven > n / 4 && zeroOdd === 0) return 'utf-16be';
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+    return 'utf-8';
+  } catch {
+    return 'windows-1252';
   }
 }
+
+export const ENCODING_NOTICE: Record<Exclude<Encoding, 'utf-8'>, string> = {
+  'utf-16le': 'the file is UTF-16 (little-endian); it was decoded as such',
+  'utf-16be': 'the file is UTF-16 (big-endian); it was decoded as such',
+  'windows-1252':
+    'the file is not UTF-8; it was read as Windows-1252 (Western European). Check accented letters, or re-export it as "CSV UTF-8"',
+};
+
+/** A field longer than this cannot be laid out in a letter's addressee block or subject. */
+export const MAX_FIELD_LENGTH: Record<string, number> = {
+  title: 100,
+  first_name: 200,
+  last_name: 200,
+  position: 300,
+  organization: 300,
+  address: 1000,
+  country: 100,
+  email: 254,
+  id: 128,
+};
+const MAX_EXTRA_FIELD_LENGTH = 5000;
 
 export type RowResult = { recipient: Recipient } | { problem: RowProblem };
 
@@ -114,12 +153,18 @@ export type RowResult = { recipient: Recipient } | { problem: RowProblem };
  */
 export async function* streamRecipients(
   file: string,
-): AsyncGenerator<{ header: { columns: string[]; delimiter: string } } | RowResult> {
+  options: { collect?: boolean } = {},
+): AsyncGenerator<{ header: { columns: string[]; delimiter: string; encoding: Encoding } } | RowResult | { fileProblem: LetterMergeError }> {
   const head = await readHead(file);
-  checkEncoding(file, head);
-  const delimiter = detectDelimiter(head.toString('utf8').replace(/^\uFEFF/, ''));
+  const encoding = detectEncoding(head);
+  const headText = encoding === 'utf-8' ? head.toString('utf8') : new TextDecoder(encoding).decode(head);
+  const delimiter = detectDelimiter(headText.replace(/^\uFEFF/, ''));
+  const source =
+    encoding === 'utf-8'
+      ? createReadStream(file)
+      : Readable.from([new TextDecoder(encoding).decode(await readFile(file))]);
 
-  const parser = createReadStream(file).pipe(
+  const parser = source.pipe(
     parse({
       bom: true,
       delimiter,
@@ -138,30 +183,40 @@ export async function* streamRecipients(
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       const line = info.lines - countNewlines(record);
       if (!columns) {
-        columns = record.map((c) => c.trim());
+        columns = record.map((c) => c.replace(/^\uFEFF/, '').trim());
         checkColumns(file, columns);
-        yield { header: { columns, delimiter } };
+        yield { header: { columns, delimiter, encoding } };
         continue;
       }
       if (record.length !== columns.length) {
-        throw new LetterMergeError(
+        const err = new LetterMergeError(
           'RAGGED_ROW',
           `this row has ${record.length} cells but the header has ${columns.length}`,
           { location: { file, line }, hint: 'Check for a stray delimiter or a missing quote on that line.' },
         );
+        if (!options.collect) throw err;
+        rows++;
+        yield { fileProblem: err };
+        continue;
       }
       const fields: Record<string, string> = Object.create(null);
       columns.forEach((c, i) => (fields[c] = (record[i] ?? '').trim()));
       const id = fields.id;
       if (id) {
-        const first = seen.get(id);
+        // Ids name files: two that differ only in case are one file on Windows and macOS.
+        const key = id.toLowerCase();
+        const first = seen.get(key);
         if (first !== undefined) {
-          throw new LetterMergeError('DUPLICATE_ID', `id "${id}" is used twice (first on line ${first})`, {
+          const err = new LetterMergeError('DUPLICATE_ID', `id "${id}" is used twice (first on line ${first}; ids are compared ignoring case, as file names are)`, {
             location: { file, line, column: 'id' },
             hint: 'Every recipient needs its own id: outputs are named after it.',
           });
+          if (!options.collect) throw err;
+          rows++;
+          yield { fileProblem: err };
+          continue;
         }
-        seen.set(id, line);
+        seen.set(key, line);
       }
       rows++;
       yield toRecipient(fields, line);
@@ -195,6 +250,7 @@ export async function readRecipients(file: string): Promise<RecipientsFile> {
   const problems: RowProblem[] = [];
   for await (const item of streamRecipients(file)) {
     if ('header' in item) ({ columns, delimiter } = item.header);
+    else if ('fileProblem' in item) throw item.fileProblem;
     else if ('problem' in item) problems.push(item.problem);
     else recipients.push(item.recipient);
   }
@@ -235,6 +291,22 @@ function toRecipient(
     problem: { line, id: fields.id ?? '', field, message, fields },
   });
   if (!fields.id) return fail('id', 'the id is empty');
+  for (const [field, value] of Object.entries(fields)) {
+    const max = MAX_FIELD_LENGTH[field] ?? MAX_EXTRA_FIELD_LENGTH;
+    if (value.length > max) {
+      return fail(field, `${field} is ${value.length} characters long; a letter holds at most ${max}`);
+    }
+    if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value)) {
+      return fail(field, `${field} holds a control character`);
+    }
+    if (value.includes('\uFFFD')) {
+      return fail(field, `${field} holds bytes that are not valid UTF-8 (shown as "\uFFFD"); re-export the file as CSV UTF-8`);
+    }
+  }
+  const reserved = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(fields.id) || fields.id.endsWith('.') || reserved.test(fields.id)) {
+    return fail('id', `id "${fields.id}" cannot name a file: use letters, digits, ".", "_" and "-" (not first, not last), and no reserved device name`);
+  }
   const languages = fields.language
     .split(/[;,\s]+/)
     .map((l) => l.trim().toLowerCase())

@@ -132,6 +132,81 @@ function templateError(source: TemplateSource, err: unknown, lineOffset: number,
   });
 }
 
+/** Names the merge itself provides to every template, beside the CSV columns. */
+const PROVIDED = new Set(['id', 'language', 'group', 'gender', 'full_name', 'salutation', 'address_form', 'date', 'place', 'campaign', 'sender', 'contact', 'labels']);
+
+interface HbsNode {
+  type: string;
+  path?: HbsNode;
+  params?: HbsNode[];
+  hash?: { pairs: { value: HbsNode }[] };
+  program?: { body: HbsNode[]; blockParams?: string[] };
+  inverse?: { body: HbsNode[] };
+  body?: HbsNode[];
+  parts?: string[];
+  data?: boolean;
+  depth?: number;
+  original?: string;
+  loc?: { start: { line: number } };
+}
+
+/**
+ * The CSV columns a campaign's templates use: every name they look up that the merge does not
+ * provide itself, with the template file and line of its first use.
+ */
+export function templateFields(campaign: Campaign): Map<string, { file: string; line: number }> {
+  const fields = new Map<string, { file: string; line: number }>();
+  const helpers = new Set(Object.keys(textEnv.helpers));
+  const visit = (node: HbsNode | undefined, source: TemplateSource, offset: number, scoped: Set<string>) => {
+    if (!node) return;
+    const add = (p: HbsNode | undefined) => {
+      if (!p || p.type !== 'PathExpression' || p.data || (p.depth ?? 0) > 0 || !p.parts?.length) return;
+      const name = p.parts[0];
+      if (PROVIDED.has(name) || scoped.has(name) || fields.has(name)) return;
+      fields.set(name, { file: source.file, line: (p.loc?.start.line ?? 1) + offset - 1 });
+    };
+    const args = (n: HbsNode) => {
+      for (const p of n.params ?? []) p.type === 'SubExpression' ? visit(p, source, offset, scoped) : add(p);
+      for (const pair of n.hash?.pairs ?? []) pair.value.type === 'SubExpression' ? visit(pair.value, source, offset, scoped) : add(pair.value);
+    };
+    switch (node.type) {
+      case 'Program':
+        node.body?.forEach((n) => visit(n, source, offset, scoped));
+        break;
+      case 'MustacheStatement':
+      case 'SubExpression':
+      case 'BlockStatement': {
+        const name = node.path?.parts?.[0];
+        const isHelper = (node.params?.length ?? 0) > 0 || (name !== undefined && helpers.has(name));
+        if (!isHelper) add(node.path);
+        args(node);
+        const inner = new Set([...scoped, ...(node.program?.blockParams ?? [])]);
+        node.program?.body.forEach((n) => visit(n, source, offset, inner));
+        node.inverse?.body.forEach((n) => visit(n, source, offset, scoped));
+        break;
+      }
+      default:
+        break;
+    }
+  };
+  for (const code of campaign.languages) {
+    const t = campaign.templates[code];
+    const sources: [TemplateSource, string, number][] = [
+      [t.letter, t.letter.body, t.letter.bodyLine],
+      [t.email, t.email.body, t.email.bodyLine],
+      ...Object.values(t.letter.front).map((v): [TemplateSource, string, number] => [t.letter, v, 1]),
+    ];
+    for (const [source, text, offset] of sources) {
+      try {
+        visit(Handlebars.parse(text) as unknown as HbsNode, source, offset, new Set());
+      } catch {
+        // Syntax errors are reported when the templates are compiled.
+      }
+    }
+  }
+  return fields;
+}
+
 interface CompiledLanguage {
   subject: Compiled;
   annex: Compiled;

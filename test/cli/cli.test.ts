@@ -48,7 +48,7 @@ describe('lettermerge CLI', () => {
     const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'a' })]);
     const r = await cli(['generate', csv, '--campaign', dir, '--out', path.join(t.dir, 'out')]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/letter\.md:4: the letter template uses "nickname"/);
+    expect(r.stderr).toMatch(/letter\.md:4: the template uses "nickname", which is not a column/);
   });
 
   it('exits 2 for usage errors', async () => {

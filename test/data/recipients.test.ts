@@ -110,9 +110,15 @@ describe('readRecipients', () => {
     expect(err.location.line).toBe(2);
   });
 
-  it('refuses UTF-16 with advice on how to re-export', async () => {
-    const file = path.join(t.dir, 'u16.csv');
-    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${HEADER}\n`, 'utf16le')]));
-    await expect(readRecipients(file)).rejects.toMatchObject({ code: 'ENCODING', hint: expect.stringMatching(/UTF-8/) });
+  it('decodes UTF-16 and Windows-1252 files', async () => {
+    const text = `${HEADER}\nr1,fr,academia,f,Mme,Zoé,Lefèvre,Directrice,Université,"1 rue\nVille",France,zoe@example.fr\n`;
+    const u16 = path.join(t.dir, 'u16.csv');
+    writeFileSync(u16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const cp = path.join(t.dir, 'cp1252.csv');
+    writeFileSync(cp, Buffer.from(text, 'latin1'));
+    for (const file of [u16, cp]) {
+      const { recipients } = await readRecipients(file);
+      expect(recipients[0]).toMatchObject({ first_name: 'Zoé', last_name: 'Lefèvre', address: ['1 rue', 'Ville'] });
+    }
   });
 });

@@ -1,0 +1,111 @@
+import { cpSync, existsSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadCampaign } from '../campaign/campaign';
+import { streamRecipients } from '../data/recipients';
+import type { Recipient } from '../data/recipients';
+import { LetterMergeError } from '../errors';
+import { parseMarkdown } from '../markup/markdown';
+import { DEFAULT_CAMPAIGN, PACKAGE_ROOT } from '../paths';
+import { letterText } from '../render/text';
+import { Merger } from '../template/merge';
+import type { ProducedLetter } from './produce';
+
+export interface PreviewOptions {
+  csv: string;
+  campaign?: string;
+  /** Which recipient: by id, or by row number (1 = the first recipient after the header). */
+  id?: string;
+  row?: number;
+  /** The letter's language; default: the recipient's first. */
+  language?: string;
+  /** Skip the PDF (text only). */
+  textOnly?: boolean;
+}
+
+export interface PreviewResult {
+  recipient: Recipient;
+  language: string;
+  text: string;
+  letter?: ProducedLetter;
+}
+
+async function findRecipient(csv: string, id: string | undefined, row: number | undefined): Promise<Recipient> {
+  let n = 0;
+  for await (const item of streamRecipients(csv)) {
+    if ('header' in item) continue;
+    if ('fileProblem' in item) throw item.fileProblem;
+    n++;
+    const fields = 'problem' in item ? item.problem.fields : item.recipient.fields;
+    const line = 'problem' in item ? item.problem.line : item.recipient.line;
+    if ((id !== undefined && fields.id === id) || row === n) {
+      if ('problem' in item) {
+        throw new LetterMergeError('ROW', item.problem.message, { location: { file: csv, line, column: item.problem.field } });
+      }
+      return item.recipient;
+    }
+  }
+  throw new LetterMergeError('NOT_FOUND', id !== undefined ? `no recipient has the id "${id}"` : `there is no row ${row} (the file has ${n})`, {
+    kind: 'usage',
+    location: { file: csv },
+  });
+}
+
+/** One letter, fast: for a template author checking a change. */
+export async function preview(options: PreviewOptions): Promise<PreviewResult> {
+  const campaign = loadCampaign(options.campaign ?? DEFAULT_CAMPAIGN);
+  const merger = new Merger(campaign);
+  const recipient = await findRecipient(options.csv, options.id, options.row);
+  const language = options.language ?? recipient.languages.find((l) => campaign.languages.includes(l)) ?? recipient.languages[0];
+  if (!campaign.languages.includes(language)) {
+    throw new LetterMergeError('LANGUAGE_NOT_IN_CAMPAIGN', `the campaign has no "${language}" templates`, {
+      kind: 'usage',
+      hint: `The campaign's languages are: ${campaign.languages.join(', ')}.`,
+    });
+  }
+  const merged = merger.merge(recipient, language);
+  const text = letterText(merged, parseMarkdown(merged.body));
+  if (options.textOnly) return { recipient, language, text };
+  const { produceLetter } = await import('./produce');
+  const letter = await produceLetter(campaign, merger, recipient, language);
+  return { recipient, language, text, letter };
+}
+
+const GUIDE = `# This campaign
+
+A lettermerge campaign: everything that is the same in every letter.
+
+- \`campaign.yaml\` — the date, reference, sender, contact, letterhead, signature and languages.
+  Values that differ by language are maps from language code to text.
+- \`<language>/letter.md\` — the letter: Markdown (paragraphs, **bold**, *italic*, lists, links)
+  with Handlebars fields such as \`{{salutation}}\`, \`{{organization}}\` or
+  \`{{#if (eq group "government")}}…{{/if}}\`. The front matter between the \`---\` lines holds the
+  subject and the annex line.
+- \`<language>/email.txt\` — the plain-text cover note of the e-mail that carries the PDF.
+- \`signature.svg\` — the signature drawn above the sender's name (SVG paths, PNG or JPEG).
+- \`recipients.csv\` — a few sample recipients to try it with.
+
+Try it:
+
+    lettermerge validate recipients.csv --campaign .
+    lettermerge preview recipients.csv --campaign . --row 1 --text
+    lettermerge preview recipients.csv --campaign . --row 1 --out letter.pdf --watch
+    lettermerge generate recipients.csv --campaign . --out letters
+
+Every column of the CSV can be used in the templates by its name; a name the data does not
+have is an error that names the template file and line.
+`;
+
+/** Writes a new campaign folder from the built-in sample, ready to edit. */
+export function initCampaign(dir: string): string[] {
+  const target = path.resolve(dir);
+  if (existsSync(target) && readdirSync(target).length > 0) {
+    throw new LetterMergeError('NOT_EMPTY', `${dir} already exists and is not empty`, {
+      kind: 'usage',
+      hint: 'Choose a new folder name; lettermerge init never overwrites files.',
+    });
+  }
+  cpSync(DEFAULT_CAMPAIGN, target, { recursive: true });
+  copyFileSync(path.join(PACKAGE_ROOT, 'samples', 'recipients.csv'), path.join(target, 'recipients.csv'));
+  writeFileSync(path.join(target, 'GUIDE.md'), GUIDE);
+  return readdirSync(target).sort();
+}
