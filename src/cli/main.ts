@@ -92,13 +92,16 @@ function openViewer(file: string, io: Io): void {
   }
 }
 
-/** Runs `action` again whenever something under `paths` changes, until Ctrl-C. */
-async function watch(paths: string[], action: () => Promise<void>, io: Io): Promise<void> {
+/** Runs `action` again whenever something under `paths` changes (but `ignore`), until Ctrl-C. */
+async function watch(paths: string[], ignore: string, action: () => Promise<void>, io: Io): Promise<void> {
   io.stderr('Watching the campaign and the CSV for changes (Ctrl-C to stop)…\n');
   let timer: NodeJS.Timeout | undefined;
   let running = Promise.resolve();
   const watchers = paths.map((p) =>
-    fsWatch(p, { recursive: statSync(p).isDirectory() }, () => {
+    fsWatch(p, { recursive: statSync(p).isDirectory() }, (_event, name) => {
+      // The preview itself may be written inside the campaign folder: its own writes are no change.
+      const changed = statSync(p).isDirectory() && name ? path.resolve(p, String(name)) : p;
+      if (changed === ignore || changed.startsWith(`${ignore}.`)) return;
       clearTimeout(timer);
       timer = setTimeout(() => {
         running = running.then(() =>
@@ -302,7 +305,7 @@ unique ids. Exit status: 0 no problem, 3 a problem with the file as a whole, 4 p
         };
         await once();
         if (opts.open && !opts.text) openViewer(path.resolve(opts.out), io);
-        if (opts.watch) await watch([campaignDir, path.resolve(csv)], once, io);
+        if (opts.watch) await watch([campaignDir, path.resolve(csv)], path.resolve(opts.out), once, io);
       },
     );
 
