@@ -57,6 +57,8 @@ export interface ManifestEntry {
   status: 'ok' | 'failed';
   files?: { pdf: OutputFile; eml: OutputFile };
   pages?: number;
+  /** The e-mail's envelope and Message-ID, for `lettermerge send`. */
+  envelope?: { from: string; to: string; messageId: string };
   error?: { field?: string; message: string };
 }
 
@@ -335,6 +337,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       writeAtomic(pdfPath, result.pdf);
       writeAtomic(emlPath, result.eml);
       entry.pages = result.pages;
+      entry.envelope = result.envelope;
       entry.files = {
         pdf: { path: path.relative(out, pdfPath), bytes: result.pdf.length, sha256: sha256(result.pdf) },
         eml: { path: path.relative(out, emlPath), bytes: result.eml.length, sha256: sha256(result.eml) },

@@ -4,7 +4,7 @@ import { codePointName, firstMissingCharacter } from '../fonts/fonts';
 import type { Recipient } from '../data/recipients';
 import { layoutLetter } from '../layout/letter';
 import { parseMarkdown } from '../markup/markdown';
-import { renderEmail } from '../render/email';
+import { addressOf, messageIdFor, renderEmail } from '../render/email';
 import { renderPdf } from '../render/pdf';
 import type { RenderOptions } from '../render/pdf';
 import type { Merger, MergedLetter } from '../template/merge';
@@ -14,6 +14,8 @@ export interface ProducedLetter {
   pdf: Buffer;
   eml: Buffer;
   pages: number;
+  /** Who the e-mail is from and to (bare addresses), and its Message-ID: the SMTP envelope. */
+  envelope: { from: string; to: string; messageId: string };
 }
 
 /** A value no bundled font can draw fails the recipient, naming the field: never an empty box. */
@@ -60,5 +62,10 @@ export async function produceLetter(
     recipientId: recipient.id,
     attachment: { filename: `${campaign.id}-${recipient.id}.pdf`, content: pdf },
   });
-  return { merged, pdf, eml, pages: layout.pages.length };
+  const envelope = {
+    from: addressOf(merged.email.from),
+    to: merged.email.to.address,
+    messageId: messageIdFor({ campaignId: campaign.id, recipientId: recipient.id, lang: merged.lang.tag, from: merged.email.from }),
+  };
+  return { merged, pdf, eml, pages: layout.pages.length, envelope };
 }

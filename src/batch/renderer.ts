@@ -14,7 +14,7 @@ export interface Job {
 }
 
 export type JobResult =
-  | { seq: number; ok: true; pdf: Uint8Array; eml: Uint8Array; pages: number }
+  | { seq: number; ok: true; pdf: Uint8Array; eml: Uint8Array; pages: number; envelope: { from: string; to: string; messageId: string } }
   | { seq: number; ok: false; code: string; message: string; field?: string };
 
 /** Renders letters: in this thread, or in a pool of worker threads. */
@@ -45,7 +45,7 @@ export async function renderJob(campaign: Campaign, merger: Merger, job: Job): P
       });
     }
     const letter = await produce().produceLetter(campaign, merger, job.recipient, job.language);
-    return { seq: job.seq, ok: true, pdf: letter.pdf, eml: letter.eml, pages: letter.pages };
+    return { seq: job.seq, ok: true, pdf: letter.pdf, eml: letter.eml, pages: letter.pages, envelope: letter.envelope };
   } catch (err) {
     if (!(err instanceof LetterMergeError)) throw err;
     const field = typeof err.location.column === 'string' ? err.location.column : undefined;

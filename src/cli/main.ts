@@ -6,6 +6,9 @@ import path from 'node:path';
 import { generate } from '../batch/generate';
 import { initCampaign, preview } from '../batch/preview';
 import { validate } from '../batch/validate';
+import { describeServer, send } from '../batch/send';
+import type { SendResult } from '../batch/send';
+import { createInterface } from 'node:readline';
 import type { GenerateResult, ProgressEvent } from '../batch/generate';
 import { CORE_COLUMNS } from '../data/recipients';
 import { EXIT, LetterMergeError, exitCodeFor } from '../errors';
@@ -19,6 +22,23 @@ export interface Io {
   isTTY?: boolean;
   /** Subscribes to Ctrl-C; returns the unsubscribe function. */
   onInterrupt?: (handler: () => void) => () => void;
+  /** Asks for a secret on the terminal without echoing it; absent when there is no terminal. */
+  askSecret?: (prompt: string) => Promise<string>;
+}
+
+/** A prompt that does not echo what is typed (for the SMTP password). */
+function askSecretOnTerminal(prompt: string): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    const out = rl as unknown as { _writeToOutput: (s: string) => void };
+    process.stderr.write(prompt);
+    out._writeToOutput = () => undefined;
+    rl.question('', (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
 }
 
 const defaultIo: Io = {
@@ -29,6 +49,7 @@ const defaultIo: Io = {
     process.on('SIGINT', handler);
     return () => process.off('SIGINT', handler);
   },
+  askSecret: process.stdin.isTTY ? askSecretOnTerminal : undefined,
 };
 
 /** Exit status of a run stopped by Ctrl-C, as shells expect (128 + SIGINT). */
@@ -62,6 +83,14 @@ function positiveInt(name: string) {
   return (value: string): number => {
     if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${name} takes a whole number of 1 or more.`);
     return Number(value);
+  };
+}
+
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d*\.?\d+$/.test(value) || !(n > 0)) throw new InvalidArgumentError(`${name} takes a number above 0.`);
+    return n;
   };
 }
 
@@ -308,6 +337,87 @@ unique ids. Exit status: 0 no problem, 3 a problem with the file as a whole, 4 p
         if (opts.watch) await watch([campaignDir, path.resolve(csv)], path.resolve(opts.out), once, io);
       },
     );
+
+  program
+    .command('send')
+    .description('deliver the e-mails of a generated output folder through an SMTP server')
+    .argument('<out-dir>', 'the output folder of "lettermerge generate"')
+    .requiredOption('--smtp <url>', 'smtp://[user@]host[:port] (STARTTLS when offered) or smtps://[user@]host[:port] (TLS)')
+    .option('--confirm', 'really send (without it: a dry run that checks the server and lists what would go)')
+    .option('--rate <n>', 'at most N messages per second (fractions allowed, e.g. 0.5)', positiveNumber('--rate'))
+    .option('--ca <file>', 'also trust this certificate authority (PEM) for the server')
+    .option('--json', 'print one JSON summary object on stdout')
+    .addHelpText(
+      'after',
+      `
+The password comes from the LETTERMERGE_SMTP_PASSWORD environment variable, or is asked for on a
+terminal; never from the command line, and it is never printed. Each delivery is recorded in
+<out-dir>/sent.jsonl as it happens (id, message id, time, the server's answer): a second run sends
+only what is not recorded there, so nothing goes out twice and a stopped run resumes cleanly.
+A temporary refusal (4xx, dropped connection) is tried again with growing pauses; a permanent one
+(5xx, unknown recipient) is recorded and the batch goes on. Exit status 4 if any message was not
+delivered.
+
+Example:
+  LETTERMERGE_SMTP_PASSWORD=… lettermerge send out --smtp smtp://letters@mail.example.org:587 --rate 2 --confirm`,
+    )
+    .action(async (outDir: string, opts: { smtp: string; confirm?: boolean; rate?: number; ca?: string; json?: boolean }) => {
+      debug = debug || Boolean(program.opts().debug);
+      let password = process.env.LETTERMERGE_SMTP_PASSWORD;
+      const hasUser = /^smtps?:\/\/[^@/]+@/.test(opts.smtp);
+      if (hasUser && password === undefined) {
+        if (!io.askSecret) {
+          throw new LetterMergeError('SMTP_PASSWORD', 'the SMTP server needs a password: set LETTERMERGE_SMTP_PASSWORD', { kind: 'usage' });
+        }
+        password = await io.askSecret(`Password for ${describeServer(opts.smtp)}: `);
+      }
+      const controller = new AbortController();
+      const unsubscribe = io.onInterrupt?.(() => {
+        controller.abort();
+        io.stderr('\nStopping after the message under way…\n');
+      });
+      let bar: SingleBar | undefined;
+      let result: SendResult;
+      try {
+        result = await send({
+          out: outDir,
+          smtp: opts.smtp,
+          password,
+          confirm: opts.confirm,
+          rate: opts.rate,
+          ca: opts.ca,
+          signal: controller.signal,
+          onProgress: io.isTTY
+            ? (e) => {
+                if (!bar) {
+                  bar = new SingleBar({ format: 'e-mails {bar} {value}/{total} | {eta_formatted} left', barsize: 30, hideCursor: true, clearOnComplete: true, stream: process.stderr });
+                  bar.start(e.total, 0);
+                }
+                bar.update(e.done);
+              }
+            : undefined,
+        });
+      } finally {
+        bar?.stop();
+        unsubscribe?.();
+      }
+      if (result.dryRun) {
+        io.stderr(
+          `Dry run: ${result.server} answers and accepts us. ${plural(result.pending, 'message')} would be sent` +
+            `${result.alreadySent ? ` (${result.alreadySent} already sent before)` : ''}. Run again with --confirm to send.\n`,
+        );
+      } else {
+        for (const f of result.failures) io.stderr(`${f.language}/${f.id} <${f.to}>: not delivered: ${f.message}\n`);
+        io.stderr(
+          `Sent ${plural(result.sent, 'message')} through ${result.server} in ${(result.elapsedMs / 1000).toFixed(1)} s` +
+            `${result.alreadySent ? `; ${result.alreadySent} already sent before` : ''}` +
+            `${result.rejected ? `; ${result.rejected} rejected` : ''}${result.failed ? `; ${result.failed} failed after retries` : ''}. Log: ${shown(result.sentLog)}.\n`,
+        );
+        if (result.interrupted) io.stderr(`Interrupted. To send the rest, run the same command again.\n`);
+      }
+      if (opts.json) io.stdout(JSON.stringify(result) + '\n');
+      status = result.interrupted ? EXIT_INTERRUPTED : result.rejected + result.failed > 0 ? EXIT.partial : EXIT.ok;
+    });
 
   program
     .command('init')

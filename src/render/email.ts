@@ -20,12 +20,25 @@ function domainOf(address: string): string {
   return m ? m[1] : 'lettermerge.invalid';
 }
 
+function seedOf(input: Pick<EmailInput, 'campaignId' | 'recipientId' | 'lang'>): string {
+  return createHash('sha256').update(`${input.campaignId}\0${input.recipientId}\0${input.lang}`).digest('hex');
+}
+
+/** The Message-ID of a letter's e-mail: stable for a campaign, recipient and language. */
+export function messageIdFor(input: Pick<EmailInput, 'campaignId' | 'recipientId' | 'lang' | 'from'>): string {
+  const local = `${seedOf(input).slice(0, 24)}.${input.campaignId.replace(/[^A-Za-z0-9.-]/g, '-')}`;
+  return `<${local}@${domainOf(input.from)}>`;
+}
+
+/** The bare address in "Name <address>" or "address". */
+export function addressOf(mailbox: string): string {
+  const m = /<([^>]+)>\s*$/.exec(mailbox);
+  return (m ? m[1] : mailbox).trim();
+}
+
 /** Builds the .eml (RFC 5322, MIME by nodemailer's composer) with the PDF attached. */
 export function renderEmail(input: EmailInput): Promise<Buffer> {
-  const seed = createHash('sha256')
-    .update(`${input.campaignId}\0${input.recipientId}\0${input.lang}`)
-    .digest('hex');
-  const local = `${seed.slice(0, 24)}.${input.campaignId.replace(/[^A-Za-z0-9.-]/g, '-')}`;
+  const seed = seedOf(input);
   const composer = new MailComposer({
     from: input.from,
     to: { name: input.to.name, address: input.to.address },
@@ -33,7 +46,7 @@ export function renderEmail(input: EmailInput): Promise<Buffer> {
     text: input.text.replace(/\r?\n/g, '\r\n'),
     textEncoding: 'quoted-printable',
     date: input.date,
-    messageId: `<${local}@${domainOf(input.from)}>`,
+    messageId: messageIdFor(input),
     headers: { 'Content-Language': input.lang },
     attachments: [{ filename: input.attachment.filename, content: input.attachment.content, contentType: 'application/pdf' }],
     baseBoundary: seed.slice(24, 40),

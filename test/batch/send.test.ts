@@ -1,0 +1,212 @@
+import { cpSync, readFileSync, existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import type { SMTPServerOptions } from 'smtp-server';
+import { generate } from '../../src/batch/generate';
+import type { ManifestEntry } from '../../src/batch/generate';
+import { send } from '../../src/batch/send';
+import type { SentRecord } from '../../src/batch/send';
+import { run } from '../../src/cli/main';
+import { row, tempDir, writeCsv } from '../helpers';
+
+const TLS = path.join(__dirname, '..', 'fixtures', 'tls');
+
+interface Received {
+  from: string;
+  to: string[];
+  data: string;
+  at: number;
+  secure: boolean;
+  user?: string;
+}
+
+/** A real SMTP server on 127.0.0.1, keeping what it receives. */
+async function startServer(options: Partial<SMTPServerOptions> = {}) {
+  const received: Received[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      let data = '';
+      stream.on('data', (c: Buffer) => (data += c.toString('latin1')));
+      stream.on('end', () => {
+        received.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          data,
+          at: Date.now(),
+          secure: session.secure,
+          user: session.user as string | undefined,
+        });
+        callback();
+      });
+    },
+    ...options,
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return { server, received, port, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe('send', () => {
+  const t = tempDir();
+  let master: string;
+  let manifest: ManifestEntry[];
+  let n = 0;
+
+  beforeAll(async () => {
+    const csv = writeCsv(
+      t.dir,
+      'r.csv',
+      Array.from({ length: 6 }, (_, i) => row({ id: `m${i}`, email: `person${i}@example.org`, address: 'Street 1', language: i % 2 ? 'es' : 'en' })),
+    );
+    master = path.join(t.dir, 'master');
+    await generate({ csv, out: master, jobs: 1 });
+    manifest = readFileSync(path.join(master, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ManifestEntry);
+  });
+  afterAll(() => t.cleanup());
+
+  /** A fresh copy of the generated folder, with no sent.jsonl. */
+  function outDir(): string {
+    const dir = path.join(t.dir, `out-${n++}`);
+    cpSync(master, dir, { recursive: true });
+    return dir;
+  }
+  const sentLog = (dir: string) =>
+    existsSync(path.join(dir, 'sent.jsonl'))
+      ? readFileSync(path.join(dir, 'sent.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as SentRecord)
+      : [];
+
+  it('is a dry run unless confirmed: it checks the server and sends nothing', async () => {
+    const s = await startServer();
+    try {
+      const dir = outDir();
+      const r = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}` });
+      expect(r).toMatchObject({ dryRun: true, pending: 6, sent: 0 });
+      expect(s.received).toHaveLength(0);
+      expect(existsSync(path.join(dir, 'sent.jsonl'))).toBe(false);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('delivers every message once, to the right envelope recipient, and never twice', async () => {
+    const s = await startServer();
+    try {
+      const dir = outDir();
+      const r = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true });
+      expect(r).toMatchObject({ sent: 6, rejected: 0, failed: 0 });
+      expect(s.received.map((m) => m.to[0]).sort()).toEqual(manifest.map((e) => e.envelope!.to).sort());
+      for (const m of s.received) {
+        expect(m.from).toBe('wsis-fund@example.org');
+        const entry = manifest.find((e) => e.envelope!.to === m.to[0])!;
+        // The message is the .eml byte for byte (SMTP only adds the final dot-stuffing).
+        expect(m.data.replace(/\r\n$/, '')).toBe(readFileSync(path.join(dir, entry.files!.eml.path), 'latin1').replace(/\r\n$/, ''));
+      }
+      const log = sentLog(dir);
+      expect(log.map((l) => l.status)).toEqual(Array(6).fill('sent'));
+      expect(log.map((l) => l.messageId).sort()).toEqual(manifest.map((e) => e.envelope!.messageId).sort());
+      const again = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true });
+      expect(again).toMatchObject({ sent: 0, alreadySent: 6, pending: 0 });
+      expect(s.received).toHaveLength(6);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('keeps to the rate', async () => {
+    const s = await startServer();
+    try {
+      await send({ out: outDir(), smtp: `smtp://127.0.0.1:${s.port}`, confirm: true, rate: 8 });
+      const gaps = s.received.slice(1).map((m, i) => m.at - s.received[i].at);
+      expect(gaps).toHaveLength(5);
+      for (const g of gaps) expect(g).toBeGreaterThanOrEqual(1000 / 8 - 15);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('resumes a stopped run: sends only the rest', async () => {
+    const s = await startServer();
+    try {
+      const dir = outDir();
+      const controller = new AbortController();
+      const first = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true, signal: controller.signal, onProgress: (e) => e.done === 2 && controller.abort() });
+      expect(first).toMatchObject({ sent: 2, interrupted: true });
+      const second = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true });
+      expect(second).toMatchObject({ sent: 4, alreadySent: 2 });
+      expect(s.received).toHaveLength(6);
+      expect(new Set(s.received.map((m) => m.to[0])).size).toBe(6);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('tries a temporary refusal again, and records a permanent one and goes on', async () => {
+    const tries = new Map<string, number>();
+    const s = await startServer({
+      onRcptTo(address, _session, callback) {
+        const k = address.address;
+        tries.set(k, (tries.get(k) ?? 0) + 1);
+        if (k === 'person1@example.org' && tries.get(k)! < 3) {
+          const err = Object.assign(new Error('Try again later'), { responseCode: 451 });
+          return callback(err);
+        }
+        if (k === 'person4@example.org') return callback(Object.assign(new Error('No such user'), { responseCode: 550 }));
+        callback();
+      },
+    });
+    try {
+      const dir = outDir();
+      const r = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true, backoffMs: 20 });
+      expect(r).toMatchObject({ sent: 5, rejected: 1, failed: 0 });
+      expect(tries.get('person1@example.org')).toBe(3);
+      expect(r.failures).toEqual([expect.objectContaining({ to: 'person4@example.org', message: expect.stringMatching(/550/) })]);
+      const log = sentLog(dir);
+      expect(log.find((l) => l.to === 'person4@example.org')).toMatchObject({ status: 'rejected' });
+      expect(log.find((l) => l.to === 'person1@example.org')).toMatchObject({ status: 'sent', attempts: 3 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('logs in over STARTTLS, and never prints the password', async () => {
+    const secret = 'pa55-w0rd-never-shown';
+    const s = await startServer({
+      disabledCommands: [],
+      authOptional: false,
+      key: readFileSync(path.join(TLS, 'key.pem')),
+      cert: readFileSync(path.join(TLS, 'cert.pem')),
+      onAuth(auth, session, callback) {
+        if (!session.secure) return callback(new Error('TLS first'));
+        if (auth.username === 'letters' && auth.password === secret) return callback(null, { user: 'letters' });
+        callback(new Error('Invalid username or password'));
+      },
+    });
+    const saved = process.env.LETTERMERGE_SMTP_PASSWORD;
+    try {
+      const dir = outDir();
+      let out = '';
+      const io = { stdout: (x: string) => (out += x), stderr: (x: string) => (out += x) };
+      process.env.LETTERMERGE_SMTP_PASSWORD = secret;
+      const url = `smtp://letters@127.0.0.1:${s.port}`;
+      const ca = path.join(TLS, 'cert.pem');
+      expect(await run(['send', dir, '--smtp', url, '--ca', ca, '--confirm', '--json'], io)).toBe(0);
+      expect(s.received).toHaveLength(6);
+      expect(s.received.every((m) => m.secure && m.user === 'letters')).toBe(true);
+      process.env.LETTERMERGE_SMTP_PASSWORD = 'wrong-' + secret;
+      expect(await run(['send', outDir(), '--smtp', url, '--ca', ca, '--confirm'], io)).toBe(3);
+      expect(out).toMatch(/cannot use the SMTP server smtp:\/\/letters@127\.0\.0\.1/);
+      expect(out).not.toContain(secret);
+      // A password in the address is refused before anything is sent.
+      expect(await run(['send', dir, '--smtp', `smtp://letters:${secret}@127.0.0.1:${s.port}`, '--confirm'], io)).toBe(2);
+      expect(out).not.toContain(secret);
+    } finally {
+      if (saved === undefined) delete process.env.LETTERMERGE_SMTP_PASSWORD;
+      else process.env.LETTERMERGE_SMTP_PASSWORD = saved;
+      await s.close();
+    }
+  });
+});
