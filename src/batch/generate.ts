@@ -176,11 +176,11 @@ interface Plan {
   sample?: Recipient;
 }
 
-/** The letters a recipient gets in this run, or a reason it gets none. */
+/** The letters a recipient gets in this run (by shard and language filter). */
 function lettersFor(
   r: Recipient,
   options: { filter?: string[]; shard?: { index: number; count: number } },
-): { languages: string[]; skipped: number } | { problem: string } {
+): { languages: string[]; skipped: number } {
   if (options.shard && shardOf(r.id, options.shard.count) !== options.shard.index) return { languages: [], skipped: 0 };
   const languages = options.filter ? r.languages.filter((l) => options.filter!.includes(l)) : r.languages;
   return { languages, skipped: r.languages.length - languages.length };
@@ -198,16 +198,15 @@ async function plan(csv: string, options: { filter?: string[]; shard?: { index: 
     }
     p.rows++;
     if ('problem' in item) {
-      p.problems.push(item.problem);
+      // A bad row is reported by the shard its id belongs to (shard 1 when it has no id), once.
+      const shard = options.shard;
+      const mine = !shard || (item.problem.id ? shardOf(item.problem.id, shard.count) : 1) === shard.index;
+      if (mine) p.problems.push(item.problem);
       continue;
     }
     const r = item.recipient;
     p.sample ??= r;
     const l = lettersFor(r, options);
-    if ('problem' in l) {
-      p.problems.push({ line: r.line, id: r.id, field: 'id', message: l.problem, fields: r.fields });
-      continue;
-    }
     p.letters += l.languages.length;
     p.skipped += l.skipped;
   }
@@ -359,7 +358,6 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       if ('header' in item || 'problem' in item || 'fileProblem' in item) continue;
       const r = item.recipient;
       const l = lettersFor(r, { filter, shard });
-      if ('problem' in l) continue;
       for (const language of l.languages) {
         if (seq >= total) break outer;
         if (options.signal?.aborted) {

@@ -36,16 +36,20 @@ describe('batch control', () => {
   afterEach(() => t.cleanup());
 
   it('splits rows into shards by id: together they make every letter exactly once', async () => {
-    const csv = writeCsv(t.dir, 'many.csv', manyRows(60));
+    const bad = [row({ id: 'bad1', email: 'x' }), row({ id: 'bad2', group: 'press' }), row({ id: 'bad3', language: 'xx' })];
+    const csv = writeCsv(t.dir, 'many.csv', [...manyRows(60), ...bad]);
     const ids: string[] = [];
+    const failed: string[] = [];
     for (let k = 1; k <= 3; k++) {
       const r = await generate({ csv, out: path.join(t.dir, `shard-${k}`), shard: { index: k, count: 3 }, jobs: 2 });
-      expect(r.failed).toBe(0);
       expect(r.produced).toBeGreaterThan(5);
       ids.push(...manifest(path.join(t.dir, `shard-${k}`)).map((e) => e.id));
+      failed.push(...r.failures.map((f) => f.id));
     }
     expect(ids).toHaveLength(60);
     expect(new Set(ids).size).toBe(60);
+    // Each bad row is reported by exactly one shard.
+    expect(failed.sort()).toEqual(['bad1', 'bad2', 'bad3']);
     // Stable: the same id always falls in the same shard.
     expect(shardOf('p0007', 3)).toBe(shardOf('p0007', 3));
     expect([1, 2, 3]).toContain(shardOf('anything', 3));

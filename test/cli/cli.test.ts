@@ -1,15 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { run } from '../../src/cli/main';
-import { BIN, ROOT, SAMPLE_CSV, campaignCopy, row, tempDir, writeCsv } from '../helpers';
-
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
+import { BIN, ROOT, SAMPLE_CSV, campaignCopy, cli, row, tempDir, writeCsv } from '../helpers';
 
 describe('lettermerge CLI', () => {
   let t: ReturnType<typeof tempDir>;

@@ -1,15 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { run } from '../../src/cli/main';
-import { HEADER, flatText, inspectPdfs, row, tempDir } from '../helpers';
-
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  return { code, stdout, stderr };
-}
+import { HEADER, cli, flatText, inspectPdfs, row, tempDir } from '../helpers';
 
 const cell = (v: string) => (/[",;\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 const csvText = (rows: string[][], header = HEADER, sep = ',', eol = '\n') =>

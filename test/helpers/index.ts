@@ -90,3 +90,12 @@ export function campaignCopy(dir: string, replace: Record<string, string> = {}):
   for (const [rel, text] of Object.entries(replace)) writeFileSync(path.join(target, rel), text);
   return target;
 }
+
+/** Runs the CLI in this process, capturing what it prints. */
+export async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { run } = await import('../../src/cli/main');
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  return { code, stdout, stderr };
+}
