@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { closeSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadCampaign } from '../campaign/campaign';
@@ -293,8 +293,14 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   // The manifest grows line by line as letters are written (in the order they finish), so a
   // stopped run leaves an accurate record; at the end it is rewritten in input order.
   const manifestFd = openSync(manifestPath, options.resume ? 'a' : 'w');
-  // Each finished letter's manifest line, by its place in the run (kept as text: compact).
-  const lines: string[] = [];
+  let startOffset = fstatSync(manifestFd).size;
+  if (startOffset > 0 && readFileSync(manifestPath).at(-1) !== 0x0a) {
+    // The last line of a run stopped by force may be cut short: start on a line of our own.
+    writeSync(manifestFd, '\n');
+    startOffset++;
+  }
+  // Where each line this run writes belongs in input order; the lines themselves stay on disk.
+  const completion: number[] = [];
   let ok = 0;
   const failures: Failure[] = p.problems.map((x) => ({ id: x.id, line: x.line, field: x.field, message: x.message }));
   const failedRows: RowProblem[] = [...p.problems];
@@ -309,10 +315,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   let interrupted = false;
 
   const record = async (entry: ManifestEntry, order: number) => {
-    const line = JSON.stringify(entry);
-    lines[order] = line;
+    completion.push(order);
     if (entry.status === 'ok') ok++;
-    writeSync(manifestFd, `${line}\n`);
+    writeSync(manifestFd, `${JSON.stringify(entry)}\n`);
   };
 
   const finish = async (recipient: Recipient, language: string, result: JobResult, order: number) => {
@@ -391,7 +396,10 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
 
   // The final manifest: one line per letter, in input order.
   if (!interrupted) {
-    const finished = lines.filter((l) => l !== undefined);
+    const written = readFileSync(manifestPath).subarray(startOffset).toString('utf8').split('\n');
+    const ordered: string[] = [];
+    completion.forEach((order, i) => (ordered[order] = written[i]));
+    const finished = ordered.filter((l) => l !== undefined);
     writeAtomic(manifestPath, finished.join('\n') + (finished.length ? '\n' : ''));
   }
 
