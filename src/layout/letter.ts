@@ -14,6 +14,9 @@ export interface TextItem {
   size: number;
   color: string;
   wordSpacing: number;
+  /** Drawn mirrored left to right within its own width (a bracket in right-to-left text). */
+  flip?: boolean;
+  width?: number;
 }
 
 /** Everything on a page, positioned in points from the top-left corner. Text `y` is the baseline. */
@@ -174,6 +177,7 @@ class Composer {
       size: s.size,
       color: s.color,
       wordSpacing: s.wordSpacing,
+      ...(s.flip ? { flip: true, width: s.width } : {}),
     }));
     page.items.push(...items);
     // One link rectangle per stretch of segments that share a link.

@@ -28,6 +28,8 @@ export interface Segment {
   wordSpacing: number;
   /** Where the segment starts in the paragraph's text (reading order). */
   logical: number;
+  /** Drawn mirrored left to right (a bracket in right-to-left text). */
+  flip?: boolean;
 }
 
 export interface Line {
@@ -283,17 +285,28 @@ export function breakLines(input: StyledRun[], width: number, align: Align = 'st
         runAt[order[j + 1]] === runAt[first] &&
         lv.levels[order[j + 1]] === level &&
         !isSpace(text[order[j + 1]]) &&
-        !isControl(text[order[j + 1]])
+        !isControl(text[order[j + 1]]) &&
+        !mirrored.has(first) &&
+        !mirrored.has(order[j + 1])
       ) {
         j++;
       }
       const lo = Math.min(order[k], order[j]);
       const hi = Math.max(order[k], order[j]) + 1;
-      let logical = '';
-      for (let i = lo; i < hi; i++) logical += mirrored.get(i) ?? text[i];
+      const run = runs[runAt[first]];
+      if (mirrored.has(first)) {
+        // A bracket at a right-to-left level: its own glyph drawn flipped. It looks like its
+        // mirror image and still reads as the character written, so extractors that put the
+        // line back in reading order get "(WSIS)", not ")WSIS(".
+        const w = measure(run.face, text[first], run.size);
+        segments.push({ text: text[first], x, width: w, face: run.face, size: run.size, color: run.color, link: run.link, wordSpacing: 0, logical: first, flip: true });
+        x += w;
+        k = j + 1;
+        continue;
+      }
+      const logical = text.slice(lo, hi);
       const visual = level & 1 ? reverseCodePoints(logical) : logical;
       const drawn = fontkitReverses(logical) ? reverseCodePoints(visual) : visual;
-      const run = runs[runAt[first]];
       const w = measure(run.face, drawn, run.size);
       segments.push({ text: drawn, x, width: w, face: run.face, size: run.size, color: run.color, link: run.link, wordSpacing: 0, logical: lo });
       x += w;

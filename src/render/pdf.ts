@@ -215,11 +215,17 @@ export function renderPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOp
         case 'text':
           useFont(item.face, item.size);
           doc.fillColor(item.color);
+          if (item.flip) {
+            // Mirror about the glyph's own box: x becomes (2 * item.x + width) - x.
+            doc.save();
+            doc.transform(-1, 0, 0, 1, 2 * item.x + (item.width ?? 0), 0);
+          }
           doc.text(item.text, item.x, item.y, {
             lineBreak: false,
             baseline: 'alphabetic',
             wordSpacing: item.wordSpacing || undefined,
           });
+          if (item.flip) doc.restore();
           break;
         case 'link':
           doc.link(item.x, item.y, item.width, item.height, item.url);

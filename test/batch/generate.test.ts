@@ -39,11 +39,11 @@ const COVER: Record<string, string> = {
 const TAG: Record<string, string> = { es: 'es', en: 'en-GB', fr: 'fr', ru: 'ru', zh: 'zh-CN', ar: 'ar' };
 
 /**
- * Text extractors give right-to-left lines back in reading order but keep a mirrored bracket as
- * the character of its glyph; compare brackets without their direction.
+ * pdf.js sees a gap before a bracket drawn flipped (in right-to-left lines) and puts a space there;
+ * take it out before comparing.
  */
-function unbracket(s: string): string {
-  return s.replace(/[()]/g, '|');
+function tidy(s: string): string {
+  return s.replace(/ \)/g, ')');
 }
 
 describe('generate on the bundled sample', () => {
@@ -92,12 +92,12 @@ describe('generate on the bundled sample', () => {
       const lang = m.language;
       seen.add(lang);
       const pdf = pdfs.get(path.join(result.out, m.files!.pdf.path))!;
-      const text = unbracket(flatText(pdf));
+      const text = tidy(flatText(pdf));
       const name = fullName(r.first_name, r.last_name);
-      expect(text).toContain(unbracket(name || r.organization));
-      expect(text).toContain(unbracket(r.organization));
+      expect(text).toContain(name || r.organization);
+      expect(text).toContain(r.organization);
       expect(text).toContain(DATE_LINE[lang]);
-      expect(text).toContain(unbracket(SUBJECT[lang]));
+      expect(text).toContain(SUBJECT[lang]);
       expect(pdf.info.Title).toBe(SUBJECT[lang]);
       expect(pdf.lang).toBe(TAG[lang]);
     }
@@ -106,13 +106,16 @@ describe('generate on the bundled sample', () => {
 
   it('sets Arabic right to left with numbers and Latin text in their own order', () => {
     const pdf = pdfs.get(path.join(result.out, 'ar', 'gov-ar-019.pdf'))!;
-    const text = flatText(pdf);
+    const text = tidy(flatText(pdf));
     expect(text).toContain('عام 2011');
     expect(text).toContain('+41 22 730 6240');
     expect(text).toContain('50 000');
     expect(text).toContain('wsis-fund@example.org');
     expect(text).toContain('https://www.itu.int/go/wsisfund');
-    expect(unbracket(text)).toContain('|2009-2021|');
+    // Brackets read back as written, not as the mirror images they are drawn as.
+    expect(text).toContain('(2009-2021)');
+    expect(text).toContain('(WSIS)');
+    expect(text).toContain('دولة الواحة (خيالية)');
     expect(text).not.toMatch(/1102|SISW|0402 037/);
     // Mirrored page: the letterhead starts at the right margin, the date line sits left.
     const items = pdf.pages[0].items;
@@ -226,6 +229,7 @@ describe('generate on the bundled sample', () => {
         expect(text).toContain('أحمد المنصوري'.includes(r.last_name) ? 'أحمد المنصوري' : r.last_name);
         expect(text).toContain('سبتمبر 2021');
         expect(text).toContain('WSIS');
+        expect(text).toContain('(خيالية)'); // a bracket reads as written
         expect(text).not.toMatch(/1202|SISW/);
       } else {
         expect(text).toContain(fullName(r.first_name, r.last_name) || r.organization);

@@ -22,8 +22,10 @@ async function inspect(file) {
     for (const item of content.items) {
       if (!('str' in item)) continue;
       if (prev && item.str && !prev.hasEOL && Math.abs(prev.transform[5] - item.transform[5]) < 1) {
-        const x = item.transform[4];
-        const px = prev.transform[4];
+        // A mirrored glyph (negative x scale) extends to the left of its origin.
+        const left = (i) => (i.transform[0] < 0 ? i.transform[4] - i.width : i.transform[4]);
+        const x = left(item);
+        const px = left(prev);
         const touching = Math.abs(px + prev.width - x) < 0.6 || Math.abs(x + item.width - px) < 0.6;
         if (!touching && !text.endsWith(' ') && !item.str.startsWith(' ')) text += ' ';
       }

@@ -16,9 +16,10 @@ describe('bidi layout of right-to-left lines', () => {
   it('puts Arabic words right to left and keeps a Latin word and a number left to right', () => {
     const [line] = breakLines([run('أنشئ الصندوق (WSIS) في عام 2011')], 1000, 'start', 'rtl');
     // Arabic tokens go to fontkit in logical order (it lays them out right to left itself);
-    // the bracket is mirrored, Latin and digits keep their order.
-    expect(visual(line)).toEqual(['2011', 'عام', 'في', '(', 'WSIS', ')', 'الصندوق', 'أنشئ']);
-    expect(reading(line)).toBe('أنشئ الصندوق )WSIS( في عام 2011');
+    // each bracket is its own glyph drawn flipped, Latin and digits keep their order.
+    expect(visual(line)).toEqual(['2011', 'عام', 'في', ')', 'WSIS', '(', 'الصندوق', 'أنشئ']);
+    expect(line.segments.filter((s) => s.flip).map((s) => s.text)).toEqual([')', '(']);
+    expect(reading(line)).toBe('أنشئ الصندوق (WSIS) في عام 2011');
     // Segments do not overlap and run left to right.
     for (let i = 1; i < line.segments.length; i++) {
       const a = line.segments[i - 1];
@@ -53,11 +54,16 @@ describe('bidi layout of right-to-left lines', () => {
     expect(all).toBe(words.join(' '));
   });
 
-  it('mirrors brackets at right-to-left levels only', () => {
+  it('mirrors brackets at right-to-left levels only, keeping the character as written', () => {
     const [rtl] = breakLines([run('(مرحبا)')], 500, 'start', 'rtl');
-    expect(visual(rtl)).toEqual(['(', 'مرحبا', ')']);
+    // Left to right on the page: the closing bracket, flipped to look opening, then the word...
+    expect(rtl.segments.map((s) => [s.text, Boolean(s.flip)])).toEqual([
+      [')', true],
+      ['مرحبا', false],
+      ['(', true],
+    ]);
     const [ltr] = breakLines([run('(hello)', latin)], 500, 'start', 'ltr');
-    expect(visual(ltr)).toEqual(['(hello)']);
+    expect(ltr.segments.map((s) => [s.text, Boolean(s.flip)])).toEqual([['(hello)', false]]);
   });
 
   it('keeps numbers written in groups together', () => {
