@@ -53,7 +53,7 @@ export interface LanguageInfo {
   name: string;
   direction: 'ltr' | 'rtl';
   script: Script;
-  /** Whether body paragraphs are justified (Chinese is set ragged, without gaps). */
+  /** Whether body paragraphs are justified (Chinese by spacing every character evenly). */
   justify: boolean;
   dateLocale: Locale;
   /** date-fns pattern for the date itself. */
@@ -256,7 +256,7 @@ const chinese: LanguageInfo = {
   name: '中文',
   direction: 'ltr',
   script: 'han',
-  justify: false,
+  justify: true,
   dateLocale: zhCN,
   datePattern: "yyyy'年'M'月'd'日'",
   dateLine: (place, date) => `${place}，${date}`,

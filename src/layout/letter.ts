@@ -14,6 +14,8 @@ export interface TextItem {
   size: number;
   color: string;
   wordSpacing: number;
+  /** Extra space after every character (Chinese justification). */
+  charSpacing?: number;
   /** Drawn mirrored left to right within its own width (a bracket in right-to-left text). */
   flip?: boolean;
   width?: number;
@@ -178,6 +180,7 @@ class Composer {
       color: s.color,
       wordSpacing: s.wordSpacing,
       ...(s.flip ? { flip: true, width: s.width } : {}),
+      ...(s.charSpacing ? { charSpacing: s.charSpacing } : {}),
     }));
     page.items.push(...items);
     // One link rectangle per stretch of segments that share a link.
@@ -316,7 +319,7 @@ export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout 
   const c = new Composer(letter);
   const { left, width, size, lh, small, smallLh } = c;
   const L = letter.labels;
-  const bodyAlign: Align = letter.lang.justify ? 'justify' : 'start';
+  const bodyAlign: Align = letter.lang.justify ? (c.family === 'han' ? 'distribute' : 'justify') : 'start';
   const scale = STYLE.script[c.family].scale;
 
   // Letterhead: organisation, a rule, the office and the date line.

@@ -26,6 +26,8 @@ export interface Segment {
   link?: string;
   /** Extra space added to each space character (justification). */
   wordSpacing: number;
+  /** Extra space added after every character (justification by distribution). */
+  charSpacing?: number;
   /** Where the segment starts in the paragraph's text (reading order). */
   logical: number;
   /** Drawn mirrored left to right (a bracket in right-to-left text). */
@@ -41,7 +43,8 @@ export interface Line {
   descent: number;
 }
 
-export type Align = 'start' | 'end' | 'left' | 'right' | 'center' | 'justify';
+/** `distribute` justifies by spacing every character (Chinese), not the spaces between words. */
+export type Align = 'start' | 'end' | 'left' | 'right' | 'center' | 'justify' | 'distribute';
 export type Direction = 'ltr' | 'rtl';
 
 /** A run with a single font, after font fallback. */
@@ -111,7 +114,7 @@ export function breakLines(input: StyledRun[], width: number, align: Align = 'st
     runAt.fill(i, offset, offset + r.text.length);
     offset += r.text.length;
   });
-  const visualAlign: 'left' | 'right' | 'center' | 'justify' =
+  const visualAlign: 'left' | 'right' | 'center' | 'justify' | 'distribute' =
     align === 'start' ? (direction === 'rtl' ? 'right' : 'left') : align === 'end' ? (direction === 'rtl' ? 'left' : 'right') : align;
   const levels = direction === 'rtl' || RTL_CHAR.test(text) ? bidi.getEmbeddingLevels(text, direction) : null;
 
@@ -216,8 +219,11 @@ export function breakLines(input: StyledRun[], width: number, align: Align = 'st
     const natural = segments.reduce((w, s) => Math.max(w, s.x + s.width), 0);
     const slack = width - natural;
     const line: Line = { segments, naturalWidth: natural, ascent, descent };
-    const lineAlign = visualAlign === 'justify' && lastOfParagraph ? (direction === 'rtl' ? 'right' : 'left') : visualAlign;
-    if (lineAlign === 'justify' && slack > 0) {
+    const justified = visualAlign === 'justify' || visualAlign === 'distribute';
+    const lineAlign = justified && lastOfParagraph ? (direction === 'rtl' ? 'right' : 'left') : visualAlign;
+    if (lineAlign === 'distribute' && slack > 0 && !levels) {
+      distribute(segments, slack);
+    } else if (lineAlign === 'justify' && slack > 0) {
       justify(segments, slack, levels !== null);
     } else if (lineAlign === 'right' || lineAlign === 'center') {
       const shift = lineAlign === 'right' ? slack : slack / 2;
@@ -313,6 +319,25 @@ export function breakLines(input: StyledRun[], width: number, align: Align = 'st
       k = j + 1;
     }
     return segments;
+  }
+}
+
+/**
+ * Stretches a line to the full width by adding the same space after every character, as Chinese
+ * is set. A line that would need more than half an em per character (one cut short before a long
+ * unbreakable run) is left as it is.
+ */
+function distribute(segments: Segment[], slack: number): void {
+  const chars = segments.reduce((n, s) => n + s.text.length, 0);
+  if (chars < 2) return;
+  const extra = slack / (chars - 1);
+  if (segments.some((s) => extra > s.size / 2)) return;
+  let pos = 0;
+  for (const s of segments) {
+    s.x = pos;
+    s.charSpacing = extra;
+    s.width += extra * s.text.length;
+    pos += s.width;
   }
 }
 

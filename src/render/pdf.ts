@@ -224,6 +224,7 @@ export function renderPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOp
             lineBreak: false,
             baseline: 'alphabetic',
             wordSpacing: item.wordSpacing || undefined,
+            characterSpacing: item.charSpacing || undefined,
           });
           if (item.flip) doc.restore();
           break;

@@ -109,4 +109,19 @@ describe('bidi layout of right-to-left lines', () => {
       expect(lines.map((l) => l.segments.map((x) => x.text).join('')).join('')).toBe(text);
     }
   });
+
+  it('justifies Chinese by spacing every character, never by gaps between words', () => {
+    const text = '自基金设立以来，有关信托基金及各利益攸关方捐款的信息均可在以下网站查阅。借此机会，我谨感谢迄今为基金作出贡献的各方。'.repeat(2);
+    const lines = breakLines([run(text, han)], 181, 'distribute');
+    expect(lines.length).toBeGreaterThan(3);
+    for (const l of lines.slice(0, -1)) {
+      const last = l.segments[l.segments.length - 1];
+      const chars = l.segments.reduce((n, s) => n + s.text.length, 0);
+      // The last character's own spacing falls past the margin, as Tc adds it after every glyph.
+      expect(last.x + last.width - (last.charSpacing ?? 0)).toBeCloseTo(181, 3);
+      expect(chars).toBeGreaterThan(5);
+      expect(l.segments.every((s) => s.wordSpacing === 0)).toBe(true);
+    }
+    expect(lines[lines.length - 1].segments.every((s) => !s.charSpacing)).toBe(true);
+  });
 });
