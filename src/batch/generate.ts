@@ -12,7 +12,7 @@ import { isSupportedLanguage, supportedLanguages } from '../i18n/languages';
 import { DEFAULT_CAMPAIGN } from '../paths';
 import { Merger, templateFields } from '../template/merge';
 import { createRenderer } from './renderer';
-import type { JobResult, Renderer } from './renderer';
+import type { JobResult } from './renderer';
 
 export interface GenerateOptions {
   /** Path of the recipients CSV. */
@@ -267,25 +267,6 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const campaign = loadCampaign(options.campaign ?? DEFAULT_CAMPAIGN);
   const merger = new Merger(campaign);
   const csv = options.csv;
-  // Worker threads start (and parse their fonts) while this thread checks the file.
-  const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), 64));
-  const renderer = createRenderer(campaign, jobs);
-  try {
-    return await run(options, campaign, merger, renderer, jobs, { filter, shard, started });
-  } finally {
-    await renderer.close();
-  }
-}
-
-async function run(
-  options: GenerateOptions,
-  campaign: Campaign,
-  merger: Merger,
-  renderer: Renderer,
-  jobs: number,
-  { filter, shard, started }: { filter?: string[]; shard?: { index: number; count: number }; started: bigint },
-): Promise<GenerateResult> {
-  const csv = options.csv;
 
   // Pass 1: the whole file is checked before anything is written.
   const p = await plan(csv, { filter, shard });
@@ -324,6 +305,8 @@ async function run(
   const failures: Failure[] = p.problems.map((x) => ({ id: x.id, line: x.line, field: x.field, message: x.message }));
   const failedRows: RowProblem[] = [...p.problems];
   const madeDirs = new Set<string>();
+  const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), 64));
+  const renderer = createRenderer(campaign, jobs);
   const inFlight = new Set<Promise<void>>();
   const window = jobs * 4;
   let done = 0;
@@ -406,6 +389,7 @@ async function run(
     await Promise.all(inFlight);
   } finally {
     await Promise.allSettled(inFlight);
+    await renderer.close();
     closeSync(manifestFd);
   }
   if (!interrupted && options.signal?.aborted && done < total) interrupted = true;
