@@ -1,6 +1,5 @@
 import type { Campaign } from '../campaign/campaign';
-import { LetterMergeError } from '../errors';
-import { codePointName, firstMissingCharacter } from '../fonts/fonts';
+import { glyphError } from '../fonts/fonts';
 import type { Recipient } from '../data/recipients';
 import { layoutLetter } from '../layout/letter';
 import { parseMarkdown } from '../markup/markdown';
@@ -18,20 +17,6 @@ export interface ProducedLetter {
   envelope: { from: string; to: string; messageId: string };
 }
 
-/** A value no bundled font can draw fails the recipient, naming the field: never an empty box. */
-function checkGlyphs(recipient: Recipient): void {
-  for (const [field, value] of Object.entries(recipient.fields)) {
-    const ch = firstMissingCharacter(value);
-    if (ch !== undefined) {
-      throw new LetterMergeError('MISSING_GLYPH', `${field} holds the character "${ch}" (${codePointName(ch)}), which no bundled font can draw`, {
-        kind: 'row',
-        location: { column: field },
-        hint: 'Replace or remove the character; the bundled fonts cover Latin, Cyrillic, Greek, Arabic and Chinese.',
-      });
-    }
-  }
-}
-
 /** One recipient, one language: merge, lay out, draw the PDF, and wrap it in an e-mail. */
 export async function produceLetter(
   campaign: Campaign,
@@ -40,7 +25,8 @@ export async function produceLetter(
   code: string,
   options: RenderOptions = {},
 ): Promise<ProducedLetter> {
-  checkGlyphs(recipient);
+  const glyphs = glyphError(recipient.fields);
+  if (glyphs) throw glyphs;
   const merged = merger.merge(recipient, code);
   const layout = layoutLetter(merged, parseMarkdown(merged.body));
   const pdf = await renderPdf(layout, {

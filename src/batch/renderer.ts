@@ -37,13 +37,6 @@ function produce(): typeof Produce {
 /** What one thread does with a job; shared by the in-process renderer and the workers. */
 export async function renderJob(campaign: Campaign, merger: Merger, job: Job): Promise<JobResult> {
   try {
-    if (!campaign.languages.includes(job.language)) {
-      throw new LetterMergeError('LANGUAGE_NOT_IN_CAMPAIGN', `the campaign has no "${job.language}" templates`, {
-        kind: 'row',
-        location: { column: 'language' },
-        hint: `The campaign's languages are: ${campaign.languages.join(', ')}.`,
-      });
-    }
     const letter = await produce().produceLetter(campaign, merger, job.recipient, job.language);
     return { seq: job.seq, ok: true, pdf: letter.pdf, eml: letter.eml, pages: letter.pages, envelope: letter.envelope };
   } catch (err) {

@@ -2,7 +2,7 @@ import { loadCampaign } from '../campaign/campaign';
 import { ENCODING_NOTICE, streamRecipients } from '../data/recipients';
 import type { Encoding } from '../data/recipients';
 import { LetterMergeError } from '../errors';
-import { codePointName, firstMissingCharacter } from '../fonts/fonts';
+import { glyphError } from '../fonts/fonts';
 import { DEFAULT_CAMPAIGN } from '../paths';
 import { Merger, templateFields } from '../template/merge';
 
@@ -85,45 +85,21 @@ export async function validate(options: { csv: string; campaign?: string }): Pro
         result.problems.push({ scope: 'row', code: 'ROW', file: options.csv, line: p.line, id: p.id, field: p.field, message: p.message });
         continue;
       }
+      // The same checks, through the same functions, as each letter of generate.
       const r = item.recipient;
       let ok = true;
-      for (const language of r.languages) {
-        if (!campaign.languages.includes(language)) {
-          result.problems.push({
-            scope: 'row',
-            code: 'LANGUAGE_NOT_IN_CAMPAIGN',
-            file: options.csv,
-            line: r.line,
-            id: r.id,
-            field: 'language',
-            message: `the campaign has no "${language}" templates (it has: ${campaign.languages.join(', ')})`,
-          });
-          ok = false;
-        }
-      }
-      for (const [field, value] of Object.entries(r.fields)) {
-        const ch = firstMissingCharacter(value);
-        if (ch !== undefined) {
-          result.problems.push({
-            scope: 'row',
-            code: 'MISSING_GLYPH',
-            file: options.csv,
-            line: r.line,
-            id: r.id,
-            field,
-            message: `${field} holds the character "${ch}" (${codePointName(ch)}), which no bundled font can draw`,
-          });
-          ok = false;
-        }
-      }
-      if (ok && missingFields === 0) {
-        // Fill the templates for this row, as generate will: a value can still make them fail.
+      const glyphs = glyphError(r.fields);
+      if (glyphs) {
+        result.problems.push({ ...fromError(glyphs, 'row', options.csv), line: r.line, id: r.id });
+        ok = false;
+      } else if (missingFields === 0) {
         for (const language of r.languages) {
           try {
             merger.merge(r, language);
           } catch (err) {
             if (!(err instanceof LetterMergeError)) throw err;
             result.problems.push({ ...fromError(err, 'row', options.csv), line: r.line, id: r.id });
+            ok = false;
           }
         }
       }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import * as fontkit from 'fontkit';
 import type { Font } from 'fontkit';
+import { LetterMergeError } from '../errors';
 
 /**
  * The fonts lettermerge embeds, all from npm packages (never from the system). Each file is
@@ -315,6 +316,21 @@ export function firstMissingCharacter(text: string): string | undefined {
     const cp = ch.codePointAt(0) as number;
     if (isInvisible(cp)) continue;
     if (!chain.some((f) => f.font.hasGlyphForCodePoint(cp))) return ch;
+  }
+  return undefined;
+}
+
+/** A value no bundled font can draw fails the recipient, naming the field: never an empty box. */
+export function glyphError(fields: Record<string, string>): LetterMergeError | undefined {
+  for (const [field, value] of Object.entries(fields)) {
+    const ch = firstMissingCharacter(value);
+    if (ch !== undefined) {
+      return new LetterMergeError('MISSING_GLYPH', `${field} holds the character "${ch}" (${codePointName(ch)}), which no bundled font can draw`, {
+        kind: 'row',
+        location: { column: field },
+        hint: 'Replace or remove the character; the bundled fonts cover Latin, Cyrillic, Greek, Arabic and Chinese.',
+      });
+    }
   }
   return undefined;
 }

@@ -243,6 +243,7 @@ export class Merger {
     if (!compiled) {
       throw new LetterMergeError('LANGUAGE_NOT_IN_CAMPAIGN', `the campaign has no templates in language "${code}"`, {
         kind: 'row',
+        location: { column: 'language' },
         hint: `The campaign's languages are: ${c.languages.join(', ')}.`,
       });
     }

@@ -175,6 +175,23 @@ describe('input checks: validate and generate on troublesome files', () => {
     expect(readdirSync(elsewhere)).toEqual([]);
   });
 
+  it('fails a row whose language the campaign lacks, in validate and generate alike', async () => {
+    const { campaignCopy, SAMPLE_CAMPAIGN } = await import('../helpers');
+    const yaml = readFileSync(path.join(SAMPLE_CAMPAIGN, 'campaign.yaml'), 'utf8').replace(/^languages: .*$/m, 'languages: [en]').replace(/^default_language: es$/m, 'default_language: en');
+    const dir = campaignCopy(t.dir, { 'campaign.yaml': yaml });
+    const file = path.join(t.dir, 'a.csv');
+    writeFileSync(file, csvText([good('a'), good('b', { language: 'es' })]));
+    const message = /:3: id b, language: the campaign has no templates in language "es"/;
+    const v = await cli(['validate', file, '--campaign', dir]);
+    expect(v.code).toBe(4);
+    expect(v.stderr).toMatch(message);
+    const out = path.join(t.dir, 'out');
+    const g = await cli(['generate', file, '--campaign', dir, '--out', out, '--jobs', '1']);
+    expect(g.code).toBe(4);
+    expect(g.stderr).toMatch(/:3: id b \(es\), language: the campaign has no templates in language "es"/);
+    expect(readdirSync(path.join(out, 'en'))).toEqual(['a.eml', 'a.pdf']);
+  });
+
   it('names the template and every column it lacks', async () => {
     const { campaignCopy } = await import('../helpers');
     const dir = campaignCopy(t.dir, { 'en/letter.md': '---\nsubject: S {{ref_no}}\n---\nDear {{nickname}},\n\n{{#if vip}}Hello{{/if}} {{groupName group}}\n' });
