@@ -11,6 +11,7 @@ import { LetterMergeError } from '../errors';
 import { isSupportedLanguage, supportedLanguages } from '../i18n/languages';
 import { DEFAULT_CAMPAIGN } from '../paths';
 import { Merger, templateFields } from '../template/merge';
+import { readJsonLines } from './jsonl';
 import { createRenderer } from './renderer';
 import type { JobResult } from './renderer';
 
@@ -214,24 +215,9 @@ async function plan(csv: string, options: { filter?: string[]; shard?: { index: 
 }
 
 /** Reads the manifest of an earlier run: what was made, keyed by language and id. */
-async function readManifest(file: string): Promise<Map<string, ManifestEntry>> {
-  const entries = new Map<string, ManifestEntry>();
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return entries;
-  }
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const e = JSON.parse(line) as ManifestEntry;
-      if (e.status === 'ok' && e.files) entries.set(`${e.language}/${e.id}`, e);
-    } catch {
-      // A line cut short by a hard stop: that letter is made again.
-    }
-  }
-  return entries;
+function readManifest(file: string): Map<string, ManifestEntry> {
+  const made = readJsonLines<ManifestEntry>(file).filter((e) => e.status === 'ok' && e.files);
+  return new Map(made.map((e) => [`${e.language}/${e.id}`, e]));
 }
 
 async function stillWhole(out: string, e: ManifestEntry): Promise<boolean> {
@@ -288,7 +274,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const realOut = realpathSync(out);
   await removeLeftovers(out);
   const manifestPath = path.join(out, 'manifest.jsonl');
-  const earlier = options.resume ? await readManifest(manifestPath) : new Map<string, ManifestEntry>();
+  const earlier = options.resume ? readManifest(manifestPath) : new Map<string, ManifestEntry>();
 
   // The manifest grows line by line as letters are written (in the order they finish), so a
   // stopped run leaves an accurate record; at the end it is rewritten in input order.

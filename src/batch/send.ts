@@ -3,6 +3,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { LetterMergeError } from '../errors';
 import type { ManifestEntry } from './generate';
+import { readJsonLines } from './jsonl';
 
 export interface SendOptions {
   /** The output folder of `generate`: its manifest.jsonl and .eml files. */
@@ -109,26 +110,13 @@ function readManifest(out: string): ManifestEntry[] {
       hint: 'Send the output folder of "lettermerge generate".',
     });
   }
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as ManifestEntry)
-    .filter((e) => e.status === 'ok' && e.files && e.envelope);
+  return readJsonLines<ManifestEntry>(file).filter((e) => e.status === 'ok' && e.files && e.envelope);
 }
 
+/** What earlier runs delivered; a rejected or unconfirmed message is tried again. */
 function readSentLog(file: string): Set<string> {
-  const done = new Set<string>();
-  if (!existsSync(file)) return done;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const r = JSON.parse(line) as SentRecord;
-      if (r.status === 'sent') done.add(`${r.language}/${r.id}`);
-    } catch {
-      // A line cut short by a hard stop: that message was not confirmed, so it is sent again.
-    }
-  }
-  return done;
+  const sent = readJsonLines<SentRecord>(file).filter((r) => r.status === 'sent');
+  return new Set(sent.map((r) => `${r.language}/${r.id}`));
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
