@@ -173,14 +173,21 @@ export function renderPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOp
     doc.on('error', reject);
   });
 
-  const registered = new Set<string>();
-  const useFont = (face: FontFace, size: number) => {
-    if (!registered.has(face.key)) {
+  // pdfkit's font object for each face, made on first use.
+  const embedded = new Map<string, EmbeddedFontLike>();
+  const embed = (face: FontFace): EmbeddedFontLike => {
+    let font = embedded.get(face.key);
+    if (!font) {
       doc.registerFont(face.key, face.font as unknown as string);
-      registered.add(face.key);
       doc.font(face.key);
       if (options.shareLayout !== false) shareLayoutCache(doc, face);
+      font = (doc as unknown as { _font: EmbeddedFontLike })._font;
+      embedded.set(face.key, font);
     }
+    return font;
+  };
+  const useFont = (face: FontFace, size: number) => {
+    embed(face);
     doc.font(face.key).fontSize(size);
   };
 
@@ -191,8 +198,7 @@ export function renderPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOp
   for (const page of layout.pages) {
     for (const item of page.items) {
       if (item.kind !== 'text') continue;
-      useFont(item.face, item.size);
-      const font = (doc as unknown as { _font: EmbeddedFontLike })._font;
+      const font = embed(item.face);
       let glyphs = glyphsByFont.get(font);
       if (!glyphs) glyphsByFont.set(font, (glyphs = new Map()));
       for (const g of font.layout(item.text).glyphs) glyphs.set(g.id, g);
