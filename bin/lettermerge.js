@@ -10,12 +10,24 @@ try {
   }
   throw err;
 }
+// Until the command has finished, the exit status is 1: a run that stops without finishing (work
+// that never completed, so Node had nothing left to wait for) must never look like a success.
+let finished = false;
+process.exitCode = 1;
+process.on('exit', (code) => {
+  if (!finished && code === 1) {
+    process.stderr.write('lettermerge: internal error: the command stopped before it finished. This is a bug in lettermerge; run again with --debug and report it.\n');
+  }
+});
 cli.run(process.argv.slice(2)).then(
   (code) => {
+    finished = true;
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`lettermerge: internal error: ${err && err.stack ? err.stack : err}\n`);
+    finished = true;
+    process.stderr.write(`lettermerge: internal error: ${err && err.message ? err.message : err}\n`);
+    if (process.argv.includes('--debug') && err && err.stack) process.stderr.write(`${err.stack}\n`);
     process.exitCode = 1;
   },
 );

@@ -1,6 +1,6 @@
 /**
- * One error type for everything a user can fix. `code` is a stable string
- * that scripts may match on; `exitCode` follows the table in the README.
+ * One error type for everything a user can fix. `code` is a stable name from ERROR_CODES that
+ * scripts may match on; `kind` decides the exit status, in one place (exitCodeFor).
  */
 export type ErrorKind = 'usage' | 'input' | 'row' | 'internal';
 
@@ -10,22 +10,73 @@ export const EXIT = {
   usage: 2,
   input: 3,
   partial: 4,
+  /** Stopped by Ctrl-C, as shells expect (128 + SIGINT). */
+  interrupted: 130,
 } as const;
+
+/** Every error code lettermerge uses, with what it means. */
+export const ERROR_CODES = {
+  USAGE: 'a command line that cannot be run as written',
+  UNKNOWN_LANGUAGE: 'a language code lettermerge does not know',
+  SHARD: 'a malformed --shard',
+  CONFIG: 'a problem in lettermerge.config.yaml',
+  OUT_FOLDER: 'an output folder that cannot be made or written',
+  OUTSIDE_OUT: 'a folder under --out that leads outside it',
+  NO_OUT: 'send was given something that is not a folder',
+  NO_MANIFEST: 'send was given a folder without manifest.jsonl',
+  FILE: 'a file that cannot be read',
+  FILE_NOT_FOUND: 'a file that does not exist',
+  NOT_A_FILE: 'a folder, pipe or device where a file was expected',
+  FILE_TOO_LARGE: 'a file larger than lettermerge accepts for its use',
+  EMPTY_FILE: 'an empty recipients file',
+  NO_RECIPIENTS: 'a recipients file with a header and no rows',
+  CSV_SYNTAX: 'a CSV that cannot be parsed',
+  RAGGED_ROW: 'a row with more or fewer cells than the header',
+  MISSING_COLUMN: 'a core column missing from the header',
+  DUPLICATE_COLUMN: 'a column named twice in the header',
+  DUPLICATE_ID: 'two rows with the same id (compared ignoring case)',
+  ROW: 'a row that cannot be made into a letter',
+  NOT_FOUND: 'preview was asked for a recipient the file does not have',
+  CAMPAIGN_NOT_FOUND: 'a campaign folder that does not exist',
+  CAMPAIGN_YAML: 'campaign.yaml that is not valid YAML',
+  CAMPAIGN: 'campaign.yaml with a wrong, missing or unknown key or value',
+  SIGNATURE: 'a signature image that cannot be used',
+  TEMPLATE: 'a template that cannot be compiled or filled',
+  TEMPLATE_FRONT_MATTER: 'a template front matter that is not valid YAML',
+  TEMPLATE_SUBJECT: 'a letter template without a subject',
+  LANGUAGE_NOT_IN_CAMPAIGN: 'a recipient language the campaign has no templates for',
+  MISSING_GLYPH: 'a character no bundled font can draw',
+  BLOCK_TOO_LONG: 'a part of the letter too long to fit on a page',
+  NOT_EMPTY: 'init into a folder that is not empty',
+  CA_FILE: 'a --ca file that holds no certificate',
+  SMTP_URL: 'a malformed --smtp address',
+  SMTP_PASSWORD: 'no SMTP password where one is needed',
+  SMTP_PASSWORD_IN_URL: 'an --smtp address with a password in it',
+  SMTP_CONNECT: 'an SMTP server that cannot be reached or used',
+  SMTP_TLS: 'an SMTP server that offers no encryption for the password',
+  SMTP_AUTH: 'an SMTP server that refused the login, or wants one',
+  INTERNAL: 'a bug in lettermerge',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
 
 export interface ErrorLocation {
   file?: string;
   line?: number;
-  column?: number | string;
+  /** Character position on the line (1-based). */
+  column?: number;
+  /** The field (CSV column or campaign key) the problem is in. */
+  field?: string;
 }
 
 export class LetterMergeError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly kind: ErrorKind;
   readonly location: ErrorLocation;
   readonly hint?: string;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     opts: { kind?: ErrorKind; location?: ErrorLocation; hint?: string; cause?: unknown } = {},
   ) {
@@ -37,17 +88,18 @@ export class LetterMergeError extends Error {
     this.hint = opts.hint;
   }
 
-  /** "file:line:column: message (hint)" — what the CLI prints. */
+  /** "file:line:column (field): message (hint)" — what the CLI prints. */
   describe(): string {
-    const { file, line, column } = this.location;
+    const { file, line, column, field } = this.location;
     let where = '';
     if (file) {
       where = file;
       if (line !== undefined) where += `:${line}`;
-      if (column !== undefined) where += typeof column === 'number' ? `:${column}` : ` (${column})`;
+      if (column !== undefined) where += `:${column}`;
+      if (field !== undefined) where += ` (${field})`;
       where += ': ';
     }
-    return `${where}${this.message}${this.hint ? `\n  ${this.hint}` : ''}`;
+    return `${where}${this.message}${this.hint ? `\n  ${this.hint.replace(/\n/g, '\n  ')}` : ''}`;
   }
 }
 

@@ -1,18 +1,22 @@
 /**
- * lettermerge as a library: the CLI is a thin shell over these functions.
+ * lettermerge as a library. Every command of the CLI is one of these functions; the CLI only
+ * parses flags, calls them, prints their results and decides the exit status.
  *
- *   import { generate } from 'lettermerge';
+ *   import { generate, validate, preview, send, init } from 'lettermerge';
  *   const result = await generate({ csv: 'people.csv', out: 'letters', onProgress: (e) => … });
  */
 export { generate } from './batch/generate';
-export type {
-  GenerateOptions,
-  GenerateResult,
-  ProgressEvent,
-  ManifestEntry,
-  Failure,
-  OutputFile,
-} from './batch/generate';
+export type { GenerateOptions, GenerateResult, ProgressEvent, Failure } from './batch/generate';
+export type { ManifestEntry, OutputFile } from './batch/manifest';
+export { readManifest } from './batch/manifest';
+export { validate } from './batch/validate';
+export type { ValidateOptions, ValidateResult, Problem } from './batch/validate';
+export { preview } from './batch/preview';
+export type { PreviewOptions, PreviewResult } from './batch/preview';
+export { send } from './batch/send';
+export type { SendOptions, SendResult, SendProgress, SendFailure, SentRecord } from './batch/send';
+export { init } from './batch/init';
+export type { InitOptions, InitResult } from './batch/init';
 export type { ProducedLetter } from './batch/produce';
 import type * as Produce from './batch/produce';
 
@@ -27,6 +31,7 @@ export { readRecipients, CORE_COLUMNS } from './data/recipients';
 export type { Recipient, RecipientsFile, RowProblem } from './data/recipients';
 export { Merger } from './template/merge';
 export type { MergedLetter } from './template/merge';
-export { LetterMergeError, EXIT } from './errors';
+export { LetterMergeError, EXIT, ERROR_CODES } from './errors';
+export type { ErrorCode, ErrorKind, ErrorLocation } from './errors';
 export { supportedLanguages, GROUPS } from './i18n/languages';
 export { DEFAULT_CAMPAIGN } from './paths';

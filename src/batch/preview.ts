@@ -1,11 +1,9 @@
-import { cpSync, existsSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
-import path from 'node:path';
 import { loadCampaign } from '../campaign/campaign';
 import { streamRecipients } from '../data/recipients';
 import type { Recipient } from '../data/recipients';
 import { LetterMergeError } from '../errors';
 import { parseMarkdown } from '../markup/markdown';
-import { DEFAULT_CAMPAIGN, PACKAGE_ROOT } from '../paths';
+import { DEFAULT_CAMPAIGN } from '../paths';
 import { letterText } from '../render/text';
 import { Merger } from '../template/merge';
 import type { ProducedLetter } from './produce';
@@ -39,7 +37,7 @@ async function findRecipient(csv: string, id: string | undefined, row: number | 
     const line = 'problem' in item ? item.problem.line : item.recipient.line;
     if ((id !== undefined && fields.id === id) || row === n) {
       if ('problem' in item) {
-        throw new LetterMergeError('ROW', item.problem.message, { location: { file: csv, line, column: item.problem.field } });
+        throw new LetterMergeError('ROW', item.problem.message, { location: { file: csv, line, field: item.problem.field } });
       }
       return item.recipient;
     }
@@ -68,44 +66,4 @@ export async function preview(options: PreviewOptions): Promise<PreviewResult> {
   const { produceLetter } = await import('./produce');
   const letter = await produceLetter(campaign, merger, recipient, language);
   return { recipient, language, text, letter };
-}
-
-const GUIDE = `# This campaign
-
-A lettermerge campaign: everything that is the same in every letter.
-
-- \`campaign.yaml\` — the date, reference, sender, contact, letterhead, signature and languages.
-  Values that differ by language are maps from language code to text.
-- \`<language>/letter.md\` — the letter: Markdown (paragraphs, **bold**, *italic*, lists, links)
-  with Handlebars fields such as \`{{salutation}}\`, \`{{organization}}\` or
-  \`{{#if (eq group "government")}}…{{/if}}\`. The front matter between the \`---\` lines holds the
-  subject and the annex line.
-- \`<language>/email.txt\` — the plain-text cover note of the e-mail that carries the PDF.
-- \`signature.svg\` — the signature drawn above the sender's name (SVG paths, PNG or JPEG).
-- \`recipients.csv\` — a few sample recipients to try it with.
-
-Try it:
-
-    lettermerge validate recipients.csv --campaign .
-    lettermerge preview recipients.csv --campaign . --row 1 --text
-    lettermerge preview recipients.csv --campaign . --row 1 --out letter.pdf --watch
-    lettermerge generate recipients.csv --campaign . --out letters
-
-Every column of the CSV can be used in the templates by its name; a name the data does not
-have is an error that names the template file and line.
-`;
-
-/** Writes a new campaign folder from the built-in sample, ready to edit. */
-export function initCampaign(dir: string): string[] {
-  const target = path.resolve(dir);
-  if (existsSync(target) && readdirSync(target).length > 0) {
-    throw new LetterMergeError('NOT_EMPTY', `${dir} already exists and is not empty`, {
-      kind: 'usage',
-      hint: 'Choose a new folder name; lettermerge init never overwrites files.',
-    });
-  }
-  cpSync(DEFAULT_CAMPAIGN, target, { recursive: true });
-  copyFileSync(path.join(PACKAGE_ROOT, 'samples', 'recipients.csv'), path.join(target, 'recipients.csv'));
-  writeFileSync(path.join(target, 'GUIDE.md'), GUIDE);
-  return readdirSync(target).sort();
 }

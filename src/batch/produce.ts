@@ -3,7 +3,8 @@ import { glyphError } from '../fonts/fonts';
 import type { Recipient } from '../data/recipients';
 import { layoutLetter } from '../layout/letter';
 import { parseMarkdown } from '../markup/markdown';
-import { addressOf, messageIdFor, renderEmail } from '../render/email';
+import { asciiAddress } from '../data/address';
+import { messageIdFor, renderEmail } from '../render/email';
 import { renderPdf } from '../render/pdf';
 import type { RenderOptions } from '../render/pdf';
 import type { Merger, MergedLetter } from '../template/merge';
@@ -49,8 +50,8 @@ export async function produceLetter(
     attachment: { filename: `${campaign.id}-${recipient.id}.pdf`, content: pdf },
   });
   const envelope = {
-    from: addressOf(merged.email.from),
-    to: merged.email.to.address,
+    from: asciiAddress(merged.email.from.address),
+    to: asciiAddress(merged.email.to.address),
     messageId: messageIdFor({ campaignId: campaign.id, recipientId: recipient.id, lang: merged.lang.tag, from: merged.email.from }),
   };
   return { merged, pdf, eml, pages: layout.pages.length, envelope };

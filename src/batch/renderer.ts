@@ -15,7 +15,10 @@ export interface Job {
 
 export type JobResult =
   | { seq: number; ok: true; pdf: Uint8Array; eml: Uint8Array; pages: number; envelope: { from: string; to: string; messageId: string } }
-  | { seq: number; ok: false; code: string; message: string; field?: string };
+  /** The letter cannot be made: a problem of its row (a missing glyph, a block too long, …). */
+  | { seq: number; ok: false; code: string; message: string; field?: string; hint?: string }
+  /** Making the letter hit a bug; the batch goes on and the run reports it. */
+  | { seq: number; ok: false; code: 'INTERNAL'; message: string; stack?: string; internal: true };
 
 /** Renders letters: in this thread, or in a pool of worker threads. */
 export interface Renderer {
@@ -40,9 +43,12 @@ export async function renderJob(campaign: Campaign, merger: Merger, job: Job): P
     const letter = await produce().produceLetter(campaign, merger, job.recipient, job.language);
     return { seq: job.seq, ok: true, pdf: letter.pdf, eml: letter.eml, pages: letter.pages, envelope: letter.envelope };
   } catch (err) {
-    if (!(err instanceof LetterMergeError)) throw err;
-    const field = typeof err.location.column === 'string' ? err.location.column : undefined;
-    return { seq: job.seq, ok: false, code: err.code, message: err.message, field };
+    if (err instanceof LetterMergeError) {
+      const field = err.location.field;
+      return { seq: job.seq, ok: false, code: err.code, message: err.message, field, hint: err.hint };
+    }
+    const e = err instanceof Error ? err : new Error(String(err));
+    return { seq: job.seq, ok: false, code: 'INTERNAL', message: e.message, stack: e.stack, internal: true };
   }
 }
 
@@ -58,36 +64,56 @@ export class InProcessRenderer implements Renderer {
 }
 
 /**
- * A pool of worker threads, each with its own parsed fonts and layout caches. Jobs go to the
- * least busy worker; results come back in any order, tagged with their sequence number.
- */
-/**
  * V8 lets a busy heap grow far past what it holds before collecting; a letter needs a few MB, so a
  * cap on each worker's heap keeps the batch's memory flat without slowing it measurably.
  */
 const WORKER_LIMITS = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 };
 
+/** A worker thread stopped; its message says what to do. The stack of its error is kept for --debug. */
+export class WorkerFailure extends Error {
+  constructor(message: string, readonly detail?: string) {
+    super(message);
+    this.name = 'WorkerFailure';
+  }
+}
+
+/**
+ * A pool of worker threads, each with its own parsed fonts and layout caches. Jobs go to the
+ * least busy worker; results come back in any order, tagged with their sequence number. The
+ * workers get the campaign as loaded here, so every letter of a run is made from the same files.
+ */
 export class WorkerPool implements Renderer {
   private readonly workers: { worker: Worker; busy: number }[] = [];
   private readonly pending = new Map<number, { resolve: (r: JobResult) => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
+  private closing = false;
 
-  constructor(campaignDir: string, size: number) {
+  constructor(campaign: Campaign, size: number) {
     // The worker is compiled JavaScript, also when the library runs from TypeScript sources.
     const script = path.join(PACKAGE_ROOT, 'dist', 'batch', 'worker.js');
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(script, { workerData: { campaignDir }, resourceLimits: WORKER_LIMITS });
+      const worker = new Worker(script, { workerData: { campaign }, resourceLimits: WORKER_LIMITS });
       const slot = { worker, busy: 0 };
-      worker.on('message', (r: JobResult | { fatal: string }) => {
-        if ('fatal' in r) return this.fail(new Error(r.fatal));
+      worker.on('message', (r: JobResult | { fatal: string; stack?: string }) => {
+        if ('fatal' in r) return this.fail(new WorkerFailure(`a worker thread could not start: ${r.fatal}`, r.stack));
         slot.busy--;
         const p = this.pending.get(r.seq);
         this.pending.delete(r.seq);
         p?.resolve(r);
       });
-      worker.on('error', (err) => this.fail(err));
+      worker.on('error', (err) => {
+        const memory = /heap|memory/i.test(err.message) || (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+        this.fail(
+          new WorkerFailure(
+            memory
+              ? 'a worker thread ran out of memory (each has 192 MB); a very large template or image may need more: run with --jobs 1'
+              : `a worker thread stopped: ${err.message}`,
+            err.stack,
+          ),
+        );
+      });
       worker.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`a worker thread stopped with code ${code}`));
+        if (code !== 0 && !this.closing) this.fail(new WorkerFailure(`a worker thread stopped with code ${code}`));
       });
       this.workers.push(slot);
     }
@@ -110,11 +136,11 @@ export class WorkerPool implements Renderer {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }
 }
 
 export function createRenderer(campaign: Campaign, jobs: number): Renderer {
-  return jobs > 1 ? new WorkerPool(campaign.dir, jobs) : new InProcessRenderer(campaign);
+  return jobs > 1 ? new WorkerPool(campaign, jobs) : new InProcessRenderer(campaign);
 }
-

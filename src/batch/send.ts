@@ -1,24 +1,32 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
+import { addressProblem } from '../data/address';
 import { LetterMergeError } from '../errors';
-import type { ManifestEntry } from './generate';
 import { readJsonLines } from './jsonl';
+import { MANIFEST, letterId, readManifest } from './manifest';
+import type { ManifestEntry } from './manifest';
+import { sha256 } from './output';
+import { SmtpSession, readCa } from './smtp';
+import type { SmtpError } from './smtp';
 
 export interface SendOptions {
   /** The output folder of `generate`: its manifest.jsonl and .eml files. */
   out: string;
-  /** smtp://[user@]host[:port] (STARTTLS when the server offers it) or smtps://… (TLS from the start). */
+  /** smtp://[user@]host[:port] (STARTTLS) or smtps://… (TLS from the start). */
   smtp: string;
   /** The password; never part of the URL. */
   password?: string;
-  /** Really send. Without it, a dry run: connect, check the server, list what would be sent. */
+  /** Really send. Without it, a dry run: connect, TLS, log in, check every message; send nothing. */
   confirm?: boolean;
   /** At most this many messages per second (fractions allowed). */
   rate?: number;
-  /** Extra certificate authority (PEM) to trust, e.g. a company's own. */
+  /** Extra certificate authority (PEM file) to trust, e.g. a company's own. */
   ca?: string;
-  /** Attempts for a temporary failure (4xx, dropped connection), with growing pauses. */
+  /** Log in over a connection that is not encrypted (the password then crosses the network in clear). */
+  allowInsecureAuth?: boolean;
+  /** Send again the messages whose delivery is uncertain (a run stopped while the server was taking them). */
+  resendUncertain?: boolean;
+  /** Attempts for a temporary failure (4xx, dropped connection before the data), with growing pauses. */
   attempts?: number;
   /** The first pause between attempts, in ms; it doubles each time. */
   backoffMs?: number;
@@ -31,23 +39,44 @@ export interface SendProgress {
   total: number;
   id: string;
   language: string;
-  status: 'sent' | 'rejected' | 'failed';
+  status: 'sent' | 'rejected' | 'failed' | 'refused' | 'uncertain';
 }
 
+/**
+ * One line of sent.jsonl. Before each attempt an `attempt` line is written and flushed to disk;
+ * after it, the outcome:
+ * - `sent`: the server took the message;
+ * - `rejected`: the server refused it for good (5xx);
+ * - `deferred`: the server refused it for now (4xx), or the connection failed before the data went;
+ * - `uncertain`: the connection failed while or after the data went: the server may have it.
+ * An `attempt` with no outcome after it (a run killed midway) is uncertain too.
+ */
 export interface SentRecord {
   id: string;
   language: string;
   to: string;
   messageId: string;
   time: string;
-  status: 'sent' | 'rejected';
-  response: string;
-  attempts: number;
+  status: 'attempt' | 'sent' | 'rejected' | 'deferred' | 'uncertain';
+  response?: string;
+  attempt?: number;
+}
+
+export interface SendFailure {
+  id: string;
+  language: string;
+  to: string;
+  message: string;
+  status: 'rejected' | 'failed' | 'refused' | 'uncertain';
 }
 
 export interface SendResult {
   out: string;
   server: string;
+  /** The user logged in as, if any. */
+  user?: string;
+  /** Whether the connection was encrypted (TLS from the start, or STARTTLS). */
+  secure: boolean;
   dryRun: boolean;
   /** Letters in the manifest with an e-mail. */
   messages: number;
@@ -58,7 +87,13 @@ export interface SendResult {
   sent: number;
   rejected: number;
   failed: number;
-  failures: { id: string; language: string; to: string; message: string }[];
+  /** Not sent because the output folder does not vouch for them (a file outside it, changed, or missing; a bad address; a stale letter). */
+  refused: number;
+  /** Earlier attempts whose outcome is unknown: not sent again without resendUncertain. */
+  uncertain: number;
+  failures: SendFailure[];
+  /** Things the user should know that are not failures. */
+  notices: string[];
   interrupted: boolean;
   sentLog: string;
   elapsedMs: number;
@@ -93,30 +128,72 @@ function parseServer(url: string): URL {
       hint: 'Leave the password out of the address and set LETTERMERGE_SMTP_PASSWORD, or let lettermerge ask for it.',
     });
   }
+  if (!u.hostname) throw new LetterMergeError('SMTP_URL', 'the --smtp address names no host', { kind: 'usage' });
   return u;
 }
 
-/** 4xx replies and dropped or refused connections are worth another try; 5xx are final. */
-function isTemporary(err: { responseCode?: number; code?: string }): boolean {
-  if (typeof err.responseCode === 'number') return err.responseCode >= 400 && err.responseCode < 500;
-  return ['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE'].includes(err.code ?? '');
-}
-
-function readManifest(out: string): ManifestEntry[] {
-  const file = path.join(out, 'manifest.jsonl');
-  if (!existsSync(file)) {
-    throw new LetterMergeError('NO_MANIFEST', `${out} has no manifest.jsonl`, {
-      kind: 'usage',
-      hint: 'Send the output folder of "lettermerge generate".',
-    });
+function manifestOf(out: string): Map<string, ManifestEntry> {
+  const file = path.join(out, MANIFEST);
+  let isDir = false;
+  try {
+    isDir = statSync(out).isDirectory();
+  } catch {
+    // reported below
   }
-  return readJsonLines<ManifestEntry>(file).filter((e) => e.status === 'ok' && e.files && e.envelope);
+  if (!isDir) throw new LetterMergeError('NO_OUT', `${out} is not a folder`, { kind: 'usage', hint: 'Send the output folder of "lettermerge generate".' });
+  if (!existsSync(file)) {
+    throw new LetterMergeError('NO_MANIFEST', `${out} has no manifest.jsonl`, { kind: 'usage', hint: 'Send the output folder of "lettermerge generate".' });
+  }
+  return readManifest(file);
 }
 
-/** What earlier runs delivered; a rejected or unconfirmed message is tried again. */
-function readSentLog(file: string): Set<string> {
-  const sent = readJsonLines<SentRecord>(file).filter((r) => r.status === 'sent');
-  return new Set(sent.map((r) => `${r.language}/${r.id}`));
+type LetterState = 'sent' | 'uncertain' | 'other';
+
+/** What earlier runs did with each letter: the last record of each decides. */
+function readSentLog(file: string): Map<string, LetterState> {
+  const state = new Map<string, LetterState>();
+  for (const r of readJsonLines<SentRecord>(file)) {
+    if (!r || typeof r.id !== 'string' || typeof r.language !== 'string') continue;
+    const k = letterId(r);
+    if (state.get(k) === 'sent') continue; // delivered stays delivered
+    state.set(k, r.status === 'sent' ? 'sent' : r.status === 'attempt' || r.status === 'uncertain' ? 'uncertain' : 'other');
+  }
+  return state;
+}
+
+/**
+ * Checks a message against the folder before it goes out: its file must be inside the folder and
+ * hold exactly the bytes the manifest recorded, and its envelope must be one valid address each
+ * side. Returns the bytes, or the reason to refuse it.
+ */
+function vouchFor(realOut: string, e: ManifestEntry): { raw: Buffer } | { refused: string } {
+  if (e.status === 'stale') return { refused: 'the letter was made from an earlier version of its input; make it again with "lettermerge generate" first' };
+  const envelope = e.envelope;
+  if (!envelope || typeof envelope.from !== 'string' || typeof envelope.to !== 'string' || typeof envelope.messageId !== 'string') {
+    return { refused: 'the manifest records no envelope for it' };
+  }
+  for (const [side, value] of [['sender', envelope.from], ['recipient', envelope.to]] as const) {
+    const problem = addressProblem(value);
+    if (problem || /[^\x21-\x7e]/.test(value)) return { refused: `the manifest's ${side} is not one valid address (${problem ?? 'it holds characters outside ASCII'})` };
+  }
+  const f = e.files?.eml;
+  if (!f || typeof f.path !== 'string' || typeof f.sha256 !== 'string') return { refused: 'the manifest records no e-mail file for it' };
+  let real: string;
+  try {
+    real = realpathSync(path.resolve(realOut, f.path));
+  } catch {
+    return { refused: `its file ${f.path} is missing` };
+  }
+  if (!real.startsWith(realOut + path.sep)) return { refused: `its file ${f.path} is outside the output folder` };
+  let raw: Buffer;
+  try {
+    if (!statSync(real).isFile()) return { refused: `${f.path} is not a file` };
+    raw = readFileSync(real);
+  } catch (err) {
+    return { refused: `its file ${f.path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
+  }
+  if (raw.length !== f.bytes || sha256(raw) !== f.sha256) return { refused: `its file ${f.path} has changed since generate made it (it no longer matches the manifest's sha256)` };
+  return { raw };
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -126,114 +203,185 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
 
+/** A reply that says the server wants a login (or refused ours): no message can go, so the batch stops. */
+function isAuthFailure(e: SmtpError): boolean {
+  return e.responseCode === 530 || e.responseCode === 535 || e.responseCode === 538 || e.command === 'AUTH' || /^AUTH/.test(e.command ?? '');
+}
+
+function serverError(result: SendResult, e: SmtpError, user: string | undefined): LetterMergeError {
+  const reason = e.response ?? e.message;
+  if (isAuthFailure(e)) {
+    return new LetterMergeError('SMTP_AUTH', `the SMTP server ${result.server} did not accept the login: ${reason}`, {
+      kind: 'input',
+      hint: user ? 'The server refused the user name or password (LETTERMERGE_SMTP_PASSWORD).' : 'The server wants a login: give a user in the address, smtp://user@host, and the password in LETTERMERGE_SMTP_PASSWORD.',
+    });
+  }
+  if (/STARTTLS/i.test(reason) && /support|not/i.test(reason)) {
+    return new LetterMergeError('SMTP_TLS', `the SMTP server ${result.server} offers no STARTTLS, so the password would cross the network in clear`, {
+      kind: 'input',
+      hint: 'Use smtps:// if the server takes TLS from the start, or a server that offers STARTTLS. Only if you accept sending the password in clear: --allow-insecure-auth.',
+    });
+  }
+  return new LetterMergeError('SMTP_CONNECT', `cannot use the SMTP server ${result.server}: ${reason}`, { kind: 'input', hint: 'Check the address, the port and the network.' });
+}
+
+class SentLog {
+  private readonly fd: number;
+  constructor(readonly file: string) {
+    this.fd = openSync(file, 'a');
+  }
+  /** Appends a record and flushes it to disk before returning. */
+  write(r: SentRecord): void {
+    writeSync(this.fd, `${JSON.stringify(r)}\n`);
+    fsyncSync(this.fd);
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
 /**
  * Delivers the e-mails of a generated output folder through an SMTP server: a dry run unless
- * confirmed, at most `rate` messages a second, each delivery recorded in sent.jsonl as it happens
- * so that nothing is ever sent twice and a stopped run picks up where it stopped.
+ * confirmed, at most `rate` messages a second, every attempt written to sent.jsonl (and flushed)
+ * before the message goes, so that nothing is ever sent twice: a message whose attempt has no
+ * outcome is uncertain and is not sent again unless asked.
  */
 export async function send(options: SendOptions): Promise<SendResult> {
   const started = Date.now();
   const url = parseServer(options.smtp);
+  const ca = options.ca ? readCa(options.ca) : undefined;
   const out = path.resolve(options.out);
-  const entries = readManifest(out);
+  const entries = [...manifestOf(out).values()].filter((e) => e.status === 'ok' || e.status === 'stale');
+  const realOut = realpathSync(out);
   const sentLog = path.join(out, 'sent.jsonl');
-  const done = readSentLog(sentLog);
-  const todo = entries.filter((e) => !done.has(`${e.language}/${e.id}`));
+  const state = readSentLog(sentLog);
   const result: SendResult = {
     out,
     server: describeServer(options.smtp),
+    secure: false,
     dryRun: !options.confirm,
     messages: entries.length,
-    alreadySent: entries.length - todo.length,
-    pending: todo.length,
+    alreadySent: 0,
+    pending: 0,
     sent: 0,
     rejected: 0,
     failed: 0,
+    refused: 0,
+    uncertain: 0,
     failures: [],
+    notices: [],
     interrupted: false,
     sentLog,
     elapsedMs: 0,
   };
+  const fail = (e: ManifestEntry, status: SendFailure['status'], message: string) => {
+    result.failures.push({ id: e.id, language: e.language, to: e.envelope?.to ?? '', message, status });
+    if (status === 'refused') result.refused++;
+    else if (status === 'uncertain') result.uncertain++;
+    else if (status === 'rejected') result.rejected++;
+    else result.failed++;
+  };
 
-  const transport = nodemailer.createTransport({
-    host: url.hostname,
-    port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587,
-    secure: url.protocol === 'smtps:',
-    auth: url.username ? { user: decodeURIComponent(url.username), pass: options.password ?? '' } : undefined,
-    tls: options.ca ? { ca: readFileSync(options.ca) } : undefined,
-    pool: false,
-    connectionTimeout: 30_000,
-    greetingTimeout: 30_000,
-    socketTimeout: 60_000,
-  });
+  // What goes: not delivered before, not uncertain (unless asked), and vouched for by the folder.
+  const todo: { e: ManifestEntry; raw: Buffer }[] = [];
+  for (const e of entries) {
+    const s = state.get(letterId(e));
+    if (s === 'sent') {
+      result.alreadySent++;
+      continue;
+    }
+    if (s === 'uncertain' && !options.resendUncertain) {
+      fail(e, 'uncertain', 'an earlier run stopped while the server was taking this message: it may have been delivered. Check, then send it with --resend-uncertain if it was not');
+      continue;
+    }
+    const v = vouchFor(realOut, e);
+    if ('refused' in v) {
+      fail(e, 'refused', v.refused);
+      continue;
+    }
+    todo.push({ e, raw: v.raw });
+  }
+  result.pending = todo.length;
+
+  const session = new SmtpSession({ url, password: options.password, ca, allowInsecureAuth: options.allowInsecureAuth });
   try {
     try {
-      await transport.verify();
+      await session.open();
     } catch (err) {
-      const e = err as { message?: string; responseCode?: number };
-      throw new LetterMergeError('SMTP_CONNECT', `cannot use the SMTP server ${result.server}: ${e.message ?? String(err)}`, {
-        kind: 'input',
-        hint: e.responseCode === 535 ? 'The server refused the user name or password (LETTERMERGE_SMTP_PASSWORD).' : 'Check the address, the port and the network.',
-      });
+      throw serverError(result, err as SmtpError, session.user);
+    }
+    result.secure = session.secure;
+    result.user = session.user;
+    if (!session.secure && session.user !== undefined) result.notices.push('the connection is not encrypted: the password was sent in clear (--allow-insecure-auth)');
+    if (session.offersAuth && session.user === undefined) {
+      result.notices.push('the server offers a login (AUTH) and none was given; if it needs one, write the user in the address: smtp://user@host');
     }
     if (!options.confirm || todo.length === 0) return result;
-
-    const log = openSync(sentLog, 'a');
-    const interval = options.rate && options.rate > 0 ? 1000 / options.rate : 0;
-    const attempts = Math.max(1, options.attempts ?? 4);
-    let next = Date.now();
-    let count = 0;
-    try {
-      for (const e of todo) {
-        if (options.signal?.aborted) {
-          result.interrupted = true;
-          break;
-        }
-        const raw = readFileSync(path.join(out, e.files!.eml.path));
-        const envelope = e.envelope!;
-        let outcome: { status: SendProgress['status']; response: string; tries: number } | undefined;
-        for (let tries = 1; !outcome; tries++) {
-          await sleep(next - Date.now(), options.signal);
-          next = Math.max(Date.now(), next) + interval;
-          try {
-            const info = (await transport.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw })) as { response?: string };
-            outcome = { status: 'sent', response: String(info.response ?? ''), tries };
-          } catch (err) {
-            const x = err as { responseCode?: number; code?: string; response?: string; message?: string };
-            const reason = String(x.response ?? x.message ?? err);
-            if (!isTemporary(x)) outcome = { status: 'rejected', response: reason, tries };
-            else if (tries >= attempts || options.signal?.aborted) outcome = { status: 'failed', response: reason, tries };
-            else await sleep((options.backoffMs ?? 2000) * 2 ** (tries - 1), options.signal);
-          }
-        }
-        if (outcome.status !== 'failed') {
-          const record: SentRecord = {
-            id: e.id,
-            language: e.language,
-            to: envelope.to,
-            messageId: envelope.messageId,
-            time: new Date().toISOString(),
-            status: outcome.status,
-            response: outcome.response,
-            attempts: outcome.tries,
-          };
-          writeSync(log, `${JSON.stringify(record)}\n`);
-          fsyncSync(log);
-        }
-        if (outcome.status === 'sent') result.sent++;
-        else {
-          if (outcome.status === 'rejected') result.rejected++;
-          else result.failed++;
-          result.failures.push({ id: e.id, language: e.language, to: envelope.to, message: outcome.response });
-        }
-        options.onProgress?.({ done: ++count, total: todo.length, id: e.id, language: e.language, status: outcome.status });
-      }
-    } finally {
-      closeSync(log);
-    }
+    await deliver(options, session, todo, result);
     return result;
   } finally {
-    transport.close();
+    session.close();
     result.elapsedMs = Date.now() - started;
+  }
+}
+
+async function deliver(options: SendOptions, session: SmtpSession, todo: { e: ManifestEntry; raw: Buffer }[], result: SendResult): Promise<void> {
+  const log = new SentLog(result.sentLog);
+  const interval = options.rate && options.rate > 0 ? 1000 / options.rate : 0;
+  const attempts = Math.max(1, options.attempts ?? 4);
+  let next = Date.now();
+  let count = 0;
+  try {
+    for (const { e, raw } of todo) {
+      if (options.signal?.aborted) {
+        result.interrupted = true;
+        break;
+      }
+      const envelope = e.envelope!;
+      const record = (status: SentRecord['status'], attempt: number, response?: string) =>
+        log.write({ id: e.id, language: e.language, to: envelope.to, messageId: envelope.messageId, time: new Date().toISOString(), status, attempt, ...(response !== undefined ? { response } : {}) });
+      let outcome: SendProgress['status'] | undefined;
+      for (let attempt = 1; !outcome; attempt++) {
+        await sleep(next - Date.now(), options.signal);
+        next = Math.max(Date.now(), next) + interval;
+        record('attempt', attempt);
+        try {
+          const info = await session.send({ from: envelope.from, to: [envelope.to] }, raw);
+          record('sent', attempt, info.response);
+          result.sent++;
+          outcome = 'sent';
+        } catch (err) {
+          const x = err as SmtpError;
+          const reason = x.response ?? x.message;
+          if (x.dataStarted && x.responseCode === undefined) {
+            // The data went (or was going) and no answer came: the server may have the message.
+            record('uncertain', attempt, reason);
+            outcome = 'uncertain';
+            result.failures.push({ id: e.id, language: e.language, to: envelope.to, message: `the connection failed while the server was taking the message (${reason}): it may have been delivered; not sent again`, status: 'uncertain' });
+            result.uncertain++;
+          } else if (isAuthFailure(x)) {
+            record('deferred', attempt, reason);
+            throw serverError(result, x, session.user);
+          } else if (x.responseCode !== undefined && x.responseCode >= 500) {
+            record('rejected', attempt, reason);
+            outcome = 'rejected';
+            result.rejected++;
+            result.failures.push({ id: e.id, language: e.language, to: envelope.to, message: reason, status: 'rejected' });
+          } else {
+            record('deferred', attempt, reason);
+            if (attempt >= attempts || options.signal?.aborted) {
+              outcome = 'failed';
+              result.failed++;
+              result.failures.push({ id: e.id, language: e.language, to: envelope.to, message: reason, status: 'failed' });
+            } else {
+              await sleep((options.backoffMs ?? 2000) * 2 ** (attempt - 1), options.signal);
+            }
+          }
+        }
+      }
+      options.onProgress?.({ done: ++count, total: todo.length, id: e.id, language: e.language, status: outcome });
+    }
+  } finally {
+    log.close();
   }
 }

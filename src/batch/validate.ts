@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { loadCampaign } from '../campaign/campaign';
+import type { Campaign } from '../campaign/campaign';
 import { ENCODING_NOTICE, streamRecipients } from '../data/recipients';
 import type { Encoding } from '../data/recipients';
 import { LetterMergeError } from '../errors';
@@ -18,6 +20,12 @@ export interface Problem {
   hint?: string;
 }
 
+export interface ValidateOptions {
+  csv: string;
+  /** Campaign folder; the bundled sample when left out. */
+  campaign?: string;
+}
+
 export interface ValidateResult {
   csv: string;
   campaign: string;
@@ -30,13 +38,12 @@ export interface ValidateResult {
 }
 
 function fromError(err: LetterMergeError, scope: Problem['scope'], fallbackFile: string): Problem {
-  const column = err.location.column;
   return {
     scope,
     code: err.code,
     file: err.location.file ?? fallbackFile,
     line: err.location.line,
-    field: typeof column === 'string' ? column : undefined,
+    field: err.location.field,
     message: err.message,
     hint: err.hint,
   };
@@ -47,9 +54,18 @@ function fromError(err: LetterMergeError, scope: Problem['scope'], fallbackFile:
  * encoding and syntax, its columns (including every field the templates use), each row's values
  * (language, group, e-mail, lengths, characters the fonts cannot draw) and duplicate ids.
  */
-export async function validate(options: { csv: string; campaign?: string }): Promise<ValidateResult> {
-  const campaign = loadCampaign(options.campaign ?? DEFAULT_CAMPAIGN);
-  const merger = new Merger(campaign);
+export async function validate(options: ValidateOptions): Promise<ValidateResult> {
+  let campaign: Campaign;
+  let merger: Merger;
+  try {
+    campaign = loadCampaign(options.campaign ?? DEFAULT_CAMPAIGN);
+    merger = new Merger(campaign);
+  } catch (err) {
+    // A campaign that cannot be used is the problem to report; the rows cannot be checked against it.
+    if (!(err instanceof LetterMergeError) || err.kind === 'usage') throw err;
+    const dir = path.resolve(options.campaign ?? DEFAULT_CAMPAIGN);
+    return { csv: options.csv, campaign: dir, rows: 0, letters: 0, problems: [fromError(err, 'file', path.join(dir, 'campaign.yaml'))], notices: [] };
+  }
   const result: ValidateResult = { csv: options.csv, campaign: campaign.dir, rows: 0, letters: 0, problems: [], notices: [] };
   const fields = templateFields(campaign);
   let missingFields = 0;

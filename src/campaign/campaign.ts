@@ -1,10 +1,19 @@
-import { readFileSync, existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument, LineCounter, isMap, isScalar } from 'yaml';
-import type { Node as YamlNode } from 'yaml';
+import { parseDocument, LineCounter, isMap, isPair, isScalar } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
+import type { z } from 'zod';
+import { parseMailbox, addressProblem } from '../data/address';
+import { idProblem } from '../data/ids';
 import { LetterMergeError } from '../errors';
-import { isSupportedLanguage, language, supportedLanguages } from '../i18n/languages';
+import { readRegularFile, readTextFile } from '../files';
+import { isSupportedLanguage, supportedLanguages } from '../i18n/languages';
 import type { Labels } from '../i18n/languages';
+import { campaignSchema, didYouMean, knownKeys } from './schema';
+import type { CampaignFile } from './schema';
+import { loadSignatureImage } from './signature';
+import type { SignatureImage } from './signature';
 
 /** A value that may differ by language: a plain string, or a map from language code to string. */
 export type Localised = string | Record<string, string>;
@@ -36,11 +45,16 @@ export interface Campaign {
   languages: string[];
   reference: Localised;
   letterhead: { organization: Localised; footer: Localised };
-  sender: { office: Localised; name: Localised; title: Localised; signature?: string };
+  sender: { office: Localised; name: Localised; title: Localised; signature?: { file: string; image: SignatureImage } };
   contact: { name: Localised; telephone: string; fax: string; email: string };
   email: { from?: string };
   labels: Record<string, Partial<Labels>>;
   templates: Record<string, CampaignLanguage>;
+  /**
+   * sha256 of everything the campaign's letters are made from: campaign.yaml, every template,
+   * the signature, and the letter date. Part of each letter's key for --resume.
+   */
+  hash: string;
 }
 
 export function localise(value: Localised | undefined, lang: string, fallback: string): string {
@@ -56,14 +70,22 @@ export function dateFromEpoch(epoch: string): Date | undefined {
   return new Date(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
 }
 
-class YamlReader {
+/** A campaign.yaml larger than this is not a campaign description. */
+const CAMPAIGN_MAX_BYTES = 1024 * 1024;
+/** Nor is a template larger than this a letter. */
+const TEMPLATE_MAX_BYTES = 1024 * 1024;
+
+type KeyPath = (string | number)[];
+
+/** campaign.yaml parsed, with line numbers for every key, for messages that point at the line. */
+class YamlSource {
   private readonly lines = new LineCounter();
-  readonly doc;
+  readonly doc: Document;
   constructor(
     readonly file: string,
     text: string,
   ) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false });
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
     const err = this.doc.errors[0];
     if (err) {
       const pos = this.lines.linePos(err.pos[0]);
@@ -72,77 +94,114 @@ class YamlReader {
       });
     }
     if (!isMap(this.doc.contents)) {
-      throw new LetterMergeError('CAMPAIGN_YAML', 'campaign.yaml must be a mapping of keys to values', {
-        location: { file, line: 1 },
-      });
+      throw new LetterMergeError('CAMPAIGN_YAML', 'campaign.yaml must be a mapping of keys to values', { location: { file, line: 1 } });
     }
   }
 
-  lineOf(keyPath: string[]): number | undefined {
-    for (let n = keyPath.length; n > 0; n--) {
-      const node = this.doc.getIn(keyPath.slice(0, n), true) as YamlNode | undefined;
+  /** The line of the deepest node along `keys` that exists; of the key itself when `key` is set. */
+  lineOf(keys: KeyPath, key?: string): number | undefined {
+    if (key !== undefined) {
+      const parent = keys.length ? this.doc.getIn(keys, true) : this.doc.contents;
+      if (isMap(parent)) {
+        const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
+        const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
+        if (range) return this.lines.linePos(range[0]).line;
+      }
+    }
+    for (let n = keys.length; n > 0; n--) {
+      const node = this.doc.getIn(keys.slice(0, n), true) as YamlNode | undefined;
       if (node && node.range) return this.lines.linePos(node.range[0]).line;
     }
-    return undefined;
+    return 1;
   }
 
-  fail(keyPath: string[], message: string, hint?: string): never {
-    throw new LetterMergeError('CAMPAIGN', message, {
-      location: { file: this.file, line: this.lineOf(keyPath), column: keyPath.join('.') },
-      hint,
-    });
+  /** Fails at the line of `keys` (or of `key` under it); the message names the key itself. */
+  fail(keys: KeyPath, message: string, hint?: string, key?: string): never {
+    throw new LetterMergeError('CAMPAIGN', message, { location: { file: this.file, line: this.lineOf(keys, key) }, hint });
   }
+}
 
-  raw(keyPath: string[]): unknown {
-    const node = this.doc.getIn(keyPath, true);
-    if (node === undefined || node === null) return undefined;
-    if (isScalar(node)) return node.value;
-    return (node as { toJSON(): unknown }).toJSON();
+/** The first zod issue as a message at its key's line. */
+function schemaError(src: YamlSource, issues: z.core.$ZodIssue[]): never {
+  // For a union (text or a map), report the branch that got furthest into the value.
+  let issue = issues[0];
+  while (issue.code === 'invalid_union' && issue.errors.length) {
+    const branches = issue.errors.filter((b) => b.length > 0);
+    const deepest = branches.reduce((a, b) => (Math.max(...b.map((i) => i.path.length)) > Math.max(...a.map((i) => i.path.length)) ? b : a), branches[0]);
+    if (!deepest || Math.max(...deepest.map((i) => i.path.length)) === 0) break;
+    issue = { ...deepest[0], path: [...issue.path, ...deepest[0].path] } as z.core.$ZodIssue;
   }
-
-  string(keyPath: string[], required: boolean): string {
-    const v = this.raw(keyPath);
-    if (v === undefined || v === null || v === '') {
-      if (required) this.fail(keyPath, `${keyPath.join('.')} is required`);
-      return '';
-    }
-    if (typeof v !== 'string' && typeof v !== 'number') this.fail(keyPath, `${keyPath.join('.')} must be text`);
-    return String(v);
+  const keys = issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k));
+  const name = keys.join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const typed = issue.keys[0];
+    const known = knownKeys(campaignSchema, keys);
+    const guess = didYouMean(typed, known);
+    const where = name ? ` in ${name}` : '';
+    return src.fail(
+      keys,
+      `unknown key "${typed}"${where}${guess ? `; did you mean "${guess}"?` : ''}`,
+      `The keys${where || ' at the top level'} are: ${known.join(', ')}.`,
+      typed,
+    );
   }
+  const value = src.doc.getIn(keys, false);
+  if (value === undefined && issue.code === 'invalid_type') return src.fail(keys, `${name} is required`);
+  return src.fail(keys, `${name} ${issue.message.replace(/^Invalid input: /, '')}`);
+}
 
-  localised(keyPath: string[], required: boolean): Localised {
-    const v = this.raw(keyPath);
-    if (v === undefined || v === null || v === '') {
-      if (required) this.fail(keyPath, `${keyPath.join('.')} is required`);
-      return '';
-    }
-    if (typeof v === 'string' || typeof v === 'number') return String(v);
-    if (typeof v === 'object' && !Array.isArray(v)) {
-      const out: Record<string, string> = {};
-      for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-        if (typeof val !== 'string' && typeof val !== 'number') {
-          this.fail([...keyPath, k], `${[...keyPath, k].join('.')} must be text`);
-        }
-        out[k] = String(val);
+/** Checks that every map from language code to text names only languages lettermerge knows. */
+function checkLanguageKeys(src: YamlSource, data: CampaignFile): void {
+  const known = supportedLanguages();
+  const visit = (value: unknown, keys: KeyPath) => {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return;
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (typeof v === 'string' && !isSupportedLanguage(k)) {
+        const guess = didYouMean(k, known);
+        src.fail(keys, `${keys.join('.')}: "${k}" is not a language code${guess ? `; did you mean "${guess}"?` : ''}`, `A value that differs by language maps language codes (${known.join(', ')}) to text.`, k);
       }
-      return out;
     }
-    return this.fail(keyPath, `${keyPath.join('.')} must be text, or a map from language code to text`);
+  };
+  visit(data.reference, ['reference']);
+  visit(data.letterhead.organization, ['letterhead', 'organization']);
+  visit(data.letterhead.footer, ['letterhead', 'footer']);
+  for (const k of ['office', 'name', 'title'] as const) visit(data.sender[k], ['sender', k]);
+  visit(data.contact.name, ['contact', 'name']);
+  for (const group of ['labels', 'templates'] as const) {
+    for (const code of Object.keys(data[group] ?? {})) {
+      if (!isSupportedLanguage(code)) src.fail([group], `${group}: "${code}" is not a language code`, `Known: ${known.join(', ')}.`, code);
+    }
   }
+}
+
+function required(src: YamlSource, keys: KeyPath, value: string | Record<string, string> | undefined): void {
+  if (value === undefined || value === '' || (typeof value === 'object' && Object.values(value).every((v) => v === ''))) {
+    src.fail(keys, `${keys.join('.')} is required`);
+  }
+}
+
+function parseDate(src: YamlSource, raw: string | Date | undefined): Date {
+  const fromEnv = process.env.SOURCE_DATE_EPOCH ? dateFromEpoch(process.env.SOURCE_DATE_EPOCH) : undefined;
+  if (raw === undefined || raw === '') {
+    if (fromEnv) return fromEnv;
+    return src.fail(['date'], 'date is required', 'Write the letter date as YYYY-MM-DD, e.g. date: 2021-09-03.');
+  }
+  const text = raw instanceof Date ? raw.toISOString().slice(0, 10) : raw;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return src.fail(['date'], `date "${text}" is not YYYY-MM-DD`);
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  if (d.getMonth() !== Number(m[2]) - 1) return src.fail(['date'], `date "${text}" is not a calendar day`);
+  return d;
 }
 
 const FRONT_RE = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
 
 export function readTemplate(file: string): TemplateSource {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
-  } catch {
-    throw new LetterMergeError('TEMPLATE_MISSING', 'template file not found', {
-      location: { file },
-      hint: 'Each campaign language needs <lang>/letter.md and <lang>/email.txt, or paths under templates: in campaign.yaml.',
-    });
-  }
+  const text = readTextFile(file, {
+    what: 'the template',
+    maxBytes: TEMPLATE_MAX_BYTES,
+    hint: 'Each campaign language needs <lang>/letter.md and <lang>/email.txt, or paths under templates: in campaign.yaml.',
+  });
   const m = FRONT_RE.exec(text);
   if (!m) return { file, body: text, bodyLine: 1, front: {} };
   const lines = new LineCounter();
@@ -164,123 +223,101 @@ export function readTemplate(file: string): TemplateSource {
   return { file, body: text.slice(m[0].length), bodyLine, front };
 }
 
-function parseDate(reader: YamlReader): Date {
-  const fromEnv = process.env.SOURCE_DATE_EPOCH ? dateFromEpoch(process.env.SOURCE_DATE_EPOCH) : undefined;
-  const raw = reader.raw(['date']);
-  if (raw === undefined || raw === null || raw === '') {
-    if (fromEnv) return fromEnv;
-    return reader.fail(['date'], 'date is required', 'Write the letter date as YYYY-MM-DD, e.g. date: 2021-09-03.');
-  }
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(raw));
-  if (!m) return reader.fail(['date'], `date "${String(raw)}" is not YYYY-MM-DD`);
-  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  if (d.getMonth() !== Number(m[2]) - 1) return reader.fail(['date'], `date "${String(raw)}" is not a calendar day`);
-  return d;
-}
-
-/** Loads and checks a campaign folder once; everything after this can trust its shape. */
-export function loadCampaign(dir: string): Campaign {
+function campaignFolder(dir: string): string {
   const absDir = path.resolve(dir);
-  const file = path.join(absDir, 'campaign.yaml');
-  if (!existsSync(absDir) || !statSync(absDir).isDirectory()) {
+  let isDir = false;
+  try {
+    isDir = statSync(absDir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) {
     throw new LetterMergeError('CAMPAIGN_NOT_FOUND', `campaign folder not found: ${dir}`, {
       kind: 'usage',
       hint: 'Pass --campaign with a folder that holds campaign.yaml, or leave it out to use the built-in sample.',
     });
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new LetterMergeError('CAMPAIGN_NOT_FOUND', 'campaign.yaml not found in the campaign folder', {
-      location: { file },
-    });
-  }
-  const r = new YamlReader(file, text);
+  return absDir;
+}
 
-  const languagesRaw = r.raw(['languages']);
-  if (!Array.isArray(languagesRaw) || languagesRaw.length === 0) {
-    r.fail(['languages'], 'languages must be a list of language codes', 'For example: languages: [es, en]');
-  }
-  const languages = (languagesRaw as unknown[]).map((l) => String(l).toLowerCase());
+/**
+ * Loads and checks a campaign folder once, and every file it names: campaign.yaml against its
+ * schema, the addresses, the templates and the signature image. Everything after this can trust
+ * the campaign's shape; a problem here is a problem of the whole input (exit 3), found by
+ * `validate` and by `generate` before anything is written.
+ */
+export function loadCampaign(dir: string): Campaign {
+  const absDir = campaignFolder(dir);
+  const file = path.join(absDir, 'campaign.yaml');
+  const bytes = readRegularFile(file, { what: 'campaign.yaml', maxBytes: CAMPAIGN_MAX_BYTES });
+  const hash = createHash('sha256').update(bytes);
+  const src = new YamlSource(file, bytes.toString('utf8').replace(/^\uFEFF/, ''));
+  const parsed = campaignSchema.safeParse(src.doc.toJS());
+  if (!parsed.success) schemaError(src, parsed.error.issues);
+  const data = parsed.data;
+  checkLanguageKeys(src, data);
+
+  const idIssue = idProblem(data.id, 'the campaign id');
+  if (idIssue) src.fail(['id'], idIssue, 'The campaign id names the files attached to the e-mails.');
+  const languages = data.languages.map((l) => l.toLowerCase());
   for (const [i, l] of languages.entries()) {
-    if (!isSupportedLanguage(l)) {
-      r.fail(['languages', String(i)], `unknown language "${l}" (known: ${supportedLanguages().join(', ')})`);
-    }
+    if (!isSupportedLanguage(l)) src.fail(['languages', i], `languages: unknown language "${l}" (known: ${supportedLanguages().join(', ')})`);
   }
-  const defaultLanguage = (r.string(['default_language'], false) || languages[0]).toLowerCase();
-  if (!languages.includes(defaultLanguage)) {
-    r.fail(['default_language'], `default_language "${defaultLanguage}" is not one of the campaign's languages`);
-  }
-
-  const signature = r.string(['sender', 'signature'], false);
-  let signaturePath: string | undefined;
-  if (signature) {
-    signaturePath = path.resolve(absDir, signature);
-    if (!existsSync(signaturePath)) r.fail(['sender', 'signature'], `signature file not found: ${signature}`);
-    if (!/\.(png|jpe?g|svg)$/i.test(signaturePath)) {
-      r.fail(['sender', 'signature'], 'the signature must be a PNG, JPEG or SVG file');
-    }
+  const defaultLanguage = (data.default_language || languages[0]).toLowerCase();
+  if (!languages.includes(defaultLanguage)) src.fail(['default_language'], `default_language "${defaultLanguage}" is not one of the campaign's languages`);
+  required(src, ['letterhead', 'organization'], data.letterhead.organization);
+  required(src, ['sender', 'name'], data.sender.name);
+  const contactProblem = addressProblem(data.contact.email);
+  if (contactProblem) src.fail(['contact', 'email'], `contact.email: ${contactProblem}`);
+  if (data.email?.from !== undefined) {
+    const from = parseMailbox(data.email.from);
+    if (typeof from === 'string') src.fail(['email', 'from'], `email.from: ${from}`, 'For example: from: "WSIS Trust Fund <wsis-fund@example.org>"');
   }
 
-  const labels: Record<string, Partial<Labels>> = {};
-  const labelsRaw = r.raw(['labels']);
-  if (labelsRaw !== undefined) {
-    if (typeof labelsRaw !== 'object' || labelsRaw === null || Array.isArray(labelsRaw)) {
-      r.fail(['labels'], 'labels must map language codes to label overrides');
+  let signature: Campaign['sender']['signature'];
+  if (data.sender.signature) {
+    const sigFile = path.resolve(absDir, data.sender.signature);
+    try {
+      signature = { file: sigFile, image: loadSignatureImage(sigFile) };
+    } catch (err) {
+      if (!(err instanceof LetterMergeError)) throw err;
+      src.fail(['sender', 'signature'], `sender.signature: ${err.message.replace(/^the signature image/, `the signature image ${data.sender.signature}`)}`, err.hint);
     }
-    const known = Object.keys(language('en').labels);
-    for (const [lang, map] of Object.entries(labelsRaw as Record<string, unknown>)) {
-      if (!map || typeof map !== 'object') r.fail(['labels', lang], `labels.${lang} must map label names to text`);
-      labels[lang] = {};
-      for (const [k, v] of Object.entries(map as Record<string, unknown>)) {
-        if (!known.includes(k)) r.fail(['labels', lang, k], `unknown label "${k}" (known: ${known.join(', ')})`);
-        (labels[lang] as Record<string, string>)[k] = String(v);
-      }
-    }
+    hash.update(readRegularFile(sigFile, { what: 'the signature image' }));
   }
 
   const templates: Record<string, CampaignLanguage> = {};
   for (const code of languages) {
-    const letterRel = r.string(['templates', code, 'letter'], false) || `${code}/letter.md`;
-    const emailRel = r.string(['templates', code, 'email'], false) || `${code}/email.txt`;
-    const letter = readTemplate(path.resolve(absDir, letterRel));
+    const paths = data.templates?.[code] ?? {};
+    const letter = readTemplate(path.resolve(absDir, paths.letter ?? `${code}/letter.md`));
     if (!letter.front.subject) {
       throw new LetterMergeError('TEMPLATE_SUBJECT', 'the letter template has no subject in its front matter', {
         location: { file: letter.file, line: 1 },
         hint: 'Start the file with:\n---\nsubject: The subject line\n---',
       });
     }
-    templates[code] = { code, letter, email: readTemplate(path.resolve(absDir, emailRel)) };
+    const email = readTemplate(path.resolve(absDir, paths.email ?? `${code}/email.txt`));
+    templates[code] = { code, letter, email };
+    for (const t of [letter, email]) hash.update(`\0${code}\0${JSON.stringify(t)}`);
   }
 
+  const date = parseDate(src, data.date);
+  hash.update(`\0date\0${date.getFullYear()}-${date.getMonth() + 1}-${date.getDate()}`);
   return {
     dir: absDir,
     file,
-    id: r.string(['id'], true),
-    date: parseDate(r),
-    place: r.string(['place'], false) || 'Geneva',
+    id: data.id,
+    date,
+    place: data.place || 'Geneva',
     defaultLanguage,
     languages,
-    reference: r.localised(['reference'], false),
-    letterhead: {
-      organization: r.localised(['letterhead', 'organization'], true),
-      footer: r.localised(['letterhead', 'footer'], false),
-    },
-    sender: {
-      office: r.localised(['sender', 'office'], false),
-      name: r.localised(['sender', 'name'], true),
-      title: r.localised(['sender', 'title'], false),
-      signature: signaturePath,
-    },
-    contact: {
-      name: r.localised(['contact', 'name'], false),
-      telephone: r.string(['contact', 'telephone'], false),
-      fax: r.string(['contact', 'fax'], false),
-      email: r.string(['contact', 'email'], true),
-    },
-    email: { from: r.string(['email', 'from'], false) || undefined },
-    labels,
+    reference: data.reference ?? '',
+    letterhead: { organization: data.letterhead.organization, footer: data.letterhead.footer ?? '' },
+    sender: { office: data.sender.office ?? '', name: data.sender.name, title: data.sender.title ?? '', signature },
+    contact: { name: data.contact.name ?? '', telephone: data.contact.telephone ?? '', fax: data.contact.fax ?? '', email: data.contact.email },
+    email: { from: data.email?.from || undefined },
+    labels: (data.labels ?? {}) as Record<string, Partial<Labels>>,
     templates,
+    hash: hash.digest('hex'),
   };
 }

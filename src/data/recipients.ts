@@ -1,9 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
+import { checkRegularFile } from '../files';
+import { addressProblem } from './address';
+import { idProblem } from './ids';
 import { Readable } from 'node:stream';
 import { parse, CsvError } from 'csv-parse';
 import { LetterMergeError } from '../errors';
-import { isGroup, isSupportedLanguage, normaliseGender, supportedLanguages, GROUPS } from '../i18n/languages';
+import { GENDER_WORDS, isGroup, isSupportedLanguage, normaliseGender, supportedLanguages, GROUPS } from '../i18n/languages';
 import type { Gender, Group } from '../i18n/languages';
 
 /** The columns every recipients file has. Extra columns are kept and reach the templates. */
@@ -60,12 +63,7 @@ export interface RecipientsFile {
   problems: RowProblem[];
 }
 
-// Deliberately simple: one @, something on each side, a dot in the domain, no spaces.
-const EMAIL_RE = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
-
-export function isEmailAddress(value: string): boolean {
-  return EMAIL_RE.test(value);
-}
+export { isEmailAddress } from './address';
 
 /** Picks the delimiter that the header line uses most, outside quotes. */
 function detectDelimiter(head: string): string {
@@ -82,6 +80,12 @@ function detectDelimiter(head: string): string {
 }
 
 async function readHead(file: string, bytes = 64 * 1024): Promise<Buffer> {
+  // Only a regular file: the file is read twice (checked, then made into letters), which a pipe
+  // cannot be, and a folder or a device is no list of recipients.
+  checkRegularFile(file, {
+    what: 'the recipients file',
+    hint: 'Give the path of a CSV file; it is relative to the current folder. A pipe cannot be used: the file is read twice.',
+  });
   const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
     throw new LetterMergeError('FILE_NOT_FOUND', `cannot read the recipients file: ${err.code ?? err.message}`, {
       location: { file },
@@ -143,6 +147,8 @@ export const MAX_FIELD_LENGTH: Record<string, number> = {
   id: 128,
 };
 const MAX_EXTRA_FIELD_LENGTH = 5000;
+/** An addressee block of more lines than this does not fit beside the reference block of a letter. */
+export const MAX_ADDRESS_LINES = 15;
 
 export type RowResult = { recipient: Recipient } | { problem: RowProblem };
 
@@ -178,10 +184,14 @@ export async function* streamRecipients(
   let columns: string[] | undefined;
   let rows = 0;
   const seen = new Map<string, number>();
+  // csv-parse counts a CR LF inside a quoted cell as two lines: take the extra ones back out, or
+  // every line number after such a cell would drift.
+  let quotedCrlf = 0;
 
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const line = info.lines - countNewlines(record);
+      quotedCrlf += countCrlf(record);
+      const line = info.lines - quotedCrlf - countNewlines(record);
       if (!columns) {
         columns = record.map((c) => c.replace(/^\uFEFF/, '').trim());
         checkColumns(file, columns);
@@ -208,7 +218,7 @@ export async function* streamRecipients(
         const first = seen.get(key);
         if (first !== undefined) {
           const err = new LetterMergeError('DUPLICATE_ID', `id "${id}" is used twice (first on line ${first}; ids are compared ignoring case, as file names are)`, {
-            location: { file, line, column: 'id' },
+            location: { file, line, field: 'id' },
             hint: 'Every recipient needs its own id: outputs are named after it.',
           });
           if (!options.collect) throw err;
@@ -263,6 +273,20 @@ function countNewlines(record: string[]): number {
   return n;
 }
 
+function countCrlf(record: string[]): number {
+  let n = 0;
+  for (const cell of record) {
+    for (let i = cell.indexOf('\r\n'); i !== -1; i = cell.indexOf('\r\n', i + 2)) n++;
+  }
+  return n;
+}
+
+/**
+ * Fields printed on one line of the letter or in a header. A line break typed into one of them
+ * (Alt+Enter in a spreadsheet) is folded to a space; the address keeps its lines.
+ */
+const ONE_LINE_FIELDS = ['title', 'first_name', 'last_name', 'position', 'organization', 'country', 'salutation'];
+
 function checkColumns(file: string, columns: string[]): void {
   const missing = CORE_COLUMNS.filter((c) => !columns.includes(c));
   if (missing.length > 0) {
@@ -291,6 +315,9 @@ function toRecipient(
     problem: { line, id: fields.id ?? '', field, message, fields },
   });
   if (!fields.id) return fail('id', 'the id is empty');
+  for (const f of ONE_LINE_FIELDS) {
+    if (fields[f] !== undefined) fields[f] = fields[f].replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');
+  }
   for (const [field, value] of Object.entries(fields)) {
     const max = MAX_FIELD_LENGTH[field] ?? MAX_EXTRA_FIELD_LENGTH;
     if (value.length > max) {
@@ -303,10 +330,8 @@ function toRecipient(
       return fail(field, `${field} holds bytes that are not valid UTF-8 (shown as "\uFFFD"); re-export the file as CSV UTF-8`);
     }
   }
-  const reserved = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(fields.id) || fields.id.endsWith('.') || reserved.test(fields.id)) {
-    return fail('id', `id "${fields.id}" cannot name a file: use letters, digits, ".", "_" and "-" (not first, not last), and no reserved device name`);
-  }
+  const badId = idProblem(fields.id);
+  if (badId) return fail('id', badId);
   const languages = fields.language
     .split(/[;,\s]+/)
     .map((l) => l.trim().toLowerCase())
@@ -319,26 +344,34 @@ function toRecipient(
   }
   const group = fields.group.toLowerCase();
   if (!isGroup(group)) return fail('group', `unknown group "${fields.group}" (known: ${GROUPS.join(', ')})`);
-  if (!fields.email) return fail('email', 'the e-mail address is empty');
-  if (!isEmailAddress(fields.email)) return fail('email', `"${fields.email}" is not an e-mail address`);
+  const gender = normaliseGender(fields.gender);
+  if (gender === undefined) {
+    return fail('gender', `unknown gender "${fields.gender}" (use ${[...GENDER_WORDS.female, ...GENDER_WORDS.male].join(', ')}, or leave it empty for the neutral salutation)`);
+  }
+  const badEmail = addressProblem(fields.email);
+  if (badEmail) return fail('email', badEmail);
   if (!fields.last_name && !fields.organization) {
     return fail('last_name', 'neither a last name nor an organization is given: the letter has no addressee');
+  }
+  const address = fields.address
+    .split(/\r?\n|\r/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (address.length > MAX_ADDRESS_LINES) {
+    return fail('address', `the address has ${address.length} lines; a letter's addressee block holds at most ${MAX_ADDRESS_LINES}`);
   }
   return {
     recipient: {
       id: fields.id,
       languages: [...new Set(languages)],
       group,
-      gender: normaliseGender(fields.gender),
+      gender,
       title: fields.title,
       first_name: fields.first_name,
       last_name: fields.last_name,
       position: fields.position,
       organization: fields.organization,
-      address: fields.address
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter(Boolean),
+      address,
       country: fields.country,
       email: fields.email,
       fields,

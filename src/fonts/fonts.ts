@@ -327,7 +327,7 @@ export function glyphError(fields: Record<string, string>): LetterMergeError | u
     if (ch !== undefined) {
       return new LetterMergeError('MISSING_GLYPH', `${field} holds the character "${ch}" (${codePointName(ch)}), which no bundled font can draw`, {
         kind: 'row',
-        location: { column: field },
+        location: { field },
         hint: 'Replace or remove the character; the bundled fonts cover Latin, Cyrillic, Greek, Arabic and Chinese.',
       });
     }

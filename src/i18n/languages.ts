@@ -46,6 +46,30 @@ export interface Labels {
   pageNumber: string;
 }
 
+/** Every label name, in the order of the Labels interface. */
+export const LABEL_NAMES = [
+  'reference',
+  'contact',
+  'telephone',
+  'fax',
+  'email',
+  'to',
+  'subject',
+  'annex',
+  'closing',
+  'salutationFemale',
+  'salutationMale',
+  'salutationNeutral',
+  'salutationExcellencyFemale',
+  'salutationExcellencyMale',
+  'salutationExcellencyNeutral',
+  'addressFemale',
+  'addressMale',
+  'addressNeutral',
+  'addressExcellency',
+  'pageNumber',
+] as const satisfies readonly (keyof Labels)[];
+
 export interface LanguageInfo {
   code: string;
   /** BCP 47 tag written to the PDF's /Lang and the e-mail's Content-Language. */
@@ -366,12 +390,22 @@ export function isGroup(value: string): value is Group {
   return (GROUPS as readonly string[]).includes(value);
 }
 
-/** Accepts the spellings people type into a spreadsheet; anything else is "unknown". */
-export function normaliseGender(value: string): Gender {
+/** The spellings of a gender that a recipients file may use (compared lower-case). */
+export const GENDER_WORDS: Record<'female' | 'male', readonly string[]> = {
+  female: ['f', 'female', 'woman', 'w', 'mujer', 'femme', 'ж'],
+  male: ['m', 'male', 'man', 'hombre', 'homme', 'м'],
+};
+
+/**
+ * The gender a cell means: '' for an empty cell (the neutral salutation), undefined for a word
+ * lettermerge does not know, which fails the row rather than being taken silently as neutral.
+ */
+export function normaliseGender(value: string): Gender | undefined {
   const v = value.trim().toLowerCase();
-  if (['f', 'female', 'woman', 'w', 'mujer', 'femme', 'ж'].includes(v)) return 'female';
-  if (['m', 'male', 'man', 'hombre', 'homme', 'м'].includes(v)) return 'male';
-  return '';
+  if (v === '') return '';
+  if (GENDER_WORDS.female.includes(v)) return 'female';
+  if (GENDER_WORDS.male.includes(v)) return 'male';
+  return undefined;
 }
 
 export function formatLetterDate(lang: LanguageInfo, date: Date): string {

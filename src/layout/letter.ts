@@ -1,3 +1,5 @@
+import type { SignatureImage } from '../campaign/signature';
+import { LetterMergeError } from '../errors';
 import { fallbackChain, styleOf } from '../fonts/fonts';
 import type { Family, FontFace } from '../fonts/fonts';
 import type { Block, Run } from '../markup/markdown';
@@ -26,7 +28,7 @@ export type Item =
   | TextItem
   | { kind: 'link'; x: number; y: number; width: number; height: number; url: string }
   | { kind: 'rule'; x1: number; y1: number; x2: number; y2: number; width: number; color: string }
-  | { kind: 'signature'; file: string; x: number; y: number; width: number; height: number };
+  | { kind: 'signature'; image: SignatureImage; x: number; y: number; width: number; height: number };
 
 export interface PageLayout {
   items: Item[];
@@ -98,6 +100,8 @@ class Composer {
   readonly lh: number;
   readonly small: number;
   readonly smallLh: number;
+  /** The part of the letter being laid out, and the field to blame if it cannot fit. */
+  private part = { name: 'the letterhead', field: '' };
 
   constructor(private readonly letter: MergedLetter) {
     this.dir = letter.lang.direction;
@@ -141,7 +145,7 @@ class Composer {
     let y = A4.height - STYLE.margin.bottom + 26;
     page.items.push({ kind: 'rule', x1: this.left, y1: y - 6, x2: this.left + this.width, y2: y - 6, width: 0.5, color: STYLE.colors.accent });
     for (const line of lines) {
-      this.pushLine(page, line, this.left, this.width, y, lh);
+      this.pushLine(page, line, this.left, this.width, y, lh, true);
       y += lh;
     }
   }
@@ -163,8 +167,27 @@ class Composer {
     return this.dir === 'rtl' ? A4.width - x - width : x;
   }
 
+  /** Names the part being laid out from here on, for the message when it cannot fit. */
+  laying(name: string, field = ''): void {
+    this.part = { name, field };
+  }
+
+  /**
+   * A block that does not fit above the footer (a 60-line address, say) fails the letter with a
+   * message: nothing is ever drawn over the footer or off the page.
+   */
+  guard(bottom: number): void {
+    if (bottom <= this.bottom + 0.5) return;
+    throw new LetterMergeError('BLOCK_TOO_LONG', `${this.part.name} is too long to fit on the page above the footer`, {
+      kind: 'row',
+      location: this.part.field ? { field: this.part.field } : {},
+      hint: this.part.field ? `Shorten the ${this.part.field} of this recipient.` : 'Shorten the text in the campaign or its templates.',
+    });
+  }
+
   /** Adds one line's items; the line box starts at `x` (reading direction), is `boxWidth` wide, with its top at `top`. */
-  pushLine(page: PageLayout, line: Line, x: number, boxWidth: number, top: number, lineHeight: number): void {
+  pushLine(page: PageLayout, line: Line, x: number, boxWidth: number, top: number, lineHeight: number, footer = false): void {
+    if (!footer) this.guard(top + lineHeight);
     const left = this.boxLeft(x, boxWidth);
     const baseline = top + (lineHeight - (line.ascent + line.descent)) / 2 + line.ascent;
     // Drawn in reading order (positions are visual), so extractors that follow the content
@@ -344,6 +367,7 @@ export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout 
   c.y = Math.max(c.y, top + officeLh) + 18;
 
   // Reference and contact block (start side) beside the addressee block (end side).
+  c.laying('the reference and contact block');
   const gap = 18;
   const startW = Math.round(width * 0.5);
   const endX = left + startW + gap;
@@ -359,11 +383,13 @@ export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout 
   const blockTop = c.y;
   const startBottom = labelledRows(c, refRows, left, startW, refLabelW, blockTop, small, smallLh);
   const toLabelW = labelWidth(c, [L.to], small);
+  c.laying('the addressee block (name, position, organization, address and country)', 'address');
   const addressee = letter.addressee.map((value, i) => ({ label: i === 0 ? L.to : '', value, bold: i === 0 }));
   const endBottom = labelledRows(c, addressee, endX, endW, toLabelW, blockTop, small, smallLh);
   c.y = Math.max(startBottom, endBottom) + 22;
 
   // Subject: the label, then the subject in bold with a hanging indent.
+  c.laying('the subject');
   const subjectLabelW = Math.max(refLabelW, labelWidth(c, [L.subject], size));
   const subjectLines = c.lines([c.run(letter.subject, true, false, size)], width - subjectLabelW, 'start');
   const [labelLine] = c.lines([c.run(L.subject, false, false, size)], subjectLabelW, 'start');
@@ -382,6 +408,7 @@ export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout 
   const blockH = 14 + (closingLines.length + nameLines.length + titleLines.length) * lh + sigH + 14 + annexH;
 
   // Body. A short last paragraph goes with the closing, so the signature never stands alone.
+  c.laying('the letter body');
   const last = body[body.length - 1];
   layoutBlocks(c, body.slice(0, -1), left, width, bodyAlign);
   if (last) {
@@ -394,12 +421,14 @@ export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout 
   }
 
   c.y += 14;
+  c.laying('the closing, signature and annex line');
   if (!c.fits(blockH - 14)) c.newPage();
   c.placeLines(closingLines, left, width, lh);
   c.y += 6;
   if (letter.sender.signature) {
     const w = STYLE.signature.width;
-    c.page.items.push({ kind: 'signature', file: letter.sender.signature, x: c.boxLeft(left, w), y: c.y, width: w, height: sigH });
+    c.guard(c.y + sigH);
+    c.page.items.push({ kind: 'signature', image: letter.sender.signature, x: c.boxLeft(left, w), y: c.y, width: w, height: sigH });
   }
   c.y += sigH + 8;
   c.placeLines(nameLines, left, width / 2, lh);

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
+import { asciiAddress } from '../data/address';
+import type { Mailbox } from '../data/address';
 
 export interface EmailInput {
-  from: string;
+  from: Mailbox;
   to: { name: string; address: string };
   subject: string;
   text: string;
@@ -15,9 +18,8 @@ export interface EmailInput {
   attachment: { filename: string; content: Buffer };
 }
 
-function domainOf(address: string): string {
-  const m = /@([^>\s]+)>?\s*$/.exec(address);
-  return m ? m[1] : 'lettermerge.invalid';
+function domainOf(box: Mailbox): string {
+  return asciiAddress(box.address).split('@')[1] || 'lettermerge.invalid';
 }
 
 function seedOf(input: Pick<EmailInput, 'campaignId' | 'recipientId' | 'lang'>): string {
@@ -30,19 +32,55 @@ export function messageIdFor(input: Pick<EmailInput, 'campaignId' | 'recipientId
   return `<${local}@${domainOf(input.from)}>`;
 }
 
-/** The bare address in "Name <address>" or "address". */
-export function addressOf(mailbox: string): string {
-  const m = /<([^>]+)>\s*$/.exec(mailbox);
-  return (m ? m[1] : mailbox).trim();
+
+
+/**
+ * Text that looks like an RFC 2047 encoded word ("=?UTF-8?B?…?=") would be decoded by mail
+ * readers into other text. Such text is itself encoded, so that a reader decodes it back to
+ * exactly what was typed. Other text goes to nodemailer as it is.
+ */
+const LOOKS_ENCODED = /=\?/;
+
+function encodedWords(text: string): string {
+  return mimeFuncs.encodeWord(text, 'B', 40);
+}
+
+/**
+ * An address header (From, To): nodemailer writes it, except that a name that looks encoded
+ * would be written as a quoted string, which many readers decode anyway. Such a name is left out
+ * of what nodemailer writes and put back afterwards as encoded words, which readers decode once,
+ * to the name as typed.
+ */
+function mailbox(box: Mailbox): { option: Mailbox | string; encodedName?: string } {
+  const address = asciiAddress(box.address);
+  if (!LOOKS_ENCODED.test(box.name)) return { option: box.name ? { name: box.name, address } : address };
+  return { option: address, encodedName: encodedWords(box.name).split(' ').join('\r\n ') };
+}
+
+/** Puts encoded names back into the top-level header section of a built message. */
+function withEncodedNames(message: Buffer, names: { header: string; address: string; encoded?: string }[]): Buffer {
+  const todo = names.filter((n) => n.encoded);
+  if (todo.length === 0) return message;
+  const end = message.indexOf('\r\n\r\n');
+  let head = message.subarray(0, end + 2).toString('latin1');
+  for (const n of todo) {
+    const line = `${n.header}: ${n.address}\r\n`;
+    const at = head.startsWith(line) ? 0 : head.indexOf(`\r\n${line}`) + 2;
+    if (at < 0 || head.slice(at, at + line.length) !== line) throw new Error(`${n.header} header not found to encode its name`);
+    head = `${head.slice(0, at)}${n.header}: ${n.encoded}\r\n <${n.address}>\r\n${head.slice(at + line.length)}`;
+  }
+  return Buffer.concat([Buffer.from(head, 'latin1'), message.subarray(end + 2)]);
 }
 
 /** Builds the .eml (RFC 5322, MIME by nodemailer's composer) with the PDF attached. */
 export function renderEmail(input: EmailInput): Promise<Buffer> {
   const seed = seedOf(input);
+  const from = mailbox(input.from);
+  const to = mailbox(input.to);
   const composer = new MailComposer({
-    from: input.from,
-    to: { name: input.to.name, address: input.to.address },
-    subject: input.subject,
+    from: from.option,
+    to: to.option,
+    subject: LOOKS_ENCODED.test(input.subject) ? encodedWords(input.subject) : input.subject,
     text: input.text.replace(/\r?\n/g, '\r\n'),
     textEncoding: 'quoted-printable',
     date: input.date,
@@ -51,7 +89,18 @@ export function renderEmail(input: EmailInput): Promise<Buffer> {
     attachments: [{ filename: input.attachment.filename, content: input.attachment.content, contentType: 'application/pdf' }],
     baseBoundary: seed.slice(24, 40),
   } as ConstructorParameters<typeof MailComposer>[0]);
+  const names = [
+    { header: 'From', address: asciiAddress(input.from.address), encoded: from.encodedName },
+    { header: 'To', address: asciiAddress(input.to.address), encoded: to.encodedName },
+  ];
   return new Promise((resolve, reject) => {
-    composer.compile().build((err, message) => (err ? reject(err) : resolve(message)));
+    composer.compile().build((err, message) => {
+      if (err) return reject(err);
+      try {
+        resolve(withEncodedNames(message, names));
+      } catch (e) {
+        reject(e);
+      }
+    });
   });
 }

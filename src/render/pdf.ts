@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
-import { LetterMergeError } from '../errors';
+import type { RasterSignature, SignatureImage } from '../campaign/signature';
 import type { FontFace } from '../fonts/fonts';
 import { latinFace } from '../fonts/fonts';
 import type { LetterLayout } from '../layout/letter';
@@ -16,50 +15,6 @@ export interface PdfMeta {
   lang: string;
   /** Fixed date for CreationDate/ModDate, which also seeds the file ID: same input, same bytes. */
   date: Date;
-}
-
-interface VectorSignature {
-  kind: 'vector';
-  viewBox: [number, number, number, number];
-  paths: { d: string; width: number }[];
-}
-interface RasterSignature {
-  kind: 'raster';
-  data: Buffer;
-}
-type Signature = VectorSignature | RasterSignature;
-
-const signatures = new Map<string, Signature>();
-
-/**
- * Signatures are drawn from PNG or JPEG files, or from the <path> elements of a simple SVG file
- * (stroked paths in a viewBox: what a drawn scribble needs). Loaded once per process.
- */
-function loadSignature(file: string): Signature {
-  let sig = signatures.get(file);
-  if (sig) return sig;
-  const data = readFileSync(file);
-  if (/\.svg$/i.test(file)) {
-    const text = data.toString('utf8');
-    const vb = /viewBox\s*=\s*"([^"]+)"/.exec(text);
-    const box = (vb ? vb[1].trim().split(/[\s,]+/).map(Number) : [0, 0, 300, 100]) as [number, number, number, number];
-    const paths: VectorSignature['paths'] = [];
-    for (const m of text.matchAll(/<path\b([^>]*)>/g)) {
-      const d = /\sd\s*=\s*"([^"]+)"/.exec(m[1]);
-      const w = /stroke-width\s*=\s*"([\d.]+)"/.exec(m[1]);
-      if (d) paths.push({ d: d[1], width: w ? Number(w[1]) : 2 });
-    }
-    if (paths.length === 0 || box.some((n) => !Number.isFinite(n)) || box[2] <= 0 || box[3] <= 0) {
-      throw new LetterMergeError('SIGNATURE', 'the signature SVG needs a viewBox and at least one <path d="…">', {
-        location: { file },
-      });
-    }
-    sig = { kind: 'vector', viewBox: box, paths };
-  } else {
-    sig = { kind: 'raster', data };
-  }
-  signatures.set(file, sig);
-  return sig;
 }
 
 /**
@@ -241,7 +196,7 @@ export function renderPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOp
           doc.save().moveTo(item.x1, item.y1).lineTo(item.x2, item.y2).lineWidth(item.width).strokeColor(item.color).stroke().restore();
           break;
         case 'signature':
-          drawSignature(doc, loadSignature(item.file), item);
+          drawSignature(doc, item.image, item);
           break;
       }
     }
@@ -273,13 +228,44 @@ function fixRtlLigatureUnicode(doc: PDFKit.PDFDocument): void {
   }
 }
 
+interface PdfRef {
+  data: Record<string, unknown>;
+  end(chunk?: Buffer): void;
+}
+
+/**
+ * pdfkit draws an image it has already opened: an object with a size, a resource label and an
+ * embed() that makes its XObject. The signature was decoded and compressed once, when the campaign
+ * was loaded; each letter only writes those bytes (an RGB image, with a soft mask when it has
+ * transparency).
+ */
+function signatureXObject(sig: RasterSignature) {
+  return {
+    width: sig.width,
+    height: sig.height,
+    label: 'Sig1',
+    obj: null as PdfRef | null,
+    embed(document: { ref(data: Record<string, unknown>): PdfRef }) {
+      const size = { Width: sig.width, Height: sig.height, BitsPerComponent: 8, Filter: 'FlateDecode' };
+      const obj = document.ref({ Type: 'XObject', Subtype: 'Image', ...size, ColorSpace: 'DeviceRGB' });
+      if (sig.alpha) {
+        const mask = document.ref({ Type: 'XObject', Subtype: 'Image', ...size, ColorSpace: 'DeviceGray', Decode: [0, 1] });
+        mask.end(Buffer.from(sig.alpha));
+        obj.data.SMask = mask;
+      }
+      obj.end(Buffer.from(sig.rgb));
+      this.obj = obj;
+    },
+  };
+}
+
 function drawSignature(
   doc: PDFKit.PDFDocument,
-  sig: Signature,
+  sig: SignatureImage,
   box: { x: number; y: number; width: number; height: number },
 ): void {
   if (sig.kind === 'raster') {
-    doc.image(sig.data, box.x, box.y, { fit: [box.width, box.height], valign: 'center' });
+    doc.image(signatureXObject(sig) as unknown as Buffer, box.x, box.y, { fit: [box.width, box.height], valign: 'center' });
     return;
   }
   const [vx, vy, vw, vh] = sig.viewBox;

@@ -3,6 +3,9 @@ import { format } from 'date-fns';
 import { LetterMergeError } from '../errors';
 import { localise } from '../campaign/campaign';
 import type { Campaign, TemplateSource } from '../campaign/campaign';
+import type { SignatureImage } from '../campaign/signature';
+import { parseMailbox } from '../data/address';
+import type { Mailbox } from '../data/address';
 import type { Recipient } from '../data/recipients';
 import { addressForm, formatLetterDate, fullName as joinName, isGroup, language, nameLine as titledName, salutation } from '../i18n/languages';
 import type { Labels, LanguageInfo } from '../i18n/languages';
@@ -23,9 +26,9 @@ export interface MergedLetter {
   /** The letter body as Markdown; recipient values in it are escaped so they print as typed. */
   body: string;
   closing: string;
-  sender: { name: string; title: string; signature?: string };
+  sender: { name: string; title: string; signature?: SignatureImage };
   annex: string;
-  email: { from: string; to: { name: string; address: string }; subject: string; text: string };
+  email: { from: Mailbox; to: Mailbox; subject: string; text: string };
   /** Metadata for the PDF. */
   author: string;
 }
@@ -63,6 +66,12 @@ function createEnv(escape: ((s: string) => string) | null): typeof Handlebars {
     }) as typeof env.template;
   }
   registerHelpers(env);
+  // Handlebars' {{log}} writes to the console (stdout for its default level), which would corrupt
+  // `generate --json` and `preview --text`. Nothing a template does may reach stdout: what it logs
+  // goes to stderr, marked as coming from the template.
+  env.log = (level: unknown, ...message: unknown[]) => {
+    process.stderr.write(`template log${typeof level === 'string' ? ` (${level})` : ''}: ${message.map(String).join(' ')}\n`);
+  };
   return env;
 }
 
@@ -117,18 +126,39 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
   };
 }
 
+/**
+ * A Handlebars parse error spans several lines: "Parse error on line N:", the text around the
+ * place, a caret under it, and what was expected. Said in one sentence, with the excerpt as a hint.
+ */
+function parseErrorText(message: string): { text: string; excerpt?: string } {
+  const lines = message.split('\n');
+  if (!/^Parse error on line \d+:/.test(lines[0] ?? '')) return { text: lines[0] ?? message };
+  const expecting = lines.find((l) => /^Expecting /.test(l)) ?? '';
+  const got = /got '([^']+)'/.exec(expecting)?.[1];
+  const excerpt = lines.slice(1).filter((l) => !/^Expecting /.test(l)).join('\n').trimEnd();
+  if (got === 'EOF') return { text: 'the template ends inside a block: a closing tag such as {{/if}} or {{/each}} is missing', excerpt };
+  const wanted = [...expecting.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]).filter((t) => t !== got);
+  const names: Record<string, string> = { CLOSE: '"}}"', CLOSE_RAW_BLOCK: '"}}}}"', OPEN_ENDBLOCK: 'a closing tag', ID: 'a name', STRING: 'a quoted value', EOF: 'the end of the template' };
+  const want = wanted.slice(0, 3).map((t) => names[t] ?? t.toLowerCase().replace(/_/g, ' ')).join(' or ');
+  return { text: `unexpected ${got ? (names[got] ?? `"${got.toLowerCase().replace(/_/g, ' ')}"`) : 'text'}${want ? ` where ${want} was expected` : ''}`, excerpt };
+}
+
 function templateError(source: TemplateSource, err: unknown, lineOffset: number, what: string): LetterMergeError {
   const message = err instanceof Error ? err.message : String(err);
-  // Handlebars reports "Parse error on line N:" or "... - N:C" for strict lookups.
-  const m = /line (\d+)/.exec(message) ?? / - (\d+):(\d+)$/.exec(message);
+  // Handlebars reports "Parse error on line N:", "... doesn't match ... - N:C", or " - N:C" for strict lookups.
+  const m = /line (\d+)/.exec(message) ?? / - (\d+):(\d+)$/m.exec(message);
   const line = m ? Number(m[1]) + lineOffset - 1 : undefined;
   const missing = /"([^"]+)" not defined/.exec(message);
-  const text = missing
-    ? `${what} uses "${missing[1]}", which the recipient data does not have`
-    : `${what} cannot be used: ${message.split('\n')[0]}`;
-  return new LetterMergeError('TEMPLATE', text, {
+  if (missing) {
+    return new LetterMergeError('TEMPLATE', `${what} uses "${missing[1]}", which the recipient data does not have`, {
+      location: { file: source.file, line },
+      hint: `Add a "${missing[1]}" column to the CSV, or correct the name in the template.`,
+    });
+  }
+  const parsed = parseErrorText(message);
+  return new LetterMergeError('TEMPLATE', `${what} cannot be used: ${parsed.text.replace(/ - \d+:\d+$/, '')}`, {
     location: { file: source.file, line },
-    hint: missing ? `Add a "${missing[1]}" column to the CSV, or correct the name in the template.` : undefined,
+    hint: parsed.excerpt ? `Near:\n${parsed.excerpt}` : undefined,
   });
 }
 
@@ -233,6 +263,13 @@ export class Merger {
     }
   }
 
+  /** The sender's mailbox: email.from (checked when the campaign was loaded), else the contact. */
+  private from(contactName: string): Mailbox {
+    const configured = this.campaign.email.from === undefined ? undefined : parseMailbox(this.campaign.email.from);
+    if (configured && typeof configured !== 'string') return configured;
+    return { name: contactName, address: this.campaign.contact.email };
+  }
+
   labels(code: string): Labels {
     return { ...language(code).labels, ...(this.campaign.labels[code] ?? {}) };
   }
@@ -243,7 +280,7 @@ export class Merger {
     if (!compiled) {
       throw new LetterMergeError('LANGUAGE_NOT_IN_CAMPAIGN', `the campaign has no templates in language "${code}"`, {
         kind: 'row',
-        location: { column: 'language' },
+        location: { field: 'language' },
         hint: `The campaign's languages are: ${c.languages.join(', ')}.`,
       });
     }
@@ -296,10 +333,10 @@ export class Merger {
       subject,
       body: compiled.body(context),
       closing: compiled.closing ? oneLine(compiled.closing(context)) : labels.closing,
-      sender: { name: L(c.sender.name), title: L(c.sender.title), signature: c.sender.signature },
+      sender: { name: L(c.sender.name), title: L(c.sender.title), signature: c.sender.signature?.image },
       annex: oneLine(compiled.annex(context)),
       email: {
-        from: c.email.from ?? (context.contact.name ? `${context.contact.name} <${c.contact.email}>` : c.contact.email),
+        from: this.from(context.contact.name),
         to: { name: fullName || recipient.organization, address: recipient.email },
         subject,
         text: compiled.email(context),

@@ -76,6 +76,6 @@ describe('lettermerge CLI', () => {
     expect(readdirSync(path.join(out, 'en'))).toHaveLength(16);
     const bad = spawnSync(process.execPath, [BIN, 'generate', path.join(t.dir, 'missing.csv'), '--out', out], { encoding: 'utf8' });
     expect(bad.status).toBe(3);
-    expect(bad.stderr).toMatch(/missing\.csv: cannot read the recipients file: ENOENT/);
+    expect(bad.stderr).toMatch(/missing\.csv: the recipients file: not found/);
   });
 });

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Campaign } from '../campaign/campaign';
+import { PACKAGE_ROOT } from '../paths';
+
+/**
+ * The packages whose code shapes a letter's bytes. Their versions, with lettermerge's own, are
+ * part of every letter's key: an upgrade makes the letters again on --resume.
+ */
+const OUTPUT_PACKAGES = [
+  'pdfkit',
+  'fontkit',
+  '@embedpdf/fonts-latin',
+  '@embedpdf/fonts-arabic',
+  '@embedpdf/fonts-sc',
+  'handlebars',
+  'markdown-it',
+  'nodemailer',
+  'bidi-js',
+  'linebreak',
+  'date-fns',
+];
+
+function packageVersion(name: string): string {
+  // Some packages do not export their package.json; find it above the resolved entry point.
+  let dir: string;
+  try {
+    dir = path.dirname(require.resolve(name, { paths: [PACKAGE_ROOT] }));
+  } catch {
+    return 'missing';
+  }
+  for (let i = 0; i < 6; i++) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === name) return pkg.version ?? 'unknown';
+    }
+    dir = path.dirname(dir);
+  }
+  return 'unknown';
+}
+
+let versions: string | undefined;
+
+/** "lettermerge@0.1.0 pdfkit@0.20.2 …": what made the letters. */
+export function softwareVersions(): string {
+  if (versions === undefined) {
+    const own = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    versions = [`lettermerge@${own}`, ...OUTPUT_PACKAGES.map((p) => `${p}@${packageVersion(p)}`)].join(' ');
+  }
+  return versions;
+}
+
+/** Options of a run that change what a letter looks like (none yet beyond its language). */
+export type OutputOptions = Record<string, string | number | boolean | undefined>;
+
+/**
+ * What a letter is made from, as one hash: the recipient's row (every cell), the campaign (its
+ * files and date), the letter's language, the options that change output, and the software.
+ * --resume keeps a letter only when its recorded key is this one; anything else is made again.
+ */
+export function letterKey(campaign: Campaign, fields: Record<string, string>, language: string, options: OutputOptions = {}): string {
+  const h = createHash('sha256');
+  h.update(softwareVersions());
+  h.update('\0');
+  h.update(campaign.hash);
+  h.update('\0');
+  h.update(language);
+  h.update('\0');
+  h.update(JSON.stringify(Object.entries(options).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1))));
+  for (const name of Object.keys(fields).sort()) {
+    h.update('\0');
+    h.update(name);
+    h.update('\0');
+    h.update(fields[name]);
+  }
+  return h.digest('hex').slice(0, 32);
+}

@@ -1,0 +1,50 @@
+import { readJsonLines } from './jsonl';
+
+export interface OutputFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * One line of manifest.jsonl: one letter (a recipient in one language).
+ * - `ok`: made from the current input; its files are in the folder, with these sizes and hashes.
+ * - `failed`: this letter could not be made; `error` says why.
+ * - `stale`: made from an earlier version of its input (the row, the campaign or lettermerge
+ *   changed) by a run that did not cover it; `send` refuses it until generate makes it again.
+ */
+export interface ManifestEntry {
+  id: string;
+  language: string;
+  line: number;
+  status: 'ok' | 'failed' | 'stale';
+  /** Hash of everything the letter is made from (see keys.ts); --resume keeps a letter only when it matches. */
+  key?: string;
+  files?: { pdf: OutputFile; eml: OutputFile };
+  pages?: number;
+  /** The e-mail's envelope and Message-ID, for `lettermerge send`. */
+  envelope?: { from: string; to: string; messageId: string };
+  error?: { field?: string; message: string };
+}
+
+export const MANIFEST = 'manifest.jsonl';
+
+export function letterId(e: { language: string; id: string }): string {
+  return `${e.language}/${e.id}`;
+}
+
+/**
+ * The manifest's letters, the last record of each winning: a run appends records as letters
+ * finish and rewrites the file in input order at the end, so a run stopped midway leaves an
+ * earlier record followed by the newer one. A line cut short by a hard stop is skipped.
+ */
+export function readManifest(file: string): Map<string, ManifestEntry> {
+  const entries = new Map<string, ManifestEntry>();
+  for (const e of readJsonLines<ManifestEntry>(file)) {
+    if (!e || typeof e.id !== 'string' || typeof e.language !== 'string') continue;
+    const k = letterId(e);
+    entries.delete(k); // keep the order of the latest record
+    entries.set(k, e);
+  }
+  return entries;
+}

@@ -1,0 +1,231 @@
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import path from 'node:path';
+import { LetterMergeError } from '../errors';
+import { letterId, readManifest } from './manifest';
+import type { ManifestEntry, OutputFile } from './manifest';
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Writes through a temporary name and renames, so no half-written file is ever left in place.
+ * Synchronous on purpose: small writes to the page cache cost less than the promise round trips,
+ * and the rendering happens in worker threads meanwhile.
+ */
+export function writeAtomic(file: string, data: Uint8Array | string): void {
+  const tmp = `${file}.partial-${process.pid}`;
+  try {
+    // 'wx' creates a new file and never follows a link someone left under the temporary name.
+    rmSync(tmp, { force: true });
+    writeFileSync(tmp, data, { flag: 'wx' });
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+function outError(message: string, hint: string): LetterMergeError {
+  return new LetterMergeError('OUT_FOLDER', message, { kind: 'usage', hint });
+}
+
+/**
+ * Makes `dir` and any missing parents, one level at a time. (Node's recursive mkdir loops for
+ * ever under /proc; this stops at the first level that cannot be made and says why.)
+ */
+export function makeDirs(dir: string, what: string, hint = 'Choose another folder.'): void {
+  const missing: string[] = [];
+  let cur = path.resolve(dir);
+  for (;;) {
+    let st;
+    try {
+      st = statSync(cur);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw outError(`${what} ${dir} cannot be used: ${cur} cannot be read (${code})`, hint);
+      let link = false;
+      try {
+        link = lstatSync(cur).isSymbolicLink();
+      } catch {
+        // not there at all
+      }
+      if (link) throw outError(`${what} ${dir} cannot be used: ${cur} is a symbolic link to ${readlinkSync(cur)}, which does not exist`, hint);
+      missing.unshift(cur);
+      const parent = path.dirname(cur);
+      if (parent === cur) break;
+      cur = parent;
+      continue;
+    }
+    if (!st.isDirectory()) throw outError(`${what} ${dir} cannot be used: ${cur} is a file, not a folder`, hint);
+    break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && statSync(d).isDirectory()) continue;
+      const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'the file system is read-only' : code === 'ENOENT' ? 'folders cannot be made there' : code;
+      throw outError(`${what} ${dir} cannot be made: ${d}: ${why}`, hint);
+    }
+  }
+}
+
+/** Checks or makes the output folder; returns its real path. */
+const OUT_HINT = 'Choose another --out folder.';
+
+export function prepareOutputFolder(out: string): string {
+  makeDirs(out, 'the output folder', OUT_HINT);
+  const real = realpathSync(out);
+  const probe = path.join(real, `.lettermerge-write-test-${process.pid}`);
+  try {
+    writeFileSync(probe, '', { flag: 'wx' });
+    rmSync(probe, { force: true });
+  } catch (err) {
+    rmSync(probe, { force: true });
+    throw outError(`the output folder ${out} cannot be written to (${(err as NodeJS.ErrnoException).code ?? String(err)})`, OUT_HINT);
+  }
+  return real;
+}
+
+/** Removes temporary files that a run stopped by force may have left. */
+export function removeLeftovers(out: string): void {
+  const dirs = [out, ...readdirSync(out, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(out, d.name))];
+  for (const dir of dirs) {
+    for (const f of readdirSync(dir)) {
+      if (/\.partial-\d+$/.test(f)) rmSync(path.join(dir, f), { force: true });
+    }
+  }
+}
+
+/** Where letters taken out of the manifest go: kept, never deleted, but not sendable. */
+export const REMOVED_DIR = 'removed';
+
+/** The output folder of a run: letters by language, written atomically and never outside it. */
+export class OutputFolder {
+  readonly real: string;
+  private readonly dirs = new Set<string>();
+
+  constructor(readonly out: string) {
+    this.real = prepareOutputFolder(out);
+    removeLeftovers(out);
+  }
+
+  /** Makes a folder under the output folder, refusing one that leads outside it (a symbolic link). */
+  private dir(rel: string): string {
+    const dir = path.join(this.out, rel);
+    if (this.dirs.has(dir)) return dir;
+    makeDirs(dir, 'the output folder', OUT_HINT);
+    const real = realpathSync(dir);
+    if (!real.startsWith(this.real + path.sep)) {
+      throw new LetterMergeError('OUTSIDE_OUT', `${dir} leads outside the output folder (to ${real}); nothing was written there`, {
+        kind: 'input',
+        hint: 'Remove the symbolic link, or choose another --out folder.',
+      });
+    }
+    this.dirs.add(dir);
+    return dir;
+  }
+
+  writeLetter(language: string, id: string, pdf: Uint8Array, eml: Uint8Array): { pdf: OutputFile; eml: OutputFile } {
+    const dir = this.dir(language);
+    const pdfPath = path.join(dir, `${id}.pdf`);
+    const emlPath = path.join(dir, `${id}.eml`);
+    writeAtomic(pdfPath, pdf);
+    writeAtomic(emlPath, eml);
+    return {
+      pdf: { path: path.relative(this.out, pdfPath), bytes: pdf.length, sha256: sha256(pdf) },
+      eml: { path: path.relative(this.out, emlPath), bytes: eml.length, sha256: sha256(eml) },
+    };
+  }
+
+  /** Whether a letter's files are in the folder as the manifest records them. */
+  stillWhole(e: ManifestEntry): boolean {
+    if (!e.files) return false;
+    for (const f of [e.files.pdf, e.files.eml]) {
+      try {
+        const file = path.resolve(this.out, f.path);
+        if (!file.startsWith(path.resolve(this.out) + path.sep)) return false;
+        const data = readFileSync(file);
+        if (data.length !== f.bytes || sha256(data) !== f.sha256) return false;
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Moves a letter's files to removed/<language>/ (never over another file); returns where they went. */
+  moveAside(e: ManifestEntry): string[] {
+    const moved: string[] = [];
+    for (const f of e.files ? [e.files.pdf, e.files.eml] : []) {
+      const from = path.resolve(this.out, f.path);
+      if (!from.startsWith(path.resolve(this.out) + path.sep) || !existsSync(from)) continue;
+      const dir = this.dir(path.join(REMOVED_DIR, e.language));
+      const ext = path.extname(from);
+      const base = path.basename(from, ext);
+      let to = path.join(dir, `${base}${ext}`);
+      for (let n = 2; existsSync(to); n++) to = path.join(dir, `${base}-${n}${ext}`);
+      renameSync(from, to);
+      moved.push(path.relative(this.out, to));
+    }
+    return moved;
+  }
+}
+
+/**
+ * manifest.jsonl, kept accurate through a run: it starts as the records kept from earlier runs,
+ * grows a line as each letter finishes (so a run stopped midway, even by kill -9, leaves a true
+ * record; readers take the last record of each letter), and is rewritten in input order, one
+ * line per letter, at the end.
+ */
+export class ManifestWriter {
+  private fd: number | undefined;
+
+  constructor(
+    readonly file: string,
+    initial: ManifestEntry[],
+  ) {
+    writeAtomic(file, initial.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    this.fd = openSync(file, 'a');
+  }
+
+  append(entry: ManifestEntry): void {
+    if (this.fd === undefined) throw new Error('the manifest is closed');
+    writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /** Rewrites the manifest with one record per letter, ordered by `order` (letters it does not know last). */
+  finish(order: (letter: string) => number | undefined): void {
+    this.close();
+    const entries = [...readManifest(this.file).values()];
+    const rank = (e: ManifestEntry) => order(letterId(e)) ?? Number.MAX_SAFE_INTEGER;
+    entries.sort((a, b) => rank(a) - rank(b));
+    writeAtomic(this.file, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+  }
+}

@@ -1,0 +1,93 @@
+import type { Campaign } from '../campaign/campaign';
+import { streamRecipients } from '../data/recipients';
+import type { Encoding, Recipient, RowProblem } from '../data/recipients';
+import { letterKey } from './keys';
+import type { OutputOptions } from './keys';
+import { letterId } from './manifest';
+
+export interface Scope {
+  /** Only letters in these languages. */
+  filter?: string[];
+  /** Only this shard of the rows: K of N (1-based), by id. */
+  shard?: { index: number; count: number };
+}
+
+/** FNV-1a of the id: which shard a recipient belongs to, the same on every machine and run. */
+export function shardOf(id: string, count: number): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(id, 'utf8')) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return (h % count) + 1;
+}
+
+/** The letters a recipient gets in this run (by shard and language filter). */
+export function lettersFor(r: Recipient, scope: Scope): { languages: string[]; skipped: number } {
+  if (scope.shard && shardOf(r.id, scope.shard.count) !== scope.shard.index) return { languages: [], skipped: 0 };
+  const languages = scope.filter ? r.languages.filter((l) => scope.filter!.includes(l)) : r.languages;
+  return { languages, skipped: r.languages.length - languages.length };
+}
+
+/** A letter of the input: where it stands in input order, and the key of what it is made from. */
+export interface PlannedLetter {
+  order: number;
+  line: number;
+  key: string;
+  /** Whether this run makes it (its language and shard are in scope). */
+  inScope: boolean;
+}
+
+export interface Plan {
+  columns: string[];
+  encoding?: Encoding;
+  rows: number;
+  /** Letters this run is asked for (in scope), before --limit. */
+  letters: number;
+  skipped: number;
+  /** Rows that fail, reported by the shard their id belongs to (shard 1 when it has no id), once. */
+  problems: RowProblem[];
+  /** The first good row, to check the templates against before anything is written. */
+  sample?: Recipient;
+  /** Every letter of the input, in or out of scope, by language/id. */
+  index: Map<string, PlannedLetter>;
+}
+
+/**
+ * The first pass over the recipients: checks the whole file and lists its letters (an entry of a
+ * few dozen bytes each), holding no rows in memory. The manifest is reconciled against this list:
+ * a letter not in it is no longer part of the input.
+ */
+export async function plan(csv: string, campaign: Campaign, scope: Scope, options: OutputOptions = {}): Promise<Plan> {
+  const p: Plan = { columns: [], rows: 0, letters: 0, skipped: 0, problems: [], index: new Map() };
+  let order = 0;
+  for await (const item of streamRecipients(csv)) {
+    if ('fileProblem' in item) throw item.fileProblem;
+    if ('header' in item) {
+      p.columns = item.header.columns;
+      p.encoding = item.header.encoding;
+      continue;
+    }
+    p.rows++;
+    if ('problem' in item) {
+      const shard = scope.shard;
+      const mine = !shard || (item.problem.id ? shardOf(item.problem.id, shard.count) : 1) === shard.index;
+      if (mine) p.problems.push(item.problem);
+      continue;
+    }
+    const r = item.recipient;
+    p.sample ??= r;
+    const l = lettersFor(r, scope);
+    p.letters += l.languages.length;
+    p.skipped += l.skipped;
+    for (const language of r.languages) {
+      p.index.set(letterId({ language, id: r.id }), {
+        order: order++,
+        line: r.line,
+        key: letterKey(campaign, r.fields, language, options),
+        inScope: l.languages.includes(language),
+      });
+    }
+  }
+  return p;
+}

@@ -1,0 +1,89 @@
+import { closest, distance } from 'fastest-levenshtein';
+import { z } from 'zod';
+import { LABEL_NAMES } from '../i18n/languages';
+
+/**
+ * The shape of campaign.yaml, checked with zod before anything reads it: an unknown key is an
+ * error (with the closest known key as a hint), as are wrong types and missing values. Meanings
+ * (a known language, a valid address, a readable file) are checked after the shape, in
+ * campaign.ts.
+ */
+
+/** One line of text: a string or a number (a telephone number written bare), never a line break. */
+export const oneLine = z
+  .union([z.string(), z.number()], { error: 'must be text' })
+  .transform(String)
+  .refine((s) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s), 'must be one line of text, without line breaks or control characters');
+
+/** A value that may differ by language: one line of text, or a map from language code to one. */
+export const localised = z.union([oneLine, z.record(z.string(), oneLine)], { error: 'must be text, or a map from language code to text' });
+
+const path = z.string({ error: 'must be a file path, relative to the campaign folder' }).min(1, 'must be a file path, relative to the campaign folder');
+
+const labelsShape = Object.fromEntries(LABEL_NAMES.map((name) => [name, oneLine.optional()])) as Record<string, z.ZodOptional<typeof oneLine>>;
+
+export const campaignSchema = z.strictObject({
+  id: oneLine,
+  date: z.union([z.string(), z.date()], { error: 'must be a date, written YYYY-MM-DD' }).optional(),
+  place: oneLine.optional(),
+  languages: z.array(oneLine, { error: 'must be a list of language codes, e.g. [es, en]' }).min(1, 'must name at least one language'),
+  default_language: oneLine.optional(),
+  reference: localised.optional(),
+  letterhead: z.strictObject({
+    organization: localised,
+    footer: localised.optional(),
+  }),
+  sender: z.strictObject({
+    office: localised.optional(),
+    name: localised,
+    title: localised.optional(),
+    signature: path.optional(),
+  }),
+  contact: z.strictObject({
+    name: localised.optional(),
+    telephone: oneLine.optional(),
+    fax: oneLine.optional(),
+    email: oneLine,
+  }),
+  email: z.strictObject({ from: oneLine.optional() }).optional(),
+  labels: z.record(z.string(), z.strictObject(labelsShape), { error: 'must map language codes to label overrides' }).optional(),
+  templates: z.record(z.string(), z.strictObject({ letter: path.optional(), email: path.optional() }), { error: 'must map language codes to { letter, email } paths' }).optional(),
+});
+
+export type CampaignFile = z.output<typeof campaignSchema>;
+
+type AnySchema = z.ZodType;
+
+/** The keys an object in the schema knows, found by walking the schema along `keys`. */
+export function knownKeys(schema: AnySchema, keys: (string | number)[]): string[] {
+  let s: AnySchema | undefined = schema;
+  const unwrap = (x: AnySchema): AnySchema => {
+    let cur = x;
+    for (;;) {
+      if (cur instanceof z.ZodOptional || cur instanceof z.ZodNullable) cur = cur.unwrap() as AnySchema;
+      else if (cur instanceof z.ZodPipe) cur = cur.in as AnySchema;
+      else return cur;
+    }
+  };
+  for (const key of keys) {
+    if (!s) return [];
+    s = unwrap(s);
+    if (s instanceof z.ZodObject) s = (s.shape as Record<string, AnySchema>)[String(key)];
+    else if (s instanceof z.ZodRecord) s = s.valueType as AnySchema;
+    else if (s instanceof z.ZodArray) s = s.element as AnySchema;
+    else if (s instanceof z.ZodUnion) s = (s.options as AnySchema[]).map(unwrap).find((o) => o instanceof z.ZodRecord || o instanceof z.ZodObject);
+    else return [];
+  }
+  if (!s) return [];
+  s = unwrap(s);
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
+}
+
+/** "did you mean `reference`?" when a known word is close to what was typed. */
+export function didYouMean(typed: string, known: readonly string[]): string | undefined {
+  if (known.length === 0) return undefined;
+  const best = closest(typed.toLowerCase(), known.map((k) => k.toLowerCase()));
+  const d = distance(typed.toLowerCase(), best);
+  if (d > Math.max(2, Math.floor(typed.length / 3))) return undefined;
+  return known.find((k) => k.toLowerCase() === best);
+}

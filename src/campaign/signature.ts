@@ -1,0 +1,156 @@
+import { deflateSync } from 'node:zlib';
+import { PNG } from 'pngjs';
+import * as jpeg from 'jpeg-js';
+import { LetterMergeError } from '../errors';
+import { readRegularFile } from '../files';
+
+/** Stroked paths in a view box: what a drawn scribble needs. */
+export interface VectorSignature {
+  kind: 'vector';
+  viewBox: [number, number, number, number];
+  paths: { d: string; width: number }[];
+}
+
+/**
+ * A PNG or JPEG signature, decoded once when the campaign is loaded: 8-bit RGB samples and, when
+ * the image has transparency, an 8-bit alpha plane (a PDF soft mask), both deflated, ready to be
+ * embedded in every letter as they are.
+ */
+export interface RasterSignature {
+  kind: 'raster';
+  width: number;
+  height: number;
+  /** Deflated RGB samples, width × height × 3 bytes before compression. */
+  rgb: Uint8Array;
+  /** Deflated alpha samples, width × height bytes before compression; absent when opaque. */
+  alpha?: Uint8Array;
+}
+
+export type SignatureImage = VectorSignature | RasterSignature;
+
+/** A signature file larger than this is not a signature. */
+export const SIGNATURE_MAX_BYTES = 5 * 1024 * 1024;
+/**
+ * The signature is printed 150 × 46 pt: 1250 × 380 pixels is 600 dpi. Anything much larger only
+ * costs time and memory (a 5000 × 5000 PNG took 1.6 s and 540 MB per letter when it was decoded
+ * per letter), so it is refused.
+ */
+export const SIGNATURE_MAX_SIDE = 4000;
+export const SIGNATURE_MAX_PIXELS = 8_000_000;
+
+const HINT = 'Use a PNG or JPEG of at most 4000 pixels a side (about 1250 × 400 is plenty), or an SVG of <path> elements.';
+
+function bad(file: string, message: string): LetterMergeError {
+  return new LetterMergeError('SIGNATURE', `the signature image ${message}`, { kind: 'input', location: { file }, hint: HINT });
+}
+
+function checkSize(file: string, width: number, height: number): void {
+  if (!(width > 0 && height > 0)) throw bad(file, 'has no pixels');
+  if (width > SIGNATURE_MAX_SIDE || height > SIGNATURE_MAX_SIDE || width * height > SIGNATURE_MAX_PIXELS) {
+    throw bad(file, `is ${width} × ${height} pixels, far more than a printed signature needs (at most ${SIGNATURE_MAX_SIDE} a side)`);
+  }
+}
+
+/** RGBA pixels to the deflated planes a PDF image needs. */
+function planes(width: number, height: number, rgba: Uint8Array): RasterSignature {
+  const n = width * height;
+  const rgb = Buffer.alloc(n * 3);
+  const alpha = Buffer.alloc(n);
+  let opaque = true;
+  for (let i = 0, p = 0; i < n; i++, p += 4) {
+    rgb[i * 3] = rgba[p];
+    rgb[i * 3 + 1] = rgba[p + 1];
+    rgb[i * 3 + 2] = rgba[p + 2];
+    alpha[i] = rgba[p + 3];
+    if (rgba[p + 3] !== 255) opaque = false;
+  }
+  return { kind: 'raster', width, height, rgb: deflateSync(rgb), ...(opaque ? {} : { alpha: deflateSync(alpha) }) };
+}
+
+function decodePng(file: string, data: Buffer): RasterSignature {
+  // The size is in the IHDR chunk, right after the 8-byte signature: check it before decoding.
+  if (data.length < 33 || data.toString('latin1', 12, 16) !== 'IHDR') throw bad(file, 'is not a whole PNG file (its header is missing)');
+  checkSize(file, data.readUInt32BE(16), data.readUInt32BE(20));
+  let png: PNG;
+  try {
+    png = PNG.sync.read(data, { checkCRC: true });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/finished stream|unexpected end|premature|truncat/i.test(message)) throw bad(file, 'is an incomplete PNG file (it is cut short)');
+    throw bad(file, `is a damaged PNG file (${message})`);
+  }
+  return planes(png.width, png.height, png.data);
+}
+
+function decodeJpeg(file: string, data: Buffer): RasterSignature {
+  let img: { width: number; height: number; data: Uint8Array };
+  try {
+    img = jpeg.decode(data, {
+      useTArray: true,
+      formatAsRGBA: true,
+      tolerantDecoding: false,
+      maxResolutionInMP: SIGNATURE_MAX_PIXELS / 1e6,
+      maxMemoryUsageInMB: 256,
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/maxResolutionInMP|maxMemoryUsage/i.test(message)) throw bad(file, `is larger than a printed signature needs (${message})`);
+    throw bad(file, `is a damaged or incomplete JPEG file (${message})`);
+  }
+  checkSize(file, img.width, img.height);
+  // A JPEG cut short decodes without complaint into grey rows: require its end marker.
+  let end = data.length;
+  while (end > 0 && (data[end - 1] === 0 || data[end - 1] === 0x0a || data[end - 1] === 0x0d || data[end - 1] === 0x20)) end--;
+  if (end < 2 || data[end - 2] !== 0xff || data[end - 1] !== 0xd9) throw bad(file, 'is an incomplete JPEG file (it ends before its end marker)');
+  return planes(img.width, img.height, img.data);
+}
+
+const PATH_TOKEN = /\s*(?:([MmLlHhVvCcSsQqTtAaZz])|([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))\s*,?/y;
+
+/** Whether `d` is SVG path data: commands and numbers only, starting with a move. */
+function isPathData(d: string): boolean {
+  PATH_TOKEN.lastIndex = 0;
+  let first = true;
+  while (PATH_TOKEN.lastIndex < d.length) {
+    const at = PATH_TOKEN.lastIndex;
+    const m = PATH_TOKEN.exec(d);
+    if (!m || PATH_TOKEN.lastIndex === at) return /^\s*$/.test(d.slice(at));
+    if (first && !/[Mm]/.test(m[1] ?? '')) return false;
+    first = false;
+  }
+  return !first;
+}
+
+function parseSvg(file: string, data: Buffer): VectorSignature {
+  const text = data.toString('utf8');
+  if (!/<svg\b/.test(text)) throw bad(file, 'is not an SVG file (there is no <svg> element)');
+  const vb = /viewBox\s*=\s*"([^"]+)"/.exec(text);
+  const box = (vb ? vb[1].trim().split(/[\s,]+/).map(Number) : [0, 0, 300, 100]) as [number, number, number, number];
+  if (box.length !== 4 || box.some((n) => !Number.isFinite(n)) || box[2] <= 0 || box[3] <= 0) {
+    throw bad(file, `has a viewBox that is not four numbers with a positive width and height ("${vb?.[1] ?? ''}")`);
+  }
+  const paths: VectorSignature['paths'] = [];
+  for (const m of text.matchAll(/<path\b([^>]*)>/g)) {
+    const d = /\sd\s*=\s*"([^"]*)"/.exec(m[1]);
+    const w = /stroke-width\s*=\s*"([\d.]+)"/.exec(m[1]);
+    if (!d) continue;
+    if (!isPathData(d[1])) throw bad(file, `has a <path> whose d="${d[1].slice(0, 40)}${d[1].length > 40 ? '…' : ''}" is not path data`);
+    paths.push({ d: d[1], width: w ? Number(w[1]) : 2 });
+  }
+  if (paths.length === 0) throw bad(file, 'needs at least one <path d="…"> (lettermerge draws the paths of an SVG, nothing else)');
+  return { kind: 'vector', viewBox: box, paths };
+}
+
+/**
+ * Reads and checks a signature file once, when the campaign is loaded, so that `validate` and
+ * `generate` find a broken image before anything is written, and letters embed it without
+ * decoding it again. The kind is told by the file's bytes, not its name.
+ */
+export function loadSignatureImage(file: string): SignatureImage {
+  const data = readRegularFile(file, { what: 'the signature image', maxBytes: SIGNATURE_MAX_BYTES, hint: HINT });
+  if (data.length >= 8 && data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return decodePng(file, data);
+  if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return decodeJpeg(file, data);
+  if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<svg\b/.test(data.toString('utf8', 0, Math.min(data.length, 4096)))) return parseSvg(file, data);
+  if (/\.svg$/i.test(file)) return parseSvg(file, data);
+  throw bad(file, data.length === 0 ? 'is an empty file' : 'is not a PNG, JPEG or SVG file');
+}

@@ -1,0 +1,130 @@
+import { generate } from '../../batch/generate';
+import type { GenerateResult, ProgressEvent } from '../../batch/generate';
+import { CORE_COLUMNS } from '../../data/recipients';
+import { EXIT } from '../../errors';
+import { GROUPS, supportedLanguages } from '../../i18n/languages';
+import { DEFAULT_CAMPAIGN } from '../../paths';
+import { plural, say } from '../io';
+import { commandLine, parseShard, positiveInt } from '../options';
+import { Run, shown } from '../progress';
+import type { Register } from './context';
+
+interface Flags {
+  campaign?: string;
+  out: string;
+  lang?: string;
+  json?: boolean;
+  jobs?: number;
+  limit?: number;
+  shard?: { index: number; count: number };
+  resume?: boolean;
+}
+
+function summaryLine(r: GenerateResult): string {
+  const secs = r.elapsedMs / 1000;
+  const rate = secs > 0 ? ` (${(r.produced / secs).toFixed(0)} letters/s)` : '';
+  let s = `Wrote ${plural(r.produced, 'letter')} (PDF and e-mail each) to ${shown(r.out)}/ in ${secs.toFixed(1)} s${r.produced > 1 ? rate : ''}`;
+  if (r.kept) s += `; ${r.kept} kept from the earlier run`;
+  if (r.skipped) s += `; ${r.skipped} skipped by --lang`;
+  if (r.failed) s += `; ${r.failed} failed`;
+  return `${s}.\n`;
+}
+
+/** The exit status of a generate run: never 0 when something asked for was not produced. */
+export function generateStatus(r: GenerateResult): number {
+  if (r.interrupted) return EXIT.interrupted;
+  if (r.failures.some((f) => f.internal)) return EXIT.internal;
+  if (r.failed > 0) return EXIT.partial;
+  if (r.letters > 0 && r.produced + r.kept < r.letters) return EXIT.internal;
+  return EXIT.ok;
+}
+
+export const registerGenerate: Register = (program, ctx) => {
+  program
+    .command('generate')
+    .description('write a PDF letter and an .eml e-mail for every recipient in the CSV')
+    .argument('<csv>', 'recipients file (UTF-8 CSV)')
+    .option('-c, --campaign <dir>', 'campaign folder holding campaign.yaml and templates (default: the built-in sample)')
+    .option('-o, --out <dir>', 'output folder', 'out')
+    .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')})`)
+    .option('-j, --jobs <n>', 'worker threads (default and most: the number of cores)', positiveInt('--jobs'))
+    .option('--limit <n>', 'only the first N letters', positiveInt('--limit'))
+    .option('--shard <K/N>', "make only this run's share of the rows: shard K of N, stable for a given id", parseShard)
+    .option('--resume', 'keep letters whose files exist, match the manifest and were made from the same input; make the others')
+    .option('--json', 'print one JSON summary object on stdout')
+    .addHelpText(
+      'after',
+      `
+Writes <out>/<language>/<id>.pdf and <out>/<language>/<id>.eml for each recipient, and
+<out>/manifest.jsonl (one line per letter: files, sizes, sha256, status). Rows that cannot be
+made are listed, and copied to <out>/failed.csv with the reason, ready to fix and run again.
+
+The manifest describes every letter of the current input in <out>: a narrower run (--lang,
+--limit, --shard) adds and updates letters and keeps the others. A letter whose recipient is no
+longer in the file is taken out of the manifest and its files moved to <out>/removed/; a letter
+this run did not make whose row, campaign or lettermerge changed is marked stale, and send
+refuses it until it is made again.
+
+CSV columns: ${CORE_COLUMNS.join(', ')}
+  group:    ${GROUPS.join(', ')}
+  language: ${supportedLanguages().join(', ')} (several separated by ";" give one letter each)
+Extra columns are passed to the templates.
+
+Ctrl-C stops cleanly: letters under way are finished, no half-written file is left, and the
+command to resume is printed. --shard K/N splits a campaign over N machines or CI jobs: the N
+shards together make every letter exactly once.
+
+Exit status: 0 all produced, 1 internal error, 2 usage error, 3 input unusable (nothing
+written), 4 some rows failed (the others were produced), 130 interrupted.
+
+Examples:
+  lettermerge generate samples/recipients.csv --out letters --lang es,en
+  lettermerge generate people.csv --shard 2/3 --out letters-2 --json`,
+    )
+    .action(async (csv: string, opts: Flags) => {
+      const io = ctx.io;
+      const run = new Run(io, {
+        unit: 'letters',
+        stopping: 'Stopping: finishing the letters under way',
+        onQuit: () => `Letters finished so far are recorded. To finish, run:\n  ${commandLine(ctx.argv, '--resume')}`,
+      });
+      let result: GenerateResult;
+      try {
+        result = await generate({
+          csv,
+          campaign: opts.campaign ?? DEFAULT_CAMPAIGN,
+          out: opts.out,
+          languages: opts.lang !== undefined ? [opts.lang] : undefined,
+          jobs: opts.jobs,
+          limit: opts.limit,
+          shard: opts.shard,
+          resume: opts.resume,
+          signal: run.signal,
+          onProgress: run.onProgress<ProgressEvent>(),
+        });
+      } finally {
+        run.end();
+      }
+      for (const n of result.notices) say(io, `note: ${n}\n`);
+      for (const f of result.failures) {
+        say(io, `${csv}:${f.line}: ${f.id ? `id ${f.id}` : 'row'}${f.language ? ` (${f.language})` : ''}${f.field ? `, ${f.field}` : ''}: ${f.message}\n`);
+      }
+      say(io, summaryLine(result));
+      if (result.removed) {
+        say(io, `${plural(result.removed, 'letter')} of earlier runs ${result.removed === 1 ? 'belongs' : 'belong'} to recipients or languages no longer in ${csv}: taken out of the manifest (not sendable), files moved to ${shown(result.removedDir ?? '')}/.\n`);
+      }
+      if (result.stale) {
+        say(io, `${plural(result.stale, 'letter')} outside this run ${result.stale === 1 ? 'was' : 'were'} made from an earlier version of ${result.stale === 1 ? 'its' : 'their'} input: marked stale, and send refuses ${result.stale === 1 ? 'it' : 'them'}. Make ${result.stale === 1 ? 'it' : 'them'} again with a run that covers ${result.stale === 1 ? 'it' : 'them'}.\n`);
+      }
+      if (result.failedCsv) say(io, `Failed rows, with the reason, are in ${shown(result.failedCsv)}.\n`);
+      if (result.interrupted) {
+        const finished = result.produced + result.kept + result.failed;
+        say(io, `Interrupted after ${finished} of ${result.letters} letters. To finish, run:\n  ${commandLine(ctx.argv, '--resume')}\n`);
+      }
+      ctx.status = generateStatus(result);
+      if (ctx.status === EXIT.internal && !result.failures.some((f) => f.internal)) {
+        say(io, `lettermerge: ${result.letters - result.produced - result.kept} of ${result.letters} letters were neither made nor reported as failed. This is a bug in lettermerge; run again with --debug and report it.\n`);
+      }
+      if (opts.json) io.stdout(JSON.stringify(result) + '\n');
+    });
+};

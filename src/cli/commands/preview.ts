@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { statSync, watch as fsWatch, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { preview } from '../../batch/preview';
+import { LetterMergeError } from '../../errors';
+import { DEFAULT_CAMPAIGN } from '../../paths';
+import type { Io } from '../io';
+import { plural, say } from '../io';
+import { positiveInt } from '../options';
+import { shown } from '../progress';
+import type { Register } from './context';
+
+/** Opens a file in the system's viewer, where one exists; says so where none does. */
+function openViewer(file: string, io: Io): void {
+  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  try {
+    const child = spawn(opener, [file], { detached: true, stdio: 'ignore' });
+    child.on('error', () => say(io, `No viewer to open ${file} with (${opener} is not available).\n`));
+    child.unref();
+  } catch {
+    say(io, `No viewer to open ${file} with.\n`);
+  }
+}
+
+/** Runs `action` again whenever something under `paths` changes (but `ignore`), until Ctrl-C. */
+export async function watch(paths: string[], ignore: string, action: () => Promise<void>, io: Io): Promise<void> {
+  say(io, 'Watching the campaign and the CSV for changes (Ctrl-C to stop)…\n');
+  let timer: NodeJS.Timeout | undefined;
+  let running = Promise.resolve();
+  const watchers = paths.map((p) =>
+    fsWatch(p, { recursive: statSync(p).isDirectory() }, (_event, name) => {
+      // The preview itself may be written inside the campaign folder: its own writes are no change.
+      const changed = statSync(p).isDirectory() && name ? path.resolve(p, String(name)) : p;
+      if (changed === ignore || changed.startsWith(`${ignore}.`)) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        running = running.then(() =>
+          action().catch((err: unknown) => say(io, `lettermerge: ${err instanceof LetterMergeError ? err.describe() : String(err)}\n`)),
+        );
+      }, 150);
+    }),
+  );
+  await new Promise<void>((resolve) => {
+    const stop = io.onInterrupt?.(() => resolve());
+    if (!stop) resolve();
+  });
+  for (const w of watchers) w.close();
+  clearTimeout(timer);
+  await running;
+}
+
+interface Flags {
+  campaign?: string;
+  id?: string;
+  row?: number;
+  lang?: string;
+  out: string;
+  text?: boolean;
+  watch?: boolean;
+  open?: boolean;
+}
+
+export const registerPreview: Register = (program, ctx) => {
+  program
+    .command('preview')
+    .description('render one letter quickly, to check a template while editing it')
+    .argument('<csv>', 'recipients file')
+    .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)')
+    .option('--id <id>', 'the recipient with this id')
+    .option('--row <n>', 'the Nth recipient of the file (1 is the first after the header)', positiveInt('--row'))
+    .option('-l, --lang <code>', "the letter's language (default: the recipient's first)")
+    .option('-o, --out <file>', 'where to write the PDF', 'preview.pdf')
+    .option('--text', 'print the letter as plain text instead of writing a PDF')
+    .option('--watch', 'render again whenever a template, campaign.yaml or the CSV changes')
+    .option('--open', 'open the PDF in the system viewer, where there is one')
+    .action(async (csv: string, opts: Flags) => {
+      const io = ctx.io;
+      if ((opts.id === undefined) === (opts.row === undefined)) {
+        throw new LetterMergeError('USAGE', 'name the recipient with --id ID or --row N (one of them)', { kind: 'usage' });
+      }
+      const campaignDir = path.resolve(opts.campaign ?? DEFAULT_CAMPAIGN);
+      const once = async (): Promise<void> => {
+        const started = Date.now();
+        const r = await preview({ csv, campaign: campaignDir, id: opts.id, row: opts.row, language: opts.lang, textOnly: opts.text });
+        if (opts.text) io.stdout(r.text);
+        else if (r.letter) {
+          writeFileSync(opts.out, r.letter.pdf);
+          say(io, `Wrote ${shown(path.resolve(opts.out))} (${r.recipient.id}, ${r.language}, ${plural(r.letter.pages, 'page')}) in ${Date.now() - started} ms.\n`);
+        }
+      };
+      await once();
+      if (opts.open && !opts.text) openViewer(path.resolve(opts.out), io);
+      if (opts.watch) await watch([campaignDir, path.resolve(csv)], path.resolve(opts.out), once, io);
+    });
+};

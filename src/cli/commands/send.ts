@@ -1,0 +1,115 @@
+import { describeServer, send } from '../../batch/send';
+import type { SendProgress, SendResult } from '../../batch/send';
+import { EXIT, LetterMergeError } from '../../errors';
+import { plural, say } from '../io';
+import { commandLine, positiveNumber } from '../options';
+import { Run, shown } from '../progress';
+import type { Register } from './context';
+
+interface Flags {
+  smtp: string;
+  confirm?: boolean;
+  rate?: number;
+  ca?: string;
+  json?: boolean;
+  allowInsecureAuth?: boolean;
+  resendUncertain?: boolean;
+}
+
+export function sendStatus(r: SendResult): number {
+  if (r.interrupted) return EXIT.interrupted;
+  return r.rejected + r.failed + r.refused + r.uncertain > 0 ? EXIT.partial : EXIT.ok;
+}
+
+export const registerSend: Register = (program, ctx) => {
+  program
+    .command('send')
+    .description('deliver the e-mails of a generated output folder through an SMTP server')
+    .argument('<out-dir>', 'the output folder of "lettermerge generate"')
+    .requiredOption('--smtp <url>', 'smtp://[user@]host[:port] (STARTTLS) or smtps://[user@]host[:port] (TLS from the start)')
+    .option('--confirm', 'really send (without it: a dry run that connects, logs in, checks every message, and sends nothing)')
+    .option('--rate <n>', 'at most N messages per second (fractions allowed, e.g. 0.5)', positiveNumber('--rate'))
+    .option('--ca <file>', 'also trust this certificate authority (PEM) for the server')
+    .option('--resend-uncertain', 'also send the messages an earlier run may or may not have delivered (see below)')
+    .option('--allow-insecure-auth', 'DANGER: log in even when the connection is not encrypted, sending the password in clear')
+    .option('--json', 'print one JSON summary object on stdout')
+    .addHelpText(
+      'after',
+      `
+The password comes from the LETTERMERGE_SMTP_PASSWORD environment variable, or is asked for on a
+terminal; never from the command line, and it is never printed. With a user in the address, the
+connection must be encrypted (STARTTLS or smtps://) before the password is sent.
+
+Never twice: before each message goes, an "attempt" line is written to <out-dir>/sent.jsonl and
+flushed to disk; the outcome follows it. A message recorded as sent is never sent again. A
+message whose attempt has no outcome (the run was killed, or the connection failed while the
+server was taking it) is uncertain: it is listed and not sent, unless --resend-uncertain.
+
+Before a message goes, its file must be inside <out-dir> and match the manifest's sha256, and its
+envelope must be one valid address each side; a message that fails is refused and the batch goes
+on. A temporary refusal (4xx, a connection failed before the data went) is tried again with
+growing pauses; a permanent one (5xx) is recorded and the batch goes on. Exit status 4 if any
+message was not delivered, was refused or is uncertain.
+
+Example:
+  LETTERMERGE_SMTP_PASSWORD=… lettermerge send out --smtp smtp://letters@mail.example.org:587 --rate 2 --confirm`,
+    )
+    .action(async (outDir: string, opts: Flags) => {
+      const io = ctx.io;
+      let password = process.env.LETTERMERGE_SMTP_PASSWORD;
+      const hasUser = /^smtps?:\/\/[^@/]+@/.test(opts.smtp);
+      if (hasUser && password === undefined) {
+        if (!io.askSecret) {
+          throw new LetterMergeError('SMTP_PASSWORD', 'the SMTP server needs a password: set LETTERMERGE_SMTP_PASSWORD', { kind: 'usage' });
+        }
+        password = await io.askSecret(`Password for ${describeServer(opts.smtp)}: `);
+      }
+      if (opts.allowInsecureAuth) say(io, 'WARNING: --allow-insecure-auth: if the server offers no encryption, the password is sent in clear over the network.\n');
+      const run = new Run(io, {
+        unit: 'e-mails',
+        stopping: 'Stopping after the message under way',
+        onQuit: () => `Run the same command again to send the rest; a message that was being sent is listed as uncertain.`,
+      });
+      let result: SendResult;
+      try {
+        result = await send({
+          out: outDir,
+          smtp: opts.smtp,
+          password,
+          confirm: opts.confirm,
+          rate: opts.rate,
+          ca: opts.ca,
+          allowInsecureAuth: opts.allowInsecureAuth,
+          resendUncertain: opts.resendUncertain,
+          signal: run.signal,
+          onProgress: run.onProgress<SendProgress>(),
+        });
+      } finally {
+        run.end();
+      }
+      for (const n of result.notices) say(io, `note: ${n}\n`);
+      for (const f of result.failures) {
+        const what = f.status === 'refused' ? 'refused' : f.status === 'uncertain' ? 'uncertain' : 'not delivered';
+        say(io, `${f.language}/${f.id}${f.to ? ` <${f.to}>` : ''}: ${what}: ${f.message}\n`);
+      }
+      const problems =
+        `${result.refused ? `; ${result.refused} refused` : ''}${result.uncertain ? `; ${result.uncertain} uncertain (not sent again; --resend-uncertain sends them)` : ''}`;
+      if (result.dryRun) {
+        say(
+          io,
+          `Dry run: connected to ${result.server}${result.user ? ` and logged in as ${result.user}` : ''}${result.secure ? ' over TLS' : ''}. ` +
+            `${plural(result.pending, 'message')} would be sent${result.alreadySent ? ` (${result.alreadySent} already sent before)` : ''}${problems}. Run again with --confirm to send.\n`,
+        );
+      } else {
+        say(
+          io,
+          `Sent ${plural(result.sent, 'message')} through ${result.server} in ${(result.elapsedMs / 1000).toFixed(1)} s` +
+            `${result.alreadySent ? `; ${result.alreadySent} already sent before` : ''}` +
+            `${result.rejected ? `; ${result.rejected} rejected` : ''}${result.failed ? `; ${result.failed} failed after retries` : ''}${problems}. Log: ${shown(result.sentLog)}.\n`,
+        );
+        if (result.interrupted) say(io, `Interrupted. To send the rest, run:\n  ${commandLine(ctx.argv)}\n`);
+      }
+      if (opts.json) io.stdout(JSON.stringify(result) + '\n');
+      ctx.status = sendStatus(result);
+    });
+};

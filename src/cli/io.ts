@@ -1,0 +1,65 @@
+import { createInterface } from 'node:readline';
+
+/** Everything the CLI does to the outside world, injectable so commands can be tested in-process. */
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  /** The terminal a progress bar may be drawn on; absent when stderr is not a terminal (CI, a pipe). */
+  progress?: NodeJS.WriteStream;
+  /** Subscribes to Ctrl-C; returns the unsubscribe function. */
+  onInterrupt?: (handler: () => void) => () => void;
+  /** Asks for a secret on the terminal without echoing it; absent when there is no terminal. */
+  askSecret?: (prompt: string) => Promise<string>;
+  /** Ends the process at once (a second Ctrl-C); absent in tests. */
+  exitNow?: (code: number) => void;
+}
+
+/** A prompt that does not echo what is typed (for a password). */
+function askSecretOnTerminal(prompt: string): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    const out = rl as unknown as { _writeToOutput: (s: string) => void };
+    process.stderr.write(prompt);
+    out._writeToOutput = () => undefined;
+    rl.question('', (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
+}
+
+export function processIo(): Io {
+  return {
+    stdout: (s) => void process.stdout.write(s),
+    stderr: (s) => void process.stderr.write(s),
+    progress: process.stderr.isTTY ? process.stderr : undefined,
+    onInterrupt: (handler) => {
+      process.on('SIGINT', handler);
+      return () => void process.off('SIGINT', handler);
+    },
+    askSecret: process.stdin.isTTY ? askSecretOnTerminal : undefined,
+    exitNow: (code) => process.exit(code),
+  };
+}
+
+/**
+ * Text from files and rows (ids, names, paths) may hold control characters: an escape sequence
+ * in an id could rewrite the user's terminal, a bidi override could reorder what they read. Every
+ * message is printed with such characters shown as escapes; only line breaks and tabs pass.
+ */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => {
+    const cp = ch.charCodeAt(0);
+    return cp < 0x100 ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** Prints a message on stderr, made printable. */
+export function say(io: Io, s: string): void {
+  io.stderr(printable(s));
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,34 @@
+import { InvalidArgumentError } from 'commander';
+
+export function positiveInt(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+      throw new InvalidArgumentError(`${name} takes a whole number of 1 or more.`);
+    }
+    return Number(value);
+  };
+}
+
+/** A number above 0, in any way JavaScript writes one (0.5, 2, 1e3). */
+export function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value.trim());
+    if (value.trim() === '' || !Number.isFinite(n) || !(n > 0)) throw new InvalidArgumentError(`${name} takes a number above 0 (e.g. 0.5, 2 or 1e3).`);
+    return n;
+  };
+}
+
+export function parseShard(value: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) throw new InvalidArgumentError('write the shard as K/N with 1 ≤ K ≤ N, e.g. 2/3.');
+  return { index, count };
+}
+
+/** The command line again, quoted for a POSIX shell, with `extra` added if it is not there. */
+export function commandLine(argv: string[], extra?: string): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  const args = extra && !argv.includes(extra) ? [...argv, extra] : argv;
+  return ['lettermerge', ...args.map(quote)].join(' ');
+}

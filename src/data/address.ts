@@ -1,0 +1,68 @@
+import { domainToASCII } from 'node:url';
+import addressparser from 'nodemailer/lib/addressparser';
+
+/**
+ * E-mail addresses, checked the same way wherever they come from (a recipient's row, the
+ * campaign's sender and contact, a manifest that `send` reads back): one address, no spaces, no
+ * control characters, a dot in the domain. A domain in another script (IDN) is written in its
+ * ASCII form (xn--…) in headers and envelopes. A local part in another script would need
+ * SMTPUTF8, which lettermerge does not send, so it is refused with a message that says so.
+ */
+const LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$/;
+const DOMAIN_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+/** What is wrong with `value` as one e-mail address, or undefined when nothing is. */
+export function addressProblem(value: string): string | undefined {
+  if (value === '') return 'the e-mail address is empty';
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) return 'an e-mail address cannot hold a line break or other control character';
+  if (/[\s,;<>()"]/.test(value)) return `"${value}" is not one e-mail address (it holds a space, a comma, a semicolon, a bracket or a quote)`;
+  const at = value.lastIndexOf('@');
+  if (at <= 0 || at === value.length - 1 || value.indexOf('@') !== at) return `"${value}" is not an e-mail address`;
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (/[^\x00-\x7f]/.test(local)) {
+    return `"${value}" has letters outside ASCII before the @; sending to it needs SMTPUTF8, which lettermerge does not use: ask for an ASCII address`;
+  }
+  if (!LOCAL.test(local) || local.startsWith('.') || local.endsWith('.') || local.includes('..') || local.length > 64) {
+    return `"${value}" is not an e-mail address (the part before the @ is not valid)`;
+  }
+  const ascii = domainToASCII(domain);
+  const labels = ascii.split('.');
+  if (!ascii || labels.length < 2 || !labels.every((l) => DOMAIN_LABEL.test(l)) || ascii.length > 253) {
+    return `"${value}" is not an e-mail address (the domain "${domain}" is not valid)`;
+  }
+  return undefined;
+}
+
+export function isEmailAddress(value: string): boolean {
+  return addressProblem(value) === undefined;
+}
+
+/** The address with its domain in ASCII (xn--… for a domain in another script); assumes a valid address. */
+export function asciiAddress(value: string): string {
+  const at = value.lastIndexOf('@');
+  return `${value.slice(0, at)}@${domainToASCII(value.slice(at + 1)).toLowerCase()}`;
+}
+
+export interface Mailbox {
+  name: string;
+  address: string;
+}
+
+/**
+ * Reads "Name <address>" or a bare address (what campaign.yaml's email.from holds): exactly one
+ * mailbox, through nodemailer's address parser. Returns the problem as text when it is not one.
+ */
+export function parseMailbox(value: string): Mailbox | string {
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) return 'it holds a line break or other control character';
+  const parsed = addressparser(value, { flatten: false }) as { name: string; address?: string; group?: unknown[] }[];
+  if (parsed.length !== 1 || parsed[0].group) return `"${value}" is not one mailbox: write "Name <address>" or an address`;
+  const { name, address } = parsed[0];
+  if (!address) return `"${value}" holds no e-mail address: write "Name <address>" or an address`;
+  const problem = addressProblem(address);
+  if (problem) return problem;
+  // "Fund <a@b.org> extra" parses, with the words after the address moved into the name: refuse it.
+  const written = value.trim();
+  if (!(written === address || written.endsWith(`<${address}>`))) return `"${value}" has text after the address: write "Name <address>"`;
+  return { name, address };
+}

@@ -1,0 +1,95 @@
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { LetterMergeError } from './errors';
+import type { ErrorCode, ErrorKind } from './errors';
+
+/** What a file is for, in messages: "the signature image", "the template", … */
+export interface FileUse {
+  what: string;
+  /** Refuse files larger than this many bytes. */
+  maxBytes?: number;
+  /** The error kind for a problem with the file (default: input, exit 3). */
+  kind?: ErrorKind;
+  /** A hint added to every error about this file. */
+  hint?: string;
+}
+
+function sizeText(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${bytes} bytes`;
+}
+
+function problem(file: string, use: FileUse, message: string, code: ErrorCode = 'FILE'): LetterMergeError {
+  return new LetterMergeError(code, `${use.what}: ${message}`, { kind: use.kind ?? 'input', location: { file }, hint: use.hint });
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a named pipe';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * Checks that `file` is a regular file lettermerge may read: it exists, is not a folder, a pipe
+ * or a device (reading those can hang or never end), and is not larger than `maxBytes`.
+ */
+export function checkRegularFile(file: string, use: FileUse): Stats {
+  let st: Stats;
+  try {
+    st = statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw problem(file, use, 'not found', 'FILE_NOT_FOUND');
+    if (code === 'EACCES' || code === 'EPERM') throw problem(file, use, 'not allowed to read it (permission denied)');
+    if (code === 'ELOOP') throw problem(file, use, 'a symbolic link that leads in a circle');
+    throw problem(file, use, `cannot be read (${code ?? String(err)})`);
+  }
+  if (!st.isFile()) throw problem(file, use, `is ${kindOf(st)}, not a file`, 'NOT_A_FILE');
+  if (use.maxBytes !== undefined && st.size > use.maxBytes) {
+    throw problem(file, use, `is ${sizeText(st.size)}; at most ${sizeText(use.maxBytes)} is accepted`, 'FILE_TOO_LARGE');
+  }
+  return st;
+}
+
+/**
+ * Reads a regular file whole, refusing anything else (see checkRegularFile). The file is opened
+ * without blocking, so a named pipe put in its place between the check and the read cannot hang.
+ */
+export function readRegularFile(file: string, use: FileUse): Buffer {
+  checkRegularFile(file, use);
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw problem(file, use, code === 'EACCES' || code === 'EPERM' ? 'not allowed to read it (permission denied)' : `cannot be read (${code ?? String(err)})`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw problem(file, use, `is ${kindOf(st)}, not a file`, 'NOT_A_FILE');
+    const limit = use.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    if (st.size > limit) throw problem(file, use, `is ${sizeText(st.size)}; at most ${sizeText(limit)} is accepted`, 'FILE_TOO_LARGE');
+    const buf = Buffer.alloc(st.size);
+    let read = 0;
+    while (read < st.size) {
+      const n = readSync(fd, buf, read, st.size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buf.subarray(0, read);
+  } catch (err) {
+    if (err instanceof LetterMergeError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw problem(file, use, code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read (${code ?? String(err)})`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a regular file as UTF-8 text without a byte order mark. */
+export function readTextFile(file: string, use: FileUse): string {
+  return readRegularFile(file, use).toString('utf8').replace(/^\uFEFF/, '');
+}
