@@ -275,6 +275,51 @@ function cacheSubsetEncoding(font: Font): void {
   };
 }
 
+/** A glyph as it stands in one run: the font's shared glyph object, with the characters it came from in this run. */
+function inRun<G extends { codePoints: number[] }>(glyph: G, codePoints: number[]): G {
+  return Object.create(glyph, { codePoints: { value: codePoints, enumerable: true } }) as G;
+}
+
+interface LayoutInternals {
+  glyphsForString(s: string): { codePoints: number[] }[];
+  _layoutEngine: { engine?: { position(run: { direction: string; glyphs: { codePoints: number[] }[] }): unknown; glyphInfos: { codePoints: number[] }[] } };
+}
+
+/**
+ * fontkit keeps one glyph object per glyph id for the life of the font, with the characters of
+ * the first run it appeared in. A glyph reached from other characters later (a contextual form,
+ * the second glyph of a multiple substitution) keeps the first ones, so the text a PDF maps it
+ * to would depend on which letters a worker thread happened to make before: the same letter could
+ * come out with different bytes, or with a character missing from its extracted text. Every run
+ * therefore gets its glyphs with the characters they came from in that run, as fontkit's shaper
+ * tracks them (its glyph infos), and nothing reads the shared objects' characters.
+ */
+function trackRunCharacters(font: Font): void {
+  const f = font as unknown as LayoutInternals;
+  const glyphsForString = f.glyphsForString.bind(f);
+  f.glyphsForString = (s: string) => {
+    const glyphs = glyphsForString(s);
+    const groups: number[][] = [];
+    for (const ch of s) {
+      const cp = ch.codePointAt(0) as number;
+      const selector = (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0100 && cp <= 0xe01ef);
+      if (selector && groups.length) groups[groups.length - 1].push(cp);
+      else groups.push([cp]);
+    }
+    return groups.length === glyphs.length ? glyphs.map((g, i) => inRun(g, groups[i])) : glyphs;
+  };
+  const engine = f._layoutEngine.engine;
+  if (!engine || typeof engine.position !== 'function') throw new Error('fontkit: the OpenType layout engine is not where lettermerge expects it');
+  const position = engine.position;
+  engine.position = function (this: typeof engine, run) {
+    const result = position.call(this, run);
+    const characters = this.glyphInfos.map((info) => info.codePoints.slice());
+    if (run.direction === 'rtl') characters.reverse();
+    run.glyphs = run.glyphs.map((g, i) => inRun(g, characters[i] ?? g.codePoints));
+    return result;
+  };
+}
+
 /** The face of a family in a style, parsed on first use and kept for the life of the process. */
 export function face(family: Family, style: FontStyle): FontFace {
   const file = FILES[family].files[style];
@@ -283,6 +328,7 @@ export function face(family: Family, style: FontStyle): FontFace {
     const font = fontkit.create(readFileSync(path.join(packageFonts(FILES[family].pkg), file))) as Font;
     if (/\.otf$/.test(file)) patchCffSubset(font);
     cacheSubsetEncoding(font);
+    trackRunCharacters(font);
     f = { key: file.replace(/\.[ot]tf$/, ''), font };
     cache.set(file, f);
   }

@@ -156,7 +156,8 @@ export function renderPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOp
       const font = embed(item.face);
       let glyphs = glyphsByFont.get(font);
       if (!glyphs) glyphsByFont.set(font, (glyphs = new Map()));
-      for (const g of font.layout(item.text).glyphs) glyphs.set(g.id, g);
+      // The first use of a glyph in the letter decides the text it maps to, as in pdfkit's own encode().
+      for (const g of font.layout(item.text).glyphs) if (!glyphs.has(g.id)) glyphs.set(g.id, g);
     }
   }
   for (const [font, glyphs] of glyphsByFont) {

@@ -94,6 +94,27 @@ describe('batch control', () => {
     );
   });
 
+  it("makes the same bytes for a letter whatever letters were made before it (fontkit's shared glyphs)", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { variedCsv } = require('../../bench/varied') as { variedCsv: (n: number, lang: string, seed: number) => string };
+    const [header, ...rows] = variedCsv(80, 'mix', 3).trimEnd().split(/\n(?=v[a-z]{2}-)/);
+    const forward = path.join(t.dir, 'forward.csv');
+    const backward = path.join(t.dir, 'backward.csv');
+    writeFileSync(forward, [header, ...rows].join('\n') + '\n');
+    writeFileSync(backward, [header, ...rows.reverse()].join('\n') + '\n');
+    for (const [csv, out] of [[forward, 'f'], [backward, 'b']]) {
+      const p = spawnSync(process.execPath, [BIN, 'generate', csv, '--out', path.join(t.dir, out), '--jobs', '1'], { cwd: ROOT, encoding: 'utf8' });
+      expect(p.status).toBe(0);
+    }
+    const f = manifest(path.join(t.dir, 'f'));
+    const b = new Map(manifest(path.join(t.dir, 'b')).map((e) => [`${e.language}/${e.id}`, e]));
+    expect(f).toHaveLength(80);
+    for (const e of f) {
+      const other = b.get(`${e.language}/${e.id}`)!;
+      expect([e.id, other.files!.pdf.sha256, other.files!.eml.sha256]).toEqual([e.id, e.files!.pdf.sha256, e.files!.eml.sha256]);
+    }
+  });
+
   it('makes only the first N letters with limit', async () => {
     const csv = writeCsv(t.dir, 'many.csv', manyRows(12));
     const r = await generate({ csv, out: path.join(t.dir, 'out'), limit: 4, jobs: 1 });
