@@ -64,7 +64,7 @@ export function letterKey(campaign: Campaign, fields: Record<string, string>, la
   const h = createHash('sha256');
   h.update(softwareVersions());
   h.update('\0');
-  h.update(campaign.hash);
+  h.update(campaign.hashes[language] ?? `no templates in ${language}`);
   h.update('\0');
   h.update(language);
   h.update('\0');

@@ -216,8 +216,8 @@ function serverError(result: SendResult, e: SmtpError, user: string | undefined)
       hint: user ? 'The server refused the user name or password (LETTERMERGE_SMTP_PASSWORD).' : 'The server wants a login: give a user in the address, smtp://user@host, and the password in LETTERMERGE_SMTP_PASSWORD.',
     });
   }
-  if (/STARTTLS/i.test(reason) && /support|not/i.test(reason)) {
-    return new LetterMergeError('SMTP_TLS', `the SMTP server ${result.server} offers no STARTTLS, so the password would cross the network in clear`, {
+  if (e.command === 'STARTTLS' || /STARTTLS/.test(e.message)) {
+    return new LetterMergeError('SMTP_TLS', `the SMTP server ${result.server} offers no STARTTLS (${reason}), so the password would cross the network in clear`, {
       kind: 'input',
       hint: 'Use smtps:// if the server takes TLS from the start, or a server that offers STARTTLS. Only if you accept sending the password in clear: --allow-insecure-auth.',
     });

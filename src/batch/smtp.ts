@@ -96,16 +96,29 @@ export class SmtpSession {
     });
     // An error between messages (the server drops an idle connection) only ends this connection.
     connection.on('error', () => undefined);
+    /** A step of the opening: its callback, or an error or the end of the connection, settles it. */
+    const step = (start: (done: (err?: Error | null) => void) => void) =>
+      new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => finish(err);
+        const onEnd = () => finish(new Error('the server closed the connection'));
+        const finish = (err?: Error | null) => {
+          connection.off('error', onError);
+          connection.off('end', onEnd);
+          if (err) reject(err);
+          else resolve();
+        };
+        connection.once('error', onError);
+        connection.once('end', onEnd);
+        start(finish);
+      });
     try {
-      await new Promise<void>((resolve, reject) => connection.connect((err?: Error | null) => (err ? reject(err) : resolve())));
+      await step((done) => connection.connect(done));
       this.secure = Boolean((connection as unknown as { secure?: boolean }).secure);
       this.offersAuth = Boolean((connection as unknown as { allowsAuth?: boolean }).allowsAuth);
       if (user !== undefined) {
         // Log in whenever a user is given, also when the server did not offer AUTH: a server that
         // cannot log us in says so now, not at the first message.
-        await new Promise<void>((resolve, reject) =>
-          connection.login({ user, pass: this.options.password ?? '' }, (err?: Error | null) => (err ? reject(err) : resolve())),
-        );
+        await step((done) => connection.login({ user, pass: this.options.password ?? '' }, done));
       }
     } catch (err) {
       connection.close();

@@ -51,10 +51,11 @@ export interface Campaign {
   labels: Record<string, Partial<Labels>>;
   templates: Record<string, CampaignLanguage>;
   /**
-   * sha256 of everything the campaign's letters are made from: campaign.yaml, every template,
-   * the signature, and the letter date. Part of each letter's key for --resume.
+   * For each language, sha256 of everything the campaign's letters in it are made from:
+   * campaign.yaml, the signature, the letter date and that language's templates. Part of each
+   * letter's key for --resume.
    */
-  hash: string;
+  hashes: Record<string, string>;
 }
 
 export function localise(value: Localised | undefined, lang: string, fallback: string): string {
@@ -146,7 +147,7 @@ function schemaError(src: YamlSource, issues: z.core.$ZodIssue[]): never {
     );
   }
   const value = src.doc.getIn(keys, false);
-  if (value === undefined && issue.code === 'invalid_type') return src.fail(keys, `${name} is required`);
+  if (value === undefined || value === null) return src.fail(keys, `${name} is required`);
   return src.fail(keys, `${name} ${issue.message.replace(/^Invalid input: /, '')}`);
 }
 
@@ -250,7 +251,7 @@ export function loadCampaign(dir: string): Campaign {
   const absDir = campaignFolder(dir);
   const file = path.join(absDir, 'campaign.yaml');
   const bytes = readRegularFile(file, { what: 'campaign.yaml', maxBytes: CAMPAIGN_MAX_BYTES });
-  const hash = createHash('sha256').update(bytes);
+  const base = createHash('sha256').update(bytes);
   const src = new YamlSource(file, bytes.toString('utf8').replace(/^\uFEFF/, ''));
   const parsed = campaignSchema.safeParse(src.doc.toJS());
   if (!parsed.success) schemaError(src, parsed.error.issues);
@@ -283,10 +284,13 @@ export function loadCampaign(dir: string): Campaign {
       if (!(err instanceof LetterMergeError)) throw err;
       src.fail(['sender', 'signature'], `sender.signature: ${err.message.replace(/^the signature image/, `the signature image ${data.sender.signature}`)}`, err.hint);
     }
-    hash.update(readRegularFile(sigFile, { what: 'the signature image' }));
+    base.update(readRegularFile(sigFile, { what: 'the signature image' }));
   }
 
+  const date = parseDate(src, data.date);
+  base.update(`\0date\0${date.getFullYear()}-${date.getMonth() + 1}-${date.getDate()}`);
   const templates: Record<string, CampaignLanguage> = {};
+  const hashes: Record<string, string> = {};
   for (const code of languages) {
     const paths = data.templates?.[code] ?? {};
     const letter = readTemplate(path.resolve(absDir, paths.letter ?? `${code}/letter.md`));
@@ -298,11 +302,9 @@ export function loadCampaign(dir: string): Campaign {
     }
     const email = readTemplate(path.resolve(absDir, paths.email ?? `${code}/email.txt`));
     templates[code] = { code, letter, email };
-    for (const t of [letter, email]) hash.update(`\0${code}\0${JSON.stringify(t)}`);
+    hashes[code] = base.copy().update(`\0${code}\0${JSON.stringify([letter, email])}`).digest('hex');
   }
 
-  const date = parseDate(src, data.date);
-  hash.update(`\0date\0${date.getFullYear()}-${date.getMonth() + 1}-${date.getDate()}`);
   return {
     dir: absDir,
     file,
@@ -318,6 +320,6 @@ export function loadCampaign(dir: string): Campaign {
     email: { from: data.email?.from || undefined },
     labels: (data.labels ?? {}) as Record<string, Partial<Labels>>,
     templates,
-    hash: hash.digest('hex'),
+    hashes,
   };
 }

@@ -55,6 +55,11 @@ export function printable(s: string): string {
   });
 }
 
+/** A value from a file or a row, shown on one line: line breaks and tabs escaped too. */
+export function oneLine(s: string): string {
+  return printable(s).replace(/[\n\t]/g, (ch) => (ch === '\n' ? '\\x0a' : '\\x09'));
+}
+
 /** Prints a message on stderr, made printable. */
 export function say(io: Io, s: string): void {
   io.stderr(printable(s));

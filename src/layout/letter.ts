@@ -387,6 +387,8 @@ export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout 
   const addressee = letter.addressee.map((value, i) => ({ label: i === 0 ? L.to : '', value, bold: i === 0 }));
   const endBottom = labelledRows(c, addressee, endX, endW, toLabelW, blockTop, small, smallLh);
   c.y = Math.max(startBottom, endBottom) + 22;
+  // The blocks must leave room for the subject on the first page; if they do not, they are to blame.
+  if (endBottom > startBottom) c.guard(c.y + lh);
 
   // Subject: the label, then the subject in bold with a hanging indent.
   c.laying('the subject');

@@ -1,54 +1,14 @@
 import { cpSync, readFileSync, existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { SMTPServer } from 'smtp-server';
-import type { SMTPServerOptions } from 'smtp-server';
 import { generate } from '../../src/batch/generate';
 import type { ManifestEntry } from '../../src/batch/generate';
 import { send } from '../../src/batch/send';
 import type { SentRecord } from '../../src/batch/send';
 import { run } from '../../src/cli/main';
 import { row, tempDir, writeCsv } from '../helpers';
+import { startServer } from '../helpers/smtp';
 
 const TLS = path.join(__dirname, '..', 'fixtures', 'tls');
-
-interface Received {
-  from: string;
-  to: string[];
-  data: string;
-  at: number;
-  secure: boolean;
-  user?: string;
-}
-
-/** A real SMTP server on 127.0.0.1, keeping what it receives. */
-async function startServer(options: Partial<SMTPServerOptions> = {}) {
-  const received: Received[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      let data = '';
-      stream.on('data', (c: Buffer) => (data += c.toString('latin1')));
-      stream.on('end', () => {
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          data,
-          at: Date.now(),
-          secure: session.secure,
-          user: session.user as string | undefined,
-        });
-        callback();
-      });
-    },
-    ...options,
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { server, received, port, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 describe('send', () => {
   const t = tempDir();

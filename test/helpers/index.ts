@@ -99,3 +99,51 @@ export async function cli(args: string[]): Promise<{ code: number; stdout: strin
   const code = await run(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
   return { code, stdout, stderr };
 }
+
+/**
+ * A PNG written by hand (zlib and CRC-32 from Node, not the PNG library lettermerge reads with):
+ * `width` × `height` RGBA pixels from `pixel(x, y)`.
+ */
+export function pngBytes(width: number, height: number, pixel: (x: number, y: number) => [number, number, number, number]): Buffer {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const zlib = require('node:zlib') as typeof import('node:zlib');
+  const raw = Buffer.alloc((width * 4 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const o = y * (width * 4 + 1);
+    raw[o] = 0; // filter: none
+    for (let x = 0; x < width; x++) Buffer.from(pixel(x, y)).copy(raw, o + 1 + x * 4);
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(td) >>> 0);
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 6; // RGBA
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** A dark wavy stroke on a transparent background: a stand-in signature. */
+export function signaturePng(width = 300, height = 90): Buffer {
+  return pngBytes(width, height, (x, y) => {
+    const cy = height / 2 + (height / 3) * Math.sin((x / width) * Math.PI * 4);
+    const d = Math.abs(y - cy);
+    return [27, 42, 92, d < 3 ? 255 : 0];
+  });
+}
+
+/** campaign.yaml of the sample with some text replaced (each pair: a regular expression and its replacement). */
+export function sampleYaml(...edits: [RegExp, string][]): string {
+  let yaml = require('node:fs').readFileSync(path.join(SAMPLE_CAMPAIGN, 'campaign.yaml'), 'utf8') as string;
+  for (const [re, to] of edits) {
+    if (!re.test(yaml)) throw new Error(`sampleYaml: ${re} does not match`);
+    yaml = yaml.replace(re, to);
+  }
+  return yaml;
+}

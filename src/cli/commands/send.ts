@@ -1,7 +1,7 @@
 import { describeServer, send } from '../../batch/send';
 import type { SendProgress, SendResult } from '../../batch/send';
 import { EXIT, LetterMergeError } from '../../errors';
-import { plural, say } from '../io';
+import { oneLine, plural, say } from '../io';
 import { commandLine, positiveNumber } from '../options';
 import { Run, shown } from '../progress';
 import type { Register } from './context';
@@ -90,7 +90,7 @@ Example:
       for (const n of result.notices) say(io, `note: ${n}\n`);
       for (const f of result.failures) {
         const what = f.status === 'refused' ? 'refused' : f.status === 'uncertain' ? 'uncertain' : 'not delivered';
-        say(io, `${f.language}/${f.id}${f.to ? ` <${f.to}>` : ''}: ${what}: ${f.message}\n`);
+        say(io, `${oneLine(`${f.language}/${f.id}`)}${f.to ? ` <${oneLine(f.to)}>` : ''}: ${what}: ${f.message}\n`);
       }
       const problems =
         `${result.refused ? `; ${result.refused} refused` : ''}${result.uncertain ? `; ${result.uncertain} uncertain (not sent again; --resend-uncertain sends them)` : ''}`;

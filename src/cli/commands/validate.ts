@@ -1,6 +1,6 @@
 import { validate } from '../../batch/validate';
 import { EXIT } from '../../errors';
-import { plural, say } from '../io';
+import { oneLine, plural, say } from '../io';
 import type { Register } from './context';
 
 export const registerValidate: Register = (program, ctx) => {
@@ -26,7 +26,7 @@ the file as a whole, 4 problems in rows.`,
       for (const n of result.notices) say(io, `note: ${csv}: ${n}\n`);
       for (const p of result.problems) {
         const where = `${p.file}${p.line !== undefined ? `:${p.line}` : ''}`;
-        const what = [p.id ? `id ${p.id}` : '', p.field ?? ''].filter(Boolean).join(', ');
+        const what = [p.id ? `id ${oneLine(p.id)}` : '', oneLine(p.field ?? '')].filter(Boolean).join(', ');
         say(io, `${where}: ${what ? `${what}: ` : ''}${p.message}${p.hint ? `\n  ${p.hint}` : ''}\n`);
       }
       const files = result.problems.filter((p) => p.scope === 'file').length;

@@ -1,0 +1,114 @@
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { generate } from '../../src/batch/generate';
+import type { ManifestEntry } from '../../src/batch/manifest';
+import { send } from '../../src/batch/send';
+import { campaignCopy, cli, flatText, inspectPdfs, row, tempDir, writeCsv } from '../helpers';
+import { startServer } from '../helpers/smtp';
+
+/** The manifest as a file holds it: every line, in order. */
+function lines(out: string): ManifestEntry[] {
+  return readFileSync(path.join(out, 'manifest.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as ManifestEntry);
+}
+
+const people = (overrides: Record<string, Record<string, string>> = {}) =>
+  ['a', 'b', 'c', 'd', 'e'].map((id, i) => row({ id, language: i % 2 ? 'es' : 'en', last_name: `Person-${id}`, address: 'Street 1', email: `${id}@example.org`, ...(overrides[id] ?? {}) }));
+
+describe('the manifest describes every letter of the current input', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('keeps the letters of a full run when a narrower run follows (--lang with --resume, --limit, --shard)', async () => {
+    const csv = writeCsv(t.dir, 'p.csv', people());
+    const out = path.join(t.dir, 'out');
+    await generate({ csv, out, jobs: 1 });
+    const all = lines(out).map((e) => `${e.language}/${e.id}`);
+    expect(all).toHaveLength(5);
+
+    const es = await generate({ csv, out, jobs: 1, resume: true, languages: ['es'] });
+    expect(es).toMatchObject({ kept: 2, produced: 0 });
+    expect(lines(out).map((e) => `${e.language}/${e.id}`)).toEqual(all);
+
+    const three = await generate({ csv, out, jobs: 1, limit: 3 });
+    expect(three.produced).toBe(3);
+    expect(lines(out).map((e) => `${e.language}/${e.id}`)).toEqual(all);
+    expect(lines(out).every((e) => e.status === 'ok')).toBe(true);
+
+    await generate({ csv, out, jobs: 1, shard: { index: 1, count: 2 } });
+    expect(lines(out).map((e) => `${e.language}/${e.id}`)).toEqual(all);
+
+    // send would deliver all of them
+    const s = await startServer();
+    try {
+      expect(await send({ out, smtp: `smtp://127.0.0.1:${s.port}` })).toMatchObject({ dryRun: true, pending: 5, refused: 0 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('takes out, and moves aside, the letters of recipients no longer in the input, and says so', async () => {
+    const out = path.join(t.dir, 'out');
+    await generate({ csv: writeCsv(t.dir, 'p.csv', people()), out, jobs: 1 });
+    // "b" asked to be removed from the list; "c" now gets only its English letter (was en).
+    const fewer = people({ c: { language: 'es' } }).filter((r) => r[0] !== 'b');
+    const r = await cli(['generate', writeCsv(t.dir, 'q.csv', fewer), '--out', out, '--lang', 'en', '--jobs', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/2 letters of earlier runs belong to recipients or languages no longer in .*q\.csv: taken out of the manifest \(not sendable\), files moved to .*removed\//);
+    const ids = lines(out).map((e) => `${e.language}/${e.id}`);
+    expect(ids).not.toContain('es/b');
+    expect(ids).not.toContain('en/c');
+    expect(existsSync(path.join(out, 'es', 'b.pdf'))).toBe(false);
+    expect(readdirSync(path.join(out, 'removed', 'es')).sort()).toEqual(['b.eml', 'b.pdf']);
+    expect(readdirSync(path.join(out, 'removed', 'en')).sort()).toEqual(['c.eml', 'c.pdf']);
+    // c's Spanish letter is new to the input and outside --lang en: not made, not listed.
+    expect(ids).not.toContain('es/c');
+  });
+
+  it('makes a letter again on --resume when its row changed, and keeps the rest', async () => {
+    const out = path.join(t.dir, 'out');
+    await generate({ csv: writeCsv(t.dir, 'p.csv', people()), out, jobs: 1 });
+    const changed = writeCsv(t.dir, 'p.csv', people({ c: { last_name: 'Renamed' } }));
+    const r = await generate({ csv: changed, out, jobs: 1, resume: true });
+    expect(r).toMatchObject({ kept: 4, produced: 1 });
+    expect(flatText(inspectPdfs([path.join(out, 'en', 'c.pdf')])[0])).toContain('Renamed');
+  });
+
+  it('makes every letter again on --resume after a template edit or a switch of campaign', async () => {
+    const csv = writeCsv(t.dir, 'p.csv', people());
+    const out = path.join(t.dir, 'out');
+    const dir = campaignCopy(t.dir);
+    await generate({ csv, out, campaign: dir, jobs: 1 });
+    const letter = path.join(dir, 'en', 'letter.md');
+    writeFileSync(letter, readFileSync(letter, 'utf8').replace('{{salutation}}', '{{salutation}}\n\nA new first paragraph.'));
+    const edited = await generate({ csv, out, campaign: dir, jobs: 1, resume: true });
+    expect(edited).toMatchObject({ kept: 2, produced: 3 }); // the English letters
+    expect(flatText(inspectPdfs([path.join(out, 'en', 'a.pdf')])[0])).toContain('A new first paragraph.');
+    const other = await generate({ csv, out, jobs: 1, resume: true }); // the built-in campaign
+    expect(other).toMatchObject({ kept: 0, produced: 5 });
+  });
+
+  it('marks letters outside a run stale when their input changed, and send refuses them', async () => {
+    const out = path.join(t.dir, 'out');
+    await generate({ csv: writeCsv(t.dir, 'p.csv', people()), out, jobs: 1 });
+    const changed = writeCsv(t.dir, 'p.csv', people({ b: { last_name: 'Changed' }, c: { last_name: 'Changed' } }));
+    const r = await cli(['generate', changed, '--out', out, '--lang', 'en', '--resume', '--jobs', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/1 letter outside this run was made from an earlier version of its input: marked stale/);
+    const byId = new Map(lines(out).map((e) => [`${e.language}/${e.id}`, e]));
+    expect(byId.get('es/b')!.status).toBe('stale');
+    expect(byId.get('en/c')!.status).toBe('ok'); // in scope: made again
+    expect(byId.get('es/d')!.status).toBe('ok');
+    const s = await startServer();
+    try {
+      const dry = await send({ out, smtp: `smtp://127.0.0.1:${s.port}` });
+      expect(dry).toMatchObject({ pending: 4, refused: 1 });
+      expect(dry.failures).toEqual([expect.objectContaining({ id: 'b', status: 'refused', message: expect.stringMatching(/earlier version of its input/) })]);
+    } finally {
+      await s.close();
+    }
+  });
+});

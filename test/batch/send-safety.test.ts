@@ -1,0 +1,209 @@
+import { spawn } from 'node:child_process';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { generate } from '../../src/batch/generate';
+import type { ManifestEntry } from '../../src/batch/manifest';
+import { send } from '../../src/batch/send';
+import type { SentRecord } from '../../src/batch/send';
+import { BIN, ROOT, cli, row, tempDir, writeCsv } from '../helpers';
+import { startServer } from '../helpers/smtp';
+
+const TLS = path.join(__dirname, '..', 'fixtures', 'tls');
+
+describe('send: never twice, nothing forged', () => {
+  const t = tempDir();
+  let master: string;
+  let n = 0;
+
+  beforeAll(async () => {
+    const csv = writeCsv(t.dir, 'r.csv', Array.from({ length: 6 }, (_, i) => row({ id: `m${i}`, email: `person${i}@example.org`, address: 'Street 1' })));
+    master = path.join(t.dir, 'master');
+    await generate({ csv, out: master, jobs: 1 });
+  });
+  afterAll(() => t.cleanup());
+
+  function outDir(): string {
+    const dir = path.join(t.dir, `out-${n++}`);
+    cpSync(master, dir, { recursive: true });
+    return dir;
+  }
+  const manifestOf = (dir: string) => readFileSync(path.join(dir, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ManifestEntry);
+  const writeManifest = (dir: string, entries: ManifestEntry[]) => writeFileSync(path.join(dir, 'manifest.jsonl'), entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  const log = (dir: string) => readFileSync(path.join(dir, 'sent.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as SentRecord);
+
+  it('does not send again a message that a killed run may have delivered; sends it only with --resend-uncertain', async () => {
+    let stalled: (() => void) | undefined;
+    const dataSeen = new Promise<void>((resolve) => (stalled = resolve));
+    let first = true;
+    const s = await startServer({
+      onData(stream, session, callback) {
+        let data = '';
+        stream.on('data', (c: Buffer) => (data += c.toString('latin1')));
+        stream.on('end', () => {
+          s.received.push({ from: '', to: session.envelope.rcptTo.map((r) => r.address), data, at: Date.now(), secure: false });
+          if (first) {
+            // The server has the whole message and never answers: the sender is killed now.
+            first = false;
+            stalled?.();
+            return;
+          }
+          callback();
+        });
+      },
+    });
+    try {
+      const dir = outDir();
+      const child = spawn(process.execPath, [BIN, 'send', dir, '--smtp', `smtp://127.0.0.1:${s.port}`, '--confirm'], { cwd: ROOT, stdio: 'ignore' });
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      await dataSeen;
+      child.kill('SIGKILL');
+      await exited;
+      expect(s.received).toHaveLength(1);
+      const killedOn = s.received[0].to[0];
+      expect(log(dir).map((r) => r.status)).toEqual(['attempt']);
+
+      const again = await cli(['send', dir, '--smtp', `smtp://127.0.0.1:${s.port}`, '--confirm']);
+      expect(again.code).toBe(4);
+      expect(again.stderr).toMatch(new RegExp(`<${killedOn}>: uncertain: an earlier run stopped while the server was taking this message`));
+      expect(s.received.map((m) => m.to[0]).filter((a) => a === killedOn)).toHaveLength(1);
+      expect(s.received).toHaveLength(6);
+
+      const forced = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true, resendUncertain: true });
+      expect(forced).toMatchObject({ sent: 1, uncertain: 0, alreadySent: 5 });
+      expect(s.received).toHaveLength(7);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('records a connection lost while the data went as uncertain, and does not retry it', async () => {
+    // The server drops the connection once the message is in, without answering.
+    const s = await startServer({
+      onData(stream) {
+        stream.on('data', () => undefined);
+        stream.on('end', () => {
+          for (const c of (s.server as unknown as { connections: Set<{ _socket: { destroy(): void } }> }).connections) c._socket.destroy();
+        });
+      },
+    });
+    try {
+      const dir = outDir();
+      const r = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true, backoffMs: 1 });
+      expect(r).toMatchObject({ sent: 0, uncertain: 6, failed: 0 });
+      expect(log(dir).filter((x) => x.status === 'uncertain')).toHaveLength(6);
+      expect(log(dir).filter((x) => x.status === 'attempt')).toHaveLength(6); // one try each: never resent
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('refuses messages the folder does not vouch for, reports each, and sends the rest', async () => {
+    const s = await startServer();
+    try {
+      const dir = outDir();
+      const m = manifestOf(dir);
+      m[0].files!.eml.path = '../../../../../../etc/hostname';
+      m[1].envelope!.to = 'a@example.org,victim@evil.com';
+      m[2].envelope!.to = 'a@example.org>\r\nRCPT TO:<victim@evil.com';
+      writeFileSync(path.join(dir, m[3].files!.eml.path), readFileSync(path.join(dir, m[3].files!.eml.path), 'latin1') + 'P.S. forged\r\n');
+      rmSync(path.join(dir, m[4].files!.eml.path));
+      writeManifest(dir, m);
+      const r = await cli(['send', dir, '--smtp', `smtp://127.0.0.1:${s.port}`, '--confirm']);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(/m0 <[^>]+>: refused: its file \.\.\/.*hostname (is outside the output folder|is missing)/);
+      expect(r.stderr).toMatch(/m1 <a@example\.org,victim@evil\.com>: refused: the manifest's recipient is not one valid address/);
+      expect(r.stderr).toMatch(/m2 <a@example\.org>\\x0d\\x0aRCPT TO:<victim@evil\.com>: refused: the manifest's recipient is not one valid address/);
+      expect(r.stderr).toMatch(/m3 <[^>]+>: refused: its file en\/m3\.eml has changed since generate made it/);
+      expect(r.stderr).toMatch(/m4 <[^>]+>: refused: its file en\/m4\.eml is missing/);
+      expect(s.received.map((x) => x.to)).toEqual([['person5@example.org']]);
+      expect(s.received.some((x) => x.to.includes('victim@evil.com'))).toBe(false);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('never sends a password over a connection without TLS, unless told to in so many words', async () => {
+    let logins = 0;
+    const s = await startServer({
+      authOptional: false,
+      allowInsecureAuth: true,
+      onAuth(_auth, _session, callback) {
+        logins++;
+        callback(null, { user: 'letters' });
+      },
+    });
+    const saved = process.env.LETTERMERGE_SMTP_PASSWORD;
+    process.env.LETTERMERGE_SMTP_PASSWORD = 'secret-in-clear';
+    try {
+      const dir = outDir();
+      const url = `smtp://letters@127.0.0.1:${s.port}`;
+      const refused = await cli(['send', dir, '--smtp', url, '--confirm']);
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toMatch(/offers no STARTTLS \(.*\), so the password would cross the network in clear/);
+      expect(logins).toBe(0);
+      expect(s.received).toHaveLength(0);
+      const allowed = await cli(['send', dir, '--smtp', url, '--confirm', '--allow-insecure-auth']);
+      expect(allowed.code).toBe(0);
+      expect(allowed.stderr).toMatch(/WARNING: --allow-insecure-auth/);
+      expect(allowed.stderr).toMatch(/note: the connection is not encrypted: the password was sent in clear/);
+      expect(logins).toBe(1);
+      expect(s.received).toHaveLength(6);
+      expect(allowed.stderr).not.toContain('secret-in-clear');
+    } finally {
+      if (saved === undefined) delete process.env.LETTERMERGE_SMTP_PASSWORD;
+      else process.env.LETTERMERGE_SMTP_PASSWORD = saved;
+      await s.close();
+    }
+  });
+
+  it('logs in during the dry run, and stops at once when the server wants a login it did not get', async () => {
+    const s = await startServer({
+      disabledCommands: [],
+      authOptional: false,
+      key: readFileSync(path.join(TLS, 'key.pem')),
+      cert: readFileSync(path.join(TLS, 'cert.pem')),
+      onAuth(auth, _session, callback) {
+        if (auth.username === 'letters' && auth.password === 'right') return callback(null, { user: 'letters' });
+        callback(new Error('Invalid username or password'));
+      },
+    });
+    const saved = process.env.LETTERMERGE_SMTP_PASSWORD;
+    const ca = path.join(TLS, 'cert.pem');
+    try {
+      const dir = outDir();
+      process.env.LETTERMERGE_SMTP_PASSWORD = 'wrong';
+      const dry = await cli(['send', dir, '--smtp', `smtp://letters@127.0.0.1:${s.port}`, '--ca', ca]);
+      expect(dry.code).toBe(3);
+      expect(dry.stderr).toMatch(/did not accept the login: 535/);
+
+      delete process.env.LETTERMERGE_SMTP_PASSWORD;
+      const anonymous = await cli(['send', dir, '--smtp', `smtp://127.0.0.1:${s.port}`, '--ca', ca]);
+      expect(anonymous.code).toBe(0);
+      expect(anonymous.stderr).toMatch(/note: the server offers a login \(AUTH\) and none was given/);
+      const confirmed = await cli(['send', dir, '--smtp', `smtp://127.0.0.1:${s.port}`, '--ca', ca, '--confirm']);
+      expect(confirmed.code).toBe(3);
+      expect(confirmed.stderr).toMatch(/did not accept the login: 530/);
+      expect(confirmed.stderr).toMatch(/give a user in the address/);
+      expect(log(dir).filter((r) => r.status !== 'attempt').map((r) => r.status)).toEqual(['deferred']); // not "rejected": it goes on the next run
+
+      process.env.LETTERMERGE_SMTP_PASSWORD = 'right';
+      const good = await cli(['send', dir, '--smtp', `smtp://letters@127.0.0.1:${s.port}`, '--ca', ca, '--confirm']);
+      expect(good.code).toBe(0);
+      expect(s.received).toHaveLength(6);
+    } finally {
+      if (saved === undefined) delete process.env.LETTERMERGE_SMTP_PASSWORD;
+      else process.env.LETTERMERGE_SMTP_PASSWORD = saved;
+      await s.close();
+    }
+  });
+
+  it('checks the --ca file: missing, or no certificate, is a usage error', async () => {
+    const dir = outDir();
+    const missing = await cli(['send', dir, '--smtp', 'smtp://127.0.0.1:9', '--ca', path.join(t.dir, 'nope.pem')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.pem: the --ca file: not found/);
+    const notCert = await cli(['send', dir, '--smtp', 'smtp://127.0.0.1:9', '--ca', path.join(ROOT, 'package.json')]);
+    expect(notCert.code).toBe(2);
+    expect(notCert.stderr).toMatch(/the --ca file holds no certificate/);
+  });
+});

@@ -1,0 +1,186 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { loadCampaign } from '../../src/campaign/campaign';
+import { readRecipients } from '../../src/data/recipients';
+import { LetterMergeError } from '../../src/errors';
+import { Merger } from '../../src/template/merge';
+import { campaignCopy, cli, hasCommand, row, sampleYaml, signaturePng, tempDir, writeCsv } from '../helpers';
+
+function loadError(dir: string): LetterMergeError {
+  try {
+    loadCampaign(dir);
+  } catch (err) {
+    if (err instanceof LetterMergeError) return err;
+    throw err;
+  }
+  throw new Error('the campaign loaded');
+}
+
+/** The line of campaign.yaml (1-based) that holds `text`. */
+function lineOf(dir: string, text: string): number {
+  return readFileSync(path.join(dir, 'campaign.yaml'), 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
+}
+
+describe('campaign.yaml is checked against its schema', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it.each([
+    ['a misspelt top-level key', [/^reference:/m, 'refrence:'], /unknown key "refrence"; did you mean "reference"\?/, 'refrence:'],
+    ['a misspelt nested key', [/  signature: signature.svg/, '  signatur: signature.svg'], /unknown key "signatur" in sender; did you mean "signature"\?/, 'signatur:'],
+    ['a misspelt language code in a map', [/  es: Fondo Fiduciario/, '  ess: Fondo Fiduciario'], /reference: "ess" is not a language code; did you mean "es"\?/, 'ess: Fondo'],
+    ['a misspelt label name', [/^# labels:\n#   es: \{ telephone: "Tel.:" \}/m, 'labels:\n  es: { telephon: "Tel.:" }'], /unknown key "telephon" in labels\.es; did you mean "telephone"\?/, '{ telephon'],
+    ['a list where text belongs', [/^place: Geneva.*$/m, 'place: [Geneva, Vienna]'], /^place must be text/, 'place:'],
+    ['text where a list belongs', [/^languages: .*$/m, 'languages: es'], /^languages must be a list of language codes/, 'languages:'],
+    ['a line break in a one-line value', [/^place: Geneva.*$/m, 'place: "Geneva\\nBcc: x@evil.example"'], /^place must be one line of text/, 'place:'],
+  ] as [string, [RegExp, string], RegExp, string][])('%s is an error at its line', (_name, edit, message, lineText) => {
+    const dir = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml(edit) });
+    const err = loadError(dir);
+    expect(err.code).toBe('CAMPAIGN');
+    expect(err.message).toMatch(message);
+    expect(err.location.file).toBe(path.join(dir, 'campaign.yaml'));
+    expect(err.location.line).toBe(lineOf(dir, lineText));
+  });
+
+  it('names a missing required value', () => {
+    const dir = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml([/^  email: wsis-fund@example.org\n/m, '']) });
+    expect(loadError(dir).message).toBe('contact.email is required');
+  });
+
+  it.each([
+    ['a header injected into email.from', 'from: "x@example.org\\r\\nBcc: victim@evil.com"', /email\.from must be one line of text/],
+    ['email.from that is not an address', 'from: "just some text"', /email\.from: "just some text" holds no e-mail address/],
+    ['two addresses in email.from', 'from: "a@example.org, victim@evil.com"', /email\.from: .* is not one mailbox/],
+  ])('refuses %s', (_name, from, message) => {
+    const dir = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml([/from: "WSIS Trust Fund <wsis-fund@example.org>"/, from]) });
+    const err = loadError(dir);
+    expect(err.message).toMatch(message);
+    expect(err.location.line).toBe(lineOf(dir, 'from:'));
+  });
+
+  it('refuses a line break in contact.email, and a contact.email that is not an address', () => {
+    let dir = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml([/^  email: wsis-fund@example.org$/m, '  email: "a@example.org\\r\\nBcc: v@evil.com"']) });
+    expect(loadError(dir).message).toMatch(/^contact\.email must be one line of text/);
+    dir = campaignCopy(path.join(t.dir, 'b'), { 'campaign.yaml': sampleYaml([/^  email: wsis-fund@example.org$/m, '  email: nobody']) });
+    expect(loadError(dir).message).toMatch(/^contact\.email: "nobody" is not an e-mail address/);
+  });
+
+  it('refuses a campaign id that cannot name a file', () => {
+    const dir = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml([/^id: .*$/m, 'id: ../../evil']) });
+    expect(loadError(dir).message).toMatch(/the campaign id "\.\.\/\.\.\/evil" cannot name a file/);
+  });
+
+  it('applies label overrides per language', async () => {
+    const dir = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml([/^# labels:\n#   es: \{ telephone: "Tel.:" \}/m, 'labels:\n  en: { telephone: "Phone:", annex: "Enclosure:" }']) });
+    const merger = new Merger(loadCampaign(dir));
+    const [r] = (await readRecipients(writeCsv(t.dir, 'r.csv', [row()]))).recipients;
+    expect(merger.merge(r, 'en').labels).toMatchObject({ telephone: 'Phone:', annex: 'Enclosure:', fax: 'Fax:' });
+    expect(merger.merge(r, 'es').labels.telephone).toBe('Teléfono:');
+  });
+
+  it('takes the letter date from SOURCE_DATE_EPOCH when the campaign has none, and from the campaign when it has one', () => {
+    const saved = process.env.SOURCE_DATE_EPOCH;
+    try {
+      process.env.SOURCE_DATE_EPOCH = String(Date.UTC(2024, 1, 29, 12) / 1000);
+      const undated = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml([/^date: .*$/m, '']) });
+      expect(loadCampaign(undated).date).toEqual(new Date(2024, 1, 29));
+      expect(loadCampaign(campaignCopy(path.join(t.dir, 'dated'))).date).toEqual(new Date(2021, 8, 3));
+      delete process.env.SOURCE_DATE_EPOCH;
+      expect(loadError(undated).message).toBe('date is required');
+    } finally {
+      if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH;
+      else process.env.SOURCE_DATE_EPOCH = saved;
+    }
+  });
+});
+
+describe('signature files', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  const withSignature = (name: string, bytes: Buffer | undefined) => {
+    const dir = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml([/signature: signature\.svg/, `signature: ${name}`]) });
+    if (bytes) writeFileSync(path.join(dir, name), bytes);
+    return dir;
+  };
+  const csv = () => writeCsv(t.dir, 'r.csv', [row({ id: 'a' }), row({ id: 'b', language: 'es' })]);
+
+  const broken: [string, string, () => Buffer, RegExp][] = [
+    ['a PNG cut short', 'sig.png', () => signaturePng().subarray(0, 60), /sig\.png is an incomplete PNG file/],
+    ['a PNG with a damaged chunk', 'sig.png', () => Buffer.from(signaturePng().map((b, i) => (i === 60 ? b ^ 0xff : b))), /sig\.png is a damaged PNG file/],
+    ['a JPEG cut short', 'sig.jpg', () => jpeg.encode({ width: 64, height: 32, data: Buffer.alloc(64 * 32 * 4, 90) }, 80).data.subarray(0, 200), /sig\.jpg is a damaged or incomplete JPEG file|sig\.jpg is an incomplete JPEG file/],
+    ['a file that is no image', 'sig.png', () => Buffer.from('hello'), /sig\.png is not a PNG, JPEG or SVG file/],
+    ['an SVG without paths', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><circle r="3"/></svg>'), /needs at least one <path/],
+    ['an SVG with bad path data', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><path d="M 1 1 L x y"/></svg>'), /is not path data/],
+  ];
+
+  it.each(broken)('%s: validate and generate stop before writing anything (exit 3), naming the file', async (_name, file, bytes, message) => {
+    const dir = withSignature(file, bytes());
+    const v = await cli(['validate', csv(), '--campaign', dir]);
+    expect(v.code).toBe(3);
+    expect(v.stderr).toMatch(message);
+    expect(v.stderr).toMatch(/campaign\.yaml:\d+: sender\.signature/);
+    const out = path.join(t.dir, 'out');
+    for (const jobs of ['1', '2']) {
+      const g = await cli(['generate', csv(), '--campaign', dir, '--out', out, '--jobs', jobs]);
+      expect(g.code).toBe(3);
+      expect(g.stderr).toMatch(message);
+      expect(g.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('refuses an absurdly large image before decoding it', async () => {
+    const png = signaturePng(8, 8);
+    png.writeUInt32BE(5000, 16); // IHDR width
+    png.writeUInt32BE(5000, 20); // IHDR height
+    const dir = withSignature('sig.png', png);
+    const v = await cli(['validate', csv(), '--campaign', dir]);
+    expect(v.code).toBe(3);
+    expect(v.stderr).toMatch(/sig\.png is 5000 × 5000 pixels, far more than a printed signature needs/);
+  });
+
+  it('reads only regular files: a named pipe as the signature is refused at once, not waited on', async () => {
+    const dir = withSignature('sig.png', undefined);
+    execFileSync('mkfifo', [path.join(dir, 'sig.png')]);
+    const v = await cli(['validate', csv(), '--campaign', dir]);
+    expect(v.code).toBe(3);
+    expect(v.stderr).toMatch(/sig\.png: is a named pipe, not a file/);
+  });
+
+  it('draws a PNG with transparency (as an image with a soft mask) and a JPEG, decoding each once per process', async () => {
+    const reads = jest.spyOn(PNG.sync, 'read');
+    try {
+      const dir = withSignature('sig.png', signaturePng());
+      const rows = Array.from({ length: 4 }, (_, i) => row({ id: `p${i}` }));
+      const g = await cli(['generate', writeCsv(t.dir, 'four.csv', rows), '--campaign', dir, '--out', path.join(t.dir, 'png'), '--jobs', '1']);
+      expect(g.code).toBe(0);
+      expect(reads).toHaveBeenCalledTimes(1);
+      for (const f of readdirSync(path.join(t.dir, 'png', 'en'))) {
+        if (!f.endsWith('.pdf')) continue;
+        const raw = readFileSync(path.join(t.dir, 'png', 'en', f)).toString('latin1');
+        expect(raw).toMatch(/\/Subtype \/Image[\s\S]*\/SMask/);
+      }
+    } finally {
+      reads.mockRestore();
+    }
+    const pixels = Buffer.alloc(120 * 40 * 4);
+    for (let i = 0; i < pixels.length; i += 4) pixels.set(i % 480 < 240 ? [20, 30, 90, 255] : [250, 250, 250, 255], i);
+    const jdir = withSignature('sig.jpg', jpeg.encode({ width: 120, height: 40, data: pixels }, 90).data);
+    const j = await cli(['generate', csv(), '--campaign', jdir, '--out', path.join(t.dir, 'jpg'), '--jobs', '1']);
+    expect(j.code).toBe(0);
+    const raw = readFileSync(path.join(t.dir, 'jpg', 'en', 'a.pdf')).toString('latin1');
+    expect(raw).toMatch(/\/Subtype \/Image/);
+    expect(raw).not.toMatch(/\/SMask/); // opaque
+    if (hasCommand('pdfimages')) {
+      const list = execFileSync('pdfimages', ['-list', path.join(t.dir, 'png', 'en', 'p0.pdf')]).toString();
+      expect(list).toMatch(/image\s+300\s+90\s+rgb/);
+      expect(list).toMatch(/smask\s+300\s+90\s+gray/);
+    }
+  });
+});

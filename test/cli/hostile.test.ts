@@ -1,0 +1,210 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { simpleParser } from 'mailparser';
+import * as produce from '../../src/batch/produce';
+import { run } from '../../src/cli/main';
+import { BIN, HEADER, ROOT, SAMPLE_CSV, campaignCopy, cli, flatText, inspectPdfs, row, tempDir, writeCsv } from '../helpers';
+
+/** A CSV written byte for byte (the helper quotes, this one leaves the text as given). */
+function rawCsv(dir: string, name: string, text: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('bad input gets a clear message and the right exit status, never a hang or "this is a bug"', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('--out under /proc stops at once with a message (it used to loop at 100% CPU)', () => {
+    const p = spawnSync(process.execPath, [BIN, 'generate', SAMPLE_CSV, '--out', '/proc/lettermerge-x', '--jobs', '1'], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+    expect(p.status).toBe(2);
+    expect(p.stderr).toMatch(/the output folder \/proc\/lettermerge-x cannot be made/);
+    expect(p.stderr).not.toMatch(/This is a bug/);
+  });
+
+  it('names an --out that is a file, or a dangling symbolic link', async () => {
+    const file = path.join(t.dir, 'afile');
+    writeFileSync(file, 'x');
+    const a = await cli(['generate', SAMPLE_CSV, '--out', file, '--jobs', '1']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/afile is a file, not a folder/);
+    const link = path.join(t.dir, 'dangling');
+    symlinkSync(path.join(t.dir, 'nowhere'), link);
+    const b = await cli(['generate', SAMPLE_CSV, '--out', link, '--jobs', '1']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/dangling is a symbolic link to .*nowhere, which does not exist/);
+    expect(a.stderr + b.stderr).not.toMatch(/This is a bug/);
+  });
+
+  it('init into a place where folders cannot be made, and a recipients "file" that is a folder', async () => {
+    const i = await cli(['init', '/proc/lettermerge-nope']);
+    expect(i.code).toBe(2);
+    expect(i.stderr).toMatch(/the campaign folder \/proc\/lettermerge-nope cannot be made/);
+    const v = await cli(['validate', t.dir]);
+    expect(v.code).toBe(3);
+    expect(v.stderr).toMatch(/the recipients file: is a folder, not a file/);
+    const g = await cli(['generate', t.dir, '--out', path.join(t.dir, 'o')]);
+    expect(g.code).toBe(3);
+    expect(i.stderr + v.stderr + g.stderr).not.toMatch(/This is a bug/);
+  });
+
+  it('caps worker threads at the cores and the letters, and says so', async () => {
+    const csv = writeCsv(t.dir, 'one.csv', [row()]);
+    const r = await cli(['generate', csv, '--out', path.join(t.dir, 'o'), '--jobs', '100', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/note: --jobs 100: 1 worker thread used, at most one per core \(this machine has \d+\) and one per letter \(1 to make\)/);
+    expect(JSON.parse(r.stdout).jobs).toBe(1);
+  });
+
+  it('--rate takes any number above 0; --lang "" is not "all languages"', async () => {
+    const rate = await cli(['send', path.join(t.dir, 'nothing'), '--smtp', 'smtp://127.0.0.1:9', '--rate', '1e9']);
+    expect(rate.stderr).not.toMatch(/takes a number/);
+    expect(rate.stderr).toMatch(/is not a folder/); // got past the option check
+    expect((await cli(['send', t.dir, '--smtp', 'smtp://127.0.0.1:9', '--rate', '0'])).code).toBe(2);
+    const lang = await cli(['generate', SAMPLE_CSV, '--lang', '', '--out', path.join(t.dir, 'o')]);
+    expect(lang.code).toBe(2);
+    expect(lang.stderr).toMatch(/--lang names no language/);
+    expect(existsSync(path.join(t.dir, 'o'))).toBe(false);
+  });
+
+  it('a template that never closes a block is reported whole, with its line', async () => {
+    const dir = campaignCopy(t.dir, { 'en/letter.md': '---\nsubject: S\n---\n{{salutation}}\n\n{{#if position}}Dear colleague\n\nMore text.\n' });
+    const v = await cli(['validate', writeCsv(t.dir, 'r.csv', [row()]), '--campaign', dir]);
+    expect(v.code).toBe(3);
+    expect(v.stderr).toMatch(/letter\.md:\d+: the letter template cannot be used: the template ends inside a block: a closing tag such as \{\{\/if\}\} or \{\{\/each\}\} is missing/);
+    expect(v.stderr).not.toMatch(/Parse error on line \d+:\s*$/m);
+  });
+
+  it('nothing a template does reaches stdout: {{log}} goes to stderr, so --json stays JSON', async () => {
+    const dir = campaignCopy(t.dir, { 'en/letter.md': '---\nsubject: S\n---\n{{log "hello from the template"}}{{salutation}}\n' });
+    const csv = writeCsv(t.dir, 'r.csv', [row()]);
+    const p = spawnSync(process.execPath, [BIN, 'generate', csv, '--campaign', dir, '--out', path.join(t.dir, 'o'), '--json', '--jobs', '1'], { cwd: ROOT, encoding: 'utf8' });
+    expect(p.status).toBe(0);
+    expect(() => JSON.parse(p.stdout)).not.toThrow();
+    expect(p.stderr).toMatch(/template log: hello from the template/);
+    const text = spawnSync(process.execPath, [BIN, 'preview', csv, '--campaign', dir, '--row', '1', '--text'], { cwd: ROOT, encoding: 'utf8' });
+    expect(text.stdout).not.toMatch(/hello from the template/);
+  });
+
+  it('escapes what it prints: an id with terminal escape codes is shown, not obeyed', async () => {
+    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'evil\u001b[2J\u001b]0;owned\u0007' })]);
+    const v = await cli(['validate', csv]);
+    expect(v.code).toBe(4);
+    expect(v.stderr).not.toMatch(/\u001b|\u0007/);
+    expect(v.stderr).toContain('evil\\x1b[2J\\x1b]0;owned\\x07');
+  });
+
+  it('reports the physical line of a row after cells with CR LF line breaks', async () => {
+    const good = (id: string, address: string) => row({ id, address }).map((c) => (/[",\r\n]/.test(c) ? `"${c}"` : c)).join(',');
+    const text = [HEADER, good('a', 'L1\r\nL2'), good('b', 'L1\r\nL2\r\nL3'), row({ id: 'c', email: 'broken' }).join(',')].join('\r\n') + '\r\n';
+    const v = await cli(['validate', rawCsv(t.dir, 'crlf.csv', text)]);
+    expect(v.stderr).toMatch(/crlf\.csv:7: id c, email: "broken" is not an e-mail address/);
+  });
+
+  it('refuses a gender it does not know, saying which values it knows', async () => {
+    const v = await cli(['validate', writeCsv(t.dir, 'r.csv', [row({ gender: 'x' })])]);
+    expect(v.code).toBe(4);
+    expect(v.stderr).toMatch(/gender: unknown gender "x" \(use f, female, .* or leave it empty for the neutral salutation\)/);
+  });
+
+  it('a block that cannot fit is a row error, never text drawn over the footer', async () => {
+    const address = Array.from({ length: 60 }, (_, i) => `Line ${i + 1}`).join('\n');
+    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'ok' }), row({ id: 'long', address })]);
+    const v = await cli(['validate', csv]);
+    expect(v.stderr).toMatch(/id long, address: the address has 60 lines; a letter's addressee block holds at most 15/);
+    // Fifteen lines that each wrap, beside long names, still do not fit: layout stops them, as a row error.
+    const wide = Array.from({ length: 15 }, () => 'An address line long enough to wrap in the block').join('\n');
+    const long = (word: string, n: number) => Array.from({ length: n }, () => word).join(' ');
+    const csv2 = writeCsv(t.dir, 'r2.csv', [
+      row({ id: 'ok' }),
+      row({ id: 'wide', address: wide, organization: long('Organisation', 22), position: long('Position', 30), last_name: long('Surname', 24) }),
+    ]);
+    const g = await cli(['generate', csv2, '--out', path.join(t.dir, 'o'), '--jobs', '1']);
+    expect(g.code).toBe(4);
+    expect(g.stderr).toMatch(/id wide \(en\), address: the addressee block .* is too long to fit on the page above the footer/);
+    expect(existsSync(path.join(t.dir, 'o', 'en', 'ok.pdf'))).toBe(true);
+  });
+});
+
+describe('odd names and addresses reach the reader as typed', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('folds a line break typed into a name, title or organisation; the address keeps its lines', async () => {
+    const csv = writeCsv(t.dir, 'r.csv', [row({ first_name: 'Ada\r\nMaria', title: 'Dr\n', organization: 'Example\nUniversity', address: 'Line 1\nLine 2' })]);
+    const g = await cli(['generate', csv, '--out', path.join(t.dir, 'o'), '--jobs', '1']);
+    expect(g.code).toBe(0);
+    const pdf = inspectPdfs([path.join(t.dir, 'o', 'en', 'r1.pdf')])[0];
+    const lines = pdf.pages[0].text.split('\n').map((l) => l.trim());
+    expect(lines).toContain('To: Dr Ada Maria Quinlan');
+    expect(lines).toContain('Example University');
+    expect(lines).toEqual(expect.arrayContaining(['Line 1', 'Line 2']));
+  });
+
+  it('a name that looks like an encoded word is shown as typed, not decoded into other text', async () => {
+    const name = '=?UTF-8?B?SGFja2Vk?=';
+    const csv = writeCsv(t.dir, 'r.csv', [row({ first_name: name, last_name: 'Smith' })]);
+    expect((await cli(['generate', csv, '--out', path.join(t.dir, 'o'), '--jobs', '1'])).code).toBe(0);
+    const raw = readFileSync(path.join(t.dir, 'o', 'en', 'r1.eml'));
+    const mail = await simpleParser(raw);
+    expect(mail.to && !Array.isArray(mail.to) ? mail.to.value[0].name : '').toBe(`${name} Smith`);
+    const headerBlock = raw.toString('latin1').split('\r\n\r\n')[0];
+    expect(headerBlock).not.toContain('SGFja2Vk?= Smith');
+  });
+
+  it('writes an address with a domain in another script in ASCII; refuses one with non-ASCII before the @', async () => {
+    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'idn', email: 'ann@exämple.org' }), row({ id: 'utf8', email: 'änn@example.org' })]);
+    const g = await cli(['generate', csv, '--out', path.join(t.dir, 'o'), '--jobs', '1']);
+    expect(g.code).toBe(4);
+    expect(g.stderr).toMatch(/id utf8, email: "änn@example\.org" has letters outside ASCII before the @; sending to it needs SMTPUTF8/);
+    const raw = readFileSync(path.join(t.dir, 'o', 'en', 'idn.eml'), 'latin1');
+    expect(raw).toMatch(/^[\x00-\x7f]*$/);
+    expect(raw).toMatch(/^To: .*<ann@xn--exmple-cua\.org>/m);
+    const manifest = readFileSync(path.join(t.dir, 'o', 'manifest.jsonl'), 'utf8');
+    expect(manifest).toContain('"to":"ann@xn--exmple-cua.org"');
+  });
+});
+
+describe('a run that produced none of its letters never exits 0, and shows no stack trace', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('a bug while making letters fails them, is reported without a stack, and exits 1', async () => {
+    const spy = jest.spyOn(produce, 'produceLetter').mockRejectedValue(new TypeError('something undefined'));
+    try {
+      const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'a' }), row({ id: 'b' })]);
+      const r = await cli(['generate', csv, '--out', path.join(t.dir, 'o'), '--jobs', '1', '--json']);
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({ letters: 2, produced: 0, failed: 2 });
+      expect(r.stderr).toMatch(/id a \(en\): internal error while making this letter: something undefined \(a bug in lettermerge: run again with --debug and report it\)/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('a second Ctrl-C quits at once, and still says how to finish', async () => {
+    const csv = writeCsv(t.dir, 'r.csv', Array.from({ length: 4 }, (_, i) => row({ id: `p${i}` })));
+    let handler: (() => void) | undefined;
+    let stderr = '';
+    let exitedWith: number | undefined;
+    const io = {
+      stdout: () => undefined,
+      stderr: (s: string) => (stderr += s),
+      onInterrupt: (h: () => void) => ((handler = h), () => undefined),
+      exitNow: (code: number) => (exitedWith = code),
+    };
+    const running = run(['generate', csv, '--out', path.join(t.dir, 'o'), '--jobs', '1'], io);
+    await new Promise((r) => setImmediate(r));
+    handler!();
+    handler!();
+    await running;
+    expect(exitedWith).toBe(130);
+    expect(stderr).toMatch(/Quit at once\. Letters finished so far are recorded\. To finish, run:\n  lettermerge generate .*r\.csv --out .* --jobs 1 --resume/);
+  });
+});
