@@ -19,11 +19,11 @@ export { init } from './batch/init';
 export type { InitOptions, InitResult } from './batch/init';
 export type { ProducedLetter } from './batch/produce';
 import type * as Produce from './batch/produce';
+import { loadRenderer } from './batch/renderer';
 
 /** One letter in one language, as bytes: merge, lay out, PDF and e-mail. Loads the renderer on first use. */
-export async function produceLetter(...args: Parameters<typeof Produce.produceLetter>): ReturnType<typeof Produce.produceLetter> {
-  const { produceLetter: produce } = await import('./batch/produce');
-  return produce(...args);
+export function produceLetter(...args: Parameters<typeof Produce.produceLetter>): ReturnType<typeof Produce.produceLetter> {
+  return loadRenderer().produceLetter(...args);
 }
 export { loadCampaign } from './campaign/campaign';
 export type { Campaign } from './campaign/campaign';

@@ -7,6 +7,7 @@ import { DEFAULT_CAMPAIGN } from '../paths';
 import { letterText } from '../render/text';
 import { Merger } from '../template/merge';
 import type { ProducedLetter } from './produce';
+import { loadRenderer } from './renderer';
 
 export interface PreviewOptions {
   csv: string;
@@ -63,7 +64,6 @@ export async function preview(options: PreviewOptions): Promise<PreviewResult> {
   const merged = merger.merge(recipient, language);
   const text = letterText(merged, parseMarkdown(merged.body));
   if (options.textOnly) return { recipient, language, text };
-  const { produceLetter } = await import('./produce');
-  const letter = await produceLetter(campaign, merger, recipient, language);
+  const letter = await loadRenderer().produceLetter(campaign, merger, recipient, language);
   return { recipient, language, text, letter };
 }

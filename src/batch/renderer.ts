@@ -31,16 +31,22 @@ export interface Renderer {
  * that hands all letters to workers never loads it.
  */
 let produceModule: typeof Produce | undefined;
-function produce(): typeof Produce {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  produceModule ??= require('./produce') as typeof Produce;
+/** The renderer, loaded on first use; installing the pdfkit/fontkit adapter checks their internals first. */
+export function loadRenderer(): typeof Produce {
+  if (!produceModule) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { installAdapter } = require('../adapter') as typeof import('../adapter');
+    installAdapter();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    produceModule = require('./produce') as typeof Produce;
+  }
   return produceModule;
 }
 
 /** What one thread does with a job; shared by the in-process renderer and the workers. */
 export async function renderJob(campaign: Campaign, merger: Merger, job: Job): Promise<JobResult> {
   try {
-    const letter = await produce().produceLetter(campaign, merger, job.recipient, job.language);
+    const letter = await loadRenderer().produceLetter(campaign, merger, job.recipient, job.language);
     return { seq: job.seq, ok: true, pdf: letter.pdf, eml: letter.eml, pages: letter.pages, envelope: letter.envelope };
   } catch (err) {
     if (err instanceof LetterMergeError) {

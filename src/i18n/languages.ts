@@ -377,7 +377,7 @@ export function supportedLanguages(): string[] {
 }
 
 export function isSupportedLanguage(code: string): boolean {
-  return Object.prototype.hasOwnProperty.call(LANGUAGES, code);
+  return Object.hasOwn(LANGUAGES, code);
 }
 
 export function language(code: string): LanguageInfo {

@@ -1,5 +1,6 @@
 import LineBreaker from 'linebreak';
 import bidiFactory from 'bidi-js';
+import { fontkitReverses } from '../adapter';
 import { LetterMergeError } from '../errors';
 import { codePointName, isInvisible, measure, metrics } from '../fonts/fonts';
 import type { FontFace } from '../fonts/fonts';
@@ -84,14 +85,6 @@ export function isolateNumbers(text: string): string {
 }
 
 const RTL_CHAR = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]|\ud802[\udc00-\udfff]|\ud83a[\udc00-\udfff]/;
-const RTL_SCRIPT = /[\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}]/u;
-const REAL_SCRIPT = /[^\p{Script=Common}\p{Script=Inherited}\p{Script=Unknown}]/u;
-
-/** fontkit lays a run out right to left when its first character of a real script is RTL. */
-function fontkitReverses(s: string): boolean {
-  const m = REAL_SCRIPT.exec(s);
-  return m !== null && RTL_SCRIPT.test(m[0]);
-}
 
 function reverseCodePoints(s: string): string {
   return Array.from(s).reverse().join('');

@@ -1,0 +1,128 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as fontkit from 'fontkit';
+import PDFDocument from 'pdfkit';
+import { installAdapter, setSubroutineInlining } from '../../src/adapter';
+import { produceLetter } from '../../src/batch/produce';
+import { loadCampaign } from '../../src/campaign/campaign';
+import { readRecipients } from '../../src/data/recipients';
+import { fontFile } from '../../src/fonts/fonts';
+import { Merger } from '../../src/template/merge';
+import { SAMPLE_CAMPAIGN, SAMPLE_CSV, hasCommand, tempDir } from '../helpers';
+
+/** Every page of a PDF as a grey image, from pdftoppm. */
+function pages(pdf: Buffer, dir: string, name: string, dpi = 60): Buffer[] {
+  const file = path.join(dir, `${name}.pdf`);
+  writeFileSync(file, pdf);
+  execFileSync('pdftoppm', ['-gray', '-r', String(dpi), file, path.join(dir, name)]);
+  return readdirSync(dir)
+    .filter((f) => f.startsWith(`${name}-`) && f.endsWith('.pgm'))
+    .sort()
+    .map((f) => readFileSync(path.join(dir, f)));
+}
+
+describe('the pdfkit and fontkit adapter', () => {
+  const t = tempDir();
+  afterAll(() => {
+    setSubroutineInlining(true);
+    t.cleanup();
+  });
+
+  // pdftoppm is in poppler-utils, which .ci/run installs.
+  (hasCommand('pdftoppm') ? it : it.skip)('draws every sample letter, page by page, exactly as plain pdfkit does', async () => {
+    const campaign = loadCampaign(SAMPLE_CAMPAIGN);
+    const merger = new Merger(campaign);
+    const { recipients } = await readRecipients(SAMPLE_CSV);
+    let compared = 0;
+    for (const r of recipients) {
+      for (const l of r.languages) {
+        const adapted = await produceLetter(campaign, merger, r, l);
+        const plain = await produceLetter(campaign, merger, r, l, { reuse: false });
+        // Plain pdfkit reads the fonts from their files and writes its own subsets and streams.
+        expect(plain.pdf.equals(adapted.pdf)).toBe(false);
+        const a = pages(adapted.pdf, t.dir, `${l}-${r.id}-a`);
+        const b = pages(plain.pdf, t.dir, `${l}-${r.id}-b`);
+        expect(a.length).toBe(adapted.pages);
+        expect(b.length).toBe(a.length);
+        a.forEach((page, i) => expect([`${l}/${r.id} page ${i + 1}`, page.equals(b[i])]).toEqual([`${l}/${r.id} page ${i + 1}`, true]));
+        compared += a.length;
+      }
+    }
+    expect(compared).toBeGreaterThanOrEqual(23);
+  });
+
+  /** The CFF font program of a PDF's first FontFile3, uncompressed (qpdf reads the stream). */
+  function cffOf(pdf: Buffer, name: string): Buffer {
+    const file = path.join(t.dir, `${name}.pdf`);
+    writeFileSync(file, pdf);
+    const json = JSON.parse(execFileSync('qpdf', ['--json=2', '--json-key=qpdf', '--json-stream-data=inline', '--decode-level=generalized', file], { maxBuffer: 64 << 20 }).toString()) as {
+      qpdf: [unknown, Record<string, { value?: Record<string, unknown>; stream?: { dict: Record<string, unknown>; data?: string } }>];
+    };
+    const objects = json.qpdf[1];
+    const descriptor = Object.values(objects).find((o) => o.value && o.value['/FontFile3']);
+    const stream = objects[`obj:${String(descriptor!.value!['/FontFile3'])}`]?.stream;
+    return Buffer.from(stream!.data!, 'base64');
+  }
+
+  /** The number of entries of the CFF INDEX at `offset`, and where the next structure starts. */
+  function cffIndex(cff: Buffer, offset: number): { count: number; end: number } {
+    const count = cff.readUInt16BE(offset);
+    if (count === 0) return { count, end: offset + 2 };
+    const offSize = cff[offset + 2];
+    const last = cff.readUIntBE(offset + 3 + count * offSize, offSize);
+    return { count, end: offset + 3 + (count + 1) * offSize + last - 1 };
+  }
+
+  (hasCommand('qpdf') && hasCommand('pdftoppm') ? it : it.skip)('writes Chinese subsets without subroutines, with the same outlines', async () => {
+    const campaign = loadCampaign(SAMPLE_CAMPAIGN);
+    const { recipients } = await readRecipients(SAMPLE_CSV);
+    const r = recipients.find((x) => x.id === 'intl-zh-017')!;
+    const letter = async (inline: boolean) => {
+      setSubroutineInlining(inline);
+      return (await produceLetter(campaign, new Merger(campaign), r, 'zh')).pdf;
+    };
+    const inlined = await letter(true);
+    const indexed = await letter(false);
+    // CFF: header, Name INDEX, Top DICT INDEX, String INDEX, then the Global Subr INDEX.
+    const globalSubrs = (cff: Buffer) => {
+      let at = cff[2]; // header size
+      for (let i = 0; i < 3; i++) at = cffIndex(cff, at).end;
+      return cffIndex(cff, at).count;
+    };
+    const [small, large] = [cffOf(inlined, 'inlined'), cffOf(indexed, 'indexed')];
+    expect(globalSubrs(small)).toBe(0);
+    expect(globalSubrs(large)).toBeGreaterThan(100);
+    expect(small.length).toBeLessThan(large.length / 2); // fontkit also keeps every local subroutine
+    const a = pages(inlined, t.dir, 'zh-inlined', 110);
+    const b = pages(indexed, t.dir, 'zh-indexed', 110);
+    expect(a.length).toBeGreaterThan(0);
+    a.forEach((page, i) => expect(page.equals(b[i])).toBe(true));
+  });
+
+  it("changes nothing in a library user's own pdfkit documents and fontkit fonts", async () => {
+    installAdapter();
+    const campaign = loadCampaign(SAMPLE_CAMPAIGN);
+    const { recipients } = await readRecipients(SAMPLE_CSV);
+    await produceLetter(campaign, new Merger(campaign), recipients[0], recipients[0].languages[0]);
+    const font = fontkit.create(readFileSync(fontFile('han', 'regular'))) as unknown as Record<string, unknown>;
+    expect(Object.prototype.hasOwnProperty.call(font, 'glyphsForString')).toBe(false);
+    expect(Object.prototype.hasOwnProperty.call(font, 'createSubset')).toBe(false);
+    const subset = (font.createSubset as () => Record<string, unknown>)();
+    expect(Object.keys(subset)).not.toContain('encode');
+    expect(Object.keys(subset)).not.toContain('subsetCharstrings');
+    const doc = new PDFDocument({ autoFirstPage: false }) as unknown as { ref(d: object): Record<string, unknown> };
+    expect(Object.keys(doc.ref({}))).not.toContain('finalize');
+    // A user's document with a user's font: plain pdfkit's output, every time.
+    const make = () =>
+      new Promise<Buffer>((resolve) => {
+        const d = new PDFDocument({ info: { CreationDate: new Date(2020, 0, 1) } });
+        const chunks: Buffer[] = [];
+        d.on('data', (c: Buffer) => chunks.push(c));
+        d.on('end', () => resolve(Buffer.concat(chunks)));
+        d.font(fontFile('latin', 'regular')).text('Hello, plain pdfkit');
+        d.end();
+      });
+    expect((await make()).equals(await make())).toBe(true);
+  });
+});
