@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { BIDI_CONTROL_CLASS } from '../text/unicode';
 
 /** Everything the CLI does to the outside world, injectable so commands can be tested in-process. */
 export interface Io {
@@ -48,8 +49,10 @@ export function processIo(): Io {
  * in an id could rewrite the user's terminal, a bidi override could reorder what they read. Every
  * message is printed with such characters shown as escapes; only line breaks and tabs pass.
  */
+const UNPRINTABLE = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${BIDI_CONTROL_CLASS}]`, 'g');
+
 export function printable(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => {
+  return s.replace(UNPRINTABLE, (ch) => {
     const cp = ch.charCodeAt(0);
     return cp < 0x100 ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u${cp.toString(16).padStart(4, '0')}`;
   });

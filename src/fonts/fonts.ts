@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Font } from 'fontkit';
 import { advanceUnits, openFont } from '../adapter';
 import { LetterMergeError } from '../errors';
+import { isInvisible } from '../text/unicode';
 
 /**
  * The fonts lettermerge embeds, all from npm packages (never from the system). Each file is
@@ -98,10 +99,7 @@ export function fallbackChain(primary: Family, style: FontStyle): FontFace[] {
   return ORDER[primary].map((family) => face(family, style));
 }
 
-/** Characters that are never drawn and need no glyph. */
-export function isInvisible(cp: number): boolean {
-  return cp === 0x0a || cp === 0x0d || cp === 0x09 || (cp >= 0x200b && cp <= 0x200f) || cp === 0xfeff || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
+
 
 /** The first character of `text` that no bundled font can draw, if any. */
 export function firstMissingCharacter(text: string): string | undefined {

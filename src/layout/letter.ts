@@ -4,6 +4,8 @@ import { fallbackChain, styleOf } from '../fonts/fonts';
 import type { Family, FontFace } from '../fonts/fonts';
 import type { Block, Run } from '../markup/markdown';
 import type { MergedLetter } from '../template/merge';
+import { letterParts, partOf } from './parts';
+import type { LetterPart, PartOf } from './parts';
 import { breakLines, isolateNumbers } from './lines';
 import type { Align, Direction, Line, StyledRun } from './lines';
 
@@ -135,10 +137,8 @@ class Composer {
     }
   }
 
-  /** The footer goes last on each page, so the text layer reads it after the letter. */
-  footer(page: PageLayout): void {
-    const text = this.letter.footer;
-    if (!text) return;
+  /** The footer, drawn last on a page, so the text layer reads it after the letter. */
+  footer(page: PageLayout, text: string): void {
     const size = STYLE.footer.size * STYLE.script[this.family].scale;
     const lh = size * 1.3;
     const lines = this.lines([this.run(text, false, false, size, STYLE.colors.muted)], this.width, 'center');
@@ -337,114 +337,200 @@ function layoutBlocks(c: Composer, blocks: Block[], x: number, width: number, al
   });
 }
 
-/** Lays a merged letter out on A4 pages. Pure: returns positioned data, draws nothing. */
-export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout {
-  const c = new Composer(letter);
-  const { left, width, size, lh, small, smallLh } = c;
-  const L = letter.labels;
-  const bodyAlign: Align = letter.lang.justify ? (c.family === 'han' ? 'distribute' : 'justify') : 'start';
-  const scale = STYLE.script[c.family].scale;
+/** What the placing of one part leaves for the parts after it. */
+interface Flow {
+  /** The label column of the reference block, which the subject's label lines up with. */
+  refLabelW: number;
+  /** The top of the reference and addressee blocks, which stand side by side. */
+  blockTop: number;
+  /** The bottom of the reference block. */
+  refBottom: number;
+  /** The closing, signature, signatory and annex, laid out ahead: they are kept together. */
+  closing: ClosingGroup;
+}
 
-  // Letterhead: organisation, a rule, the office and the date line.
-  const headSize = STYLE.letterhead.size * scale;
-  c.placeLines(c.lines([c.run(letter.organization, true, false, headSize, STYLE.colors.accent)], width, 'start'), left, width, headSize * 1.35);
+interface ClosingGroup {
+  closing: Line[];
+  name: Line[];
+  title: Line[];
+  annexLabelW: number;
+  annex: Line[];
+  /** The height of the whole group, for keeping it together (and with a short last paragraph). */
+  height: number;
+}
+
+function layOutClosingGroup(c: Composer, parts: LetterPart[]): ClosingGroup {
+  const { width, size, lh, small, smallLh } = c;
+  const closing = partOf(parts, 'closing');
+  const signatory = partOf(parts, 'signatory');
+  const annex = partOf(parts, 'annex');
+  const closingLines = closing ? c.lines([c.run(closing.text, false, false, size)], width, 'start') : [];
+  const name = signatory ? c.lines([c.run(signatory.name, true, false, size)], width / 2, 'start') : [];
+  const title = signatory?.title ? c.lines([c.run(signatory.title, false, false, size)], width / 2, 'start') : [];
+  const annexLabelW = annex ? labelWidth(c, [annex.label], small) : 0;
+  const annexLines = annex ? c.lines([c.run(annex.text, false, false, small)], width - annexLabelW, 'start') : [];
+  const annexH = annexLines.length ? 22 + annexLines.length * smallLh : 0;
+  const height = 14 + (closingLines.length + name.length + title.length) * lh + STYLE.signature.height + 14 + annexH;
+  return { closing: closingLines, name, title, annexLabelW, annex: annexLines, height };
+}
+
+/** Letterhead: the organisation and a rule. */
+function placeLetterhead(c: Composer, part: PartOf<'letterhead'>): void {
+  const headSize = STYLE.letterhead.size * STYLE.script[c.family].scale;
+  c.placeLines(c.lines([c.run(part.organization, true, false, headSize, STYLE.colors.accent)], c.width, 'start'), c.left, c.width, headSize * 1.35);
   c.y += 4;
-  c.rule(left, width, c.y, 1, STYLE.colors.accent);
+  c.rule(c.left, c.width, c.y, 1, STYLE.colors.accent);
   c.y += 14;
-  const officeSize = STYLE.office.size * scale;
+}
+
+/** The office (start side) and the place and date (end side), on one line when they fit. */
+function placeDateline(c: Composer, part: PartOf<'dateline'>): void {
+  const { left, width } = c;
+  const officeSize = STYLE.office.size * STYLE.script[c.family].scale;
   const officeLh = officeSize * 1.4;
-  const dateRun = c.run(letter.dateLine, false, false, size);
-  const [dateLine] = c.lines([dateRun], width, 'end');
-  const officeLines = letter.office
-    ? c.lines([c.run(letter.office, true, false, officeSize)], width - dateLine.naturalWidth - 24, 'start')
-    : [];
+  const [dateLine] = c.lines([c.run(part.dateLine, false, false, c.size)], width, 'end');
+  const officeW = width - dateLine.naturalWidth - 24;
+  const officeLines = part.office ? c.lines([c.run(part.office, true, false, officeSize)], officeW, 'start') : [];
   const top = c.y;
   for (const line of officeLines) {
-    c.pushLine(c.page, line, left, width - dateLine.naturalWidth - 24, c.y, officeLh);
+    c.pushLine(c.page, line, left, officeW, c.y, officeLh);
     c.y += officeLh;
   }
   c.pushLine(c.page, dateLine, left, width, top, officeLh);
   c.y = Math.max(c.y, top + officeLh) + 18;
+}
 
-  // Reference and contact block (start side) beside the addressee block (end side).
+const BLOCK_GAP = 18;
+const startColumn = (c: Composer) => Math.round(c.width * 0.5);
+
+/** Reference and contact block, on the start side. */
+function placeReference(c: Composer, part: PartOf<'reference'>, flow: Flow): void {
   c.laying('the reference and contact block');
-  const gap = 18;
-  const startW = Math.round(width * 0.5);
-  const endX = left + startW + gap;
-  const endW = width - startW - gap;
-  const refRows = [
-    { label: L.reference, value: letter.reference },
-    { label: L.contact, value: letter.contact.name },
-    { label: L.telephone, value: letter.contact.telephone },
-    { label: L.fax, value: letter.contact.fax },
-    { label: L.email, value: letter.contact.email, link: letter.contact.email ? `mailto:${letter.contact.email}` : undefined },
-  ].filter((r) => r.value);
-  const refLabelW = labelWidth(c, refRows.map((r) => r.label), small);
-  const blockTop = c.y;
-  const startBottom = labelledRows(c, refRows, left, startW, refLabelW, blockTop, small, smallLh);
-  const toLabelW = labelWidth(c, [L.to], small);
+  flow.refLabelW = labelWidth(c, part.rows.map((r) => r.label), c.small);
+  flow.blockTop = c.y;
+  flow.refBottom = labelledRows(c, part.rows, c.left, startColumn(c), flow.refLabelW, flow.blockTop, c.small, c.smallLh);
+  c.y = flow.refBottom;
+}
+
+/** The addressee block, on the end side beside the reference block. */
+function placeAddressee(c: Composer, part: PartOf<'addressee'>, flow: Flow): void {
+  const startW = startColumn(c);
+  const endW = c.width - startW - BLOCK_GAP;
+  const toLabelW = labelWidth(c, [part.label], c.small);
   c.laying('the addressee block (name, position, organization, address and country)', 'address');
-  const addressee = letter.addressee.map((value, i) => ({ label: i === 0 ? L.to : '', value, bold: i === 0 }));
-  const endBottom = labelledRows(c, addressee, endX, endW, toLabelW, blockTop, small, smallLh);
-  c.y = Math.max(startBottom, endBottom) + 22;
+  const rows = part.lines.map((value, i) => ({ label: i === 0 ? part.label : '', value, bold: i === 0 }));
+  const endBottom = labelledRows(c, rows, c.left + startW + BLOCK_GAP, endW, toLabelW, flow.blockTop, c.small, c.smallLh);
+  c.y = Math.max(flow.refBottom, endBottom) + 22;
   // The blocks must leave room for the subject on the first page; if they do not, they are to blame.
-  if (endBottom > startBottom) c.guard(c.y + lh);
+  if (endBottom > flow.refBottom) c.guard(c.y + c.lh);
+}
 
-  // Subject: the label, then the subject in bold with a hanging indent.
+/** Subject: the label, then the subject in bold with a hanging indent. */
+function placeSubject(c: Composer, part: PartOf<'subject'>, flow: Flow): void {
+  const { left, width, size, lh } = c;
   c.laying('the subject');
-  const subjectLabelW = Math.max(refLabelW, labelWidth(c, [L.subject], size));
-  const subjectLines = c.lines([c.run(letter.subject, true, false, size)], width - subjectLabelW, 'start');
-  const [labelLine] = c.lines([c.run(L.subject, false, false, size)], subjectLabelW, 'start');
-  c.pushLine(c.page, labelLine, left, subjectLabelW, c.y, lh);
-  c.placeLines(subjectLines, left + subjectLabelW, width - subjectLabelW, lh);
+  const labelW = Math.max(flow.refLabelW, labelWidth(c, [part.label], size));
+  const lines = c.lines([c.run(part.text, true, false, size)], width - labelW, 'start');
+  const [labelLine] = c.lines([c.run(part.label, false, false, size)], labelW, 'start');
+  c.pushLine(c.page, labelLine, left, labelW, c.y, lh);
+  c.placeLines(lines, left + labelW, width - labelW, lh);
   c.y += 16;
+}
 
-  // Closing, signature, name and title: kept together on one page.
-  const closingLines = c.lines([c.run(letter.closing, false, false, size)], width, 'start');
-  const nameLines = c.lines([c.run(letter.sender.name, true, false, size)], width / 2, 'start');
-  const titleLines = letter.sender.title ? c.lines([c.run(letter.sender.title, false, false, size)], width / 2, 'start') : [];
-  const sigH = STYLE.signature.height;
-  const annexLabelW = labelWidth(c, [L.annex], small);
-  const annexLines = letter.annex ? c.lines([c.run(letter.annex, false, false, small)], width - annexLabelW, 'start') : [];
-  const annexH = annexLines.length ? 22 + annexLines.length * smallLh : 0;
-  const blockH = 14 + (closingLines.length + nameLines.length + titleLines.length) * lh + sigH + 14 + annexH;
-
-  // Body. A short last paragraph goes with the closing, so the signature never stands alone.
+/** Body. A short last paragraph goes with the closing, so the signature never stands alone. */
+function placeBody(c: Composer, part: PartOf<'body'>, flow: Flow, align: Align): void {
+  const { left, width, size, lh } = c;
   c.laying('the letter body');
+  const body = part.blocks;
   const last = body[body.length - 1];
-  layoutBlocks(c, body.slice(0, -1), left, width, bodyAlign);
+  layoutBlocks(c, body.slice(0, -1), left, width, align);
   if (last) {
     if (body.length > 1) c.y += STYLE.paragraphGap;
     if (last.kind === 'paragraph') {
-      const lines = c.lines(c.runs(last.runs, size), width, bodyAlign);
-      if (lines.length <= 3 && c.fits(lines.length * lh) && !c.fits(lines.length * lh + blockH)) c.newPage();
+      const lines = c.lines(c.runs(last.runs, size), width, align);
+      if (lines.length <= 3 && c.fits(lines.length * lh) && !c.fits(lines.length * lh + flow.closing.height)) c.newPage();
     }
-    layoutBlocks(c, [last], left, width, bodyAlign);
+    layoutBlocks(c, [last], left, width, align);
   }
-
   c.y += 14;
-  c.laying('the closing, signature and annex line');
-  if (!c.fits(blockH - 14)) c.newPage();
-  c.placeLines(closingLines, left, width, lh);
-  c.y += 6;
-  if (letter.sender.signature) {
-    const w = STYLE.signature.width;
-    c.guard(c.y + sigH);
-    c.page.items.push({ kind: 'signature', image: letter.sender.signature, x: c.boxLeft(left, w), y: c.y, width: w, height: sigH });
-  }
-  c.y += sigH + 8;
-  c.placeLines(nameLines, left, width / 2, lh);
-  c.placeLines(titleLines, left, width / 2, lh);
-
-  // Annex line, on the page of the signature.
-  if (annexLines.length) {
-    c.y += 22;
-    const [annexLabel] = c.lines([c.run(L.annex, false, false, small)], annexLabelW, 'start');
-    c.pushLine(c.page, annexLabel, left, annexLabelW, c.y, smallLh);
-    c.placeLines(annexLines, left + annexLabelW, width - annexLabelW, smallLh);
-  }
-
-  for (const page of c.pages) c.footer(page);
-  return { width: A4.width, height: A4.height, pages: c.pages };
 }
 
+/** The closing formula, starting the group that is kept together on one page. */
+function placeClosing(c: Composer, flow: Flow): void {
+  c.laying('the closing, signature and annex line');
+  if (!c.fits(flow.closing.height - 14)) c.newPage();
+  c.placeLines(flow.closing.closing, c.left, c.width, c.lh);
+  c.y += 6;
+}
+
+function placeSignature(c: Composer, part: PartOf<'signature'>): void {
+  const sigH = STYLE.signature.height;
+  if (part.image) {
+    const w = STYLE.signature.width;
+    c.guard(c.y + sigH);
+    c.page.items.push({ kind: 'signature', image: part.image, x: c.boxLeft(c.left, w), y: c.y, width: w, height: sigH });
+  }
+  c.y += sigH + 8;
+}
+
+function placeSignatory(c: Composer, flow: Flow): void {
+  c.placeLines(flow.closing.name, c.left, c.width / 2, c.lh);
+  c.placeLines(flow.closing.title, c.left, c.width / 2, c.lh);
+}
+
+/** The annex line, on the page of the signature. */
+function placeAnnex(c: Composer, part: PartOf<'annex'>, flow: Flow): void {
+  const { annex, annexLabelW } = flow.closing;
+  if (!annex.length) return;
+  c.y += 22;
+  const [label] = c.lines([c.run(part.label, false, false, c.small)], annexLabelW, 'start');
+  c.pushLine(c.page, label, c.left, annexLabelW, c.y, c.smallLh);
+  c.placeLines(annex, c.left + annexLabelW, c.width - annexLabelW, c.smallLh);
+}
+
+/** Lays a merged letter out on A4 pages. Pure: returns positioned data, draws nothing. */
+export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout {
+  const parts = letterParts(letter, body);
+  const c = new Composer(letter);
+  const bodyAlign: Align = letter.lang.justify ? (c.family === 'han' ? 'distribute' : 'justify') : 'start';
+  const flow: Flow = { refLabelW: 0, blockTop: 0, refBottom: 0, closing: layOutClosingGroup(c, parts) };
+  for (const part of parts) {
+    switch (part.kind) {
+      case 'letterhead':
+        placeLetterhead(c, part);
+        break;
+      case 'dateline':
+        placeDateline(c, part);
+        break;
+      case 'reference':
+        placeReference(c, part, flow);
+        break;
+      case 'addressee':
+        placeAddressee(c, part, flow);
+        break;
+      case 'subject':
+        placeSubject(c, part, flow);
+        break;
+      case 'body':
+        placeBody(c, part, flow, bodyAlign);
+        break;
+      case 'closing':
+        placeClosing(c, flow);
+        break;
+      case 'signature':
+        placeSignature(c, part);
+        break;
+      case 'signatory':
+        placeSignatory(c, flow);
+        break;
+      case 'annex':
+        placeAnnex(c, part, flow);
+        break;
+      case 'footer':
+        // Last on each page, so the text layer reads it after the letter.
+        for (const page of c.pages) c.footer(page, part.text);
+        break;
+    }
+  }
+  return { width: A4.width, height: A4.height, pages: c.pages };
+}

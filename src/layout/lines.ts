@@ -2,7 +2,8 @@ import LineBreaker from 'linebreak';
 import bidiFactory from 'bidi-js';
 import { fontkitReverses } from '../adapter';
 import { LetterMergeError } from '../errors';
-import { codePointName, isInvisible, measure, metrics } from '../fonts/fonts';
+import { codePointName, measure, metrics } from '../fonts/fonts';
+import { LRI, PDI, isBidiControl, isInvisible, withoutBidiControls } from '../text/unicode';
 import type { FontFace } from '../fonts/fonts';
 
 const bidi = bidiFactory();
@@ -66,14 +67,7 @@ interface Piece {
   required: boolean;
 }
 
-/** Bidi formatting characters: they steer the bidi algorithm and are never drawn. */
-const BIDI_CONTROL = /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-const LRI = '\u2066';
-const PDI = '\u2069';
-
-function stripControls(s: string): string {
-  return s.replace(BIDI_CONTROL, '');
-}
+const stripControls = withoutBidiControls;
 
 /**
  * In right-to-left text, a number written in groups ("+41 22 730 6240", "50 000", "2009-2021")
@@ -369,8 +363,7 @@ function justify(segments: Segment[], slack: number, tokens: boolean): void {
 }
 
 function isControl(ch: string): boolean {
-  const cp = ch.charCodeAt(0);
-  return cp === 0x200e || cp === 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+  return isBidiControl(ch.charCodeAt(0));
 }
 
 function isSpace(ch: string | undefined): boolean {

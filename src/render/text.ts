@@ -1,3 +1,5 @@
+import { letterParts } from '../layout/parts';
+import type { LetterPart } from '../layout/parts';
 import type { Block } from '../markup/markdown';
 import type { MergedLetter } from '../template/merge';
 
@@ -26,35 +28,36 @@ function blockText(blocks: Block[], indent = ''): string[] {
   return out;
 }
 
+/** The lines of one part; an empty string is a blank line after it. */
+function partText(part: LetterPart): string[] {
+  switch (part.kind) {
+    case 'letterhead':
+      return [part.organization, ''];
+    case 'dateline':
+      return [`${part.office}    ${part.dateLine}`, ''];
+    case 'reference':
+      return [...part.rows.map((r) => `${r.label} ${r.value}`), ''];
+    case 'addressee':
+      return [...part.lines.map((l, i) => (i === 0 ? `${part.label} ${l}` : `    ${l}`)), ''];
+    case 'subject':
+      return [`${part.label} ${part.text}`, ''];
+    case 'body':
+      return blockText(part.blocks).flatMap((p) => [p, '']);
+    case 'closing':
+      return [part.text, ''];
+    case 'signature':
+      return [];
+    case 'signatory':
+      return [part.name, part.title];
+    case 'annex':
+      return ['', `${part.label} ${part.text}`];
+    case 'footer':
+      return ['', part.text];
+  }
+}
+
 /** The letter as plain text, in reading order: what a template author checks while editing. */
 export function letterText(letter: MergedLetter, body: Block[]): string {
-  const L = letter.labels;
-  const lines: string[] = [
-    letter.organization,
-    '',
-    `${letter.office}    ${letter.dateLine}`,
-    '',
-    ...[
-      [L.reference, letter.reference],
-      [L.contact, letter.contact.name],
-      [L.telephone, letter.contact.telephone],
-      [L.fax, letter.contact.fax],
-      [L.email, letter.contact.email],
-    ]
-      .filter(([, v]) => v)
-      .map(([k, v]) => `${k} ${v}`),
-    '',
-    ...letter.addressee.map((l, i) => (i === 0 ? `${L.to} ${l}` : `    ${l}`)),
-    '',
-    `${L.subject} ${letter.subject}`,
-    '',
-    ...blockText(body).flatMap((p) => [p, '']),
-    letter.closing,
-    '',
-    letter.sender.name,
-    letter.sender.title,
-  ];
-  if (letter.annex) lines.push('', `${L.annex} ${letter.annex}`);
-  if (letter.footer) lines.push('', letter.footer);
+  const lines = letterParts(letter, body).flatMap(partText);
   return lines.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
 }

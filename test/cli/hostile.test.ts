@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import * as produce from '../../src/batch/produce';
 import { run } from '../../src/cli/main';
-import { BIN, HEADER, ROOT, SAMPLE_CSV, campaignCopy, cli, flatText, inspectPdfs, row, tempDir, writeCsv } from '../helpers';
+import { BIN, HEADER, ROOT, SAMPLE_CSV, campaignCopy, cli, inspectPdfs, row, tempDir, writeCsv } from '../helpers';
 
 /** A CSV written byte for byte (the helper quotes, this one leaves the text as given). */
 function rawCsv(dir: string, name: string, text: string): string {

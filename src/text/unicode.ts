@@ -1,0 +1,30 @@
+/**
+ * Character classes lettermerge treats specially, defined once.
+ *
+ * Bidi formatting characters steer the Unicode bidirectional algorithm and are never drawn:
+ * LRM, RLM (U+200E, U+200F), the embeddings and overrides LRE, RLE, PDF, LRO, RLO
+ * (U+202A–U+202E), and the isolates LRI, RLI, FSI, PDI (U+2066–U+2069).
+ */
+export const BIDI_CONTROL_CLASS = '\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
+
+export const LRI = '\u2066';
+export const PDI = '\u2069';
+
+export function isBidiControl(cp: number): boolean {
+  return cp === 0x200e || cp === 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+const BIDI_CONTROLS = new RegExp(`[${BIDI_CONTROL_CLASS}]`, 'g');
+
+/** The text without its bidi formatting characters. */
+export function withoutBidiControls(s: string): string {
+  return s.replace(BIDI_CONTROLS, '');
+}
+
+/**
+ * Characters that take no glyph: line breaks and tabs (laid out, not drawn), zero-width spaces and
+ * joiners (U+200B–U+200D), the byte order mark, and the bidi formatting characters.
+ */
+export function isInvisible(cp: number): boolean {
+  return cp === 0x0a || cp === 0x0d || cp === 0x09 || (cp >= 0x200b && cp <= 0x200d) || cp === 0xfeff || isBidiControl(cp);
+}
