@@ -5,17 +5,18 @@ import { loadCampaign } from '../campaign/campaign';
 import type { Campaign } from '../campaign/campaign';
 import { ENCODING_NOTICE, streamRecipients } from '../data/recipients';
 import type { Recipient, RowProblem } from '../data/recipients';
+import type { Problem } from '../problems';
 import { LetterMergeError } from '../errors';
 import { isSupportedLanguage, supportedLanguages } from '../i18n/languages';
 import { DEFAULT_CAMPAIGN } from '../paths';
-import { Merger, templateFields } from '../template/merge';
+import { Merger, missingColumns } from '../template/merge';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry, OutputFile } from './manifest';
 import { ManifestWriter, OutputFolder, REMOVED_DIR, writeAtomic } from './output';
 import { lettersFor, plan, shardOf } from './plan';
 import type { Plan, Scope } from './plan';
 import { createRenderer } from './renderer';
-import type { JobResult } from './renderer';
+import type { JobResult, Renderer } from './renderer';
 
 export { shardOf };
 export type { ManifestEntry, OutputFile };
@@ -50,15 +51,8 @@ export interface ProgressEvent {
   status: 'ok' | 'failed' | 'kept';
 }
 
-export interface Failure {
-  id: string;
-  line: number;
-  language?: string;
-  field?: string;
-  message: string;
-  /** True when the letter hit a bug in lettermerge rather than a problem of its row. */
-  internal?: boolean;
-}
+/** A row or letter that was not made: its problem (file, line, id, language, field, message). */
+export type Failure = Problem;
 
 export interface GenerateResult {
   campaign: string;
@@ -115,14 +109,13 @@ function csvCell(value: string): string {
  * that names a column the file does not have is a problem of the whole input, not of one row.
  */
 function preflight(campaign: Campaign, merger: Merger, p: Plan, csv: string): void {
-  const missing = [...templateFields(campaign)].filter(([name]) => !p.columns.includes(name));
+  const missing = missingColumns(campaign, p.columns, csv);
   if (missing.length > 0) {
-    const [name, where] = missing[0];
-    throw new LetterMergeError(
-      'TEMPLATE',
-      `the template uses ${missing.map(([n]) => `"${n}"`).join(', ')}, which ${missing.length > 1 ? 'are not columns' : 'is not a column'} of ${csv}`,
-      { location: { file: where.file, line: where.line }, hint: `Add a "${name}" column to the CSV, or correct the name in the template.` },
-    );
+    const names = missing.map((m) => `"${m.field}"`);
+    throw new LetterMergeError('TEMPLATE', `the template uses ${names.join(', ')}, which ${names.length > 1 ? 'are not columns' : 'is not a column'} of ${csv}`, {
+      location: { file: missing[0].file, line: missing[0].line },
+      hint: missing[0].hint,
+    });
   }
   if (!p.sample) return;
   for (const code of campaign.languages) {
@@ -181,18 +174,97 @@ function reconcile(earlier: Map<string, ManifestEntry>, p: Plan): { kept: Manife
 
 /** failed.csv: the rows that failed, as read, plus an "error" column; ready to fix and run again. */
 function writeFailedCsv(file: string, columns: string[], rows: RowProblem[]): void {
-  rows.sort((a, b) => a.line - b.line);
+  rows.sort((a, b) => (a.problem.line ?? 0) - (b.problem.line ?? 0));
   const lines = [[...columns, 'error'].map(csvCell).join(',')];
-  for (const row of rows) {
-    const reason = `line ${row.line}${row.field ? `, ${row.field}` : ''}: ${row.message}`;
-    lines.push([...columns.map((c) => row.fields[c] ?? ''), reason].map(csvCell).join(','));
+  for (const { problem: p, fields } of rows) {
+    const reason = `line ${p.line}${p.language ? ` (${p.language})` : ''}${p.field ? `, ${p.field}` : ''}: ${p.message}`;
+    lines.push([...columns.map((c) => fields[c] ?? ''), reason].map(csvCell).join(','));
   }
   writeAtomic(file, lines.join('\r\n') + '\r\n');
 }
 
-/** The library's main entry: a CSV of recipients becomes a PDF and an .eml per recipient and language. */
-export async function generate(options: GenerateOptions): Promise<GenerateResult> {
-  const started = process.hrtime.bigint();
+/** What the second pass needs: the input, its plan, the output, and what the run has done so far. */
+interface RunState {
+  options: GenerateOptions;
+  campaign: Campaign;
+  scope: Scope;
+  plan: Plan;
+  total: number;
+  folder: OutputFolder;
+  manifest: ManifestWriter;
+  earlier: Map<string, ManifestEntry>;
+  failedRows: RowProblem[];
+  done: number;
+  made: number;
+  kept: number;
+  interrupted: boolean;
+}
+
+/** Records one letter the renderer finished: its files and manifest line, or its failure. */
+function finishLetter(run: RunState, recipient: Recipient, language: string, key: string, result: JobResult): void {
+  const entry: ManifestEntry = { id: recipient.id, language, line: recipient.line, status: 'ok', key };
+  if (result.ok) {
+    entry.files = run.folder.writeLetter(language, recipient.id, result.pdf, result.eml);
+    entry.pages = result.pages;
+    entry.envelope = result.envelope;
+    run.made++;
+  } else {
+    entry.status = 'failed';
+    entry.error = { field: result.problem.field, message: result.problem.message };
+    run.failedRows.push({ problem: { ...result.problem, file: run.options.csv }, fields: recipient.fields });
+  }
+  run.manifest.append(entry);
+  run.done++;
+  run.options.onProgress?.({ done: run.done, total: run.total, id: recipient.id, language, status: entry.status === 'ok' ? 'ok' : 'failed' });
+}
+
+/** Keeps a letter of an earlier run when resuming: same key, files whole. */
+function keepEarlier(run: RunState, r: Recipient, language: string, key: string): boolean {
+  const previous = run.earlier.get(letterId({ language, id: r.id }));
+  if (!run.options.resume || previous?.status !== 'ok' || previous.key !== key || !run.folder.stillWhole(previous)) return false;
+  run.kept++;
+  run.done++;
+  run.manifest.append({ ...previous, line: r.line });
+  run.options.onProgress?.({ done: run.done, total: run.total, id: r.id, language, status: 'kept' });
+  return true;
+}
+
+/**
+ * The second pass: streams the rows again and keeps the renderer busy, never more than a few
+ * letters per worker ahead, until every letter in scope is made, --limit is reached or the run is
+ * stopped.
+ */
+async function makeLetters(run: RunState, renderer: Renderer, window: number): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  let seq = 0;
+  try {
+    outer: for await (const item of streamRecipients(run.options.csv)) {
+      if (!('recipient' in item)) continue;
+      const r = item.recipient;
+      for (const language of lettersFor(r, run.scope).languages) {
+        if (seq >= run.total) break outer;
+        if (run.options.signal?.aborted) {
+          run.interrupted = true;
+          break outer;
+        }
+        seq++;
+        const key = run.plan.index.get(letterId({ language, id: r.id }))?.key ?? '';
+        if (keepEarlier(run, r, language, key)) continue;
+        const task = renderer.render({ seq, recipient: r, language }).then((result) => finishLetter(run, r, language, key, result));
+        inFlight.add(task);
+        void task.finally(() => inFlight.delete(task)).catch(() => undefined);
+        if (inFlight.size >= window) await Promise.race(inFlight);
+      }
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await Promise.allSettled(inFlight);
+  }
+  if (!run.interrupted && run.options.signal?.aborted && run.done < run.total) run.interrupted = true;
+}
+
+/** Checks the input, reconciles the output folder with it, and opens the manifest: everything before the letters. */
+async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone: ManifestEntry[]; stale: number; notices: string[] }> {
   const filter = parseLanguages(options.languages);
   const shard = options.shard;
   if (shard && !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 1 && shard.index <= shard.count)) {
@@ -200,12 +272,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   }
   const scope: Scope = { filter, shard };
   const campaign = loadCampaign(options.campaign ?? DEFAULT_CAMPAIGN);
-  const merger = new Merger(campaign);
-  const csv = options.csv;
-
   // Pass 1: the whole file is checked before anything is written.
-  const p = await plan(csv, campaign, scope);
-  preflight(campaign, merger, p, csv);
+  const p = await plan(options.csv, campaign, scope);
+  preflight(campaign, new Merger(campaign), p, options.csv);
   const notices = p.encoding && p.encoding !== 'utf-8' ? [ENCODING_NOTICE[p.encoding]] : [];
   const total = options.limit !== undefined ? Math.min(options.limit, p.letters) : p.letters;
 
@@ -218,105 +287,47 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   // so that a run stopped in between never leaves a sendable record of a removed letter.
   const manifest = new ManifestWriter(manifestPath, carried);
   for (const e of gone) folder.moveAside(e);
+  const run: RunState = { options, campaign, scope, plan: p, total, folder, manifest, earlier, failedRows: [...p.problems], done: 0, made: 0, kept: 0, interrupted: false };
+  return { run, gone, stale, notices };
+}
 
-  const failures: Failure[] = p.problems.map((x) => ({ id: x.id, line: x.line, field: x.field, message: x.message }));
-  const failedRows: RowProblem[] = [...p.problems];
-  const jobs = workerCount(options.jobs, total, notices);
-  const renderer = createRenderer(campaign, jobs);
-  const inFlight = new Set<Promise<void>>();
-  const window = jobs * 4;
-  let done = 0;
-  let made = 0;
-  let kept = 0;
-  let seq = 0;
-  let interrupted = false;
-
-  const finish = (recipient: Recipient, language: string, key: string, result: JobResult) => {
-    const entry: ManifestEntry = { id: recipient.id, language, line: recipient.line, status: 'ok', key };
-    if (result.ok) {
-      entry.files = folder.writeLetter(language, recipient.id, result.pdf, result.eml);
-      entry.pages = result.pages;
-      entry.envelope = result.envelope;
-      made++;
-    } else {
-      const internal = 'internal' in result;
-      const field = 'field' in result ? result.field : undefined;
-      const message = internal ? `internal error while making this letter: ${result.message} (a bug in lettermerge: run again with --debug and report it)` : result.message;
-      entry.status = 'failed';
-      entry.error = { field, message };
-      failures.push({ id: recipient.id, line: recipient.line, language, field, message, ...(internal ? { internal: true } : {}) });
-      failedRows.push({ line: recipient.line, id: recipient.id, field: field ?? '', message, fields: recipient.fields });
-    }
-    manifest.append(entry);
-    done++;
-    options.onProgress?.({ done, total, id: recipient.id, language, status: entry.status === 'ok' ? 'ok' : 'failed' });
-  };
-
+/** The library's main entry: a CSV of recipients becomes a PDF and an .eml per recipient and language. */
+export async function generate(options: GenerateOptions): Promise<GenerateResult> {
+  const started = process.hrtime.bigint();
+  const { run, gone, stale, notices } = await prepare(options);
+  const jobs = workerCount(options.jobs, run.total, notices);
+  const renderer = createRenderer(run.campaign, jobs);
   try {
-    // Pass 2: stream the rows again and keep the workers busy, never more than `window` ahead.
-    outer: for await (const item of streamRecipients(csv)) {
-      if ('header' in item || 'problem' in item || 'fileProblem' in item) continue;
-      const r = item.recipient;
-      for (const language of lettersFor(r, scope).languages) {
-        if (seq >= total) break outer;
-        if (options.signal?.aborted) {
-          interrupted = true;
-          break outer;
-        }
-        seq++;
-        const k = letterId({ language, id: r.id });
-        const key = p.index.get(k)?.key ?? '';
-        const previous = earlier.get(k);
-        if (options.resume && previous?.status === 'ok' && previous.key === key && folder.stillWhole(previous)) {
-          kept++;
-          done++;
-          manifest.append({ ...previous, line: r.line });
-          options.onProgress?.({ done, total, id: r.id, language, status: 'kept' });
-          continue;
-        }
-        const task = renderer.render({ seq, recipient: r, language }).then((result) => finish(r, language, key, result));
-        inFlight.add(task);
-        void task.finally(() => inFlight.delete(task)).catch(() => undefined);
-        if (inFlight.size >= window) await Promise.race(inFlight);
-      }
-    }
-    await Promise.all(inFlight);
+    await makeLetters(run, renderer, jobs * 4);
   } finally {
-    await Promise.allSettled(inFlight);
     await renderer.close();
-    manifest.close();
+    run.manifest.close();
   }
-  if (!interrupted && options.signal?.aborted && done < total) interrupted = true;
-
   // The final manifest: one line per letter, in input order.
-  if (!interrupted) manifest.finish((k) => p.index.get(k)?.order);
+  if (!run.interrupted) run.manifest.finish((k) => run.plan.index.get(k)?.order);
 
-  let failedCsv: string | undefined;
+  const out = run.folder.out;
   const failedPath = path.join(out, 'failed.csv');
-  if (failedRows.length > 0) {
-    writeFailedCsv(failedPath, p.columns, failedRows);
-    failedCsv = failedPath;
-  } else {
-    rmSync(failedPath, { force: true });
-  }
-  failures.sort((a, b) => a.line - b.line);
+  if (run.failedRows.length > 0) writeFailedCsv(failedPath, run.plan.columns, run.failedRows);
+  else rmSync(failedPath, { force: true });
+  const failures = run.failedRows.map((f) => f.problem).sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 
   return {
-    campaign: campaign.dir,
+    campaign: run.campaign.dir,
     out,
-    recipients: p.rows,
-    letters: total,
-    produced: made,
-    kept,
+    recipients: run.plan.rows,
+    letters: run.total,
+    produced: run.made,
+    kept: run.kept,
     failed: failures.length,
-    skipped: p.skipped,
+    skipped: run.plan.skipped,
     removed: gone.length,
     stale,
-    interrupted,
+    interrupted: run.interrupted,
     failures,
     notices,
-    manifest: manifestPath,
-    failedCsv,
+    manifest: run.manifest.file,
+    failedCsv: run.failedRows.length > 0 ? failedPath : undefined,
     removedDir: gone.length > 0 ? path.join(out, REMOVED_DIR) : undefined,
     jobs,
     elapsedMs: Number(process.hrtime.bigint() - started) / 1e6,

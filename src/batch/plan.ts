@@ -72,7 +72,7 @@ export async function plan(csv: string, campaign: Campaign, scope: Scope, option
     if ('problem' in item) {
       const shard = scope.shard;
       const mine = !shard || (item.problem.id ? shardOf(item.problem.id, shard.count) : 1) === shard.index;
-      if (mine) p.problems.push(item.problem);
+      if (mine) p.problems.push(item);
       continue;
     }
     const r = item.recipient;

@@ -34,11 +34,11 @@ async function findRecipient(csv: string, id: string | undefined, row: number | 
     if ('header' in item) continue;
     if ('fileProblem' in item) throw item.fileProblem;
     n++;
-    const fields = 'problem' in item ? item.problem.fields : item.recipient.fields;
-    const line = 'problem' in item ? item.problem.line : item.recipient.line;
+    const fields = 'problem' in item ? item.fields : item.recipient.fields;
     if ((id !== undefined && fields.id === id) || row === n) {
       if ('problem' in item) {
-        throw new LetterMergeError('ROW', item.problem.message, { location: { file: csv, line, field: item.problem.field } });
+        const p = item.problem;
+        throw new LetterMergeError(p.code, p.message, { kind: 'row', location: { file: csv, line: p.line, field: p.field }, hint: p.hint });
       }
       return item.recipient;
     }

@@ -3,6 +3,8 @@ import { Worker } from 'node:worker_threads';
 import type { Campaign } from '../campaign/campaign';
 import type { Recipient } from '../data/recipients';
 import { LetterMergeError } from '../errors';
+import { problemOf } from '../problems';
+import type { Problem } from '../problems';
 import { PACKAGE_ROOT } from '../paths';
 import { Merger } from '../template/merge';
 import type * as Produce from './produce';
@@ -15,10 +17,11 @@ export interface Job {
 
 export type JobResult =
   | { seq: number; ok: true; pdf: Uint8Array; eml: Uint8Array; pages: number; envelope: { from: string; to: string; messageId: string } }
-  /** The letter cannot be made: a problem of its row (a missing glyph, a block too long, …). */
-  | { seq: number; ok: false; code: string; message: string; field?: string; hint?: string }
-  /** Making the letter hit a bug; the batch goes on and the run reports it. */
-  | { seq: number; ok: false; code: 'INTERNAL'; message: string; stack?: string; internal: true };
+  /**
+   * The letter cannot be made: a problem of its row (a missing glyph, a block too long, …), or a
+   * bug (internal, with its stack for --debug); the batch goes on either way.
+   */
+  | { seq: number; ok: false; problem: Problem };
 
 /** Renders letters: in this thread, or in a pool of worker threads. */
 export interface Renderer {
@@ -49,12 +52,11 @@ export async function renderJob(campaign: Campaign, merger: Merger, job: Job): P
     const letter = await loadRenderer().produceLetter(campaign, merger, job.recipient, job.language);
     return { seq: job.seq, ok: true, pdf: letter.pdf, eml: letter.eml, pages: letter.pages, envelope: letter.envelope };
   } catch (err) {
-    if (err instanceof LetterMergeError) {
-      const field = err.location.field;
-      return { seq: job.seq, ok: false, code: err.code, message: err.message, field, hint: err.hint };
-    }
+    const at = { line: job.recipient.line, id: job.recipient.id, language: job.language };
+    if (err instanceof LetterMergeError) return { seq: job.seq, ok: false, problem: problemOf(err, 'row', at) };
     const e = err instanceof Error ? err : new Error(String(err));
-    return { seq: job.seq, ok: false, code: 'INTERNAL', message: e.message, stack: e.stack, internal: true };
+    const message = `internal error while making this letter: ${e.message} (a bug in lettermerge: run again with --debug and report it)`;
+    return { seq: job.seq, ok: false, problem: { scope: 'row', code: 'INTERNAL', message, ...at, internal: true, detail: e.stack } };
   }
 }
 

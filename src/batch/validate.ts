@@ -6,19 +6,12 @@ import type { Encoding } from '../data/recipients';
 import { LetterMergeError } from '../errors';
 import { glyphError } from '../fonts/fonts';
 import { DEFAULT_CAMPAIGN } from '../paths';
-import { Merger, templateFields } from '../template/merge';
+import { Merger, missingColumns } from '../template/merge';
+import type { Recipient } from '../data/recipients';
+import { problemOf } from '../problems';
+import type { Problem } from '../problems';
 
-export interface Problem {
-  /** "file": the file as a whole cannot be used; "row": only that row fails. */
-  scope: 'file' | 'row';
-  code: string;
-  file: string;
-  line?: number;
-  id?: string;
-  field?: string;
-  message: string;
-  hint?: string;
-}
+export type { Problem };
 
 export interface ValidateOptions {
   csv: string;
@@ -31,22 +24,12 @@ export interface ValidateResult {
   campaign: string;
   encoding?: Encoding;
   delimiter?: string;
+  /** False when the campaign itself cannot be used: then the rows were not checked. */
+  campaignUsable: boolean;
   rows: number;
   letters: number;
   problems: Problem[];
   notices: string[];
-}
-
-function fromError(err: LetterMergeError, scope: Problem['scope'], fallbackFile: string): Problem {
-  return {
-    scope,
-    code: err.code,
-    file: err.location.file ?? fallbackFile,
-    line: err.location.line,
-    field: err.location.field,
-    message: err.message,
-    hint: err.hint,
-  };
 }
 
 /**
@@ -54,77 +37,69 @@ function fromError(err: LetterMergeError, scope: Problem['scope'], fallbackFile:
  * encoding and syntax, its columns (including every field the templates use), each row's values
  * (language, group, e-mail, lengths, characters the fonts cannot draw) and duplicate ids.
  */
+/** The checks of one good row, through the same functions as each letter of generate. */
+function checkRow(r: Recipient, merger: Merger, csv: string): Problem[] {
+  const at = { file: csv, line: r.line, id: r.id };
+  const glyphs = glyphError(r.fields);
+  if (glyphs) return [problemOf(glyphs, 'row', at)];
+  const problems: Problem[] = [];
+  for (const language of r.languages) {
+    try {
+      merger.merge(r, language);
+    } catch (err) {
+      if (!(err instanceof LetterMergeError)) throw err;
+      problems.push(problemOf(err, 'row', { ...at, language }));
+    }
+  }
+  return problems;
+}
+
+/**
+ * Checks everything generate would, writes nothing, and reports every problem at once: the
+ * campaign, the file's encoding and syntax, its columns (including every field the templates use),
+ * each row's values (language, group, e-mail, lengths, characters the fonts cannot draw) and
+ * duplicate ids.
+ */
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
+  const dir = path.resolve(options.campaign ?? DEFAULT_CAMPAIGN);
+  const result: ValidateResult = { csv: options.csv, campaign: dir, campaignUsable: true, rows: 0, letters: 0, problems: [], notices: [] };
   let campaign: Campaign;
   let merger: Merger;
   try {
-    campaign = loadCampaign(options.campaign ?? DEFAULT_CAMPAIGN);
+    campaign = loadCampaign(dir);
     merger = new Merger(campaign);
   } catch (err) {
     // A campaign that cannot be used is the problem to report; the rows cannot be checked against it.
     if (!(err instanceof LetterMergeError) || err.kind === 'usage') throw err;
-    const dir = path.resolve(options.campaign ?? DEFAULT_CAMPAIGN);
-    return { csv: options.csv, campaign: dir, rows: 0, letters: 0, problems: [fromError(err, 'file', path.join(dir, 'campaign.yaml'))], notices: [] };
+    result.problems.push(problemOf(err, 'file', { file: path.join(dir, 'campaign.yaml') }));
+    result.campaignUsable = false;
+    return result;
   }
-  const result: ValidateResult = { csv: options.csv, campaign: campaign.dir, rows: 0, letters: 0, problems: [], notices: [] };
-  const fields = templateFields(campaign);
-  let missingFields = 0;
+  let templatesFit = true;
   try {
     for await (const item of streamRecipients(options.csv, { collect: true })) {
       if ('header' in item) {
         result.encoding = item.header.encoding;
         result.delimiter = item.header.delimiter;
         if (item.header.encoding !== 'utf-8') result.notices.push(ENCODING_NOTICE[item.header.encoding]);
-        for (const [name, where] of fields) {
-          if (!item.header.columns.includes(name)) {
-            missingFields++;
-            result.problems.push({
-              scope: 'file',
-              code: 'TEMPLATE_FIELD',
-              file: options.csv,
-              line: 1,
-              field: name,
-              message: `the template ${where.file}:${where.line} uses "${name}", which is not a column of the file`,
-              hint: `Add a "${name}" column, or correct the name in the template.`,
-            });
-          }
-        }
+        const missing = missingColumns(campaign, item.header.columns, options.csv);
+        result.problems.push(...missing);
+        templatesFit = missing.length === 0;
         continue;
       }
       result.rows++;
-      if ('fileProblem' in item) {
-        result.problems.push(fromError(item.fileProblem, 'file', options.csv));
-        continue;
+      if ('fileProblem' in item) result.problems.push(problemOf(item.fileProblem, 'file', { file: options.csv }));
+      else if ('problem' in item) result.problems.push(item.problem);
+      else {
+        const problems = templatesFit ? checkRow(item.recipient, merger, options.csv) : [];
+        result.problems.push(...problems);
+        if (problems.length === 0) result.letters += item.recipient.languages.length;
       }
-      if ('problem' in item) {
-        const p = item.problem;
-        result.problems.push({ scope: 'row', code: 'ROW', file: options.csv, line: p.line, id: p.id, field: p.field, message: p.message });
-        continue;
-      }
-      // The same checks, through the same functions, as each letter of generate.
-      const r = item.recipient;
-      let ok = true;
-      const glyphs = glyphError(r.fields);
-      if (glyphs) {
-        result.problems.push({ ...fromError(glyphs, 'row', options.csv), line: r.line, id: r.id });
-        ok = false;
-      } else if (missingFields === 0) {
-        for (const language of r.languages) {
-          try {
-            merger.merge(r, language);
-          } catch (err) {
-            if (!(err instanceof LetterMergeError)) throw err;
-            result.problems.push({ ...fromError(err, 'row', options.csv), line: r.line, id: r.id });
-            ok = false;
-          }
-        }
-      }
-      if (ok) result.letters += r.languages.length;
     }
   } catch (err) {
     if (!(err instanceof LetterMergeError)) throw err;
-    result.problems.push(fromError(err, 'file', options.csv));
+    result.problems.push(problemOf(err, 'file', { file: options.csv }));
   }
-  result.problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  result.problems.sort((a, b) => (a.file === options.csv ? 1 : 0) - (b.file === options.csv ? 1 : 0) || (a.line ?? 0) - (b.line ?? 0));
   return result;
 }

@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import type { Problem } from '../problems';
 import { BIDI_CONTROL_CLASS } from '../text/unicode';
 
 /** Everything the CLI does to the outside world, injectable so commands can be tested in-process. */
@@ -61,6 +62,17 @@ export function printable(s: string): string {
 /** A value from a file or a row, shown on one line: line breaks and tabs escaped too. */
 export function oneLine(s: string): string {
   return printable(s).replace(/[\n\t]/g, (ch) => (ch === '\n' ? '\\x0a' : '\\x09'));
+}
+
+/**
+ * "file:line: id ID (language), field: message" for a problem of a row or letter, and
+ * "file:line: message" for a problem of a whole file (its message names what is wrong).
+ */
+export function problemLine(p: Problem): string {
+  const where = `${p.file ?? ''}${p.line !== undefined ? `:${p.line}` : ''}`;
+  if (p.scope === 'file') return `${where}: ${p.message}`;
+  const who = `${p.id ? `id ${oneLine(p.id)}` : 'row'}${p.language ? ` (${p.language})` : ''}`;
+  return `${where}: ${who}${p.field ? `, ${oneLine(p.field)}` : ''}: ${p.message}`;
 }
 
 /** Prints a message on stderr, made printable. */

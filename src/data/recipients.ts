@@ -6,6 +6,8 @@ import { idProblem } from './ids';
 import { Readable } from 'node:stream';
 import { parse, CsvError } from 'csv-parse';
 import { LetterMergeError } from '../errors';
+import type { ErrorCode } from '../errors';
+import type { Problem } from '../problems';
 import { GENDER_WORDS, isGroup, isSupportedLanguage, normaliseGender, supportedLanguages, GROUPS } from '../i18n/languages';
 import type { Gender, Group } from '../i18n/languages';
 
@@ -46,12 +48,9 @@ export interface Recipient {
   line: number;
 }
 
+/** A row that cannot be made into letters: the problem, and its cells as read (for failed.csv). */
 export interface RowProblem {
-  line: number;
-  id: string;
-  field: string;
-  message: string;
-  /** The row's cells as read, so a failed row can be written back out. */
+  problem: Problem;
   fields: Record<string, string>;
 }
 
@@ -60,7 +59,7 @@ export interface RecipientsFile {
   columns: string[];
   delimiter: string;
   recipients: Recipient[];
-  problems: RowProblem[];
+  problems: Problem[];
 }
 
 export { isEmailAddress } from './address';
@@ -150,7 +149,7 @@ const MAX_EXTRA_FIELD_LENGTH = 5000;
 /** An addressee block of more lines than this does not fit beside the reference block of a letter. */
 export const MAX_ADDRESS_LINES = 15;
 
-export type RowResult = { recipient: Recipient } | { problem: RowProblem };
+export type RowResult = { recipient: Recipient } | RowProblem;
 
 /**
  * Streams a recipients file, one checked row at a time, holding nothing but the ids seen (to
@@ -229,7 +228,7 @@ export async function* streamRecipients(
         seen.set(key, line);
       }
       rows++;
-      yield toRecipient(fields, line);
+      yield toRecipient(fields, line, file);
     }
   } catch (err) {
     if (err instanceof CsvError) {
@@ -257,7 +256,7 @@ export async function readRecipients(file: string): Promise<RecipientsFile> {
   let columns: string[] = [];
   let delimiter = ',';
   const recipients: Recipient[] = [];
-  const problems: RowProblem[] = [];
+  const problems: Problem[] = [];
   for await (const item of streamRecipients(file)) {
     if ('header' in item) ({ columns, delimiter } = item.header);
     else if ('fileProblem' in item) throw item.fileProblem;
@@ -310,55 +309,57 @@ function checkColumns(file: string, columns: string[]): void {
 function toRecipient(
   fields: Record<string, string>,
   line: number,
-): { recipient: Recipient } | { problem: RowProblem } {
-  const fail = (field: string, message: string) => ({
-    problem: { line, id: fields.id ?? '', field, message, fields },
+  file: string,
+): RowResult {
+  const fail = (code: ErrorCode, field: string, message: string): RowProblem => ({
+    problem: { scope: 'row', code, file, line, id: fields.id ?? '', field, message },
+    fields,
   });
-  if (!fields.id) return fail('id', 'the id is empty');
+  if (!fields.id) return fail('BAD_ID', 'id', 'the id is empty');
   for (const f of ONE_LINE_FIELDS) {
     if (fields[f] !== undefined) fields[f] = fields[f].replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');
   }
   for (const [field, value] of Object.entries(fields)) {
     const max = MAX_FIELD_LENGTH[field] ?? MAX_EXTRA_FIELD_LENGTH;
     if (value.length > max) {
-      return fail(field, `${field} is ${value.length} characters long; a letter holds at most ${max}`);
+      return fail('FIELD_TOO_LONG', field, `${field} is ${value.length} characters long; a letter holds at most ${max}`);
     }
     if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value)) {
-      return fail(field, `${field} holds a control character`);
+      return fail('BAD_TEXT', field, `${field} holds a control character`);
     }
     if (value.includes('\uFFFD')) {
-      return fail(field, `${field} holds bytes that are not valid UTF-8 (shown as "\uFFFD"); re-export the file as CSV UTF-8`);
+      return fail('BAD_TEXT', field, `${field} holds bytes that are not valid UTF-8 (shown as "\uFFFD"); re-export the file as CSV UTF-8`);
     }
   }
   const badId = idProblem(fields.id);
-  if (badId) return fail('id', badId);
+  if (badId) return fail('BAD_ID', 'id', badId);
   const languages = fields.language
     .split(/[;,\s]+/)
     .map((l) => l.trim().toLowerCase())
     .filter(Boolean);
-  if (languages.length === 0) return fail('language', 'the language is empty');
+  if (languages.length === 0) return fail('BAD_VALUE', 'language', 'the language is empty');
   for (const l of languages) {
     if (!isSupportedLanguage(l)) {
-      return fail('language', `unknown language "${l}" (known: ${supportedLanguages().join(', ')})`);
+      return fail('BAD_VALUE', 'language', `unknown language "${l}" (known: ${supportedLanguages().join(', ')})`);
     }
   }
   const group = fields.group.toLowerCase();
-  if (!isGroup(group)) return fail('group', `unknown group "${fields.group}" (known: ${GROUPS.join(', ')})`);
+  if (!isGroup(group)) return fail('BAD_VALUE', 'group', `unknown group "${fields.group}" (known: ${GROUPS.join(', ')})`);
   const gender = normaliseGender(fields.gender);
   if (gender === undefined) {
-    return fail('gender', `unknown gender "${fields.gender}" (use ${[...GENDER_WORDS.female, ...GENDER_WORDS.male].join(', ')}, or leave it empty for the neutral salutation)`);
+    return fail('BAD_VALUE', 'gender', `unknown gender "${fields.gender}" (use ${[...GENDER_WORDS.female, ...GENDER_WORDS.male].join(', ')}, or leave it empty for the neutral salutation)`);
   }
   const badEmail = addressProblem(fields.email);
-  if (badEmail) return fail('email', badEmail);
+  if (badEmail) return fail('BAD_EMAIL', 'email', badEmail);
   if (!fields.last_name && !fields.organization) {
-    return fail('last_name', 'neither a last name nor an organization is given: the letter has no addressee');
+    return fail('NO_ADDRESSEE', 'last_name', 'neither a last name nor an organization is given: the letter has no addressee');
   }
   const address = fields.address
     .split(/\r?\n|\r/)
     .map((l) => l.trim())
     .filter(Boolean);
   if (address.length > MAX_ADDRESS_LINES) {
-    return fail('address', `the address has ${address.length} lines; a letter's addressee block holds at most ${MAX_ADDRESS_LINES}`);
+    return fail('FIELD_TOO_LONG', 'address', `the address has ${address.length} lines; a letter's addressee block holds at most ${MAX_ADDRESS_LINES}`);
   }
   return {
     recipient: {

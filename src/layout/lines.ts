@@ -84,14 +84,21 @@ function reverseCodePoints(s: string): string {
   return Array.from(s).reverse().join('');
 }
 
-/**
- * Breaks styled runs into lines no wider than `width` (UAX #14 break opportunities, greedy fill,
- * logical order) and positions each line's segments for the alignment. Lines holding right-to-left
- * text are reordered for display with the Unicode bidirectional algorithm (UAX #9).
- */
-export function breakLines(input: StyledRun[], width: number, align: Align = 'start', direction: Direction = 'ltr'): Line[] {
+/** A paragraph ready to be broken: its text, its runs of one font each, and its bidi levels. */
+interface Paragraph {
+  text: string;
+  runs: FontRun[];
+  /** The run of each UTF-16 position, and where each run starts. */
+  runAt: Uint32Array;
+  runStart: number[];
+  direction: Direction;
+  /** Bidi embedding levels, when the paragraph holds right-to-left text or is right-to-left. */
+  levels: ReturnType<typeof bidi.getEmbeddingLevels> | null;
+}
+
+function paragraphOf(input: StyledRun[], direction: Direction): Paragraph | null {
   const runs = itemize(normaliseRuns(input));
-  if (runs.length === 0) return [];
+  if (runs.length === 0) return null;
   const text = runs.map((r) => r.text).join('');
   const runAt = new Uint32Array(text.length);
   const runStart: number[] = [];
@@ -101,212 +108,244 @@ export function breakLines(input: StyledRun[], width: number, align: Align = 'st
     runAt.fill(i, offset, offset + r.text.length);
     offset += r.text.length;
   });
-  const visualAlign: 'left' | 'right' | 'center' | 'justify' | 'distribute' =
-    align === 'start' ? (direction === 'rtl' ? 'right' : 'left') : align === 'end' ? (direction === 'rtl' ? 'left' : 'right') : align;
   const levels = direction === 'rtl' || RTL_CHAR.test(text) ? bidi.getEmbeddingLevels(text, direction) : null;
+  return { text, runs, runAt, runStart, direction, levels };
+}
 
-  const widthOf = (start: number, end: number): number => {
-    let w = 0;
-    let i = start;
-    while (i < end) {
-      const r = runAt[i];
-      const runEnd = Math.min(end, runStart[r] + runs[r].text.length);
-      w += measure(runs[r].face, stripControls(text.slice(i, runEnd)), runs[r].size);
-      i = runEnd;
-    }
-    return w;
+/** The drawn width of text[start, end), run by run. */
+function widthOf(p: Paragraph, start: number, end: number): number {
+  let w = 0;
+  let i = start;
+  while (i < end) {
+    const r = p.runAt[i];
+    const runEnd = Math.min(end, p.runStart[r] + p.runs[r].text.length);
+    w += measure(p.runs[r].face, stripControls(p.text.slice(i, runEnd)), p.runs[r].size);
+    i = runEnd;
+  }
+  return w;
+}
+
+function pieceOf(p: Paragraph, start: number, end: number, required: boolean): Piece {
+  let trimmedEnd = end;
+  while (trimmedEnd > start && isSpace(p.text[trimmedEnd - 1])) trimmedEnd--;
+  return {
+    start,
+    end,
+    width: widthOf(p, start, end),
+    trimmedWidth: widthOf(p, start, trimmedEnd),
+    required: required && p.text[end - 1] === '\n',
   };
+}
 
-  // Pieces between break opportunities.
+/** The pieces between break opportunities (UAX #14), measured. */
+function piecesOf(p: Paragraph): Piece[] {
   const pieces: Piece[] = [];
-  const breaker = new LineBreaker(text);
+  const breaker = new LineBreaker(p.text);
   let last = 0;
   for (let bk = breaker.nextBreak(); bk; bk = breaker.nextBreak()) {
     if (bk.position <= last) continue;
-    pieces.push(makePiece(last, bk.position, bk.required));
+    pieces.push(pieceOf(p, last, bk.position, bk.required));
     last = bk.position;
   }
-  if (last < text.length) pieces.push(makePiece(last, text.length, false));
+  if (last < p.text.length) pieces.push(pieceOf(p, last, p.text.length, false));
+  return pieces;
+}
 
-  function makePiece(start: number, end: number, required: boolean): Piece {
-    let trimmedEnd = end;
-    while (trimmedEnd > start && isSpace(text[trimmedEnd - 1])) trimmedEnd--;
-    return {
-      start,
-      end,
-      width: widthOf(start, end),
-      trimmedWidth: widthOf(start, trimmedEnd),
-      required: required && text[end - 1] === '\n',
-    };
+/** The longest prefix of text[start, end) (at least one character) that fits in `width`. */
+function splitPoint(p: Paragraph, start: number, end: number, width: number): number {
+  let lo = start + 1;
+  let hi = end;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (widthOf(p, start, mid) <= width) lo = mid;
+    else hi = mid - 1;
   }
+  let cut = lo;
+  // Do not split a surrogate pair.
+  if (cut < end && /[\udc00-\udfff]/.test(p.text[cut])) cut--;
+  return Math.max(cut, start + 1);
+}
 
-  // Greedy fill, with an emergency break for a piece wider than the whole line.
-  const lines: Line[] = [];
+interface LineSpan {
+  start: number;
+  end: number;
+  /** The last line of its paragraph (or before a hard break): not stretched when justifying. */
+  last: boolean;
+}
+
+/** Greedy fill: as many pieces on a line as fit, with an emergency break for a piece wider than the line. */
+function fillLines(p: Paragraph, pieces: Piece[], width: number): LineSpan[] {
+  const spans: LineSpan[] = [];
   let lineStart = -1;
   let lineEnd = -1;
   let lineWidth = 0;
-  const flush = (lastOfParagraph: boolean) => {
-    if (lineStart >= 0) lines.push(buildLine(lineStart, lineEnd, lastOfParagraph));
+  const flush = (last: boolean) => {
+    if (lineStart >= 0) spans.push({ start: lineStart, end: lineEnd, last });
     lineStart = -1;
     lineWidth = 0;
   };
-
-  const queue = pieces.reverse();
+  const queue = [...pieces].reverse();
   while (queue.length > 0) {
-    const p = queue.pop() as Piece;
-    if (lineStart >= 0 && lineWidth + p.trimmedWidth > width + 0.001) flush(false);
-    if (lineStart < 0 && p.trimmedWidth > width + 0.001) {
-      const cut = splitPoint(p.start, p.end);
-      if (cut < p.end) {
-        queue.push(makePiece(cut, p.end, p.required));
-        lineStart = p.start;
+    const piece = queue.pop() as Piece;
+    if (lineStart >= 0 && lineWidth + piece.trimmedWidth > width + 0.001) flush(false);
+    if (lineStart < 0 && piece.trimmedWidth > width + 0.001) {
+      const cut = splitPoint(p, piece.start, piece.end, width);
+      if (cut < piece.end) {
+        queue.push(pieceOf(p, cut, piece.end, piece.required));
+        lineStart = piece.start;
         lineEnd = cut;
         flush(false);
         continue;
       }
     }
-    if (lineStart < 0) lineStart = p.start;
-    lineEnd = p.end;
-    lineWidth += p.width;
-    if (p.required) flush(true);
+    if (lineStart < 0) lineStart = piece.start;
+    lineEnd = piece.end;
+    lineWidth += piece.width;
+    if (piece.required) flush(true);
   }
   flush(true);
-  return lines;
+  return spans;
+}
 
-  function splitPoint(start: number, end: number): number {
-    // The longest prefix (at least one character) that fits.
-    let lo = start + 1;
-    let hi = end;
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      if (widthOf(start, mid) <= width) lo = mid;
-      else hi = mid - 1;
-    }
-    let cut = lo;
-    // Do not split a surrogate pair.
-    if (cut < end && /[\udc00-\udfff]/.test(text[cut])) cut--;
-    return Math.max(cut, start + 1);
+/** Left-to-right lines: one segment per font run, spaces kept inside segments. */
+function logicalSegments(p: Paragraph, start: number, end: number): Segment[] {
+  const segments: Segment[] = [];
+  let i = start;
+  let x = 0;
+  while (i < end) {
+    const run = p.runs[p.runAt[i]];
+    const runEnd = Math.min(end, p.runStart[p.runAt[i]] + run.text.length);
+    const from = i;
+    const t = stripControls(p.text.slice(i, runEnd));
+    i = runEnd;
+    if (!t) continue;
+    const w = measure(run.face, t, run.size);
+    segments.push({ text: t, x, width: w, face: run.face, size: run.size, color: run.color, link: run.link, wordSpacing: 0, logical: from });
+    x += w;
   }
+  return segments;
+}
 
-  function buildLine(start: number, end: number, lastOfParagraph: boolean): Line {
-    while (end > start && (isSpace(text[end - 1]) || text[end - 1] === '\n')) end--;
-    const segments = levels ? visualSegments(start, end) : logicalSegments(start, end);
-    let ascent = 0;
-    let descent = 0;
-    for (const s of segments) {
-      const m = metrics(s.face, s.size);
-      ascent = Math.max(ascent, m.ascent);
-      descent = Math.max(descent, m.descent);
-    }
-    if (segments.length === 0) {
-      const m = metrics(runs[0].face, runs[0].size);
-      return { segments, naturalWidth: 0, ascent: m.ascent, descent: m.descent };
-    }
-    // The extent of the line: in visual lines spaces are gaps between segments, not inside them.
-    const natural = segments.reduce((w, s) => Math.max(w, s.x + s.width), 0);
-    const slack = width - natural;
-    const line: Line = { segments, naturalWidth: natural, ascent, descent };
-    const justified = visualAlign === 'justify' || visualAlign === 'distribute';
-    const lineAlign = justified && lastOfParagraph ? (direction === 'rtl' ? 'right' : 'left') : visualAlign;
-    if (lineAlign === 'distribute' && slack > 0 && !levels) {
-      distribute(segments, slack);
-    } else if (lineAlign === 'justify' && slack > 0) {
-      justify(segments, slack, levels !== null);
-    } else if (lineAlign === 'right' || lineAlign === 'center') {
-      const shift = lineAlign === 'right' ? slack : slack / 2;
-      for (const s of segments) s.x += shift;
-    }
-    return line;
+/** How far a token of one font, one level and no spaces extends in visual order from `k`. */
+function tokenEnd(p: Paragraph, order: number[], mirrored: Map<number, string>, k: number): number {
+  const lv = p.levels!;
+  const first = order[k];
+  const level = lv.levels[first];
+  const step = level & 1 ? -1 : 1;
+  let j = k;
+  while (
+    j + 1 < order.length &&
+    order[j + 1] === order[j] + step &&
+    p.runAt[order[j + 1]] === p.runAt[first] &&
+    lv.levels[order[j + 1]] === level &&
+    !isSpace(p.text[order[j + 1]]) &&
+    !isControl(p.text[order[j + 1]]) &&
+    !mirrored.has(first) &&
+    !mirrored.has(order[j + 1])
+  ) {
+    j++;
   }
+  return j;
+}
 
-  /** Left-to-right lines: one segment per font run, spaces kept inside segments. */
-  function logicalSegments(start: number, end: number): Segment[] {
-    const segments: Segment[] = [];
-    let i = start;
-    let x = 0;
-    while (i < end) {
-      const r = runAt[i];
-      const run = runs[r];
-      const runEnd = Math.min(end, runStart[r] + run.text.length);
-      const from = i;
-      const t = stripControls(text.slice(i, runEnd));
-      i = runEnd;
-      if (!t) continue;
-      const w = measure(run.face, t, run.size);
-      segments.push({ text: t, x, width: w, face: run.face, size: run.size, color: run.color, link: run.link, wordSpacing: 0, logical: from });
-      x += w;
-    }
-    return segments;
-  }
-
-  /**
-   * Lines with right-to-left text: characters in visual order (UAX #9 L1–L2 via bidi-js), cut into
-   * tokens of one font, one level and no spaces. Each token's string is what fontkit needs to draw
-   * it in visual order: fontkit lays a run of Arabic out right to left itself (and must get it in
-   * logical order to join the letters); anything else at an odd level is reversed here, with its
-   * brackets mirrored. Spaces are not drawn; they are gaps, widened when justifying.
-   */
-  function visualSegments(start: number, end: number): Segment[] {
-    const lv = levels as ReturnType<typeof bidi.getEmbeddingLevels>;
-    const order = bidi.getReorderedIndices(text, lv, start, end - 1).slice(start, end);
-    // bidi-js wants the levels array here, not the result object.
-    const mirrored = bidi.getMirroredCharactersMap(text, lv.levels as never, start, end - 1);
-    const segments: Segment[] = [];
-    let x = 0;
-    let k = 0;
-    while (k < order.length) {
-      const first = order[k];
-      if (isControl(text[first])) {
-        k++;
-        continue;
-      }
-      if (isSpace(text[first])) {
-        // Spaces are drawn too, so text extractors see word boundaries; justification widens them.
-        const r = runs[runAt[first]];
-        const w = measure(r.face, ' ', r.size);
-        segments.push({ text: ' ', x, width: w, face: r.face, size: r.size, color: r.color, link: r.link, wordSpacing: 0, logical: first });
-        x += w;
-        k++;
-        continue;
-      }
-      const level = lv.levels[first];
-      const step = level & 1 ? -1 : 1;
-      let j = k;
-      while (
-        j + 1 < order.length &&
-        order[j + 1] === order[j] + step &&
-        runAt[order[j + 1]] === runAt[first] &&
-        lv.levels[order[j + 1]] === level &&
-        !isSpace(text[order[j + 1]]) &&
-        !isControl(text[order[j + 1]]) &&
-        !mirrored.has(first) &&
-        !mirrored.has(order[j + 1])
-      ) {
-        j++;
-      }
+/**
+ * Lines with right-to-left text: characters in visual order (UAX #9 L1–L2 via bidi-js), cut into
+ * tokens of one font, one level and no spaces. Each token's string is what fontkit needs to draw
+ * it in visual order: fontkit lays a run of Arabic out right to left itself (and must get it in
+ * logical order to join the letters); anything else at an odd level is reversed here, with its
+ * brackets mirrored. Spaces are drawn too, so text extractors see word boundaries.
+ */
+function visualSegments(p: Paragraph, start: number, end: number): Segment[] {
+  const lv = p.levels!;
+  const order = bidi.getReorderedIndices(p.text, lv, start, end - 1).slice(start, end);
+  // bidi-js wants the levels array here, not the result object.
+  const mirrored = bidi.getMirroredCharactersMap(p.text, lv.levels as never, start, end - 1);
+  const segments: Segment[] = [];
+  let x = 0;
+  const add = (text: string, at: number, extra: Partial<Segment> = {}) => {
+    const run = p.runs[p.runAt[at]];
+    const w = measure(run.face, text, run.size);
+    segments.push({ text, x, width: w, face: run.face, size: run.size, color: run.color, link: run.link, wordSpacing: 0, logical: at, ...extra });
+    x += w;
+  };
+  let k = 0;
+  while (k < order.length) {
+    const first = order[k];
+    if (isControl(p.text[first])) {
+      k++;
+    } else if (isSpace(p.text[first])) {
+      // A gap between words; justification widens it.
+      add(' ', first);
+      k++;
+    } else if (mirrored.has(first)) {
+      // A bracket at a right-to-left level: its own glyph drawn flipped. It looks like its mirror
+      // image and still reads as the character written, so extractors that put the line back in
+      // reading order get "(WSIS)", not ")WSIS(".
+      add(p.text[first], first, { flip: true });
+      k++;
+    } else {
+      const j = tokenEnd(p, order, mirrored, k);
       const lo = Math.min(order[k], order[j]);
       const hi = Math.max(order[k], order[j]) + 1;
-      const run = runs[runAt[first]];
-      if (mirrored.has(first)) {
-        // A bracket at a right-to-left level: its own glyph drawn flipped. It looks like its
-        // mirror image and still reads as the character written, so extractors that put the
-        // line back in reading order get "(WSIS)", not ")WSIS(".
-        const w = measure(run.face, text[first], run.size);
-        segments.push({ text: text[first], x, width: w, face: run.face, size: run.size, color: run.color, link: run.link, wordSpacing: 0, logical: first, flip: true });
-        x += w;
-        k = j + 1;
-        continue;
-      }
-      const logical = text.slice(lo, hi);
-      const visual = level & 1 ? reverseCodePoints(logical) : logical;
-      const drawn = fontkitReverses(logical) ? reverseCodePoints(visual) : visual;
-      const w = measure(run.face, drawn, run.size);
-      segments.push({ text: drawn, x, width: w, face: run.face, size: run.size, color: run.color, link: run.link, wordSpacing: 0, logical: lo });
-      x += w;
+      const logical = p.text.slice(lo, hi);
+      const visual = lv.levels[first] & 1 ? reverseCodePoints(logical) : logical;
+      add(fontkitReverses(logical) ? reverseCodePoints(visual) : visual, lo);
       k = j + 1;
     }
-    return segments;
   }
+  return segments;
+}
+
+/** A line's segments, measured and aligned. */
+function buildLine(p: Paragraph, span: LineSpan, width: number, align: Align): Line {
+  let end = span.end;
+  while (end > span.start && (isSpace(p.text[end - 1]) || p.text[end - 1] === '\n')) end--;
+  const segments = p.levels ? visualSegments(p, span.start, end) : logicalSegments(p, span.start, end);
+  let ascent = 0;
+  let descent = 0;
+  for (const s of segments) {
+    const m = metrics(s.face, s.size);
+    ascent = Math.max(ascent, m.ascent);
+    descent = Math.max(descent, m.descent);
+  }
+  if (segments.length === 0) {
+    const m = metrics(p.runs[0].face, p.runs[0].size);
+    return { segments, naturalWidth: 0, ascent: m.ascent, descent: m.descent };
+  }
+  // The extent of the line: in visual lines spaces are gaps between segments, not inside them.
+  const natural = segments.reduce((w, s) => Math.max(w, s.x + s.width), 0);
+  alignSegments(segments, width - natural, lineAlign(align, p.direction, span.last), p.levels !== null);
+  return { segments, naturalWidth: natural, ascent, descent };
+}
+
+type VisualAlign = 'left' | 'right' | 'center' | 'justify' | 'distribute';
+
+/** The alignment of one line: start and end resolved by direction; the last line of a justified paragraph is not stretched. */
+function lineAlign(align: Align, direction: Direction, last: boolean): VisualAlign {
+  const visual: VisualAlign =
+    align === 'start' ? (direction === 'rtl' ? 'right' : 'left') : align === 'end' ? (direction === 'rtl' ? 'left' : 'right') : align;
+  if ((visual === 'justify' || visual === 'distribute') && last) return direction === 'rtl' ? 'right' : 'left';
+  return visual;
+}
+
+function alignSegments(segments: Segment[], slack: number, align: VisualAlign, bidiLine: boolean): void {
+  if (align === 'distribute' && slack > 0 && !bidiLine) distribute(segments, slack);
+  else if (align === 'justify' && slack > 0) justify(segments, slack, bidiLine);
+  else if (align === 'right' || align === 'center') {
+    const shift = align === 'right' ? slack : slack / 2;
+    for (const s of segments) s.x += shift;
+  }
+}
+
+/**
+ * Breaks styled runs into lines no wider than `width` (UAX #14 break opportunities, greedy fill,
+ * logical order) and positions each line's segments for the alignment. Lines holding right-to-left
+ * text are reordered for display with the Unicode bidirectional algorithm (UAX #9).
+ */
+export function breakLines(input: StyledRun[], width: number, align: Align = 'start', direction: Direction = 'ltr'): Line[] {
+  const p = paragraphOf(input, direction);
+  if (!p) return [];
+  return fillLines(p, piecesOf(p), width).map((span) => buildLine(p, span, width, align));
 }
 
 /**

@@ -1,6 +1,7 @@
 import Handlebars from 'handlebars';
 import { format } from 'date-fns';
 import { LetterMergeError } from '../errors';
+import type { Problem } from '../problems';
 import { localise } from '../campaign/campaign';
 import type { Campaign, TemplateSource } from '../campaign/campaign';
 import type { SignatureImage } from '../campaign/signature';
@@ -235,6 +236,25 @@ export function templateFields(campaign: Campaign): Map<string, { file: string; 
     }
   }
   return fields;
+}
+
+/**
+ * The one check of the templates' fields against the recipients file's columns, for validate and
+ * generate: a problem for each field a template uses that the file does not have, placed at the
+ * template's line.
+ */
+export function missingColumns(campaign: Campaign, columns: string[], csv: string): Problem[] {
+  return [...templateFields(campaign)]
+    .filter(([name]) => !columns.includes(name))
+    .map(([name, where]) => ({
+      scope: 'file' as const,
+      code: 'TEMPLATE' as const,
+      file: where.file,
+      line: where.line,
+      field: name,
+      message: `the template uses "${name}", which is not a column of ${csv}`,
+      hint: `Add a "${name}" column to the CSV, or correct the name in the template.`,
+    }));
 }
 
 interface CompiledLanguage {

@@ -44,7 +44,7 @@ describe('batch control', () => {
       const r = await generate({ csv, out: path.join(t.dir, `shard-${k}`), shard: { index: k, count: 3 }, jobs: 2 });
       expect(r.produced).toBeGreaterThan(5);
       ids.push(...manifest(path.join(t.dir, `shard-${k}`)).map((e) => e.id));
-      failed.push(...r.failures.map((f) => f.id));
+      failed.push(...r.failures.map((f) => f.id ?? ''));
     }
     expect(ids).toHaveLength(60);
     expect(new Set(ids).size).toBe(60);

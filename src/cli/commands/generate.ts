@@ -4,7 +4,7 @@ import { CORE_COLUMNS } from '../../data/recipients';
 import { EXIT } from '../../errors';
 import { GROUPS, supportedLanguages } from '../../i18n/languages';
 import { DEFAULT_CAMPAIGN } from '../../paths';
-import { oneLine, plural, say } from '../io';
+import { plural, problemLine, say } from '../io';
 import { commandLine, parseShard, positiveInt } from '../options';
 import { Run, shown } from '../progress';
 import type { Register } from './context';
@@ -107,7 +107,8 @@ Examples:
       }
       for (const n of result.notices) say(io, `note: ${n}\n`);
       for (const f of result.failures) {
-        say(io, `${csv}:${f.line}: ${f.id ? `id ${oneLine(f.id)}` : 'row'}${f.language ? ` (${f.language})` : ''}${f.field ? `, ${oneLine(f.field)}` : ''}: ${f.message}\n`);
+        say(io, `${problemLine({ ...f, file: csv })}\n`);
+        if (f.detail && ctx.debug()) say(io, `${f.detail}\n`);
       }
       say(io, summaryLine(result));
       if (result.removed) {

@@ -1,6 +1,6 @@
 import { validate } from '../../batch/validate';
 import { EXIT } from '../../errors';
-import { oneLine, plural, say } from '../io';
+import { plural, problemLine, say } from '../io';
 import type { Register } from './context';
 
 export const registerValidate: Register = (program, ctx) => {
@@ -24,13 +24,9 @@ the file as a whole, 4 problems in rows.`,
       const io = ctx.io;
       const result = await validate({ csv, campaign: opts.campaign });
       for (const n of result.notices) say(io, `note: ${csv}: ${n}\n`);
-      for (const p of result.problems) {
-        const where = `${p.file}${p.line !== undefined ? `:${p.line}` : ''}`;
-        const what = [p.id ? `id ${oneLine(p.id)}` : '', oneLine(p.field ?? '')].filter(Boolean).join(', ');
-        say(io, `${where}: ${what ? `${what}: ` : ''}${p.message}${p.hint ? `\n  ${p.hint}` : ''}\n`);
-      }
+      for (const p of result.problems) say(io, `${problemLine(p)}${p.hint ? `\n  ${p.hint.replace(/\n/g, '\n  ')}` : ''}\n`);
       const files = result.problems.filter((p) => p.scope === 'file').length;
-      const campaignBroken = result.problems.some((p) => p.scope === 'file' && p.file !== csv);
+      const campaignBroken = !result.campaignUsable;
       say(
         io,
         result.problems.length === 0

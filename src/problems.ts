@@ -1,0 +1,40 @@
+import type { ErrorCode } from './errors';
+import type { LetterMergeError } from './errors';
+
+/**
+ * One problem, wherever it is found: a row that cannot be read, a letter that cannot be made,
+ * a file or campaign that cannot be used. validate lists them, generate reports them and writes
+ * failed.csv from them, workers send them back.
+ */
+export interface Problem {
+  /** "file": the input as a whole cannot be used; "row": only that row (or one of its letters) fails. */
+  scope: 'file' | 'row';
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  file?: string;
+  line?: number;
+  id?: string;
+  /** The letter's language, for a problem of one letter of the row. */
+  language?: string;
+  /** The CSV column (or campaign key) the problem is in. */
+  field?: string;
+  /** True when making the letter hit a bug in lettermerge rather than a problem of its row. */
+  internal?: boolean;
+  /** For an internal problem: the stack trace, which the CLI shows with --debug. */
+  detail?: string;
+}
+
+/** A problem from an error, placed in a file, row or letter. */
+export function problemOf(err: LetterMergeError, scope: Problem['scope'], at: Partial<Problem> = {}): Problem {
+  const p: Problem = { scope, code: err.code, message: err.message };
+  if (err.hint !== undefined) p.hint = err.hint;
+  const file = err.location.file ?? at.file;
+  if (file !== undefined) p.file = file;
+  const line = err.location.line ?? at.line;
+  if (line !== undefined) p.line = line;
+  for (const key of ['id', 'language'] as const) if (at[key] !== undefined) p[key] = at[key];
+  const field = err.location.field ?? at.field;
+  if (field !== undefined) p.field = field;
+  return p;
+}
