@@ -8,7 +8,7 @@ import type { Recipient, RowProblem } from '../data/recipients';
 import type { Problem } from '../problems';
 import { LetterMergeError } from '../errors';
 import { isSupportedLanguage, supportedLanguages } from '../i18n/languages';
-import { DEFAULT_CAMPAIGN } from '../paths';
+import { DEFAULTS } from '../config';
 import { Merger, missingColumns } from '../template/merge';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry, OutputFile } from './manifest';
@@ -271,14 +271,14 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
     throw new LetterMergeError('SHARD', 'a shard is K/N with 1 ≤ K ≤ N, e.g. 2/3', { kind: 'usage' });
   }
   const scope: Scope = { filter, shard };
-  const campaign = loadCampaign(options.campaign ?? DEFAULT_CAMPAIGN);
+  const campaign = loadCampaign(options.campaign ?? DEFAULTS.campaign);
   // Pass 1: the whole file is checked before anything is written.
   const p = await plan(options.csv, campaign, scope);
   preflight(campaign, new Merger(campaign), p, options.csv);
   const notices = p.encoding && p.encoding !== 'utf-8' ? [ENCODING_NOTICE[p.encoding]] : [];
   const total = options.limit !== undefined ? Math.min(options.limit, p.letters) : p.letters;
 
-  const out = path.resolve(options.out ?? 'out');
+  const out = path.resolve(options.out ?? DEFAULTS.out);
   const folder = new OutputFolder(out);
   const manifestPath = path.join(out, MANIFEST);
   const earlier = readManifest(manifestPath);

@@ -3,7 +3,7 @@ import { streamRecipients } from '../data/recipients';
 import type { Recipient } from '../data/recipients';
 import { LetterMergeError } from '../errors';
 import { parseMarkdown } from '../markup/markdown';
-import { DEFAULT_CAMPAIGN } from '../paths';
+import { DEFAULTS } from '../config';
 import { letterText } from '../render/text';
 import { Merger } from '../template/merge';
 import type { ProducedLetter } from './produce';
@@ -51,7 +51,7 @@ async function findRecipient(csv: string, id: string | undefined, row: number | 
 
 /** One letter, fast: for a template author checking a change. */
 export async function preview(options: PreviewOptions): Promise<PreviewResult> {
-  const campaign = loadCampaign(options.campaign ?? DEFAULT_CAMPAIGN);
+  const campaign = loadCampaign(options.campaign ?? DEFAULTS.campaign);
   const merger = new Merger(campaign);
   const recipient = await findRecipient(options.csv, options.id, options.row);
   const language = options.language ?? recipient.languages.find((l) => campaign.languages.includes(l)) ?? recipient.languages[0];

@@ -5,7 +5,7 @@ import { ENCODING_NOTICE, streamRecipients } from '../data/recipients';
 import type { Encoding } from '../data/recipients';
 import { LetterMergeError } from '../errors';
 import { glyphError } from '../fonts/fonts';
-import { DEFAULT_CAMPAIGN } from '../paths';
+import { DEFAULTS } from '../config';
 import { Merger, missingColumns } from '../template/merge';
 import type { Recipient } from '../data/recipients';
 import { problemOf } from '../problems';
@@ -61,7 +61,7 @@ function checkRow(r: Recipient, merger: Merger, csv: string): Problem[] {
  * duplicate ids.
  */
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
-  const dir = path.resolve(options.campaign ?? DEFAULT_CAMPAIGN);
+  const dir = path.resolve(options.campaign ?? DEFAULTS.campaign);
   const result: ValidateResult = { csv: options.csv, campaign: dir, campaignUsable: true, rows: 0, letters: 0, problems: [], notices: [] };
   let campaign: Campaign;
   let merger: Merger;

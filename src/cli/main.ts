@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CONFIG_FILES, findConfig } from '../config';
+import type { Config } from '../config';
 import { EXIT, LetterMergeError, exitCodeFor } from '../errors';
 import { PACKAGE_ROOT } from '../paths';
 import { WorkerFailure } from '../batch/renderer';
@@ -39,13 +41,28 @@ function report(err: unknown, io: Io, debug: boolean): number {
  * flags, call the library function, and print; they never end the process themselves.
  */
 export async function run(argv: string[], io: Io = processIo()): Promise<number> {
-  const ctx: Context = { io, argv, status: EXIT.ok, debug: () => argv.includes('--debug') };
   const program = new Command();
+  let config: { value: Config | undefined } | undefined;
+  const ctx: Context = {
+    io,
+    argv,
+    status: EXIT.ok,
+    debug: () => argv.includes('--debug'),
+    config: () => {
+      if (!config) {
+        const named = program.opts<{ config?: string }>().config;
+        config = { value: findConfig(process.cwd(), named) };
+        if (config.value) say(io, `note: settings from ${path.relative(process.cwd(), config.value.file) || config.value.file}\n`);
+      }
+      return config.value;
+    },
+  };
   program
     .name('lettermerge')
     .description('Turn a CSV of recipients into personalised letters: a PDF and an e-mail per recipient, in their language.')
     .version(version(), '-V, --version')
     .option('--debug', 'show stack traces for errors')
+    .option('--config <file>', `settings file (default: ${CONFIG_FILES[0]} in this folder, if there is one); flags override it`)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   for (const register of [registerGenerate, registerValidate, registerPreview, registerSend, registerInit]) register(program, ctx);

@@ -3,7 +3,7 @@ import type { GenerateResult, ProgressEvent } from '../../batch/generate';
 import { CORE_COLUMNS } from '../../data/recipients';
 import { EXIT } from '../../errors';
 import { GROUPS, supportedLanguages } from '../../i18n/languages';
-import { DEFAULT_CAMPAIGN } from '../../paths';
+import { DEFAULTS } from '../../config';
 import { plural, problemLine, say } from '../io';
 import { commandLine, parseShard, positiveInt } from '../options';
 import { Run, shown } from '../progress';
@@ -11,7 +11,7 @@ import type { Register } from './context';
 
 interface Flags {
   campaign?: string;
-  out: string;
+  out?: string;
   lang?: string;
   json?: boolean;
   jobs?: number;
@@ -45,7 +45,7 @@ export const registerGenerate: Register = (program, ctx) => {
     .description('write a PDF letter and an .eml e-mail for every recipient in the CSV')
     .argument('<csv>', 'recipients file (UTF-8 CSV)')
     .option('-c, --campaign <dir>', 'campaign folder holding campaign.yaml and templates (default: the built-in sample)')
-    .option('-o, --out <dir>', 'output folder', 'out')
+    .option('-o, --out <dir>', `output folder (default: "${DEFAULTS.out}")`)
     .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')})`)
     .option('-j, --jobs <n>', 'worker threads (default and most: the number of cores)', positiveInt('--jobs'))
     .option('--limit <n>', 'only the first N letters', positiveInt('--limit'))
@@ -88,14 +88,16 @@ Examples:
         stopping: 'Stopping: finishing the letters under way',
         onQuit: () => `Letters finished so far are recorded. To finish, run:\n  ${commandLine(ctx.argv, '--resume')}`,
       });
+      const config = ctx.config();
+      const lang = opts.lang ?? config?.lang;
       let result: GenerateResult;
       try {
         result = await generate({
           csv,
-          campaign: opts.campaign ?? DEFAULT_CAMPAIGN,
-          out: opts.out,
-          languages: opts.lang !== undefined ? [opts.lang] : undefined,
-          jobs: opts.jobs,
+          campaign: opts.campaign ?? config?.campaign ?? DEFAULTS.campaign,
+          out: opts.out ?? config?.out ?? DEFAULTS.out,
+          languages: lang === undefined ? undefined : Array.isArray(lang) ? lang : [lang],
+          jobs: opts.jobs ?? config?.jobs,
           limit: opts.limit,
           shard: opts.shard,
           resume: opts.resume,

@@ -3,7 +3,7 @@ import { statSync, watch as fsWatch, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { preview } from '../../batch/preview';
 import { LetterMergeError } from '../../errors';
-import { DEFAULT_CAMPAIGN } from '../../paths';
+import { DEFAULTS } from '../../config';
 import type { Io } from '../io';
 import { plural, say } from '../io';
 import { positiveInt } from '../options';
@@ -54,7 +54,7 @@ interface Flags {
   id?: string;
   row?: number;
   lang?: string;
-  out: string;
+  out?: string;
   text?: boolean;
   watch?: boolean;
   open?: boolean;
@@ -69,7 +69,7 @@ export const registerPreview: Register = (program, ctx) => {
     .option('--id <id>', 'the recipient with this id')
     .option('--row <n>', 'the Nth recipient of the file (1 is the first after the header)', positiveInt('--row'))
     .option('-l, --lang <code>', "the letter's language (default: the recipient's first)")
-    .option('-o, --out <file>', 'where to write the PDF', 'preview.pdf')
+    .option('-o, --out <file>', `where to write the PDF (default: "${DEFAULTS.previewOut}")`)
     .option('--text', 'print the letter as plain text instead of writing a PDF')
     .option('--watch', 'render again whenever a template, campaign.yaml or the CSV changes')
     .option('--open', 'open the PDF in the system viewer, where there is one')
@@ -78,18 +78,19 @@ export const registerPreview: Register = (program, ctx) => {
       if ((opts.id === undefined) === (opts.row === undefined)) {
         throw new LetterMergeError('USAGE', 'name the recipient with --id ID or --row N (one of them)', { kind: 'usage' });
       }
-      const campaignDir = path.resolve(opts.campaign ?? DEFAULT_CAMPAIGN);
+      const campaignDir = path.resolve(opts.campaign ?? ctx.config()?.campaign ?? DEFAULTS.campaign);
+      const out = opts.out ?? DEFAULTS.previewOut;
       const once = async (): Promise<void> => {
         const started = Date.now();
         const r = await preview({ csv, campaign: campaignDir, id: opts.id, row: opts.row, language: opts.lang, textOnly: opts.text });
         if (opts.text) io.stdout(r.text);
         else if (r.letter) {
-          writeFileSync(opts.out, r.letter.pdf);
-          say(io, `Wrote ${shown(path.resolve(opts.out))} (${r.recipient.id}, ${r.language}, ${plural(r.letter.pages, 'page')}) in ${Date.now() - started} ms.\n`);
+          writeFileSync(out, r.letter.pdf);
+          say(io, `Wrote ${shown(path.resolve(out))} (${r.recipient.id}, ${r.language}, ${plural(r.letter.pages, 'page')}) in ${Date.now() - started} ms.\n`);
         }
       };
       await once();
-      if (opts.open && !opts.text) openViewer(path.resolve(opts.out), io);
-      if (opts.watch) await watch([campaignDir, path.resolve(csv)], path.resolve(opts.out), once, io);
+      if (opts.open && !opts.text) openViewer(path.resolve(out), io);
+      if (opts.watch) await watch([campaignDir, path.resolve(csv)], path.resolve(out), once, io);
     });
 };

@@ -1,5 +1,6 @@
 import { describeServer, send } from '../../batch/send';
 import type { SendProgress, SendResult } from '../../batch/send';
+import { DEFAULTS } from '../../config';
 import { EXIT, LetterMergeError } from '../../errors';
 import { oneLine, plural, say } from '../io';
 import { commandLine, positiveNumber } from '../options';
@@ -7,7 +8,7 @@ import { Run, shown } from '../progress';
 import type { Register } from './context';
 
 interface Flags {
-  smtp: string;
+  smtp?: string;
   confirm?: boolean;
   rate?: number;
   ca?: string;
@@ -25,8 +26,8 @@ export const registerSend: Register = (program, ctx) => {
   program
     .command('send')
     .description('deliver the e-mails of a generated output folder through an SMTP server')
-    .argument('<out-dir>', 'the output folder of "lettermerge generate"')
-    .requiredOption('--smtp <url>', 'smtp://[user@]host[:port] (STARTTLS) or smtps://[user@]host[:port] (TLS from the start)')
+    .argument('[out-dir]', `the output folder of "lettermerge generate" (default: out of the config file, else "${DEFAULTS.out}")`)
+    .option('--smtp <url>', 'smtp://[user@]host[:port] (STARTTLS) or smtps://[user@]host[:port] (TLS from the start); or smtp in the config file')
     .option('--confirm', 'really send (without it: a dry run that connects, logs in, checks every message, and sends nothing)')
     .option('--rate <n>', 'at most N messages per second (fractions allowed, e.g. 0.5)', positiveNumber('--rate'))
     .option('--ca <file>', 'also trust this certificate authority (PEM) for the server')
@@ -54,15 +55,19 @@ message was not delivered, was refused or is uncertain.
 Example:
   LETTERMERGE_SMTP_PASSWORD=… lettermerge send out --smtp smtp://letters@mail.example.org:587 --rate 2 --confirm`,
     )
-    .action(async (outDir: string, opts: Flags) => {
+    .action(async (outArg: string | undefined, opts: Flags) => {
       const io = ctx.io;
+      const config = ctx.config();
+      const outDir = outArg ?? config?.out ?? DEFAULTS.out;
+      const smtp = opts.smtp ?? config?.smtp;
+      if (!smtp) throw new LetterMergeError('USAGE', 'no SMTP server: give --smtp smtp://[user@]host[:port], or smtp in the config file', { kind: 'usage' });
       let password = process.env.LETTERMERGE_SMTP_PASSWORD;
-      const hasUser = /^smtps?:\/\/[^@/]+@/.test(opts.smtp);
+      const hasUser = /^smtps?:\/\/[^@/]+@/.test(smtp);
       if (hasUser && password === undefined) {
         if (!io.askSecret) {
           throw new LetterMergeError('SMTP_PASSWORD', 'the SMTP server needs a password: set LETTERMERGE_SMTP_PASSWORD', { kind: 'usage' });
         }
-        password = await io.askSecret(`Password for ${describeServer(opts.smtp)}: `);
+        password = await io.askSecret(`Password for ${describeServer(smtp)}: `);
       }
       if (opts.allowInsecureAuth) say(io, 'WARNING: --allow-insecure-auth: if the server offers no encryption, the password is sent in clear over the network.\n');
       const run = new Run(io, {
@@ -74,11 +79,11 @@ Example:
       try {
         result = await send({
           out: outDir,
-          smtp: opts.smtp,
+          smtp,
           password,
           confirm: opts.confirm,
-          rate: opts.rate,
-          ca: opts.ca,
+          rate: opts.rate ?? config?.rate,
+          ca: opts.ca ?? config?.ca,
           allowInsecureAuth: opts.allowInsecureAuth,
           resendUncertain: opts.resendUncertain,
           signal: run.signal,

@@ -1,4 +1,5 @@
 import { validate } from '../../batch/validate';
+import { DEFAULTS } from '../../config';
 import { EXIT } from '../../errors';
 import { plural, problemLine, say } from '../io';
 import type { Register } from './context';
@@ -22,7 +23,7 @@ the file as a whole, 4 problems in rows.`,
     )
     .action(async (csv: string, opts: { campaign?: string; json?: boolean }) => {
       const io = ctx.io;
-      const result = await validate({ csv, campaign: opts.campaign });
+      const result = await validate({ csv, campaign: opts.campaign ?? ctx.config()?.campaign ?? DEFAULTS.campaign });
       for (const n of result.notices) say(io, `note: ${csv}: ${n}\n`);
       for (const p of result.problems) say(io, `${problemLine(p)}${p.hint ? `\n  ${p.hint.replace(/\n/g, '\n  ')}` : ''}\n`);
       const files = result.problems.filter((p) => p.scope === 'file').length;

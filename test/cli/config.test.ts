@@ -1,0 +1,79 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BIN, SAMPLE_CAMPAIGN, SAMPLE_CSV, tempDir } from '../helpers';
+import { startServer } from '../helpers/smtp';
+
+/** Runs the CLI as a process in `cwd` (where it looks for lettermerge.config.yaml). */
+function lm(cwd: string, args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
+}
+
+/** The same, without blocking this process (which runs the test's SMTP server). */
+function lmAsync(cwd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('lettermerge.config.yaml: flags, then the config file, then the defaults', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('takes campaign, out, jobs and lang from the config file, with paths relative to it; a flag wins', () => {
+    const project = path.join(t.dir, 'project');
+    mkdirSync(path.join(project, 'ci'), { recursive: true });
+    cpSync(SAMPLE_CAMPAIGN, path.join(project, 'campaign'), { recursive: true });
+    writeFileSync(path.join(project, 'lettermerge.config.yaml'), 'campaign: campaign\nout: letters\njobs: 1\nlang: [en, fr]\n');
+    const here = lm(project, ['generate', SAMPLE_CSV, '--json']);
+    expect(here.status).toBe(0);
+    expect(here.stderr).toMatch(/note: settings from lettermerge\.config\.yaml/);
+    const r = JSON.parse(here.stdout) as { campaign: string; out: string; jobs: number; produced: number };
+    expect(r).toMatchObject({ campaign: path.join(project, 'campaign'), out: path.join(project, 'letters'), jobs: 1 });
+    expect(readdirSync(path.join(project, 'letters')).sort()).toEqual(['en', 'fr', 'manifest.jsonl']);
+
+    // From another folder, --config: its paths still resolve against its own folder.
+    const elsewhere = lm(path.join(project, 'ci'), ['generate', SAMPLE_CSV, '--config', '../lettermerge.config.yaml', '--lang', 'es', '--out', 'here', '--json']);
+    expect(elsewhere.status).toBe(0);
+    expect(JSON.parse(elsewhere.stdout)).toMatchObject({ campaign: path.join(project, 'campaign'), out: path.join(project, 'ci', 'here') });
+    expect(readdirSync(path.join(project, 'ci', 'here')).sort()).toEqual(['es', 'manifest.jsonl']);
+  });
+
+  it('checks the config file against its schema', () => {
+    writeFileSync(path.join(t.dir, 'lettermerge.config.yaml'), 'out: letters\ncampain: mine\n');
+    const bad = lm(t.dir, ['validate', SAMPLE_CSV]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/lettermerge\.config\.yaml:2: unknown setting "campain"; did you mean "campaign"\?/);
+    writeFileSync(path.join(t.dir, 'lettermerge.config.yaml'), 'jobs: two\n');
+    expect(lm(t.dir, ['validate', SAMPLE_CSV]).stderr).toMatch(/lettermerge\.config\.yaml:1: jobs must be a whole number/);
+    writeFileSync(path.join(t.dir, 'lettermerge.config.yaml'), 'smtp: smtp://user:secret@mail.example.org\n');
+    const pw = lm(t.dir, ['validate', SAMPLE_CSV]);
+    expect(pw.status).toBe(2);
+    expect(pw.stderr).toMatch(/smtp holds a password/);
+    expect(lm(t.dir, ['validate', SAMPLE_CSV, '--config', 'missing.yaml']).status).toBe(2);
+  });
+
+  it('gives send its folder, server and rate', async () => {
+    const s = await startServer();
+    try {
+      writeFileSync(path.join(t.dir, 'lettermerge.config.json'), JSON.stringify({ out: 'letters', smtp: `smtp://127.0.0.1:${s.port}`, rate: 50, lang: 'en', jobs: 1 }));
+      expect(lm(t.dir, ['generate', SAMPLE_CSV]).status).toBe(0);
+      const sent = await lmAsync(t.dir, ['send', '--confirm', '--json']);
+      expect(sent.status).toBe(0);
+      expect(JSON.parse(sent.stdout)).toMatchObject({ sent: 8, out: path.join(t.dir, 'letters') });
+      expect(existsSync(path.join(t.dir, 'letters', 'sent.jsonl'))).toBe(true);
+      writeFileSync(path.join(t.dir, 'lettermerge.config.json'), '{}');
+      const none = lm(t.dir, ['send', '--confirm']);
+      expect(none.status).toBe(2);
+      expect(none.stderr).toMatch(/no SMTP server: give --smtp/);
+    } finally {
+      await s.close();
+    }
+  });
+});
