@@ -26,101 +26,109 @@ function subrBias(count: number): number {
   return count < 1240 ? 107 : count < 33900 ? 1131 : 32768;
 }
 
+/** A Type 2 operand at code[i]: its value and how many bytes it takes (CFF spec, Type 2 charstrings 3.2). */
+function operand(code: Uint8Array, i: number): { value: number; len: number } {
+  const b = code[i];
+  if (b === 28) return { value: ((code[i + 1] << 24) >> 16) | code[i + 2], len: 3 };
+  if (b <= 246) return { value: b - 139, len: 1 };
+  if (b <= 250) return { value: (b - 247) * 256 + code[i + 1] + 108, len: 2 };
+  if (b <= 254) return { value: -(b - 251) * 256 - code[i + 1] - 108, len: 2 };
+  return { value: ((code[i + 1] << 24) | (code[i + 2] << 16) | (code[i + 3] << 8) | code[i + 4]) / 65536, len: 5 };
+}
+
+/**
+ * Rewrites one glyph's charstring with its subroutines inlined. The state is the charstring
+ * being written, the operand stack (with where each operand starts in the output, so that a
+ * subroutine index can be taken back out), and the count of stem hints, which a hint mask needs.
+ */
+class Inliner {
+  readonly out: number[] = [];
+  private stack: number[] = [];
+  private starts: number[] = [];
+  private stems = 0;
+  private ended = false;
+  private depth = 0;
+
+  constructor(
+    private readonly gid: number,
+    private readonly subroutine: (local: boolean, index: number) => Uint8Array | undefined,
+  ) {}
+
+  run(code: Uint8Array): void {
+    if (++this.depth > 10) throw new Error(`charstring of glyph ${this.gid} nests subroutines too deeply`);
+    let i = 0;
+    while (i < code.length && !this.ended) {
+      const b = code[i];
+      if (b === 28 || b >= 32) i += this.push(code, i);
+      else if (b === 10 || b === 29) {
+        this.call(b === 10);
+        i++;
+      } else if (b === 11) break; // return
+      else i += this.operator(code, i);
+    }
+    this.depth--;
+  }
+
+  private push(code: Uint8Array, i: number): number {
+    const { value, len } = operand(code, i);
+    this.starts.push(this.out.length);
+    this.stack.push(value);
+    for (let k = 0; k < len; k++) this.out.push(code[i + k]);
+    return len;
+  }
+
+  /** callsubr / callgsubr: drop the index operand, run the subroutine in place. */
+  private call(local: boolean): void {
+    const index = this.stack.pop() as number;
+    this.out.length = this.starts.pop() as number;
+    const code = this.subroutine(local, index);
+    if (!code) throw new Error(`charstring of glyph ${this.gid} calls a missing subroutine`);
+    this.run(code);
+  }
+
+  /** Any other operator: copied, with the hint mask bytes that follow hintmask and cntrmask. */
+  private operator(code: Uint8Array, i: number): number {
+    const b = code[i];
+    let len = 1;
+    if (b === 14) {
+      this.out.push(14); // endchar
+      this.ended = true;
+      return len;
+    }
+    if (b === 1 || b === 3 || b === 18 || b === 23) this.stems += this.stack.length >> 1; // stem hints
+    if (b === 19 || b === 20) {
+      // hintmask / cntrmask: operands left on the stack are implicit vertical stems; the mask
+      // that follows has one bit per stem.
+      this.stems += this.stack.length >> 1;
+      len = 1 + ((this.stems + 7) >> 3);
+    } else if (b === 12) {
+      len = 2;
+    }
+    for (let k = 0; k < len; k++) this.out.push(code[i + k]);
+    this.stack = [];
+    this.starts = [];
+    return len;
+  }
+}
+
 /** A Type 2 charstring with every callsubr and callgsubr replaced by the subroutine's code. */
 export function desubroutinize(cff: CffTable, gid: number): Uint8Array {
   let perFont = inlined.get(cff);
-  if (!perFont) {
-    perFont = new Map();
-    inlined.set(cff, perFont);
-  }
+  if (!perFont) inlined.set(cff, (perFont = new Map()));
   const known = perFont.get(gid);
   if (known) return known;
-
   const fd = cff.fdForGlyph(gid);
   const local = (fd !== null && cff.topDict.FDArray ? cff.topDict.FDArray[fd]?.Private?.Subrs : cff.topDict.Private?.Subrs) ?? [];
   const global = cff.globalSubrIndex ?? [];
-  const read = (e: CffEntry) => {
-    cff.stream.pos = e.offset;
-    return cff.stream.readBuffer(e.length);
-  };
-  const out: number[] = [];
-  let stack: number[] = [];
-  let starts: number[] = [];
-  let stems = 0;
-  let ended = false;
-  let depth = 0;
-
-  const run = (code: Uint8Array): void => {
-    if (++depth > 10) throw new Error(`charstring of glyph ${gid} nests subroutines too deeply`);
-    let i = 0;
-    while (i < code.length && !ended) {
-      const b = code[i];
-      if (b === 28 || b >= 32) {
-        let len: number;
-        let value: number;
-        if (b === 28) {
-          value = ((code[i + 1] << 24) >> 16) | code[i + 2];
-          len = 3;
-        } else if (b <= 246) {
-          value = b - 139;
-          len = 1;
-        } else if (b <= 250) {
-          value = (b - 247) * 256 + code[i + 1] + 108;
-          len = 2;
-        } else if (b <= 254) {
-          value = -(b - 251) * 256 - code[i + 1] - 108;
-          len = 2;
-        } else {
-          value = ((code[i + 1] << 24) | (code[i + 2] << 16) | (code[i + 3] << 8) | code[i + 4]) / 65536;
-          len = 5;
-        }
-        starts.push(out.length);
-        stack.push(value);
-        for (let k = 0; k < len; k++) out.push(code[i + k]);
-        i += len;
-        continue;
-      }
-      if (b === 10 || b === 29) {
-        // callsubr / callgsubr: drop the index operand, run the subroutine in place.
-        const index = stack.pop() as number;
-        out.length = starts.pop() as number;
-        const subrs = b === 10 ? local : global;
-        const entry = subrs[index + subrBias(subrs.length)];
-        if (!entry) throw new Error(`charstring of glyph ${gid} calls a missing subroutine`);
-        run(read(entry));
-        i++;
-        continue;
-      }
-      if (b === 11) break; // return
-      if (b === 14) {
-        out.push(14); // endchar
-        ended = true;
-        break;
-      }
-      if (b === 1 || b === 3 || b === 18 || b === 23) stems += stack.length >> 1; // stem hints
-      if (b === 19 || b === 20) {
-        // hintmask / cntrmask: operands left on the stack are implicit vertical stems; the mask
-        // that follows has one bit per stem.
-        stems += stack.length >> 1;
-        const n = (stems + 7) >> 3;
-        out.push(b);
-        for (let k = 1; k <= n; k++) out.push(code[i + k]);
-        i += 1 + n;
-      } else if (b === 12) {
-        out.push(12, code[i + 1]);
-        i += 2;
-      } else {
-        out.push(b);
-        i++;
-      }
-      stack = [];
-      starts = [];
-    }
-    depth--;
-  };
-  run(cff.getCharString(gid));
-  const result = Uint8Array.from(out);
+  const inliner = new Inliner(gid, (isLocal, index) => {
+    const subrs = isLocal ? local : global;
+    const entry = subrs[index + subrBias(subrs.length)];
+    if (!entry) return undefined;
+    cff.stream.pos = entry.offset;
+    return cff.stream.readBuffer(entry.length);
+  });
+  inliner.run(cff.getCharString(gid));
+  const result = Uint8Array.from(inliner.out);
   perFont.set(gid, result);
   return result;
 }
-

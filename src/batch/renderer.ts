@@ -96,9 +96,9 @@ export class WorkerPool implements Renderer {
   private failure: Error | undefined;
   private closing = false;
 
-  constructor(campaign: Campaign, size: number) {
+  /** `script` replaces the worker's code; for tests of a worker that fails. */
+  constructor(campaign: Campaign, size: number, script = path.join(PACKAGE_ROOT, 'dist', 'batch', 'worker.js')) {
     // The worker is compiled JavaScript, also when the library runs from TypeScript sources.
-    const script = path.join(PACKAGE_ROOT, 'dist', 'batch', 'worker.js');
     for (let i = 0; i < size; i++) {
       const worker = new Worker(script, { workerData: { campaign }, resourceLimits: WORKER_LIMITS });
       const slot = { worker, busy: 0 };

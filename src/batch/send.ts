@@ -240,6 +240,34 @@ class SentLog {
   }
 }
 
+function recordFailure(result: SendResult, e: ManifestEntry, status: SendFailure['status'], message: string): void {
+  result.failures.push({ id: e.id, language: e.language, to: e.envelope?.to ?? '', message, status });
+  if (status === 'refused') result.refused++;
+  else if (status === 'uncertain') result.uncertain++;
+  else if (status === 'rejected') result.rejected++;
+  else result.failed++;
+}
+
+/** What goes: not delivered before, not uncertain (unless asked), and vouched for by the folder. */
+function selectMessages(entries: ManifestEntry[], state: Map<string, LetterState>, realOut: string, options: SendOptions, result: SendResult): { e: ManifestEntry; raw: Buffer }[] {
+  const todo: { e: ManifestEntry; raw: Buffer }[] = [];
+  for (const e of entries) {
+    const s = state.get(letterId(e));
+    if (s === 'sent') {
+      result.alreadySent++;
+      continue;
+    }
+    if (s === 'uncertain' && !options.resendUncertain) {
+      recordFailure(result, e, 'uncertain', 'an earlier run stopped while the server was taking this message: it may have been delivered. Check, then send it with --resend-uncertain if it was not');
+      continue;
+    }
+    const v = vouchFor(realOut, e);
+    if ('refused' in v) recordFailure(result, e, 'refused', v.refused);
+    else todo.push({ e, raw: v.raw });
+  }
+  return todo;
+}
+
 /**
  * Delivers the e-mails of a generated output folder through an SMTP server: a dry run unless
  * confirmed, at most `rate` messages a second, every attempt written to sent.jsonl (and flushed)
@@ -274,33 +302,7 @@ export async function send(options: SendOptions): Promise<SendResult> {
     sentLog,
     elapsedMs: 0,
   };
-  const fail = (e: ManifestEntry, status: SendFailure['status'], message: string) => {
-    result.failures.push({ id: e.id, language: e.language, to: e.envelope?.to ?? '', message, status });
-    if (status === 'refused') result.refused++;
-    else if (status === 'uncertain') result.uncertain++;
-    else if (status === 'rejected') result.rejected++;
-    else result.failed++;
-  };
-
-  // What goes: not delivered before, not uncertain (unless asked), and vouched for by the folder.
-  const todo: { e: ManifestEntry; raw: Buffer }[] = [];
-  for (const e of entries) {
-    const s = state.get(letterId(e));
-    if (s === 'sent') {
-      result.alreadySent++;
-      continue;
-    }
-    if (s === 'uncertain' && !options.resendUncertain) {
-      fail(e, 'uncertain', 'an earlier run stopped while the server was taking this message: it may have been delivered. Check, then send it with --resend-uncertain if it was not');
-      continue;
-    }
-    const v = vouchFor(realOut, e);
-    if ('refused' in v) {
-      fail(e, 'refused', v.refused);
-      continue;
-    }
-    todo.push({ e, raw: v.raw });
-  }
+  const todo = selectMessages(entries, state, realOut, options, result);
   result.pending = todo.length;
 
   const session = new SmtpSession({ url, password: options.password, ca, allowInsecureAuth: options.allowInsecureAuth });
@@ -357,22 +359,19 @@ async function deliver(options: SendOptions, session: SmtpSession, todo: { e: Ma
             // The data went (or was going) and no answer came: the server may have the message.
             record('uncertain', attempt, reason);
             outcome = 'uncertain';
-            result.failures.push({ id: e.id, language: e.language, to: envelope.to, message: `the connection failed while the server was taking the message (${reason}): it may have been delivered; not sent again`, status: 'uncertain' });
-            result.uncertain++;
+            recordFailure(result, e, 'uncertain', `the connection failed while the server was taking the message (${reason}): it may have been delivered; not sent again`);
           } else if (isAuthFailure(x)) {
             record('deferred', attempt, reason);
             throw serverError(result, x, session.user);
           } else if (x.responseCode !== undefined && x.responseCode >= 500) {
             record('rejected', attempt, reason);
             outcome = 'rejected';
-            result.rejected++;
-            result.failures.push({ id: e.id, language: e.language, to: envelope.to, message: reason, status: 'rejected' });
+            recordFailure(result, e, 'rejected', reason);
           } else {
             record('deferred', attempt, reason);
             if (attempt >= attempts || options.signal?.aborted) {
               outcome = 'failed';
-              result.failed++;
-              result.failures.push({ id: e.id, language: e.language, to: envelope.to, message: reason, status: 'failed' });
+              recordFailure(result, e, 'failed', reason);
             } else {
               await sleep((options.backoffMs ?? 2000) * 2 ** (attempt - 1), options.signal);
             }

@@ -151,104 +151,111 @@ export const MAX_ADDRESS_LINES = 15;
 
 export type RowResult = { recipient: Recipient } | RowProblem;
 
-/**
- * Streams a recipients file, one checked row at a time, holding nothing but the ids seen (to
- * catch duplicates). Problems of the file as a whole throw a LetterMergeError; a problem of one
- * row is yielded as that row's result. The first value is the header.
- */
-export async function* streamRecipients(
-  file: string,
-  options: { collect?: boolean } = {},
-): AsyncGenerator<{ header: { columns: string[]; delimiter: string; encoding: Encoding } } | RowResult | { fileProblem: LetterMergeError }> {
+/** One record of a recipients file as read: its cells, and the line (or row) where it starts. */
+export interface RawRecord {
+  cells: string[];
+  line: number;
+}
+
+/** A recipients file opened for reading: what it is, and its records in order (the header first). */
+export interface RecordSource {
+  delimiter: string;
+  encoding: Encoding;
+  records: AsyncIterable<RawRecord>;
+}
+
+/** A CSV file: encoding and delimiter detected, records streamed by csv-parse with their physical line. */
+async function csvSource(file: string): Promise<RecordSource> {
   const head = await readHead(file);
   const encoding = detectEncoding(head);
   const headText = encoding === 'utf-8' ? head.toString('utf8') : new TextDecoder(encoding).decode(head);
   const delimiter = detectDelimiter(headText.replace(/^\uFEFF/, ''));
-  const source =
-    encoding === 'utf-8'
-      ? createReadStream(file)
-      : Readable.from([new TextDecoder(encoding).decode(await readFile(file))]);
-
-  const parser = source.pipe(
-    parse({
-      bom: true,
-      delimiter,
-      columns: false,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-    }),
-  );
-
-  let columns: string[] | undefined;
-  let rows = 0;
-  const seen = new Map<string, number>();
-  // csv-parse counts a CR LF inside a quoted cell as two lines: take the extra ones back out, or
-  // every line number after such a cell would drift.
-  let quotedCrlf = 0;
-
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      quotedCrlf += countCrlf(record);
-      const line = info.lines - quotedCrlf - countNewlines(record);
-      if (!columns) {
-        columns = record.map((c) => c.replace(/^\uFEFF/, '').trim());
-        checkColumns(file, columns);
-        yield { header: { columns, delimiter, encoding } };
-        continue;
+  const source = encoding === 'utf-8' ? createReadStream(file) : Readable.from([new TextDecoder(encoding).decode(await readFile(file))]);
+  const parser = source.pipe(parse({ bom: true, delimiter, columns: false, info: true, relax_column_count: true, skip_empty_lines: true }));
+  async function* records(): AsyncGenerator<RawRecord> {
+    // csv-parse counts a CR LF inside a quoted cell as two lines: take the extra ones back out, or
+    // every line number after such a cell would drift.
+    let quotedCrlf = 0;
+    try {
+      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+        quotedCrlf += countCrlf(record);
+        yield { cells: record, line: info.lines - quotedCrlf - countNewlines(record) };
       }
-      if (record.length !== columns.length) {
-        const err = new LetterMergeError(
-          'RAGGED_ROW',
-          `this row has ${record.length} cells but the header has ${columns.length}`,
-          { location: { file, line }, hint: 'Check for a stray delimiter or a missing quote on that line.' },
-        );
-        if (!options.collect) throw err;
-        rows++;
-        yield { fileProblem: err };
-        continue;
+    } catch (err) {
+      if (err instanceof CsvError) {
+        const e = err as CsvError & { lines?: number };
+        throw new LetterMergeError('CSV_SYNTAX', `the CSV cannot be read: ${e.message}`, {
+          location: { file, line: e.lines },
+          hint: 'Look for a quote that is opened but not closed.',
+        });
       }
-      const fields: Record<string, string> = Object.create(null);
-      columns.forEach((c, i) => (fields[c] = (record[i] ?? '').trim()));
-      const id = fields.id;
-      if (id) {
-        // Ids name files: two that differ only in case are one file on Windows and macOS.
-        const key = id.toLowerCase();
-        const first = seen.get(key);
-        if (first !== undefined) {
-          const err = new LetterMergeError('DUPLICATE_ID', `id "${id}" is used twice (first on line ${first}; ids are compared ignoring case, as file names are)`, {
-            location: { file, line, field: 'id' },
-            hint: 'Every recipient needs its own id: outputs are named after it.',
-          });
-          if (!options.collect) throw err;
-          rows++;
-          yield { fileProblem: err };
-          continue;
-        }
-        seen.set(key, line);
-      }
-      rows++;
-      yield toRecipient(fields, line, file);
+      throw err;
     }
-  } catch (err) {
-    if (err instanceof CsvError) {
-      const e = err as CsvError & { lines?: number; column?: number };
-      throw new LetterMergeError('CSV_SYNTAX', `the CSV cannot be read: ${e.message}`, {
-        location: { file, line: e.lines },
-        hint: 'Look for a quote that is opened but not closed.',
-      });
-    }
-    throw err;
   }
+  return { delimiter, encoding, records: records() };
+}
 
-  if (!columns) {
-    throw new LetterMergeError('EMPTY_FILE', 'the file is empty', { location: { file } });
-  }
-  if (rows === 0) {
-    throw new LetterMergeError('NO_RECIPIENTS', 'the file has a header but no recipients', {
-      location: { file, line: 2 },
+type StreamItem = { header: { columns: string[]; delimiter: string; encoding: Encoding } } | RowResult | { fileProblem: LetterMergeError };
+
+/** Duplicate ids, compared ignoring case: two that differ only in case are one file on Windows and macOS. */
+class IdRegister {
+  private readonly seen = new Map<string, number>();
+  constructor(private readonly file: string) {}
+  /** The problem of a second use of `id`, or undefined (and the id is remembered). */
+  check(id: string, line: number): LetterMergeError | undefined {
+    if (!id) return undefined;
+    const key = id.toLowerCase();
+    const first = this.seen.get(key);
+    if (first === undefined) {
+      this.seen.set(key, line);
+      return undefined;
+    }
+    return new LetterMergeError('DUPLICATE_ID', `id "${id}" is used twice (first on line ${first}; ids are compared ignoring case, as file names are)`, {
+      location: { file: this.file, line, field: 'id' },
+      hint: 'Every recipient needs its own id: outputs are named after it.',
     });
   }
+}
+
+/** One record after the header: a recipient, a problem of its row, or a problem of the whole file. */
+function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegister): RowResult | LetterMergeError {
+  if (rec.cells.length !== columns.length) {
+    return new LetterMergeError('RAGGED_ROW', `this row has ${rec.cells.length} cells but the header has ${columns.length}`, {
+      location: { file, line: rec.line },
+      hint: 'Check for a stray delimiter or a missing quote on that line.',
+    });
+  }
+  const fields: Record<string, string> = Object.create(null);
+  columns.forEach((c, i) => (fields[c] = (rec.cells[i] ?? '').trim()));
+  return ids.check(fields.id, rec.line) ?? toRecipient(fields, rec.line, file);
+}
+
+/**
+ * Streams a recipients file, one checked row at a time, holding nothing but the ids seen (to
+ * catch duplicates). Problems of the file as a whole throw a LetterMergeError (or, with
+ * `collect`, are yielded so that every one can be listed); a problem of one row is yielded as that
+ * row's result. The first value is the header.
+ */
+export async function* streamRecipients(file: string, options: { collect?: boolean } = {}): AsyncGenerator<StreamItem> {
+  const source = await csvSource(file);
+  const ids = new IdRegister(file);
+  let columns: string[] | undefined;
+  let rows = 0;
+  for await (const rec of source.records) {
+    if (!columns) {
+      columns = rec.cells.map((c) => c.replace(/^\uFEFF/, '').trim());
+      checkColumns(file, columns);
+      yield { header: { columns, delimiter: source.delimiter, encoding: source.encoding } };
+      continue;
+    }
+    rows++;
+    const item = readRecord(file, columns, rec, ids);
+    if (!(item instanceof LetterMergeError)) yield item;
+    else if (options.collect) yield { fileProblem: item };
+    else throw item;
+  }
+  if (!columns) throw new LetterMergeError('EMPTY_FILE', 'the file is empty', { location: { file } });
+  if (rows === 0) throw new LetterMergeError('NO_RECIPIENTS', 'the file has a header but no recipients', { location: { file, line: 2 } });
 }
 
 /** Reads and checks a whole recipients file into memory. File-level problems throw; row-level ones are returned. */

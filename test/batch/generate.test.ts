@@ -5,10 +5,12 @@ import { simpleParser } from 'mailparser';
 import { parse } from 'csv-parse/sync';
 import { generate } from '../../src/batch/generate';
 import type { GenerateResult, ManifestEntry } from '../../src/batch/generate';
+import { loadCampaign } from '../../src/campaign/campaign';
 import { readRecipients } from '../../src/data/recipients';
+import { Merger } from '../../src/template/merge';
 import type { Recipient } from '../../src/data/recipients';
 import { fullName } from '../../src/i18n/languages';
-import { SAMPLE_CSV, flatText, hasCommand, inspectPdfs, row, tempDir, writeCsv } from '../helpers';
+import { SAMPLE_CAMPAIGN, SAMPLE_CSV, flatText, hasCommand, inspectPdfs, row, tempDir, writeCsv } from '../helpers';
 import type { PdfInfo } from '../helpers';
 
 const SUBJECT: Record<string, string> = {
@@ -145,14 +147,26 @@ describe('generate on the bundled sample', () => {
     expect(text('csoc-en-008', 'en')).toContain('Dear Madam,');
   });
 
-  it('embeds subset fonts only, and has live links and the closing block', () => {
+  it('embeds subset fonts only, and has live links', () => {
     for (const pdf of pdfs.values()) {
       expect(pdf.fonts.length).toBeGreaterThanOrEqual(2);
       for (const f of pdf.fonts) expect(f).toMatch(/^[A-Z]{6}\+Noto(Sans|NaskhArabic|SansHans)\b/);
       expect(pdf.embeddedFontFiles).toBe(pdf.fonts.length);
       const urls = pdf.pages.flatMap((p) => p.annotations.map((a) => a.url));
       expect(urls).toEqual(expect.arrayContaining(['mailto:wsis-fund@example.org', 'https://www.itu.int/go/wsisfund']));
-      expect(pdf.pages[pdf.numPages - 1].text.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('ends every letter on one page with the closing, the signatory, the annex line and then the footer, in that order', () => {
+    const merger = new Merger(loadCampaign(SAMPLE_CAMPAIGN));
+    const squeeze = (s: string) => tidy(s).replace(/[\s\u202a-\u202e]+/g, '');
+    for (const m of manifest) {
+      const letter = merger.merge(recipients.find((x) => x.id === m.id)!, m.language);
+      const last = squeeze(pdfs.get(path.join(result.out, m.files!.pdf.path))!.pages.at(-1)!.text);
+      const order = [letter.closing, letter.sender.name, letter.sender.title, letter.labels.annex, letter.annex, letter.footer].map(squeeze);
+      const at = order.map((piece) => last.indexOf(piece));
+      expect([m.language, m.id, at.every((i) => i >= 0)]).toEqual([m.language, m.id, true]);
+      expect([...at].sort((a, b) => a - b)).toEqual(at);
     }
   });
 
@@ -171,6 +185,8 @@ describe('generate on the bundled sample', () => {
   });
 
   it('numbers pages from page 2 on', () => {
+    const longer = [...pdfs.values()].filter((pdf) => pdf.numPages > 1);
+    expect(longer.length).toBeGreaterThan(0); // the check below must see second pages
     for (const pdf of pdfs.values()) {
       expect(pdf.pages[0].text).not.toMatch(/- 1 -/);
       pdf.pages.slice(1).forEach((p, i) => expect(p.text).toContain(`- ${i + 2} -`));
@@ -335,5 +351,6 @@ describe('generate: determinism and failures', () => {
     expect(text).toContain('item two');
     expect(text.indexOf('Yours faithfully,')).toBeLessThan(text.indexOf('Tomás ARRIAGA'));
     expect(pdf.pages[pdf.numPages - 1].text).toContain('Annex:');
+    pdf.pages.forEach((p, i) => (i === 0 ? expect(p.text).not.toMatch(/- 1 -/) : expect(p.text).toContain(`- ${i + 1} -`)));
   });
 });

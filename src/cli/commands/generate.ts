@@ -7,7 +7,7 @@ import { DEFAULTS } from '../../config';
 import { plural, problemLine, say } from '../io';
 import { commandLine, parseShard, positiveInt } from '../options';
 import { Run, shown } from '../progress';
-import type { Register } from './context';
+import type { Context, Register } from './context';
 
 interface Flags {
   campaign?: string;
@@ -39,22 +39,29 @@ export function generateStatus(r: GenerateResult): number {
   return EXIT.ok;
 }
 
-export const registerGenerate: Register = (program, ctx) => {
-  program
-    .command('generate')
-    .description('write a PDF letter and an .eml e-mail for every recipient in the CSV')
-    .argument('<csv>', 'recipients file (UTF-8 CSV)')
-    .option('-c, --campaign <dir>', 'campaign folder holding campaign.yaml and templates (default: the built-in sample)')
-    .option('-o, --out <dir>', `output folder (default: "${DEFAULTS.out}")`)
-    .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')})`)
-    .option('-j, --jobs <n>', 'worker threads (default and most: the number of cores)', positiveInt('--jobs'))
-    .option('--limit <n>', 'only the first N letters', positiveInt('--limit'))
-    .option('--shard <K/N>', "make only this run's share of the rows: shard K of N, stable for a given id", parseShard)
-    .option('--resume', 'keep letters whose files exist, match the manifest and were made from the same input; make the others')
-    .option('--json', 'print one JSON summary object on stdout')
-    .addHelpText(
-      'after',
-      `
+/** What a generate run prints on stderr: notes, failures, the summary, and what to do next. */
+function report(ctx: Context, csv: string, result: GenerateResult): void {
+  const io = ctx.io;
+  for (const n of result.notices) say(io, `note: ${n}\n`);
+  for (const f of result.failures) {
+    say(io, `${problemLine({ ...f, file: csv })}\n`);
+    if (f.detail && ctx.debug()) say(io, `${f.detail}\n`);
+  }
+  say(io, summaryLine(result));
+  if (result.removed) {
+    say(io, `${plural(result.removed, 'letter')} of earlier runs ${result.removed === 1 ? 'belongs' : 'belong'} to recipients or languages no longer in ${csv}: taken out of the manifest (not sendable), files moved to ${shown(result.removedDir ?? '')}/.\n`);
+  }
+  if (result.stale) {
+    say(io, `${plural(result.stale, 'letter')} outside this run ${result.stale === 1 ? 'was' : 'were'} made from an earlier version of ${result.stale === 1 ? 'its' : 'their'} input: marked stale, and send refuses ${result.stale === 1 ? 'it' : 'them'}. Make ${result.stale === 1 ? 'it' : 'them'} again with a run that covers ${result.stale === 1 ? 'it' : 'them'}.\n`);
+  }
+  if (result.failedCsv) say(io, `Failed rows, with the reason, are in ${shown(result.failedCsv)}.\n`);
+  if (result.interrupted) {
+    const finished = result.produced + result.kept + result.failed;
+    say(io, `Interrupted after ${finished} of ${result.letters} letters. To finish, run:\n  ${commandLine(ctx.argv, '--resume')}\n`);
+  }
+}
+
+const HELP = `
 Writes <out>/<language>/<id>.pdf and <out>/<language>/<id>.eml for each recipient, and
 <out>/manifest.jsonl (one line per letter: files, sizes, sha256, status). Rows that cannot be
 made are listed, and copied to <out>/failed.csv with the reason, ready to fix and run again.
@@ -79,8 +86,22 @@ written), 4 some rows failed (the others were produced), 130 interrupted.
 
 Examples:
   lettermerge generate samples/recipients.csv --out letters --lang es,en
-  lettermerge generate people.csv --shard 2/3 --out letters-2 --json`,
-    )
+  lettermerge generate people.csv --shard 2/3 --out letters-2 --json`;
+
+export const registerGenerate: Register = (program, ctx) => {
+  program
+    .command('generate')
+    .description('write a PDF letter and an .eml e-mail for every recipient in the CSV')
+    .argument('<csv>', 'recipients file (UTF-8 CSV)')
+    .option('-c, --campaign <dir>', 'campaign folder holding campaign.yaml and templates (default: the built-in sample)')
+    .option('-o, --out <dir>', `output folder (default: "${DEFAULTS.out}")`)
+    .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')})`)
+    .option('-j, --jobs <n>', 'worker threads (default and most: the number of cores)', positiveInt('--jobs'))
+    .option('--limit <n>', 'only the first N letters', positiveInt('--limit'))
+    .option('--shard <K/N>', "make only this run's share of the rows: shard K of N, stable for a given id", parseShard)
+    .option('--resume', 'keep letters whose files exist, match the manifest and were made from the same input; make the others')
+    .option('--json', 'print one JSON summary object on stdout')
+    .addHelpText('after', HELP)
     .action(async (csv: string, opts: Flags) => {
       const io = ctx.io;
       const run = new Run(io, {
@@ -107,23 +128,7 @@ Examples:
       } finally {
         run.end();
       }
-      for (const n of result.notices) say(io, `note: ${n}\n`);
-      for (const f of result.failures) {
-        say(io, `${problemLine({ ...f, file: csv })}\n`);
-        if (f.detail && ctx.debug()) say(io, `${f.detail}\n`);
-      }
-      say(io, summaryLine(result));
-      if (result.removed) {
-        say(io, `${plural(result.removed, 'letter')} of earlier runs ${result.removed === 1 ? 'belongs' : 'belong'} to recipients or languages no longer in ${csv}: taken out of the manifest (not sendable), files moved to ${shown(result.removedDir ?? '')}/.\n`);
-      }
-      if (result.stale) {
-        say(io, `${plural(result.stale, 'letter')} outside this run ${result.stale === 1 ? 'was' : 'were'} made from an earlier version of ${result.stale === 1 ? 'its' : 'their'} input: marked stale, and send refuses ${result.stale === 1 ? 'it' : 'them'}. Make ${result.stale === 1 ? 'it' : 'them'} again with a run that covers ${result.stale === 1 ? 'it' : 'them'}.\n`);
-      }
-      if (result.failedCsv) say(io, `Failed rows, with the reason, are in ${shown(result.failedCsv)}.\n`);
-      if (result.interrupted) {
-        const finished = result.produced + result.kept + result.failed;
-        say(io, `Interrupted after ${finished} of ${result.letters} letters. To finish, run:\n  ${commandLine(ctx.argv, '--resume')}\n`);
-      }
+      report(ctx, csv, result);
       ctx.status = generateStatus(result);
       if (ctx.status === EXIT.internal && !result.failures.some((f) => f.internal)) {
         say(io, `lettermerge: ${result.letters - result.produced - result.kept} of ${result.letters} letters were neither made nor reported as failed. This is a bug in lettermerge; run again with --debug and report it.\n`);

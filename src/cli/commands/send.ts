@@ -5,7 +5,7 @@ import { EXIT, LetterMergeError } from '../../errors';
 import { oneLine, plural, say } from '../io';
 import { commandLine, positiveNumber } from '../options';
 import { Run, shown } from '../progress';
-import type { Register } from './context';
+import type { Context, Register } from './context';
 
 interface Flags {
   smtp?: string;
@@ -22,21 +22,34 @@ export function sendStatus(r: SendResult): number {
   return r.rejected + r.failed + r.refused + r.uncertain > 0 ? EXIT.partial : EXIT.ok;
 }
 
-export const registerSend: Register = (program, ctx) => {
-  program
-    .command('send')
-    .description('deliver the e-mails of a generated output folder through an SMTP server')
-    .argument('[out-dir]', `the output folder of "lettermerge generate" (default: out of the config file, else "${DEFAULTS.out}")`)
-    .option('--smtp <url>', 'smtp://[user@]host[:port] (STARTTLS) or smtps://[user@]host[:port] (TLS from the start); or smtp in the config file')
-    .option('--confirm', 'really send (without it: a dry run that connects, logs in, checks every message, and sends nothing)')
-    .option('--rate <n>', 'at most N messages per second (fractions allowed, e.g. 0.5)', positiveNumber('--rate'))
-    .option('--ca <file>', 'also trust this certificate authority (PEM) for the server')
-    .option('--resend-uncertain', 'also send the messages an earlier run may or may not have delivered (see below)')
-    .option('--allow-insecure-auth', 'DANGER: log in even when the connection is not encrypted, sending the password in clear')
-    .option('--json', 'print one JSON summary object on stdout')
-    .addHelpText(
-      'after',
-      `
+/** What a send run prints on stderr: notes, each message not delivered, and the summary. */
+function report(ctx: Context, result: SendResult): void {
+  const io = ctx.io;
+  for (const n of result.notices) say(io, `note: ${n}\n`);
+  for (const f of result.failures) {
+    const what = f.status === 'refused' ? 'refused' : f.status === 'uncertain' ? 'uncertain' : 'not delivered';
+    say(io, `${oneLine(`${f.language}/${f.id}`)}${f.to ? ` <${oneLine(f.to)}>` : ''}: ${what}: ${f.message}\n`);
+  }
+  const problems =
+    `${result.refused ? `; ${result.refused} refused` : ''}${result.uncertain ? `; ${result.uncertain} uncertain (not sent again; --resend-uncertain sends them)` : ''}`;
+  if (result.dryRun) {
+    say(
+      io,
+      `Dry run: connected to ${result.server}${result.user ? ` and logged in as ${result.user}` : ''}${result.secure ? ' over TLS' : ''}. ` +
+        `${plural(result.pending, 'message')} would be sent${result.alreadySent ? ` (${result.alreadySent} already sent before)` : ''}${problems}. Run again with --confirm to send.\n`,
+    );
+  } else {
+    say(
+      io,
+      `Sent ${plural(result.sent, 'message')} through ${result.server} in ${(result.elapsedMs / 1000).toFixed(1)} s` +
+        `${result.alreadySent ? `; ${result.alreadySent} already sent before` : ''}` +
+        `${result.rejected ? `; ${result.rejected} rejected` : ''}${result.failed ? `; ${result.failed} failed after retries` : ''}${problems}. Log: ${shown(result.sentLog)}.\n`,
+    );
+    if (result.interrupted) say(io, `Interrupted. To send the rest, run:\n  ${commandLine(ctx.argv)}\n`);
+  }
+}
+
+const HELP = `
 The password comes from the LETTERMERGE_SMTP_PASSWORD environment variable, or is asked for on a
 terminal; never from the command line, and it is never printed. With a user in the address, the
 connection must be encrypted (STARTTLS or smtps://) before the password is sent.
@@ -53,8 +66,21 @@ growing pauses; a permanent one (5xx) is recorded and the batch goes on. Exit st
 message was not delivered, was refused or is uncertain.
 
 Example:
-  LETTERMERGE_SMTP_PASSWORD=… lettermerge send out --smtp smtp://letters@mail.example.org:587 --rate 2 --confirm`,
-    )
+  LETTERMERGE_SMTP_PASSWORD=… lettermerge send out --smtp smtp://letters@mail.example.org:587 --rate 2 --confirm`;
+
+export const registerSend: Register = (program, ctx) => {
+  program
+    .command('send')
+    .description('deliver the e-mails of a generated output folder through an SMTP server')
+    .argument('[out-dir]', `the output folder of "lettermerge generate" (default: out of the config file, else "${DEFAULTS.out}")`)
+    .option('--smtp <url>', 'smtp://[user@]host[:port] (STARTTLS) or smtps://[user@]host[:port] (TLS from the start); or smtp in the config file')
+    .option('--confirm', 'really send (without it: a dry run that connects, logs in, checks every message, and sends nothing)')
+    .option('--rate <n>', 'at most N messages per second (fractions allowed, e.g. 0.5)', positiveNumber('--rate'))
+    .option('--ca <file>', 'also trust this certificate authority (PEM) for the server')
+    .option('--resend-uncertain', 'also send the messages an earlier run may or may not have delivered (see below)')
+    .option('--allow-insecure-auth', 'DANGER: log in even when the connection is not encrypted, sending the password in clear')
+    .option('--json', 'print one JSON summary object on stdout')
+    .addHelpText('after', HELP)
     .action(async (outArg: string | undefined, opts: Flags) => {
       const io = ctx.io;
       const config = ctx.config();
@@ -92,28 +118,7 @@ Example:
       } finally {
         run.end();
       }
-      for (const n of result.notices) say(io, `note: ${n}\n`);
-      for (const f of result.failures) {
-        const what = f.status === 'refused' ? 'refused' : f.status === 'uncertain' ? 'uncertain' : 'not delivered';
-        say(io, `${oneLine(`${f.language}/${f.id}`)}${f.to ? ` <${oneLine(f.to)}>` : ''}: ${what}: ${f.message}\n`);
-      }
-      const problems =
-        `${result.refused ? `; ${result.refused} refused` : ''}${result.uncertain ? `; ${result.uncertain} uncertain (not sent again; --resend-uncertain sends them)` : ''}`;
-      if (result.dryRun) {
-        say(
-          io,
-          `Dry run: connected to ${result.server}${result.user ? ` and logged in as ${result.user}` : ''}${result.secure ? ' over TLS' : ''}. ` +
-            `${plural(result.pending, 'message')} would be sent${result.alreadySent ? ` (${result.alreadySent} already sent before)` : ''}${problems}. Run again with --confirm to send.\n`,
-        );
-      } else {
-        say(
-          io,
-          `Sent ${plural(result.sent, 'message')} through ${result.server} in ${(result.elapsedMs / 1000).toFixed(1)} s` +
-            `${result.alreadySent ? `; ${result.alreadySent} already sent before` : ''}` +
-            `${result.rejected ? `; ${result.rejected} rejected` : ''}${result.failed ? `; ${result.failed} failed after retries` : ''}${problems}. Log: ${shown(result.sentLog)}.\n`,
-        );
-        if (result.interrupted) say(io, `Interrupted. To send the rest, run:\n  ${commandLine(ctx.argv)}\n`);
-      }
+      report(ctx, result);
       if (opts.json) io.stdout(JSON.stringify(result) + '\n');
       ctx.status = sendStatus(result);
     });

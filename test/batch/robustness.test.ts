@@ -1,0 +1,105 @@
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { generate } from '../../src/batch/generate';
+import { WorkerPool, WorkerFailure } from '../../src/batch/renderer';
+import { send } from '../../src/batch/send';
+import { loadCampaign } from '../../src/campaign/campaign';
+import { readRecipients } from '../../src/data/recipients';
+import { run } from '../../src/cli/main';
+import { SAMPLE_CAMPAIGN, campaignCopy, row, tempDir, writeCsv } from '../helpers';
+import { startServer } from '../helpers/smtp';
+
+const people = (n: number) => Array.from({ length: n }, (_, i) => row({ id: `p${i}`, address: 'Street 1', email: `p${i}@example.org` }));
+
+describe('what a hard stop leaves behind', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('a manifest line cut short: generate --resume makes that letter again, and send skips the line', async () => {
+    const csv = writeCsv(t.dir, 'p.csv', people(4));
+    const out = path.join(t.dir, 'out');
+    await generate({ csv, out, jobs: 1 });
+    const file = path.join(out, 'manifest.jsonl');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.slice(0, text.length - 40)); // the last record cut in the middle
+    const s = await startServer();
+    try {
+      expect(await send({ out, smtp: `smtp://127.0.0.1:${s.port}` })).toMatchObject({ pending: 3, refused: 0 });
+    } finally {
+      await s.close();
+    }
+    const again = await generate({ csv, out, jobs: 1, resume: true });
+    expect(again).toMatchObject({ kept: 3, produced: 1 });
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(['p0', 'p1', 'p2', 'p3']);
+  });
+
+  it('temporary files of a killed run are removed by the next one, in every language folder', async () => {
+    const csv = writeCsv(t.dir, 'p.csv', people(2));
+    const out = path.join(t.dir, 'out');
+    mkdirSync(path.join(out, 'en'), { recursive: true });
+    mkdirSync(path.join(out, 'fr'), { recursive: true });
+    writeFileSync(path.join(out, 'en', 'p0.pdf.partial-4242'), 'half a letter');
+    writeFileSync(path.join(out, 'fr', 'x.eml.partial-17'), 'half an e-mail');
+    writeFileSync(path.join(out, 'manifest.jsonl.partial-99'), '{"id":');
+    await generate({ csv, out, jobs: 1 });
+    const all = readdirSync(out, { recursive: true }).map(String);
+    expect(all.filter((f) => f.includes('.partial-'))).toEqual([]);
+    expect(all.filter((f) => f.includes('write-test'))).toEqual([]);
+    expect(existsSync(path.join(out, 'en', 'p0.pdf'))).toBe(true);
+  });
+});
+
+describe('a worker thread that crashes', () => {
+  const t = tempDir();
+  afterAll(() => t.cleanup());
+
+  it('fails the jobs waiting on it with a message, not a hang', async () => {
+    const campaign = loadCampaign(SAMPLE_CAMPAIGN);
+    const pool = new WorkerPool(campaign, 1, path.join(__dirname, '..', 'fixtures', 'crashing-worker.js'));
+    const { recipients } = await readRecipients(writeCsv(t.dir, 'r.csv', [row()]));
+    try {
+      const first = await pool.render({ seq: 1, recipient: recipients[0], language: 'en' });
+      expect(first).toMatchObject({ ok: false });
+      const second = pool.render({ seq: 2, recipient: recipients[0], language: 'en' });
+      await expect(second).rejects.toBeInstanceOf(WorkerFailure);
+      await expect(second).rejects.toThrow(/a worker thread stopped with code 3/);
+      await expect(pool.render({ seq: 3, recipient: recipients[0], language: 'en' })).rejects.toThrow(/code 3/);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('preview --watch', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('renders once per edit of a template, and its own output is no edit', async () => {
+    const dir = campaignCopy(t.dir);
+    const csv = writeCsv(t.dir, 'r.csv', [row()]);
+    // The preview is written inside the campaign folder, which is watched: it must not re-trigger.
+    const out = path.join(dir, 'preview.pdf');
+    let stderr = '';
+    let stop: (() => void) | undefined;
+    const io = { stdout: () => undefined, stderr: (s: string) => (stderr += s), onInterrupt: (h: () => void) => ((stop = h), () => undefined) };
+    const renders = () => (stderr.match(/^Wrote /gm) ?? []).length;
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+    };
+    const running = run(['preview', csv, '--campaign', dir, '--row', '1', '--out', out, '--watch'], io);
+    await until(() => stderr.includes('Watching'));
+    expect(renders()).toBe(1);
+    const letter = path.join(dir, 'en', 'letter.md');
+    for (let edit = 1; edit <= 2; edit++) {
+      writeFileSync(letter, readFileSync(letter, 'utf8') + `\nEdit number ${edit}.\n`);
+      await until(() => renders() === edit + 1);
+      await new Promise((r) => setTimeout(r, 600)); // any second render of the same edit would come now
+      expect(renders()).toBe(edit + 1);
+    }
+    stop!();
+    expect(await running).toBe(0);
+  });
+});
