@@ -58,7 +58,12 @@ export function readConfig(file: string): Config {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors[0]) throw configError(file, lines.linePos(doc.errors[0].pos[0]).line, `the config file is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${doc.errors[0].message.split('\n')[0]}`);
-  const data = (doc.toJS() as unknown) ?? {};
+  let data: unknown;
+  try {
+    data = (doc.toJS({ maxAliasCount: 100 }) as unknown) ?? {};
+  } catch (err) {
+    throw configError(file, 1, `the config file cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

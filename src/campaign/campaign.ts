@@ -195,6 +195,22 @@ function parseDate(src: YamlSource, raw: string | Date | undefined): Date {
   return d;
 }
 
+/**
+ * The value of a parsed YAML document. Building it can still fail (the yaml package refuses an
+ * "alias bomb", a few lines that would expand to millions of values): that is a problem of the
+ * file, not a crash.
+ */
+export function yamlValue(doc: Document, file: string, what: string, line = 1): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (err) {
+    throw new LetterMergeError('CAMPAIGN_YAML', `${what} cannot be read: ${err instanceof Error ? err.message : String(err)}`, {
+      location: { file, line },
+      hint: 'Anchors and aliases (&name, *name) may be used, but not nested to expand into huge values.',
+    });
+  }
+}
+
 const FRONT_RE = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
 
 export function readTemplate(file: string): TemplateSource {
@@ -213,7 +229,7 @@ export function readTemplate(file: string): TemplateSource {
       location: { file, line: pos.line + 1 },
     });
   }
-  const data = doc.toJSON() as unknown;
+  const data = yamlValue(doc, file, 'the front matter', 2);
   const front: Record<string, string> = {};
   if (data && typeof data === 'object' && !Array.isArray(data)) {
     for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
@@ -253,7 +269,7 @@ export function loadCampaign(dir: string): Campaign {
   const bytes = readRegularFile(file, { what: 'campaign.yaml', maxBytes: CAMPAIGN_MAX_BYTES });
   const base = createHash('sha256').update(bytes);
   const src = new YamlSource(file, bytes.toString('utf8').replace(/^\uFEFF/, ''));
-  const parsed = campaignSchema.safeParse(src.doc.toJS());
+  const parsed = campaignSchema.safeParse(yamlValue(src.doc, file, 'campaign.yaml'));
   if (!parsed.success) schemaError(src, parsed.error.issues);
   const data = parsed.data;
   checkLanguageKeys(src, data);

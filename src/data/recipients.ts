@@ -164,10 +164,37 @@ export interface RecordSource {
   records: AsyncIterable<RawRecord>;
 }
 
+/** Files people give by mistake for a list of recipients, known by their first bytes. */
+const NOT_CSV: [Buffer, string, string][] = [
+  [Buffer.from('%PDF-'), 'a PDF document', 'Give the CSV of the recipients.'],
+  [Buffer.from([0x50, 0x4b, 0x03, 0x04]), 'a ZIP archive (an .xlsx, .ods or .docx file is one)', 'Save the list as CSV UTF-8 and give that file.'],
+  [Buffer.from([0xd0, 0xcf, 0x11, 0xe0]), 'an old-style Office file (.xls or .doc)', 'Save the list as .xlsx or CSV UTF-8 and give that file.'],
+  [Buffer.from([0x89, 0x50, 0x4e, 0x47]), 'a PNG image', 'Give the CSV of the recipients.'],
+  [Buffer.from([0xff, 0xd8, 0xff]), 'a JPEG image', 'Give the CSV of the recipients.'],
+];
+
+/** Refuses a file that is plainly not text: a known binary format, or NUL bytes in what is not UTF-16. */
+function checkText(file: string, head: Buffer, encoding: Encoding): void {
+  for (const [magic, what, hint] of NOT_CSV) {
+    if (head.subarray(0, magic.length).equals(magic)) {
+      throw new LetterMergeError('NOT_A_FILE', `the recipients file is ${what}, not a CSV file`, { location: { file }, hint });
+    }
+  }
+  // A stray NUL in a cell fails its row; many of them mean the file is not text at all.
+  const nuls = head.reduce((n, b) => n + (b === 0 ? 1 : 0), 0);
+  if (!encoding.startsWith('utf-16') && nuls > 8 && nuls > head.length / 100) {
+    throw new LetterMergeError('NOT_A_FILE', 'the recipients file holds binary data (NUL bytes), not CSV text', {
+      location: { file },
+      hint: 'Save the list as CSV UTF-8 and give that file.',
+    });
+  }
+}
+
 /** A CSV file: encoding and delimiter detected, records streamed by csv-parse with their physical line. */
 async function csvSource(file: string): Promise<RecordSource> {
   const head = await readHead(file);
   const encoding = detectEncoding(head);
+  checkText(file, head, encoding);
   const headText = encoding === 'utf-8' ? head.toString('utf8') : new TextDecoder(encoding).decode(head);
   const delimiter = detectDelimiter(headText.replace(/^\uFEFF/, ''));
   const source = encoding === 'utf-8' ? createReadStream(file) : Readable.from([new TextDecoder(encoding).decode(await readFile(file))]);
@@ -184,7 +211,9 @@ async function csvSource(file: string): Promise<RecordSource> {
     } catch (err) {
       if (err instanceof CsvError) {
         const e = err as CsvError & { lines?: number };
-        throw new LetterMergeError('CSV_SYNTAX', `the CSV cannot be read: ${e.message}`, {
+        // csv-parse quotes the whole offending value; a line of it is enough to find the place.
+        const message = e.message.replace(/value is (".*)$/s, (_m, v: string) => `value is ${v.length > 60 ? `${v.slice(0, 60)}…"` : v}`);
+        throw new LetterMergeError('CSV_SYNTAX', `the CSV cannot be read: ${message}`, {
           location: { file, line: e.lines },
           hint: 'Look for a quote that is opened but not closed.',
         });

@@ -51,6 +51,30 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect(i.stderr + v.stderr + g.stderr).not.toMatch(/This is a bug/);
   });
 
+  it('says what a file given as the recipients list is, when it is plainly not a CSV', async () => {
+    const pdf = path.join(t.dir, 'letter.pdf');
+    writeFileSync(pdf, '%PDF-1.7\n' + 'x'.repeat(200));
+    const a = await cli(['validate', pdf]);
+    expect(a.code).toBe(3);
+    expect(a.stderr).toMatch(/letter\.pdf: the recipients file is a PDF document, not a CSV file/);
+    const zip = path.join(t.dir, 'people.ods');
+    writeFileSync(zip, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(100)]));
+    expect((await cli(['validate', zip])).stderr).toMatch(/is a ZIP archive .*Save the list as CSV UTF-8/s);
+    const binary = path.join(t.dir, 'data.csv');
+    writeFileSync(binary, Buffer.alloc(500));
+    expect((await cli(['generate', binary, '--out', path.join(t.dir, 'o')])).stderr).toMatch(/holds binary data \(NUL bytes\), not CSV text/);
+  });
+
+  it('an alias bomb in campaign.yaml is a problem of the file, not a crash', async () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`)].join('\n');
+    const dir = campaignCopy(t.dir);
+    writeFileSync(path.join(dir, 'campaign.yaml'), `${bomb}\n${readFileSync(path.join(dir, 'campaign.yaml'), 'utf8')}`);
+    const v = await cli(['validate', writeCsv(t.dir, 'r.csv', [row()]), '--campaign', dir]);
+    expect(v.code).toBe(3);
+    expect(v.stderr).toMatch(/campaign\.yaml:1: campaign\.yaml cannot be read: Excessive alias count/);
+    expect(v.stderr).not.toMatch(/This is a bug/);
+  });
+
   it('caps worker threads at the cores and the letters, and says so', async () => {
     const csv = writeCsv(t.dir, 'one.csv', [row()]);
     const r = await cli(['generate', csv, '--out', path.join(t.dir, 'o'), '--jobs', '100', '--json']);
