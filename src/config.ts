@@ -39,6 +39,8 @@ export const configSchema = z.strictObject({
   rate: z.number({ error: 'must be a number above 0' }).positive('must be a number above 0').optional(),
   /** An extra certificate authority (PEM) for the SMTP server. */
   ca: pathValue.optional(),
+  /** The PKCS#12 file generate signs letters with (its password never goes here). */
+  sign: pathValue.optional(),
 });
 
 export type ConfigValues = z.output<typeof configSchema>;
@@ -83,7 +85,7 @@ export function readConfig(file: string): Config {
     throw configError(file, undefined, 'smtp holds a password; a config file is shared and kept in version control', 'Leave the password out and set LETTERMERGE_SMTP_PASSWORD.');
   }
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
-  return { ...values, campaign: abs(values.campaign), out: abs(values.out), ca: abs(values.ca), file: path.resolve(file) };
+  return { ...values, campaign: abs(values.campaign), out: abs(values.out), ca: abs(values.ca), sign: abs(values.sign), file: path.resolve(file) };
 }
 
 /** The config file to use: the one named, else the first of CONFIG_FILES in `cwd`, else none. */

@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   BLOCK_TOO_LONG: 'a part of the letter too long to fit on a page',
   NOT_EMPTY: 'init into a folder that is not empty',
   CA_FILE: 'a --ca file that holds no certificate',
+  SIGNING: 'a signing certificate that cannot be used (password, key, validity)',
   SMTP_URL: 'a malformed --smtp address',
   SMTP_PASSWORD: 'no SMTP password where one is needed',
   SMTP_PASSWORD_IN_URL: 'an --smtp address with a password in it',

@@ -22,6 +22,7 @@ import { deflateSync } from 'node:zlib';
 import * as fontkit from 'fontkit';
 import type { Font } from 'fontkit';
 import PDFDocument from 'pdfkit';
+import { DEFAULT_BYTE_RANGE_PLACEHOLDER, DEFAULT_SIGNATURE_LENGTH, SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
 import { LetterMergeError } from '../errors';
 import { desubroutinize } from './cff';
 import type { CffTable } from './cff';
@@ -57,14 +58,24 @@ interface SubsetInternals {
   subsetFontdict?(topDict: Record<string, unknown>): void;
   createCIDFontdict?(topDict: Record<string, unknown>): unknown;
 }
+interface PositionLike {
+  xAdvance: number;
+  yAdvance: number;
+  xOffset: number;
+  yOffset: number;
+  advanceWidth: number;
+}
 /** pdfkit's EmbeddedFont: a font as one document uses it. */
 interface EmbeddedFontInternals {
+  id: string;
   layoutCache?: Record<string, unknown>;
   subset: { includeGlyph(id: number): number };
   widths: number[];
   unicode: number[][];
   scale: number;
-  layout(text: string): { glyphs: GlyphLike[] };
+  layout(text: string): { glyphs: GlyphLike[]; positions: PositionLike[] };
+  encode(text: string): [string[], PositionLike[]];
+  ref(): unknown;
 }
 interface ReferenceInternals {
   compress: boolean;
@@ -75,6 +86,9 @@ interface ReferenceInternals {
 }
 interface DocumentInternals {
   _font: EmbeddedFontInternals;
+  _fontSize: number;
+  page: { height: number; fonts: Record<string, unknown> };
+  addContent(s: string): unknown;
   _fontFamilies: Record<string, EmbeddedFontInternals>;
   ref(data?: Record<string, unknown>): ReferenceInternals;
 }
@@ -138,7 +152,12 @@ export function installAdapter(): void {
   need(embedded && 'layoutCache' in embedded, "pdfkit's EmbeddedFont.layoutCache");
   need(embedded && typeof embedded.subset?.includeGlyph === 'function', "pdfkit's EmbeddedFont.subset.includeGlyph");
   need(embedded && Array.isArray(embedded.widths) && Array.isArray(embedded.unicode) && typeof embedded.scale === 'number', "pdfkit's EmbeddedFont.widths, unicode and scale");
+  need(embedded && typeof embedded.encode === 'function' && typeof embedded.ref === 'function' && typeof embedded.id === 'string', "pdfkit's EmbeddedFont.encode, ref and id");
+  need(doc.page && typeof doc.page.fonts === 'object' && typeof doc._fontSize === 'number', "pdfkit's PDFPage.fonts and PDFDocument._fontSize");
   need(doc._fontFamilies && typeof doc._fontFamilies === 'object', "pdfkit's PDFDocument._fontFamilies");
+  const proto = PDFDocument.prototype as unknown as Record<string, unknown>;
+  need(typeof proto._addInfo === 'function' && typeof proto.appendXML === 'function', "pdfkit's PDFDocument._addInfo and appendXML (XMP metadata)");
+  need(typeof proto.endAcroForm === 'function' && typeof proto.annotate === 'function', "pdfkit's PDFDocument.endAcroForm and annotate");
   installed = true;
 }
 
@@ -387,9 +406,197 @@ export interface LetterDocumentOptions {
   fileOf?: (face: FaceLike) => string;
 }
 
+/** Text as XML character data: a subject with "&" or "<" keeps the metadata well-formed. */
+export function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+/** An XMP date: the instant in UTC, as pdfkit writes the document information's dates. */
+function xmpDate(d: Date): string {
+  return `${d.toISOString().split('.')[0]}Z`;
+}
+
+interface InfoLike {
+  Title?: string;
+  Author?: string;
+  Subject?: string;
+  Keywords?: string;
+  Creator?: string;
+  Producer?: string;
+  CreationDate: Date;
+  ModDate?: Date;
+}
+
+/**
+ * The XMP of the document information, as PDF/A requires it: every entry of the Info dictionary
+ * has its XMP counterpart with the same value (ModDate included), and every value is escaped.
+ */
+function infoXmp(info: InfoLike): string {
+  const e = (v: string | undefined) => xmlEscape(v ?? '');
+  const parts = [
+    `<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/">`,
+    `<xmp:CreateDate>${xmpDate(info.CreationDate)}</xmp:CreateDate>`,
+    info.ModDate ? `<xmp:ModifyDate>${xmpDate(info.ModDate)}</xmp:ModifyDate>` : '',
+    info.Creator ? `<xmp:CreatorTool>${e(info.Creator)}</xmp:CreatorTool>` : '',
+    `</rdf:Description>`,
+  ];
+  if (info.Title || info.Author || info.Subject) {
+    parts.push(`<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">`);
+    if (info.Title) parts.push(`<dc:title><rdf:Alt><rdf:li xml:lang="x-default">${e(info.Title)}</rdf:li></rdf:Alt></dc:title>`);
+    if (info.Author) parts.push(`<dc:creator><rdf:Seq><rdf:li>${e(info.Author)}</rdf:li></rdf:Seq></dc:creator>`);
+    if (info.Subject) parts.push(`<dc:description><rdf:Alt><rdf:li xml:lang="x-default">${e(info.Subject)}</rdf:li></rdf:Alt></dc:description>`);
+    parts.push(`</rdf:Description>`);
+  }
+  parts.push(`<rdf:Description rdf:about="" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">`);
+  if (info.Producer) parts.push(`<pdf:Producer>${e(info.Producer)}</pdf:Producer>`);
+  if (info.Keywords) parts.push(`<pdf:Keywords>${e(info.Keywords)}</pdf:Keywords>`);
+  parts.push(`</rdf:Description>`);
+  return parts.filter(Boolean).join('\n');
+}
+
+/**
+ * The PDF/UA identification, and its description as a PDF/A extension schema: pdfuaid is not one
+ * of the schemas PDF/A predefines, so a PDF/A file must describe it.
+ */
+const PDFUA_XMP = `<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
+<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
+<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>
+<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>
+<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>
+<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">
+<pdfaProperty:name>part</pdfaProperty:name>
+<pdfaProperty:valueType>Integer</pdfaProperty:valueType>
+<pdfaProperty:category>internal</pdfaProperty:category>
+<pdfaProperty:description>Indicates which part of ISO 14289 the document conforms to</pdfaProperty:description>
+</rdf:li></rdf:Seq></pdfaSchema:property>
+</rdf:li></rdf:Bag></pdfaExtension:schemas>
+</rdf:Description>
+<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/">
+<pdfuaid:part>1</pdfuaid:part>
+</rdf:Description>`;
+
+/** A number as pdfkit writes it into a content stream: at most six decimals. */
+function num(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}
+
+/**
+ * The TJ operators of a glyph run, as pdfkit's text() writes them: glyphs in strings, a kerning
+ * adjustment after a glyph whose advance differs from its width, and a glyph with an offset (a
+ * mark) placed by a text matrix of its own.
+ */
+function tjOperators(encoded: string[], positions: PositionLike[], x0: number, y: number, scale: number): string[] {
+  const ops: string[] = [];
+  const commands: string[] = [];
+  let last = 0;
+  let hadOffset = false;
+  let x = x0;
+  const addSegment = (cur: number) => {
+    if (last < cur) {
+      const advance = positions[cur - 1].xAdvance - positions[cur - 1].advanceWidth;
+      commands.push(`<${encoded.slice(last, cur).join('')}> ${num(-advance)}`);
+    }
+    last = cur;
+  };
+  const flush = (i: number) => {
+    addSegment(i);
+    if (commands.length > 0) {
+      ops.push(`[${commands.join(' ')}] TJ`);
+      commands.length = 0;
+    }
+  };
+  let i = 0;
+  for (; i < positions.length; i++) {
+    const pos = positions[i];
+    if (pos.xOffset || pos.yOffset) {
+      flush(i);
+      ops.push(`1 0 0 1 ${num(x + pos.xOffset * scale)} ${num(y + pos.yOffset * scale)} Tm`);
+      flush(i + 1);
+      hadOffset = true;
+    } else {
+      if (hadOffset) {
+        ops.push(`1 0 0 1 ${num(x)} ${num(y)} Tm`);
+        hadOffset = false;
+      }
+      if (pos.xAdvance - pos.advanceWidth !== 0) addSegment(i + 1);
+    }
+    x += pos.xAdvance * scale;
+  }
+  flush(i);
+  return ops;
+}
+
+/**
+ * The placeholder @signpdf/signpdf looks for and fills: its byte range marker, the CAdES
+ * sub-filter, and room for the CMS (DER, written as hex).
+ */
+export const SIGNATURE_FORMAT = { subFilter: SUBFILTER_ETSI_CADES_DETACHED, byteRange: DEFAULT_BYTE_RANGE_PLACEHOLDER, length: DEFAULT_SIGNATURE_LENGTH };
+
+/**
+ * The TJ operators of a right-to-left run with its glyphs in reading order. fontkit gives the
+ * glyphs in visual order (right to left reversed); they are written here in reverse, each moved
+ * to its place with a TJ adjustment, and a mark raised with Ts within the same text object. The
+ * page looks the same; a reader that follows the content (a screen reader, pdfinfo -struct-text)
+ * gets the characters in the order they are read.
+ */
+function logicalTjOperators(encoded: string[], positions: PositionLike[], scale: number, carriers: (string | undefined)[]): string[] {
+  const places: number[] = [];
+  let pen = 0;
+  for (const p of positions) {
+    places.push(pen + p.xOffset);
+    pen += p.xAdvance;
+  }
+  const ops: string[] = [];
+  let commands: string[] = [];
+  let cur = 0;
+  const flush = () => {
+    if (commands.length) ops.push(`[${commands.join(' ')}] TJ`);
+    commands = [];
+  };
+  const show = (code: string, at: number, width: number) => {
+    const shift = at - cur;
+    commands.push(`${shift !== 0 ? `${num(-shift)} ` : ''}<${code}>`);
+    cur = at + width;
+  };
+  for (let i = positions.length - 1; i >= 0; i--) {
+    // A ligature's first character, carried by an empty glyph just inside its right edge (see ligatureCarrier).
+    const carrier = carriers[i];
+    if (carrier) show(carrier, places[i] + positions[i].advanceWidth - 1, 0);
+    if (positions[i].yOffset) {
+      flush();
+      ops.push(`${num(positions[i].yOffset * scale)} Ts`);
+      show(encoded[i], places[i], positions[i].advanceWidth);
+      flush();
+      ops.push('0 Ts');
+    } else {
+      show(encoded[i], places[i], positions[i].advanceWidth);
+    }
+  }
+  flush();
+  return ops;
+}
+
+/** Glyphs with no advance and no outline, that a font can spare as carriers of a character. */
+const emptyGlyphs = new WeakMap<object, number[]>();
+
+function spareEmptyGlyphs(font: Font): number[] {
+  let ids = emptyGlyphs.get(font);
+  if (!ids) {
+    ids = [0x200b, 0xfeff]
+      .filter((cp) => font.hasGlyphForCodePoint(cp))
+      .map((cp) => font.glyphForCodePoint(cp))
+      .filter((g) => g.id > 0 && g.advanceWidth === 0 && g.path.commands.length === 0)
+      .map((g) => g.id);
+    emptyGlyphs.set(font, ids);
+  }
+  return ids;
+}
+
 /** A pdfkit document of lettermerge's; the adapter's changes apply to its objects only. */
 export class LetterDocument extends PDFDocument {
   private readonly embedded = new Map<string, EmbeddedFontInternals>();
+  /** For each font, the character each spare empty glyph carries in this document, and its code. */
+  private readonly carriers = new Map<EmbeddedFontInternals, { byChar: Map<number, string>; spare: number[] }>();
 
   constructor(
     options: PDFKit.PDFDocumentOptions,
@@ -423,6 +630,127 @@ export class LetterDocument extends PDFDocument {
     return font;
   }
 
+  /** pdfkit's own writes the information's XMP unescaped and without ModDate; this one does both. */
+  _addInfo(): void {
+    (this as unknown as { appendXML(xml: string): void }).appendXML(infoXmp((this as unknown as { info: InfoLike }).info));
+  }
+
+  /**
+   * A signature field and the placeholder that @signpdf fills after the document is written: a
+   * signature dictionary (ETSI.CAdES.detached, a byte range and contents to be replaced) and an
+   * invisible widget that prints (PDF/A), has a description (TU) and sits in the structure tree
+   * as the annotation of a Form element (PDF/UA). The form has no default resources or
+   * appearances to ask for: PDF/A allows neither here.
+   */
+  signaturePlaceholder(sig: { name: string; reason: string; time: Date; tooltip: string; form: PDFKit.PDFStructureElement }): void {
+    const d = this as unknown as DocumentInternals & { _root: { data: Record<string, unknown> }; page: { dictionary: unknown } };
+    const signature = d.ref({
+      Type: 'Sig',
+      Filter: 'Adobe.PPKLite',
+      SubFilter: SIGNATURE_FORMAT.subFilter,
+      ByteRange: [0, SIGNATURE_FORMAT.byteRange, SIGNATURE_FORMAT.byteRange, SIGNATURE_FORMAT.byteRange],
+      Contents: Buffer.alloc(SIGNATURE_FORMAT.length),
+      Reason: new String(sig.reason),
+      M: sig.time,
+      Name: new String(sig.name),
+      Prop_Build: { Filter: { Name: 'Adobe.PPKLite' }, App: { Name: 'lettermerge' } },
+    });
+    signature.end();
+    const before = (d.page as unknown as { annotations: unknown[] }).annotations.length;
+    this.annotate(0, 0, 0, 0, { Subtype: 'Widget', FT: 'Sig', V: signature, T: new String('Signature1'), TU: new String(sig.tooltip), F: 4, P: d.page.dictionary, structParent: sig.form } as never);
+    const widget = (d.page as unknown as { annotations: unknown[] }).annotations[before];
+    const form = d.ref({ Fields: [widget], SigFlags: 3 });
+    form.end();
+    d._root.data.AcroForm = form;
+    this.ownForm = true;
+  }
+
+  /** Whether the AcroForm is the signature's, written already: pdfkit's own form ending is then skipped. */
+  private ownForm = false;
+
+  override endAcroForm(): this {
+    if (this.ownForm) return this;
+    return (PDFDocument.prototype as unknown as { endAcroForm(this: LetterDocument): LetterDocument }).endAcroForm.call(this) as this;
+  }
+
+  /** Declares PDF/UA-1 in the XMP metadata (with its PDF/A extension schema). Call before end(). */
+  declarePdfUa(): void {
+    (this as unknown as { appendXML(xml: string): void }).appendXML(PDFUA_XMP);
+  }
+
+  /**
+   * Draws a run of text at (x, y) (y is the baseline, from the top of the page), as pdfkit's own
+   * text() does (the same text object, the same positioning of every glyph), with one
+   * difference: a justified line keeps its spaces as glyphs, widened by `wordSpacing`, where
+   * pdfkit drops them and moves the words apart. The spaces are then in the text that extractors
+   * and screen readers read from the content, not guessed from the gaps.
+   */
+  glyphRun(face: FaceLike, size: number, x: number, y: number, text: string, options: { wordSpacing?: number; charSpacing?: number; logicalOrder?: boolean } = {}): void {
+    if (!this.adapter.reuse) {
+      // Plain pdfkit: the words of a justified run placed one by one (pdfkit's own wordSpacing
+      // would also widen no-break spaces, which the line breaker does not count as stretchable).
+      this.useFace(face, size);
+      const plain = { lineBreak: false, baseline: 'alphabetic', characterSpacing: options.charSpacing || undefined } as const;
+      if (!options.wordSpacing) {
+        this.text(text, x, y, plain);
+        return;
+      }
+      let at = x;
+      for (const word of text.split(/(?<= )/)) {
+        this.text(word, at, y, plain);
+        at += this.widthOfString(word, plain) + (word.endsWith(' ') ? options.wordSpacing : 0);
+      }
+      return;
+    }
+    this.useFace(face, size);
+    const d = this as unknown as DocumentInternals;
+    const font = d._font;
+    const { glyphs } = font.layout(text);
+    const [encoded, layoutPositions] = font.encode(text);
+    const extra = options.wordSpacing ? (options.wordSpacing * 1000) / size : 0;
+    const positions = extra
+      ? layoutPositions.map((p, i) => (glyphs[i].codePoints.length === 1 && glyphs[i].codePoints[0] === 0x20 ? { ...p, xAdvance: p.xAdvance + extra } : p))
+      : layoutPositions;
+    if (d.page.fonts[font.id] == null) d.page.fonts[font.id] = font.ref();
+    this.save();
+    this.transform(1, 0, 0, -1, 0, d.page.height);
+    const yy = d.page.height - y;
+    const ops: string[] = ['BT', `1 0 0 1 ${num(x)} ${num(yy)} Tm`, `/${font.id} ${num(size)} Tf`];
+    if (options.charSpacing) ops.push(`${num(options.charSpacing)} Tc`);
+    const run = options.logicalOrder ? logicalTjOperators(encoded, positions, size / 1000, glyphs.map((g) => this.ligatureCarrier(face, font, g))) : tjOperators(encoded, positions, x, yy, size / 1000);
+    ops.push(...run, 'ET');
+    for (const op of ops) d.addContent(op);
+    this.restore();
+  }
+
+  /**
+   * A right-to-left ligature (lam-alef) stands for two characters, which extractors must read in
+   * order whichever way they read: those that follow the content (screen readers, pdfinfo
+   * -struct-text) and those that sort characters by position and read the line right to left
+   * (pdftotext). So the ligature glyph is mapped to its second character, and its first is
+   * carried by an empty, zero-width glyph of the font, written just before it, just inside its right edge.
+   * Returns the carrier's code, or undefined for a glyph that is no such ligature; a ligature of
+   * more characters, or with no spare glyph left, is mapped to its characters reversed, which
+   * suits the extractors that sort by position.
+   */
+  private ligatureCarrier(face: FaceLike, font: EmbeddedFontInternals, glyph: GlyphLike): string | undefined {
+    const chars = glyph.codePoints;
+    if (chars.length < 2) return undefined;
+    const gid = font.subset.includeGlyph(glyph.id);
+    let c = this.carriers.get(font);
+    if (!c) this.carriers.set(font, (c = { byChar: new Map(), spare: [...spareEmptyGlyphs(face.font)] }));
+    let code = c.byChar.get(chars[0]);
+    if (code === undefined && chars.length === 2 && c.spare.length) {
+      const carrierGid = font.subset.includeGlyph(c.spare.shift() as number);
+      font.widths[carrierGid] = 0;
+      font.unicode[carrierGid] = [chars[0]];
+      code = `0000${carrierGid.toString(16)}`.slice(-4);
+      c.byChar.set(chars[0], code);
+    }
+    font.unicode[gid] = code !== undefined ? chars.slice(1) : [...chars].reverse();
+    return code;
+  }
+
   /** Sets the current font and size. */
   useFace(face: FaceLike, size: number): this {
     this.embed(face);
@@ -452,23 +780,6 @@ export class LetterDocument extends PDFDocument {
         const gid = font.subset.includeGlyph(id);
         if (font.widths[gid] == null) font.widths[gid] = g.advanceWidth * font.scale;
         if (font.unicode[gid] == null) font.unicode[gid] = g.codePoints;
-      }
-    }
-  }
-
-  /**
-   * Right-to-left words are drawn in visual order, and text extractors (poppler, pdf.js) put them
-   * back in reading order by reversing the characters. A ligature glyph (lam-alef) maps to two
-   * characters, which that reversal would swap: map it to them reversed. Call before end().
-   */
-  reverseRtlLigatures(isRtlLetter: (cp: number) => boolean): void {
-    const families = (this as unknown as DocumentInternals)._fontFamilies;
-    // A font is listed under more than one key; fix each once.
-    for (const font of new Set(Object.values(families))) {
-      if (!font.unicode) continue;
-      for (let gid = 0; gid < font.unicode.length; gid++) {
-        const cps = font.unicode[gid];
-        if (cps && cps.length > 1 && cps.every(isRtlLetter)) font.unicode[gid] = [...cps].reverse();
       }
     }
   }

@@ -16,7 +16,8 @@ import { ManifestWriter, OutputFolder, REMOVED_DIR, writeAtomic } from './output
 import { lettersFor, plan, shardOf } from './plan';
 import type { Plan, Scope } from './plan';
 import { createRenderer } from './renderer';
-import type { JobResult, Renderer } from './renderer';
+import type { JobResult, Renderer, Signing } from './renderer';
+import { identityProblems, openSigningIdentity, readSigningSource } from '../sign/signing';
 
 export { shardOf };
 export type { ManifestEntry, OutputFile };
@@ -38,6 +39,8 @@ export interface GenerateOptions {
   shard?: { index: number; count: number };
   /** Keep letters whose files exist, match the manifest and were made from the same input; make the rest. */
   resume?: boolean;
+  /** Sign every PDF (PAdES B-B) with the key and certificate of this PKCS#12 file. */
+  sign?: { file: string; password: string };
   /** Stops the run cleanly: letters under way are finished and written, the manifest flushed. */
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
@@ -187,6 +190,7 @@ function writeFailedCsv(file: string, columns: string[], rows: RowProblem[]): vo
 interface RunState {
   options: GenerateOptions;
   campaign: Campaign;
+  signing?: Signing;
   scope: Scope;
   plan: Plan;
   total: number;
@@ -263,6 +267,16 @@ async function makeLetters(run: RunState, renderer: Renderer, window: number): P
   if (!run.interrupted && run.options.signal?.aborted && run.done < run.total) run.interrupted = true;
 }
 
+/** Opens the signing certificate once, here, so that a wrong password or an expired certificate stops the run before anything is written. */
+async function openSigning(sign: { file: string; password: string }, notices: string[]): Promise<Signing> {
+  const source = readSigningSource(sign.file, sign.password);
+  const identity = await openSigningIdentity(source);
+  const { error, warning } = identityProblems(identity, new Date());
+  if (error) throw new LetterMergeError('SIGNING', error, { kind: 'input', location: { file: sign.file } });
+  if (warning) notices.push(warning);
+  return { source, identity };
+}
+
 /** Checks the input, reconciles the output folder with it, and opens the manifest: everything before the letters. */
 async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone: ManifestEntry[]; stale: number; notices: string[] }> {
   const filter = parseLanguages(options.languages);
@@ -272,10 +286,13 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
   }
   const scope: Scope = { filter, shard };
   const campaign = loadCampaign(options.campaign ?? DEFAULTS.campaign);
-  // Pass 1: the whole file is checked before anything is written.
-  const p = await plan(options.csv, campaign, scope);
+  const notices: string[] = [];
+  const signing = options.sign ? await openSigning(options.sign, notices) : undefined;
+  // Pass 1: the whole file is checked before anything is written. Signing is part of what a
+  // letter is made from: a signed run does not keep unsigned letters, nor the reverse.
+  const p = await plan(options.csv, campaign, scope, { signedBy: signing?.identity.fingerprint });
   preflight(campaign, new Merger(campaign), p, options.csv);
-  const notices = p.encoding && p.encoding !== 'utf-8' ? [ENCODING_NOTICE[p.encoding]] : [];
+  if (p.encoding && p.encoding !== 'utf-8') notices.unshift(ENCODING_NOTICE[p.encoding]);
   const total = options.limit !== undefined ? Math.min(options.limit, p.letters) : p.letters;
 
   const out = path.resolve(options.out ?? DEFAULTS.out);
@@ -287,7 +304,7 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
   // so that a run stopped in between never leaves a sendable record of a removed letter.
   const manifest = new ManifestWriter(manifestPath, carried);
   for (const e of gone) folder.moveAside(e);
-  const run: RunState = { options, campaign, scope, plan: p, total, folder, manifest, earlier, failedRows: [...p.problems], done: 0, made: 0, kept: 0, interrupted: false };
+  const run: RunState = { options, campaign, signing, scope, plan: p, total, folder, manifest, earlier, failedRows: [...p.problems], done: 0, made: 0, kept: 0, interrupted: false };
   return { run, gone, stale, notices };
 }
 
@@ -296,7 +313,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const started = process.hrtime.bigint();
   const { run, gone, stale, notices } = await prepare(options);
   const jobs = workerCount(options.jobs, run.total, notices);
-  const renderer = createRenderer(run.campaign, jobs);
+  const renderer = createRenderer(run.campaign, jobs, run.signing);
   try {
     await makeLetters(run, renderer, jobs * 4);
   } finally {

@@ -6,7 +6,8 @@ import { parseMarkdown } from '../markup/markdown';
 import { asciiAddress } from '../data/address';
 import { messageIdFor, renderEmail } from '../render/email';
 import { renderPdf } from '../render/pdf';
-import type { RenderOptions } from '../render/pdf';
+import { signingTime } from '../sign/signing';
+import type { SigningIdentity } from '../sign/signing';
 import type { Merger, MergedLetter } from '../template/merge';
 
 export interface ProducedLetter {
@@ -18,14 +19,23 @@ export interface ProducedLetter {
   envelope: { from: string; to: string; messageId: string };
 }
 
-/** One recipient, one language: merge, lay out, draw the PDF, and wrap it in an e-mail. */
+export interface ProduceOptions {
+  /** Reuse work across letters (the default); false draws as plain pdfkit would (tests). */
+  reuse?: boolean;
+  /** Sign the PDF with this identity (PAdES B-B). */
+  sign?: SigningIdentity;
+}
+
+/** One recipient, one language: merge, lay out, draw the PDF (signed when asked), and wrap it in an e-mail. */
 export async function produceLetter(
   campaign: Campaign,
   merger: Merger,
   recipient: Recipient,
   code: string,
-  options: RenderOptions = {},
+  options: ProduceOptions = {},
 ): Promise<ProducedLetter> {
+  // The letter's calendar day, at midnight UTC: the same bytes on a machine in any time zone.
+  const day = new Date(Date.UTC(campaign.date.getFullYear(), campaign.date.getMonth(), campaign.date.getDate()));
   const glyphs = glyphError(recipient.fields);
   if (glyphs) throw glyphs;
   const merged = merger.merge(recipient, code);
@@ -36,15 +46,23 @@ export async function produceLetter(
     subject: merged.subject,
     keywords: campaign.id,
     lang: merged.lang.tag,
-    date: campaign.date,
-  }, options);
+    date: day,
+  }, {
+    reuse: options.reuse,
+    sign: options.sign && {
+      identity: options.sign,
+      reason: merged.labels.signatureReason.replace('{office}', merged.office || merged.organization),
+      tooltip: merged.labels.signatureField.replace('{name}', options.sign.name),
+      time: signingTime(),
+    },
+  });
   const eml = await renderEmail({
     from: merged.email.from,
     to: merged.email.to,
     subject: merged.email.subject,
     text: merged.email.text,
     lang: merged.lang.tag,
-    date: campaign.date,
+    date: day,
     campaignId: campaign.id,
     recipientId: recipient.id,
     attachment: { filename: `${campaign.id}-${recipient.id}.pdf`, content: pdf },

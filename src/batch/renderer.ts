@@ -8,6 +8,7 @@ import type { Problem } from '../problems';
 import { PACKAGE_ROOT } from '../paths';
 import { Merger } from '../template/merge';
 import type * as Produce from './produce';
+import type { SigningIdentity, SigningSource } from '../sign/signing';
 
 export interface Job {
   seq: number;
@@ -47,9 +48,9 @@ export function loadRenderer(): typeof Produce {
 }
 
 /** What one thread does with a job; shared by the in-process renderer and the workers. */
-export async function renderJob(campaign: Campaign, merger: Merger, job: Job): Promise<JobResult> {
+export async function renderJob(campaign: Campaign, merger: Merger, job: Job, sign?: SigningIdentity): Promise<JobResult> {
   try {
-    const letter = await loadRenderer().produceLetter(campaign, merger, job.recipient, job.language);
+    const letter = await loadRenderer().produceLetter(campaign, merger, job.recipient, job.language, { sign });
     return { seq: job.seq, ok: true, pdf: letter.pdf, eml: letter.eml, pages: letter.pages, envelope: letter.envelope };
   } catch (err) {
     const at = { line: job.recipient.line, id: job.recipient.id, language: job.language };
@@ -62,11 +63,14 @@ export async function renderJob(campaign: Campaign, merger: Merger, job: Job): P
 
 export class InProcessRenderer implements Renderer {
   private readonly merger: Merger;
-  constructor(private readonly campaign: Campaign) {
+  constructor(
+    private readonly campaign: Campaign,
+    private readonly sign?: SigningIdentity,
+  ) {
     this.merger = new Merger(campaign);
   }
   render(job: Job): Promise<JobResult> {
-    return renderJob(this.campaign, this.merger, job);
+    return renderJob(this.campaign, this.merger, job, this.sign);
   }
   async close(): Promise<void> {}
 }
@@ -96,11 +100,14 @@ export class WorkerPool implements Renderer {
   private failure: Error | undefined;
   private closing = false;
 
-  /** `script` replaces the worker's code; for tests of a worker that fails. */
-  constructor(campaign: Campaign, size: number, script = path.join(PACKAGE_ROOT, 'dist', 'batch', 'worker.js')) {
+  /**
+   * Each worker opens the signing identity itself from `signing` (the key cannot be handed
+   * over). `script` replaces the worker's code; for tests of a worker that fails.
+   */
+  constructor(campaign: Campaign, size: number, script = path.join(PACKAGE_ROOT, 'dist', 'batch', 'worker.js'), signing?: SigningSource) {
     // The worker is compiled JavaScript, also when the library runs from TypeScript sources.
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(script, { workerData: { campaign }, resourceLimits: WORKER_LIMITS });
+      const worker = new Worker(script, { workerData: { campaign, signing }, resourceLimits: WORKER_LIMITS });
       const slot = { worker, busy: 0 };
       worker.on('message', (r: JobResult | { fatal: string; stack?: string }) => {
         if ('fatal' in r) return this.fail(new WorkerFailure(`a worker thread could not start: ${r.fatal}`, r.stack));
@@ -149,6 +156,11 @@ export class WorkerPool implements Renderer {
   }
 }
 
-export function createRenderer(campaign: Campaign, jobs: number): Renderer {
-  return jobs > 1 ? new WorkerPool(campaign, jobs) : new InProcessRenderer(campaign);
+export interface Signing {
+  source: SigningSource;
+  identity: SigningIdentity;
+}
+
+export function createRenderer(campaign: Campaign, jobs: number, signing?: Signing): Renderer {
+  return jobs > 1 ? new WorkerPool(campaign, jobs, undefined, signing?.source) : new InProcessRenderer(campaign, signing?.identity);
 }

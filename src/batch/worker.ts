@@ -1,5 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Campaign } from '../campaign/campaign';
+import { openSigningIdentity } from '../sign/signing';
+import type { SigningIdentity, SigningSource } from '../sign/signing';
 import { Merger } from '../template/merge';
 import { renderJob } from './renderer';
 import type { Job, JobResult } from './renderer';
@@ -8,13 +10,19 @@ import type { Job, JobResult } from './renderer';
 const port = parentPort;
 if (port) {
   try {
-    const campaign = (workerData as { campaign: Campaign }).campaign;
+    const { campaign, signing } = workerData as { campaign: Campaign; signing?: SigningSource };
     const merger = new Merger(campaign);
-    // Jobs are rendered one at a time, in the order they arrive.
-    let chain: Promise<void> = Promise.resolve();
+    // The signing key is opened once, before the first job; jobs are rendered one at a time, in order.
+    let identity: SigningIdentity | undefined;
+    let chain: Promise<void> = signing
+      ? openSigningIdentity(signing).then(
+          (id) => void (identity = id),
+          (err: unknown) => void port.postMessage({ fatal: err instanceof Error ? err.message : String(err) }),
+        )
+      : Promise.resolve();
     port.on('message', (job: Job) => {
       chain = chain.then(async () => {
-        const result: JobResult = await renderJob(campaign, merger, job);
+        const result: JobResult = await renderJob(campaign, merger, job, identity);
         if (result.ok) {
           // Fresh, exactly sized copies: safe to transfer without copying again.
           const pdf = new Uint8Array(result.pdf);

@@ -44,6 +44,12 @@ export interface Labels {
   addressExcellency: string;
   /** Printed at the top of page 2 on; `{n}` is the number. */
   pageNumber: string;
+  /** The alternate text of the signature image, for screen readers; `{name}` is the signatory. */
+  signatureAlt: string;
+  /** The reason of a digital signature, shown by PDF readers; `{office}` is the sender's office. */
+  signatureReason: string;
+  /** The description of the digital signature field, for screen readers; `{name}` is the signer. */
+  signatureField: string;
 }
 
 /** Every label name, in the order of the Labels interface. */
@@ -68,6 +74,9 @@ export const LABEL_NAMES = [
   'addressNeutral',
   'addressExcellency',
   'pageNumber',
+  'signatureAlt',
+  'signatureReason',
+  'signatureField',
 ] as const satisfies readonly (keyof Labels)[];
 
 export interface LanguageInfo {
@@ -128,6 +137,9 @@ const spanish: LanguageInfo = {
     addressNeutral: 'Señora/Señor',
     addressExcellency: 'Excelencia',
     pageNumber: '- {n} -',
+    signatureAlt: 'Firma de {name}',
+    signatureReason: 'Emitido por {office}',
+    signatureField: 'Firma digital de {name}',
   },
   groups: {
     government: 'Gobiernos',
@@ -172,6 +184,9 @@ const english: LanguageInfo = {
     addressNeutral: 'Sir/Madam',
     addressExcellency: 'Excellency',
     pageNumber: '- {n} -',
+    signatureAlt: 'Signature of {name}',
+    signatureReason: 'Issued by {office}',
+    signatureField: 'Digital signature of {name}',
   },
   groups: {
     government: 'Governments',
@@ -217,6 +232,9 @@ const french: LanguageInfo = {
     addressNeutral: 'Madame, Monsieur',
     addressExcellency: 'Excellence',
     pageNumber: '- {n} -',
+    signatureAlt: 'Signature de {name}',
+    signatureReason: 'Émis par {office}',
+    signatureField: 'Signature numérique de {name}',
   },
   groups: {
     government: 'Gouvernements',
@@ -262,6 +280,9 @@ const russian: LanguageInfo = {
     addressNeutral: 'госпожа, господин',
     addressExcellency: 'Ваше Превосходительство',
     pageNumber: '- {n} -',
+    signatureAlt: 'Подпись: {name}',
+    signatureReason: 'Выдано: {office}',
+    signatureField: 'Цифровая подпись: {name}',
   },
   groups: {
     government: 'Правительства',
@@ -306,6 +327,9 @@ const chinese: LanguageInfo = {
     addressNeutral: '先生/女士',
     addressExcellency: '阁下',
     pageNumber: '- {n} -',
+    signatureAlt: '{name}的签名',
+    signatureReason: '由{office}签发',
+    signatureField: '{name}的数字签名',
   },
   groups: {
     government: '政府',
@@ -351,6 +375,9 @@ const arabic: LanguageInfo = {
     addressNeutral: 'السيدة/السيد',
     addressExcellency: 'صاحب السعادة',
     pageNumber: '- {n} -',
+    signatureAlt: 'توقيع {name}',
+    signatureReason: 'صادر عن {office}',
+    signatureField: 'التوقيع الرقمي لـ{name}',
   },
   groups: {
     government: 'الحكومات',

@@ -8,6 +8,8 @@ import { letterParts, partOf } from './parts';
 import type { LetterPart, PartOf } from './parts';
 import { breakLines, isolateNumbers } from './lines';
 import type { Align, Direction, Line, StyledRun } from './lines';
+import { foreignLanguage } from './tags';
+import type { Artifact, TagNode, TagType } from './tags';
 
 export interface TextItem {
   kind: 'text';
@@ -23,23 +25,29 @@ export interface TextItem {
   /** Drawn mirrored left to right within its own width (a bracket in right-to-left text). */
   flip?: boolean;
   width?: number;
+  /** Not content: the footer or a page number. */
+  artifact?: Artifact;
 }
 
 /** Everything on a page, positioned in points from the top-left corner. Text `y` is the baseline. */
 export type Item =
   | TextItem
   | { kind: 'link'; x: number; y: number; width: number; height: number; url: string }
-  | { kind: 'rule'; x1: number; y1: number; x2: number; y2: number; width: number; color: string }
+  | { kind: 'rule'; x1: number; y1: number; x2: number; y2: number; width: number; color: string; artifact: Artifact }
   | { kind: 'signature'; image: SignatureImage; x: number; y: number; width: number; height: number };
 
 export interface PageLayout {
   items: Item[];
 }
 
+export type LetterTag = TagNode<Item>;
+
 export interface LetterLayout {
   width: number;
   height: number;
   pages: PageLayout[];
+  /** The logical structure, in reading order; every item that is not an artifact is in it once. */
+  structure: LetterTag;
 }
 
 export const A4 = { width: 595.28, height: 841.89 };
@@ -104,6 +112,9 @@ class Composer {
   readonly smallLh: number;
   /** The part of the letter being laid out, and the field to blame if it cannot fit. */
   private part = { name: 'the letterhead', field: '' };
+  /** The structure tree, and the elements open now (the innermost last). */
+  readonly structure: LetterTag = { type: 'Document', children: [] };
+  private readonly open: LetterTag[] = [this.structure];
 
   constructor(private readonly letter: MergedLetter) {
     this.dir = letter.lang.direction;
@@ -120,6 +131,28 @@ class Composer {
     return this.pages[this.pages.length - 1];
   }
 
+  /** Lays out `fn`'s content as a structure element of `type` inside the one open now. */
+  tagged<T>(type: TagType, fn: () => T, attrs: Omit<LetterTag, 'type' | 'children'> = {}): T {
+    const node: LetterTag = { type, ...attrs, children: [] };
+    this.open[this.open.length - 1].children.push(node);
+    this.open.push(node);
+    try {
+      return fn();
+    } finally {
+      this.open.pop();
+    }
+  }
+
+  /** The alternate text of the signature image, in the letter's language. */
+  signatureAlt(name: string): string {
+    return this.letter.labels.signatureAlt.replace('{name}', name);
+  }
+
+  /** The innermost structure element open now. */
+  get container(): LetterTag {
+    return this.open[this.open.length - 1];
+  }
+
   lines(runs: StyledRun[], width: number, align: Align): Line[] {
     return cachedLines(runs, width, align, this.dir);
   }
@@ -130,9 +163,8 @@ class Composer {
     const n = this.pages.length;
     if (n > 1) {
       const label = this.letter.labels.pageNumber.replace('{n}', String(n));
-      const lines = this.lines([this.run(label, false, false, this.small, STYLE.colors.muted)], this.width, 'center');
-      this.y = STYLE.margin.top - 16;
-      this.placeLines(lines, this.left, this.width, this.smallLh);
+      const [line] = this.lines([this.run(label, false, false, this.small, STYLE.colors.muted)], this.width, 'center');
+      this.pushLine(this.page, line, this.left, this.width, STYLE.margin.top - 16, this.smallLh, 'Pagination');
       this.y = STYLE.margin.top + 14;
     }
   }
@@ -143,9 +175,9 @@ class Composer {
     const lh = size * 1.3;
     const lines = this.lines([this.run(text, false, false, size, STYLE.colors.muted)], this.width, 'center');
     let y = A4.height - STYLE.margin.bottom + 26;
-    page.items.push({ kind: 'rule', x1: this.left, y1: y - 6, x2: this.left + this.width, y2: y - 6, width: 0.5, color: STYLE.colors.accent });
+    page.items.push({ kind: 'rule', x1: this.left, y1: y - 6, x2: this.left + this.width, y2: y - 6, width: 0.5, color: STYLE.colors.accent, artifact: 'Pagination' });
     for (const line of lines) {
-      this.pushLine(page, line, this.left, this.width, y, lh, true);
+      this.pushLine(page, line, this.left, this.width, y, lh, 'Pagination');
       y += lh;
     }
   }
@@ -185,9 +217,15 @@ class Composer {
     });
   }
 
-  /** Adds one line's items; the line box starts at `x` (reading direction), is `boxWidth` wide, with its top at `top`. */
-  pushLine(page: PageLayout, line: Line, x: number, boxWidth: number, top: number, lineHeight: number, footer = false): void {
-    if (!footer) this.guard(top + lineHeight);
+  /**
+   * Adds one line's items; the line box starts at `x` (reading direction), is `boxWidth` wide, with
+   * its top at `top`. The items go into the structure element open now: a stretch of linked text
+   * into a Link (with its link rectangle), text in another script into a Span with its language,
+   * and a line drawn in visual order into a Span whose ActualText is the line in reading order.
+   * An artifact line (the footer, a page number) goes into no element.
+   */
+  pushLine(page: PageLayout, line: Line, x: number, boxWidth: number, top: number, lineHeight: number, artifact?: Artifact): void {
+    if (!artifact) this.guard(top + lineHeight);
     const left = this.boxLeft(x, boxWidth);
     const baseline = top + (lineHeight - (line.ascent + line.descent)) / 2 + line.ascent;
     // Drawn in reading order (positions are visual), so extractors that follow the content
@@ -204,9 +242,24 @@ class Composer {
       wordSpacing: s.wordSpacing,
       ...(s.flip ? { flip: true, width: s.width } : {}),
       ...(s.charSpacing ? { charSpacing: s.charSpacing } : {}),
+      ...(artifact ? { artifact } : {}),
     }));
     page.items.push(...items);
-    // One link rectangle per stretch of segments that share a link.
+    const links = this.linkRects(line, left, top, lineHeight);
+    page.items.push(...links.map((l) => l.rect));
+    if (artifact) return;
+    const parent = line.logical ? this.inSpan({ type: 'Span', actualText: line.logical, children: [] }) : this.container;
+    this.tagItems(parent, inReadingOrder.map((s, i) => ({ item: items[i], link: s.link })), links);
+  }
+
+  private inSpan(span: LetterTag): LetterTag {
+    this.container.children.push(span);
+    return span;
+  }
+
+  /** One link rectangle per stretch of segments (in visual order) that share a link. */
+  private linkRects(line: Line, left: number, top: number, lineHeight: number): { url: string; rect: Item }[] {
+    const rects: { url: string; rect: Item }[] = [];
     let i = 0;
     while (i < line.segments.length) {
       const url = line.segments[i].link;
@@ -215,15 +268,40 @@ class Composer {
       if (url) {
         const a = line.segments[i];
         const b = line.segments[j];
-        page.items.push({ kind: 'link', x: left + a.x, y: top, width: b.x + b.width - a.x, height: lineHeight, url });
+        rects.push({ url, rect: { kind: 'link', x: left + a.x, y: top, width: b.x + b.width - a.x, height: lineHeight, url } });
       }
       i = j + 1;
     }
+    return rects;
   }
 
+  /** Puts a line's text items (in reading order) into `parent`, links and foreign-language text in their own elements. */
+  private tagItems(parent: LetterTag, texts: { item: TextItem; link?: string }[], links: { url: string; rect: Item }[]): void {
+    let link: LetterTag | undefined;
+    let linkUrl: string | undefined;
+    for (const { item, link: url } of texts) {
+      if (url) {
+        if (url !== linkUrl) {
+          const rects = links.filter((l) => l.url === url).map((l) => l.rect);
+          link = { type: 'Link', contents: url.replace(/^mailto:/, ''), children: [...rects] };
+          links.splice(0, links.length, ...links.filter((l) => l.url !== url));
+          parent.children.push(link);
+          linkUrl = url;
+        }
+        link!.children.push(item);
+        continue;
+      }
+      link = undefined;
+      linkUrl = undefined;
+      const lang = foreignLanguage(item.text, this.letter.lang.tag);
+      parent.children.push(lang ? { type: 'Span', lang, children: [item] } : item);
+    }
+  }
+
+  /** A rule: decoration, an artifact. */
   rule(x: number, width: number, y: number, weight: number, color: string): void {
     const left = this.boxLeft(x, width);
-    this.page.items.push({ kind: 'rule', x1: left, y1: y, x2: left + width, y2: y, width: weight, color });
+    this.page.items.push({ kind: 'rule', x1: left, y1: y, x2: left + width, y2: y, width: weight, color, artifact: 'Layout' });
   }
 
   fits(height: number): boolean {
@@ -266,44 +344,75 @@ function labelWidth(c: Composer, labels: string[], size: number): number {
   return max + 8;
 }
 
-/** Rows of "label  value" (value wrapped beside its label) at `top`; returns the bottom y. */
+/**
+ * Rows of "label  value" (value wrapped beside its label) at `top`; returns the bottom y. As a
+ * table (each row a TR of a TH, the label, and a TD, the value) or, for the addressee block, as
+ * one paragraph per row.
+ */
 function labelledRows(
   c: Composer,
   rows: { label: string; value: string; link?: string; bold?: boolean }[],
-  x: number,
-  width: number,
-  labelW: number,
-  top: number,
-  size: number,
-  lineHeight: number,
+  box: { x: number; width: number; labelW: number; top: number; size: number; lineHeight: number },
+  as: 'table' | 'paragraphs',
 ): number {
-  let y = top;
+  const { x, width, labelW, size, lineHeight } = box;
+  let y = box.top;
   for (const row of rows) {
     const valueLines = c.lines(
       [c.run(row.value, !!row.bold, false, size, row.link ? STYLE.colors.link : STYLE.colors.text, row.link)],
       width - labelW,
       'start',
     );
-    if (row.label) {
+    const label = () => {
+      if (!row.label) return;
       const [labelLine] = c.lines([c.run(row.label, false, false, size)], labelW, 'start');
       c.pushLine(c.page, labelLine, x, labelW, y, lineHeight);
+    };
+    const value = () => {
+      for (const line of valueLines) {
+        c.pushLine(c.page, line, x + labelW, width - labelW, y, lineHeight);
+        y += lineHeight;
+      }
+      if (valueLines.length === 0) y += lineHeight;
+    };
+    if (as === 'table') {
+      c.tagged('TR', () => {
+        c.tagged('TH', label, { scope: 'Row' });
+        c.tagged('TD', value);
+      });
+    } else {
+      c.tagged('P', () => {
+        label();
+        value();
+      });
     }
-    for (const line of valueLines) {
-      c.pushLine(c.page, line, x + labelW, width - labelW, y, lineHeight);
-      y += lineHeight;
-    }
-    if (valueLines.length === 0) y += lineHeight;
   }
   return y;
 }
 
-function layoutBlocks(c: Composer, blocks: Block[], x: number, width: number, align: Align): void {
+/** Markdown heading levels below the letter's own H1 (the subject): the body's highest level is H2. */
+function headingTag(level: number, top: number): TagType {
+  return `H${Math.min(6, Math.max(2, level - top + 2))}` as TagType;
+}
+
+/** The highest (smallest) heading level among blocks, lists and quotes included. */
+function topHeading(blocks: Block[]): number {
+  let top = 6;
+  for (const b of blocks) {
+    if (b.kind === 'heading') top = Math.min(top, b.level);
+    else if (b.kind === 'list') for (const item of b.items) top = Math.min(top, topHeading(item));
+    else if (b.kind === 'quote') top = Math.min(top, topHeading(b.blocks));
+  }
+  return top;
+}
+
+function layoutBlocks(c: Composer, blocks: Block[], x: number, width: number, align: Align, top = topHeading(blocks)): void {
   const { size, lh } = c;
   blocks.forEach((block, index) => {
     if (index > 0) c.y += STYLE.paragraphGap;
     switch (block.kind) {
       case 'paragraph':
-        c.placeLines(c.lines(c.runs(block.runs, size), width, align), x, width, lh);
+        c.tagged('P', () => c.placeLines(c.lines(c.runs(block.runs, size), width, align), x, width, lh));
         break;
       case 'heading': {
         const hs = block.level <= 2 ? size + 1 : size;
@@ -311,23 +420,27 @@ function layoutBlocks(c: Composer, blocks: Block[], x: number, width: number, al
         const lines = c.lines(c.runs(block.runs, hs, true), width, 'start');
         // keep a heading with the first two lines that follow it
         if (!c.fits(lines.length * hlh + 2 * lh + STYLE.paragraphGap)) c.newPage();
-        c.placeLines(lines, x, width, hlh, true);
+        c.tagged(headingTag(block.level, top), () => c.placeLines(lines, x, width, hlh, true));
         break;
       }
       case 'list': {
-        block.items.forEach((item, n) => {
-          if (n > 0) c.y += 2;
-          const marker = block.ordered ? `${block.start + n}.` : '•';
-          const [markerLine] = c.lines([c.run(marker, false, false, size)], STYLE.listIndent, 'start');
-          if (!c.fits(lh)) c.newPage();
-          const mw = markerLine.naturalWidth;
-          c.pushLine(c.page, markerLine, x + STYLE.listIndent - mw - 6, mw, c.y, lh);
-          layoutBlocks(c, item, x + STYLE.listIndent, width - STYLE.listIndent, align);
-        });
+        c.tagged('L', () =>
+          block.items.forEach((item, n) => {
+            if (n > 0) c.y += 2;
+            const marker = block.ordered ? `${block.start + n}.` : '•';
+            const [markerLine] = c.lines([c.run(marker, false, false, size)], STYLE.listIndent, 'start');
+            if (!c.fits(lh)) c.newPage();
+            const mw = markerLine.naturalWidth;
+            c.tagged('LI', () => {
+              c.tagged('Lbl', () => c.pushLine(c.page, markerLine, x + STYLE.listIndent - mw - 6, mw, c.y, lh));
+              c.tagged('LBody', () => layoutBlocks(c, item, x + STYLE.listIndent, width - STYLE.listIndent, align, top));
+            });
+          }),
+        );
         break;
       }
       case 'quote':
-        layoutBlocks(c, block.blocks, x + STYLE.listIndent, width - 2 * STYLE.listIndent, align);
+        c.tagged('BlockQuote', () => layoutBlocks(c, block.blocks, x + STYLE.listIndent, width - 2 * STYLE.listIndent, align, top));
         break;
       case 'rule':
         c.rule(x, width, c.y + 4, 0.5, STYLE.colors.muted);
@@ -377,7 +490,7 @@ function layOutClosingGroup(c: Composer, parts: LetterPart[]): ClosingGroup {
 /** Letterhead: the organisation and a rule. */
 function placeLetterhead(c: Composer, part: PartOf<'letterhead'>): void {
   const headSize = STYLE.letterhead.size * STYLE.script[c.family].scale;
-  c.placeLines(c.lines([c.run(part.organization, true, false, headSize, STYLE.colors.accent)], c.width, 'start'), c.left, c.width, headSize * 1.35);
+  c.tagged('P', () => c.placeLines(c.lines([c.run(part.organization, true, false, headSize, STYLE.colors.accent)], c.width, 'start'), c.left, c.width, headSize * 1.35));
   c.y += 4;
   c.rule(c.left, c.width, c.y, 1, STYLE.colors.accent);
   c.y += 14;
@@ -392,11 +505,15 @@ function placeDateline(c: Composer, part: PartOf<'dateline'>): void {
   const officeW = width - dateLine.naturalWidth - 24;
   const officeLines = part.office ? c.lines([c.run(part.office, true, false, officeSize)], officeW, 'start') : [];
   const top = c.y;
-  for (const line of officeLines) {
-    c.pushLine(c.page, line, left, officeW, c.y, officeLh);
-    c.y += officeLh;
+  if (officeLines.length) {
+    c.tagged('P', () => {
+      for (const line of officeLines) {
+        c.pushLine(c.page, line, left, officeW, c.y, officeLh);
+        c.y += officeLh;
+      }
+    });
   }
-  c.pushLine(c.page, dateLine, left, width, top, officeLh);
+  c.tagged('P', () => c.pushLine(c.page, dateLine, left, width, top, officeLh));
   c.y = Math.max(c.y, top + officeLh) + 18;
 }
 
@@ -408,7 +525,8 @@ function placeReference(c: Composer, part: PartOf<'reference'>, flow: Flow): voi
   c.laying('the reference and contact block');
   flow.refLabelW = labelWidth(c, part.rows.map((r) => r.label), c.small);
   flow.blockTop = c.y;
-  flow.refBottom = labelledRows(c, part.rows, c.left, startColumn(c), flow.refLabelW, flow.blockTop, c.small, c.smallLh);
+  const box = { x: c.left, width: startColumn(c), labelW: flow.refLabelW, top: flow.blockTop, size: c.small, lineHeight: c.smallLh };
+  flow.refBottom = part.rows.length ? c.tagged('Table', () => labelledRows(c, part.rows, box, 'table')) : flow.blockTop;
   c.y = flow.refBottom;
 }
 
@@ -419,7 +537,8 @@ function placeAddressee(c: Composer, part: PartOf<'addressee'>, flow: Flow): voi
   const toLabelW = labelWidth(c, [part.label], c.small);
   c.laying('the addressee block (name, position, organization, address and country)', 'address');
   const rows = part.lines.map((value, i) => ({ label: i === 0 ? part.label : '', value, bold: i === 0 }));
-  const endBottom = labelledRows(c, rows, c.left + startW + BLOCK_GAP, endW, toLabelW, flow.blockTop, c.small, c.smallLh);
+  const box = { x: c.left + startW + BLOCK_GAP, width: endW, labelW: toLabelW, top: flow.blockTop, size: c.small, lineHeight: c.smallLh };
+  const endBottom = c.tagged('Div', () => labelledRows(c, rows, box, 'paragraphs'));
   c.y = Math.max(flow.refBottom, endBottom) + 22;
   // The blocks must leave room for the subject on the first page; if they do not, they are to blame.
   if (endBottom > flow.refBottom) c.guard(c.y + c.lh);
@@ -432,8 +551,10 @@ function placeSubject(c: Composer, part: PartOf<'subject'>, flow: Flow): void {
   const labelW = Math.max(flow.refLabelW, labelWidth(c, [part.label], size));
   const lines = c.lines([c.run(part.text, true, false, size)], width - labelW, 'start');
   const [labelLine] = c.lines([c.run(part.label, false, false, size)], labelW, 'start');
-  c.pushLine(c.page, labelLine, left, labelW, c.y, lh);
-  c.placeLines(lines, left + labelW, width - labelW, lh);
+  c.tagged('H1', () => {
+    c.pushLine(c.page, labelLine, left, labelW, c.y, lh);
+    c.placeLines(lines, left + labelW, width - labelW, lh);
+  });
   c.y += 16;
 }
 
@@ -459,7 +580,7 @@ function placeBody(c: Composer, part: PartOf<'body'>, flow: Flow, align: Align):
 function placeClosing(c: Composer, flow: Flow): void {
   c.laying('the closing, signature and annex line');
   if (!c.fits(flow.closing.height - 14)) c.newPage();
-  c.placeLines(flow.closing.closing, c.left, c.width, c.lh);
+  c.tagged('P', () => c.placeLines(flow.closing.closing, c.left, c.width, c.lh));
   c.y += 6;
 }
 
@@ -468,14 +589,17 @@ function placeSignature(c: Composer, part: PartOf<'signature'>): void {
   if (part.image) {
     const w = STYLE.signature.width;
     c.guard(c.y + sigH);
-    c.page.items.push({ kind: 'signature', image: part.image, x: c.boxLeft(c.left, w), y: c.y, width: w, height: sigH });
+    const item: Item = { kind: 'signature', image: part.image, x: c.boxLeft(c.left, w), y: c.y, width: w, height: sigH };
+    c.page.items.push(item);
+    const bbox: [number, number, number, number] = [item.x, item.y, item.x + w, item.y + sigH];
+    c.tagged('Figure', () => c.container.children.push(item), { alt: c.signatureAlt(part.name), bbox });
   }
   c.y += sigH + 8;
 }
 
 function placeSignatory(c: Composer, flow: Flow): void {
-  c.placeLines(flow.closing.name, c.left, c.width / 2, c.lh);
-  c.placeLines(flow.closing.title, c.left, c.width / 2, c.lh);
+  c.tagged('P', () => c.placeLines(flow.closing.name, c.left, c.width / 2, c.lh));
+  if (flow.closing.title.length) c.tagged('P', () => c.placeLines(flow.closing.title, c.left, c.width / 2, c.lh));
 }
 
 /** The annex line, on the page of the signature. */
@@ -484,8 +608,10 @@ function placeAnnex(c: Composer, part: PartOf<'annex'>, flow: Flow): void {
   if (!annex.length) return;
   c.y += 22;
   const [label] = c.lines([c.run(part.label, false, false, c.small)], annexLabelW, 'start');
-  c.pushLine(c.page, label, c.left, annexLabelW, c.y, c.smallLh);
-  c.placeLines(annex, c.left + annexLabelW, c.width - annexLabelW, c.smallLh);
+  c.tagged('P', () => {
+    c.pushLine(c.page, label, c.left, annexLabelW, c.y, c.smallLh);
+    c.placeLines(annex, c.left + annexLabelW, c.width - annexLabelW, c.smallLh);
+  });
 }
 
 /** Lays a merged letter out on A4 pages. Pure: returns positioned data, draws nothing. */
@@ -532,5 +658,5 @@ export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout 
         break;
     }
   }
-  return { width: A4.width, height: A4.height, pages: c.pages };
+  return { width: A4.width, height: A4.height, pages: c.pages, structure: c.structure };
 }

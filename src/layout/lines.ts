@@ -39,6 +39,11 @@ export interface Segment {
 export interface Line {
   /** Segments in visual order, left to right. */
   segments: Segment[];
+  /**
+   * For a line drawn in visual order (it holds right-to-left text): its text in reading order,
+   * without bidi controls, for the PDF's structure tree (ActualText).
+   */
+  logical?: string;
   /** Width of the text without justification. */
   naturalWidth: number;
   ascent: number;
@@ -315,7 +320,9 @@ function buildLine(p: Paragraph, span: LineSpan, width: number, align: Align): L
   // The extent of the line: in visual lines spaces are gaps between segments, not inside them.
   const natural = segments.reduce((w, s) => Math.max(w, s.x + s.width), 0);
   alignSegments(segments, width - natural, lineAlign(align, p.direction, span.last), p.levels !== null);
-  return { segments, naturalWidth: natural, ascent, descent };
+  const line: Line = { segments, naturalWidth: natural, ascent, descent };
+  if (p.levels) line.logical = stripControls(p.text.slice(span.start, end));
+  return line;
 }
 
 type VisualAlign = 'left' | 'right' | 'center' | 'justify' | 'distribute';

@@ -1,7 +1,10 @@
-import { LetterDocument } from '../adapter';
+import { LetterDocument, fontkitReverses } from '../adapter';
 import type { SignatureImage } from '../campaign/signature';
 import { fileOfFace, latinFace } from '../fonts/fonts';
-import type { Item, LetterLayout, TextItem } from '../layout/letter';
+import type { Item, LetterLayout, LetterTag, TextItem } from '../layout/letter';
+import { isTag } from '../layout/tags';
+import { signPdf } from '../sign/signing';
+import type { SigningIdentity } from '../sign/signing';
 
 export interface PdfMeta {
   title: string;
@@ -20,6 +23,8 @@ export interface RenderOptions {
    * in canonical order. false draws the same letter as plain pdfkit would, for comparison.
    */
   reuse?: boolean;
+  /** Sign the PDF (PAdES B-B) with this identity, for this reason, at this time. */
+  sign?: { identity: SigningIdentity; reason: string; tooltip: string; time: Date };
 }
 
 function newDocument(layout: LetterLayout, meta: PdfMeta, reuse: boolean): LetterDocument {
@@ -31,6 +36,9 @@ function newDocument(layout: LetterLayout, meta: PdfMeta, reuse: boolean): Lette
       pdfVersion: '1.7',
       lang: meta.lang,
       displayTitle: true,
+      // Tagged (PDF/UA-1, declared by the adapter) and archival: PDF/A-2, conformance level A.
+      tagged: true,
+      subset: 'PDF/A-2a',
       // A parsed font object: pdfkit would otherwise load Helvetica as its default.
       font: latinFace('regular').font as unknown as string,
       info: {
@@ -49,19 +57,14 @@ function newDocument(layout: LetterLayout, meta: PdfMeta, reuse: boolean): Lette
 }
 
 function drawText(doc: LetterDocument, item: TextItem): void {
-  doc.useFace(item.face, item.size);
   doc.fillColor(item.color);
   if (item.flip) {
     // Mirror about the glyph's own box: x becomes (2 * item.x + width) - x.
     doc.save();
     doc.transform(-1, 0, 0, 1, 2 * item.x + (item.width ?? 0), 0);
   }
-  doc.text(item.text, item.x, item.y, {
-    lineBreak: false,
-    baseline: 'alphabetic',
-    wordSpacing: item.wordSpacing || undefined,
-    characterSpacing: item.charSpacing || undefined,
-  });
+  // A right-to-left word is written in reading order (fontkit lays it out right to left).
+  doc.glyphRun(item.face, item.size, item.x, item.y, item.text, { wordSpacing: item.wordSpacing, charSpacing: item.charSpacing, logicalOrder: fontkitReverses(item.text) });
   if (item.flip) doc.restore();
 }
 
@@ -87,22 +90,107 @@ function drawItem(doc: LetterDocument, item: Item): void {
     case 'text':
       drawText(doc, item);
       break;
-    case 'link':
-      doc.link(item.x, item.y, item.width, item.height, item.url);
-      break;
     case 'rule':
       doc.save().moveTo(item.x1, item.y1).lineTo(item.x2, item.y2).lineWidth(item.width).strokeColor(item.color).stroke().restore();
       break;
     case 'signature':
       drawSignature(doc, item.image, item);
       break;
+    case 'link':
+      break; // an annotation, made by Structure.link()
   }
 }
 
-const RTL_LETTER = /[\p{Script=Arabic}\p{Script=Hebrew}]/u;
+/**
+ * The letter's structure in the PDF. Its elements are made before the pages are drawn (a link's
+ * annotation points at its element as it is made); each drawn item is its own marked content,
+ * tagged with the type of the element it belongs to; once every page is drawn, the elements get
+ * their content in reading order and go into the structure tree.
+ */
+class Structure {
+  private readonly elements = new Map<LetterTag, PDFKit.PDFStructureElement>();
+  private readonly owner = new Map<Item, LetterTag>();
+  private readonly content = new Map<Item, PDFKit.PDFStructureContent>();
+  /** The signature field's Form element, read after the signature image. */
+  private form: PDFKit.PDFStructureElement | undefined;
 
-/** Draws a laid-out letter. The only module that draws with pdfkit. Resolves with the PDF bytes. */
-export function renderPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOptions = {}): Promise<Buffer> {
+  constructor(
+    private readonly doc: LetterDocument,
+    private readonly root: LetterTag,
+  ) {
+    this.make(root);
+  }
+
+  private make(node: LetterTag): void {
+    const el = this.doc.struct(node.type, {
+      ...(node.lang ? { lang: node.lang } : {}),
+      ...(node.alt ? { alt: node.alt } : {}),
+      ...(node.actualText ? { actual: node.actualText } : {}),
+      ...(node.scope ? { scope: node.scope } : {}),
+      ...(node.bbox ? { bbox: node.bbox } : {}),
+    });
+    this.elements.set(node, el);
+    for (const child of node.children) {
+      if (isTag(child)) this.make(child);
+      else this.owner.set(child, node);
+    }
+  }
+
+  /** Draws one item: as content of its element, as an artifact, or (a link) as an annotation of its Link element. */
+  draw(item: Item): void {
+    if (item.kind === 'link') {
+      const node = this.owner.get(item);
+      this.doc.link(item.x, item.y, item.width, item.height, item.url, {
+        ...(node ? { structParent: this.elements.get(node), Contents: new String(node.contents ?? item.url) } : {}),
+      } as never);
+      return;
+    }
+    if ('artifact' in item && item.artifact) {
+      this.doc.markContent('Artifact', { type: item.artifact });
+      drawItem(this.doc, item);
+      this.doc.endMarkedContent();
+      return;
+    }
+    const node = this.owner.get(item);
+    if (!node) throw new Error(`a ${item.kind} item is neither in the structure tree nor an artifact`);
+    this.content.set(item, this.doc.markStructureContent(node.type));
+    drawItem(this.doc, item);
+    this.doc.endMarkedContent();
+  }
+
+  /** A Form element for the signature field, placed after the signature image in reading order. */
+  signatureForm(alt: string): PDFKit.PDFStructureElement {
+    this.form = this.doc.struct('Form', { alt });
+    return this.form;
+  }
+
+  /** Gives every element its content and children in reading order, and adds the tree to the document. */
+  finish(): void {
+    const fill = (node: LetterTag) => {
+      const el = this.elements.get(node)!;
+      for (const child of node.children) {
+        if (isTag(child)) {
+          fill(child);
+          el.add(this.elements.get(child)!);
+          if (child.type === 'Figure' && this.form) el.add(this.form);
+        } else if (child.kind !== 'link') {
+          const mc = this.content.get(child);
+          if (mc) el.add(mc);
+        }
+      }
+    };
+    fill(this.root);
+    this.doc.addStructure(this.elements.get(this.root)!);
+  }
+}
+
+/** Draws a laid-out letter, and signs it when asked. Resolves with the PDF bytes. */
+export async function renderPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOptions = {}): Promise<Buffer> {
+  const pdf = await drawPdf(layout, meta, options);
+  return options.sign ? signPdf(pdf, options.sign.identity) : pdf;
+}
+
+function drawPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOptions): Promise<Buffer> {
   const doc = newDocument(layout, meta, options.reuse !== false);
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -111,11 +199,19 @@ export function renderPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOp
     doc.on('error', reject);
   });
   doc.orderGlyphs(layout.pages.flatMap((page) => page.items.filter((i): i is TextItem => i.kind === 'text')));
+  let structure: Structure | undefined;
   for (const page of layout.pages) {
     doc.addPage({ size: [layout.width, layout.height], margin: 0 });
-    for (const item of page.items) drawItem(doc, item);
+    // Made once a page exists: pdfkit turns a Figure's box into page coordinates as it makes it.
+    structure ??= new Structure(doc, layout.structure);
+    for (const item of page.items) structure.draw(item);
   }
-  doc.reverseRtlLigatures((cp) => RTL_LETTER.test(String.fromCodePoint(cp)));
+  if (structure && options.sign) {
+    const { identity, reason, tooltip, time } = options.sign;
+    doc.signaturePlaceholder({ name: identity.name, reason, time, tooltip, form: structure.signatureForm(tooltip) });
+  }
+  structure?.finish();
+  doc.declarePdfUa();
   doc.end();
   return done;
 }

@@ -44,11 +44,22 @@ export function row(overrides: Partial<Record<string, string>> = {}): string[] {
   return HEADER.split(',').map((c) => base[c] ?? '');
 }
 
+/** A node of pdf.js's structure tree: an element (role, children, lang, alt) or a piece of content. */
+export interface StructNode {
+  role?: string;
+  type?: string;
+  id?: string;
+  lang?: string;
+  alt?: string;
+  children?: StructNode[];
+}
+
 export interface PdfInfo {
   file: string;
   numPages: number;
   info: Record<string, unknown>;
   lang: string | null;
+  markInfo: { Marked: boolean; Suspects: boolean } | null;
   fonts: string[];
   embeddedFontFiles: number;
   pages: {
@@ -56,6 +67,7 @@ export interface PdfInfo {
     items: { str: string; x: number; y: number; width: number; font: string }[];
     annotations: { subtype: string; url: string | null; rect: number[] }[];
     view: number[];
+    structTree: StructNode | null;
   }[];
 }
 

@@ -41,18 +41,22 @@ async function inspect(file) {
       rect: a.rect,
     }));
     const ops = await page.getOperatorList();
+    const structTree = await page.getStructTree();
     await page.cleanup();
-    pages.push({ text, items, annotations, view: page.view, ops: ops.fnArray.length });
+    pages.push({ text, items, annotations, view: page.view, ops: ops.fnArray.length, structTree });
   }
   // Font embedding, read from the page resources in the raw file.
   for (const m of raw.matchAll(/\/BaseFont\s*\/([A-Za-z0-9+_-]+)/g)) fonts.add(m[1]);
   const embedded = (raw.match(/\/FontFile2|\/FontFile3|\/FontFile\b/g) ?? []).length;
-  const lang = /\/Lang\s*\(([^)]*)\)/.exec(raw)?.[1] ?? null;
+  // The document's language: the catalog's /Lang, which pdf.js reports as Language.
+  const lang = meta.info.Language ?? null;
+  const markInfo = await doc.getMarkInfo();
   const result = {
     file,
     numPages: doc.numPages,
     info: meta.info,
     lang,
+    markInfo,
     fonts: [...fonts],
     embeddedFontFiles: embedded,
     pages,

@@ -8,6 +8,7 @@ import { plural, problemLine, say } from '../io';
 import { commandLine, parseShard, positiveInt } from '../options';
 import { Run, shown } from '../progress';
 import type { Context, Register } from './context';
+import { signingOption } from './sign';
 
 interface Flags {
   campaign?: string;
@@ -18,6 +19,7 @@ interface Flags {
   limit?: number;
   shard?: { index: number; count: number };
   resume?: boolean;
+  sign?: string;
 }
 
 function summaryLine(r: GenerateResult): string {
@@ -100,6 +102,7 @@ export const registerGenerate: Register = (program, ctx) => {
     .option('--limit <n>', 'only the first N letters', positiveInt('--limit'))
     .option('--shard <K/N>', "make only this run's share of the rows: shard K of N, stable for a given id", parseShard)
     .option('--resume', 'keep letters whose files exist, match the manifest and were made from the same input; make the others')
+    .option('--sign <file.p12>', 'sign every PDF (PAdES B-B) with this PKCS#12 certificate; the password comes from LETTERMERGE_SIGN_PASSWORD or a prompt')
     .option('--json', 'print one JSON summary object on stdout')
     .addHelpText('after', HELP)
     .action(async (csv: string, opts: Flags) => {
@@ -111,6 +114,7 @@ export const registerGenerate: Register = (program, ctx) => {
       });
       const config = ctx.config();
       const lang = opts.lang ?? config?.lang;
+      const sign = await signingOption(ctx, opts.sign ?? config?.sign);
       let result: GenerateResult;
       try {
         result = await generate({
@@ -122,6 +126,7 @@ export const registerGenerate: Register = (program, ctx) => {
           limit: opts.limit,
           shard: opts.shard,
           resume: opts.resume,
+          sign,
           signal: run.signal,
           onProgress: run.onProgress<ProgressEvent>(),
         });
