@@ -1,6 +1,6 @@
 import type { SignatureImage } from '../campaign/signature';
 import { LetterMergeError } from '../errors';
-import { fallbackChain, styleOf } from '../fonts/fonts';
+import { fallbackChain, measure, styleOf } from '../fonts/fonts';
 import type { Family, FontFace } from '../fonts/fonts';
 import type { Block, Run } from '../markup/markdown';
 import type { MergedLetter } from '../template/merge';
@@ -231,11 +231,14 @@ class Composer {
     // Drawn in reading order (positions are visual), so extractors that follow the content
     // stream read right-to-left lines word by word in the right order.
     const inReadingOrder = [...line.segments].sort((a, b) => a.logical - b.logical);
+    // The space at the end of a line is drawn (after the last word, invisible) so that the text
+    // in the content reads on into the next line.
+    const spaced = line.spaceAfter && !artifact && !line.logical ? inReadingOrder[inReadingOrder.length - 1] : undefined;
     const items: TextItem[] = inReadingOrder.map((s) => ({
       kind: 'text',
       x: left + s.x,
       y: baseline,
-      text: s.text,
+      text: s === spaced ? `${s.text} ` : s.text,
       face: s.face,
       size: s.size,
       color: s.color,
@@ -244,12 +247,20 @@ class Composer {
       ...(s.charSpacing ? { charSpacing: s.charSpacing } : {}),
       ...(artifact ? { artifact } : {}),
     }));
+    const texts = inReadingOrder.map((s, i) => ({ item: items[i], link: s.link }));
+    if (line.spaceAfter && line.logical && !artifact && items.length) {
+      // A line drawn in visual order: the space goes left of its last word in reading order.
+      const { face, size, color } = items[items.length - 1];
+      const space: TextItem = { kind: 'text', x: items[items.length - 1].x - measure(face, ' ', size), y: baseline, text: ' ', face, size, color, wordSpacing: 0 };
+      items.push(space);
+      texts.push({ item: space, link: undefined });
+    }
     page.items.push(...items);
     const links = this.linkRects(line, left, top, lineHeight);
     page.items.push(...links.map((l) => l.rect));
     if (artifact) return;
     const parent = line.logical ? this.inSpan({ type: 'Span', actualText: line.logical, children: [] }) : this.container;
-    this.tagItems(parent, inReadingOrder.map((s, i) => ({ item: items[i], link: s.link })), links);
+    this.tagItems(parent, texts, links);
   }
 
   private inSpan(span: LetterTag): LetterTag {
@@ -366,7 +377,7 @@ function labelledRows(
     const label = () => {
       if (!row.label) return;
       const [labelLine] = c.lines([c.run(row.label, false, false, size)], labelW, 'start');
-      c.pushLine(c.page, labelLine, x, labelW, y, lineHeight);
+      c.pushLine(c.page, spacedLabel(labelLine, as === 'paragraphs'), x, labelW, y, lineHeight);
     };
     const value = () => {
       for (const line of valueLines) {
@@ -388,6 +399,12 @@ function labelledRows(
     }
   }
   return y;
+}
+
+/** A label read on into its value in the same element ("To: ", "Subject: "): it ends with a space. */
+function spacedLabel(line: Line, readOn: boolean): Line {
+  if (!readOn) return line;
+  return { ...line, spaceAfter: true, ...(line.logical ? { logical: `${line.logical} ` } : {}) };
 }
 
 /** Markdown heading levels below the letter's own H1 (the subject): the body's highest level is H2. */
@@ -552,7 +569,7 @@ function placeSubject(c: Composer, part: PartOf<'subject'>, flow: Flow): void {
   const lines = c.lines([c.run(part.text, true, false, size)], width - labelW, 'start');
   const [labelLine] = c.lines([c.run(part.label, false, false, size)], labelW, 'start');
   c.tagged('H1', () => {
-    c.pushLine(c.page, labelLine, left, labelW, c.y, lh);
+    c.pushLine(c.page, spacedLabel(labelLine, true), left, labelW, c.y, lh);
     c.placeLines(lines, left + labelW, width - labelW, lh);
   });
   c.y += 16;

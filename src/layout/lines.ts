@@ -44,6 +44,12 @@ export interface Line {
    * without bidi controls, for the PDF's structure tree (ActualText).
    */
   logical?: string;
+  /**
+   * The line ends where the text had a space or a line break: the text that screen readers and
+   * extractors follow gets a space there, so the last word of one line and the first of the next
+   * do not run together.
+   */
+  spaceAfter?: boolean;
   /** Width of the text without justification. */
   naturalWidth: number;
   ascent: number;
@@ -321,7 +327,8 @@ function buildLine(p: Paragraph, span: LineSpan, width: number, align: Align): L
   const natural = segments.reduce((w, s) => Math.max(w, s.x + s.width), 0);
   alignSegments(segments, width - natural, lineAlign(align, p.direction, span.last), p.levels !== null);
   const line: Line = { segments, naturalWidth: natural, ascent, descent };
-  if (p.levels) line.logical = stripControls(p.text.slice(span.start, end));
+  if (end < span.end && span.end < p.text.length) line.spaceAfter = true;
+  if (p.levels) line.logical = stripControls(p.text.slice(span.start, end)) + (line.spaceAfter ? ' ' : '');
   return line;
 }
 
@@ -393,15 +400,11 @@ function justify(segments: Segment[], slack: number, tokens: boolean): void {
   }
   const spaces = segments.reduce((n, s) => n + countSpaces(s.text), 0);
   if (spaces === 0) return;
-  // pdfkit draws a segment with word spacing by dropping its space glyphs and advancing each word
-  // by (space + extra); a leading space would be lost, so it becomes an offset.
+  // The renderer widens every space glyph by the extra, leading spaces of a segment included.
   const extra = slack / spaces;
   let pos = 0;
   for (const s of segments) {
-    const lead = s.text.length - s.text.trimStart().length;
-    const spaceWidth = measure(s.face, ' ', s.size) + extra;
-    s.text = s.text.trimStart();
-    s.x = pos + lead * spaceWidth;
+    s.x = pos;
     s.wordSpacing = extra;
     s.width = measure(s.face, s.text, s.size) + extra * countSpaces(s.text);
     pos = s.x + s.width;

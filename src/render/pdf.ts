@@ -103,14 +103,17 @@ function drawItem(doc: LetterDocument, item: Item): void {
 
 /**
  * The letter's structure in the PDF. Its elements are made before the pages are drawn (a link's
- * annotation points at its element as it is made); each drawn item is its own marked content,
- * tagged with the type of the element it belongs to; once every page is drawn, the elements get
+ * annotation points at its element as it is made); drawn items are marked content, tagged with
+ * the type of the element they belong to, one sequence for the items of one element drawn one
+ * after the other (a line, a paragraph on a page); once every page is drawn, the elements get
  * their content in reading order and go into the structure tree.
  */
 class Structure {
   private readonly elements = new Map<LetterTag, PDFKit.PDFStructureElement>();
   private readonly owner = new Map<Item, LetterTag>();
   private readonly content = new Map<Item, PDFKit.PDFStructureContent>();
+  /** The marked-content sequence open now, and the element it belongs to. */
+  private open: { node: LetterTag; content: PDFKit.PDFStructureContent } | undefined;
   /** The signature field's Form element, read after the signature image. */
   private form: PDFKit.PDFStructureElement | undefined;
 
@@ -139,6 +142,7 @@ class Structure {
   /** Draws one item: as content of its element, as an artifact, or (a link) as an annotation of its Link element. */
   draw(item: Item): void {
     if (item.kind === 'link') {
+      this.close();
       const node = this.owner.get(item);
       this.doc.link(item.x, item.y, item.width, item.height, item.url, {
         ...(node ? { structParent: this.elements.get(node), Contents: new String(node.contents ?? item.url) } : {}),
@@ -146,6 +150,7 @@ class Structure {
       return;
     }
     if ('artifact' in item && item.artifact) {
+      this.close();
       this.doc.markContent('Artifact', { type: item.artifact });
       drawItem(this.doc, item);
       this.doc.endMarkedContent();
@@ -153,9 +158,19 @@ class Structure {
     }
     const node = this.owner.get(item);
     if (!node) throw new Error(`a ${item.kind} item is neither in the structure tree nor an artifact`);
-    this.content.set(item, this.doc.markStructureContent(node.type));
+    if (this.open?.node !== node) {
+      this.close();
+      this.open = { node, content: this.doc.markStructureContent(node.type) };
+    }
+    this.content.set(item, this.open.content);
     drawItem(this.doc, item);
+  }
+
+  /** Ends the open marked-content sequence: before another element's, an artifact, a link, or the end of a page. */
+  close(): void {
+    if (!this.open) return;
     this.doc.endMarkedContent();
+    this.open = undefined;
   }
 
   /** A Form element for the signature field, placed after the signature image in reading order. */
@@ -166,6 +181,8 @@ class Structure {
 
   /** Gives every element its content and children in reading order, and adds the tree to the document. */
   finish(): void {
+    this.close();
+    const added = new Set<PDFKit.PDFStructureContent>();
     const fill = (node: LetterTag) => {
       const el = this.elements.get(node)!;
       for (const child of node.children) {
@@ -175,7 +192,8 @@ class Structure {
           if (child.type === 'Figure' && this.form) el.add(this.form);
         } else if (child.kind !== 'link') {
           const mc = this.content.get(child);
-          if (mc) el.add(mc);
+          if (mc && !added.has(mc)) el.add(mc);
+          if (mc) added.add(mc);
         }
       }
     };
@@ -205,6 +223,7 @@ function drawPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOptions): P
     // Made once a page exists: pdfkit turns a Figure's box into page coordinates as it makes it.
     structure ??= new Structure(doc, layout.structure);
     for (const item of page.items) structure.draw(item);
+    structure.close();
   }
   if (structure && options.sign) {
     const { identity, reason, tooltip, time } = options.sign;

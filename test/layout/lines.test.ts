@@ -20,6 +20,16 @@ describe('breakLines', () => {
     }
   });
 
+  it('keeps every space in the text it draws, justified or not, and marks where a line ends in one', () => {
+    for (const align of ['start', 'justify'] as const) {
+      const runs = [run('The Fund '), run('Resolution 140', regular, 'https://example.org/'), run(' of the Conference. '), run('Next\nline')];
+      const lines = breakLines(runs, 140, align);
+      const text = lines.map((l) => l.segments.map((s) => s.text).join('') + (l.spaceAfter ? ' ' : '')).join('');
+      expect(text).toBe('The Fund Resolution 140 of the Conference. Next line');
+      expect(lines[lines.length - 1].spaceAfter).toBeUndefined();
+    }
+  });
+
   it('fills a greedy line: the next word would not have fitted', () => {
     const width = 250;
     const lines = breakLines([run(TEXT)], width, 'start');
