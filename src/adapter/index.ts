@@ -73,6 +73,7 @@ interface EmbeddedFontInternals {
   widths: number[];
   unicode: number[][];
   scale: number;
+  font: { getGlyph(id: number): { advanceWidth: number } };
   layout(text: string): { glyphs: GlyphLike[]; positions: PositionLike[] };
   encode(text: string): [string[], PositionLike[]];
   ref(): unknown;
@@ -84,6 +85,11 @@ interface ReferenceInternals {
   finalize(): void;
   end(chunk?: Uint8Array): void;
 }
+interface StructureElementInternals {
+  dictionary: { data: Record<string, unknown> };
+  _flushChild(child: unknown): void;
+}
+
 interface DocumentInternals {
   _font: EmbeddedFontInternals;
   _fontSize: number;
@@ -152,12 +158,15 @@ export function installAdapter(): void {
   need(embedded && 'layoutCache' in embedded, "pdfkit's EmbeddedFont.layoutCache");
   need(embedded && typeof embedded.subset?.includeGlyph === 'function', "pdfkit's EmbeddedFont.subset.includeGlyph");
   need(embedded && Array.isArray(embedded.widths) && Array.isArray(embedded.unicode) && typeof embedded.scale === 'number', "pdfkit's EmbeddedFont.widths, unicode and scale");
+  need(embedded && typeof embedded.font?.getGlyph === 'function' && embedded.widths.length === 1, "pdfkit's EmbeddedFont.font, and widths starting with .notdef's");
   need(embedded && typeof embedded.encode === 'function' && typeof embedded.ref === 'function' && typeof embedded.id === 'string', "pdfkit's EmbeddedFont.encode, ref and id");
   need(doc.page && typeof doc.page.fonts === 'object' && typeof doc._fontSize === 'number', "pdfkit's PDFPage.fonts and PDFDocument._fontSize");
   need(doc._fontFamilies && typeof doc._fontFamilies === 'object', "pdfkit's PDFDocument._fontFamilies");
   const proto = PDFDocument.prototype as unknown as Record<string, unknown>;
   need(typeof proto._addInfo === 'function' && typeof proto.appendXML === 'function', "pdfkit's PDFDocument._addInfo and appendXML (XMP metadata)");
   need(typeof proto.endAcroForm === 'function' && typeof proto.annotate === 'function', "pdfkit's PDFDocument.endAcroForm and annotate");
+  const el = (doc as unknown as { struct(type: string): StructureElementInternals }).struct('P');
+  need(typeof el._flushChild === 'function' && el.dictionary?.data?.S === 'P', "pdfkit's PDFStructureElement._flushChild and dictionary");
   installed = true;
 }
 
@@ -620,6 +629,9 @@ export class LetterDocument extends PDFDocument {
       this.registerFont(face.key, src as unknown as string);
       this.font(face.key);
       font = (this as unknown as DocumentInternals)._font;
+      // pdfkit puts .notdef's width in the W array in font units, not thousandths of an em; it is
+      // never drawn, but PDF/A wants the widths to agree with the font program.
+      font.widths[0] = font.font.getGlyph(0).advanceWidth * font.scale;
       if (this.adapter.reuse && font.layoutCache) {
         let shared = layoutCaches.get(face.font);
         if (!shared) layoutCaches.set(face.font, (shared = Object.create(null) as Record<string, unknown>));
@@ -628,6 +640,35 @@ export class LetterDocument extends PDFDocument {
       this.embedded.set(face.key, font);
     }
     return font;
+  }
+
+  /** The page each annotation is on, for its object reference in the structure tree. */
+  private readonly annotationPages = new Map<unknown, unknown>();
+
+  override annotate(x: number, y: number, w: number, h: number, options: object): this {
+    (PDFDocument.prototype as unknown as { annotate: (...a: unknown[]) => unknown }).annotate.call(this, x, y, w, h, options);
+    const page = (this as unknown as { page: { annotations: unknown[]; dictionary: unknown } }).page;
+    this.annotationPages.set(page.annotations[page.annotations.length - 1], page.dictionary);
+    return this;
+  }
+
+  /**
+   * A structure element, with two changes to pdfkit's: it says it is one (Type StructElem, which
+   * PDF/A-2 asks for), and an annotation's object reference names the page the annotation is on,
+   * where pdfkit names the page current when the element is written (the last, when the tree is
+   * written at the end).
+   */
+  override struct(type: string, options?: object, children?: unknown): PDFKit.PDFStructureElement {
+    const el = (PDFDocument.prototype as unknown as { struct: (...a: unknown[]) => unknown }).struct.call(this, type, options, children) as StructureElementInternals;
+    el.dictionary.data.Type = 'StructElem';
+    const pages = this.annotationPages;
+    const flushChild = el._flushChild;
+    el._flushChild = function (this: StructureElementInternals, child: { annotationRef?: unknown }) {
+      const page = child && child.annotationRef !== undefined ? pages.get(child.annotationRef) : undefined;
+      if (page === undefined) return flushChild.call(this, child);
+      (this.dictionary.data.K as unknown[]).push({ Type: 'OBJR', Obj: child.annotationRef, Pg: page });
+    };
+    return el as unknown as PDFKit.PDFStructureElement;
   }
 
   /** pdfkit's own writes the information's XMP unescaped and without ModDate; this one does both. */
