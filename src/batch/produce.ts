@@ -53,7 +53,7 @@ export async function produceLetter(
       identity: options.sign,
       reason: merged.labels.signatureReason.replace('{office}', merged.office || merged.organization),
       tooltip: merged.labels.signatureField.replace('{name}', options.sign.name),
-      time: signingTime(),
+      time: signingTime(options.sign),
     },
   });
   const eml = await renderEmail({

@@ -10,6 +10,7 @@ import { Merger, missingColumns } from '../template/merge';
 import type { Recipient } from '../data/recipients';
 import { problemOf } from '../problems';
 import type { Problem } from '../problems';
+import { identityProblems, openSigningIdentity, readSigningSource } from '../sign/signing';
 
 export type { Problem };
 
@@ -17,6 +18,8 @@ export interface ValidateOptions {
   csv: string;
   /** Campaign folder; the bundled sample when left out. */
   campaign?: string;
+  /** A signing certificate (PKCS#12) to check as generate --sign would use it. */
+  sign?: { file: string; password: string };
 }
 
 export interface ValidateResult {
@@ -30,6 +33,8 @@ export interface ValidateResult {
   letters: number;
   problems: Problem[];
   notices: string[];
+  /** The signer, when a signing certificate was given and opens. */
+  signer?: { name: string; notBefore: string; notAfter: string; fingerprint: string; warning?: string };
 }
 
 /**
@@ -55,6 +60,24 @@ function checkRow(r: Recipient, merger: Merger, csv: string): Problem[] {
 }
 
 /**
+ * The signing certificate, checked as generate --sign checks it before writing anything: it opens
+ * with the password, holds a private key and its certificate, and the certificate is valid today
+ * (a warning when it expires within 30 days).
+ */
+async function checkSigning(sign: { file: string; password: string }, result: ValidateResult): Promise<void> {
+  try {
+    const identity = await openSigningIdentity(readSigningSource(sign.file, sign.password));
+    const { error, warning } = identityProblems(identity, new Date());
+    if (error) result.problems.push({ scope: 'file', code: 'SIGNING', message: error, file: sign.file });
+    result.signer = { name: identity.name, notBefore: identity.notBefore.toISOString(), notAfter: identity.notAfter.toISOString(), fingerprint: identity.fingerprint };
+    if (warning) result.signer.warning = warning;
+  } catch (err) {
+    if (!(err instanceof LetterMergeError) || err.kind === 'usage') throw err;
+    result.problems.push(problemOf(err, 'file', { file: sign.file }));
+  }
+}
+
+/**
  * Checks everything generate would, writes nothing, and reports every problem at once: the
  * campaign, the file's encoding and syntax, its columns (including every field the templates use),
  * each row's values (language, group, e-mail, lengths, characters the fonts cannot draw) and
@@ -63,6 +86,7 @@ function checkRow(r: Recipient, merger: Merger, csv: string): Problem[] {
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
   const dir = path.resolve(options.campaign ?? DEFAULTS.campaign);
   const result: ValidateResult = { csv: options.csv, campaign: dir, campaignUsable: true, rows: 0, letters: 0, problems: [], notices: [] };
+  if (options.sign) await checkSigning(options.sign, result);
   let campaign: Campaign;
   let merger: Merger;
   try {

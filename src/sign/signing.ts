@@ -26,6 +26,8 @@ export interface SigningIdentity {
   /** DER certificates: the signer's first, then the rest of the chain in the file. */
   certificates: Uint8Array[];
   key: webcrypto.CryptoKey;
+  /** A signing time fixed for the run (ms since 1970, from SOURCE_DATE_EPOCH); else each letter is signed at its time. */
+  fixedTime?: number;
 }
 
 /** What a signing identity is made from: shipped to worker threads, which open it again. */
@@ -33,6 +35,7 @@ export interface SigningSource {
   file: string;
   p12: Uint8Array;
   password: string;
+  fixedTime?: number;
 }
 
 const P12_MAX_BYTES = 1024 * 1024;
@@ -43,7 +46,8 @@ function signError(file: string, message: string, hint?: string): LetterMergeErr
 
 export function readSigningSource(file: string, password: string): SigningSource {
   const p12 = readRegularFile(file, { what: 'the signing certificate (--sign)', kind: 'usage', maxBytes: P12_MAX_BYTES });
-  return { file, p12, password };
+  const fixedTime = fixedSigningTime();
+  return fixedTime === undefined ? { file, p12, password } : { file, p12, password, fixedTime };
 }
 
 function commonName(cert: forge.pki.Certificate): string {
@@ -89,6 +93,7 @@ export async function openSigningIdentity(source: SigningSource): Promise<Signin
     fingerprint: createHash('sha256').update(certificates[0]).digest('hex'),
     certificates,
     key: cryptoKey,
+    ...(source.fixedTime !== undefined ? { fixedTime: source.fixedTime } : {}),
   };
 }
 
@@ -97,15 +102,20 @@ export function identityProblems(identity: SigningIdentity, now: Date): { error?
   const day = (d: Date) => d.toISOString().slice(0, 10);
   if (now < identity.notBefore) return { error: `the signing certificate of ${identity.name} is not valid before ${day(identity.notBefore)}` };
   if (now > identity.notAfter) return { error: `the signing certificate of ${identity.name} expired on ${day(identity.notAfter)}` };
-  const days = Math.floor((identity.notAfter.getTime() - now.getTime()) / 86_400_000);
+  const days = Math.ceil((identity.notAfter.getTime() - now.getTime()) / 86_400_000);
   if (days < 30) return { warning: `the signing certificate of ${identity.name} expires on ${day(identity.notAfter)}, in ${days} day${days === 1 ? '' : 's'}` };
   return {};
 }
 
-/** The signing time: SOURCE_DATE_EPOCH when it is set (reproducible builds, tests), else now. */
-export function signingTime(): Date {
+/** The signing time fixed by SOURCE_DATE_EPOCH (reproducible builds, tests), read where the run starts; undefined: now. */
+export function fixedSigningTime(): number | undefined {
   const epoch = process.env.SOURCE_DATE_EPOCH;
-  return epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date();
+  return epoch && /^\d+$/.test(epoch) ? Number(epoch) * 1000 : undefined;
+}
+
+/** When a letter is signed: the run's fixed time, or now. */
+export function signingTime(identity: SigningIdentity): Date {
+  return identity.fixedTime !== undefined ? new Date(identity.fixedTime) : new Date();
 }
 
 let engineSet = false;

@@ -1,8 +1,9 @@
 import { validate } from '../../batch/validate';
 import { DEFAULTS } from '../../config';
 import { EXIT } from '../../errors';
-import { plural, problemLine, say } from '../io';
+import { oneLine, plural, problemLine, say } from '../io';
 import type { Register } from './context';
+import { signingOption } from './sign';
 
 export const registerValidate: Register = (program, ctx) => {
   program
@@ -10,6 +11,7 @@ export const registerValidate: Register = (program, ctx) => {
     .description('check a recipients file against a campaign, writing nothing; list every problem')
     .argument('<csv>', 'recipients file')
     .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)')
+    .option('--sign <file.p12>', 'also check a signing certificate: it opens with LETTERMERGE_SIGN_PASSWORD (or the password asked for), holds a private key, and is valid today')
     .option('--json', 'print the problems as one JSON object on stdout')
     .addHelpText(
       'after',
@@ -18,25 +20,38 @@ Checks the campaign (campaign.yaml against its schema, its addresses, the templa
 signature image), the encoding (UTF-8; UTF-16 and Windows-1252 are decoded, with a note), the
 delimiter, the CSV syntax, the columns (the core ones and every field the templates use), and
 each row: language, group, gender, e-mail address, required fields, lengths, characters no
-bundled font has, and unique ids. Exit status: 0 no problem, 3 a problem with the campaign or
+bundled font has, and unique ids. With --sign, the signing certificate too: it must open with
+its password, hold a private key, and be valid today; one that expires within 30 days gets a
+warning. Exit status: 0 no problem, 3 a problem with the campaign, the signing certificate or
 the file as a whole, 4 problems in rows.`,
     )
-    .action(async (csv: string, opts: { campaign?: string; json?: boolean }) => {
+    .action(async (csv: string, opts: { campaign?: string; json?: boolean; sign?: string }) => {
       const io = ctx.io;
-      const result = await validate({ csv, campaign: opts.campaign ?? ctx.config()?.campaign ?? DEFAULTS.campaign });
+      const config = ctx.config();
+      // Only when asked for: a config file's sign would otherwise make every check ask for a password.
+      const sign = await signingOption(ctx, opts.sign);
+      const result = await validate({ csv, campaign: opts.campaign ?? config?.campaign ?? DEFAULTS.campaign, sign });
+      if (result.signer) {
+        say(io, `Signing certificate: ${oneLine(result.signer.name)}, valid until ${result.signer.notAfter.slice(0, 10)}.\n`);
+        if (result.signer.warning) say(io, `warning: ${oneLine(opts.sign ?? '')}: ${result.signer.warning}\n`);
+      }
       for (const n of result.notices) say(io, `note: ${csv}: ${n}\n`);
       for (const p of result.problems) say(io, `${problemLine(p)}${p.hint ? `\n  ${p.hint.replace(/\n/g, '\n  ')}` : ''}\n`);
-      const files = result.problems.filter((p) => p.scope === 'file').length;
-      const campaignBroken = !result.campaignUsable;
+      const signing = result.problems.filter((p) => p.code === 'SIGNING');
+      const problems = result.problems.filter((p) => p.code !== 'SIGNING');
+      const files = problems.filter((p) => p.scope === 'file').length;
       say(
         io,
-        result.problems.length === 0
-          ? `${csv}: ${plural(result.rows, 'row')} checked, no problems (${plural(result.letters, 'letter')} to make).\n`
-          : campaignBroken
-            ? `The campaign cannot be used as it is (${plural(result.problems.length, 'problem')}); the rows of ${csv} were not checked.\n`
-            : `${csv}: ${plural(result.problems.length, 'problem')} in ${plural(result.rows, 'row')}${files ? ' (the file cannot be used as it is)' : ''}.\n`,
+        problems.length === 0
+          ? result.campaignUsable
+            ? `${csv}: ${plural(result.rows, 'row')} checked, no problems (${plural(result.letters, 'letter')} to make).\n`
+            : ''
+          : !result.campaignUsable
+            ? `The campaign cannot be used as it is (${plural(problems.length, 'problem')}); the rows of ${csv} were not checked.\n`
+            : `${csv}: ${plural(problems.length, 'problem')} in ${plural(result.rows, 'row')}${files ? ' (the file cannot be used as it is)' : ''}.\n`,
       );
+      if (signing.length) say(io, `The signing certificate cannot be used: generate --sign would stop before writing anything.\n`);
       if (opts.json) io.stdout(JSON.stringify(result) + '\n');
-      ctx.status = files > 0 ? EXIT.input : result.problems.length > 0 ? EXIT.partial : EXIT.ok;
+      ctx.status = files + signing.length > 0 ? EXIT.input : problems.length > 0 ? EXIT.partial : EXIT.ok;
     });
 };
