@@ -75,6 +75,7 @@ interface EmbeddedFontInternals {
   scale: number;
   font: { getGlyph(id: number): { advanceWidth: number } };
   layout(text: string): { glyphs: GlyphLike[]; positions: PositionLike[] };
+  layoutCached(text: string): { glyphs: GlyphLike[]; positions: PositionLike[] };
   encode(text: string): [string[], PositionLike[]];
   ref(): unknown;
 }
@@ -82,7 +83,9 @@ interface ReferenceInternals {
   compress: boolean;
   buffer: Uint8Array[];
   data: Record<string, unknown>;
+  uncompressedLength: number;
   finalize(): void;
+  write(chunk: string | Uint8Array): void;
   end(chunk?: Uint8Array): void;
 }
 interface StructureElementInternals {
@@ -152,6 +155,8 @@ export function installAdapter(): void {
   const doc = new PDFDocument({ autoFirstPage: false }) as unknown as DocumentInternals & PDFKit.PDFDocument;
   const ref = doc.ref({});
   need(typeof ref.finalize === 'function' && 'compress' in ref && Array.isArray(ref.buffer), "pdfkit's PDFReference (finalize, compress, buffer)");
+  need(typeof ref.write === 'function' && ref.uncompressedLength === 0, "pdfkit's PDFReference.write and uncompressedLength");
+  need(typeof (PDFDocument.prototype as unknown as Record<string, unknown>)._write === 'function' && typeof (doc as unknown as { _offset: unknown })._offset === 'number', "pdfkit's PDFDocument._write and _offset");
   doc.addPage();
   doc.font(probeFont as unknown as string);
   const embedded = doc._font;
@@ -160,6 +165,7 @@ export function installAdapter(): void {
   need(embedded && Array.isArray(embedded.widths) && Array.isArray(embedded.unicode) && typeof embedded.scale === 'number', "pdfkit's EmbeddedFont.widths, unicode and scale");
   need(embedded && typeof embedded.font?.getGlyph === 'function' && embedded.widths.length === 1, "pdfkit's EmbeddedFont.font, and widths starting with .notdef's");
   need(embedded && typeof embedded.encode === 'function' && typeof embedded.ref === 'function' && typeof embedded.id === 'string', "pdfkit's EmbeddedFont.encode, ref and id");
+  need(embedded && typeof embedded.layoutCached === 'function', "pdfkit's EmbeddedFont.layoutCached");
   need(doc.page && typeof doc.page.fonts === 'object' && typeof doc._fontSize === 'number', "pdfkit's PDFPage.fonts and PDFDocument._fontSize");
   need(doc._fontFamilies && typeof doc._fontFamilies === 'object', "pdfkit's PDFDocument._fontFamilies");
   const proto = PDFDocument.prototype as unknown as Record<string, unknown>;
@@ -392,6 +398,23 @@ function cachedDeflate(ref: ReferenceInternals): void {
 }
 
 /**
+ * A stream's writes, as pdfkit's PDFReference.write makes them (text gets a line end and becomes
+ * bytes, the length grows, a compressed stream says so), with the text turned into bytes by Node:
+ * a page's content is written one operator at a time, and pdfkit converts each character in
+ * JavaScript. Latin-1 keeps each character's low byte, as pdfkit's conversion does.
+ */
+function latin1Writes(ref: ReferenceInternals): void {
+  ref.write = function (this: ReferenceInternals, chunk: string | Uint8Array) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(`${chunk}\n`, 'latin1') : chunk;
+    this.uncompressedLength += bytes.length;
+    if (this.data.Length == null) this.data.Length = 0;
+    this.buffer.push(bytes);
+    (this.data.Length as number) += bytes.length;
+    if (this.compress) this.data.Filter = 'FlateDecode';
+  };
+}
+
+/**
  * pdfkit keeps, per document and font, a cache from each word to its shaped glyphs; shaping is most
  * of the cost of a letter. Letters repeat words, so the cache is kept per font for the process.
  * Safe because pdfkit reads the cached runs and never changes them after making them.
@@ -585,6 +608,41 @@ function logicalTjOperators(encoded: string[], positions: PositionLike[], scale:
   return ops;
 }
 
+/**
+ * A run's glyphs and positions, word by word from the font's cache of shaped words: what pdfkit's
+ * own EmbeddedFont.layout gives, without its copying of every glyph so far for each word (which
+ * makes a line's layout quadratic in its words).
+ */
+function runLayout(font: EmbeddedFontInternals, text: string): { glyphs: GlyphLike[]; positions: PositionLike[] } {
+  const glyphs: GlyphLike[] = [];
+  const positions: PositionLike[] = [];
+  let last = 0;
+  for (let i = 0; i <= text.length; i++) {
+    // As pdfkit cuts: after each space or tab (kept with its word), and at the end.
+    if (i === text.length ? last < i : text[i] === ' ' || text[i] === '\t') {
+      const run = font.layoutCached(text.slice(last, i + 1));
+      for (let k = 0; k < run.glyphs.length; k++) {
+        glyphs.push(run.glyphs[k]);
+        positions.push(run.positions[k]);
+      }
+      last = i + 1;
+    }
+  }
+  return { glyphs, positions };
+}
+
+/** The codes of glyphs in the font's subset, recording each new glyph's width and text, as pdfkit's encode() does. */
+function encodeGlyphs(font: EmbeddedFontInternals, glyphs: GlyphLike[]): string[] {
+  const codes: string[] = [];
+  for (const glyph of glyphs) {
+    const gid = font.subset.includeGlyph(glyph.id);
+    codes.push(`0000${gid.toString(16)}`.slice(-4));
+    if (font.widths[gid] == null) font.widths[gid] = glyph.advanceWidth * font.scale;
+    if (font.unicode[gid] == null) font.unicode[gid] = glyph.codePoints;
+  }
+  return codes;
+}
+
 /** Glyphs with no advance and no outline, that a font can spare as carriers of a character. */
 const emptyGlyphs = new WeakMap<object, number[]>();
 
@@ -618,8 +676,37 @@ export class LetterDocument extends PDFDocument {
   /** Every object of this document is made here: its streams use the shared deflate cache. */
   override ref(data?: Record<string, unknown>): PDFKit.PDFKitReference {
     const r = (PDFDocument.prototype as unknown as DocumentInternals).ref.call(this, data) as ReferenceInternals;
-    if (this.adapter?.reuse) cachedDeflate(r);
+    if (this.adapter?.reuse) {
+      cachedDeflate(r);
+      latin1Writes(r);
+    }
     return r as unknown as PDFKit.PDFKitReference;
+  }
+
+  /** The document's output, as pdfkit writes it, with text turned into bytes by Node rather than character by character. */
+  _write(data: string | Uint8Array): void {
+    if (!this.adapter?.reuse) {
+      (PDFDocument.prototype as unknown as { _write(this: unknown, d: unknown): void })._write.call(this, data);
+      return;
+    }
+    const chunk = typeof data === 'string' ? Buffer.from(`${data}\n`, 'latin1') : data;
+    (this.output ??= []).push(chunk);
+    (this as unknown as { _offset: number })._offset += chunk.length;
+  }
+
+  /**
+   * The output written since the header, held until the document ends and then given to the
+   * stream in one piece: a letter is small, and a stream chunk per object costs more than it.
+   * (Declared, not initialised: pdfkit writes the header before this class's fields would be set.)
+   */
+  declare private output: Uint8Array[] | undefined;
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk === null && this.output?.length) {
+      super.push(Buffer.concat(this.output));
+      this.output = undefined;
+    }
+    return super.push(chunk, encoding);
   }
 
   private embed(face: FaceLike): EmbeddedFontInternals {
@@ -746,8 +833,8 @@ export class LetterDocument extends PDFDocument {
     this.useFace(face, size);
     const d = this as unknown as DocumentInternals;
     const font = d._font;
-    const { glyphs } = font.layout(text);
-    const [encoded, layoutPositions] = font.encode(text);
+    const { glyphs, positions: layoutPositions } = runLayout(font, text);
+    const encoded = encodeGlyphs(font, glyphs);
     const extra = options.wordSpacing ? (options.wordSpacing * 1000) / size : 0;
     const positions = extra
       ? layoutPositions.map((p, i) => (glyphs[i].codePoints.length === 1 && glyphs[i].codePoints[0] === 0x20 ? { ...p, xAdvance: p.xAdvance + extra } : p))
@@ -760,7 +847,7 @@ export class LetterDocument extends PDFDocument {
     if (options.charSpacing) ops.push(`${num(options.charSpacing)} Tc`);
     const run = options.logicalOrder ? logicalTjOperators(encoded, positions, size / 1000, glyphs.map((g) => this.ligatureCarrier(face, font, g))) : tjOperators(encoded, positions, x, yy, size / 1000);
     ops.push(...run, 'ET');
-    for (const op of ops) d.addContent(op);
+    d.addContent(ops.join('\n'));
     this.restore();
   }
 
@@ -812,7 +899,7 @@ export class LetterDocument extends PDFDocument {
       const font = this.embed(face);
       let glyphs = byFont.get(font);
       if (!glyphs) byFont.set(font, (glyphs = new Map()));
-      for (const g of font.layout(text).glyphs) if (!glyphs.has(g.id)) glyphs.set(g.id, g);
+      for (const g of runLayout(font, text).glyphs) if (!glyphs.has(g.id)) glyphs.set(g.id, g);
     }
     for (const [font, glyphs] of byFont) {
       for (const id of [...glyphs.keys()].sort((a, b) => a - b)) {
