@@ -526,7 +526,9 @@ function tjOperators(encoded: string[], positions: PositionLike[], x0: number, y
   const addSegment = (cur: number) => {
     if (last < cur) {
       const advance = positions[cur - 1].xAdvance - positions[cur - 1].advanceWidth;
-      commands.push(`<${encoded.slice(last, cur).join('')}> ${num(-advance)}`);
+      let codes = '';
+      for (let k = last; k < cur; k++) codes += encoded[k];
+      commands.push(`<${codes}> ${num(-advance)}`);
     }
     last = cur;
   };
@@ -631,12 +633,17 @@ function runLayout(font: EmbeddedFontInternals, text: string): { glyphs: GlyphLi
   return { glyphs, positions };
 }
 
+/** Each subset glyph's code in hex, by its index in the subset, per embedded font. */
+const hexCodes = new WeakMap<EmbeddedFontInternals, string[]>();
+
 /** The codes of glyphs in the font's subset, recording each new glyph's width and text, as pdfkit's encode() does. */
 function encodeGlyphs(font: EmbeddedFontInternals, glyphs: GlyphLike[]): string[] {
+  let hex = hexCodes.get(font);
+  if (!hex) hexCodes.set(font, (hex = []));
   const codes: string[] = [];
   for (const glyph of glyphs) {
     const gid = font.subset.includeGlyph(glyph.id);
-    codes.push(`0000${gid.toString(16)}`.slice(-4));
+    codes.push((hex[gid] ??= `0000${gid.toString(16)}`.slice(-4)));
     if (font.widths[gid] == null) font.widths[gid] = glyph.advanceWidth * font.scale;
     if (font.unicode[gid] == null) font.unicode[gid] = glyph.codePoints;
   }
@@ -840,15 +847,13 @@ export class LetterDocument extends PDFDocument {
       ? layoutPositions.map((p, i) => (glyphs[i].codePoints.length === 1 && glyphs[i].codePoints[0] === 0x20 ? { ...p, xAdvance: p.xAdvance + extra } : p))
       : layoutPositions;
     if (d.page.fonts[font.id] == null) d.page.fonts[font.id] = font.ref();
-    this.save();
-    this.transform(1, 0, 0, -1, 0, d.page.height);
     const yy = d.page.height - y;
-    const ops: string[] = ['BT', `1 0 0 1 ${num(x)} ${num(yy)} Tm`, `/${font.id} ${num(size)} Tf`];
-    if (options.charSpacing) ops.push(`${num(options.charSpacing)} Tc`);
+    // pdfkit's save(), transform() to a y axis going up, and restore(), written with the text object at once.
+    let content = `q\n1 0 0 -1 0 ${num(d.page.height)} cm\nBT\n1 0 0 1 ${num(x)} ${num(yy)} Tm\n/${font.id} ${num(size)} Tf`;
+    if (options.charSpacing) content += `\n${num(options.charSpacing)} Tc`;
     const run = options.logicalOrder ? logicalTjOperators(encoded, positions, size / 1000, glyphs.map((g) => this.ligatureCarrier(face, font, g))) : tjOperators(encoded, positions, x, yy, size / 1000);
-    ops.push(...run, 'ET');
-    d.addContent(ops.join('\n'));
-    this.restore();
+    for (const op of run) content += `\n${op}`;
+    d.addContent(`${content}\nET\nQ`);
   }
 
   /**

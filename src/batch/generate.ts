@@ -17,7 +17,7 @@ import { lettersFor, plan, shardOf } from './plan';
 import type { Plan, Scope } from './plan';
 import { createRenderer } from './renderer';
 import type { JobResult, Renderer, Signing } from './renderer';
-import { identityProblems, openSigningIdentity, readSigningSource } from '../sign/signing';
+import { identityProblems, readSigningSource } from '../sign/identity';
 
 export { shardOf };
 export type { ManifestEntry, OutputFile };
@@ -270,6 +270,7 @@ async function makeLetters(run: RunState, renderer: Renderer, window: number): P
 /** Opens the signing certificate once, here, so that a wrong password or an expired certificate stops the run before anything is written. */
 async function openSigning(sign: { file: string; password: string }, notices: string[]): Promise<Signing> {
   const source = readSigningSource(sign.file, sign.password);
+  const { openSigningIdentity } = await import('../sign/signing');
   const identity = await openSigningIdentity(source);
   const { error, warning } = identityProblems(identity, new Date());
   if (error) throw new LetterMergeError('SIGNING', error, { kind: 'input', location: { file: sign.file } });

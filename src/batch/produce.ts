@@ -6,8 +6,8 @@ import { parseMarkdown } from '../markup/markdown';
 import { asciiAddress } from '../data/address';
 import { messageIdFor, renderEmail } from '../render/email';
 import { renderPdf } from '../render/pdf';
-import { signingTime } from '../sign/signing';
-import type { SigningIdentity } from '../sign/signing';
+import { signingTime } from '../sign/identity';
+import type { SigningIdentity } from '../sign/identity';
 import type { Merger, MergedLetter } from '../template/merge';
 
 export interface ProducedLetter {

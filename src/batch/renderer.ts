@@ -8,7 +8,7 @@ import type { Problem } from '../problems';
 import { PACKAGE_ROOT } from '../paths';
 import { Merger } from '../template/merge';
 import type * as Produce from './produce';
-import type { SigningIdentity, SigningSource } from '../sign/signing';
+import type { SigningIdentity, SigningSource } from '../sign/identity';
 
 export interface Job {
   seq: number;

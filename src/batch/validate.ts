@@ -10,7 +10,7 @@ import { Merger, missingColumns } from '../template/merge';
 import type { Recipient } from '../data/recipients';
 import { problemOf } from '../problems';
 import type { Problem } from '../problems';
-import { identityProblems, openSigningIdentity, readSigningSource } from '../sign/signing';
+import { identityProblems, readSigningSource } from '../sign/identity';
 
 export type { Problem };
 
@@ -66,6 +66,7 @@ function checkRow(r: Recipient, merger: Merger, csv: string): Problem[] {
  */
 async function checkSigning(sign: { file: string; password: string }, result: ValidateResult): Promise<void> {
   try {
+    const { openSigningIdentity } = await import('../sign/signing');
     const identity = await openSigningIdentity(readSigningSource(sign.file, sign.password));
     const { error, warning } = identityProblems(identity, new Date());
     if (error) result.problems.push({ scope: 'file', code: 'SIGNING', message: error, file: sign.file });

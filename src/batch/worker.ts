@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Campaign } from '../campaign/campaign';
-import { openSigningIdentity } from '../sign/signing';
-import type { SigningIdentity, SigningSource } from '../sign/signing';
+import type { SigningIdentity, SigningSource } from '../sign/identity';
 import { Merger } from '../template/merge';
 import { renderJob } from './renderer';
 import type { Job, JobResult } from './renderer';
@@ -15,7 +14,7 @@ if (port) {
     // The signing key is opened once, before the first job; jobs are rendered one at a time, in order.
     let identity: SigningIdentity | undefined;
     let chain: Promise<void> = signing
-      ? openSigningIdentity(signing).then(
+      ? import('../sign/signing').then(({ openSigningIdentity }) => openSigningIdentity(signing)).then(
           (id) => void (identity = id),
           (err: unknown) => void port.postMessage({ fatal: err instanceof Error ? err.message : String(err) }),
         )

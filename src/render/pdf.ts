@@ -3,8 +3,7 @@ import type { SignatureImage } from '../campaign/signature';
 import { fileOfFace, latinFace } from '../fonts/fonts';
 import type { Item, LetterLayout, LetterTag, TextItem } from '../layout/letter';
 import { isTag } from '../layout/tags';
-import { signPdf } from '../sign/signing';
-import type { SigningIdentity } from '../sign/signing';
+import type { SigningIdentity } from '../sign/identity';
 
 export interface PdfMeta {
   title: string;
@@ -205,7 +204,10 @@ class Structure {
 /** Draws a laid-out letter, and signs it when asked. Resolves with the PDF bytes. */
 export async function renderPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOptions = {}): Promise<Buffer> {
   const pdf = await drawPdf(layout, meta, options);
-  return options.sign ? signPdf(pdf, options.sign.identity) : pdf;
+  if (!options.sign) return pdf;
+  // Loaded only to sign: letters made without --sign never load the signing libraries.
+  const { signPdf } = await import('../sign/signing');
+  return signPdf(pdf, options.sign.identity);
 }
 
 function drawPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOptions): Promise<Buffer> {

@@ -4,7 +4,9 @@ import forge from 'node-forge';
 import * as pkijs from 'pkijs';
 import { SignPdf, Signer } from '@signpdf/signpdf';
 import { LetterMergeError } from '../errors';
-import { readRegularFile } from '../files';
+import type { SigningIdentity, SigningSource } from './identity';
+
+export type { SigningIdentity, SigningSource } from './identity';
 
 /**
  * Digital signatures: a PAdES baseline B-B signature (ETSI EN 319 142-1) over the whole PDF,
@@ -14,40 +16,8 @@ import { readRegularFile } from '../files';
  * a timestamp authority, and long-term validation data (B-LT) its revocation sources.
  */
 
-/** A signer, opened once per process: the private key, and its certificate first in the chain. */
-export interface SigningIdentity {
-  file: string;
-  /** The signer's common name, from the certificate. */
-  name: string;
-  notBefore: Date;
-  notAfter: Date;
-  /** sha256 of the signer's certificate, hex: names the identity in a letter's key for --resume. */
-  fingerprint: string;
-  /** DER certificates: the signer's first, then the rest of the chain in the file. */
-  certificates: Uint8Array[];
-  key: webcrypto.CryptoKey;
-  /** A signing time fixed for the run (ms since 1970, from SOURCE_DATE_EPOCH); else each letter is signed at its time. */
-  fixedTime?: number;
-}
-
-/** What a signing identity is made from: shipped to worker threads, which open it again. */
-export interface SigningSource {
-  file: string;
-  p12: Uint8Array;
-  password: string;
-  fixedTime?: number;
-}
-
-const P12_MAX_BYTES = 1024 * 1024;
-
 function signError(file: string, message: string, hint?: string): LetterMergeError {
   return new LetterMergeError('SIGNING', message, { kind: 'input', location: { file }, hint });
-}
-
-export function readSigningSource(file: string, password: string): SigningSource {
-  const p12 = readRegularFile(file, { what: 'the signing certificate (--sign)', kind: 'usage', maxBytes: P12_MAX_BYTES });
-  const fixedTime = fixedSigningTime();
-  return fixedTime === undefined ? { file, p12, password } : { file, p12, password, fixedTime };
 }
 
 function commonName(cert: forge.pki.Certificate): string {
@@ -97,26 +67,8 @@ export async function openSigningIdentity(source: SigningSource): Promise<Signin
   };
 }
 
-/** Problems of an identity on a given day: an error when it is not valid, a warning when it soon will not be. */
-export function identityProblems(identity: SigningIdentity, now: Date): { error?: string; warning?: string } {
-  const day = (d: Date) => d.toISOString().slice(0, 10);
-  if (now < identity.notBefore) return { error: `the signing certificate of ${identity.name} is not valid before ${day(identity.notBefore)}` };
-  if (now > identity.notAfter) return { error: `the signing certificate of ${identity.name} expired on ${day(identity.notAfter)}` };
-  const days = Math.ceil((identity.notAfter.getTime() - now.getTime()) / 86_400_000);
-  if (days < 30) return { warning: `the signing certificate of ${identity.name} expires on ${day(identity.notAfter)}, in ${days} day${days === 1 ? '' : 's'}` };
-  return {};
-}
 
-/** The signing time fixed by SOURCE_DATE_EPOCH (reproducible builds, tests), read where the run starts; undefined: now. */
-export function fixedSigningTime(): number | undefined {
-  const epoch = process.env.SOURCE_DATE_EPOCH;
-  return epoch && /^\d+$/.test(epoch) ? Number(epoch) * 1000 : undefined;
-}
 
-/** When a letter is signed: the run's fixed time, or now. */
-export function signingTime(identity: SigningIdentity): Date {
-  return identity.fixedTime !== undefined ? new Date(identity.fixedTime) : new Date();
-}
 
 let engineSet = false;
 function useNodeCrypto(): void {
