@@ -90,10 +90,33 @@ async function lettermerge(csv, out) {
   return { letters: r.produced, ns: process.hrtime.bigint() - t0 };
 }
 
+/** lettermerge with --sign: a throwaway RSA-2048 certificate, made here, signs every PDF. */
+async function lettermergeSigned(csv, out) {
+  const forge = require(require.resolve('node-forge', { paths: [ROOT] }));
+  const { generateKeyPairSync } = require('node:crypto');
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const key = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date(Date.now() - 86_400_000);
+  cert.validity.notAfter = new Date(Date.now() + 365 * 86_400_000);
+  const name = [{ name: 'commonName', value: 'Benchmark Signatory' }];
+  cert.setSubject(name);
+  cert.setIssuer(name);
+  cert.sign(key, forge.md.sha256.create());
+  const file = path.join(out, '..', `signer-${process.pid}.p12`);
+  fs.writeFileSync(file, Buffer.from(forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(key, [cert], 'bench')).getBytes(), 'binary'));
+  const t0 = process.hrtime.bigint();
+  const r = await lm.generate({ csv, out, sign: { file, password: 'bench' } });
+  if (r.failed) throw new Error(`${r.failed} letters failed`);
+  return { letters: r.produced, ns: process.hrtime.bigint() - t0 };
+}
+
 async function main() {
   const [route, csv, out] = process.argv.slice(2);
   fs.mkdirSync(out, { recursive: true });
-  const fn = { baseline, typst, lettermerge }[route];
+  const fn = { baseline, typst, lettermerge, 'lettermerge-signed': lettermergeSigned }[route];
   if (!fn) throw new Error(`unknown route ${route}`);
   const { letters, ns } = await fn(csv, out);
   // Peak resident memory of this process, worker threads included.

@@ -65,6 +65,7 @@ function main() {
       ['plain pdfkit (baseline), Spanish, PDF only', route('baseline', dataset(dir, `es-${N.base}`, N.base, 'es'), dir)],
       ['Typst, warm compiler, Spanish, PDF only', route('typst', dataset(dir, `es-t${N.typst}`, N.typst, 'es'), dir)],
       ['lettermerge, Spanish, PDF + e-mail', route('lettermerge', es, dir)],
+      ['lettermerge, Spanish, PDF + e-mail, signed (RSA 2048)', route('lettermerge-signed', es, dir)],
       ['lettermerge, Chinese, PDF + e-mail', route('lettermerge', dataset(dir, `zh-${N.zh}`, N.zh, 'zh'), dir)],
       ['lettermerge, six languages, PDF + e-mail', route('lettermerge', dataset(dir, `mix-${N.mix}`, N.mix, 'mix'), dir)],
       [`lettermerge, six languages, ${N.big} rows`, route('lettermerge', dataset(dir, `mix-${N.big}`, N.big, 'mix'), dir)],
@@ -77,10 +78,11 @@ function main() {
     for (const [label, r] of runs) {
       console.log(`| ${label} | ${r.letters} | ${rate(r).toFixed(1)} | ${(r.ms / r.letters).toFixed(2)} | ${r.maxRssMb.toFixed(0)} |`);
     }
-    const [base, ty, lmEs, lmZh, lmMix, lmBig] = runs.map((x) => x[1]);
+    const [base, ty, lmEs, lmSigned, lmZh, lmMix, lmBig] = runs.map((x) => x[1]);
     console.log('');
     console.log(`lettermerge Spanish vs plain pdfkit: ${(rate(lmEs) / rate(base)).toFixed(1)}x (target: at least 20x)`);
     console.log(`lettermerge Spanish vs Typst:       ${(rate(lmEs) / rate(ty)).toFixed(2)}x (Typst is the mark to pass)`);
+    console.log(`Signing costs:                      ${((1 - rate(lmSigned) / rate(lmEs)) * 100).toFixed(0)}% of the Spanish rate (${((lmSigned.ms / lmSigned.letters) - (lmEs.ms / lmEs.letters)).toFixed(2)} ms a letter)`);
     console.log(`Chinese rate / Spanish rate:        ${(rate(lmZh) / rate(lmEs)).toFixed(2)} (target: at least 0.5)`);
     console.log(`Peak RSS, ${N.big} vs ${N.mix} rows:       ${lmBig.maxRssMb.toFixed(0)} MB vs ${lmMix.maxRssMb.toFixed(0)} MB, ${(((lmBig.maxRssMb / lmMix.maxRssMb) - 1) * 100).toFixed(1)}% more (targets: under 400 MB, within 15%)`);
   } finally {
