@@ -28,6 +28,15 @@ function commonName(cert: forge.pki.Certificate): string {
 /** Opens a PKCS#12 file: the private key, and the certificate that matches it. Throws a message saying what is wrong. */
 export async function openSigningIdentity(source: SigningSource): Promise<SigningIdentity> {
   const { file } = source;
+  const head = Buffer.from(source.p12.subarray(0, 64)).toString('latin1');
+  if (source.p12.length === 0) throw signError(file, 'the signing certificate file is empty');
+  if (head.includes('-----BEGIN')) {
+    throw signError(
+      file,
+      'the signing certificate is a PEM file; --sign needs a PKCS#12 file (.p12, .pfx) holding the key and the certificate',
+      'Make one with: openssl pkcs12 -export -inkey key.pem -in certificate.pem -out signer.p12',
+    );
+  }
   let p12: forge.pkcs12.Pkcs12Pfx;
   try {
     const der = forge.util.createBuffer(Buffer.from(source.p12).toString('binary'));
@@ -44,6 +53,10 @@ export async function openSigningIdentity(source: SigningSource): Promise<Signin
     ...(p12.getBags({ bagType: forge.pki.oids.keyBag })[forge.pki.oids.keyBag] ?? []),
   ];
   const key = keyBags.find((b) => b.key)?.key as forge.pki.rsa.PrivateKey | undefined;
+  if (!key && keyBags.some((b) => b.asn1)) {
+    // forge reads RSA keys only; a key it could not read is of another kind (EC, DSA, Ed25519).
+    throw signError(file, 'the signing certificate holds a private key that is not RSA; lettermerge signs with RSA keys only', 'Ask for an RSA certificate (2048 bits or more) for signing documents.');
+  }
   if (!key) throw signError(file, 'the signing certificate file holds no private key (an RSA key is needed)', 'Export the certificate with its private key.');
   const certs = (p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? []).map((b) => b.cert).filter((c): c is forge.pki.Certificate => !!c);
   const signer = certs.find((c) => {

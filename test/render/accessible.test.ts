@@ -213,6 +213,25 @@ const tools = hasCommand('qpdf') && hasCommand('pdfinfo');
     expect(failsAfter('wrong-claims', { [metaKey]: { stream: { dict: metaDict, data: Buffer.from(xmp).toString('base64') } } })).toEqual(['ISO 19005-2 6.6.4-2', 'ISO 14289-1 5-1', 'ISO 14289-1 5-2']);
   });
 
+  it('tags a letter of several pages with links on each, and one without a signature image', async () => {
+    const para = 'Information on the Fund is on [the website](https://www.itu.int/go/wsisfund) and in [the report](https://www.itu.int/report). '.repeat(5);
+    const dir = campaignCopy(path.join(t.dir, 'long'), {
+      'en/letter.md': `---\nsubject: A long letter\nannex: None\n---\n{{salutation}}\n\n${Array(30).fill(para).join('\n\n')}\n`,
+      'campaign.yaml': sampleYaml([/\n  signature: signature\.svg.*/, '']),
+    });
+    const csv = writeCsv(t.dir, 'long.csv', [row({ id: 'long-1', language: 'en' })]);
+    const out = path.join(t.dir, 'long-out');
+    await generate({ csv, campaign: dir, out });
+    const file = path.join(out, 'en', 'long-1.pdf');
+    const pages = execFileSync('pdfinfo', [file]).toString().match(/Pages:\s+(\d+)/)![1];
+    expect(Number(pages)).toBeGreaterThanOrEqual(3);
+    expect(checkPdfRules(file).failures).toEqual([]);
+    // pdf.js: pdfinfo -struct-text takes seconds on a page with many links.
+    const [pdf] = inspectPdfs([file]);
+    expect(pdf.pages.flatMap((p) => roles(p.structTree, 'Figure'))).toHaveLength(0);
+    expect(pdf.pages.slice(1).every((p) => roles(p.structTree, 'Link').length > 0)).toBe(true);
+  });
+
   it('passes qpdf --check', () => {
     for (const file of [...sample.map((s) => s.file), stress.en, stress.fr]) execFileSync('qpdf', ['--check', file]);
   });
