@@ -246,10 +246,13 @@ describe('validate --sign', () => {
     const good = makeP12(path.join(t.dir, 'g.p12'), { cn: 'G', from: new Date(now - DAY), to: new Date(now + 400 * DAY), password: PASSWORD });
     const later = makeP12(path.join(t.dir, 'later.p12'), { cn: 'Later', from: new Date(now + 5 * DAY), to: new Date(now + 400 * DAY), password: PASSWORD });
     const keyless = makeP12(path.join(t.dir, 'nokey.p12'), { cn: 'K', from: new Date(now - DAY), to: new Date(now + 400 * DAY), password: PASSWORD, key: false });
+    const pem = path.join(t.dir, 'cert.pem');
+    writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     const cases: [string, string, RegExp][] = [
       [good, 'wrong', /cannot be opened with this password/],
       [later, PASSWORD, /is not valid before/],
       [keyless, PASSWORD, /holds no private key/],
+      [pem, PASSWORD, /is a PEM file[\s\S]*openssl pkcs12 -export/],
     ];
     for (const [file, password, message] of cases) {
       const r = await cliWith({ LETTERMERGE_SIGN_PASSWORD: password }, ['validate', SAMPLE_CSV, '--sign', file]);
@@ -257,6 +260,17 @@ describe('validate --sign', () => {
       expect(r.stderr).toMatch(message);
       expect(r.stderr).toContain('The signing certificate cannot be used');
     }
+  });
+
+  (hasCommand('openssl') ? it : it.skip)('says so when the key is not RSA', async () => {
+    const key = path.join(t.dir, 'ec.pem');
+    const crt = path.join(t.dir, 'ec-cert.pem');
+    const p12 = path.join(t.dir, 'ec.p12');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', crt, '-days', '30', '-subj', '/CN=EC Signatory'], { stdio: 'ignore' });
+    execFileSync('openssl', ['pkcs12', '-export', '-inkey', key, '-in', crt, '-out', p12, '-passout', `pass:${PASSWORD}`], { stdio: 'ignore' });
+    const r = await cliWith({ LETTERMERGE_SIGN_PASSWORD: PASSWORD }, ['validate', SAMPLE_CSV, '--sign', p12]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('holds a private key that is not RSA');
   });
 
   (hasCommand('openssl') ? it : it.skip)('reads a PKCS#12 file made by OpenSSL', async () => {
