@@ -8,7 +8,7 @@ import { letterParts, partOf } from './parts';
 import type { LetterPart, PartOf } from './parts';
 import { breakLines, isolateNumbers } from './lines';
 import type { Align, Direction, Line, StyledRun } from './lines';
-import { foreignLanguage } from './tags';
+import { foreignLanguage, isTag } from './tags';
 import type { Artifact, TagNode, TagType } from './tags';
 
 export interface TextItem {
@@ -294,9 +294,17 @@ class Composer {
       if (url) {
         if (url !== linkUrl) {
           const rects = links.filter((l) => l.url === url).map((l) => l.rect);
-          link = { type: 'Link', contents: url.replace(/^mailto:/, ''), children: [...rects] };
+          const contents = url.replace(/^mailto:/, '');
+          // A link broken over two lines stays one link, with an annotation on each line.
+          const before = parent.children[parent.children.length - 1];
+          if (before && isTag(before) && before.type === 'Link' && before.contents === contents) {
+            link = before;
+            link.children.push(...rects);
+          } else {
+            link = { type: 'Link', contents, children: [...rects] };
+            parent.children.push(link);
+          }
           links.splice(0, links.length, ...links.filter((l) => l.url !== url));
-          parent.children.push(link);
           linkUrl = url;
         }
         link!.children.push(item);

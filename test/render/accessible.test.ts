@@ -302,6 +302,11 @@ const tools = hasCommand('qpdf') && hasCommand('pdfinfo');
     expect(items).toHaveLength(3);
     for (const li of items) expect(li.children.map((c) => (typeof c === 'string' ? 'text' : c.type))).toEqual(['Lbl', 'LBody']);
     expect(textOf(items[0])).toContain('member states');
+    // A link broken over two lines (the Chinese sample's web address) is one Link, with an annotation on each line.
+    const zh = structText(sample.find((x) => x.lang === 'zh')!.file);
+    const split = all(zh, 'Link').find((l) => textOf(l).includes('wsisfund'))!;
+    expect(textOf(split)).toBe('https://www.itu.int/go/wsisfund');
+    expect(split.children.filter((c) => typeof c !== 'string' && c.type === 'OBJR')).toHaveLength(2);
   });
 
   it('gives the document its language and a span in another script its own (pdf.js)', () => {
