@@ -53,6 +53,8 @@ export const ERROR_CODES = {
   LANGUAGE_NOT_IN_CAMPAIGN: 'a recipient language the campaign has no templates for',
   MISSING_GLYPH: 'a character no bundled font can draw',
   BLOCK_TOO_LONG: 'a part of the letter too long to fit on a page',
+  EMAIL_TOO_LARGE: 'an e-mail larger than email.max_bytes, with its attachments',
+  SPREADSHEET: 'a spreadsheet that cannot be read as a recipients list',
   NOT_EMPTY: 'init into a folder that is not empty',
   CA_FILE: 'a --ca file that holds no certificate',
   SIGNING: 'a signing certificate that cannot be used (password, key, validity)',
@@ -69,6 +71,8 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 export interface ErrorLocation {
   file?: string;
+  /** The sheet of a workbook (then `line` is its row number). */
+  sheet?: string;
   line?: number;
   /** Character position on the line (1-based). */
   column?: number;
@@ -97,9 +101,11 @@ export class LetterMergeError extends Error {
 
   /** "file:line:column (field): message (hint)" — what the CLI prints. */
   describe(): string {
-    const { file, line, column, field } = this.location;
+    const { file, line, column, field, sheet } = this.location;
     let where = '';
-    if (file) {
+    if (file && sheet !== undefined) {
+      where = `${file}: sheet ${sheet}${line !== undefined ? `, row ${line}` : ''}${field !== undefined ? `, ${/^[A-Z]{1,3}\d+$/.test(field) ? 'cell' : 'column'} ${field}` : ''}: `;
+    } else if (file) {
       where = file;
       if (line !== undefined) where += `:${line}`;
       if (column !== undefined) where += `:${column}`;

@@ -13,6 +13,8 @@ export interface Problem {
   message: string;
   hint?: string;
   file?: string;
+  /** The sheet of a workbook; `line` is then its row. */
+  sheet?: string;
   line?: number;
   id?: string;
   /** The letter's language, for a problem of one letter of the row. */
@@ -31,6 +33,8 @@ export function problemOf(err: LetterMergeError, scope: Problem['scope'], at: Pa
   if (err.hint !== undefined) p.hint = err.hint;
   const file = err.location.file ?? at.file;
   if (file !== undefined) p.file = file;
+  const sheet = err.location.sheet ?? at.sheet;
+  if (sheet !== undefined) p.sheet = sheet;
   const line = err.location.line ?? at.line;
   if (line !== undefined) p.line = line;
   for (const key of ['id', 'language'] as const) if (at[key] !== undefined) p[key] = at[key];

@@ -23,8 +23,10 @@ export { shardOf };
 export type { ManifestEntry, OutputFile };
 
 export interface GenerateOptions {
-  /** Path of the recipients CSV. */
+  /** Path of the recipients file: CSV, or an .xlsx workbook. */
   csv: string;
+  /** The workbook's sheet to read; the first when left out. */
+  sheet?: string;
   /** Campaign folder; the bundled sample when left out. */
   campaign?: string;
   /** Output folder; "out" when left out. */
@@ -77,6 +79,9 @@ export interface GenerateResult {
   /** True when the run was stopped before the end; run again with --resume to finish. */
   interrupted: boolean;
   failures: Failure[];
+  /** Letters this run made or kept, by language and by stakeholder group. */
+  byLanguage: Record<string, number>;
+  byGroup: Record<string, number>;
   /** Things the user should know that are not failures (e.g. the file was decoded from Windows-1252). */
   notices: string[];
   manifest: string;
@@ -86,7 +91,7 @@ export interface GenerateResult {
   elapsedMs: number;
 }
 
-function parseLanguages(list: string[] | undefined): string[] | undefined {
+export function parseLanguages(list: string[] | undefined): string[] | undefined {
   if (!list) return undefined;
   const codes = list.flatMap((l) => l.split(',')).map((l) => l.trim().toLowerCase()).filter(Boolean);
   if (codes.length === 0) {
@@ -101,6 +106,11 @@ function parseLanguages(list: string[] | undefined): string[] | undefined {
     }
   }
   return codes;
+}
+
+/** Counts with their keys in order, so that a JSON summary is the same from run to run. */
+function sortedCounts(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 function csvCell(value: string): string {
@@ -201,7 +211,15 @@ interface RunState {
   done: number;
   made: number;
   kept: number;
+  /** Letters made or kept, by language and by group. */
+  byLanguage: Record<string, number>;
+  byGroup: Record<string, number>;
   interrupted: boolean;
+}
+
+function count(run: RunState, language: string, group: string): void {
+  run.byLanguage[language] = (run.byLanguage[language] ?? 0) + 1;
+  run.byGroup[group] = (run.byGroup[group] ?? 0) + 1;
 }
 
 /** Records one letter the renderer finished: its files and manifest line, or its failure. */
@@ -212,6 +230,7 @@ function finishLetter(run: RunState, recipient: Recipient, language: string, key
     entry.pages = result.pages;
     entry.envelope = result.envelope;
     run.made++;
+    count(run, language, recipient.group);
   } else {
     entry.status = 'failed';
     entry.error = { field: result.problem.field, message: result.problem.message };
@@ -228,6 +247,7 @@ function keepEarlier(run: RunState, r: Recipient, language: string, key: string)
   if (!run.options.resume || previous?.status !== 'ok' || previous.key !== key || !run.folder.stillWhole(previous)) return false;
   run.kept++;
   run.done++;
+  count(run, language, r.group);
   run.manifest.append({ ...previous, line: r.line });
   run.options.onProgress?.({ done: run.done, total: run.total, id: r.id, language, status: 'kept' });
   return true;
@@ -242,7 +262,7 @@ async function makeLetters(run: RunState, renderer: Renderer, window: number): P
   const inFlight = new Set<Promise<void>>();
   let seq = 0;
   try {
-    outer: for await (const item of streamRecipients(run.options.csv)) {
+    outer: for await (const item of streamRecipients(run.options.csv, { sheet: run.options.sheet })) {
       if (!('recipient' in item)) continue;
       const r = item.recipient;
       for (const language of lettersFor(r, run.scope).languages) {
@@ -291,7 +311,7 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
   const signing = options.sign ? await openSigning(options.sign, notices) : undefined;
   // Pass 1: the whole file is checked before anything is written. Signing is part of what a
   // letter is made from: a signed run does not keep unsigned letters, nor the reverse.
-  const p = await plan(options.csv, campaign, scope, { signedBy: signing?.identity.fingerprint });
+  const p = await plan(options.csv, campaign, scope, { signedBy: signing?.identity.fingerprint }, options.sheet);
   preflight(campaign, new Merger(campaign), p, options.csv);
   if (p.encoding && p.encoding !== 'utf-8') notices.unshift(ENCODING_NOTICE[p.encoding]);
   const total = options.limit !== undefined ? Math.min(options.limit, p.letters) : p.letters;
@@ -305,7 +325,7 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
   // so that a run stopped in between never leaves a sendable record of a removed letter.
   const manifest = new ManifestWriter(manifestPath, carried);
   for (const e of gone) folder.moveAside(e);
-  const run: RunState = { options, campaign, signing, scope, plan: p, total, folder, manifest, earlier, failedRows: [...p.problems], done: 0, made: 0, kept: 0, interrupted: false };
+  const run: RunState = { options, campaign, signing, scope, plan: p, total, folder, manifest, earlier, failedRows: [...p.problems], done: 0, made: 0, kept: 0, byLanguage: {}, byGroup: {}, interrupted: false };
   return { run, gone, stale, notices };
 }
 
@@ -343,6 +363,8 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     stale,
     interrupted: run.interrupted,
     failures,
+    byLanguage: sortedCounts(run.byLanguage),
+    byGroup: sortedCounts(run.byGroup),
     notices,
     manifest: run.manifest.file,
     failedCsv: run.failedRows.length > 0 ? failedPath : undefined,

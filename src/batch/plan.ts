@@ -58,10 +58,10 @@ export interface Plan {
  * few dozen bytes each), holding no rows in memory. The manifest is reconciled against this list:
  * a letter not in it is no longer part of the input.
  */
-export async function plan(csv: string, campaign: Campaign, scope: Scope, options: OutputOptions = {}): Promise<Plan> {
+export async function plan(csv: string, campaign: Campaign, scope: Scope, options: OutputOptions = {}, sheet?: string): Promise<Plan> {
   const p: Plan = { columns: [], rows: 0, letters: 0, skipped: 0, problems: [], index: new Map() };
   let order = 0;
-  for await (const item of streamRecipients(csv)) {
+  for await (const item of streamRecipients(csv, { sheet })) {
     if ('fileProblem' in item) throw item.fileProblem;
     if ('header' in item) {
       p.columns = item.header.columns;

@@ -12,6 +12,8 @@ import { loadRenderer } from './renderer';
 export interface PreviewOptions {
   csv: string;
   campaign?: string;
+  /** The workbook's sheet to read; the first when left out. */
+  sheet?: string;
   /** Which recipient: by id, or by row number (1 = the first recipient after the header). */
   id?: string;
   row?: number;
@@ -28,9 +30,9 @@ export interface PreviewResult {
   letter?: ProducedLetter;
 }
 
-async function findRecipient(csv: string, id: string | undefined, row: number | undefined): Promise<Recipient> {
+async function findRecipient(csv: string, id: string | undefined, row: number | undefined, sheet?: string): Promise<Recipient> {
   let n = 0;
-  for await (const item of streamRecipients(csv)) {
+  for await (const item of streamRecipients(csv, { sheet })) {
     if ('header' in item) continue;
     if ('fileProblem' in item) throw item.fileProblem;
     n++;
@@ -38,7 +40,7 @@ async function findRecipient(csv: string, id: string | undefined, row: number | 
     if ((id !== undefined && fields.id === id) || row === n) {
       if ('problem' in item) {
         const p = item.problem;
-        throw new LetterMergeError(p.code, p.message, { kind: 'row', location: { file: csv, line: p.line, field: p.field }, hint: p.hint });
+        throw new LetterMergeError(p.code, p.message, { kind: 'row', location: { file: csv, line: p.line, field: p.field, ...(p.sheet !== undefined ? { sheet: p.sheet } : {}) }, hint: p.hint });
       }
       return item.recipient;
     }
@@ -53,7 +55,7 @@ async function findRecipient(csv: string, id: string | undefined, row: number | 
 export async function preview(options: PreviewOptions): Promise<PreviewResult> {
   const campaign = loadCampaign(options.campaign ?? DEFAULTS.campaign);
   const merger = new Merger(campaign);
-  const recipient = await findRecipient(options.csv, options.id, options.row);
+  const recipient = await findRecipient(options.csv, options.id, options.row, options.sheet);
   const language = options.language ?? recipient.languages.find((l) => campaign.languages.includes(l)) ?? recipient.languages[0];
   if (!campaign.languages.includes(language)) {
     throw new LetterMergeError('LANGUAGE_NOT_IN_CAMPAIGN', `the campaign has no "${language}" templates`, {

@@ -7,6 +7,8 @@ import { LetterMergeError } from '../errors';
 import { glyphError } from '../fonts/fonts';
 import { DEFAULTS } from '../config';
 import { Merger, missingColumns } from '../template/merge';
+import type { MergedLetter } from '../template/merge';
+import { attachmentsOf } from '../campaign/attachments';
 import type { Recipient } from '../data/recipients';
 import { problemOf } from '../problems';
 import type { Problem } from '../problems';
@@ -18,6 +20,8 @@ export interface ValidateOptions {
   csv: string;
   /** Campaign folder; the bundled sample when left out. */
   campaign?: string;
+  /** The workbook's sheet to read; the first when left out. */
+  sheet?: string;
   /** A signing certificate (PKCS#12) to check as generate --sign would use it. */
   sign?: { file: string; password: string };
 }
@@ -33,6 +37,8 @@ export interface ValidateResult {
   letters: number;
   problems: Problem[];
   notices: string[];
+  /** Things that are probably mistakes but do not stop generate: a letter naming an annex nothing attaches, say. */
+  warnings: string[];
   /** The signer, when a signing certificate was given and opens. */
   signer?: { name: string; notBefore: string; notAfter: string; fingerprint: string; warning?: string };
 }
@@ -43,17 +49,56 @@ export interface ValidateResult {
  * (language, group, e-mail, lengths, characters the fonts cannot draw) and duplicate ids.
  */
 /** The checks of one good row, through the same functions as each letter of generate. */
-function checkRow(r: Recipient, merger: Merger, csv: string): Problem[] {
+function checkRow(r: Recipient, merger: Merger, csv: string, annexes: AnnexCheck): Problem[] {
   const at = { file: csv, line: r.line, id: r.id };
   const glyphs = glyphError(r.fields);
   if (glyphs) return [problemOf(glyphs, 'row', at)];
   const problems: Problem[] = [];
   for (const language of r.languages) {
     try {
-      merger.merge(r, language);
+      annexes.see(merger.merge(r, language), r.group);
     } catch (err) {
       if (!(err instanceof LetterMergeError)) throw err;
       problems.push(problemOf(err, 'row', { ...at, language }));
+    }
+  }
+  return problems;
+}
+
+/**
+ * Whether letters and their attachments agree: a letter that names an annex ("Annex: …") should
+ * have a file attached, and a file attached should be named by the letter. Told once for each
+ * language and stakeholder group where they do not.
+ */
+class AnnexCheck {
+  readonly warnings: string[] = [];
+  private readonly seen = new Set<string>();
+  constructor(private readonly campaign: Campaign) {}
+
+  see(letter: MergedLetter, group: string): void {
+    const key = `${letter.lang.code}\0${group}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    const files = attachmentsOf(this.campaign.attachments, letter.lang.code, group);
+    const who = `letters in ${letter.lang.code} to ${group}`;
+    if (letter.annex && files.length === 0) {
+      this.warnings.push(`${who} name an annex ("${letter.annex}") but nothing is attached to their e-mails; add it under attachments: in campaign.yaml`);
+    } else if (!letter.annex && files.length > 0) {
+      this.warnings.push(`${who} have ${files.map((f) => f.filename).join(', ')} attached, but name no annex; add annex: to the letter's front matter`);
+    }
+  }
+}
+
+/** A Markdown annex with a character no font has would fail every letter it goes with: found here, once. */
+function annexGlyphProblems(campaign: Campaign): Problem[] {
+  const problems: Problem[] = [];
+  const done = new Set<string>();
+  for (const a of campaign.attachments) {
+    for (const f of Object.values(a.byLanguage)) {
+      if (f.source !== 'markdown' || done.has(f.file)) continue;
+      done.add(f.file);
+      const err = glyphError({ [f.written]: Buffer.from(f.bytes).toString('utf8') });
+      if (err) problems.push(problemOf(err, 'file', { file: f.file }));
     }
   }
   return problems;
@@ -86,7 +131,7 @@ async function checkSigning(sign: { file: string; password: string }, result: Va
  */
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
   const dir = path.resolve(options.campaign ?? DEFAULTS.campaign);
-  const result: ValidateResult = { csv: options.csv, campaign: dir, campaignUsable: true, rows: 0, letters: 0, problems: [], notices: [] };
+  const result: ValidateResult = { csv: options.csv, campaign: dir, campaignUsable: true, rows: 0, letters: 0, problems: [], notices: [], warnings: [] };
   if (options.sign) await checkSigning(options.sign, result);
   let campaign: Campaign;
   let merger: Merger;
@@ -100,9 +145,11 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     result.campaignUsable = false;
     return result;
   }
+  result.problems.push(...annexGlyphProblems(campaign));
+  const annexes = new AnnexCheck(campaign);
   let templatesFit = true;
   try {
-    for await (const item of streamRecipients(options.csv, { collect: true })) {
+    for await (const item of streamRecipients(options.csv, { collect: true, sheet: options.sheet })) {
       if ('header' in item) {
         result.encoding = item.header.encoding;
         result.delimiter = item.header.delimiter;
@@ -116,15 +163,16 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
       if ('fileProblem' in item) result.problems.push(problemOf(item.fileProblem, 'file', { file: options.csv }));
       else if ('problem' in item) result.problems.push(item.problem);
       else {
-        const problems = templatesFit ? checkRow(item.recipient, merger, options.csv) : [];
+        const problems = templatesFit ? checkRow(item.recipient, merger, options.csv, annexes) : [];
         result.problems.push(...problems);
         if (problems.length === 0) result.letters += item.recipient.languages.length;
       }
     }
   } catch (err) {
-    if (!(err instanceof LetterMergeError)) throw err;
+    if (!(err instanceof LetterMergeError) || err.kind === 'usage') throw err;
     result.problems.push(problemOf(err, 'file', { file: options.csv }));
   }
+  result.warnings.push(...annexes.warnings);
   result.problems.sort((a, b) => (a.file === options.csv ? 1 : 0) - (b.file === options.csv ? 1 : 0) || (a.line ?? 0) - (b.line ?? 0));
   return result;
 }

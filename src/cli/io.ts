@@ -69,9 +69,15 @@ export function oneLine(s: string): string {
  * "file:line: message" for a problem of a whole file (its message names what is wrong).
  */
 export function problemLine(p: Problem): string {
+  const who = `${p.id ? `id ${oneLine(p.id)}` : 'row'}${p.language ? ` (${p.language})` : ''}`;
+  if (p.sheet !== undefined) {
+    // A workbook: "people.xlsx: sheet Recipients, row 14, column email: id acad-07: …".
+    const field = p.field ? `, ${/^[A-Z]{1,3}\d+$/.test(p.field) ? 'cell' : 'column'} ${oneLine(p.field)}` : '';
+    const where = `${p.file ?? ''}: sheet ${oneLine(p.sheet)}${p.line !== undefined ? `, row ${p.line}` : ''}${field}`;
+    return p.scope === 'file' ? `${where}: ${p.message}` : `${where}: ${who}: ${p.message}`;
+  }
   const where = `${p.file ?? ''}${p.line !== undefined ? `:${p.line}` : ''}`;
   if (p.scope === 'file') return `${where}: ${p.message}`;
-  const who = `${p.id ? `id ${oneLine(p.id)}` : 'row'}${p.language ? ` (${p.language})` : ''}`;
   return `${where}: ${who}${p.field ? `, ${oneLine(p.field)}` : ''}: ${p.message}`;
 }
 

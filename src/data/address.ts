@@ -66,3 +66,44 @@ export function parseMailbox(value: string): Mailbox | string {
   if (!(written === address || written.endsWith(`<${address}>`))) return `"${value}" has text after the address: write "Name <address>"`;
   return { name, address };
 }
+
+/**
+ * Splits a list of addresses at ";", "," and line breaks outside quotes and angle brackets:
+ * "Doe, Jane" <jane@example.org>; archive@example.org is two.
+ */
+export function splitAddressList(value: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  let quoted = false;
+  let angle = 0;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i];
+    if (quoted && ch === '\\') {
+      cur += ch + (value[i + 1] ?? '');
+      i++;
+      continue;
+    }
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === '<') angle++;
+    else if (!quoted && ch === '>') angle = Math.max(0, angle - 1);
+    if (!quoted && angle === 0 && (ch === ';' || ch === ',' || ch === '\n' || ch === '\r')) {
+      parts.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += ch;
+  }
+  parts.push(cur);
+  return parts.map((p) => p.trim()).filter(Boolean);
+}
+
+/** A list of mailboxes (see splitAddressList), each checked as parseMailbox checks one; or what is wrong. */
+export function parseMailboxList(value: string): Mailbox[] | string {
+  const boxes: Mailbox[] = [];
+  for (const part of splitAddressList(value)) {
+    const box = parseMailbox(part);
+    if (typeof box === 'string') return /\s\S+@/.test(part) && !part.includes('<') ? `"${part}" holds more than one address: separate them with ";" or ","` : box;
+    boxes.push(box);
+  }
+  return boxes;
+}

@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { checkRegularFile } from '../files';
-import { addressProblem } from './address';
+import { addressProblem, parseMailboxList } from './address';
+import { columnName, openWorkbook } from './xlsx';
+import type { Mailbox } from './address';
 import { idProblem } from './ids';
 import { Readable } from 'node:stream';
 import { parse, CsvError } from 'csv-parse';
@@ -42,6 +44,9 @@ export interface Recipient {
   address: string[];
   country: string;
   email: string;
+  /** The optional cc and bcc columns: more addresses to copy the e-mail to, shown (cc) or not (bcc). */
+  cc: Mailbox[];
+  bcc: Mailbox[];
   /** Every cell of the row, core and extra, as typed (trimmed). */
   fields: Record<string, string>;
   /** 1-based line in the file where the record starts. */
@@ -161,14 +166,16 @@ export interface RawRecord {
 export interface RecordSource {
   delimiter: string;
   encoding: Encoding;
+  /** The sheet read, for a workbook, and all its sheets. */
+  sheet?: string;
+  sheets?: string[];
   records: AsyncIterable<RawRecord>;
 }
 
 /** Files people give by mistake for a list of recipients, known by their first bytes. */
 const NOT_CSV: [Buffer, string, string][] = [
   [Buffer.from('%PDF-'), 'a PDF document', 'Give the CSV of the recipients.'],
-  [Buffer.from([0x50, 0x4b, 0x03, 0x04]), 'a ZIP archive (an .xlsx, .ods or .docx file is one)', 'Save the list as CSV UTF-8 and give that file.'],
-  [Buffer.from([0xd0, 0xcf, 0x11, 0xe0]), 'an old-style Office file (.xls or .doc)', 'Save the list as .xlsx or CSV UTF-8 and give that file.'],
+  [Buffer.from([0xd0, 0xcf, 0x11, 0xe0]), 'an old-style Office file (.xls or .doc)', 'Save it as .xlsx or CSV UTF-8 and give that file.'],
   [Buffer.from([0x89, 0x50, 0x4e, 0x47]), 'a PNG image', 'Give the CSV of the recipients.'],
   [Buffer.from([0xff, 0xd8, 0xff]), 'a JPEG image', 'Give the CSV of the recipients.'],
 ];
@@ -224,12 +231,54 @@ async function csvSource(file: string): Promise<RecordSource> {
   return { delimiter, encoding, records: records() };
 }
 
-type StreamItem = { header: { columns: string[]; delimiter: string; encoding: Encoding } } | RowResult | { fileProblem: LetterMergeError };
+/**
+ * A workbook's sheet as records: the cells of each row that holds any, numbered by the sheet's
+ * rows. Columns past the header's last are dropped when empty; a value there is a problem of the
+ * file (it would have no name).
+ */
+async function workbookSource(file: string, sheet: string | undefined): Promise<RecordSource> {
+  const book = await openWorkbook(file, sheet);
+  async function* records(): AsyncGenerator<RawRecord> {
+    let width: number | undefined;
+    for await (const row of book.rows) {
+      const last = row.cells.reduce((n, c, i) => (c.trim() !== '' ? i + 1 : n), 0);
+      if (last === 0) continue; // an empty row: skipped, as empty lines of a CSV are
+      if (width === undefined) width = last;
+      if (last > width) {
+        throw new LetterMergeError('RAGGED_ROW', `this row has a value in column ${columnName(last)}, which has no header`, {
+          location: { file, sheet: book.name, line: row.row },
+          hint: 'Give the column a name in the header row, or clear the cell.',
+        });
+      }
+      const cells = row.cells.slice(0, width);
+      while (cells.length < width) cells.push('');
+      yield { cells, line: row.row };
+    }
+  }
+  return { delimiter: ',', encoding: 'utf-8', sheet: book.name, sheets: book.names, records: records() };
+}
+
+const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+
+/** The records of a recipients file: an .xlsx workbook (known by its bytes, not its name) or a CSV. */
+async function recordSource(file: string, sheet: string | undefined): Promise<RecordSource> {
+  const head = await readHead(file, 8);
+  if (head.subarray(0, 4).equals(ZIP_MAGIC)) return workbookSource(file, sheet);
+  if (sheet !== undefined) {
+    throw new LetterMergeError('USAGE', `--sheet names a sheet of a workbook, and ${file} is not an .xlsx workbook`, { kind: 'usage' });
+  }
+  return csvSource(file);
+}
+
+type StreamItem = { header: { columns: string[]; delimiter: string; encoding: Encoding; sheet?: string } } | RowResult | { fileProblem: LetterMergeError };
 
 /** Duplicate ids, compared ignoring case: two that differ only in case are one file on Windows and macOS. */
 class IdRegister {
   private readonly seen = new Map<string, number>();
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly sheet?: string,
+  ) {}
   /** The problem of a second use of `id`, or undefined (and the id is remembered). */
   check(id: string, line: number): LetterMergeError | undefined {
     if (!id) return undefined;
@@ -239,15 +288,15 @@ class IdRegister {
       this.seen.set(key, line);
       return undefined;
     }
-    return new LetterMergeError('DUPLICATE_ID', `id "${id}" is used twice (first on line ${first}; ids are compared ignoring case, as file names are)`, {
-      location: { file: this.file, line, field: 'id' },
+    return new LetterMergeError('DUPLICATE_ID', `id "${id}" is used twice (first on ${this.sheet === undefined ? 'line' : 'row'} ${first}; ids are compared ignoring case, as file names are)`, {
+      location: { file: this.file, line, field: 'id', ...(this.sheet !== undefined ? { sheet: this.sheet } : {}) },
       hint: 'Every recipient needs its own id: outputs are named after it.',
     });
   }
 }
 
 /** One record after the header: a recipient, a problem of its row, or a problem of the whole file. */
-function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegister): RowResult | LetterMergeError {
+function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegister, sheet?: string): RowResult | LetterMergeError {
   if (rec.cells.length !== columns.length) {
     return new LetterMergeError('RAGGED_ROW', `this row has ${rec.cells.length} cells but the header has ${columns.length}`, {
       location: { file, line: rec.line },
@@ -255,8 +304,11 @@ function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegi
     });
   }
   const fields: Record<string, string> = Object.create(null);
-  columns.forEach((c, i) => (fields[c] = (rec.cells[i] ?? '').trim()));
-  return ids.check(fields.id, rec.line) ?? toRecipient(fields, rec.line, file);
+  columns.forEach((c, i) => {
+    // A column without a name (an empty header cell in a workbook) holds nothing: the reader checked.
+    if (c) fields[c] = (rec.cells[i] ?? '').trim();
+  });
+  return ids.check(fields.id, rec.line) ?? toRecipient(fields, rec.line, file, sheet);
 }
 
 /**
@@ -265,35 +317,36 @@ function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegi
  * `collect`, are yielded so that every one can be listed); a problem of one row is yielded as that
  * row's result. The first value is the header.
  */
-export async function* streamRecipients(file: string, options: { collect?: boolean } = {}): AsyncGenerator<StreamItem> {
-  const source = await csvSource(file);
-  const ids = new IdRegister(file);
+export async function* streamRecipients(file: string, options: { collect?: boolean; sheet?: string } = {}): AsyncGenerator<StreamItem> {
+  const source = await recordSource(file, options.sheet);
+  const ids = new IdRegister(file, source.sheet);
   let columns: string[] | undefined;
   let rows = 0;
   for await (const rec of source.records) {
     if (!columns) {
       columns = rec.cells.map((c) => c.replace(/^\uFEFF/, '').trim());
-      checkColumns(file, columns);
-      yield { header: { columns, delimiter: source.delimiter, encoding: source.encoding } };
+      checkColumns(file, columns, source.sheet, source.sheets);
+      yield { header: { columns, delimiter: source.delimiter, encoding: source.encoding, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}) } };
       continue;
     }
     rows++;
-    const item = readRecord(file, columns, rec, ids);
+    const item = readRecord(file, columns, rec, ids, source.sheet);
     if (!(item instanceof LetterMergeError)) yield item;
     else if (options.collect) yield { fileProblem: item };
     else throw item;
   }
-  if (!columns) throw new LetterMergeError('EMPTY_FILE', 'the file is empty', { location: { file } });
-  if (rows === 0) throw new LetterMergeError('NO_RECIPIENTS', 'the file has a header but no recipients', { location: { file, line: 2 } });
+  const sheet = source.sheet !== undefined ? { sheet: source.sheet } : {};
+  if (!columns) throw new LetterMergeError('EMPTY_FILE', source.sheet !== undefined ? 'the sheet is empty' : 'the file is empty', { location: { file, ...sheet } });
+  if (rows === 0) throw new LetterMergeError('NO_RECIPIENTS', `the ${source.sheet !== undefined ? 'sheet' : 'file'} has a header but no recipients`, { location: { file, line: 2, ...sheet } });
 }
 
 /** Reads and checks a whole recipients file into memory. File-level problems throw; row-level ones are returned. */
-export async function readRecipients(file: string): Promise<RecipientsFile> {
+export async function readRecipients(file: string, options: { sheet?: string } = {}): Promise<RecipientsFile> {
   let columns: string[] = [];
   let delimiter = ',';
   const recipients: Recipient[] = [];
   const problems: Problem[] = [];
-  for await (const item of streamRecipients(file)) {
+  for await (const item of streamRecipients(file, options)) {
     if ('header' in item) ({ columns, delimiter } = item.header);
     else if ('fileProblem' in item) throw item.fileProblem;
     else if ('problem' in item) problems.push(item.problem);
@@ -322,22 +375,24 @@ function countCrlf(record: string[]): number {
  */
 const ONE_LINE_FIELDS = ['title', 'first_name', 'last_name', 'position', 'organization', 'country', 'salutation'];
 
-function checkColumns(file: string, columns: string[]): void {
+function checkColumns(file: string, columns: string[], sheet?: string, sheets: string[] = []): void {
+  const at = sheet !== undefined ? { sheet } : {};
+  const otherSheets = sheets.length > 1 ? ` The workbook's sheets are ${sheets.map((n) => `"${n}"`).join(', ')}: pick the list with --sheet NAME.` : '';
   const missing = CORE_COLUMNS.filter((c) => !columns.includes(c));
   if (missing.length > 0) {
     throw new LetterMergeError(
       'MISSING_COLUMN',
       `missing column${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
       {
-        location: { file, line: 1 },
-        hint: `The header must name these columns: ${CORE_COLUMNS.join(', ')}.`,
+        location: { file, line: 1, ...at },
+        hint: `The header must name these columns: ${CORE_COLUMNS.join(', ')}.${otherSheets}`,
       },
     );
   }
-  const dup = columns.find((c, i) => columns.indexOf(c) !== i);
+  const dup = columns.find((c, i) => c && columns.indexOf(c) !== i);
   if (dup) {
     throw new LetterMergeError('DUPLICATE_COLUMN', `column "${dup}" appears twice in the header`, {
-      location: { file, line: 1 },
+      location: { file, line: 1, ...at },
     });
   }
 }
@@ -346,9 +401,10 @@ function toRecipient(
   fields: Record<string, string>,
   line: number,
   file: string,
+  sheet?: string,
 ): RowResult {
   const fail = (code: ErrorCode, field: string, message: string): RowProblem => ({
-    problem: { scope: 'row', code, file, line, id: fields.id ?? '', field, message },
+    problem: { scope: 'row', code, file, ...(sheet !== undefined ? { sheet } : {}), line, id: fields.id ?? '', field, message },
     fields,
   });
   if (!fields.id) return fail('BAD_ID', 'id', 'the id is empty');
@@ -387,6 +443,13 @@ function toRecipient(
   }
   const badEmail = addressProblem(fields.email);
   if (badEmail) return fail('BAD_EMAIL', 'email', badEmail);
+  const copies: Record<'cc' | 'bcc', Mailbox[]> = { cc: [], bcc: [] };
+  for (const column of ['cc', 'bcc'] as const) {
+    if (!fields[column]) continue;
+    const boxes = parseMailboxList(fields[column]);
+    if (typeof boxes === 'string') return fail('BAD_EMAIL', column, boxes);
+    copies[column] = boxes;
+  }
   if (!fields.last_name && !fields.organization) {
     return fail('NO_ADDRESSEE', 'last_name', 'neither a last name nor an organization is given: the letter has no addressee');
   }
@@ -411,6 +474,8 @@ function toRecipient(
       address,
       country: fields.country,
       email: fields.email,
+      cc: copies.cc,
+      bcc: copies.bcc,
       fields,
       line,
     },

@@ -57,9 +57,12 @@ describe('bad input gets a clear message and the right exit status, never a hang
     const a = await cli(['validate', pdf]);
     expect(a.code).toBe(3);
     expect(a.stderr).toMatch(/letter\.pdf: the recipients file is a PDF document, not a CSV file/);
-    const zip = path.join(t.dir, 'people.ods');
+    // A damaged workbook (a ZIP's first bytes, then nothing of one).
+    const zip = path.join(t.dir, 'people.xlsx');
     writeFileSync(zip, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(100)]));
-    expect((await cli(['validate', zip])).stderr).toMatch(/is a ZIP archive .*Save the list as CSV UTF-8/s);
+    const z = await cli(['validate', zip]);
+    expect(z.code).toBe(3);
+    expect(z.stderr).toMatch(/people\.xlsx: the workbook cannot be read: .*save the list as CSV UTF-8/s);
     const binary = path.join(t.dir, 'data.csv');
     writeFileSync(binary, Buffer.alloc(500));
     expect((await cli(['generate', binary, '--out', path.join(t.dir, 'o')])).stderr).toMatch(/holds binary data \(NUL bytes\), not CSV text/);

@@ -11,6 +11,7 @@ import type { Context, Register } from './context';
 import { signingOption } from './sign';
 
 interface Flags {
+  sheet?: string;
   campaign?: string;
   out?: string;
   lang?: string;
@@ -94,8 +95,9 @@ export const registerGenerate: Register = (program, ctx) => {
   program
     .command('generate')
     .description('write a PDF letter and an .eml e-mail for every recipient in the CSV')
-    .argument('<csv>', 'recipients file (UTF-8 CSV)')
+    .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)')
     .option('-c, --campaign <dir>', 'campaign folder holding campaign.yaml and templates (default: the built-in sample)')
+    .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
     .option('-o, --out <dir>', `output folder (default: "${DEFAULTS.out}")`)
     .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')})`)
     .option('-j, --jobs <n>', 'worker threads (default and most: the number of cores)', positiveInt('--jobs'))
@@ -119,6 +121,7 @@ export const registerGenerate: Register = (program, ctx) => {
       try {
         result = await generate({
           csv,
+          sheet: opts.sheet,
           campaign: opts.campaign ?? config?.campaign ?? DEFAULTS.campaign,
           out: opts.out ?? config?.out ?? DEFAULTS.out,
           languages: lang === undefined ? undefined : Array.isArray(lang) ? lang : [lang],

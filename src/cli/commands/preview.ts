@@ -50,6 +50,7 @@ export async function watch(paths: string[], ignore: string, action: () => Promi
 }
 
 interface Flags {
+  sheet?: string;
   campaign?: string;
   id?: string;
   row?: number;
@@ -64,8 +65,9 @@ export const registerPreview: Register = (program, ctx) => {
   program
     .command('preview')
     .description('render one letter quickly, to check a template while editing it')
-    .argument('<csv>', 'recipients file')
+    .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)')
     .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)')
+    .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
     .option('--id <id>', 'the recipient with this id')
     .option('--row <n>', 'the Nth recipient of the file (1 is the first after the header)', positiveInt('--row'))
     .option('-l, --lang <code>', "the letter's language (default: the recipient's first)")
@@ -82,7 +84,7 @@ export const registerPreview: Register = (program, ctx) => {
       const out = opts.out ?? DEFAULTS.previewOut;
       const once = async (): Promise<void> => {
         const started = Date.now();
-        const r = await preview({ csv, campaign: campaignDir, id: opts.id, row: opts.row, language: opts.lang, textOnly: opts.text });
+        const r = await preview({ csv, sheet: opts.sheet, campaign: campaignDir, id: opts.id, row: opts.row, language: opts.lang, textOnly: opts.text });
         if (opts.text) io.stdout(r.text);
         else if (r.letter) {
           writeFileSync(out, r.letter.pdf);

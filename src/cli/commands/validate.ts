@@ -9,8 +9,9 @@ export const registerValidate: Register = (program, ctx) => {
   program
     .command('validate')
     .description('check a recipients file against a campaign, writing nothing; list every problem')
-    .argument('<csv>', 'recipients file')
+    .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)')
     .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)')
+    .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
     .option('--sign <file.p12>', 'also check a signing certificate: it opens with LETTERMERGE_SIGN_PASSWORD (or the password asked for), holds a private key, and is valid today')
     .option('--json', 'print the problems as one JSON object on stdout')
     .addHelpText(
@@ -25,17 +26,18 @@ its password, hold a private key, and be valid today; one that expires within 30
 warning. Exit status: 0 no problem, 3 a problem with the campaign, the signing certificate or
 the file as a whole, 4 problems in rows.`,
     )
-    .action(async (csv: string, opts: { campaign?: string; json?: boolean; sign?: string }) => {
+    .action(async (csv: string, opts: { campaign?: string; json?: boolean; sign?: string; sheet?: string }) => {
       const io = ctx.io;
       const config = ctx.config();
       // Only when asked for: a config file's sign would otherwise make every check ask for a password.
       const sign = await signingOption(ctx, opts.sign);
-      const result = await validate({ csv, campaign: opts.campaign ?? config?.campaign ?? DEFAULTS.campaign, sign });
+      const result = await validate({ csv, sheet: opts.sheet, campaign: opts.campaign ?? config?.campaign ?? DEFAULTS.campaign, sign });
       if (result.signer) {
         say(io, `Signing certificate: ${oneLine(result.signer.name)}, valid until ${result.signer.notAfter.slice(0, 10)}.\n`);
         if (result.signer.warning) say(io, `warning: ${oneLine(opts.sign ?? '')}: ${result.signer.warning}\n`);
       }
       for (const n of result.notices) say(io, `note: ${csv}: ${n}\n`);
+      for (const w of result.warnings) say(io, `warning: ${oneLine(w)}\n`);
       for (const p of result.problems) say(io, `${problemLine(p)}${p.hint ? `\n  ${p.hint.replace(/\n/g, '\n  ')}` : ''}\n`);
       const signing = result.problems.filter((p) => p.code === 'SIGNING');
       const problems = result.problems.filter((p) => p.code !== 'SIGNING');

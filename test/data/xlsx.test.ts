@@ -1,0 +1,127 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { readRecipients } from '../../src/data/recipients';
+import { HEADER, SAMPLE_CSV, cli, row, tempDir } from '../helpers';
+import { makeXlsx, zip } from '../helpers/xlsx';
+import type { XCell, XSheet } from '../helpers/xlsx';
+
+const COLUMNS = HEADER.split(',');
+
+describe('Excel workbooks as recipients lists', () => {
+  const t = tempDir();
+  afterAll(() => t.cleanup());
+  let n = 0;
+  const book = (sheets: XSheet[], options?: { date1904?: boolean }) => {
+    const file = path.join(t.dir, `book-${n++}.xlsx`);
+    writeFileSync(file, makeXlsx(sheets, options));
+    return file;
+  };
+
+  it('gives byte-identical letters and e-mails from the same table saved as .xlsx and as CSV', async () => {
+    const rows = parse(readFileSync(SAMPLE_CSV), { columns: false }) as string[][];
+    const xlsx = book([{ name: 'Recipients', rows }]);
+    const fromCsv = path.join(t.dir, 'from-csv');
+    const fromXlsx = path.join(t.dir, 'from-xlsx');
+    expect((await cli(['generate', SAMPLE_CSV, '--out', fromCsv])).code).toBe(0);
+    expect((await cli(['generate', xlsx, '--out', fromXlsx])).code).toBe(0);
+    const files = readdirSync(fromCsv, { recursive: true }).map(String).filter((f) => /\.(pdf|eml)$/.test(f));
+    expect(files.length).toBe(46);
+    for (const f of files) expect(readFileSync(path.join(fromXlsx, f)).equals(readFileSync(path.join(fromCsv, f)))).toBe(true);
+  });
+
+  it('reads each cell as the text Excel shows', async () => {
+    const extra = ['phone', 'budget', 'share', 'since', 'postcode', 'formula', 'total', 'active', 'note', 'motto'];
+    const cells: XCell[] = [
+      41227306240, // a telephone number stored as a number
+      1001,
+      { n: 0.1 + 0.2, format: '0.00' },
+      { n: 44442, format: 'yyyy-mm-dd' },
+      { n: 1234, format: '00000' },
+      { formula: 'A2&"-"&B2', result: 'r1-en' },
+      { formula: 'SUM(1,2)', result: 3 },
+      { formula: 'TRUE()', result: true },
+      { rich: ['Dear ', 'friends'] },
+      { inline: ['Per aspera ', 'ad astra'] },
+    ];
+    const file = book([{ name: 'Sheet1', rows: [[...COLUMNS, ...extra], [...row({ address: 'Line one\nLine two' }), ...cells]] }]);
+    const { recipients } = await readRecipients(file);
+    expect(recipients).toHaveLength(1);
+    const f = recipients[0].fields;
+    expect([f.phone, f.budget, f.share, f.since, f.postcode, f.formula, f.total, f.active, f.note, f.motto]).toEqual([
+      '41227306240',
+      '1001',
+      '0.3',
+      '2021-09-03',
+      '01234',
+      'r1-en',
+      '3',
+      'TRUE',
+      'Dear friends',
+      'Per aspera ad astra',
+    ]);
+    expect(recipients[0].address).toEqual(['Line one', 'Line two']);
+  });
+
+  it('counts dates from 1904 when the workbook says so', async () => {
+    const file = book([{ name: 'S', rows: [[...COLUMNS, 'since'], [...row(), { n: 42980, format: 'd mmm yyyy' }]] }], { date1904: true });
+    expect((await readRecipients(file)).recipients[0].fields.since).toBe('2021-09-03');
+  });
+
+  it('skips empty rows and ignores empty columns after the header, and reads the first sheet unless told', async () => {
+    const file = book([
+      { name: 'Recipients', rows: [[...COLUMNS, null, null], null, [...row({ id: 'a' }), null, ''], null, [...row({ id: 'b' })], null, null] },
+      { name: 'Other', rows: [[...COLUMNS], [...row({ id: 'x' })]] },
+    ]);
+    expect((await readRecipients(file)).recipients.map((r) => [r.id, r.line])).toEqual([
+      ['a', 3],
+      ['b', 5],
+    ]);
+    expect((await readRecipients(file, { sheet: 'Other' })).recipients.map((r) => r.id)).toEqual(['x']);
+    expect((await readRecipients(file, { sheet: 'other' })).recipients.map((r) => r.id)).toEqual(['x']);
+    const v = await cli(['validate', file, '--sheet', 'Archive']);
+    expect(v.code).toBe(3);
+    expect(v.stderr).toMatch(/the workbook has no sheet named "Archive"\n {2}Its sheets are: "Recipients", "Other"\./);
+  });
+
+  it('places each problem by sheet, row and column', async () => {
+    const file = book([{ name: 'Recipients', rows: [COLUMNS, row({ id: 'ok' }), row({ id: 'bad', email: 'jane.doe@' })] }]);
+    const v = await cli(['validate', file]);
+    expect(v.code).toBe(4);
+    expect(v.stderr).toContain(`${file}: sheet Recipients, row 3, column email: id bad: `);
+  });
+
+  it('refuses merged cells, a value under no header, and a formula never calculated, naming the cell', async () => {
+    const merged = book([{ name: 'R', rows: [COLUMNS, row({ id: 'a' }), row({ id: 'b' })], merges: ['K2:K3'] }]);
+    const m = await cli(['validate', merged]);
+    expect(m.code).toBe(3);
+    expect(m.stderr).toMatch(/sheet R: cells K2:K3 are merged\n {2}Unmerge the cells/);
+    const stray = book([{ name: 'R', rows: [COLUMNS, row({ id: 'a' }), [...row({ id: 'b' }), null, 'stray']] }]);
+    const s = await cli(['validate', stray]);
+    expect(s.code).toBe(3);
+    expect(s.stderr).toMatch(/sheet R, row 3: this row has a value in column N, which has no header/);
+    const formula = book([{ name: 'R', rows: [[...COLUMNS, 'total'], [...row(), { formula: 'SUM(A1:A2)' }]] }]);
+    const f = await cli(['validate', formula]);
+    expect(f.code).toBe(3);
+    expect(f.stderr).toMatch(/sheet R, row 2, cell M2: cell M2 holds a formula with no saved result/);
+  });
+
+  it('refuses an .xls or .ods file with "save it as .xlsx or CSV"', async () => {
+    const xls = path.join(t.dir, 'old.xls');
+    writeFileSync(xls, Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(512)]));
+    const a = await cli(['validate', xls]);
+    expect(a.code).toBe(3);
+    expect(a.stderr).toMatch(/old-style Office file \(\.xls or \.doc\).*\n {2}Save it as \.xlsx or CSV UTF-8/);
+    const ods = path.join(t.dir, 'list.ods');
+    writeFileSync(ods, zip([['mimetype', 'application/vnd.oasis.opendocument.spreadsheet'], ['content.xml', '<office:document-content/>']]));
+    const b = await cli(['validate', ods]);
+    expect(b.code).toBe(3);
+    expect(b.stderr).toMatch(/an OpenDocument spreadsheet \(\.ods\), not an \.xlsx workbook\n {2}Save it as \.xlsx or CSV UTF-8/);
+  });
+
+  it('says --sheet is for workbooks when the file is a CSV', async () => {
+    const r = await cli(['validate', SAMPLE_CSV, '--sheet', 'Recipients']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--sheet names a sheet of a workbook/);
+  });
+});
