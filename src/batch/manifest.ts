@@ -1,3 +1,4 @@
+import type { Envelope } from './produce';
 import { readJsonLines } from './jsonl';
 
 export interface OutputFile {
@@ -23,7 +24,7 @@ export interface ManifestEntry {
   files?: { pdf: OutputFile; eml: OutputFile };
   pages?: number;
   /** The e-mail's envelope and Message-ID, for `lettermerge send`. */
-  envelope?: { from: string; to: string; messageId: string };
+  envelope?: Envelope;
   error?: { field?: string; message: string };
 }
 

@@ -4,6 +4,9 @@ import type { Recipient } from '../data/recipients';
 import { layoutLetter } from '../layout/letter';
 import { parseMarkdown } from '../markup/markdown';
 import { asciiAddress } from '../data/address';
+import { formatBytes } from '../campaign/attachments';
+import { LetterMergeError } from '../errors';
+import { letterAttachments } from '../render/annex';
 import { messageIdFor, renderEmail } from '../render/email';
 import { renderPdf } from '../render/pdf';
 import { signingTime } from '../sign/identity';
@@ -16,7 +19,30 @@ export interface ProducedLetter {
   eml: Buffer;
   pages: number;
   /** Who the e-mail is from and to (bare addresses), and its Message-ID: the SMTP envelope. */
-  envelope: { from: string; to: string; messageId: string };
+  envelope: Envelope;
+}
+
+/**
+ * The SMTP envelope of a letter's e-mail, in bare (ASCII) addresses: the sender, the recipient,
+ * the copies shown in the message (cc), and the blind copies, which only the envelope holds
+ * (bcc). Each address appears once.
+ */
+export interface Envelope {
+  from: string;
+  to: string;
+  cc?: string[];
+  bcc?: string[];
+  messageId: string;
+}
+
+function envelopeOf(merged: MergedLetter, messageId: string): Envelope {
+  const seen = new Set<string>();
+  const once = (boxes: { address: string }[]) =>
+    boxes.map((b) => asciiAddress(b.address)).filter((a) => !seen.has(a.toLowerCase()) && seen.add(a.toLowerCase()));
+  const [to] = once([merged.email.to]);
+  const cc = once(merged.email.cc);
+  const bcc = once(merged.email.bcc);
+  return { from: asciiAddress(merged.email.from.address), to, ...(cc.length ? { cc } : {}), ...(bcc.length ? { bcc } : {}), messageId };
 }
 
 export interface ProduceOptions {
@@ -56,21 +82,26 @@ export async function produceLetter(
       time: signingTime(options.sign),
     },
   });
+  const annexes = await letterAttachments(campaign, merged, recipient.group, day);
   const eml = await renderEmail({
     from: merged.email.from,
     to: merged.email.to,
+    cc: merged.email.cc,
+    ...(merged.email.replyTo ? { replyTo: merged.email.replyTo } : {}),
     subject: merged.email.subject,
     text: merged.email.text,
     lang: merged.lang.tag,
     date: day,
     campaignId: campaign.id,
     recipientId: recipient.id,
-    attachment: { filename: `${campaign.id}-${recipient.id}.pdf`, content: pdf },
+    attachments: [{ filename: `${campaign.id}-${recipient.id}.pdf`, content: pdf, contentType: 'application/pdf' }, ...annexes],
   });
-  const envelope = {
-    from: asciiAddress(merged.email.from.address),
-    to: asciiAddress(merged.email.to.address),
-    messageId: messageIdFor({ campaignId: campaign.id, recipientId: recipient.id, lang: merged.lang.tag, from: merged.email.from }),
-  };
+  if (eml.length > campaign.email.maxBytes) {
+    throw new LetterMergeError('EMAIL_TOO_LARGE', `the e-mail is ${formatBytes(eml.length)} with its attachments, over email.max_bytes (${formatBytes(campaign.email.maxBytes)})`, {
+      kind: 'row',
+      hint: 'Attach smaller files (a compressed PDF, say), or raise email.max_bytes in campaign.yaml if the mail servers on the way accept larger messages.',
+    });
+  }
+  const envelope = envelopeOf(merged, messageIdFor({ campaignId: campaign.id, recipientId: recipient.id, lang: merged.lang.tag, from: merged.email.from }));
   return { merged, pdf, eml, pages: layout.pages.length, envelope };
 }

@@ -9,6 +9,7 @@ import { PACKAGE_ROOT } from '../paths';
 import { Merger } from '../template/merge';
 import type * as Produce from './produce';
 import type { SigningIdentity, SigningSource } from '../sign/identity';
+import type { Envelope } from './produce';
 
 export interface Job {
   seq: number;
@@ -17,7 +18,7 @@ export interface Job {
 }
 
 export type JobResult =
-  | { seq: number; ok: true; pdf: Uint8Array; eml: Uint8Array; pages: number; envelope: { from: string; to: string; messageId: string } }
+  | { seq: number; ok: true; pdf: Uint8Array; eml: Uint8Array; pages: number; envelope: Envelope }
   /**
    * The letter cannot be made: a problem of its row (a missing glyph, a block too long, …), or a
    * bug (internal, with its stack for --debug); the batch goes on either way.

@@ -60,6 +60,11 @@ export interface SentRecord {
   status: 'attempt' | 'sent' | 'rejected' | 'deferred' | 'uncertain';
   response?: string;
   attempt?: number;
+  /**
+   * On `sent`, for a message with copies: each envelope recipient (To, Cc, Bcc) and whether the
+   * server accepted it. The message counts as delivered to those it accepted.
+   */
+  recipients?: { address: string; accepted: boolean; response?: string }[];
 }
 
 export interface SendFailure {
@@ -67,7 +72,7 @@ export interface SendFailure {
   language: string;
   to: string;
   message: string;
-  status: 'rejected' | 'failed' | 'refused' | 'uncertain';
+  status: 'rejected' | 'failed' | 'refused' | 'uncertain' | 'partly rejected';
 }
 
 export interface SendResult {
@@ -91,6 +96,8 @@ export interface SendResult {
   refused: number;
   /** Earlier attempts whose outcome is unknown: not sent again without resendUncertain. */
   uncertain: number;
+  /** Delivered, but the server refused some of its copies (Cc, Bcc): listed in failures. */
+  partlyRejected: number;
   failures: SendFailure[];
   /** Things the user should know that are not failures. */
   notices: string[];
@@ -172,7 +179,10 @@ function vouchFor(realOut: string, e: ManifestEntry): { raw: Buffer } | { refuse
   if (!envelope || typeof envelope.from !== 'string' || typeof envelope.to !== 'string' || typeof envelope.messageId !== 'string') {
     return { refused: 'the manifest records no envelope for it' };
   }
-  for (const [side, value] of [['sender', envelope.from], ['recipient', envelope.to]] as const) {
+  const copies = [envelope.cc, envelope.bcc];
+  if (copies.some((c) => c !== undefined && !(Array.isArray(c) && c.every((a) => typeof a === 'string')))) return { refused: "the manifest's copies (cc, bcc) are not lists of addresses" };
+  const sides: [string, string][] = [['sender', envelope.from], ['recipient', envelope.to], ...copies.flatMap((c) => (c ?? []).map((a): [string, string] => ['copy', a]))];
+  for (const [side, value] of sides) {
     const problem = addressProblem(value);
     if (problem || /[^\x21-\x7e]/.test(value)) return { refused: `the manifest's ${side} is not one valid address (${problem ?? 'it holds characters outside ASCII'})` };
   }
@@ -244,6 +254,7 @@ function recordFailure(result: SendResult, e: ManifestEntry, status: SendFailure
   result.failures.push({ id: e.id, language: e.language, to: e.envelope?.to ?? '', message, status });
   if (status === 'refused') result.refused++;
   else if (status === 'uncertain') result.uncertain++;
+  else if (status === 'partly rejected') result.partlyRejected++;
   else if (status === 'rejected') result.rejected++;
   else result.failed++;
 }
@@ -296,6 +307,7 @@ export async function send(options: SendOptions): Promise<SendResult> {
     failed: 0,
     refused: 0,
     uncertain: 0,
+    partlyRejected: 0,
     failures: [],
     notices: [],
     interrupted: false,
@@ -340,18 +352,36 @@ async function deliver(options: SendOptions, session: SmtpSession, todo: { e: Ma
         break;
       }
       const envelope = e.envelope!;
-      const record = (status: SentRecord['status'], attempt: number, response?: string) =>
-        log.write({ id: e.id, language: e.language, to: envelope.to, messageId: envelope.messageId, time: new Date().toISOString(), status, attempt, ...(response !== undefined ? { response } : {}) });
+      const recipients = [envelope.to, ...(envelope.cc ?? []), ...(envelope.bcc ?? [])];
+      const record = (status: SentRecord['status'], attempt: number, response?: string, outcomes?: SentRecord['recipients']) =>
+        log.write({
+          id: e.id,
+          language: e.language,
+          to: envelope.to,
+          messageId: envelope.messageId,
+          time: new Date().toISOString(),
+          status,
+          attempt,
+          ...(response !== undefined ? { response } : {}),
+          ...(outcomes ? { recipients: outcomes } : {}),
+        });
       let outcome: SendProgress['status'] | undefined;
       for (let attempt = 1; !outcome; attempt++) {
         await sleep(next - Date.now(), options.signal);
         next = Math.max(Date.now(), next) + interval;
         record('attempt', attempt);
         try {
-          const info = await session.send({ from: envelope.from, to: [envelope.to] }, raw);
-          record('sent', attempt, info.response);
+          // One transaction for the recipient and every copy: each gets the same message once.
+          const info = await session.send({ from: envelope.from, to: recipients }, raw);
+          const refused = new Map(info.rejected.map((r) => [r.address.toLowerCase(), r.response]));
+          const outcomes = recipients.length > 1 ? recipients.map((a) => (refused.has(a.toLowerCase()) ? { address: a, accepted: false, response: refused.get(a.toLowerCase()) } : { address: a, accepted: true })) : undefined;
+          record('sent', attempt, info.response, outcomes);
           result.sent++;
           outcome = 'sent';
+          if (refused.size) {
+            const list = [...refused].map(([a, r]) => `${a} (${r})`).join(', ');
+            recordFailure(result, e, 'partly rejected', `delivered to ${recipients.length - refused.size} of ${recipients.length} recipients; the server refused ${list}`);
+          }
         } catch (err) {
           const x = err as SmtpError;
           const reason = x.response ?? x.message;

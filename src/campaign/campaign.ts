@@ -4,14 +4,17 @@ import path from 'node:path';
 import { parseDocument, LineCounter, isMap, isPair, isScalar } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { parseMailbox, addressProblem } from '../data/address';
+import { parseMailbox, parseMailboxList, addressProblem } from '../data/address';
+import type { Mailbox } from '../data/address';
 import { idProblem } from '../data/ids';
 import { LetterMergeError } from '../errors';
 import { readRegularFile, readTextFile } from '../files';
-import { isSupportedLanguage, supportedLanguages } from '../i18n/languages';
+import { GROUPS, isGroup, isSupportedLanguage, supportedLanguages } from '../i18n/languages';
 import type { Labels } from '../i18n/languages';
 import { campaignSchema, didYouMean, knownKeys } from './schema';
 import type { CampaignFile } from './schema';
+import { ATTACHMENT_MAX_BYTES, EMAIL_MAX_BYTES, describeFile, sha256 } from './attachments';
+import type { AttachmentFile, CampaignAttachment } from './attachments';
 import { loadSignatureImage } from './signature';
 import type { SignatureImage } from './signature';
 
@@ -47,7 +50,17 @@ export interface Campaign {
   letterhead: { organization: Localised; footer: Localised };
   sender: { office: Localised; name: Localised; title: Localised; signature?: { file: string; image: SignatureImage } };
   contact: { name: Localised; telephone: string; fax: string; email: string };
-  email: { from?: string };
+  email: {
+    from?: string;
+    /** Copied on every e-mail (email.cc), and sent without appearing in it (email.bcc): an archive, say. */
+    cc: Mailbox[];
+    bcc: Mailbox[];
+    replyTo?: Mailbox;
+    /** The largest message (.eml) lettermerge writes; a larger one fails its row. */
+    maxBytes: number;
+  };
+  /** Files attached to the e-mails after the letter. */
+  attachments: CampaignAttachment[];
   labels: Record<string, Partial<Labels>>;
   templates: Record<string, CampaignLanguage>;
   /**
@@ -219,6 +232,12 @@ export function readTemplate(file: string): TemplateSource {
     maxBytes: TEMPLATE_MAX_BYTES,
     hint: 'Each campaign language needs <lang>/letter.md and <lang>/email.txt, or paths under templates: in campaign.yaml.',
   });
+  return readTemplateText(text, file);
+}
+
+/** A template's text split into its front matter (YAML) and body. */
+export function readTemplateText(text: string, file = ''): TemplateSource {
+  text = text.replace(/^\uFEFF/, '');
   const m = FRONT_RE.exec(text);
   if (!m) return { file, body: text, bodyLine: 1, front: {} };
   const lines = new LineCounter();
@@ -238,6 +257,92 @@ export function readTemplate(file: string): TemplateSource {
   }
   const bodyLine = m[0].split('\n').length - (m[0].endsWith('\n') ? 0 : 1);
   return { file, body: text.slice(m[0].length), bodyLine, front };
+}
+
+/** email: in campaign.yaml: the sender, copies, reply address and largest message, each checked. */
+function emailSettings(src: YamlSource, data: CampaignFile): Campaign['email'] {
+  const e = data.email ?? {};
+  if (e.from !== undefined) {
+    const from = parseMailbox(e.from);
+    if (typeof from === 'string') src.fail(['email', 'from'], `email.from: ${from}`, 'For example: from: "WSIS Trust Fund <wsis-fund@example.org>"');
+  }
+  const list = (key: 'cc' | 'bcc'): Mailbox[] => {
+    const value = e[key];
+    if (value === undefined) return [];
+    const boxes = parseMailboxList(Array.isArray(value) ? value.join(', ') : value);
+    if (typeof boxes === 'string') return src.fail(['email', key], `email.${key}: ${boxes}`, 'For example: bcc: archive@example.org, or a list of addresses.');
+    return boxes;
+  };
+  let replyTo: Mailbox | undefined;
+  if (e.reply_to !== undefined) {
+    const box = parseMailbox(e.reply_to);
+    if (typeof box === 'string') src.fail(['email', 'reply_to'], `email.reply_to: ${box}`);
+    replyTo = box;
+  }
+  const maxBytes = e.max_bytes ?? EMAIL_MAX_BYTES;
+  if (maxBytes < 1000) src.fail(['email', 'max_bytes'], `email.max_bytes: ${maxBytes} bytes is too small for any letter`, 'Mail servers commonly take 10 MB to 25 MB: max_bytes: 10 MB.');
+  return { from: e.from || undefined, cc: list('cc'), bcc: list('bcc'), ...(replyTo ? { replyTo } : {}), maxBytes };
+}
+
+/**
+ * attachments: in campaign.yaml, each resolved for every language of the campaign (a language
+ * without its own file gets the default language's) and read now, so a missing or unreadable
+ * file stops validate and generate before anything is written. Files must be inside the campaign
+ * folder: a campaign is self-contained, and copying it copies what it sends.
+ */
+function loadAttachments(src: YamlSource, absDir: string, data: CampaignFile, languages: string[], defaultLanguage: string): CampaignAttachment[] {
+  const read = new Map<string, AttachmentFile>();
+  return (data.attachments ?? []).map((item, i) => {
+    const keys: KeyPath = ['attachments', i];
+    const where = `attachments[${i}]`;
+    const spec = typeof item === 'object' && 'file' in item && !Array.isArray(item) ? (item as { file: string | Record<string, string>; name?: Localised; groups?: string[] }) : { file: item as string | Record<string, string> };
+    const fileKeys: KeyPath = spec === item ? keys : [...keys, 'file'];
+    if (typeof spec.file === 'object') {
+      for (const code of Object.keys(spec.file)) {
+        if (!isSupportedLanguage(code)) {
+          const guess = didYouMean(code, supportedLanguages());
+          src.fail(fileKeys, `${where}: "${code}" is not a language code${guess ? `; did you mean "${guess}"?` : ''}`, `Known: ${supportedLanguages().join(', ')}.`, code);
+        }
+      }
+    }
+    for (const group of spec.groups ?? []) {
+      if (!isGroup(group)) src.fail([...keys, 'groups'], `${where}.groups: unknown group "${group}" (known: ${GROUPS.join(', ')})`);
+    }
+    const byLanguage: Record<string, AttachmentFile> = {};
+    for (const code of languages) {
+      const written = typeof spec.file === 'string' ? spec.file : (spec.file[code] ?? spec.file[defaultLanguage]);
+      if (!written) {
+        src.fail(fileKeys, `${where} has no file for "${code}", nor for the default language "${defaultLanguage}"`, `Give a file for ${code}, or one for ${defaultLanguage} that the other languages use.`);
+      }
+      const name = spec.name === undefined ? undefined : localise(spec.name, code, defaultLanguage) || undefined;
+      byLanguage[code] = attachmentFile(src, fileKeys, where, absDir, written, name, read);
+    }
+    return { byLanguage, ...(spec.groups ? { groups: spec.groups } : {}), line: src.lineOf(keys) ?? 1 };
+  });
+}
+
+function attachmentFile(src: YamlSource, keys: KeyPath, where: string, absDir: string, written: string, name: string | undefined, read: Map<string, AttachmentFile>): AttachmentFile {
+  const file = path.resolve(absDir, written);
+  const rel = path.relative(absDir, file);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    src.fail(keys, `${where}: ${written} is outside the campaign folder`, 'Put the files to attach in the campaign folder (e.g. annex/), and name them relative to it.');
+  }
+  const described = describeFile(written, name);
+  const known = read.get(file);
+  if (known) return { ...known, ...described };
+  let bytes: Buffer;
+  try {
+    bytes = readRegularFile(file, { what: `the attachment ${written}`, maxBytes: ATTACHMENT_MAX_BYTES });
+  } catch (err) {
+    if (!(err instanceof LetterMergeError)) throw err;
+    return src.fail(keys, `${where}: ${err.message}`, err.hint);
+  }
+  if (described.source === 'markdown' && !readTemplateText(bytes.toString('utf8')).front.title) {
+    src.fail(keys, `${where}: ${written} has no title in its front matter`, 'A Markdown annex starts with:\n---\ntitle: The title of the document\n---');
+  }
+  const f: AttachmentFile = { file, written, ...described, bytes, sha256: sha256(bytes) };
+  read.set(file, f);
+  return f;
 }
 
 function campaignFolder(dir: string): string {
@@ -286,10 +391,6 @@ export function loadCampaign(dir: string): Campaign {
   required(src, ['sender', 'name'], data.sender.name);
   const contactProblem = addressProblem(data.contact.email);
   if (contactProblem) src.fail(['contact', 'email'], `contact.email: ${contactProblem}`);
-  if (data.email?.from !== undefined) {
-    const from = parseMailbox(data.email.from);
-    if (typeof from === 'string') src.fail(['email', 'from'], `email.from: ${from}`, 'For example: from: "WSIS Trust Fund <wsis-fund@example.org>"');
-  }
 
   let signature: Campaign['sender']['signature'];
   if (data.sender.signature) {
@@ -302,6 +403,10 @@ export function loadCampaign(dir: string): Campaign {
     }
     base.update(readRegularFile(sigFile, { what: 'the signature image' }));
   }
+
+  const email = emailSettings(src, data);
+  base.update(`\0email\0${JSON.stringify(email)}`);
+  const attachments = loadAttachments(src, absDir, data, languages, defaultLanguage);
 
   const date = parseDate(src, data.date);
   base.update(`\0date\0${date.getFullYear()}-${date.getMonth() + 1}-${date.getDate()}`);
@@ -316,9 +421,10 @@ export function loadCampaign(dir: string): Campaign {
         hint: 'Start the file with:\n---\nsubject: The subject line\n---',
       });
     }
-    const email = readTemplate(path.resolve(absDir, paths.email ?? `${code}/email.txt`));
-    templates[code] = { code, letter, email };
-    hashes[code] = base.copy().update(`\0${code}\0${JSON.stringify([letter, email])}`).digest('hex');
+    const emailTemplate = readTemplate(path.resolve(absDir, paths.email ?? `${code}/email.txt`));
+    templates[code] = { code, letter, email: emailTemplate };
+    const annexes = attachments.map((a) => [a.groups ?? null, a.byLanguage[code].filename, a.byLanguage[code].sha256]);
+    hashes[code] = base.copy().update(`\0${code}\0${JSON.stringify([letter, emailTemplate, annexes])}`).digest('hex');
   }
 
   return {
@@ -333,7 +439,8 @@ export function loadCampaign(dir: string): Campaign {
     letterhead: { organization: data.letterhead.organization, footer: data.letterhead.footer ?? '' },
     sender: { office: data.sender.office ?? '', name: data.sender.name, title: data.sender.title ?? '', signature },
     contact: { name: data.contact.name ?? '', telephone: data.contact.telephone ?? '', fax: data.contact.fax ?? '', email: data.contact.email },
-    email: { from: data.email?.from || undefined },
+    email,
+    attachments,
     labels: (data.labels ?? {}) as Record<string, Partial<Labels>>,
     templates,
     hashes,

@@ -20,6 +20,40 @@ export const localised = z.union([oneLine, z.record(z.string(), oneLine)], { err
 
 const path = z.string({ error: 'must be a file path, relative to the campaign folder' }).min(1, 'must be a file path, relative to the campaign folder');
 
+/** A file attached to every e-mail: one path, or a path per language. */
+const attachmentFile = z.union([path, z.record(z.string(), path)], { error: 'must be a file path, or a map from language code to file path' });
+
+/**
+ * An item of `attachments`: a path; a map from language code to path; or { file, name, groups }
+ * to name the attachment and send it to some stakeholder groups only.
+ */
+const attachmentItem = z.union(
+  [
+    path,
+    z.strictObject({
+      file: attachmentFile,
+      name: localised.optional(),
+      groups: z.array(oneLine, { error: 'must be a list of stakeholder groups' }).min(1, 'must name at least one group').optional(),
+    }),
+    z.record(z.string(), path),
+  ],
+  { error: 'must be a file path, a map from language code to file path, or { file, name, groups }' },
+);
+
+/** A size in bytes: a number, or text such as "10 MB" or "500 kB". */
+const byteSize = z.union([z.number(), z.string()], { error: 'must be a size, e.g. 10 MB' }).transform((v, ctx) => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB)?\s*$/.exec(String(v));
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: 'must be a size, e.g. 10 MB' });
+    return z.NEVER;
+  }
+  const unit = { B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9 }[(m[2] ?? 'B') as 'B'];
+  return Math.round(Number(m[1]) * unit);
+});
+
+/** One or more addresses: a list, or text with addresses separated by ";" or ",". */
+const addressList = z.union([oneLine, z.array(oneLine)], { error: 'must be an address, or a list of addresses' });
+
 const labelsShape = Object.fromEntries(LABEL_NAMES.map((name) => [name, oneLine.optional()])) as Record<string, z.ZodOptional<typeof oneLine>>;
 
 export const campaignSchema = z.strictObject({
@@ -45,7 +79,16 @@ export const campaignSchema = z.strictObject({
     fax: oneLine.optional(),
     email: oneLine,
   }),
-  email: z.strictObject({ from: oneLine.optional() }).optional(),
+  email: z
+    .strictObject({
+      from: oneLine.optional(),
+      cc: addressList.optional(),
+      bcc: addressList.optional(),
+      reply_to: oneLine.optional(),
+      max_bytes: byteSize.optional(),
+    })
+    .optional(),
+  attachments: z.array(attachmentItem, { error: 'must be a list of files to attach' }).optional(),
   labels: z.record(z.string(), z.strictObject(labelsShape), { error: 'must map language codes to label overrides' }).optional(),
   templates: z.record(z.string(), z.strictObject({ letter: path.optional(), email: path.optional() }), { error: 'must map language codes to { letter, email } paths' }).optional(),
 });

@@ -116,7 +116,7 @@ class Composer {
   readonly structure: LetterTag = { type: 'Document', children: [] };
   private readonly open: LetterTag[] = [this.structure];
 
-  constructor(private readonly letter: MergedLetter) {
+  constructor(private readonly letter: Pick<MergedLetter, 'lang' | 'labels'>) {
     this.dir = letter.lang.direction;
     this.family = letter.lang.script;
     const s = STYLE.script[this.family];
@@ -640,6 +640,32 @@ function placeAnnex(c: Composer, part: PartOf<'annex'>, flow: Flow): void {
 }
 
 /** Lays a merged letter out on A4 pages. Pure: returns positioned data, draws nothing. */
+/** What a document that is not a letter (an annex) is set from. */
+export interface DocumentSource extends Pick<MergedLetter, 'lang' | 'labels' | 'organization' | 'footer'> {
+  title: string;
+  /** Set the text ragged, not justified (a list of figures reads better so). */
+  ragged?: boolean;
+}
+
+/**
+ * A document that is not a letter, such as an annex: the letterhead, its title (H1), its text
+ * (headings in it from H2), and the footer on every page; pages numbered from the second, as a
+ * letter's are.
+ */
+export function layoutDocument(doc: DocumentSource, body: Block[]): LetterLayout {
+  const c = new Composer(doc);
+  placeLetterhead(c, { kind: 'letterhead', organization: doc.organization });
+  c.laying('the title');
+  const size = STYLE.letterhead.size * 1.2 * STYLE.script[c.family].scale;
+  c.tagged('H1', () => c.placeLines(c.lines([c.run(doc.title, true, false, size, STYLE.colors.accent)], c.width, 'start'), c.left, c.width, size * 1.3, true));
+  c.y += 10;
+  c.laying('the text');
+  const align: Align = doc.lang.justify && !doc.ragged ? (c.family === 'han' ? 'distribute' : 'justify') : 'start';
+  layoutBlocks(c, body, c.left, c.width, align);
+  if (doc.footer) for (const page of c.pages) c.footer(page, doc.footer);
+  return { width: A4.width, height: A4.height, pages: c.pages, structure: c.structure };
+}
+
 export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout {
   const parts = letterParts(letter, body);
   const c = new Composer(letter);

@@ -6,7 +6,10 @@ import type { Mailbox } from '../data/address';
 
 export interface EmailInput {
   from: Mailbox;
-  to: { name: string; address: string };
+  to: Mailbox;
+  /** Copies, shown in the Cc header. (Blind copies are never written into the message.) */
+  cc?: Mailbox[];
+  replyTo?: Mailbox;
   subject: string;
   text: string;
   /** BCP 47 tag for Content-Language. */
@@ -15,7 +18,8 @@ export interface EmailInput {
   /** Stable parts of the Message-ID and MIME boundary: same input, same bytes. */
   campaignId: string;
   recipientId: string;
-  attachment: { filename: string; content: Buffer };
+  /** The letter's PDF first, then the campaign's attachments. */
+  attachments: { filename: string; content: Buffer; contentType: string }[];
 }
 
 function domainOf(box: Mailbox): string {
@@ -77,22 +81,30 @@ export function renderEmail(input: EmailInput): Promise<Buffer> {
   const seed = seedOf(input);
   const from = mailbox(input.from);
   const to = mailbox(input.to);
+  // A Cc name that looks like an encoded word is left out (the address alone is sent): the header
+  // holds several mailboxes, and only one-mailbox headers get their names put back encoded.
+  const cc = (input.cc ?? []).map((box) => mailbox(LOOKS_ENCODED.test(box.name) ? { name: '', address: box.address } : box));
+  const replyTo = input.replyTo ? mailbox(input.replyTo) : undefined;
   const composer = new MailComposer({
     from: from.option,
     to: to.option,
+    ...(cc.length ? { cc: cc.map((c) => c.option) } : {}),
+    ...(replyTo ? { replyTo: replyTo.option } : {}),
     subject: LOOKS_ENCODED.test(input.subject) ? encodedWords(input.subject) : input.subject,
     text: input.text.replace(/\r?\n/g, '\r\n'),
     textEncoding: 'quoted-printable',
     date: input.date,
     messageId: messageIdFor(input),
     headers: { 'Content-Language': input.lang },
-    attachments: [{ filename: input.attachment.filename, content: input.attachment.content, contentType: 'application/pdf' }],
+    attachments: input.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
     baseBoundary: seed.slice(24, 40),
   } as ConstructorParameters<typeof MailComposer>[0]);
   const names = [
     { header: 'From', address: asciiAddress(input.from.address), encoded: from.encodedName },
     { header: 'To', address: asciiAddress(input.to.address), encoded: to.encodedName },
+    ...(replyTo ? [{ header: 'Reply-To', address: asciiAddress(input.replyTo!.address), encoded: replyTo.encodedName }] : []),
   ];
+
   return new Promise((resolve, reject) => {
     composer.compile().build((err, message) => {
       if (err) return reject(err);

@@ -29,7 +29,17 @@ export interface MergedLetter {
   closing: string;
   sender: { name: string; title: string; signature?: SignatureImage };
   annex: string;
-  email: { from: Mailbox; to: Mailbox; subject: string; text: string };
+  email: {
+    from: Mailbox;
+    to: Mailbox;
+    /** Copies shown in the message: the campaign's (email.cc), then the row's (cc column). */
+    cc: Mailbox[];
+    /** Blind copies, in the envelope only: the campaign's (email.bcc), then the row's (bcc column). */
+    bcc: Mailbox[];
+    replyTo?: Mailbox;
+    subject: string;
+    text: string;
+  };
   /** Metadata for the PDF. */
   author: string;
 }
@@ -358,6 +368,9 @@ export class Merger {
       email: {
         from: this.from(context.contact.name),
         to: { name: fullName || recipient.organization, address: recipient.email },
+        cc: [...c.email.cc, ...recipient.cc],
+        bcc: [...c.email.bcc, ...recipient.bcc],
+        ...(c.email.replyTo ? { replyTo: c.email.replyTo } : {}),
         subject,
         text: compiled.email(context),
       },

@@ -39,6 +39,15 @@ const COVER: Record<string, string> = {
   ar: 'تجدون طيه',
 };
 const TAG: Record<string, string> = { es: 'es', en: 'en-GB', fr: 'fr', ru: 'ru', zh: 'zh-CN', ar: 'ar' };
+// The sample campaign's annex, as each e-mail names it.
+const ANNEX_FILE: Record<string, string> = {
+  es: 'Lotes de Asociación – Foro de la CMSI 2022.pdf',
+  en: 'Partnership Packages – WSIS Forum 2022.pdf',
+  fr: 'Dossiers de partenariat – Forum du SMSI 2022.pdf',
+  ru: 'Пакеты партнерства – Форум ВВУИО 2022.pdf',
+  zh: '2022年WSIS论坛合作伙伴方案.pdf',
+  ar: 'مجموعات الشراكة – منتدى القمة العالمية 2022.pdf',
+};
 
 /**
  * pdf.js sees a gap before a bracket drawn flipped (in right-to-left lines) and puts a space there;
@@ -210,9 +219,12 @@ describe('generate on the bundled sample', () => {
       expect(mail.date?.toISOString().slice(0, 10)).toBe(new Date(2021, 8, 3).toISOString().slice(0, 10));
       expect(mail.headers.get('content-language')).toBe(TAG[m.language]);
       expect(mail.text).toContain(COVER[m.language]);
-      expect(mail.attachments).toHaveLength(1);
+      // The letter, then the annex it names, in its language.
+      expect(mail.attachments).toHaveLength(2);
       expect(mail.attachments[0].contentType).toBe('application/pdf');
       expect(mail.attachments[0].content.equals(readFileSync(path.join(result.out, m.files!.pdf.path)))).toBe(true);
+      expect(mail.attachments[1].contentType).toBe('application/pdf');
+      expect(mail.attachments[1].filename).toBe(ANNEX_FILE[m.language]);
     }
   });
 
@@ -225,7 +237,7 @@ describe('generate on the bundled sample', () => {
       '    msg = email.message_from_bytes(open(f, "rb").read(), policy=email.policy.default)',
       '    defects = list(msg.defects) + [d for part in msg.walk() for d in part.defects]',
       '    pdfs = [p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"]',
-      '    if defects or len(pdfs) != 1 or not pdfs[0].get_content().startswith(b"%PDF-"): bad.append((f, defects))',
+      '    if defects or len(pdfs) != 2 or not all(p.get_content().startswith(b"%PDF-") for p in pdfs): bad.append((f, defects))',
       'print(bad)',
       'sys.exit(1 if bad else 0)',
     ].join('\n');

@@ -19,7 +19,7 @@ interface Flags {
 
 export function sendStatus(r: SendResult): number {
   if (r.interrupted) return EXIT.interrupted;
-  return r.rejected + r.failed + r.refused + r.uncertain > 0 ? EXIT.partial : EXIT.ok;
+  return r.rejected + r.failed + r.refused + r.uncertain + r.partlyRejected > 0 ? EXIT.partial : EXIT.ok;
 }
 
 /** What a send run prints on stderr: notes, each message not delivered, and the summary. */
@@ -27,7 +27,7 @@ function report(ctx: Context, result: SendResult): void {
   const io = ctx.io;
   for (const n of result.notices) say(io, `note: ${n}\n`);
   for (const f of result.failures) {
-    const what = f.status === 'refused' ? 'refused' : f.status === 'uncertain' ? 'uncertain' : 'not delivered';
+    const what = f.status === 'refused' ? 'refused' : f.status === 'uncertain' ? 'uncertain' : f.status === 'partly rejected' ? 'partly delivered' : 'not delivered';
     say(io, `${oneLine(`${f.language}/${f.id}`)}${f.to ? ` <${oneLine(f.to)}>` : ''}: ${what}: ${f.message}\n`);
   }
   const problems =
@@ -43,7 +43,7 @@ function report(ctx: Context, result: SendResult): void {
       io,
       `Sent ${plural(result.sent, 'message')} through ${result.server} in ${(result.elapsedMs / 1000).toFixed(1)} s` +
         `${result.alreadySent ? `; ${result.alreadySent} already sent before` : ''}` +
-        `${result.rejected ? `; ${result.rejected} rejected` : ''}${result.failed ? `; ${result.failed} failed after retries` : ''}${problems}. Log: ${shown(result.sentLog)}.\n`,
+        `${result.rejected ? `; ${result.rejected} rejected` : ''}${result.partlyRejected ? `; ${result.partlyRejected} with copies refused` : ''}${result.failed ? `; ${result.failed} failed after retries` : ''}${problems}. Log: ${shown(result.sentLog)}.\n`,
     );
     if (result.interrupted) say(io, `Interrupted. To send the rest, run:\n  ${commandLine(ctx.argv)}\n`);
   }
