@@ -436,6 +436,11 @@ export interface LetterDocumentOptions {
   reuse: boolean;
   /** The file of each face, for plain documents (pdfkit reads it, as its documentation shows). */
   fileOf?: (face: FaceLike) => string;
+  /**
+   * Hand the output to the stream as it is written (a proof of thousands of letters), rather than
+   * in one piece at the end (a letter).
+   */
+  streaming?: boolean;
 }
 
 /** Text as XML character data: a subject with "&" or "<" keeps the metadata well-formed. */
@@ -697,7 +702,8 @@ export class LetterDocument extends PDFDocument {
       return;
     }
     const chunk = typeof data === 'string' ? Buffer.from(`${data}\n`, 'latin1') : data;
-    (this.output ??= []).push(chunk);
+    if (this.adapter.streaming) this.push(chunk);
+    else (this.output ??= []).push(chunk);
     (this as unknown as { _offset: number })._offset += chunk.length;
   }
 

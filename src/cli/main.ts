@@ -9,6 +9,7 @@ import { WorkerFailure } from '../batch/renderer';
 import { registerGenerate } from './commands/generate';
 import { registerInit } from './commands/init';
 import { registerPreview } from './commands/preview';
+import { registerProof } from './commands/proof';
 import { registerSend } from './commands/send';
 import { registerValidate } from './commands/validate';
 import type { Context } from './commands/context';
@@ -65,7 +66,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     .option('--config <file>', `settings file (default: ${CONFIG_FILES[0]} in this folder, if there is one); flags override it`)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  for (const register of [registerGenerate, registerValidate, registerPreview, registerSend, registerInit]) register(program, ctx);
+  for (const register of [registerGenerate, registerValidate, registerPreview, registerProof, registerSend, registerInit]) register(program, ctx);
 
   try {
     if (argv.length === 0) {

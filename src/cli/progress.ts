@@ -42,21 +42,22 @@ export class Run {
   }
 
   /** A progress callback for the command, or undefined when there is no terminal to draw on. */
-  onProgress<E extends { done: number; total: number }>(): ((e: E) => void) | undefined {
+  onProgress<E extends { done: number; total?: number }>(): ((e: E) => void) | undefined {
     const stream = this.io.progress;
     if (!stream) return undefined;
     return (e: E) => {
       if (this.controller.signal.aborted) return;
       if (!this.bar) {
         this.bar = new SingleBar({
-          format: `${this.what.unit} {bar} {value}/{total} | {rate}/s | {eta_formatted} left`,
+          // Without a total (a command that reads its file once), a count and a rate.
+          format: e.total === undefined ? `${this.what.unit} {value} | {rate}/s` : `${this.what.unit} {bar} {value}/{total} | {rate}/s | {eta_formatted} left`,
           barsize: 30,
           hideCursor: true,
           clearOnComplete: true,
           stream,
           etaBuffer: 200,
         });
-        this.bar.start(e.total, 0, { rate: '0' });
+        this.bar.start(e.total ?? 0, 0, { rate: '0' });
       }
       const secs = (Date.now() - this.started) / 1000;
       this.bar.update(e.done, { rate: secs > 0 ? (e.done / secs).toFixed(0) : '0' });

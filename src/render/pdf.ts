@@ -201,6 +201,36 @@ class Structure {
   }
 }
 
+/**
+ * A document for many letters one after the other (a proof to read before sending): untagged,
+ * handed to its stream as it is written, so that it never holds more than the page being drawn.
+ */
+export function proofDocument(meta: Pick<PdfMeta, 'title' | 'lang' | 'date'>): LetterDocument {
+  return new LetterDocument(
+    {
+      autoFirstPage: false,
+      margin: 0,
+      pdfVersion: '1.7',
+      lang: meta.lang,
+      displayTitle: true,
+      font: latinFace('regular').font as unknown as string,
+      info: { Title: meta.title, Creator: 'lettermerge', Producer: 'lettermerge (pdfkit)', CreationDate: meta.date, ModDate: meta.date },
+    } as PDFKit.PDFDocumentOptions,
+    { reuse: true, fileOf: fileOfFace, streaming: true },
+  );
+}
+
+/** Draws a laid-out letter on new pages at the end of `doc`, as its own PDF shows it, untagged. */
+export function drawLetterPages(doc: LetterDocument, layout: LetterLayout): void {
+  for (const page of layout.pages) {
+    doc.addPage({ size: [layout.width, layout.height], margin: 0 });
+    for (const item of page.items) {
+      if (item.kind === 'link') doc.link(item.x, item.y, item.width, item.height, item.url);
+      else drawItem(doc, item);
+    }
+  }
+}
+
 /** Draws a laid-out letter, and signs it when asked. Resolves with the PDF bytes. */
 export async function renderPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOptions = {}): Promise<Buffer> {
   const pdf = await drawPdf(layout, meta, options);

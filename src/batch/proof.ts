@@ -1,0 +1,220 @@
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { loadCampaign, localise } from '../campaign/campaign';
+import type { Campaign } from '../campaign/campaign';
+import { DEFAULTS } from '../config';
+import { streamRecipients } from '../data/recipients';
+import type { Recipient } from '../data/recipients';
+import { LetterMergeError } from '../errors';
+import { glyphError } from '../fonts/fonts';
+import { GROUPS, fullName, isGroup, language } from '../i18n/languages';
+import { layoutDocument, layoutLetter } from '../layout/letter';
+import type { LetterLayout } from '../layout/letter';
+import { parseMarkdown } from '../markup/markdown';
+import { problemOf } from '../problems';
+import type { Problem } from '../problems';
+import { drawLetterPages, proofDocument } from '../render/pdf';
+import { Merger, escapeMarkdown, missingColumns } from '../template/merge';
+import type { LetterDocument } from '../adapter';
+import { parseLanguages } from './generate';
+import { lettersFor } from './plan';
+
+export interface ProofOptions {
+  /** The recipients file: CSV, or an .xlsx workbook. */
+  csv: string;
+  sheet?: string;
+  campaign?: string;
+  /** Where to write the proof; "proof.pdf" when left out. */
+  out?: string;
+  /** Only letters in these languages, and to these stakeholder groups. */
+  languages?: string[];
+  groups?: string[];
+  /** Only the first N letters. */
+  limit?: number;
+  signal?: AbortSignal;
+  onProgress?: (event: { done: number; total?: number; id: string; language: string; status: 'ok' | 'failed' }) => void;
+}
+
+export interface ProofResult {
+  out: string;
+  /** Letters in the proof. */
+  letters: number;
+  pages: number;
+  byLanguage: Record<string, number>;
+  byGroup: Record<string, number>;
+  /** Rows and letters that could not be made: listed on the first page, not in the proof. */
+  failures: Problem[];
+  /** Stopped by the signal: no proof was written. */
+  interrupted: boolean;
+  elapsedMs: number;
+}
+
+const STOPPED = Symbol('stopped');
+
+/** Where each letter starts, for the outline and the page labels. */
+interface Placed {
+  id: string;
+  language: string;
+  firstPage: number;
+}
+
+function checkGroups(groups: string[] | undefined): string[] | undefined {
+  if (!groups) return undefined;
+  const list = groups.flatMap((g) => g.split(',')).map((g) => g.trim().toLowerCase()).filter(Boolean);
+  for (const g of list) {
+    if (!isGroup(g)) throw new LetterMergeError('USAGE', `unknown group "${g}" in --group`, { kind: 'usage', hint: `Known groups: ${GROUPS.join(', ')}.` });
+  }
+  return list;
+}
+
+/** The first pages: what the proof holds, by language and group, and what could not be made. */
+function summaryLayout(campaign: Campaign, options: ProofOptions, r: { letters: number; byLanguage: Record<string, number>; byCell: Map<string, number>; byGroup: Record<string, number>; failures: Problem[] }): LetterLayout {
+  const en = language('en');
+  const md = (s: string) => escapeMarkdown(s);
+  const lines: string[] = [];
+  const scope = [options.languages?.length ? `languages ${options.languages.join(', ')}` : '', options.groups?.length ? `groups ${options.groups.join(', ')}` : '', options.limit ? (options.limit === 1 ? 'the first letter' : `the first ${options.limit} letters`) : '']
+    .filter(Boolean)
+    .join('; ');
+  lines.push(
+    `This proof holds **${r.letters} letter${r.letters === 1 ? '' : 's'}** made from ${md(path.basename(options.csv))}${options.sheet ? ` (sheet ${md(options.sheet)})` : ''} with the campaign ${md(campaign.id)}${scope ? ` (${md(scope)})` : ''}. Each starts on a new page and is laid out as its own PDF; the bookmarks list them by language.`,
+  );
+  lines.push('', '## Letters by language and group', '');
+  const languages = Object.keys(r.byLanguage).sort((a, b) => campaign.languages.indexOf(a) - campaign.languages.indexOf(b));
+  if (languages.length === 0) lines.push('None.');
+  for (const code of languages) {
+    const groups = GROUPS.filter((g) => r.byCell.has(`${code}\0${g}`)).map((g) => `${g} ${r.byCell.get(`${code}\0${g}`)}`);
+    lines.push(`- ${md(language(code).name)} (${code}): ${r.byLanguage[code]} — ${groups.join(', ')}`);
+  }
+  if (languages.length > 1) lines.push('', `All languages: ${GROUPS.filter((g) => r.byGroup[g]).map((g) => `${g} ${r.byGroup[g]}`).join(', ')}.`);
+  lines.push('', `## ${r.failures.length ? `${r.failures.length} failed` : 'No failed'} row${r.failures.length === 1 ? '' : 's'}`, '');
+  if (r.failures.length === 0) lines.push('Every row in scope made its letters.');
+  for (const p of r.failures) {
+    const where = `${p.sheet !== undefined ? `sheet ${p.sheet}, row` : 'line'} ${p.line ?? '?'}${p.id ? `, id ${p.id}` : ''}${p.language ? ` (${p.language})` : ''}${p.field ? `, ${p.field}` : ''}`;
+    lines.push(`- ${md(where)}: ${md(p.message)}`);
+  }
+  const title = `Proof of ${campaign.id}`;
+  return layoutDocument({ lang: en, labels: en.labels, organization: localise(campaign.letterhead.organization, 'en', campaign.defaultLanguage), footer: '', title, ragged: true }, parseMarkdown(lines.join('\n')));
+}
+
+/** Moves the last `n` pages (the summary, drawn after the letters) to the front. */
+function summaryFirst(doc: LetterDocument, n: number): void {
+  const kids = (doc as unknown as { _root: { data: { Pages: { data: { Kids: unknown[] } } } } })._root.data.Pages.data.Kids;
+  kids.unshift(...kids.splice(kids.length - n, n));
+}
+
+/** Page labels: i, ii… for the summary, then each letter's pages as "id language 1", "id language 2"… */
+function pageLabels(doc: LetterDocument, summaryPages: number, placed: Placed[]): void {
+  const nums: unknown[] = [0, { S: 'r' }];
+  for (const p of placed) nums.push(summaryPages + p.firstPage, { S: 'D', St: 1, P: new String(`${p.id} ${p.language} `) });
+  const d = doc as unknown as { ref(data: object): { end(): void }; _root: { data: Record<string, unknown> } };
+  const labels = d.ref({ Nums: nums });
+  labels.end();
+  d._root.data.PageLabels = labels;
+}
+
+/**
+ * One PDF to read (or print) before sending: a first page with counts by language and group and
+ * every failed row with its reason, then every letter, each starting on a new page, laid out as its
+ * own PDF; bookmarks by language, then "id — full name"; page labels that name each letter. It is
+ * written as it goes, one letter at a time: 2,000 letters are never held in memory.
+ */
+export async function proof(options: ProofOptions): Promise<ProofResult> {
+  const started = Date.now();
+  const filter = parseLanguages(options.languages);
+  const groups = checkGroups(options.groups);
+  const campaign = loadCampaign(options.campaign ?? DEFAULTS.campaign);
+  const merger = new Merger(campaign);
+  const out = path.resolve(options.out ?? 'proof.pdf');
+  const part = `${out}.part-${process.pid}`;
+  const day = new Date(Date.UTC(campaign.date.getFullYear(), campaign.date.getMonth(), campaign.date.getDate()));
+  const doc = proofDocument({ title: `Proof of ${campaign.id}`, lang: 'en', date: day });
+  const file = createWriteStream(part);
+  const written = new Promise<void>((resolve, reject) => {
+    file.on('finish', resolve);
+    file.on('error', reject);
+    doc.on('error', reject);
+  });
+  // Awaited at the end; a write error meanwhile (a full disk) must not go unhandled.
+  written.catch(() => undefined);
+  doc.pipe(file);
+
+  const r = { letters: 0, byLanguage: {} as Record<string, number>, byGroup: {} as Record<string, number>, byCell: new Map<string, number>(), failures: [] as Problem[] };
+  const placed: Placed[] = [];
+  type Outline = { addItem(title: string, options?: { pageNumber?: number }): Outline };
+  const outline = new Map<string, Outline>();
+  const bookmarks = doc.outline as unknown as Outline & { children: unknown[] };
+  let pages = 0;
+  let interrupted = false;
+  const at = (rec: Recipient) => ({ file: options.csv, line: rec.line, id: rec.id, ...(options.sheet ? { sheet: options.sheet } : {}) });
+  try {
+    outer: for await (const item of streamRecipients(options.csv, { sheet: options.sheet })) {
+      if ('header' in item) {
+        const missing = missingColumns(campaign, item.header.columns, options.csv);
+        if (missing.length) throw new LetterMergeError('TEMPLATE', `the template uses "${missing[0].field}", which is not a column of ${options.csv}`, { location: { file: missing[0].file, line: missing[0].line }, hint: missing[0].hint });
+        continue;
+      }
+      if ('fileProblem' in item) throw item.fileProblem;
+      if ('problem' in item) {
+        r.failures.push(item.problem);
+        continue;
+      }
+      const rec = item.recipient;
+      if (groups && !groups.includes(rec.group)) continue;
+      for (const code of lettersFor(rec, { filter }).languages) {
+        if (options.limit !== undefined && r.letters >= options.limit) break outer;
+        if (options.signal?.aborted) {
+          interrupted = true;
+          break outer;
+        }
+        let layout: LetterLayout;
+        try {
+          const glyphs = glyphError(rec.fields);
+          if (glyphs) throw glyphs;
+          const merged = merger.merge(rec, code);
+          layout = layoutLetter(merged, parseMarkdown(merged.body));
+        } catch (err) {
+          if (!(err instanceof LetterMergeError)) throw err;
+          r.failures.push(problemOf(err, 'row', { ...at(rec), language: code }));
+          options.onProgress?.({ done: r.letters + r.failures.length, id: rec.id, language: code, status: 'failed' });
+          continue;
+        }
+        drawLetterPages(doc, layout);
+        let parent = outline.get(code);
+        if (!parent) {
+          parent = bookmarks.addItem(`${language(code).name} (${code})`, { pageNumber: pages });
+          outline.set(code, parent);
+        }
+        // At the letter's first page (the page open now is its last).
+        parent.addItem(`${rec.id} — ${fullName(rec.first_name, rec.last_name) || rec.organization}`, { pageNumber: pages });
+        placed.push({ id: rec.id, language: code, firstPage: pages });
+        pages += layout.pages.length;
+        r.letters++;
+        r.byLanguage[code] = (r.byLanguage[code] ?? 0) + 1;
+        r.byGroup[rec.group] = (r.byGroup[rec.group] ?? 0) + 1;
+        r.byCell.set(`${code}\0${rec.group}`, (r.byCell.get(`${code}\0${rec.group}`) ?? 0) + 1);
+        options.onProgress?.({ done: r.letters + r.failures.length, id: rec.id, language: code, status: 'ok' });
+      }
+    }
+    // Stopped part-way: a proof that stops short would read as complete. Nothing is written.
+    if (interrupted) throw STOPPED;
+    r.failures.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    const summary = summaryLayout(campaign, options, r);
+    drawLetterPages(doc, summary);
+    summaryFirst(doc, summary.pages.length);
+    const summaryItem = bookmarks.addItem('Summary', { pageNumber: 0 });
+    bookmarks.children.unshift(...bookmarks.children.splice(bookmarks.children.indexOf(summaryItem), 1));
+    // Letters' bookmarks were made before the summary moved to the front: their page numbers hold.
+    pageLabels(doc, summary.pages.length, placed);
+    pages += summary.pages.length;
+    doc.end();
+    await written;
+    renameSync(part, out);
+  } catch (err) {
+    doc.unpipe(file);
+    file.end();
+    await written.catch(() => undefined);
+    rmSync(part, { force: true });
+    if (err !== STOPPED) throw err;
+  }
+  return { out, letters: r.letters, pages, byLanguage: r.byLanguage, byGroup: r.byGroup, failures: r.failures, interrupted, elapsedMs: Date.now() - started };
+}
