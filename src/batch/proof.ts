@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadCampaign, localise } from '../campaign/campaign';
@@ -50,6 +51,8 @@ export interface ProofResult {
 }
 
 const STOPPED = Symbol('stopped');
+/** How much of the proof may wait in memory for the file to take it. */
+const BACKLOG = 1 << 20;
 
 /** Where each letter starts, for the outline and the page labels. */
 interface Placed {
@@ -193,6 +196,11 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
         r.byGroup[rec.group] = (r.byGroup[rec.group] ?? 0) + 1;
         r.byCell.set(`${code}\0${rec.group}`, (r.byCell.get(`${code}\0${rec.group}`) ?? 0) + 1);
         options.onProgress?.({ done: r.letters + r.failures.length, id: rec.id, language: code, status: 'ok' });
+        // The rows may come without a turn of the event loop, so the file never gets to write
+        // and the proof would pile up in memory: let it catch up.
+        while (doc.readableLength > BACKLOG) {
+          await Promise.race([file.writableNeedDrain ? once(file, 'drain') : new Promise((resolve) => setImmediate(resolve)), written]);
+        }
       }
     }
     // Stopped part-way: a proof that stops short would read as complete. Nothing is written.
