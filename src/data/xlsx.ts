@@ -2,6 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { SaxesParser } from 'saxes';
 import type { SaxesTagPlain } from 'saxes';
+import numfmt from 'numfmt';
 import yauzl from 'yauzl';
 import { LetterMergeError } from '../errors';
 
@@ -11,7 +12,10 @@ import { LetterMergeError } from '../errors';
  * whatever order they were written in), the XML with saxes. Each cell becomes the text a person
  * sees in Excel:
  * - numbers as Excel's General format shows them (1001, not 1001.0 or 1.001E3; a telephone number
- *   stored as a number keeps all its digits), padded when the cell's format is "00000";
+ *   stored as a number keeps all its digits), or as their cell's number format shows them
+ *   ("00000" pads a postcode, "0%" makes 0.3 read 30%, "#,##0.00" 1,234.50), by numfmt, an
+ *   implementation of Excel's format codes, in English (US) conventions unless the code names a
+ *   locale;
  * - dates (a number with a date format) as yyyy-mm-dd, with the time when it has one;
  * - formulas as their saved results;
  * - rich text flattened to its text, line breaks (Alt+Enter) kept;
@@ -146,8 +150,37 @@ export function isDateFormat(code: string): boolean {
 
 interface CellFormat {
   date: boolean;
-  /** Digits to pad a whole number to ("00000": 5), when the format is only zeros. */
-  pad?: number;
+  /** The number format code, when it is not General (nor text, "@"). */
+  code?: string;
+}
+
+/** Built-in number formats other than General, dates and times (ECMA-376, 18.8.30). */
+const BUILT_IN_FORMATS: Record<number, string> = {
+  1: '0',
+  2: '0.00',
+  3: '#,##0',
+  4: '#,##0.00',
+  9: '0%',
+  10: '0.00%',
+  11: '0.00E+00',
+  12: '# ?/?',
+  13: '# ??/??',
+  37: '#,##0 ;(#,##0)',
+  38: '#,##0 ;[Red](#,##0)',
+  39: '#,##0.00;(#,##0.00)',
+  40: '#,##0.00;[Red](#,##0.00)',
+  48: '##0.0E+0',
+};
+
+/** A number as its format code shows it; General's rules when the code cannot be used. */
+function formatted(n: number, code: string | undefined): string {
+  if (code === undefined) return generalNumber(n);
+  try {
+    const text = numfmt.format(code, n, { throws: true, nbsp: false });
+    return typeof text === 'string' && text !== '' ? text : generalNumber(n);
+  } catch {
+    return generalNumber(n);
+  }
 }
 
 /** The number format of each cell style (the s attribute of a cell): a date, zero padding, or neither. */
@@ -163,8 +196,10 @@ async function styles(zip: yauzl.ZipFile, entries: Map<string, yauzl.Entry>): Pr
       else if (name === 'xf' && inCellXfs) {
         const id = Number(n.attributes.numFmtId ?? 0);
         const code = codes.get(id);
-        const pad = code && /^0+$/.test(code) ? code.length : undefined;
-        formats.push({ date: code !== undefined ? isDateFormat(code) : DATE_FORMAT_IDS.has(id), ...(pad ? { pad } : {}) });
+        const date = code !== undefined ? isDateFormat(code) : DATE_FORMAT_IDS.has(id);
+        const shown = code ?? BUILT_IN_FORMATS[id];
+        const plain = shown === undefined || /^(general|@)$/i.test(shown.trim());
+        formats.push({ date, ...(date || plain ? {} : { code: shown }) });
       }
     });
     p.on('closetag', (n: SaxesTagPlain) => {
@@ -274,7 +309,9 @@ async function* sheetRows(file: string, sheet: string, zip: yauzl.ZipFile, entry
     const at = cellAddress(c.ref);
     const col = at ? at.col : row.cells.length + 1;
     let value = '';
-    if (c.formula && !c.hasValue) {
+    // Only a text result can be empty: an empty number is a formula never calculated (as
+    // openpyxl and other writers that do not calculate leave it).
+    if (c.formula && (!c.hasValue || (c.value === '' && c.type !== 'str' && c.type !== 's'))) {
       problem ??= spreadsheetError(file, `cell ${c.ref} holds a formula with no saved result`, 'Open the file in Excel (or LibreOffice), let it calculate, and save it again.', { sheet, line: row.row, field: c.ref });
     } else if (c.type === 's') value = shared[Number(c.value)] ?? '';
     else if (c.type === 'inlineStr' || c.type === 'str') value = c.value;
@@ -285,8 +322,7 @@ async function* sheetRows(file: string, sheet: string, zip: yauzl.ZipFile, entry
       const n = Number(c.value);
       const format = formats[c.style];
       if (format?.date) value = excelDate(n, date1904);
-      else if (format?.pad && Number.isInteger(n) && n >= 0) value = generalNumber(n).padStart(format.pad, '0');
-      else value = generalNumber(n);
+      else value = formatted(n, format?.code);
     }
     while (row.cells.length < col - 1) row.cells.push('');
     row.cells[col - 1] = value;

@@ -17,8 +17,11 @@ export type XCell =
   | { inline: string[] }
   /** A shared string in rich text runs. */
   | { rich: string[] }
-  /** A formula and the result Excel saved with it (none: never calculated). */
-  | { formula: string; result?: string | number | boolean };
+  /**
+   * A formula and the result Excel saved with it (none: never calculated; null: never calculated,
+   * with the empty value openpyxl writes).
+   */
+  | { formula: string; result?: string | number | boolean | null };
 
 export interface XSheet {
   name: string;
@@ -117,6 +120,7 @@ export function makeXlsx(sheets: XSheet[], options: { date1904?: boolean } = {})
         if ('rich' in cell) return `<c r="${ref}" t="s"><v>${share(cell.rich.map((t) => `<r><rPr><i/></rPr><t xml:space="preserve">${esc(t)}</t></r>`).join('') + '<rPh sb="0" eb="1"><t>ignored</t></rPh>')}</v></c>`;
         const result = cell.result;
         if (result === undefined) return `<c r="${ref}"><f>${esc(cell.formula)}</f></c>`;
+        if (result === null) return `<c r="${ref}"><f>${esc(cell.formula)}</f><v></v></c>`;
         if (typeof result === 'string') return `<c r="${ref}" t="str"><f>${esc(cell.formula)}</f><v>${esc(result)}</v></c>`;
         if (typeof result === 'boolean') return `<c r="${ref}" t="b"><f>${esc(cell.formula)}</f><v>${result ? 1 : 0}</v></c>`;
         return `<c r="${ref}"><f>${esc(cell.formula)}</f><v>${result}</v></c>`;
