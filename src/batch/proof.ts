@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadCampaign, localise } from '../campaign/campaign';
 import type { Campaign } from '../campaign/campaign';
@@ -53,6 +53,31 @@ export interface ProofResult {
 const STOPPED = Symbol('stopped');
 /** How much of the proof may wait in memory for the file to take it. */
 const BACKLOG = 1 << 20;
+
+/** Removes what an earlier run killed part-way (kill -9, a power cut) left next to `out`. */
+function removeLeftovers(out: string): void {
+  const prefix = `${path.basename(out)}.partial-`;
+  let names: string[];
+  try {
+    names = readdirSync(path.dirname(out));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length)) : NaN;
+    if (!Number.isInteger(pid) || pid <= 0 || running(pid)) continue;
+    rmSync(path.join(path.dirname(out), name), { force: true });
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** Where each letter starts, for the outline and the page labels. */
 interface Placed {
@@ -128,7 +153,8 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
   const campaign = loadCampaign(options.campaign ?? DEFAULTS.campaign);
   const merger = new Merger(campaign);
   const out = path.resolve(options.out ?? 'proof.pdf');
-  const part = `${out}.part-${process.pid}`;
+  const part = `${out}.partial-${process.pid}`;
+  removeLeftovers(out);
   const day = new Date(Date.UTC(campaign.date.getFullYear(), campaign.date.getMonth(), campaign.date.getDate()));
   const doc = proofDocument({ title: `Proof of ${campaign.id}`, lang: 'en', date: day });
   const file = createWriteStream(part);

@@ -112,7 +112,7 @@ const text = (file: string, first: number, last = first) => execFileSync('pdftot
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/id "A" is used twice/);
     expect(existsSync(out)).toBe(false);
-    expect(readdirSync(t.dir).filter((f) => f.startsWith('dup.pdf.part'))).toEqual([]);
+    expect(readdirSync(t.dir).filter((f) => f.startsWith('dup.pdf.partial'))).toEqual([]);
   });
 
   it('writes nothing when stopped part-way, since a proof that stops short would read as complete', async () => {
