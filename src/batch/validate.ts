@@ -8,7 +8,7 @@ import { glyphError } from '../fonts/fonts';
 import { DEFAULTS } from '../config';
 import { Merger, missingColumns } from '../template/merge';
 import type { MergedLetter } from '../template/merge';
-import { attachmentsOf } from '../campaign/attachments';
+import { attachmentsOf, formatBytes } from '../campaign/attachments';
 import type { Recipient } from '../data/recipients';
 import { problemOf } from '../problems';
 import type { Problem } from '../problems';
@@ -57,6 +57,7 @@ function checkRow(r: Recipient, merger: Merger, csv: string, annexes: AnnexCheck
   for (const language of r.languages) {
     try {
       annexes.see(merger.merge(r, language), r.group);
+      tooLarge(annexes.campaign, language, r.group);
     } catch (err) {
       if (!(err instanceof LetterMergeError)) throw err;
       problems.push(problemOf(err, 'row', { ...at, language }));
@@ -73,7 +74,7 @@ function checkRow(r: Recipient, merger: Merger, csv: string, annexes: AnnexCheck
 class AnnexCheck {
   readonly warnings: string[] = [];
   private readonly seen = new Set<string>();
-  constructor(private readonly campaign: Campaign) {}
+  constructor(readonly campaign: Campaign) {}
 
   see(letter: MergedLetter, group: string): void {
     const key = `${letter.lang.code}\0${group}`;
@@ -86,6 +87,23 @@ class AnnexCheck {
     } else if (!letter.annex && files.length > 0) {
       this.warnings.push(`${who} have ${files.map((f) => f.filename).join(', ')} attached, but name no annex; add annex: to the letter's front matter`);
     }
+  }
+}
+
+/**
+ * The e-mail's size is known only once it is made, but the files attached as they are give a floor
+ * (in base64, with its line breaks): when that alone is over email.max_bytes, generate would fail
+ * the row, so validate says so now.
+ */
+function tooLarge(campaign: Campaign, language: string, group: string): void {
+  const floor = attachmentsOf(campaign.attachments, language, group)
+    .filter((f) => f.source === 'file')
+    .reduce((n, f) => n + Math.ceil(f.bytes.length / 3) * 4 * (78 / 76), 0);
+  if (floor > campaign.email.maxBytes) {
+    throw new LetterMergeError('EMAIL_TOO_LARGE', `the e-mail would be at least ${formatBytes(floor)} with its attachments, over email.max_bytes (${formatBytes(campaign.email.maxBytes)})`, {
+      kind: 'row',
+      hint: 'Attach smaller files (a compressed PDF, say), or raise email.max_bytes in campaign.yaml if the mail servers on the way accept larger messages.',
+    });
   }
 }
 

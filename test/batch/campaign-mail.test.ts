@@ -102,6 +102,21 @@ describe('attachments', () => {
     expect(readFileSync(path.join(out, 'failed.csv'), 'utf8')).toMatch(/over email\.max_bytes/);
   });
 
+  it('has validate fail the rows whose attachments alone are over email.max_bytes, as generate would', async () => {
+    const dir = campaignCopy(path.join(t.dir, 'heavy'), {
+      'campaign.yaml': sampleYaml([/ {2}# max_bytes: 10 MB.*/, '  max_bytes: 100 kB'], [/\nattachments:\n/, '\nattachments:\n  - file: rules.bin\n    groups: [government]\n']),
+      'rules.bin': 'x'.repeat(90_000),
+    });
+    const csv = writeCsv(t.dir, 'two.csv', [row({ id: 'gov', group: 'government' }), row({ id: 'uni', group: 'academia' })]);
+    const v = await cli(['validate', csv, '--campaign', dir]);
+    expect(v.code).toBe(4);
+    expect(v.stderr).toMatch(/id gov \(en\): the e-mail would be at least 123\.\d kB with its attachments, over email\.max_bytes \(100\.0 kB\)/);
+    expect(v.stderr).not.toMatch(/id uni/);
+    const g = await cli(['generate', csv, '--campaign', dir, '--out', path.join(t.dir, 'heavy-out')]);
+    expect(g.code).toBe(4);
+    expect(g.stderr).toMatch(/id gov \(en\): the e-mail is \d+\.\d kB with its attachments, over email\.max_bytes/);
+  });
+
   it('warns when letters name an annex and nothing is attached, or the reverse', async () => {
     const none = campaignCopy(path.join(t.dir, 'none'), { 'campaign.yaml': sampleYaml([/\nattachments:\n(  .*\n|    .*\n|      .*\n)+/, '\n']) });
     const v = await cli(['validate', SAMPLE_CSV, '--campaign', none]);
