@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Renders page 1 of one sample letter per language to docs/sample-<lang>.png (for the README).
+// Renders page 1 of one sample letter per language to docs/sample-<lang>.png, and the first page
+// of the sample's proof to docs/proof-sample.png (for the README).
 // Needs pdftoppm from poppler-utils (Debian: apt-get install poppler-utils).
 'use strict';
 const { execFileSync } = require('node:child_process');
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { generate } = require('../dist/index.js');
+const { generate, proof } = require('../dist/index.js');
 
 async function main() {
   const root = path.resolve(__dirname, '..');
@@ -22,6 +23,10 @@ async function main() {
       execFileSync('pdftoppm', ['-png', '-r', '80', '-f', '1', '-l', '1', '-singlefile', path.join(tmp, entry.files.pdf.path), prefix]);
       process.stderr.write(`docs/sample-${entry.language}.png  (${entry.id})\n`);
     }
+    const proofPdf = path.join(tmp, 'proof.pdf');
+    await proof({ csv: path.join(root, 'samples', 'recipients.csv'), out: proofPdf });
+    execFileSync('pdftoppm', ['-png', '-r', '80', '-f', '1', '-l', '1', '-singlefile', proofPdf, path.join(root, 'docs', 'proof-sample')]);
+    process.stderr.write('docs/proof-sample.png  (the first page of the proof)\n');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

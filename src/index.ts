@@ -13,6 +13,8 @@ export { validate } from './batch/validate';
 export type { ValidateOptions, ValidateResult, Problem } from './batch/validate';
 export { preview } from './batch/preview';
 export type { PreviewOptions, PreviewResult } from './batch/preview';
+export { proof } from './batch/proof';
+export type { ProofOptions, ProofResult } from './batch/proof';
 export { send } from './batch/send';
 export type { SendOptions, SendResult, SendProgress, SendFailure, SentRecord } from './batch/send';
 export { init } from './batch/init';
