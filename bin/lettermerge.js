@@ -19,6 +19,17 @@ process.on('exit', (code) => {
     process.stderr.write('lettermerge: internal error: the command stopped before it finished. This is a bug in lettermerge; run again with --debug and report it.\n');
   }
 });
+// The reader of our output went away (`lettermerge … --help | head`): stop quietly, as a program
+// killed by SIGPIPE does (status 141), rather than crash on the next write.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err && err.code === 'EPIPE') {
+      finished = true;
+      process.exit(141);
+    }
+    throw err;
+  });
+}
 cli.run(process.argv.slice(2)).then(
   (code) => {
     finished = true;

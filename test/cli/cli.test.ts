@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, ROOT, SAMPLE_CSV, campaignCopy, cli, row, tempDir, writeCsv } from '../helpers';
@@ -77,5 +78,16 @@ describe('lettermerge CLI', () => {
     const bad = spawnSync(process.execPath, [BIN, 'generate', path.join(t.dir, 'missing.csv'), '--out', out], { encoding: 'utf8' });
     expect(bad.status).toBe(3);
     expect(bad.stderr).toMatch(/missing\.csv: the recipients file: not found/);
+  });
+
+  it('stops quietly when the reader of its output goes away (--help | head -1)', async () => {
+    // As a pipe into `head -1` does: the reader closes after the first chunk.
+    const child = spawn(process.execPath, [BIN, 'validate', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code] = (await once(child, 'close')) as [number];
+    expect(stderr).toBe('');
+    expect([0, 141]).toContain(code);
   });
 });
