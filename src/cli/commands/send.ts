@@ -60,10 +60,18 @@ message whose attempt has no outcome (the run was killed, or the connection fail
 server was taking it) is uncertain: it is listed and not sent, unless --resend-uncertain.
 
 Before a message goes, its file must be inside <out-dir> and match the manifest's sha256, and its
-envelope must be one valid address each side; a message that fails is refused and the batch goes
-on. A temporary refusal (4xx, a connection failed before the data went) is tried again with
-growing pauses; a permanent one (5xx) is recorded and the batch goes on. Exit status 4 if any
-message was not delivered, was refused or is uncertain.
+envelope must hold valid addresses (the sender; the recipient and any Cc and Bcc copies); a
+message that fails is refused and the batch goes on. A temporary refusal (4xx, a connection failed
+before the data went) is tried again with growing pauses; a permanent one (5xx) is recorded and
+the batch goes on.
+
+Copies: each message goes once, in one transaction, to its To, Cc and Bcc addresses (Bcc is in
+the manifest's envelope only, never in the .eml). When the server refuses some of them and accepts
+the others, the message is delivered to those it accepted and not sent again; sent.jsonl lists
+each address with its outcome, and the refusal is reported.
+
+Exit status 4 if any message was not delivered, was refused (by all or some of its recipients) or
+is uncertain.
 
 Example:
   LETTERMERGE_SMTP_PASSWORD=… lettermerge send out --smtp smtp://letters@mail.example.org:587 --rate 2 --confirm`;
