@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // One benchmark route in its own process, so its peak memory is its own:
 //   node bench/route.js <route> <csv> <out-dir>
-// Prints one JSON line: { route, letters, ms, maxRssMb }.
+// Prints one JSON line: { route, letters, ms, maxRssMb }: ms is the work itself, in the process
+// (after start-up); run.js times the whole process from outside.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -46,10 +47,16 @@ async function baseline(csv, out) {
   return { letters: letters.length, ns: process.hrtime.bigint() - t0 };
 }
 
-/** Typst: one warm in-process compiler, a source per letter. */
+/**
+ * Typst: one warm in-process compiler, a source per letter, laying out the same letter as
+ * lettermerge: the letterhead with its rule, the office and date line, the reference and contact
+ * block beside the addressee, the subject, the body, the closing, the signature image (the
+ * campaign's own), the name and title, the annex line, and the footer with page numbers.
+ */
 async function typst(csv, out) {
   const { NodeCompiler } = require('@myriaddreamin/typst-ts-node-compiler');
   const { parseMarkdown } = require(path.join(ROOT, 'dist', 'markup', 'markdown.js'));
+  fs.copyFileSync(path.join(lm.DEFAULT_CAMPAIGN, 'signature.svg'), path.join(out, 'signature.svg'));
   const compiler = NodeCompiler.create({
     workspace: out,
     fontArgs: [{ fontPaths: [fontsDir('@embedpdf/fonts-latin'), fontsDir('@embedpdf/fonts-arabic'), fontsDir('@embedpdf/fonts-sc')] }],
@@ -64,17 +71,28 @@ async function typst(csv, out) {
   const t0 = process.hrtime.bigint();
   for (const [i, m] of letters.entries()) {
     const body = parseMarkdown(m.body).map((b) => ('runs' in b ? b.runs.map(inline).join('') : '')).join('\n\n');
+    const contact = [
+      [m.labels.reference, m.reference],
+      [m.labels.contact, m.contact.name],
+      [m.labels.telephone, m.contact.telephone],
+      [m.labels.fax, m.contact.fax],
+      [m.labels.email, m.contact.email],
+    ].map(([k, v]) => `#${str(k)} #${str(v)}`);
     const src = [
-      `#set page(paper: "a4", margin: (top: 48pt, left: 68pt, right: 56pt, bottom: 78pt))`,
+      `#set page(paper: "a4", margin: (top: 48pt, left: 68pt, right: 56pt, bottom: 78pt), footer: [#set text(size: 8pt, fill: rgb("#555555")); #${str(m.footer ?? '')} #h(1fr) #context counter(page).display("1 / 1", both: true)])`,
       `#set document(title: ${str(m.subject)})`,
       `#set text(font: ("Noto Sans", "Noto Naskh Arabic", "Noto Sans SC"), size: 11pt, lang: ${str(m.lang.code)})`,
       `#set par(justify: true)`,
-      `#text(size: 13pt, weight: "bold", ${str(m.organization)})`,
+      `#text(size: 13pt, weight: "bold", fill: rgb("#1b3a6b"), ${str(m.organization)})`,
+      `#line(length: 100%, stroke: 0.8pt + rgb("#1b3a6b"))`,
       `#grid(columns: (1fr, auto), strong(${str(m.office)}), ${str(m.dateLine)})`,
-      `#grid(columns: (1fr, 1fr), text(size: 9.5pt)[${[m.reference, m.contact.name, m.contact.telephone, m.contact.fax, m.contact.email].map(str).map((s) => `#${s}`).join(' \\ ')}], text(size: 9.5pt)[${m.addressee.map((s) => `#${str(s)}`).join(' \\ ')}])`,
+      `#grid(columns: (1fr, 1fr), text(size: 9.5pt)[${contact.join(' \\ ')}], text(size: 9.5pt)[${m.addressee.map((s) => `#${str(s)}`).join(' \\ ')}])`,
       `${str(m.labels.subject).replace(/^/, '#')} #strong(${str(m.subject)})`,
       body,
-      `#${str(m.closing)} \\ #v(40pt) #strong(${str(m.sender.name)}) \\ #${str(m.sender.title)}`,
+      `#${str(m.closing)}`,
+      `#image("signature.svg", height: 40pt)`,
+      `#strong(${str(m.sender.name)}) \\ #${str(m.sender.title)}`,
+      m.annex ? `#text(size: 9.5pt)[#${str(m.labels.annex)} #${str(m.annex)}]` : '',
     ].join('\n\n');
     const pdf = compiler.pdf({ mainFileContent: src });
     fs.writeFileSync(path.join(out, `${i}.pdf`), pdf);
