@@ -143,10 +143,19 @@ function preflight(campaign: Campaign, merger: Merger, p: Plan, csv: string): vo
   }
 }
 
+/**
+ * A worker thread starts by loading the code, the fonts and the campaign, about a second of work
+ * that a smaller batch does not win back (measured on 2 cores: 300 and 1,000 varied letters are
+ * made sooner in the main thread, 2,000 sooner with two workers). So by default: one worker per
+ * this many letters.
+ */
+const LETTERS_PER_WORKER = 1000;
+
 /** Worker threads: at most one per core and one per letter; says so when more were asked for. */
 function workerCount(requested: number | undefined, letters: number, notices: string[]): number {
   const cores = availableParallelism();
-  const jobs = Math.max(1, Math.min(requested ?? cores, cores, Math.max(1, letters)));
+  const wanted = requested ?? Math.max(1, Math.floor(letters / LETTERS_PER_WORKER));
+  const jobs = Math.max(1, Math.min(wanted, cores, Math.max(1, letters)));
   if (requested !== undefined && requested > jobs) {
     notices.push(
       `--jobs ${requested}: ${jobs} worker thread${jobs === 1 ? '' : 's'} used, at most one per core (this machine has ${cores}) and one per letter (${letters} to make)`,
