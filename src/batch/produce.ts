@@ -20,6 +20,8 @@ export interface ProducedLetter {
   pages: number;
   /** Who the e-mail is from and to (bare addresses), and its Message-ID: the SMTP envelope. */
   envelope: Envelope;
+  /** The e-mail's attachments in order (the letter first), as the recipient sees them. */
+  attachments: { filename: string; contentType: string; bytes: number }[];
 }
 
 /**
@@ -83,6 +85,7 @@ export async function produceLetter(
     },
   });
   const annexes = await letterAttachments(campaign, merged, recipient.group, day);
+  const attachments = [{ filename: `${campaign.id}-${recipient.id}.pdf`, content: pdf, contentType: 'application/pdf' }, ...annexes];
   const eml = await renderEmail({
     from: merged.email.from,
     to: merged.email.to,
@@ -94,7 +97,7 @@ export async function produceLetter(
     date: day,
     campaignId: campaign.id,
     recipientId: recipient.id,
-    attachments: [{ filename: `${campaign.id}-${recipient.id}.pdf`, content: pdf, contentType: 'application/pdf' }, ...annexes],
+    attachments,
   });
   if (eml.length > campaign.email.maxBytes) {
     throw new LetterMergeError('EMAIL_TOO_LARGE', `the e-mail is ${formatBytes(eml.length)} with its attachments, over email.max_bytes (${formatBytes(campaign.email.maxBytes)})`, {
@@ -103,5 +106,5 @@ export async function produceLetter(
     });
   }
   const envelope = envelopeOf(merged, messageIdFor({ campaignId: campaign.id, recipientId: recipient.id, lang: merged.lang.tag, from: merged.email.from }));
-  return { merged, pdf, eml, pages: layout.pages.length, envelope };
+  return { merged, pdf, eml, pages: layout.pages.length, envelope, attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, bytes: a.content.length })) };
 }

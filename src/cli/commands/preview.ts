@@ -59,6 +59,36 @@ interface Flags {
   text?: boolean;
   watch?: boolean;
   open?: boolean;
+  serve?: boolean;
+  port?: number;
+}
+
+/** The live preview page: runs until Ctrl-C. */
+async function servePage(ctx: Parameters<Register>[1], csv: string, campaignDir: string, opts: Flags): Promise<void> {
+  const io = ctx.io;
+  // Loaded only here: the server and its page are not needed to write one PDF.
+  const { servePreview } = await import('../../preview/server');
+  const server = await servePreview({
+    csv,
+    campaign: campaignDir,
+    sheet: opts.sheet,
+    port: opts.port,
+    onChange: (files) => say(io, `Changed: ${files.map((f) => shown(f)).join(', ')}; the page shows the new letter.\n`),
+  });
+  say(io, `The preview is at\n  ${server.url}\nIt answers only on this machine, and only with the token in that address. Ctrl-C to stop.\n`);
+  if (opts.open) openViewer(server.url, io);
+  await new Promise<void>((resolve) => {
+    const stop = io.onInterrupt?.(() => resolve());
+    if (!stop) resolve();
+  });
+  await server.close();
+  say(io, 'Preview stopped.\n');
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new LetterMergeError('USAGE', `--port must be a number from 0 to 65535, not "${value}"`, { kind: 'usage' });
+  return n;
 }
 
 export const registerPreview: Register = (program, ctx) => {
@@ -74,13 +104,38 @@ export const registerPreview: Register = (program, ctx) => {
     .option('-o, --out <file>', `where to write the PDF (default: "${DEFAULTS.previewOut}")`)
     .option('--text', 'print the letter as plain text instead of writing a PDF')
     .option('--watch', 'render again whenever a template, campaign.yaml or the CSV changes')
-    .option('--open', 'open the PDF in the system viewer, where there is one')
+    .option('--open', 'open the PDF (with --serve: the page) in the system viewer, where there is one')
+    .option('--serve', 'serve a live page on 127.0.0.1: every recipient, the letter and the e-mail, updated as files change')
+    .option('--port <n>', 'the port for --serve (default: 4173; 0 picks a free one)', portNumber)
+    .addHelpText(
+      'after',
+      `
+With --serve, no --id or --row is needed: the page lists every recipient (searchable; rows that
+cannot be made are marked with the reason) and shows the chosen one's letter, drawn by pdf.js with
+selectable text, and its e-mail: headers, cover note, attachments with their sizes. When a
+template, campaign.yaml, a file it names or the recipients file changes, the page shows the new
+letter by itself; an error shows in the page with its file and line, over the last good letter.
+Keys: up/down or j/k move through the recipients, / searches. The page answers only on
+127.0.0.1, only to its own Host, and only with the random token in the address it prints.
+
+Examples:
+  lettermerge preview people.csv --id gov-es-001 --out letter.pdf
+  lettermerge preview people.csv --row 3 --watch --open
+  lettermerge preview people.csv --campaign my-campaign --serve --open`,
+    )
     .action(async (csv: string, opts: Flags) => {
       const io = ctx.io;
+      const campaignDir0 = path.resolve(opts.campaign ?? ctx.config()?.campaign ?? DEFAULTS.campaign);
+      if (opts.serve) {
+        if (opts.text || opts.watch || opts.out) throw new LetterMergeError('USAGE', '--serve shows every letter in a page: it does not take --text, --watch or --out', { kind: 'usage' });
+        await servePage(ctx, csv, campaignDir0, opts);
+        return;
+      }
+      if (opts.port !== undefined) throw new LetterMergeError('USAGE', '--port is for --serve', { kind: 'usage' });
       if ((opts.id === undefined) === (opts.row === undefined)) {
         throw new LetterMergeError('USAGE', 'name the recipient with --id ID or --row N (one of them)', { kind: 'usage' });
       }
-      const campaignDir = path.resolve(opts.campaign ?? ctx.config()?.campaign ?? DEFAULTS.campaign);
+      const campaignDir = campaignDir0;
       const out = opts.out ?? DEFAULTS.previewOut;
       const once = async (): Promise<void> => {
         const started = Date.now();
