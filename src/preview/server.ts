@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, watch } from 'node:fs';
+import { existsSync, readFileSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -108,7 +108,9 @@ const COOKIE = 'lettermerge_preview';
 
 /** The page's own files, read once: the bundled script and pdf.js's worker. */
 function assets(): Record<string, { type: string; body: Buffer }> {
-  const here = __dirname;
+  // Next to this file once built (dist/preview/); from the sources (the tests), in dist/preview/.
+  const here = [__dirname, path.join(__dirname, '..', '..', 'dist', 'preview')].find((d) => existsSync(path.join(d, 'app.js')));
+  if (!here) throw new Error('the preview page is not built: run "npm run build"');
   // The worker of the same pdf.js build as the one bundled into app.js.
   const worker = path.join(path.dirname(require.resolve('pdfjs-dist/package.json')), 'build', 'pdf.worker.min.mjs');
   return {
@@ -201,7 +203,7 @@ export async function servePreview(options: ServeOptions): Promise<PreviewServer
         try {
           send(res, 200, 'application/json', JSON.stringify({ version, file: path.basename(csv), recipients: await listRecipients(csv, options.sheet) }));
         } catch (err) {
-          send(res, 422, 'application/json', JSON.stringify({ version, error: report(err) }));
+          send(res, 200, 'application/json', JSON.stringify({ version, error: report(err) }));
         }
         return;
       }
@@ -216,7 +218,9 @@ export async function servePreview(options: ServeOptions): Promise<PreviewServer
         try {
           made = await preview({ csv, campaign: campaignDir, sheet: options.sheet, row, language: lang });
         } catch (err) {
-          send(res, 422, 'application/json', JSON.stringify({ version, error: report(err) }));
+          // For the page, an error is what there is to show (200, with the error); a download
+          // of a letter that cannot be made fails (422).
+          send(res, url.pathname === '/api/letter' ? 200 : 422, 'application/json', JSON.stringify({ version, error: report(err) }));
           return;
         }
         const letter = made.letter!;

@@ -1,0 +1,143 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { servePreview } from '../../src/preview/server';
+import type { PreviewServer } from '../../src/preview/server';
+import { campaignCopy, row, tempDir, writeCsv } from '../helpers';
+
+// Functions given to page.evaluate and waitForFunction run in the browser, on its DOM. These are
+// the few names they use, declared here rather than with the DOM library, which would change the
+// types of the whole project's type check.
+interface El {
+  textContent: string | null;
+  classList: { contains(name: string): boolean };
+  dataset: Record<string, string | undefined>;
+}
+declare const document: { body: El; querySelector(selector: string): El | null };
+declare const window: Record<string, unknown>;
+declare function getComputedStyle(el: unknown): { direction: string };
+
+/** Debian's chromium (apt-get install chromium; .ci/run installs it), or LETTERMERGE_CHROMIUM. */
+const CHROMIUM = [process.env.LETTERMERGE_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
+
+let browser: Browser | undefined;
+let unavailable: string | undefined;
+
+beforeAll(async () => {
+  try {
+    if (!CHROMIUM) throw new Error('no chromium at /usr/bin/chromium (apt-get install chromium)');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  } catch (err) {
+    unavailable = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    // Loud, so that a machine without a browser never passes these tests without saying so.
+    process.stderr.write(`\n*** SKIPPED: the browser tests of preview --serve could not start chromium: ${unavailable} ***\n\n`);
+  }
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Runs a test in a real browser, or marks it skipped (never passed) when there is none. */
+function inBrowser(name: string, fn: () => Promise<void>, timeout = 90_000): void {
+  it(
+    name,
+    async () => {
+      if (!browser) {
+        console.warn(`skipped (no browser: ${unavailable}): ${name}`);
+        return;
+      }
+      await fn();
+    },
+    timeout,
+  );
+}
+
+describe('preview --serve in a real browser', () => {
+  const t = tempDir();
+  let server: PreviewServer;
+  let campaign: string;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!browser) return;
+    campaign = campaignCopy(t.dir);
+    const csv = writeCsv(t.dir, 'people.csv', [
+      row({ id: 'es-1', language: 'es', group: 'government', first_name: 'María José', last_name: 'Echeverría' }),
+      row({ id: 'ar-1', language: 'ar', first_name: 'ليلى', last_name: 'حداد', organization: 'شركة الشرق للاتصالات' }),
+      row({ id: 'en-1', language: 'en', first_name: 'Quentin', last_name: 'Harrowgate' }),
+      row({ id: 'bad-1', email: 'jane.doe@' }),
+    ]);
+    server = await servePreview({ csv, campaign, port: 0 });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+    await page.goto(server.url);
+  }, 60_000);
+  afterAll(async () => {
+    await page?.close();
+    await server?.close();
+    t.cleanup();
+  });
+  afterEach(() => {
+    expect(consoleErrors).toEqual([]);
+  });
+
+  /** The first page's text layer, as pdf.js gives it (for Arabic, a span per letter: joined). */
+  const textLayer = async () => ((await page.locator('#pages .textLayer').first().textContent()) ?? '').replace(/\s+/g, ' ');
+
+  inBrowser('lists every recipient, the bad row marked with its reason, and shows the first letter in the pdf.js text layer', async () => {
+    await page.waitForFunction(() => document.body.dataset.shown === 'es-1:es');
+    expect(await page.locator('#list li').count()).toBe(4);
+    expect(await page.locator('#list li.bad').innerText()).toMatch(/bad-1[\s\S]*email: .*jane\.doe@/);
+    expect(await textLayer()).toMatch(/María José Echeverría/);
+    expect(await page.locator('#headers').innerText()).toMatch(/To\s+María José Echeverría/);
+    expect(await page.locator('#attachments').innerText()).toMatch(/Lotes de Asociación – Foro de la CMSI 2022\.pdf \(\d+\.\d kB\)/);
+  });
+
+  inBrowser('picks a recipient by search or keys, and shows right-to-left text in its own direction', async () => {
+    await page.fill('#search', 'Harrowgate');
+    expect(await page.locator('#list li').count()).toBe(1);
+    await page.press('#search', 'Enter');
+    await page.waitForFunction(() => document.body.dataset.shown === 'en-1:en');
+    expect(await textLayer()).toMatch(/Quentin Harrowgate/);
+    await page.fill('#search', '');
+    await page.dispatchEvent('#search', 'input');
+    await page.locator('#pages').click();
+    await page.keyboard.press('k');
+    await page.waitForFunction(() => document.body.dataset.shown === 'ar-1:ar');
+    expect(await page.locator('#body').getAttribute('dir')).toBe('auto');
+    expect(await page.locator('#body').evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+    expect((await textLayer()).replace(/ /g, '')).toMatch(/ليلىحداد/);
+  });
+
+  inBrowser('shows an edit of the template without a reload, and a broken template as an error with its line over the last letter', async () => {
+    await page.click('#list li[data-id="es-1"]');
+    await page.waitForFunction(() => document.body.dataset.shown === 'es-1:es');
+    const letter = path.join(campaign, 'es', 'letter.md');
+    const good = readFileSync(letter, 'utf8');
+    await page.evaluate(() => (window.marker = true));
+    writeFileSync(letter, good.replace('{{salutation}}', '{{salutation}}\n\nUna frase añadida para la vista previa.'));
+    await page.waitForFunction(() => document.querySelector('#pages .textLayer')?.textContent?.includes('Una frase añadida para la vista previa'), null, { timeout: 30_000 });
+    writeFileSync(letter, good.replace('{{salutation}}', '{{salutation}}\n\n{{#if}}'));
+    await page.waitForSelector('#error:not([hidden])', { timeout: 30_000 });
+    expect(await page.locator('#error').innerText()).toMatch(/letter\.md:\d+: /);
+    expect(await page.evaluate(() => document.body.classList.contains('stale'))).toBe(true);
+    expect(await textLayer()).toMatch(/Una frase añadida/);
+    writeFileSync(letter, good);
+    await page.waitForSelector('#error[hidden]', { state: 'attached', timeout: 30_000 });
+    await page.waitForFunction(() => !document.querySelector('#pages .textLayer')?.textContent?.includes('Una frase añadida'));
+    // All of it without reloading the page.
+    expect(await page.evaluate(() => window.marker)).toBe(true);
+  });
+
+  inBrowser('refuses the page without the token', async () => {
+    const other = await browser!.newPage();
+    const res = await other.goto(server.url.replace(/\?token=.*/, ''));
+    expect(res?.status()).toBe(403);
+    await other.close();
+  });
+});

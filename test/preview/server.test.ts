@@ -1,0 +1,131 @@
+import { writeFileSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { servePreview } from '../../src/preview/server';
+import type { PreviewServer } from '../../src/preview/server';
+import { campaignCopy, row, tempDir, writeCsv } from '../helpers';
+
+/** A raw request, with any Host and any path (fetch would normalise both). */
+function request(port: number, target: string, host = `127.0.0.1:${port}`, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: target, method: 'GET', headers: { Host: host, ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('preview --serve: the server', () => {
+  const t = tempDir();
+  let server: PreviewServer;
+  let token: string;
+  let campaign: string;
+  let csv: string;
+  beforeAll(async () => {
+    campaign = campaignCopy(t.dir);
+    csv = writeCsv(t.dir, 'people.csv', [
+      row({ id: 'gov-es-001', language: 'es', group: 'government', first_name: 'María José', last_name: 'Echeverría' }),
+      row({ id: 'r2', language: 'ar', first_name: 'ليلى', last_name: 'حداد' }),
+      row({ id: 'r3', language: 'zh', first_name: '丽华', last_name: '王' }),
+      row({ id: 'bad1', email: 'jane.doe@' }),
+    ]);
+    server = await servePreview({ csv, campaign, port: 0 });
+    token = new URL(server.url).searchParams.get('token')!;
+  });
+  afterAll(async () => {
+    await server.close();
+    t.cleanup();
+  });
+
+  it('listens on 127.0.0.1 with a long random token in its address', () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}$/);
+  });
+
+  it('refuses a request without the token, or with another token', async () => {
+    for (const target of ['/', '/api/recipients', '/api/letter?row=1', '/letter.pdf?row=1', '/events', '/app.js', `/?token=${token.slice(1)}x`]) {
+      const r = await request(server.port, target);
+      expect([target, r.status]).toEqual([target, 403]);
+      expect(r.body).not.toMatch(/gov-es-001|Echeverría/);
+    }
+  });
+
+  it('refuses another Host, as a page rebinding a name of its own to 127.0.0.1 would send', async () => {
+    for (const host of ['evil.example', `evil.example:${server.port}`, '127.0.0.1', `127.0.0.1:${server.port + 1}`, `localhost.evil.example:${server.port}`]) {
+      const r = await request(server.port, `/api/recipients?token=${token}`, host);
+      expect([host, r.status]).toEqual([host, 403]);
+    }
+    expect((await request(server.port, `/api/recipients?token=${token}`, `localhost:${server.port}`)).status).toBe(200);
+  });
+
+  it('serves only its own routes: no path reaches the file system', async () => {
+    const paths = ['/../package.json', '/%2e%2e/package.json', '/..%2fpackage.json', '/app.js/../../package.json', '/fonts/..%2f..%2fpackage.json', '/%2e%2e%2f%2e%2e%2fetc%2fpasswd', '/etc/passwd', '/dist/index.js', '//etc/passwd'];
+    for (const p of paths) {
+      const r = await request(server.port, `${p}${p.includes('?') ? '&' : '?'}token=${token}`);
+      expect([p, r.status]).toEqual([p, 404]);
+      expect(r.body).not.toMatch(/"name": "lettermerge"|root:/);
+    }
+  });
+
+  it('sets the token as a cookie with the page, so the page\'s own requests carry it', async () => {
+    const page = await request(server.port, `/?token=${token}`);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    const cookie = String(page.headers['set-cookie']).split(';')[0];
+    expect(String(page.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict/);
+    const list = await request(server.port, '/api/recipients', undefined, { Cookie: cookie });
+    expect(list.status).toBe(200);
+  });
+
+  it('lists every row, the bad ones with their reason', async () => {
+    const r = JSON.parse((await request(server.port, `/api/recipients?token=${token}`)).body) as { recipients: { id: string; error?: string }[] };
+    expect(r.recipients.map((x) => x.id)).toEqual(['gov-es-001', 'r2', 'r3', 'bad1']);
+    expect(r.recipients[3].error).toMatch(/email: .*jane\.doe@/);
+    expect(r.recipients[0].error).toBeUndefined();
+  });
+
+  it('makes the letter with the same preview() as the CLI, and its e-mail with the attachments', async () => {
+    const r = JSON.parse((await request(server.port, `/api/letter?row=1&token=${token}`)).body) as { id: string; pdf: string; email: { to: string; subject: string; attachments: { filename: string; bytes: number }[] } };
+    expect(r.id).toBe('gov-es-001');
+    expect(Buffer.from(r.pdf, 'base64').subarray(0, 5).toString()).toBe('%PDF-');
+    expect(r.email.to).toMatch(/Echeverría/);
+    expect(r.email.attachments.map((a) => a.filename)).toEqual(['wsis-trust-fund-2022-gov-es-001.pdf', 'Lotes de Asociación – Foro de la CMSI 2022.pdf']);
+    const pdf = await request(server.port, `/letter.pdf?row=1&token=${token}`);
+    expect(pdf.headers['content-disposition']).toBe('attachment; filename="gov-es-001-es.pdf"');
+    const bad = await request(server.port, `/api/letter?row=4&token=${token}`);
+    expect(bad.status).toBe(200);
+    expect((await request(server.port, `/letter.pdf?row=4&token=${token}`)).status).toBe(422);
+    expect(JSON.parse(bad.body).error).toMatchObject({ field: 'email', line: 8, message: expect.stringMatching(/jane\.doe@/) });
+  });
+
+  it('tells the page when a file changes, and reports a broken template with its file and line', async () => {
+    const events: string[] = [];
+    const stream = http.get({ host: '127.0.0.1', port: server.port, path: `/events?token=${token}`, headers: { Host: `127.0.0.1:${server.port}` } }, (res) => {
+      res.on('data', (c: Buffer) => events.push(c.toString()));
+    });
+    try {
+      await until(() => events.join('').includes('event: version'));
+      const letter = path.join(campaign, 'es', 'letter.md');
+      const good = readFileSync(letter, 'utf8');
+      writeFileSync(letter, good.replace('{{salutation}}', '{{salutation}}\n\n{{#if}}'));
+      await until(() => (events.join('').match(/event: version/g) ?? []).length >= 2);
+      const broken = await request(server.port, `/api/letter?row=1&token=${token}`);
+      expect(JSON.parse(broken.body).error).toMatchObject({ file: letter, line: expect.any(Number) });
+      writeFileSync(letter, good);
+      await until(async () => !JSON.parse((await request(server.port, `/api/letter?row=1&token=${token}`)).body).error);
+    } finally {
+      stream.destroy();
+    }
+  });
+});
+
+async function until(ok: () => boolean | Promise<boolean>, what = 'the condition'): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await ok()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
