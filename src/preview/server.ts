@@ -270,9 +270,20 @@ export async function servePreview(options: ServeOptions): Promise<PreviewServer
     }
   }
 
-  // What to watch: the campaign folder (templates, campaign.yaml, the files it names) and the
-  // recipients file's folder (editors replace a file rather than write it: a watch on the file
-  // itself would stop at the first save).
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new LetterMergeError('USAGE', `port ${options.port ?? 4173} is in use`, { kind: 'usage', hint: 'Choose another with --port, or --port 0 for any free one.' })
+          : err,
+      );
+    });
+    server.listen(options.port ?? 4173, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  // Watched once the server listens (a port in use leaves nothing running): the campaign folder
+  // (templates, campaign.yaml, the files it names) and the recipients file's folder (editors
+  // replace a file rather than write it: a watch on the file itself would stop at the first save).
   const watchers: FSWatcher[] = [];
   let pending: NodeJS.Timeout | undefined;
   const changed = new Set<string>();
@@ -293,17 +304,6 @@ export async function servePreview(options: ServeOptions): Promise<PreviewServer
   if (!csv.startsWith(campaignDir + path.sep)) watchers.push(watch(path.dirname(csv), onEvent(path.dirname(csv), csv)));
   for (const w of watchers) w.on('error', () => undefined);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new LetterMergeError('USAGE', `port ${options.port ?? 4173} is in use`, { kind: 'usage', hint: 'Choose another with --port, or --port 0 for any free one.' })
-          : err,
-      );
-    });
-    server.listen(options.port ?? 4173, '127.0.0.1', () => resolve());
-  });
-  port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/?token=${token}`,
     port,
