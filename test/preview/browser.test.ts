@@ -4,7 +4,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { servePreview } from '../../src/preview/server';
 import type { PreviewServer } from '../../src/preview/server';
-import { campaignCopy, row, tempDir, writeCsv } from '../helpers';
+import { ROOT, campaignCopy, row, tempDir, writeCsv } from '../helpers';
 
 // Functions given to page.evaluate and waitForFunction run in the browser, on its DOM. These are
 // the few names they use, declared here rather than with the DOM library, which would change the
@@ -112,6 +112,13 @@ describe('preview --serve in a real browser', () => {
     expect(await page.locator('#body').getAttribute('dir')).toBe('auto');
     expect(await page.locator('#body').evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
     expect((await textLayer()).replace(/ /g, '')).toMatch(/ليلىحداد/);
+    // The README's picture of the page, made here, by the run that checks it: the status line's
+    // time (which changes from run to run) left out.
+    await page.evaluate(() => {
+      const status = document.querySelector('#status');
+      if (status) status.textContent = '';
+    });
+    await page.screenshot({ path: path.join(ROOT, 'docs', 'preview.png') });
   });
 
   inBrowser('shows an edit of the template without a reload, and a broken template as an error with its line over the last letter', async () => {
