@@ -81,12 +81,22 @@ interface Piece {
 const stripControls = withoutBidiControls;
 
 /**
- * In right-to-left text, a number written in groups ("+41 22 730 6240", "50 000", "2009-2021")
- * would have its groups reordered by the bidi algorithm, since a space between digits takes the
- * paragraph's direction. Isolating such numbers left-to-right keeps them as written.
+ * The two deliberate exceptions to the bidi algorithm (UAX #9) in right-to-left text, each kept as
+ * one left-to-right unit, as written:
+ * - a telephone number, "+41 22 730 6240" (its groups may be separated by spaces, hyphens or
+ *   dots): read right to left group by group it would be another number, and it is dialled as
+ *   written;
+ * - digit groups separated by spaces, "50 000": a space between digits takes the paragraph's
+ *   direction, so the algorithm would show "000 50", another number.
+ * Everything else follows the algorithm. A range "(2009-2021)" after Arabic words is two Arabic
+ * numbers that a hyphen does not join (rules W2, W4), so it shows as "(2021-2009)" and a reader
+ * going right to left meets 2009 first, as Typst, Chromium and Word show it. Decimals and dates
+ * ("3.5", "3/9/2021") are joined by the algorithm itself (W4: one separator between two numbers).
  */
+export const BIDI_EXCEPTIONS = /\+\(?\d+\)?(?:[ \u00a0\-.]\(?\d+\)?)*|\d+(?:[ \u00a0]\d+)+/g;
+
 export function isolateNumbers(text: string): string {
-  return text.replace(/\+?\(?\d+\)?(?:[ \u00a0\-./]\(?\d+\)?)+/g, (m) => `${LRI}${m}${PDI}`);
+  return text.replace(BIDI_EXCEPTIONS, (m) => `${LRI}${m}${PDI}`);
 }
 
 const RTL_CHAR = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]|\ud802[\udc00-\udfff]|\ud83a[\udc00-\udfff]/;
