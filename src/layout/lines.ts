@@ -335,8 +335,8 @@ function buildLine(p: Paragraph, span: LineSpan, width: number, align: Align): L
   }
   // The extent of the line: in visual lines spaces are gaps between segments, not inside them.
   const natural = segments.reduce((w, s) => Math.max(w, s.x + s.width), 0);
-  alignSegments(segments, width - natural, lineAlign(align, p.direction, span.last), p.levels !== null);
-  const line: Line = { segments, naturalWidth: natural, ascent, descent };
+  const aligned = alignSegments(segments, width - natural, lineAlign(align, p.direction, span.last), p.levels !== null);
+  const line: Line = { segments: aligned, naturalWidth: natural, ascent, descent };
   if (end < span.end && span.end < p.text.length) line.spaceAfter = true;
   if (p.levels) line.logical = stripControls(p.text.slice(span.start, end)) + (line.spaceAfter ? ' ' : '');
   return line;
@@ -352,14 +352,22 @@ function lineAlign(align: Align, direction: Direction, last: boolean): VisualAli
   return visual;
 }
 
-function alignSegments(segments: Segment[], slack: number, align: VisualAlign, bidiLine: boolean): void {
-  if (align === 'distribute' && slack > 0 && !bidiLine) distribute(segments, slack);
-  else if (align === 'justify' && slack > 0) justify(segments, slack, bidiLine);
+function alignSegments(segments: Segment[], slack: number, align: VisualAlign, bidiLine: boolean): Segment[] {
+  if (align === 'distribute' && slack > 0 && !bidiLine) return distribute(segments, slack);
+  if (align === 'justify' && slack > 0) justify(segments, slack, bidiLine);
   else if (align === 'right' || align === 'center') {
     const shift = align === 'right' ? slack : slack / 2;
     for (const s of segments) s.x += shift;
   }
+  return segments;
 }
+
+/**
+ * Characters set "solid" in Chinese justification are the others: Latin letters, digits and their
+ * punctuation. These are the ones around which a line may stretch: ideographs, kana, and CJK and
+ * full-width punctuation (、，。：《》（）——…“”), as CLREQ describes.
+ */
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopomofo}\u3000-\u303f\uff00-\uffef\u2014\u2026\u2018\u2019\u201c\u201d]/u;
 
 /**
  * Breaks styled runs into lines no wider than `width` (UAX #14 break opportunities, greedy fill,
@@ -373,22 +381,42 @@ export function breakLines(input: StyledRun[], width: number, align: Align = 'st
 }
 
 /**
- * Stretches a line to the full width by adding the same space after every character, as Chinese
- * is set. A line that would need more than half an em per character (one cut short before a long
- * unbreakable run) is left as it is.
+ * Stretches a Chinese line to the full width: the same extra space goes into every gap next to an
+ * ideograph or a CJK punctuation mark; Latin words, numbers and URLs stay set solid ("WSIS" is not
+ * spread letter by letter). Each segment is cut where the text turns from one kind to the other;
+ * a CJK piece gets the extra after each character (Tc), a solid piece none, and the gap between a
+ * solid piece and an ideograph is added to the position. A line that would need more than half an
+ * em per gap (one cut short before a long unbreakable run) is left as it is.
  */
-function distribute(segments: Segment[], slack: number): void {
-  const chars = segments.reduce((n, s) => n + s.text.length, 0);
-  if (chars < 2) return;
-  const extra = slack / (chars - 1);
-  if (segments.some((s) => extra > s.size / 2)) return;
+function distribute(segments: Segment[], slack: number): Segment[] {
+  const chars = segments.flatMap((s) => Array.from(s.text));
+  let gaps = 0;
+  for (let i = 0; i + 1 < chars.length; i++) if (CJK.test(chars[i]) || CJK.test(chars[i + 1])) gaps++;
+  if (gaps === 0) return segments;
+  const extra = slack / gaps;
+  if (segments.some((s) => extra > s.size / 2)) return segments;
+  const out: Segment[] = [];
   let pos = 0;
+  let at = 0; // index in chars of the piece's first character
   for (const s of segments) {
-    s.x = pos;
-    s.charSpacing = extra;
-    s.width += extra * s.text.length;
-    pos += s.width;
+    const text = Array.from(s.text);
+    let offset = 0; // UTF-16 offset in the segment, for the piece's place in reading order
+    for (let i = 0; i < text.length; ) {
+      const cjk = CJK.test(text[i]);
+      let j = i + 1;
+      while (j < text.length && CJK.test(text[j]) === cjk) j++;
+      const piece = text.slice(i, j).join('');
+      const width = measure(s.face, piece, s.size);
+      const last = at + (j - i) - 1; // its last character, in chars
+      const after = last + 1 < chars.length && (cjk || CJK.test(chars[last + 1])) ? extra : 0;
+      out.push({ ...s, text: piece, x: pos, width: cjk ? width + extra * (j - i) : width + after, logical: s.logical + offset, ...(cjk ? { charSpacing: extra } : { charSpacing: undefined }) });
+      pos += cjk ? width + extra * (j - i - 1) + after : width + after;
+      offset += piece.length;
+      at += j - i;
+      i = j;
+    }
   }
+  return out;
 }
 
 /** Stretches a line to the full width by widening its spaces. */

@@ -199,4 +199,30 @@ describe('bidi layout of right-to-left lines', () => {
     }
     expect(lines[lines.length - 1].segments.every((s) => !s.charSpacing)).toBe(true);
   });
+
+  it('keeps Latin words, numbers and URLs solid in a justified Chinese line, stretching only the gaps next to ideographs', () => {
+    const text = 'WSIS信托基金于2011年根据全权代表大会第140号决议设立，详情请见https://www.itu.int/go/wsisfund网站。'.repeat(3);
+    const lines = breakLines([run(text, han)], 320, 'distribute');
+    expect(lines.length).toBeGreaterThan(3);
+    let solid = 0;
+    let justified = 0;
+    for (const l of lines.slice(0, -1)) {
+      // A line whose few ideographs would need more than half an em each is left as it is.
+      if (!l.segments.some((x) => x.charSpacing)) continue;
+      justified++;
+      const last = l.segments[l.segments.length - 1];
+      expect(last.x + last.width - (last.charSpacing ?? 0)).toBeCloseTo(320, 3);
+      for (const seg of l.segments) {
+        if (/^[\x21-\x7e]+$/.test(seg.text)) {
+          // Set solid: its own natural width, no spacing between its letters.
+          expect([seg.text, seg.charSpacing ?? 0]).toEqual([seg.text, 0]);
+          solid++;
+        } else expect([seg.text, seg.charSpacing! > 0]).toEqual([seg.text, true]);
+      }
+      // In reading order, the pieces still spell the line.
+      expect([...l.segments].sort((a, b) => a.logical - b.logical).map((x) => x.text).join('')).toBe(l.segments.map((x) => x.text).join(''));
+    }
+    expect(solid).toBeGreaterThan(3);
+    expect(justified).toBeGreaterThanOrEqual((lines.length - 1) / 2);
+  });
 });
