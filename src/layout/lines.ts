@@ -377,7 +377,73 @@ const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopo
 export function breakLines(input: StyledRun[], width: number, align: Align = 'start', direction: Direction = 'ltr'): Line[] {
   const p = paragraphOf(input, direction);
   if (!p) return [];
-  return fillLines(p, piecesOf(p), width).map((span) => buildLine(p, span, width, align));
+  const pieces = piecesOf(p);
+  // A justified paragraph is broken as a whole, for even spacing; anything else line by line.
+  const spans = align === 'justify' && !p.levels && pieces.every((x) => x.trimmedWidth <= width + 0.001) ? evenLines(p, pieces, width) : fillLines(p, pieces, width);
+  return spans.map((span) => buildLine(p, span, width, align));
+}
+
+/**
+ * Line breaks chosen for the paragraph as a whole (an optimum fit, after Knuth and Plass without
+ * hyphenation): of all ways to break it, the one whose lines' stretched spaces are most even,
+ * counting each line's space as a multiple of the normal space, cubed, so that one very loose line
+ * costs more than several a little loose. The last line (and a line before a hard break) is not
+ * stretched and costs nothing. Greedy filling puts as much as fits on each line and leaves the
+ * next one to stretch as it may.
+ */
+function evenLines(p: Paragraph, pieces: Piece[], width: number): LineSpan[] {
+  const spans: LineSpan[] = [];
+  let from = 0;
+  for (let i = 0; i < pieces.length; i++) {
+    if (pieces[i].required || i === pieces.length - 1) {
+      spans.push(...evenBlock(p, pieces.slice(from, i + 1), width));
+      from = i + 1;
+    }
+  }
+  return spans;
+}
+
+/** Pieces up to a hard break (or the end): the best breaks by dynamic programming. */
+function evenBlock(p: Paragraph, pieces: Piece[], width: number): LineSpan[] {
+  const n = pieces.length;
+  const best = new Float64Array(n + 1).fill(Infinity);
+  const prev = new Int32Array(n + 1).fill(-1);
+  best[0] = 0;
+  for (let i = 0; i < n; i++) {
+    if (best[i] === Infinity) continue;
+    let natural = 0;
+    for (let j = i; j < n; j++) {
+      // The line holds pieces i..j: widths with their spaces, the last without.
+      const lineWidth = natural + pieces[j].trimmedWidth;
+      if (lineWidth > width + 0.001 && j > i) break;
+      natural += pieces[j].width;
+      const last = j === n - 1;
+      let cost = 0;
+      if (!last) {
+        const start = pieces[i].start;
+        const end = pieces[j].end;
+        let spaces = 0;
+        for (let k = start; k < end; k++) if (p.text[k] === ' ') spaces++;
+        // Trailing spaces are not stretched.
+        for (let k = end - 1; k >= start && p.text[k] === ' '; k--) spaces--;
+        const run = p.runs[p.runAt[start]];
+        const normal = measure(run.face, ' ', run.size) || run.size / 4;
+        const slack = width - lineWidth;
+        cost = spaces > 0 ? (1 + slack / spaces / normal) ** 3 : slack > 0.5 ? 1e6 : 0;
+      }
+      if (best[i] + cost < best[j + 1]) {
+        best[j + 1] = best[i] + cost;
+        prev[j + 1] = i;
+      }
+    }
+  }
+  if (best[n] === Infinity) return fillLines(p, pieces, width);
+  const spans: LineSpan[] = [];
+  for (let j = n; j > 0; j = prev[j]) {
+    const i = prev[j];
+    spans.unshift({ start: pieces[i].start, end: pieces[j - 1].end, last: j === n });
+  }
+  return spans;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { latinFace, measure } from '../../src/fonts/fonts';
 import { breakLines } from '../../src/layout/lines';
 import type { StyledRun } from '../../src/layout/lines';
@@ -76,5 +78,32 @@ describe('breakLines', () => {
       ['two ', undefined],
       ['site', 'https://a.example'],
     ]);
+  });
+
+  it('breaks a justified paragraph as a whole: its loosest line is no looser than filling line by line gives', () => {
+    const normal = measure(regular, ' ', 11);
+    const body = readFileSync(path.join(__dirname, '..', '..', 'templates', 'wsis-trust-fund-2022', 'en', 'letter.md'), 'utf8')
+      .replace(/^---[\s\S]*?---/, '')
+      .split(/\n\s*\n/)
+      .map((t) => t.replace(/\{\{[^}]*\}\}|[<>]|\[|\]\([^)]*\)/g, '').replace(/\s+/g, ' ').trim())
+      .filter((t) => t.length > 200);
+    expect(body.length).toBeGreaterThan(2);
+    let better = 0;
+    for (const text of body) {
+      for (const width of [300, 400, 471]) {
+        const loosest = (lines: ReturnType<typeof breakLines>) =>
+          Math.max(
+            ...lines.slice(0, -1).map((l) => {
+              const spaces = l.segments.reduce((n, x) => n + (x.text.trimEnd().match(/ /g) ?? []).length, 0);
+              return spaces ? (width - l.naturalWidth) / spaces / normal : 0;
+            }),
+          );
+        const even = loosest(breakLines([run(text)], width, 'justify'));
+        const greedy = loosest(breakLines([run(text)], width, 'start'));
+        expect(even).toBeLessThanOrEqual(greedy + 1e-9);
+        if (even < greedy - 0.05) better++;
+      }
+    }
+    expect(better).toBeGreaterThan(0);
   });
 });
