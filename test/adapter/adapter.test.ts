@@ -22,6 +22,14 @@ function pages(pdf: Buffer, dir: string, name: string, dpi = 60): Buffer[] {
     .map((f) => readFileSync(path.join(dir, f)));
 }
 
+/** How many pixels of two grey images (PGM files of the same size) differ. */
+function differingPixels(a: Buffer, b: Buffer): number {
+  if (a.length !== b.length) return Infinity;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
 describe('the pdfkit and fontkit adapter', () => {
   const t = tempDir();
   afterAll(() => {
@@ -30,11 +38,12 @@ describe('the pdfkit and fontkit adapter', () => {
   });
 
   // pdftoppm is in poppler-utils, which .ci/run installs.
-  (hasCommand('pdftoppm') ? it : it.skip)('draws every sample letter, page by page, exactly as plain pdfkit does', async () => {
+  (hasCommand('pdftoppm') ? it : it.skip)('draws every sample letter, page by page, as plain pdfkit does: pixel for pixel, but for at most one glyph edge on a page', async () => {
     const campaign = loadCampaign(SAMPLE_CAMPAIGN);
     const merger = new Merger(campaign);
     const { recipients } = await readRecipients(SAMPLE_CSV);
     let compared = 0;
+    let nearlyEqual = 0;
     for (const r of recipients) {
       for (const l of r.languages) {
         const adapted = await produceLetter(campaign, merger, r, l);
@@ -45,11 +54,21 @@ describe('the pdfkit and fontkit adapter', () => {
         const b = pages(plain.pdf, t.dir, `${l}-${r.id}-b`);
         expect(a.length).toBe(adapted.pages);
         expect(b.length).toBe(a.length);
-        a.forEach((page, i) => expect([`${l}/${r.id} page ${i + 1}`, page.equals(b[i])]).toEqual([`${l}/${r.id} page ${i + 1}`, true]));
+        a.forEach((page, i) => {
+          const differ = differingPixels(page, b[i]);
+          // The two place each word by sums taken in a different order (pdfkit from each word's
+          // measured width, the adapter glyph by glyph), so a glyph's edge can fall on the other
+          // side of a pixel boundary: at most one glyph's worth of anti-aliasing (5 × 5 pixels at
+          // 60 dpi). A word out of place changes hundreds.
+          expect([`${l}/${r.id} page ${i + 1}`, differ <= 25]).toEqual([`${l}/${r.id} page ${i + 1}`, true]);
+          if (differ > 0) nearlyEqual++;
+        });
         compared += a.length;
       }
     }
     expect(compared).toBeGreaterThanOrEqual(23);
+    // Nearly all pages are exactly equal.
+    expect(nearlyEqual).toBeLessThanOrEqual(2);
   });
 
   /** The CFF font program of a PDF's first FontFile3, uncompressed (qpdf reads the stream). */
