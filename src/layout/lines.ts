@@ -115,6 +115,30 @@ interface Paragraph {
   direction: Direction;
   /** Bidi embedding levels, when the paragraph holds right-to-left text or is right-to-left. */
   levels: ReturnType<typeof bidi.getEmbeddingLevels> | null;
+  /**
+   * Space set before each position, in points: a quarter em between an ideograph and a Latin
+   * letter or digit, either way round ("2011 年", "WSIS 信托"), as Chinese is set; null when there
+   * is none. It is space, not a character: the text reads as written.
+   */
+  gapBefore: Float32Array | null;
+}
+
+const IDEOGRAPH = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+const LATIN_OR_DIGIT = /[\p{Script=Latin}\p{Nd}]/u;
+
+function cjkGaps(text: string, runs: FontRun[], runAt: Uint32Array): Float32Array | null {
+  if (!IDEOGRAPH.test(text)) return null;
+  const gaps = new Float32Array(text.length);
+  let any = false;
+  for (let i = 1; i < text.length; i++) {
+    const a = text[i - 1];
+    const b = text[i];
+    if ((IDEOGRAPH.test(a) && LATIN_OR_DIGIT.test(b)) || (LATIN_OR_DIGIT.test(a) && IDEOGRAPH.test(b))) {
+      gaps[i] = runs[runAt[i]].size / 4;
+      any = true;
+    }
+  }
+  return any ? gaps : null;
 }
 
 function paragraphOf(input: StyledRun[], direction: Direction): Paragraph | null {
@@ -130,12 +154,13 @@ function paragraphOf(input: StyledRun[], direction: Direction): Paragraph | null
     offset += r.text.length;
   });
   const levels = direction === 'rtl' || RTL_CHAR.test(text) ? bidi.getEmbeddingLevels(text, direction) : null;
-  return { text, runs, runAt, runStart, direction, levels };
+  return { text, runs, runAt, runStart, direction, levels, gapBefore: levels ? null : cjkGaps(text, runs, runAt) };
 }
 
 /** The drawn width of text[start, end), run by run. */
 function widthOf(p: Paragraph, start: number, end: number): number {
   let w = 0;
+  if (p.gapBefore) for (let k = start + 1; k < end; k++) w += p.gapBefore[k];
   let i = start;
   while (i < end) {
     const r = p.runAt[i];
@@ -149,11 +174,14 @@ function widthOf(p: Paragraph, start: number, end: number): number {
 function pieceOf(p: Paragraph, start: number, end: number, required: boolean): Piece {
   let trimmedEnd = end;
   while (trimmedEnd > start && isSpace(p.text[trimmedEnd - 1])) trimmedEnd--;
+  // The space before the piece, when there is one, is counted with it (a piece that starts a
+  // line does not draw it: that line is a little short of full, never over).
+  const before = p.gapBefore && start > 0 ? p.gapBefore[start] : 0;
   return {
     start,
     end,
-    width: widthOf(p, start, end),
-    trimmedWidth: widthOf(p, start, trimmedEnd),
+    width: before + widthOf(p, start, end),
+    trimmedWidth: before + widthOf(p, start, trimmedEnd),
     required: required && p.text[end - 1] === '\n',
   };
 }
@@ -235,7 +263,16 @@ function logicalSegments(p: Paragraph, start: number, end: number): Segment[] {
   let x = 0;
   while (i < end) {
     const run = p.runs[p.runAt[i]];
-    const runEnd = Math.min(end, p.runStart[p.runAt[i]] + run.text.length);
+    let runEnd = Math.min(end, p.runStart[p.runAt[i]] + run.text.length);
+    if (p.gapBefore) {
+      if (i > start) x += p.gapBefore[i];
+      for (let k = i + 1; k < runEnd; k++) {
+        if (p.gapBefore[k]) {
+          runEnd = k;
+          break;
+        }
+      }
+    }
     const from = i;
     const t = stripControls(p.text.slice(i, runEnd));
     i = runEnd;
@@ -464,7 +501,11 @@ function distribute(segments: Segment[], slack: number): Segment[] {
   const out: Segment[] = [];
   let pos = 0;
   let at = 0; // index in chars of the piece's first character
+  let end = 0; // where the previous segment ended, as laid out
   for (const s of segments) {
+    // A fixed space before the segment (a quarter em between an ideograph and Latin text) stays.
+    if (s.x - end > 0.001) pos += s.x - end;
+    end = s.x + s.width;
     const text = Array.from(s.text);
     let offset = 0; // UTF-16 offset in the segment, for the piece's place in reading order
     for (let i = 0; i < text.length; ) {

@@ -225,4 +225,24 @@ describe('bidi layout of right-to-left lines', () => {
     expect(solid).toBeGreaterThan(3);
     expect(justified).toBeGreaterThanOrEqual((lines.length - 1) / 2);
   });
+
+  it('sets a quarter em between ideographs and Latin letters or digits, as space and not as a character, and never past the margin', () => {
+    const [line] = breakLines([run('WSIS信托基金于2011年设立', han)], 1000, 'start');
+    const pieces = line.segments.map((x) => x.text);
+    expect(pieces).toEqual(['WSIS', '信托基金于', '2011', '年设立']);
+    for (let i = 1; i < line.segments.length; i++) {
+      const a = line.segments[i - 1];
+      expect(line.segments[i].x - (a.x + a.width)).toBeCloseTo(12 / 4, 6);
+    }
+    // Punctuation takes no such space: （WSIS）.
+    const [paren] = breakLines([run('峰会（WSIS）信托', han)], 1000, 'start');
+    expect(paren.segments.map((x) => x.text)).toEqual(['峰会（WSIS）信托']);
+    const text = 'WSIS信托基金于2011年根据全权代表大会第140号决议设立，经理事会2016年5月修订。'.repeat(4);
+    for (const align of ['start', 'distribute'] as const) {
+      for (const l of breakLines([run(text, han)], 230, align)) {
+        const right = Math.max(...l.segments.map((x) => x.x + x.width - (x.charSpacing ?? 0)));
+        expect(right).toBeLessThanOrEqual(230 + 1e-6);
+      }
+    }
+  });
 });
