@@ -68,6 +68,8 @@ describe('preview --serve in a real browser', () => {
       row({ id: 'ar-1', language: 'ar', first_name: 'ليلى', last_name: 'حداد', organization: 'شركة الشرق للاتصالات' }),
       row({ id: 'en-1', language: 'en', first_name: 'Quentin', last_name: 'Harrowgate' }),
       row({ id: 'bad-1', email: 'jane.doe@' }),
+      // A hostile list: markup in a name and an organisation is shown as text, never run.
+      row({ id: 'xss-1', first_name: '<img src=x onerror="document.title=1">', last_name: '<script>document.title=2</script>', organization: '"><b>Org</b>' }),
     ]);
     server = await servePreview({ csv, campaign, port: 0 });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -91,7 +93,9 @@ describe('preview --serve in a real browser', () => {
 
   inBrowser('lists every recipient, the bad row marked with its reason, and shows the first letter in the pdf.js text layer', async () => {
     await page.waitForFunction(() => document.body.dataset.shown === 'es-1:es');
-    expect(await page.locator('#list li').count()).toBe(4);
+    expect(await page.locator('#list li').count()).toBe(5);
+    expect(await page.locator('#list li[data-id="xss-1"]').innerText()).toContain('<img src=x onerror="document.title=1">');
+    expect(await page.locator('#list img, #list script, #list b').count()).toBe(0);
     expect(await page.locator('#list li.bad').innerText()).toMatch(/bad-1[\s\S]*email: .*jane\.doe@/);
     expect(await textLayer()).toMatch(/María José Echeverría/);
     expect(await page.locator('#headers').innerText()).toMatch(/To\s+María José Echeverría/);
@@ -139,6 +143,15 @@ describe('preview --serve in a real browser', () => {
     await page.waitForFunction(() => !document.querySelector('#pages .textLayer')?.textContent?.includes('Una frase añadida'));
     // All of it without reloading the page.
     expect(await page.evaluate(() => window.marker)).toBe(true);
+  });
+
+  inBrowser('shows markup in a row as text, in the list, the letter and the e-mail', async () => {
+    await page.click('#list li[data-id="xss-1"]');
+    await page.waitForFunction(() => document.body.dataset.shown === 'xss-1:en');
+    expect(await page.locator('#headers').innerText()).toContain('<img src=x onerror="document.title=1">');
+    expect(await page.locator('#email img, #email script, #email b').count()).toBe(0);
+    expect(await textLayer()).toContain('<script>document.title=2</script>');
+    expect(await page.title()).toBe('lettermerge preview');
   });
 
   inBrowser('refuses the page without the token', async () => {
