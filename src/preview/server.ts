@@ -12,6 +12,7 @@ import { LetterMergeError } from '../errors';
 import { fontFile } from '../fonts/fonts';
 import { fullName } from '../i18n/languages';
 import type { Problem } from '../problems';
+import type { ErrorReport, LetterAnswer, ListedRecipient, RecipientsAnswer } from './api';
 import { PAGE } from './page';
 
 /**
@@ -44,25 +45,7 @@ export interface PreviewServer {
   close(): Promise<void>;
 }
 
-/** A recipient in the page's list. */
-export interface ListedRecipient {
-  row: number;
-  id: string;
-  name: string;
-  organization: string;
-  group: string;
-  languages: string[];
-  /** Why the row cannot be made, when it cannot. */
-  error?: string;
-}
-
-export interface ErrorReport {
-  message: string;
-  file?: string;
-  line?: number;
-  field?: string;
-  hint?: string;
-}
+export type { ErrorReport, ListedRecipient } from './api';
 
 function report(err: unknown): ErrorReport {
   if (err instanceof LetterMergeError) {
@@ -201,7 +184,8 @@ export async function servePreview(options: ServeOptions): Promise<PreviewServer
       }
       case '/api/recipients': {
         try {
-          send(res, 200, 'application/json', JSON.stringify({ version, file: path.basename(csv), recipients: await listRecipients(csv, options.sheet) }));
+          const answer: RecipientsAnswer = { version, file: path.basename(csv), recipients: await listRecipients(csv, options.sheet) };
+          send(res, 200, 'application/json', JSON.stringify(answer));
         } catch (err) {
           send(res, 200, 'application/json', JSON.stringify({ version, error: report(err) }));
         }
@@ -232,29 +216,25 @@ export async function servePreview(options: ServeOptions): Promise<PreviewServer
         } else {
           const m = letter.merged;
           const box = (b: { name: string; address: string }) => (b.name ? `${b.name} <${b.address}>` : b.address);
-          send(
-            res,
-            200,
-            'application/json',
-            JSON.stringify({
-              version,
-              id: made.recipient.id,
-              language: made.language,
-              languages: made.recipient.languages,
-              dir: m.lang.direction,
-              pdf: letter.pdf.toString('base64'),
-              email: {
-                from: box(m.email.from),
-                to: box(m.email.to),
-                cc: m.email.cc.map(box),
-                bcc: m.email.bcc.map(box),
-                replyTo: m.email.replyTo ? box(m.email.replyTo) : undefined,
-                subject: m.email.subject,
-                text: m.email.text,
-                attachments: letter.attachments,
-              },
-            }),
-          );
+          const answer: LetterAnswer = {
+            version,
+            id: made.recipient.id,
+            language: made.language,
+            languages: made.recipient.languages,
+            dir: m.lang.direction,
+            pdf: letter.pdf.toString('base64'),
+            email: {
+              from: box(m.email.from),
+              to: box(m.email.to),
+              cc: m.email.cc.map(box),
+              bcc: m.email.bcc.map(box),
+              replyTo: m.email.replyTo ? box(m.email.replyTo) : undefined,
+              subject: m.email.subject,
+              text: m.email.text,
+              attachments: letter.attachments,
+            },
+          };
+          send(res, 200, 'application/json', JSON.stringify(answer));
         }
         return;
       }

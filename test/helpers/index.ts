@@ -159,3 +159,23 @@ export function sampleYaml(...edits: [RegExp, string][]): string {
   }
   return yaml;
 }
+
+/** The sample letters' subject in each language, as the templates write it. */
+export const SAMPLE_SUBJECT: Record<string, string> = {
+  es: 'Invitación a contribuir al Fondo Fiduciario de la CMSI – 2022',
+  en: 'Invitation to contribute to the WSIS Trust Fund – 2022',
+  fr: "Invitation à contribuer au Fonds d'affectation spéciale du SMSI – 2022",
+  ru: 'Приглашение вносить взносы в Целевой фонд ВВУИО – 2022 год',
+  zh: '邀请为信息社会世界峰会（WSIS）信托基金捐款——2022年',
+  ar: 'دعوة إلى المساهمة في الصندوق الاستئماني للقمة العالمية لمجتمع المعلومات (WSIS) – 2022',
+};
+
+/** The sample letters' date line in each language, as the organisation writes them (shared/docs/LANGUAGES.md). */
+export const SAMPLE_DATE_LINE: Record<string, string> = {
+  es: 'Ginebra, 3 de septiembre de 2021',
+  en: 'Geneva, 3 September 2021',
+  fr: 'Genève, le 3 septembre 2021',
+  ru: 'Женева, 3 сентября 2021 года',
+  zh: '日内瓦，2021年9月3日',
+  ar: 'جنيف، 3 سبتمبر 2021',
+};

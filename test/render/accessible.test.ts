@@ -5,7 +5,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import { generate } from '../../src/batch/generate';
 import type { ManifestEntry } from '../../src/batch/generate';
 import { readRecipients } from '../../src/data/recipients';
-import { SAMPLE_CSV, campaignCopy, hasCommand, inspectPdfs, row, sampleYaml, signaturePng, tempDir, writeCsv } from '../helpers';
+import { SAMPLE_CSV, SAMPLE_DATE_LINE, SAMPLE_SUBJECT, campaignCopy, hasCommand, inspectPdfs, row, sampleYaml, signaturePng, tempDir, writeCsv } from '../helpers';
 import type { StructNode } from '../helpers';
 import { checkPdfRules } from '../helpers/pdf-rules';
 
@@ -98,22 +98,8 @@ function contentText(node: StructNode, items: Map<string, string>): string {
   return (node.children ?? []).map((c) => contentText(c, items)).join('');
 }
 
-const SUBJECT: Record<string, string> = {
-  es: 'Invitación a contribuir al Fondo Fiduciario de la CMSI – 2022',
-  en: 'Invitation to contribute to the WSIS Trust Fund – 2022',
-  fr: "Invitation à contribuer au Fonds d'affectation spéciale du SMSI – 2022",
-  ru: 'Приглашение вносить взносы в Целевой фонд ВВУИО – 2022 год',
-  zh: '邀请为信息社会世界峰会（WSIS）信托基金捐款——2022年',
-  ar: 'دعوة إلى المساهمة في الصندوق الاستئماني للقمة العالمية لمجتمع المعلومات (WSIS) – 2022',
-};
-const DATE_LINE: Record<string, string> = {
-  es: 'Ginebra, 3 de septiembre de 2021',
-  en: 'Geneva, 3 September 2021',
-  fr: 'Genève, le 3 septembre 2021',
-  ru: 'Женева, 3 сентября 2021 года',
-  zh: '日内瓦，2021年9月3日',
-  ar: 'جنيف، 3 سبتمبر 2021',
-};
+const SUBJECT = SAMPLE_SUBJECT;
+const DATE_LINE = SAMPLE_DATE_LINE;
 const TAG: Record<string, string> = { es: 'es', en: 'en-GB', fr: 'fr', ru: 'ru', zh: 'zh-CN', ar: 'ar' };
 
 const tools = hasCommand('qpdf') && hasCommand('pdfinfo');

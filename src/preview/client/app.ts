@@ -3,41 +3,7 @@ import { GlobalWorkerOptions, TextLayer, getDocument } from 'pdfjs-dist';
 import type { PDFDocumentProxy } from 'pdfjs-dist';
 import 'pdfjs-dist/web/pdf_viewer.css';
 import './app.css';
-
-interface Listed {
-  row: number;
-  id: string;
-  name: string;
-  organization: string;
-  group: string;
-  languages: string[];
-  error?: string;
-}
-interface ErrorReport {
-  message: string;
-  file?: string;
-  line?: number;
-  field?: string;
-  hint?: string;
-}
-interface Letter {
-  version: number;
-  id: string;
-  language: string;
-  languages: string[];
-  dir: 'ltr' | 'rtl';
-  pdf: string;
-  email: {
-    from: string;
-    to: string;
-    cc: string[];
-    bcc: string[];
-    replyTo?: string;
-    subject: string;
-    text: string;
-    attachments: { filename: string; contentType: string; bytes: number }[];
-  };
-}
+import type { ErrorReport, LetterAnswer as Letter, ListedRecipient as Listed, RecipientsAnswer } from '../api';
 
 GlobalWorkerOptions.workerSrc = '/pdf.worker.mjs';
 
@@ -116,7 +82,7 @@ function drawList(): void {
 
 async function loadList(): Promise<void> {
   const res = await fetch('/api/recipients');
-  const body = (await res.json()) as { file?: string; recipients?: Listed[]; error?: ErrorReport };
+  const body = (await res.json()) as RecipientsAnswer;
   if (body.error) {
     showError(body.error);
     return;
@@ -222,7 +188,7 @@ async function render(): Promise<void> {
   text(status, 'Rendering…');
   const started = performance.now();
   const res = await fetch(`/api/letter?${query}`);
-  const body = (await res.json()) as Letter & { error?: ErrorReport };
+  const body = (await res.json()) as Letter;
   if (mine !== ticket) return;
   if (body.error) {
     text(status, 'Error');
