@@ -100,6 +100,9 @@ interface DocumentInternals {
   addContent(s: string): unknown;
   _fontFamilies: Record<string, EmbeddedFontInternals>;
   ref(data?: Record<string, unknown>): ReferenceInternals;
+  /** The catalog; its Pages hold the page list (Kids) in document order. */
+  _root: { data: Record<string, unknown> & { Pages: { data: { Kids: unknown[] } } } };
+  outline: { children: unknown[]; addItem(title: string, options?: { pageNumber?: number }): unknown };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,6 +171,7 @@ export function installAdapter(): void {
   need(embedded && typeof embedded.layoutCached === 'function', "pdfkit's EmbeddedFont.layoutCached");
   need(doc.page && typeof doc.page.fonts === 'object' && typeof doc._fontSize === 'number', "pdfkit's PDFPage.fonts and PDFDocument._fontSize");
   need(doc._fontFamilies && typeof doc._fontFamilies === 'object', "pdfkit's PDFDocument._fontFamilies");
+  need(Array.isArray(doc._root?.data?.Pages?.data?.Kids) && Array.isArray(doc.outline?.children), "pdfkit's PDFDocument._root (the page list) and outline.children");
   const proto = PDFDocument.prototype as unknown as Record<string, unknown>;
   need(typeof proto._addInfo === 'function' && typeof proto.appendXML === 'function', "pdfkit's PDFDocument._addInfo and appendXML (XMP metadata)");
   need(typeof proto.endAcroForm === 'function' && typeof proto.annotate === 'function', "pdfkit's PDFDocument.endAcroForm and annotate");
@@ -422,6 +426,9 @@ function latin1Writes(ref: ReferenceInternals): void {
 const layoutCaches = new WeakMap<object, Record<string, unknown>>();
 
 /** What a document needs of a font: its key, and the parsed font. */
+/** A bookmark of the outline, to put others under. */
+export type Bookmark = { readonly __bookmark: unique symbol };
+
 export interface FaceLike {
   key: string;
   font: Font;
@@ -812,6 +819,38 @@ export class LetterDocument extends PDFDocument {
   override endAcroForm(): this {
     if (this.ownForm) return this;
     return (PDFDocument.prototype as unknown as { endAcroForm(this: LetterDocument): LetterDocument }).endAcroForm.call(this) as this;
+  }
+
+  /** Moves the last `n` pages to the front: a summary drawn after what it sums up. Bookmarks made before keep their pages. */
+  movePagesToFront(n: number): void {
+    const kids = (this as unknown as DocumentInternals)._root.data.Pages.data.Kids;
+    kids.unshift(...kids.splice(kids.length - n, n));
+  }
+
+  /** Adds a bookmark at page `page` (counted from 0), at the top level or under `parent`. */
+  bookmark(title: string, page: number, parent?: Bookmark): Bookmark {
+    const under = (parent ?? (this as unknown as DocumentInternals).outline) as unknown as { addItem(title: string, options: { pageNumber: number }): Bookmark };
+    return under.addItem(title, { pageNumber: page });
+  }
+
+  /** Adds a top-level bookmark before all the others, at page `page` (counted from 0). */
+  firstBookmark(title: string, page: number): void {
+    const outline = (this as unknown as DocumentInternals).outline;
+    const item = outline.addItem(title, { pageNumber: page });
+    outline.children.unshift(...outline.children.splice(outline.children.indexOf(item), 1));
+  }
+
+  /**
+   * Page labels (ISO 32000, 12.4.2), the page numbers viewers show: from each range's first page
+   * (counted from 0), Arabic (D) or lower-case Roman (r) numbers from 1, after an optional prefix.
+   */
+  pageLabels(ranges: { from: number; style: 'D' | 'r'; prefix?: string }[]): void {
+    const nums: unknown[] = [];
+    for (const r of ranges) nums.push(r.from, { S: r.style, St: 1, ...(r.prefix !== undefined ? { P: new String(r.prefix) } : {}) });
+    const d = this as unknown as DocumentInternals;
+    const labels = d.ref({ Nums: nums });
+    labels.end();
+    d._root.data.PageLabels = labels;
   }
 
   /** Declares PDF/UA-1 in the XMP metadata (with its PDF/A extension schema). Call before end(). */

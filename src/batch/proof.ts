@@ -16,7 +16,7 @@ import { problemOf } from '../problems';
 import type { Problem } from '../problems';
 import { drawLetterPages, proofDocument } from '../render/pdf';
 import { Merger, escapeMarkdown, missingColumns } from '../template/merge';
-import type { LetterDocument } from '../adapter';
+import type { Bookmark } from '../adapter';
 import { parseLanguages } from './generate';
 import { lettersFor } from './plan';
 
@@ -124,22 +124,6 @@ function summaryLayout(campaign: Campaign, options: ProofOptions, r: { letters: 
   return layoutDocument({ lang: en, labels: en.labels, organization: localise(campaign.letterhead.organization, 'en', campaign.defaultLanguage), footer: '', title, ragged: true }, parseMarkdown(lines.join('\n')));
 }
 
-/** Moves the last `n` pages (the summary, drawn after the letters) to the front. */
-function summaryFirst(doc: LetterDocument, n: number): void {
-  const kids = (doc as unknown as { _root: { data: { Pages: { data: { Kids: unknown[] } } } } })._root.data.Pages.data.Kids;
-  kids.unshift(...kids.splice(kids.length - n, n));
-}
-
-/** Page labels: i, ii… for the summary, then each letter's pages as "id language 1", "id language 2"… */
-function pageLabels(doc: LetterDocument, summaryPages: number, placed: Placed[]): void {
-  const nums: unknown[] = [0, { S: 'r' }];
-  for (const p of placed) nums.push(summaryPages + p.firstPage, { S: 'D', St: 1, P: new String(`${p.id} ${p.language} `) });
-  const d = doc as unknown as { ref(data: object): { end(): void }; _root: { data: Record<string, unknown> } };
-  const labels = d.ref({ Nums: nums });
-  labels.end();
-  d._root.data.PageLabels = labels;
-}
-
 /**
  * One PDF to read (or print) before sending: a first page with counts by language and group and
  * every failed row with its reason, then every letter, each starting on a new page, laid out as its
@@ -169,9 +153,7 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
 
   const r = { letters: 0, byLanguage: {} as Record<string, number>, byGroup: {} as Record<string, number>, byCell: new Map<string, number>(), failures: [] as Problem[] };
   const placed: Placed[] = [];
-  type Outline = { addItem(title: string, options?: { pageNumber?: number }): Outline };
-  const outline = new Map<string, Outline>();
-  const bookmarks = doc.outline as unknown as Outline & { children: unknown[] };
+  const outline = new Map<string, Bookmark>();
   let pages = 0;
   let interrupted = false;
   const at = (rec: Recipient) => ({ file: options.csv, line: rec.line, id: rec.id, ...(options.sheet ? { sheet: options.sheet } : {}) });
@@ -210,11 +192,11 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
         drawLetterPages(doc, layout);
         let parent = outline.get(code);
         if (!parent) {
-          parent = bookmarks.addItem(`${language(code).name} (${code})`, { pageNumber: pages });
+          parent = doc.bookmark(`${language(code).name} (${code})`, pages);
           outline.set(code, parent);
         }
         // At the letter's first page (the page open now is its last).
-        parent.addItem(`${rec.id} — ${fullName(rec.first_name, rec.last_name) || rec.organization}`, { pageNumber: pages });
+        doc.bookmark(`${rec.id} — ${fullName(rec.first_name, rec.last_name) || rec.organization}`, pages, parent);
         placed.push({ id: rec.id, language: code, firstPage: pages });
         pages += layout.pages.length;
         r.letters++;
@@ -234,11 +216,10 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
     r.failures.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
     const summary = summaryLayout(campaign, options, r);
     drawLetterPages(doc, summary);
-    summaryFirst(doc, summary.pages.length);
-    const summaryItem = bookmarks.addItem('Summary', { pageNumber: 0 });
-    bookmarks.children.unshift(...bookmarks.children.splice(bookmarks.children.indexOf(summaryItem), 1));
-    // Letters' bookmarks were made before the summary moved to the front: their page numbers hold.
-    pageLabels(doc, summary.pages.length, placed);
+    doc.movePagesToFront(summary.pages.length);
+    doc.firstBookmark('Summary', 0);
+    // Page labels: i, ii… for the summary, then each letter's pages as "id language 1", "id language 2"…
+    doc.pageLabels([{ from: 0, style: 'r' }, ...placed.map((p) => ({ from: summary.pages.length + p.firstPage, style: 'D' as const, prefix: `${p.id} ${p.language} ` }))]);
     pages += summary.pages.length;
     doc.end();
     await written;
