@@ -4,7 +4,7 @@ import type { Recipient } from '../data/recipients';
 import { layoutLetter } from '../layout/letter';
 import { parseMarkdown } from '../markup/markdown';
 import { asciiAddress } from '../data/address';
-import { formatBytes } from '../campaign/attachments';
+import { emailTooLarge } from '../campaign/attachments';
 import { LetterMergeError } from '../errors';
 import { letterAttachments } from '../render/annex';
 import { messageIdFor, renderEmail } from '../render/email';
@@ -99,12 +99,7 @@ export async function produceLetter(
     recipientId: recipient.id,
     attachments,
   });
-  if (eml.length > campaign.email.maxBytes) {
-    throw new LetterMergeError('EMAIL_TOO_LARGE', `the e-mail is ${formatBytes(eml.length)} with its attachments, over email.max_bytes (${formatBytes(campaign.email.maxBytes)})`, {
-      kind: 'row',
-      hint: 'Attach smaller files (a compressed PDF, say), or raise email.max_bytes in campaign.yaml if the mail servers on the way accept larger messages.',
-    });
-  }
+  if (eml.length > campaign.email.maxBytes) throw emailTooLarge(eml.length, campaign.email.maxBytes);
   const envelope = envelopeOf(merged, messageIdFor({ campaignId: campaign.id, recipientId: recipient.id, lang: merged.lang.tag, from: merged.email.from }));
   return { merged, pdf, eml, pages: layout.pages.length, envelope, attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, bytes: a.content.length })) };
 }

@@ -8,7 +8,7 @@ import { glyphError } from '../fonts/fonts';
 import { DEFAULTS } from '../config';
 import { Merger, missingColumns } from '../template/merge';
 import type { MergedLetter } from '../template/merge';
-import { attachmentsOf, formatBytes } from '../campaign/attachments';
+import { attachmentsOf, emailTooLarge } from '../campaign/attachments';
 import type { Recipient } from '../data/recipients';
 import { problemOf } from '../problems';
 import type { Problem } from '../problems';
@@ -99,12 +99,7 @@ function tooLarge(campaign: Campaign, language: string, group: string): void {
   const floor = attachmentsOf(campaign.attachments, language, group)
     .filter((f) => f.source === 'file')
     .reduce((n, f) => n + Math.ceil(f.bytes.length / 3) * 4 * (78 / 76), 0);
-  if (floor > campaign.email.maxBytes) {
-    throw new LetterMergeError('EMAIL_TOO_LARGE', `the e-mail would be at least ${formatBytes(floor)} with its attachments, over email.max_bytes (${formatBytes(campaign.email.maxBytes)})`, {
-      kind: 'row',
-      hint: 'Attach smaller files (a compressed PDF, say), or raise email.max_bytes in campaign.yaml if the mail servers on the way accept larger messages.',
-    });
-  }
+  if (floor > campaign.email.maxBytes) throw emailTooLarge(floor, campaign.email.maxBytes, true);
 }
 
 /** A Markdown annex with a character no font has would fail every letter it goes with: found here, once. */

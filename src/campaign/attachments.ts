@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import mime from 'mime-types';
+import { LetterMergeError } from '../errors';
 
 /**
  * Files attached to every e-mail after the letter: an annex in the recipient's language, for all
@@ -70,4 +71,15 @@ export function formatBytes(n: number): string {
   if (n < 1000) return `${n} bytes`;
   if (n < 1e6) return `${(n / 1e3).toFixed(1)} kB`;
   return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+/**
+ * The row error for an e-mail over email.max_bytes: its size once made (generate), or the least it
+ * would be from the files attached as they are (validate, before anything is made).
+ */
+export function emailTooLarge(bytes: number, maxBytes: number, atLeast = false): LetterMergeError {
+  return new LetterMergeError('EMAIL_TOO_LARGE', `the e-mail ${atLeast ? 'would be at least' : 'is'} ${formatBytes(bytes)} with its attachments, over email.max_bytes (${formatBytes(maxBytes)})`, {
+    kind: 'row',
+    hint: 'Attach smaller files (a compressed PDF, say), or raise email.max_bytes in campaign.yaml if the mail servers on the way accept larger messages.',
+  });
 }
