@@ -443,30 +443,33 @@ function evenLines(p: Paragraph, pieces: Piece[], width: number): LineSpan[] {
 /** Pieces up to a hard break (or the end): the best breaks by dynamic programming. */
 function evenBlock(p: Paragraph, pieces: Piece[], width: number): LineSpan[] {
   const n = pieces.length;
+  // Per piece: its spaces, and those at its end (not stretched when the line ends there).
+  const spacesIn = new Int32Array(n);
+  const trailing = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    for (let k = pieces[j].start; k < pieces[j].end; k++) if (p.text[k] === ' ') spacesIn[j]++;
+    for (let k = pieces[j].end - 1; k >= pieces[j].start && p.text[k] === ' '; k--) trailing[j]++;
+  }
   const best = new Float64Array(n + 1).fill(Infinity);
   const prev = new Int32Array(n + 1).fill(-1);
   best[0] = 0;
   for (let i = 0; i < n; i++) {
     if (best[i] === Infinity) continue;
+    const run = p.runs[p.runAt[pieces[i].start]];
+    const normal = measure(run.face, ' ', run.size) || run.size / 4;
     let natural = 0;
+    let spaces = 0;
     for (let j = i; j < n; j++) {
       // The line holds pieces i..j: widths with their spaces, the last without.
       const lineWidth = natural + pieces[j].trimmedWidth;
       if (lineWidth > width + 0.001 && j > i) break;
       natural += pieces[j].width;
-      const last = j === n - 1;
+      spaces += spacesIn[j];
       let cost = 0;
-      if (!last) {
-        const start = pieces[i].start;
-        const end = pieces[j].end;
-        let spaces = 0;
-        for (let k = start; k < end; k++) if (p.text[k] === ' ') spaces++;
-        // Trailing spaces are not stretched.
-        for (let k = end - 1; k >= start && p.text[k] === ' '; k--) spaces--;
-        const run = p.runs[p.runAt[start]];
-        const normal = measure(run.face, ' ', run.size) || run.size / 4;
+      if (j < n - 1) {
+        const stretched = spaces - trailing[j];
         const slack = width - lineWidth;
-        cost = spaces > 0 ? (1 + slack / spaces / normal) ** 3 : slack > 0.5 ? 1e6 : 0;
+        cost = stretched > 0 ? (1 + slack / stretched / normal) ** 3 : slack > 0.5 ? 1e6 : 0;
       }
       if (best[i] + cost < best[j + 1]) {
         best[j + 1] = best[i] + cost;
