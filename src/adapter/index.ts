@@ -73,7 +73,7 @@ interface EmbeddedFontInternals {
   widths: number[];
   unicode: number[][];
   scale: number;
-  font: { getGlyph(id: number): { advanceWidth: number } };
+  font: { getGlyph(id: number): { advanceWidth: number }; glyphForCodePoint(cp: number): GlyphLike };
   layout(text: string): { glyphs: GlyphLike[]; positions: PositionLike[] };
   layoutCached(text: string): { glyphs: GlyphLike[]; positions: PositionLike[] };
   encode(text: string): [string[], PositionLike[]];
@@ -344,11 +344,20 @@ export function fontkitReverses(s: string): boolean {
 const widthCache = new WeakMap<Font, Map<string, number>>();
 
 /**
+ * A soft hyphen at the end of a run is the hyphen of a hyphenated line end: drawn with the font's
+ * own glyph for U+00AD (a visible hyphen, which fontkit's shaping would drop as invisible), and
+ * mapped back to U+00AD, the character that shows as a hyphen only at a line break and is ignored
+ * in searching: extracted text can join the word again, and a screen reader reads it whole.
+ */
+const SHY = '\u00ad';
+
+/**
  * Width of `text` in font units, measured exactly as pdfkit measures what it draws: the text is
  * laid out in chunks that end after each space or tab (EmbeddedFont.layout), so kerning never
  * spans a space. Chunk widths are kept per font.
  */
 export function advanceUnits(font: Font, text: string): number {
+  if (text.endsWith(SHY)) return advanceUnits(font, text.slice(0, -1)) + font.glyphForCodePoint(0xad).advanceWidth;
   let chunks = widthCache.get(font);
   if (!chunks) widthCache.set(font, (chunks = new Map()));
   let units = 0;
@@ -628,6 +637,12 @@ function logicalTjOperators(encoded: string[], positions: PositionLike[], scale:
  * makes a line's layout quadratic in its words).
  */
 function runLayout(font: EmbeddedFontInternals, text: string): { glyphs: GlyphLike[]; positions: PositionLike[] } {
+  if (text.endsWith(SHY)) {
+    const run = runLayout(font, text.slice(0, -1));
+    const hyphen = font.font.glyphForCodePoint(0xad);
+    const advance = hyphen.advanceWidth * font.scale;
+    return { glyphs: [...run.glyphs, hyphen], positions: [...run.positions, { xAdvance: advance, yAdvance: 0, xOffset: 0, yOffset: 0, advanceWidth: advance }] };
+  }
   const glyphs: GlyphLike[] = [];
   const positions: PositionLike[] = [];
   let last = 0;
@@ -871,6 +886,8 @@ export class LetterDocument extends PDFDocument {
       // would also widen no-break spaces, which the line breaker does not count as stretchable).
       this.useFace(face, size);
       const plain = { lineBreak: false, baseline: 'alphabetic', characterSpacing: options.charSpacing || undefined } as const;
+      // pdfkit would shape a hyphenation point's soft hyphen away: it draws a hyphen.
+      if (text.endsWith(SHY)) text = `${text.slice(0, -1)}-`;
       if (!options.wordSpacing) {
         this.text(text, x, y, plain);
         return;

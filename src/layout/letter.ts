@@ -6,7 +6,9 @@ import type { Block, Run } from '../markup/markdown';
 import type { MergedLetter } from '../template/merge';
 import { letterParts, partOf } from './parts';
 import type { LetterPart, PartOf } from './parts';
+import { hyphenatorFor } from './hyphenate';
 import { breakLines, isolateNumbers } from './lines';
+import type { Hyphenation } from './lines';
 import type { Align, Direction, Line, StyledRun } from './lines';
 import { foreignLanguage, isTag } from './tags';
 import type { Artifact, TagNode, TagType } from './tags';
@@ -81,12 +83,24 @@ const LIVE_LINK = /^(https?:|mailto:)/i;
 const lineCache = new Map<string, Line[]>();
 const LINE_CACHE_SIZE = 1000;
 
-function cachedLines(runs: StyledRun[], width: number, align: Align, dir: Direction): Line[] {
+function cachedLines(runs: StyledRun[], width: number, align: Align, dir: Direction, hyphenation?: Hyphenation): Line[] {
   let key = `${width}|${align}|${dir}`;
-  for (const r of runs) key += `|${r.faces.map((f) => f.key).join(',')}|${r.size}|${r.color}|${r.link ?? ''}|${r.text}`;
+  let text = '';
+  for (const r of runs) {
+    key += `|${r.faces.map((f) => f.key).join(',')}|${r.size}|${r.color}|${r.link ?? ''}|${r.text}`;
+    text += r.text;
+  }
+  if (hyphenation) {
+    // The paragraph's breaks depend on the language, and on which of its words are the recipient's.
+    key += `|h:${hyphenation.hyphenator.lang}`;
+    if (hyphenation.keep.size) {
+      const lower = text.toLowerCase();
+      for (const w of hyphenation.keep) if (lower.includes(w)) key += `|${w}`;
+    }
+  }
   let lines = lineCache.get(key);
   if (!lines) {
-    lines = breakLines(runs, width, align, dir);
+    lines = breakLines(runs, width, align, dir, hyphenation);
     if (lineCache.size >= LINE_CACHE_SIZE) lineCache.delete(lineCache.keys().next().value as string);
     lineCache.set(key, lines);
   }
@@ -116,7 +130,12 @@ class Composer {
   readonly structure: LetterTag = { type: 'Document', children: [] };
   private readonly open: LetterTag[] = [this.structure];
 
-  constructor(private readonly letter: Pick<MergedLetter, 'lang' | 'labels'>) {
+  /** How justified text is hyphenated, in a language that is. */
+  private readonly hyphenation: Hyphenation | undefined;
+
+  constructor(private readonly letter: Pick<MergedLetter, 'lang' | 'labels'> & { keepWhole?: readonly string[] }) {
+    const hyphenator = hyphenatorFor(letter.lang.code);
+    this.hyphenation = hyphenator && { hyphenator, keep: new Set(letter.keepWhole ?? []) };
     this.dir = letter.lang.direction;
     this.family = letter.lang.script;
     const s = STYLE.script[this.family];
@@ -154,7 +173,7 @@ class Composer {
   }
 
   lines(runs: StyledRun[], width: number, align: Align): Line[] {
-    return cachedLines(runs, width, align, this.dir);
+    return cachedLines(runs, width, align, this.dir, align === 'justify' ? this.hyphenation : undefined);
   }
 
   newPage(): void {

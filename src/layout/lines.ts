@@ -5,6 +5,7 @@ import { LetterMergeError } from '../errors';
 import { codePointName, measure, metrics } from '../fonts/fonts';
 import { LRI, PDI, isBidiControl, isInvisible, withoutBidiControls } from '../text/unicode';
 import type { FontFace } from '../fonts/fonts';
+import type { Hyphenator } from './hyphenate';
 
 const bidi = bidiFactory();
 
@@ -76,7 +77,19 @@ interface Piece {
   width: number;
   trimmedWidth: number;
   required: boolean;
+  /** A piece that ends inside a word, at a hyphenation point: the hyphen's width when the line ends there. */
+  hyphen?: number;
 }
+
+/** Hyphenation of a justified paragraph: the language's break points, and the words never broken. */
+export interface Hyphenation {
+  hyphenator: Hyphenator;
+  /** Lower-case words never hyphenated: the recipient's own (names, organisations, addresses). */
+  keep: ReadonlySet<string>;
+}
+
+/** The visible hyphen written at a hyphenated line end: U+00AD, so that extracted text rejoins the word. */
+export const SOFT_HYPHEN = '\u00ad';
 
 const stripControls = withoutBidiControls;
 
@@ -220,6 +233,8 @@ interface LineSpan {
   end: number;
   /** The last line of its paragraph (or before a hard break): not stretched when justifying. */
   last: boolean;
+  /** The line ends inside a word, at a hyphenation point: a hyphen is drawn after it. */
+  hyphen?: boolean;
 }
 
 /** Greedy fill: as many pieces on a line as fit, with an emergency break for a piece wider than the line. */
@@ -359,6 +374,11 @@ function buildLine(p: Paragraph, span: LineSpan, width: number, align: Align): L
   let end = span.end;
   while (end > span.start && (isSpace(p.text[end - 1]) || p.text[end - 1] === '\n')) end--;
   const segments = p.levels ? visualSegments(p, span.start, end) : logicalSegments(p, span.start, end);
+  if (span.hyphen && segments.length > 0) {
+    const s = segments[segments.length - 1];
+    s.text += SOFT_HYPHEN;
+    s.width = measure(s.face, s.text, s.size);
+  }
   let ascent = 0;
   let descent = 0;
   for (const s of segments) {
@@ -391,7 +411,8 @@ function lineAlign(align: Align, direction: Direction, last: boolean): VisualAli
 
 function alignSegments(segments: Segment[], slack: number, align: VisualAlign, bidiLine: boolean): Segment[] {
   if (align === 'distribute' && slack > 0 && !bidiLine) return distribute(segments, slack);
-  if (align === 'justify' && slack > 0) justify(segments, slack, bidiLine);
+  // A justified line may also come out a little wider than the box (spaces shrunk to fit it: see evenBlock).
+  if (align === 'justify' && (slack > 0 || (slack < 0 && !bidiLine))) justify(segments, slack, bidiLine);
   else if (align === 'right' || align === 'center') {
     const shift = align === 'right' ? slack : slack / 2;
     for (const s of segments) s.x += shift;
@@ -411,22 +432,80 @@ const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopo
  * logical order) and positions each line's segments for the alignment. Lines holding right-to-left
  * text are reordered for display with the Unicode bidirectional algorithm (UAX #9).
  */
-export function breakLines(input: StyledRun[], width: number, align: Align = 'start', direction: Direction = 'ltr'): Line[] {
+export function breakLines(input: StyledRun[], width: number, align: Align = 'start', direction: Direction = 'ltr', hyphenation?: Hyphenation): Line[] {
   const p = paragraphOf(input, direction);
   if (!p) return [];
   const pieces = piecesOf(p);
-  // A justified paragraph is broken as a whole, for even spacing; anything else line by line.
-  const spans = align === 'justify' && !p.levels && pieces.every((x) => x.trimmedWidth <= width + 0.001) ? evenLines(p, pieces, width) : fillLines(p, pieces, width);
+  // A justified paragraph is broken as a whole, for even spacing, and hyphenated when its
+  // language is; anything else line by line.
+  const even = align === 'justify' && !p.levels && pieces.every((x) => x.trimmedWidth <= width + 0.001);
+  const spans = even ? evenLines(p, hyphenation ? hyphenated(p, pieces, hyphenation) : pieces, width) : fillLines(p, pieces, width);
   return spans.map((span) => buildLine(p, span, width, align));
 }
 
+/** A word as hyphenation sees it: letters (apostrophes inside), with any punctuation around it. */
+const WORD = /^(\P{L}*)(\p{L}[\p{L}\p{M}'’]*\p{L})(\P{L}*)$/u;
+/** A capital after the first letter: an acronym ("UNESCO") or a name written so ("McKay"). */
+const INNER_CAPITAL = /^.[^]*\p{Lu}/u;
+
 /**
- * Line breaks chosen for the paragraph as a whole (an optimum fit, after Knuth and Plass without
- * hyphenation): of all ways to break it, the one whose lines' stretched spaces are most even,
- * counting each line's space as a multiple of the normal space, cubed, so that one very loose line
- * costs more than several a little loose. The last line (and a line before a hard break) is not
- * stretched and costs nothing. Greedy filling puts as much as fits on each line and leaves the
- * next one to stretch as it may.
+ * The pieces with each hyphenable word cut at its hyphenation points. Never hyphenated: the
+ * recipient's own words (names, organisation, address), acronyms and other words with a capital
+ * inside, links (URLs, e-mail addresses), and anything that is not letters (numbers, words with
+ * dots or @). Widths of a word's parts are differences of its
+ * prefixes' widths, so a word not broken measures what it did whole.
+ */
+function hyphenated(p: Paragraph, pieces: Piece[], h: Hyphenation): Piece[] {
+  const out: Piece[] = [];
+  for (const piece of pieces) {
+    const points = hyphenationPoints(p, piece, h);
+    if (points.length === 0) {
+      out.push(piece);
+      continue;
+    }
+    const run = p.runs[p.runAt[piece.start]];
+    const hyphen = measure(run.face, SOFT_HYPHEN, run.size);
+    let from = piece.start;
+    let before = 0;
+    for (const at of points) {
+      const w = widthOf(p, piece.start, at);
+      out.push({ start: from, end: at, width: w - before, trimmedWidth: w - before, required: false, hyphen });
+      from = at;
+      before = w;
+    }
+    out.push({ ...piece, start: from, width: piece.width - before, trimmedWidth: piece.trimmedWidth - before });
+  }
+  return out;
+}
+
+function hyphenationPoints(p: Paragraph, piece: Piece, h: Hyphenation): readonly number[] {
+  const r = p.runAt[piece.start];
+  if (p.runAt[piece.end - 1] !== r || p.runs[r].link) return [];
+  if (!p.runs[r].face.font.hasGlyphForCodePoint(0xad)) return [];
+  const m = WORD.exec(p.text.slice(piece.start, piece.end));
+  if (!m || INNER_CAPITAL.test(m[2])) return [];
+  const word = m[2].toLowerCase();
+  if (h.keep.has(word)) return [];
+  const at = piece.start + m[1].length;
+  return h.hyphenator.points(word).map((k) => at + k);
+}
+
+/** How far a justified line's spaces may shrink, as a share of the normal space. */
+const SHRINK = 0.25;
+
+/** What a hyphenated line end adds to its cost, and a second one in a row on top of that. */
+const HYPHEN_COST = 1;
+const HYPHENS_IN_A_ROW_COST = 2;
+
+/**
+ * Line breaks chosen for the paragraph as a whole (an optimum fit, after Knuth and Plass): of all
+ * ways to break it, the one whose lines' stretched spaces are most even, counting each line's
+ * space as a multiple of the normal space, cubed, so that one very loose line costs more than
+ * several a little loose. Spaces may also shrink, to three quarters of the normal space at
+ * most, and a shrunk line costs as much as one stretched twice as far. A line that ends with a
+ * hyphen costs a little more, and two such lines in a row more again. The last line (and a line
+ * before a hard break) is neither stretched nor shrunk and costs nothing. Greedy filling puts as much as fits on each line and leaves the next one to stretch
+ * as it may.
  */
 function evenLines(p: Paragraph, pieces: Piece[], width: number): LineSpan[] {
   const spans: LineSpan[] = [];
@@ -460,16 +539,24 @@ function evenBlock(p: Paragraph, pieces: Piece[], width: number): LineSpan[] {
     let natural = 0;
     let spaces = 0;
     for (let j = i; j < n; j++) {
-      // The line holds pieces i..j: widths with their spaces, the last without.
-      const lineWidth = natural + pieces[j].trimmedWidth;
-      if (lineWidth > width + 0.001 && j > i) break;
+      // The line holds pieces i..j: widths with their spaces, the last without (or with its hyphen).
+      const hyphen = pieces[j].hyphen;
+      const text = natural + pieces[j].trimmedWidth;
+      const stretched = spaces + spacesIn[j] - trailing[j];
+      // Nothing more fits, even with the spaces shrunk as far as they go.
+      if (text - SHRINK * normal * stretched > width + 0.001 && j > i) break;
       natural += pieces[j].width;
       spaces += spacesIn[j];
+      const last = j === n - 1;
+      const slack = width - text - (hyphen ?? 0);
+      // A line that fits only with its spaces shrunk (never the last), or not at all (a word's
+      // part with its hyphen; a longer part may still fit): it cannot end here.
+      if (slack < -0.001 && (last || stretched === 0 || -slack > SHRINK * normal * stretched + 0.001)) continue;
       let cost = 0;
-      if (j < n - 1) {
-        const stretched = spaces - trailing[j];
-        const slack = width - lineWidth;
-        cost = stretched > 0 ? (1 + slack / stretched / normal) ** 3 : slack > 0.5 ? 1e6 : 0;
+      if (!last) {
+        const space = stretched > 0 ? 1 + slack / stretched / normal : 1;
+        cost = stretched > 0 ? (space >= 1 ? space : 1 + (1 - space) * 2) ** 3 : slack > 0.5 ? 1e6 : 0;
+        if (hyphen !== undefined) cost += HYPHEN_COST + (i > 0 && pieces[i - 1].hyphen !== undefined ? HYPHENS_IN_A_ROW_COST : 0);
       }
       if (best[i] + cost < best[j + 1]) {
         best[j + 1] = best[i] + cost;
@@ -481,7 +568,7 @@ function evenBlock(p: Paragraph, pieces: Piece[], width: number): LineSpan[] {
   const spans: LineSpan[] = [];
   for (let j = n; j > 0; j = prev[j]) {
     const i = prev[j];
-    spans.unshift({ start: pieces[i].start, end: pieces[j - 1].end, last: j === n });
+    spans.unshift({ start: pieces[i].start, end: pieces[j - 1].end, last: j === n, ...(pieces[j - 1].hyphen !== undefined ? { hyphen: true } : {}) });
   }
   return spans;
 }
@@ -550,6 +637,7 @@ function justify(segments: Segment[], slack: number, tokens: boolean): void {
   if (spaces === 0) return;
   // The renderer widens every space glyph by the extra, leading spaces of a segment included.
   const extra = slack / spaces;
+  if (extra < 0 && -extra > SHRINK * measure(segments[0].face, ' ', segments[0].size) + 0.001) return;
   let pos = 0;
   for (const s of segments) {
     s.x = pos;

@@ -1,3 +1,4 @@
+import { keptWords } from '../layout/hyphenate';
 import Handlebars from 'handlebars';
 import { format } from 'date-fns';
 import { LetterMergeError } from '../errors';
@@ -42,6 +43,8 @@ export interface MergedLetter {
   };
   /** Metadata for the PDF. */
   author: string;
+  /** The recipient's own words (names, organisation, address…), lower-case: never hyphenated. */
+  keepWhole: string[];
 }
 
 // Every ASCII punctuation character may be backslash-escaped in CommonMark, so this is always safe.
@@ -375,9 +378,18 @@ export class Merger {
         text: compiled.email(context),
       },
       author: [L(c.sender.name), L(c.sender.title)].filter(Boolean).join(', ') || organization,
+      keepWhole: keptWords(
+        [recipient.first_name, recipient.last_name],
+        Object.entries(recipient.fields)
+          .filter(([k]) => !CODE_COLUMNS.has(k))
+          .map(([, v]) => v),
+      ),
     };
   }
 }
+
+/** Columns that hold codes and addresses, not words of the letter's text. */
+const CODE_COLUMNS = new Set(['id', 'language', 'group', 'gender', 'email', 'cc', 'bcc']);
 
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { latinFace, measure } from '../../src/fonts/fonts';
-import { breakLines } from '../../src/layout/lines';
-import type { StyledRun } from '../../src/layout/lines';
+import { LEFT_MIN, RIGHT_MIN, hyphenatorFor, keptWords } from '../../src/layout/hyphenate';
+import { SOFT_HYPHEN, breakLines } from '../../src/layout/lines';
+import type { Hyphenation, Line, StyledRun } from '../../src/layout/lines';
 
 const regular = latinFace('regular');
 const bold = latinFace('bold');
@@ -105,5 +106,84 @@ describe('breakLines', () => {
       }
     }
     expect(better).toBeGreaterThan(0);
+  });
+
+  describe('hyphenation', () => {
+    const hyph = (lang: string, keep: string[] = []): Hyphenation => ({ hyphenator: hyphenatorFor(lang)!, keep: new Set(keep) });
+    const textOf = (line: Line) => line.segments.map((s) => s.text).join('');
+    /** The paragraph's text back from its lines: a hyphenated end joins the next line, a line that ended at a space gets it back. */
+    const rejoin = (lines: Line[]) => lines.map((l) => (textOf(l).endsWith(SOFT_HYPHEN) ? textOf(l).slice(0, -1) : textOf(l) + (l.spaceAfter ? ' ' : ''))).join('');
+    /** The words broken at line ends, as [before, after]. */
+    const breaks = (lines: Line[]) =>
+      lines.slice(0, -1).flatMap((l, i) => (textOf(l).endsWith(SOFT_HYPHEN) ? [[textOf(l).slice(0, -1).split(' ').pop()!, textOf(lines[i + 1]).split(/[ ,.;:]/)[0]]] : []));
+    const body = (lang: string) =>
+      readFileSync(path.join(__dirname, '..', '..', 'templates', 'wsis-trust-fund-2022', lang, 'letter.md'), 'utf8')
+        .replace(/^---[\s\S]*?---/, '')
+        .split(/\n\s*\n/)
+        .map((t) => t.replace(/\{\{[^}]*\}\}|[<>]|\[|\]\([^)]*\)/g, '').replace(/\s+/g, ' ').trim())
+        .filter((t) => t.length > 200);
+
+    it('breaks words only at their language\'s hyphenation points, two letters before and three after at least, and loses nothing', () => {
+      let hyphens = 0;
+      for (const lang of ['es', 'en', 'fr', 'ru']) {
+        const face = regular;
+        for (const text of body(lang)) {
+          for (const width of [200, 300, 471]) {
+            const lines = breakLines([{ text, faces: [face], size: 11, color: '#000' }], width, 'justify', 'ltr', hyph(lang));
+            expect(rejoin(lines)).toBe(text);
+            for (const [before, after] of breaks(lines)) {
+              hyphens++;
+              const word = (before + after).toLowerCase();
+              expect(before.length).toBeGreaterThanOrEqual(LEFT_MIN);
+              expect(after.length).toBeGreaterThanOrEqual(RIGHT_MIN);
+              expect(hyphenatorFor(lang)!.points(word.replace(/^\P{L}+/u, ''))).toContain(before.replace(/^\P{L}+/u, '').length);
+            }
+            // Every line but the last reaches the measure exactly, hyphen included.
+            for (const l of lines.slice(0, -1)) {
+              const last = l.segments[l.segments.length - 1];
+              if (l.segments.some((s) => s.text.includes(' '))) expect(last.x + last.width).toBeCloseTo(width, 3);
+            }
+          }
+        }
+      }
+      expect(hyphens).toBeGreaterThan(20);
+    });
+
+    it('spaces justified lines more evenly than without it, never shrinking a space below three quarters', () => {
+      const normal = measure(regular, ' ', 11);
+      let looser = 0;
+      for (const lang of ['es', 'en', 'fr', 'ru']) {
+        for (const text of body(lang)) {
+          const spacing = (lines: Line[]) =>
+            lines.slice(0, -1).filter((l) => l.segments.some((s) => / ./.test(s.text.trimEnd()))).map((l) => 1 + l.segments[0].wordSpacing / normal);
+          const withIt = spacing(breakLines([run(text)], 471, 'justify', 'ltr', hyph(lang)));
+          const without = spacing(breakLines([run(text)], 471, 'justify'));
+          expect(Math.min(...withIt)).toBeGreaterThanOrEqual(0.75 - 1e-9);
+          expect(Math.max(...withIt)).toBeLessThanOrEqual(Math.max(...without) + 1e-9);
+          if (Math.max(...withIt) < Math.max(...without) - 0.1) looser++;
+        }
+      }
+      expect(looser).toBeGreaterThan(2);
+    });
+
+    it('never breaks the recipient\'s words, acronyms, links, numbers or addresses', () => {
+      const name = 'Gutiérrez Villalobos';
+      const keep = keptWords([name], ['directora de Telecomunicaciones', 'Universidad Internacional']);
+      expect(keep).toEqual(['gutiérrez', 'internacional', 'telecomunicaciones', 'universidad', 'villalobos']);
+      const text =
+        'Estimada señora Gutiérrez Villalobos: la Universidad Internacional de Telecomunicaciones y la UNESCOCOMISION ' +
+        'recibieron 1234567890 aportaciones en info@organizacion.example, ';
+      const link = 'https://www.example.org/contribuciones/informacion';
+      const words = ['Gutiérrez', 'Villalobos', 'Universidad', 'Internacional', 'Telecomunicaciones', 'UNESCOCOMISION', '1234567890', 'info@organizacion.example', link];
+      const broken = (b: string, a: string) => words.filter((w) => w.includes(b + a));
+      const unknown: string[] = [];
+      for (let width = 170; width <= 320; width += 5) {
+        const runs = [run(text), run(link, regular, link), run(' extraordinariamente.')];
+        for (const [b, a] of breaks(breakLines(runs, width, 'justify', 'ltr', hyph('es', keep)))) expect(broken(b, a)).toEqual([]);
+        // Not known to be the recipient's, the same names are broken at some widths.
+        for (const [b, a] of breaks(breakLines(runs, width, 'justify', 'ltr', hyph('es')))) unknown.push(...broken(b, a));
+      }
+      expect(unknown).toContain('Telecomunicaciones');
+    });
   });
 });

@@ -278,6 +278,25 @@ const tools = hasCommand('qpdf') && hasCommand('pdfinfo');
     expect([...langs].sort()).toEqual(['ar', 'en', 'es', 'fr', 'ru', 'zh']);
   });
 
+  it('draws a hyphen where a word is broken, extracts it as U+00AD, and reads the word whole from the structure', () => {
+    let checked = 0;
+    for (const { file } of sample.filter((s) => ['es', 'en', 'fr', 'ru'].includes(s.lang)).slice(0, 4)) {
+      // pdftotext: the line ends with the soft hyphen, and the hyphen's box reaches the right margin.
+      const bbox = execFileSync('pdftotext', ['-bbox', file, '-']).toString('utf8');
+      const ends = [...bbox.matchAll(/<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*\u00ad)<\/word>/g)];
+      expect(ends.length).toBeGreaterThan(0);
+      for (const [, xMax] of ends) expect(Number(xMax)).toBeCloseTo(595.28 - 56, 0);
+      const plain = execFileSync('pdftotext', [file, '-']).toString('utf8');
+      const structure = textOf(structText(file));
+      expect(structure).not.toContain('\u00ad');
+      for (const [, before, after] of plain.matchAll(/(\p{L}+)\u00ad\n(\p{L}+)/gu)) {
+        expect(structure).toContain(before + after);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(4);
+  });
+
   it('tags links with their annotation and a description, and a body list and heading as L/LI and H2', () => {
     const doc = structText(stress.en);
     const links = all(doc, 'Link');
