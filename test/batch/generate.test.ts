@@ -255,6 +255,10 @@ describe('generate on the bundled sample', () => {
         expect(text).toContain('WSIS');
         expect(text).toContain('(خيالية)'); // a bracket reads as written
         expect(text).not.toMatch(/1202|SISW/);
+        // Every mark (tanween, shadda…) on the line of its letter, none on a line of its own.
+        const lines = execFileSync('pdftotext', [file, '-']).toString().split('\n');
+        expect(lines.join('')).toMatch(/[\u064b-\u065f]/);
+        expect(lines.filter((l) => /^[\u064b-\u065f\u0670\u202a-\u202e\s]*$/.test(l) && /[\u064b-\u065f\u0670]/.test(l))).toEqual([]);
       } else {
         expect(text).toContain(fullName(r.first_name, r.last_name) || r.organization);
         expect(text).toContain(DATE_LINE[m.language]);
