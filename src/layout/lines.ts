@@ -491,7 +491,7 @@ function hyphenationPoints(p: Paragraph, piece: Piece, h: Hyphenation): readonly
 }
 
 /** How far a justified line's spaces may shrink, as a share of the normal space. */
-const SHRINK = 0.25;
+const SHRINK = 1 / 3;
 
 /** What a hyphenated line end adds to its cost, and a second one in a row on top of that. */
 const HYPHEN_COST = 1;
@@ -501,11 +501,11 @@ const HYPHENS_IN_A_ROW_COST = 2;
  * Line breaks chosen for the paragraph as a whole (an optimum fit, after Knuth and Plass): of all
  * ways to break it, the one whose lines' stretched spaces are most even, counting each line's
  * space as a multiple of the normal space, cubed, so that one very loose line costs more than
- * several a little loose. Spaces may also shrink, to three quarters of the normal space at
- * most, and a shrunk line costs as much as one stretched twice as far. A line that ends with a
- * hyphen costs a little more, and two such lines in a row more again. The last line (and a line
- * before a hard break) is neither stretched nor shrunk and costs nothing. Greedy filling puts as much as fits on each line and leaves the next one to stretch
- * as it may.
+ * several a little loose. Spaces may also shrink, to two thirds of the normal space at most (as
+ * TeX's do); a shrunk line costs as much as one stretched one and a half times as far. A line
+ * that ends with a hyphen costs a little more, and two such lines in a row more again. The last
+ * line (and a line before a hard break) is neither stretched nor shrunk and costs nothing.
+ * Greedy filling puts as much as fits on each line and leaves the next one to stretch as it may.
  */
 function evenLines(p: Paragraph, pieces: Piece[], width: number): LineSpan[] {
   const spans: LineSpan[] = [];
@@ -555,7 +555,7 @@ function evenBlock(p: Paragraph, pieces: Piece[], width: number): LineSpan[] {
       let cost = 0;
       if (!last) {
         const space = stretched > 0 ? 1 + slack / stretched / normal : 1;
-        cost = stretched > 0 ? (space >= 1 ? space : 1 + (1 - space) * 2) ** 3 : slack > 0.5 ? 1e6 : 0;
+        cost = stretched > 0 ? (space >= 1 ? space : 1 + (1 - space) * 1.5) ** 3 : slack > 0.5 ? 1e6 : 0;
         if (hyphen !== undefined) cost += HYPHEN_COST + (i > 0 && pieces[i - 1].hyphen !== undefined ? HYPHENS_IN_A_ROW_COST : 0);
       }
       if (best[i] + cost < best[j + 1]) {
