@@ -23,8 +23,9 @@ export function withoutBidiControls(s: string): string {
 
 /**
  * Characters that take no glyph: line breaks and tabs (laid out, not drawn), zero-width spaces and
- * joiners (U+200B–U+200D), the byte order mark, and the bidi formatting characters.
+ * joiners (U+200B–U+200D), the byte order mark, the bidi formatting characters, and a soft hyphen
+ * typed in the text (lettermerge hyphenates by itself, and draws its own at a line end).
  */
 export function isInvisible(cp: number): boolean {
-  return cp === 0x0a || cp === 0x0d || cp === 0x09 || (cp >= 0x200b && cp <= 0x200d) || cp === 0xfeff || isBidiControl(cp);
+  return cp === 0x0a || cp === 0x0d || cp === 0x09 || (cp >= 0x200b && cp <= 0x200d) || cp === 0xfeff || cp === 0xad || isBidiControl(cp);
 }

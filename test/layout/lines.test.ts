@@ -169,6 +169,11 @@ describe('breakLines', () => {
       expect(mean(withIt)).toBeLessThan(mean(without));
     });
 
+    it('draws no soft hyphen typed in the text, at a line end or inside a word', () => {
+      const lines = breakLines([run('Estimado señor Gu\u00adtié\u00adrrez\u00ad y señora Pé\u00adrez\u00ad')], 471, 'justify', 'ltr', hyph('es'));
+      expect(lines.map(textOf)).toEqual(['Estimado señor Gutiérrez y señora Pérez']);
+    });
+
     it('never breaks the recipient\'s words, acronyms, links, numbers or addresses', () => {
       const name = 'Gutiérrez Villalobos';
       const keep = keptWords([name], ['directora de Telecomunicaciones', 'Universidad Internacional']);
