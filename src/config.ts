@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { didYouMean, knownKeys } from './campaign/schema';
+import { columnsMap, didYouMean, knownKeys, valueMaps } from './campaign/schema';
+import { mappingProblem } from './data/mapping';
 import { LetterMergeError } from './errors';
 import { readTextFile } from './files';
 import { DEFAULT_CAMPAIGN } from './paths';
@@ -41,6 +42,10 @@ export const configSchema = z.strictObject({
   ca: pathValue.optional(),
   /** The PKCS#12 file generate signs letters with (its password never goes here). */
   sign: pathValue.optional(),
+  /** A recipients list's columns by field (over the campaign's columns:). */
+  columns: columnsMap.optional(),
+  /** What the words of group, language and gender cells mean (over the campaign's values:). */
+  values: valueMaps.optional(),
 });
 
 export type ConfigValues = z.output<typeof configSchema>;
@@ -83,6 +88,12 @@ export function readConfig(file: string): Config {
   const values = parsed.data;
   if (values.smtp && /^smtps?:\/\/[^@/]*:[^@/]*@/.test(values.smtp)) {
     throw configError(file, undefined, 'smtp holds a password; a config file is shared and kept in version control', 'Leave the password out and set LETTERMERGE_SMTP_PASSWORD.');
+  }
+  const badMapping = mappingProblem({ columns: values.columns, values: values.values });
+  if (badMapping) {
+    const key = badMapping.message.startsWith('columns') ? 'columns' : 'values';
+    const node = doc.getIn([key], true) as { range?: [number, number] } | undefined;
+    throw configError(file, node?.range ? lines.linePos(node.range[0]).line : undefined, badMapping.message, badMapping.hint);
   }
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
   return { ...values, campaign: abs(values.campaign), out: abs(values.out), ca: abs(values.ca), sign: abs(values.sign), file: path.resolve(file) };

@@ -5,6 +5,9 @@ import { loadCampaign } from '../campaign/campaign';
 import type { Campaign } from '../campaign/campaign';
 import { ENCODING_NOTICE, streamRecipients } from '../data/recipients';
 import type { Recipient, RowProblem } from '../data/recipients';
+import { layerMappings } from '../data/mapping';
+import type { ListMapping } from '../data/mapping';
+import { mappingKey } from './keys';
 import type { Problem } from '../problems';
 import { LetterMergeError } from '../errors';
 import { isSupportedLanguage, supportedLanguages } from '../i18n/languages';
@@ -27,6 +30,8 @@ export interface GenerateOptions {
   csv: string;
   /** The workbook's sheet to read; the first when left out. */
   sheet?: string;
+  /** How the list's columns and values are read, over the campaign's columns: and values: (the config file's, then --map). */
+  mapping?: ListMapping;
   /** Campaign folder; the bundled sample when left out. */
   campaign?: string;
   /** Output folder; "out" when left out. */
@@ -195,9 +200,10 @@ function reconcile(earlier: Map<string, ManifestEntry>, p: Plan): { kept: Manife
 }
 
 /** failed.csv: the rows that failed, as read, plus an "error" column; ready to fix and run again. */
-function writeFailedCsv(file: string, columns: string[], rows: RowProblem[]): void {
+function writeFailedCsv(file: string, headers: string[], columns: string[], rows: RowProblem[]): void {
   rows.sort((a, b) => (a.problem.line ?? 0) - (b.problem.line ?? 0));
-  const lines = [[...columns, 'error'].map(csvCell).join(',')];
+  // Under the file's own headers: failed.csv is read again with the same mapping.
+  const lines = [[...headers, 'error'].map(csvCell).join(',')];
   for (const { problem: p, fields } of rows) {
     const reason = `line ${p.line}${p.language ? ` (${p.language})` : ''}${p.field ? `, ${p.field}` : ''}: ${p.message}`;
     lines.push([...columns.map((c) => fields[c] ?? ''), reason].map(csvCell).join(','));
@@ -209,6 +215,7 @@ function writeFailedCsv(file: string, columns: string[], rows: RowProblem[]): vo
 interface RunState {
   options: GenerateOptions;
   campaign: Campaign;
+  mapping: ListMapping;
   signing?: Signing;
   scope: Scope;
   plan: Plan;
@@ -271,7 +278,7 @@ async function makeLetters(run: RunState, renderer: Renderer, window: number): P
   const inFlight = new Set<Promise<void>>();
   let seq = 0;
   try {
-    outer: for await (const item of streamRecipients(run.options.csv, { sheet: run.options.sheet })) {
+    outer: for await (const item of streamRecipients(run.options.csv, { sheet: run.options.sheet, mapping: run.mapping })) {
       if (!('recipient' in item)) continue;
       const r = item.recipient;
       for (const language of lettersFor(r, run.scope).languages) {
@@ -320,7 +327,9 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
   const signing = options.sign ? await openSigning(options.sign, notices) : undefined;
   // Pass 1: the whole file is checked before anything is written. Signing is part of what a
   // letter is made from: a signed run does not keep unsigned letters, nor the reverse.
-  const p = await plan(options.csv, campaign, scope, { signedBy: signing?.identity.fingerprint }, options.sheet);
+  // So is the mapping of the list's columns and words: changing it makes the letters again.
+  const mapping = layerMappings(campaign.mapping, options.mapping);
+  const p = await plan(options.csv, campaign, scope, { signedBy: signing?.identity.fingerprint, mapping: mappingKey(mapping) }, { sheet: options.sheet, mapping });
   preflight(campaign, new Merger(campaign), p, options.csv);
   if (p.encoding && p.encoding !== 'utf-8') notices.unshift(ENCODING_NOTICE[p.encoding]);
   const total = options.limit !== undefined ? Math.min(options.limit, p.letters) : p.letters;
@@ -334,7 +343,7 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
   // so that a run stopped in between never leaves a sendable record of a removed letter.
   const manifest = new ManifestWriter(manifestPath, carried);
   for (const e of gone) folder.moveAside(e);
-  const run: RunState = { options, campaign, signing, scope, plan: p, total, folder, manifest, earlier, failedRows: [...p.problems], done: 0, made: 0, kept: 0, byLanguage: {}, byGroup: {}, interrupted: false };
+  const run: RunState = { options, campaign, mapping, signing, scope, plan: p, total, folder, manifest, earlier, failedRows: [...p.problems], done: 0, made: 0, kept: 0, byLanguage: {}, byGroup: {}, interrupted: false };
   return { run, gone, stale, notices };
 }
 
@@ -355,7 +364,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
 
   const out = run.folder.out;
   const failedPath = path.join(out, 'failed.csv');
-  if (run.failedRows.length > 0) writeFailedCsv(failedPath, run.plan.columns, run.failedRows);
+  if (run.failedRows.length > 0) writeFailedCsv(failedPath, run.plan.headers, run.plan.columns, run.failedRows);
   else rmSync(failedPath, { force: true });
   const failures = run.failedRows.map((f) => f.problem).sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 

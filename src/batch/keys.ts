@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Campaign } from '../campaign/campaign';
+import type { ListMapping } from '../data/mapping';
 import { PACKAGE_ROOT } from '../paths';
 
 /**
@@ -50,6 +51,20 @@ export function softwareVersions(): string {
     versions = [`lettermerge@${own}`, ...OUTPUT_PACKAGES.map((p) => `${p}@${packageVersion(p)}`)].join(' ');
   }
   return versions;
+}
+
+/**
+ * The mapping a list is read with, for a letter's key: what it changes of a row (which column is
+ * which field, what a word means) is part of what the letter is made from. Undefined for none,
+ * so that letters made before mappings existed keep their keys.
+ */
+export function mappingKey(m: ListMapping): string | undefined {
+  const columns = Object.entries(m.columns ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  const values = Object.entries(m.values ?? {})
+    .map(([f, words]) => [f, Object.entries(words ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))] as const)
+    .filter(([, words]) => words.length > 0)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return columns.length || values.length ? JSON.stringify({ columns, values }) : undefined;
 }
 
 /** Options of a run that change what a letter looks like (none yet beyond its language). */

@@ -1,6 +1,7 @@
 import type { Campaign } from '../campaign/campaign';
 import { streamRecipients } from '../data/recipients';
 import type { Encoding, Recipient, RowProblem } from '../data/recipients';
+import type { ListMapping } from '../data/mapping';
 import { letterKey } from './keys';
 import type { OutputOptions } from './keys';
 import { letterId } from './manifest';
@@ -39,7 +40,9 @@ export interface PlannedLetter {
 }
 
 export interface Plan {
+  /** The names the templates see, and the file's own headers, column by column. */
   columns: string[];
+  headers: string[];
   encoding?: Encoding;
   rows: number;
   /** Letters this run is asked for (in scope), before --limit. */
@@ -58,13 +61,14 @@ export interface Plan {
  * few dozen bytes each), holding no rows in memory. The manifest is reconciled against this list:
  * a letter not in it is no longer part of the input.
  */
-export async function plan(csv: string, campaign: Campaign, scope: Scope, options: OutputOptions = {}, sheet?: string): Promise<Plan> {
-  const p: Plan = { columns: [], rows: 0, letters: 0, skipped: 0, problems: [], index: new Map() };
+export async function plan(csv: string, campaign: Campaign, scope: Scope, options: OutputOptions = {}, read: { sheet?: string; mapping?: ListMapping } = {}): Promise<Plan> {
+  const p: Plan = { columns: [], headers: [], rows: 0, letters: 0, skipped: 0, problems: [], index: new Map() };
   let order = 0;
-  for await (const item of streamRecipients(csv, { sheet })) {
+  for await (const item of streamRecipients(csv, read)) {
     if ('fileProblem' in item) throw item.fileProblem;
     if ('header' in item) {
       p.columns = item.header.columns;
+      p.headers = item.header.headers;
       p.encoding = item.header.encoding;
       continue;
     }

@@ -1,6 +1,8 @@
 import { loadCampaign } from '../campaign/campaign';
 import { streamRecipients } from '../data/recipients';
 import type { Recipient } from '../data/recipients';
+import { layerMappings } from '../data/mapping';
+import type { ListMapping } from '../data/mapping';
 import { LetterMergeError } from '../errors';
 import { parseMarkdown } from '../markup/markdown';
 import { DEFAULTS } from '../config';
@@ -14,6 +16,8 @@ export interface PreviewOptions {
   campaign?: string;
   /** The workbook's sheet to read; the first when left out. */
   sheet?: string;
+  /** How the list's columns and values are read, over the campaign's columns: and values: (the config file's, then --map). */
+  mapping?: ListMapping;
   /** Which recipient: by id, or by row number (1 = the first recipient after the header). */
   id?: string;
   row?: number;
@@ -30,9 +34,9 @@ export interface PreviewResult {
   letter?: ProducedLetter;
 }
 
-async function findRecipient(csv: string, id: string | undefined, row: number | undefined, sheet?: string): Promise<Recipient> {
+async function findRecipient(csv: string, id: string | undefined, row: number | undefined, read: { sheet?: string; mapping?: ListMapping }): Promise<Recipient> {
   let n = 0;
-  for await (const item of streamRecipients(csv, { sheet })) {
+  for await (const item of streamRecipients(csv, read)) {
     if ('header' in item) continue;
     if ('fileProblem' in item) throw item.fileProblem;
     n++;
@@ -55,7 +59,7 @@ async function findRecipient(csv: string, id: string | undefined, row: number | 
 export async function preview(options: PreviewOptions): Promise<PreviewResult> {
   const campaign = loadCampaign(options.campaign ?? DEFAULTS.campaign);
   const merger = new Merger(campaign);
-  const recipient = await findRecipient(options.csv, options.id, options.row, options.sheet);
+  const recipient = await findRecipient(options.csv, options.id, options.row, { sheet: options.sheet, mapping: layerMappings(campaign.mapping, options.mapping) });
   const language = options.language ?? recipient.languages.find((l) => campaign.languages.includes(l)) ?? recipient.languages[0];
   if (!campaign.languages.includes(language)) {
     throw new LetterMergeError('LANGUAGE_NOT_IN_CAMPAIGN', `the campaign has no "${language}" templates`, {

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { loadCampaign, localise } from '../campaign/campaign';
 import type { Campaign } from '../campaign/campaign';
 import { DEFAULTS } from '../config';
+import { layerMappings } from '../data/mapping';
+import type { ListMapping } from '../data/mapping';
 import { streamRecipients } from '../data/recipients';
 import type { Recipient } from '../data/recipients';
 import { LetterMergeError } from '../errors';
@@ -24,6 +26,8 @@ export interface ProofOptions {
   /** The recipients file: CSV, or an .xlsx workbook. */
   csv: string;
   sheet?: string;
+  /** How the list's columns and values are read, over the campaign's columns: and values: (the config file's, then --map). */
+  mapping?: ListMapping;
   campaign?: string;
   /** Where to write the proof; "proof.pdf" when left out. */
   out?: string;
@@ -158,7 +162,7 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
   let interrupted = false;
   const at = (rec: Recipient) => ({ file: options.csv, line: rec.line, id: rec.id, ...(options.sheet ? { sheet: options.sheet } : {}) });
   try {
-    outer: for await (const item of streamRecipients(options.csv, { sheet: options.sheet })) {
+    outer: for await (const item of streamRecipients(options.csv, { sheet: options.sheet, mapping: layerMappings(campaign.mapping, options.mapping) })) {
       if ('header' in item) {
         const missing = missingColumns(campaign, item.header.columns, options.csv);
         if (missing.length) throw new LetterMergeError('TEMPLATE', `the template uses "${missing[0].field}", which is not a column of ${options.csv}`, { location: { file: missing[0].file, line: missing[0].line }, hint: missing[0].hint });

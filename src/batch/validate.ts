@@ -13,6 +13,11 @@ import type { Recipient } from '../data/recipients';
 import { problemOf } from '../problems';
 import type { Problem } from '../problems';
 import { identityProblems, readSigningSource } from '../sign/identity';
+import { layerMappings, suggestColumns } from '../data/mapping';
+import type { ColumnRead, ListMapping } from '../data/mapping';
+import { CORE_COLUMNS, readHeaders } from '../data/recipients';
+import type { RowProblem } from '../data/recipients';
+import { fold } from '../data/words';
 
 export type { Problem };
 
@@ -24,6 +29,18 @@ export interface ValidateOptions {
   sheet?: string;
   /** A signing certificate (PKCS#12) to check as generate --sign would use it. */
   sign?: { file: string; password: string };
+  /** How the list's columns and values are read, over the campaign's columns: and values: (the config file's, then --map). */
+  mapping?: ListMapping;
+  /** Also write `suggestion`: a columns: and values: block for campaign.yaml, with what had to be guessed. */
+  suggest?: boolean;
+}
+
+/** A word of a group, language or gender cell read as a code other than itself ("Gobierno" as government), and in how many rows. */
+export interface WordRead {
+  field: 'group' | 'language' | 'gender';
+  word: string;
+  value: string;
+  rows: number;
 }
 
 export interface ValidateResult {
@@ -41,6 +58,12 @@ export interface ValidateResult {
   warnings: string[];
   /** The signer, when a signing certificate was given and opens. */
   signer?: { name: string; notBefore: string; notAfter: string; fingerprint: string; warning?: string };
+  /** How each column was read (a field, or an extra column under its own name). */
+  columns?: ColumnRead[];
+  /** The words read as another code. */
+  words: WordRead[];
+  /** With `suggest`: the columns: and values: block to paste into campaign.yaml (YAML). */
+  suggestion?: string;
 }
 
 /**
@@ -144,7 +167,7 @@ async function checkSigning(sign: { file: string; password: string }, result: Va
  */
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
   const dir = path.resolve(options.campaign ?? DEFAULTS.campaign);
-  const result: ValidateResult = { csv: options.csv, campaign: dir, campaignUsable: true, rows: 0, letters: 0, problems: [], notices: [], warnings: [] };
+  const result: ValidateResult = { csv: options.csv, campaign: dir, campaignUsable: true, rows: 0, letters: 0, problems: [], notices: [], warnings: [], words: [] };
   if (options.sign) await checkSigning(options.sign, result);
   let campaign: Campaign;
   let merger: Merger;
@@ -160,10 +183,13 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   }
   result.problems.push(...annexGlyphProblems(campaign));
   const annexes = new AnnexCheck(campaign);
+  const mapping = layerMappings(campaign.mapping, options.mapping);
+  const words = new WordCount();
   let templatesFit = true;
   try {
-    for await (const item of streamRecipients(options.csv, { collect: true, sheet: options.sheet })) {
+    for await (const item of streamRecipients(options.csv, { collect: true, sheet: options.sheet, mapping })) {
       if ('header' in item) {
+        result.columns = item.header.reads;
         result.encoding = item.header.encoding;
         result.delimiter = item.header.delimiter;
         if (item.header.encoding !== 'utf-8') result.notices.push(ENCODING_NOTICE[item.header.encoding]);
@@ -176,6 +202,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
       if ('fileProblem' in item) result.problems.push(problemOf(item.fileProblem, 'file', { file: options.csv }));
       else if ('problem' in item) result.problems.push(item.problem);
       else {
+        words.see(item.recipient);
         const problems = templatesFit ? checkRow(item.recipient, merger, options.csv, annexes) : [];
         result.problems.push(...problems);
         if (problems.length === 0) result.letters += item.recipient.languages.length;
@@ -186,6 +213,97 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     result.problems.push(problemOf(err, 'file', { file: options.csv }));
   }
   result.warnings.push(...annexes.warnings);
+  result.words = words.list();
+  if (options.suggest) result.suggestion = await suggestion(options, mapping, campaign.file);
   result.problems.sort((a, b) => (a.file === options.csv ? 1 : 0) - (b.file === options.csv ? 1 : 0) || (a.line ?? 0) - (b.line ?? 0));
   return result;
 }
+
+/** Counts the words of group, language and gender cells that were read as another code. */
+class WordCount {
+  private readonly counts = new Map<string, WordRead>();
+
+  see(r: Recipient): void {
+    const words = r.fields.language.split(/[;,\s]+/).filter(Boolean);
+    words.forEach((w, i) => this.add('language', w, r.languages[i] ?? ''));
+    this.add('group', r.fields.group, r.group);
+    if (r.fields.gender.trim()) this.add('gender', r.fields.gender, r.gender || 'none');
+  }
+
+  private add(field: WordRead['field'], word: string, value: string): void {
+    if (fold(word) === fold(value)) return;
+    const key = `${field}\0${word}`;
+    const c = this.counts.get(key);
+    if (c) c.rows++;
+    else this.counts.set(key, { field, word, value, rows: 1 });
+  }
+
+  list(): WordRead[] {
+    return [...this.counts.values()];
+  }
+}
+
+/** A YAML string, double-quoted (a header or word may hold ":", "#" or quotes). */
+function yamlString(s: string): string {
+  return JSON.stringify(s);
+}
+
+/**
+ * The columns: and values: block validate --suggest prints, ready to paste into campaign.yaml:
+ * every column read as a field (by the mapping, by its name's word, or guessed as the nearest
+ * header for a missing field), and a value map for each word lettermerge had to guess (the
+ * nearest code), with the rows it is in. A word near to none, or as near to two codes, is
+ * written commented out with the choices: nothing is chosen for the user.
+ */
+async function suggestion(options: ValidateOptions, mapping: ListMapping, campaignFile: string): Promise<string> {
+  let headers: string[];
+  try {
+    headers = await readHeaders(options.csv, options.sheet);
+  } catch {
+    return '';
+  }
+  const columns = suggestColumns(headers, mapping, CORE_COLUMNS);
+  const guessedMapping = layerMappings(mapping, { columns: Object.fromEntries(columns.map((c) => [c.field, c.header])) });
+  // The rows again, read with the guessed columns: their unknown words, each with its nearest codes.
+  const unknown = new Map<string, { field: string; word: string; nearest: string[]; rows: number }>();
+  try {
+    for await (const item of streamRecipients(options.csv, { collect: true, sheet: options.sheet, mapping: guessedMapping })) {
+      const u = (item as RowProblem).unknown;
+      if (!u) continue;
+      const key = `${u.field}\0${u.word}`;
+      const seen = unknown.get(key);
+      if (seen) seen.rows++;
+      else unknown.set(key, { ...u, rows: 1 });
+    }
+  } catch {
+    // The file cannot be read even so: the columns are all there is to suggest.
+  }
+  const lines = [`# How to read ${path.basename(options.csv)}: paste into ${path.basename(campaignFile)} (or lettermerge.config.yaml), check, and edit.`];
+  const width = Math.max(0, ...columns.map((c) => `  ${c.field}: ${yamlString(c.header)}`.length));
+  lines.push('columns:');
+  for (const c of columns) {
+    const line = `  ${c.field}: ${yamlString(c.header)}`;
+    const how = c.by === 'mapping' ? 'as mapped' : c.by === 'match' ? (fold(c.header) === fold(c.field) ? 'its name' : 'a word for it') : 'GUESSED: the nearest header; check it';
+    lines.push(`${line.padEnd(width)}  # ${how}`);
+  }
+  const byField = new Map<string, string[]>();
+  for (const [field, words] of Object.entries(mapping.values ?? {})) {
+    for (const [word, code] of Object.entries(words ?? {})) (byField.get(field) ?? byField.set(field, []).get(field)!).push(`    ${yamlString(word)}: ${code}  # as mapped`);
+  }
+  for (const u of unknown.values()) {
+    const rows = `${u.rows} row${u.rows === 1 ? '' : 's'}`;
+    const entry =
+      u.nearest.length === 1
+        ? `    ${yamlString(u.word)}: ${u.nearest[0]}  # GUESSED (${rows}): the nearest; check it`
+        : u.nearest.length > 1
+          ? `    # ${yamlString(u.word)}: ${u.nearest.join(' or ')}  (${rows}): as near to each; choose one and remove the #`
+          : `    # ${yamlString(u.word)}: ?  (${rows}): near to nothing lettermerge knows; write its code and remove the #`;
+    (byField.get(u.field) ?? byField.set(u.field, []).get(u.field)!).push(entry);
+  }
+  if (byField.size > 0) {
+    lines.push('values:');
+    for (const [field, entries] of byField) lines.push(`  ${field}:`, ...entries);
+  }
+  return `${lines.join('\n')}\n`;
+}
+

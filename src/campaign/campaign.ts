@@ -1,3 +1,5 @@
+import { mappingProblem } from '../data/mapping';
+import type { ListMapping } from '../data/mapping';
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -61,6 +63,8 @@ export interface Campaign {
   };
   /** Files attached to the e-mails after the letter. */
   attachments: CampaignAttachment[];
+  /** How a recipients list's columns and values are read (columns:, values:): the config file and --map go over it. */
+  mapping: ListMapping;
   labels: Record<string, Partial<Labels>>;
   templates: Record<string, CampaignLanguage>;
   /**
@@ -408,6 +412,10 @@ export function loadCampaign(dir: string): Campaign {
   base.update(`\0email\0${JSON.stringify(email)}`);
   const attachments = loadAttachments(src, absDir, data, languages, defaultLanguage);
 
+  const mapping: ListMapping = { columns: data.columns ?? {}, values: data.values ?? {} };
+  const badMapping = mappingProblem(mapping);
+  if (badMapping) src.fail([badMapping.message.startsWith('columns') ? 'columns' : 'values'], badMapping.message, badMapping.hint);
+
   const date = parseDate(src, data.date);
   base.update(`\0date\0${date.getFullYear()}-${date.getMonth() + 1}-${date.getDate()}`);
   const templates: Record<string, CampaignLanguage> = {};
@@ -441,6 +449,7 @@ export function loadCampaign(dir: string): Campaign {
     contact: { name: data.contact.name ?? '', telephone: data.contact.telephone ?? '', fax: data.contact.fax ?? '', email: data.contact.email },
     email,
     attachments,
+    mapping,
     labels: (data.labels ?? {}) as Record<string, Partial<Labels>>,
     templates,
     hashes,

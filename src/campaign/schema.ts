@@ -56,6 +56,14 @@ const addressList = z.union([oneLine, z.array(oneLine)], { error: 'must be an ad
 
 const labelsShape = Object.fromEntries(LABEL_NAMES.map((name) => [name, oneLine.optional()])) as Record<string, z.ZodOptional<typeof oneLine>>;
 
+/** A recipients file's columns by field: `email: "Correo electrónico"`. */
+export const columnsMap = z.record(z.string(), z.string({ error: 'must be the header of a column' }), { error: 'must map field names to column headers, e.g. email: "Correo electrónico"' });
+
+const wordMap = z.record(z.string(), z.string({ error: 'must be a code' }), { error: 'must map words to codes, e.g. "Gobierno nacional": government' });
+
+/** What the words of a list's group, language and gender cells mean: `group: { "Gobierno nacional": government }`. */
+export const valueMaps = z.strictObject({ group: wordMap.optional(), language: wordMap.optional(), gender: wordMap.optional() }, { error: 'must map group, language or gender to their words' });
+
 export const campaignSchema = z.strictObject({
   id: oneLine,
   date: z.union([z.string(), z.date()], { error: 'must be a date, written YYYY-MM-DD' }).optional(),
@@ -91,6 +99,8 @@ export const campaignSchema = z.strictObject({
   attachments: z.array(attachmentItem, { error: 'must be a list of files to attach' }).optional(),
   labels: z.record(z.string(), z.strictObject(labelsShape), { error: 'must map language codes to label overrides' }).optional(),
   templates: z.record(z.string(), z.strictObject({ letter: path.optional(), email: path.optional() }), { error: 'must map language codes to { letter, email } paths' }).optional(),
+  columns: columnsMap.optional(),
+  values: valueMaps.optional(),
 });
 
 export type CampaignFile = z.output<typeof campaignSchema>;

@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from 'commander';
+import { layerMappings, mappingProblem } from '../data/mapping';
+import type { ListMapping } from '../data/mapping';
 
 export function positiveInt(name: string) {
   return (value: string): number => {
@@ -31,4 +33,22 @@ export function commandLine(argv: string[], extra?: string): string {
   const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   const args = extra && !argv.includes(extra) ? [...argv, extra] : argv;
   return ['lettermerge', ...args.map(quote)].join(' ');
+}
+
+/**
+ * One --map FIELD=HEADER (repeatable): the column a field is read from, over the campaign's and
+ * the config file's columns:. The header may hold "=" and spaces; quote it for the shell.
+ */
+export function mapOption(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const m = /^\s*([A-Za-z_]+)\s*=(.*)$/s.exec(value);
+  if (!m || m[2].trim() === '') throw new InvalidArgumentError(`write it as FIELD="Column header", e.g. --map email="Correo electrónico".`);
+  const mapping = { ...previous, [m[1].trim()]: m[2].trim() };
+  const problem = mappingProblem({ columns: mapping });
+  if (problem) throw new InvalidArgumentError(`${problem.message}${/[.?]$/.test(problem.message) ? '' : '.'}${problem.hint ? ` ${problem.hint}` : ''}`);
+  return mapping;
+}
+
+/** The mapping a run reads its list with: the config file's columns: and values:, then --map. (The campaign's are under both.) */
+export function runMapping(config: { columns?: Record<string, string>; values?: ListMapping['values'] } | undefined, map: Record<string, string> | undefined): ListMapping {
+  return layerMappings({ columns: config?.columns, values: config?.values }, { columns: map });
 }

@@ -10,8 +10,10 @@ import { parse, CsvError } from 'csv-parse';
 import { LetterMergeError } from '../errors';
 import type { ErrorCode } from '../errors';
 import type { Problem } from '../problems';
-import { GENDER_WORDS, isGroup, isSupportedLanguage, normaliseGender, supportedLanguages, GROUPS } from '../i18n/languages';
+import { GROUPS, supportedLanguages } from '../i18n/languages';
 import type { Gender, Group } from '../i18n/languages';
+import { ValueReader, readColumns } from './mapping';
+import type { ColumnRead, ListMapping, ValueRead } from './mapping';
 
 /** The columns every recipients file has. Extra columns are kept and reach the templates. */
 export const CORE_COLUMNS = [
@@ -57,6 +59,8 @@ export interface Recipient {
 export interface RowProblem {
   problem: Problem;
   fields: Record<string, string>;
+  /** A group, language or gender word lettermerge does not know, and the nearest codes (for validate --suggest). */
+  unknown?: { field: 'group' | 'language' | 'gender'; word: string; nearest: string[] };
 }
 
 export interface RecipientsFile {
@@ -270,7 +274,21 @@ async function recordSource(file: string, sheet: string | undefined): Promise<Re
   return csvSource(file);
 }
 
-type StreamItem = { header: { columns: string[]; delimiter: string; encoding: Encoding; sheet?: string } } | RowResult | { fileProblem: LetterMergeError };
+/**
+ * The header of a recipients file: `columns` are the names the templates see (a field's name for
+ * a column read as one, the header for an extra column), in the file's order; `reads` says how
+ * each header was read.
+ */
+export interface ListHeader {
+  columns: string[];
+  headers: string[];
+  reads: ColumnRead[];
+  delimiter: string;
+  encoding: Encoding;
+  sheet?: string;
+}
+
+type StreamItem = { header: ListHeader } | RowResult | { fileProblem: LetterMergeError };
 
 /** Duplicate ids, compared ignoring case: two that differ only in case are one file on Windows and macOS. */
 class IdRegister {
@@ -296,7 +314,7 @@ class IdRegister {
 }
 
 /** One record after the header: a recipient, a problem of its row, or a problem of the whole file. */
-function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegister, sheet?: string): RowResult | LetterMergeError {
+function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegister, values: ValueReader, sheet?: string): RowResult | LetterMergeError {
   if (rec.cells.length !== columns.length) {
     return new LetterMergeError('RAGGED_ROW', `this row has ${rec.cells.length} cells but the header has ${columns.length}`, {
       location: { file, line: rec.line },
@@ -308,7 +326,7 @@ function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegi
     // A column without a name (an empty header cell in a workbook) holds nothing: the reader checked.
     if (c) fields[c] = (rec.cells[i] ?? '').trim();
   });
-  return ids.check(fields.id, rec.line) ?? toRecipient(fields, rec.line, file, sheet);
+  return ids.check(fields.id, rec.line) ?? toRecipient(fields, rec.line, file, values, sheet);
 }
 
 /**
@@ -317,20 +335,22 @@ function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegi
  * `collect`, are yielded so that every one can be listed); a problem of one row is yielded as that
  * row's result. The first value is the header.
  */
-export async function* streamRecipients(file: string, options: { collect?: boolean; sheet?: string } = {}): AsyncGenerator<StreamItem> {
+export async function* streamRecipients(file: string, options: { collect?: boolean; sheet?: string; mapping?: ListMapping } = {}): AsyncGenerator<StreamItem> {
   const source = await recordSource(file, options.sheet);
   const ids = new IdRegister(file, source.sheet);
+  const values = new ValueReader(options.mapping);
   let columns: string[] | undefined;
   let rows = 0;
   for await (const rec of source.records) {
     if (!columns) {
-      columns = rec.cells.map((c) => c.replace(/^\uFEFF/, '').trim());
-      checkColumns(file, columns, source.sheet, source.sheets);
-      yield { header: { columns, delimiter: source.delimiter, encoding: source.encoding, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}) } };
+      const headers = rec.cells.map((c) => c.replace(/^\uFEFF/, '').trim());
+      const reads = checkColumns(file, headers, options.mapping ?? {}, source.sheet, source.sheets);
+      columns = reads.map((r) => r.field ?? r.header);
+      yield { header: { columns, headers, reads, delimiter: source.delimiter, encoding: source.encoding, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}) } };
       continue;
     }
     rows++;
-    const item = readRecord(file, columns, rec, ids, source.sheet);
+    const item = readRecord(file, columns, rec, ids, values, source.sheet);
     if (!(item instanceof LetterMergeError)) yield item;
     else if (options.collect) yield { fileProblem: item };
     else throw item;
@@ -340,8 +360,15 @@ export async function* streamRecipients(file: string, options: { collect?: boole
   if (rows === 0) throw new LetterMergeError('NO_RECIPIENTS', `the ${source.sheet !== undefined ? 'sheet' : 'file'} has a header but no recipients`, { location: { file, line: 2, ...sheet } });
 }
 
+/** The headers of a recipients file (its first row), as written: for suggesting how to read them. */
+export async function readHeaders(file: string, sheet?: string): Promise<string[]> {
+  const source = await recordSource(file, sheet);
+  for await (const rec of source.records) return rec.cells.map((c) => c.replace(/^\uFEFF/, '').trim());
+  return [];
+}
+
 /** Reads and checks a whole recipients file into memory. File-level problems throw; row-level ones are returned. */
-export async function readRecipients(file: string, options: { sheet?: string } = {}): Promise<RecipientsFile> {
+export async function readRecipients(file: string, options: { sheet?: string; mapping?: ListMapping } = {}): Promise<RecipientsFile> {
   let columns: string[] = [];
   let delimiter = ',';
   const recipients: Recipient[] = [];
@@ -375,32 +402,38 @@ function countCrlf(record: string[]): number {
  */
 const ONE_LINE_FIELDS = ['title', 'first_name', 'last_name', 'position', 'organization', 'country', 'salutation'];
 
-function checkColumns(file: string, columns: string[], sheet?: string, sheets: string[] = []): void {
+function checkColumns(file: string, headers: string[], mapping: ListMapping, sheet?: string, sheets: string[] = []): ColumnRead[] {
   const at = sheet !== undefined ? { sheet } : {};
-  const otherSheets = sheets.length > 1 ? ` The workbook's sheets are ${sheets.map((n) => `"${n}"`).join(', ')}: pick the list with --sheet NAME.` : '';
-  const missing = CORE_COLUMNS.filter((c) => !columns.includes(c));
-  if (missing.length > 0) {
-    throw new LetterMergeError(
-      'MISSING_COLUMN',
-      `missing column${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
-      {
-        location: { file, line: 1, ...at },
-        hint: `The header must name these columns: ${CORE_COLUMNS.join(', ')}.${otherSheets}`,
-      },
-    );
-  }
-  const dup = columns.find((c, i) => c && columns.indexOf(c) !== i);
+  const dup = headers.find((c, i) => c && headers.indexOf(c) !== i);
   if (dup) {
     throw new LetterMergeError('DUPLICATE_COLUMN', `column "${dup}" appears twice in the header`, {
       location: { file, line: 1, ...at },
     });
   }
+  try {
+    return readColumns(headers, mapping, CORE_COLUMNS, { file, ...at });
+  } catch (err) {
+    // In a workbook, the list may be on another sheet.
+    if (err instanceof LetterMergeError && err.code === 'MISSING_COLUMN' && sheets.length > 1) {
+      const otherSheets = ` The workbook's sheets are ${sheets.map((n) => `"${n}"`).join(', ')}: pick the list with --sheet NAME.`;
+      throw new LetterMergeError(err.code, err.message, { location: err.location, hint: `${err.hint ?? ''}${otherSheets}` });
+    }
+    throw err;
+  }
+}
+
+/** A value's reading, or the row's problem for a word lettermerge does not know. */
+function known<T>(read: ValueRead<T>, field: 'group' | 'language' | 'gender', fail: (message: string) => RowProblem, list: string): T | RowProblem {
+  if ('value' in read) return read.value;
+  const near = read.nearest.length ? `did you mean ${read.nearest.map((n) => `"${n}"`).join(' or ')}? ` : '';
+  return { ...fail(`unknown ${field} "${read.unknown}" (${near}known: ${list})`), unknown: { field, word: read.unknown, nearest: read.nearest } };
 }
 
 function toRecipient(
   fields: Record<string, string>,
   line: number,
   file: string,
+  values: ValueReader,
   sheet?: string,
 ): RowResult {
   const fail = (code: ErrorCode, field: string, message: string): RowProblem => ({
@@ -425,22 +458,19 @@ function toRecipient(
   }
   const badId = idProblem(fields.id);
   if (badId) return fail('BAD_ID', 'id', badId);
-  const languages = fields.language
-    .split(/[;,\s]+/)
-    .map((l) => l.trim().toLowerCase())
-    .filter(Boolean);
+  const languages: string[] = [];
+  const failOn = (field: 'group' | 'language' | 'gender') => (message: string) => fail('BAD_VALUE', field, message);
+  for (const word of fields.language.split(/[;,\s]+/).filter(Boolean)) {
+    const l = known(values.language(word), 'language', failOn('language'), supportedLanguages().join(', '));
+    if (typeof l !== 'string') return l;
+    languages.push(l);
+  }
   if (languages.length === 0) return fail('BAD_VALUE', 'language', 'the language is empty');
-  for (const l of languages) {
-    if (!isSupportedLanguage(l)) {
-      return fail('BAD_VALUE', 'language', `unknown language "${l}" (known: ${supportedLanguages().join(', ')})`);
-    }
-  }
-  const group = fields.group.toLowerCase();
-  if (!isGroup(group)) return fail('BAD_VALUE', 'group', `unknown group "${fields.group}" (known: ${GROUPS.join(', ')})`);
-  const gender = normaliseGender(fields.gender);
-  if (gender === undefined) {
-    return fail('BAD_VALUE', 'gender', `unknown gender "${fields.gender}" (use ${[...GENDER_WORDS.female, ...GENDER_WORDS.male].join(', ')}, or leave it empty for the neutral salutation)`);
-  }
+  if (!fields.group) return fail('BAD_VALUE', 'group', 'the group is empty');
+  const group = known<Group>(values.group(fields.group), 'group', failOn('group'), GROUPS.join(', '));
+  if (typeof group !== 'string') return group;
+  const gender = known<Gender>(values.gender(fields.gender), 'gender', failOn('gender'), 'female or male in any of the six languages (F, M, Mujer, Homme, 女…), or empty for the neutral salutation');
+  if (typeof gender !== 'string') return gender;
   const badEmail = addressProblem(fields.email);
   if (badEmail) return fail('BAD_EMAIL', 'email', badEmail);
   const copies: Record<'cc' | 'bcc', Mailbox[]> = { cc: [], bcc: [] };

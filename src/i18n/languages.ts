@@ -1,6 +1,7 @@
 import { format } from 'date-fns';
 import { ar, enGB, es, fr, ru, zhCN } from 'date-fns/locale';
 import type { Locale } from 'date-fns';
+import { GENDER_TABLE } from '../data/words';
 
 /** Stakeholder groups a recipient can belong to. */
 export const GROUPS = [
@@ -417,22 +418,14 @@ export function isGroup(value: string): value is Group {
   return (GROUPS as readonly string[]).includes(value);
 }
 
-/** The spellings of a gender that a recipients file may use (compared lower-case). */
-export const GENDER_WORDS: Record<'female' | 'male', readonly string[]> = {
-  female: ['f', 'female', 'woman', 'w', 'mujer', 'femme', 'ж'],
-  male: ['m', 'male', 'man', 'hombre', 'homme', 'м'],
-};
-
 /**
  * The gender a cell means: '' for an empty cell (the neutral salutation), undefined for a word
  * lettermerge does not know, which fails the row rather than being taken silently as neutral.
+ * The words it knows are in data/words.ts (F, M, Mujer, Homme, Mme, 女士…).
  */
 export function normaliseGender(value: string): Gender | undefined {
-  const v = value.trim().toLowerCase();
-  if (v === '') return '';
-  if (GENDER_WORDS.female.includes(v)) return 'female';
-  if (GENDER_WORDS.male.includes(v)) return 'male';
-  return undefined;
+  if (value.trim() === '') return '';
+  return GENDER_TABLE.lookup(value);
 }
 
 export function formatLetterDate(lang: LanguageInfo, date: Date): string {

@@ -1,3 +1,5 @@
+import { layerMappings } from '../data/mapping';
+import type { ListMapping } from '../data/mapping';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
@@ -32,6 +34,8 @@ export interface ServeOptions {
   csv: string;
   campaign?: string;
   sheet?: string;
+  /** How the list's columns and values are read, over the campaign's (the config file's, then --map). */
+  mapping?: ListMapping;
   /** 4173 by default; 0 picks a free port. */
   port?: number;
   /** Told when the files change and the shown letter should be made again. */
@@ -60,10 +64,10 @@ function problemText(p: Problem): string {
 }
 
 /** Every row of the recipients file, with the reason for each one that cannot be made. */
-async function listRecipients(csv: string, sheet: string | undefined): Promise<ListedRecipient[]> {
+async function listRecipients(csv: string, sheet: string | undefined, mapping: ListMapping): Promise<ListedRecipient[]> {
   const list: ListedRecipient[] = [];
   let row = 0;
-  for await (const item of streamRecipients(csv, { sheet })) {
+  for await (const item of streamRecipients(csv, { sheet, mapping })) {
     if ('header' in item) continue;
     if ('fileProblem' in item) throw item.fileProblem;
     row++;
@@ -114,7 +118,9 @@ export async function servePreview(options: ServeOptions): Promise<PreviewServer
   const campaignDir = path.resolve(options.campaign ?? DEFAULTS.campaign);
   // Fails now, before a server starts, if the campaign or the file cannot be read at all.
   loadCampaign(campaignDir);
-  await listRecipients(csv, options.sheet);
+  // The campaign's columns: and values: as they are now (campaign.yaml may change while serving).
+  const mapping = () => layerMappings(loadCampaign(campaignDir).mapping, options.mapping);
+  await listRecipients(csv, options.sheet, mapping());
   const token = randomBytes(24).toString('base64url');
   const files = assets();
   let version = 1;
@@ -184,7 +190,7 @@ export async function servePreview(options: ServeOptions): Promise<PreviewServer
       }
       case '/api/recipients': {
         try {
-          const answer: RecipientsAnswer = { version, file: path.basename(csv), recipients: await listRecipients(csv, options.sheet) };
+          const answer: RecipientsAnswer = { version, file: path.basename(csv), recipients: await listRecipients(csv, options.sheet, mapping()) };
           send(res, 200, 'application/json', JSON.stringify(answer));
         } catch (err) {
           send(res, 200, 'application/json', JSON.stringify({ version, error: report(err) }));
@@ -200,7 +206,7 @@ export async function servePreview(options: ServeOptions): Promise<PreviewServer
         }
         let made;
         try {
-          made = await preview({ csv, campaign: campaignDir, sheet: options.sheet, row, language: lang });
+          made = await preview({ csv, campaign: campaignDir, sheet: options.sheet, mapping: options.mapping, row, language: lang });
         } catch (err) {
           // For the page, an error is what there is to show (200, with the error); a download
           // of a letter that cannot be made fails (422).

@@ -5,13 +5,14 @@ import { EXIT } from '../../errors';
 import { GROUPS, supportedLanguages } from '../../i18n/languages';
 import { DEFAULTS } from '../../config';
 import { plural, problemLine, say } from '../io';
-import { commandLine, parseShard, positiveInt } from '../options';
+import { commandLine, mapOption, parseShard, positiveInt, runMapping } from '../options';
 import { Run, shown } from '../progress';
 import type { Context, Register } from './context';
 import { signingOption } from './sign';
 
 interface Flags {
   sheet?: string;
+  map?: Record<string, string>;
   campaign?: string;
   out?: string;
   lang?: string;
@@ -98,6 +99,7 @@ export const registerGenerate: Register = (program, ctx) => {
     .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)')
     .option('-c, --campaign <dir>', 'campaign folder holding campaign.yaml and templates (default: the built-in sample)')
     .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
+    .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
     .option('-o, --out <dir>', `output folder (default: "${DEFAULTS.out}")`)
     .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')})`)
     .option('-j, --jobs <n>', 'worker threads (default: one per 1,000 letters; at most the number of cores; 1 renders in the main thread)', positiveInt('--jobs'))
@@ -122,6 +124,7 @@ export const registerGenerate: Register = (program, ctx) => {
         result = await generate({
           csv,
           sheet: opts.sheet,
+          mapping: runMapping(config, opts.map),
           campaign: opts.campaign ?? config?.campaign ?? DEFAULTS.campaign,
           out: opts.out ?? config?.out ?? DEFAULTS.out,
           languages: lang === undefined ? undefined : Array.isArray(lang) ? lang : [lang],

@@ -6,7 +6,7 @@ import { LetterMergeError } from '../../errors';
 import { DEFAULTS } from '../../config';
 import type { Io } from '../io';
 import { plural, say } from '../io';
-import { positiveInt } from '../options';
+import { mapOption, positiveInt, runMapping } from '../options';
 import { shown } from '../progress';
 import type { Register } from './context';
 
@@ -51,6 +51,7 @@ export async function watch(paths: string[], ignore: string, action: () => Promi
 
 interface Flags {
   sheet?: string;
+  map?: Record<string, string>;
   campaign?: string;
   id?: string;
   row?: number;
@@ -72,6 +73,7 @@ async function servePage(ctx: Parameters<Register>[1], csv: string, campaignDir:
     csv,
     campaign: campaignDir,
     sheet: opts.sheet,
+    mapping: runMapping(ctx.config(), opts.map),
     port: opts.port,
     onChange: (files) => say(io, `Changed: ${files.map((f) => shown(f)).join(', ')}; the page shows the new letter.\n`),
   });
@@ -98,6 +100,7 @@ export const registerPreview: Register = (program, ctx) => {
     .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)')
     .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)')
     .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
+    .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
     .option('--id <id>', 'the recipient with this id')
     .option('--row <n>', 'the Nth recipient of the file (1 is the first after the header)', positiveInt('--row'))
     .option('-l, --lang <code>', "the letter's language (default: the recipient's first)")
@@ -139,7 +142,7 @@ Examples:
       const out = opts.out ?? DEFAULTS.previewOut;
       const once = async (): Promise<void> => {
         const started = Date.now();
-        const r = await preview({ csv, sheet: opts.sheet, campaign: campaignDir, id: opts.id, row: opts.row, language: opts.lang, textOnly: opts.text });
+        const r = await preview({ csv, sheet: opts.sheet, mapping: runMapping(ctx.config(), opts.map), campaign: campaignDir, id: opts.id, row: opts.row, language: opts.lang, textOnly: opts.text });
         if (opts.text) io.stdout(r.text);
         else if (r.letter) {
           writeFileSync(out, r.letter.pdf);

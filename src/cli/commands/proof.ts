@@ -3,13 +3,14 @@ import { DEFAULTS } from '../../config';
 import { EXIT } from '../../errors';
 import { supportedLanguages, GROUPS } from '../../i18n/languages';
 import { plural, problemLine, say } from '../io';
-import { positiveInt } from '../options';
+import { mapOption, positiveInt, runMapping } from '../options';
 import { Run, shown } from '../progress';
 import type { Register } from './context';
 
 interface Flags {
   campaign?: string;
   sheet?: string;
+  map?: Record<string, string>;
   out?: string;
   lang?: string;
   group?: string;
@@ -38,6 +39,7 @@ export const registerProof: Register = (program, ctx) => {
     .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)')
     .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)')
     .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
+    .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
     .option('-o, --out <file>', 'where to write the proof (default: "proof.pdf")')
     .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')})`)
     .option('-g, --group <groups>', `only these stakeholder groups, comma-separated (${GROUPS.join(', ')})`)
@@ -53,6 +55,7 @@ export const registerProof: Register = (program, ctx) => {
         result = await proof({
           csv,
           sheet: opts.sheet,
+          mapping: runMapping(config, opts.map),
           campaign: opts.campaign ?? config?.campaign ?? DEFAULTS.campaign,
           out: opts.out,
           languages: opts.lang ? [opts.lang] : undefined,
