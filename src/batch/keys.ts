@@ -20,6 +20,7 @@ const OUTPUT_PACKAGES = [
   'nodemailer',
   'bidi-js',
   'linebreak',
+  'hyphen',
   'date-fns',
 ];
 

@@ -110,7 +110,8 @@ export class WordTable<T extends string> {
    */
   nearest(word: string): T[] {
     const key = fold(word);
-    if (!key) return [];
+    // A letter or two is near to too much to suggest anything ("x" is one letter from "f" and "m").
+    if (key.length < 3) return [];
     if (key.length >= 4) {
       const within = new Set<T>();
       for (const [w, meaning] of this.byWord) if (w.length >= 4 && (w.includes(key) || key.includes(w))) within.add(meaning);

@@ -134,7 +134,7 @@ describe('bad input gets a clear message and the right exit status, never a hang
   it('refuses a gender it does not know, saying which values it knows', async () => {
     const v = await cli(['validate', writeCsv(t.dir, 'r.csv', [row({ gender: 'x' })])]);
     expect(v.code).toBe(4);
-    expect(v.stderr).toMatch(/gender: unknown gender "x" \(use f, female, .* or leave it empty for the neutral salutation\)/);
+    expect(v.stderr).toMatch(/gender: unknown gender "x" \(known: female or male in any of the six languages \(F, M, Mujer, Homme, 女…\), or empty for the neutral salutation\)/);
   });
 
   it('a block that cannot fit is a row error, never text drawn over the footer', async () => {
