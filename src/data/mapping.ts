@@ -121,11 +121,13 @@ export function readColumns(headers: string[], mapping: ListMapping, required: r
     if (!field || mapping.columns?.[field] !== undefined) continue;
     const first = taken.get(field);
     if (first !== undefined) {
+      // The example names the column with the field's own name when there is one: the other could not keep that name.
+      const example = h === field ? h : headers[first];
       throw headerError(
         'DUPLICATE_COLUMN',
         `columns "${headers[first]}" and "${h}" would both be read as ${field}`,
         at,
-        `Say which one with columns: in campaign.yaml or the config file, or --map ${field}="${headers[first]}"; the other then reaches the templates under its own name.`,
+        `Say which one with columns: in campaign.yaml or the config file, or --map ${field}="${example}"; the other then reaches the templates under its own name.`,
       );
     }
     reads[i] = { header: h, field, by: 'match' };

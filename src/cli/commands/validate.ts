@@ -68,7 +68,7 @@ Examples:
             : ''
           : !result.campaignUsable
             ? `The campaign cannot be used as it is (${plural(problems.length, 'problem')}); the rows of ${csv} were not checked.\n`
-            : `${csv}: ${plural(problems.length, 'problem')} in ${plural(result.rows, 'row')}${files ? ' (the file cannot be used as it is)' : ''}.\n`,
+            : `${csv}: ${plural(problems.length, 'problem')}${result.rows ? ` in ${plural(result.rows, 'row')}` : ''}${files ? ' (the file cannot be used as it is)' : ''}.\n`,
       );
       if (signing.length) say(io, `The signing certificate cannot be used: generate --sign would stop before writing anything.\n`);
       if (opts.json) io.stdout(JSON.stringify(result) + '\n');
