@@ -15,6 +15,7 @@
  *
  * This folder (index.ts, cff.ts) is the boundary: no other module uses a private name of either.
  */
+import { isTrueType, trueTypeSubset } from './harfbuzz';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -68,6 +69,7 @@ interface PositionLike {
 /** pdfkit's EmbeddedFont: a font as one document uses it. */
 interface EmbeddedFontInternals {
   id: string;
+  embed(): unknown;
   layoutCache?: Record<string, unknown>;
   subset: { includeGlyph(id: number): number };
   widths: number[];
@@ -305,27 +307,49 @@ function cacheSubsetBytes(subset: SubsetInternals): void {
   };
 }
 
+/** Subsets whose font program keeps the font's own glyph ids (HarfBuzz's): their PDF font maps character ids to them. */
+const ownGlyphIds = new WeakSet<object>();
+
 /**
  * Prepares a font lettermerge parsed: every run carries its glyphs' characters, and every subset
- * pdfkit makes of it inlines CFF subroutines and reuses its bytes. Only this font object changes.
+ * pdfkit makes of it reuses its bytes; a TrueType font's subsets are made by HarfBuzz (given the
+ * font's file), a CFF font's inline their subroutines. Only this font object changes.
  */
-export function prepareFont(font: Font): void {
+export function prepareFont(font: Font, bytes?: Uint8Array): void {
   installAdapter();
   const f = font as unknown as FontInternals;
   trackRunCharacters(f);
   const createSubset = f.createSubset.bind(f);
+  const trueType = bytes !== undefined && isTrueType(bytes);
   f.createSubset = () => {
     const subset = createSubset();
     if (subset.cff) inlineCffSubroutines(subset);
+    else if (trueType) {
+      subset.encode = function (this: SubsetInternals) {
+        return trueTypeSubset(font, bytes, this.glyphs);
+      };
+      ownGlyphIds.add(subset);
+    }
     cacheSubsetBytes(subset);
     return subset;
   };
 }
 
+/**
+ * The CIDToGIDMap of a subset that keeps the font's own glyph ids: character id i (pdfkit's
+ * number for the subset's i-th glyph, the code in the content) is glyph glyphs[i], two bytes
+ * each, big-endian (ISO 32000-1, 9.7.4.2).
+ */
+function cidToGidMap(glyphs: number[]): Buffer {
+  const map = Buffer.alloc(glyphs.length * 2);
+  glyphs.forEach((gid, cid) => map.writeUInt16BE(gid, cid * 2));
+  return map;
+}
+
 /** Parses a font file into a prepared fontkit font. */
 export function openFont(bytes: Buffer): Font {
   const font = fontkit.create(bytes) as Font;
-  prepareFont(font);
+  prepareFont(font, bytes);
   return font;
 }
 
@@ -709,6 +733,14 @@ export class LetterDocument extends PDFDocument {
 
   /** Every object of this document is made here: its streams use the shared deflate cache. */
   override ref(data?: Record<string, unknown>): PDFKit.PDFKitReference {
+    if (this.cidToGid && data?.CIDToGIDMap === 'Identity') {
+      // The font being embedded keeps its own glyph ids: its character ids map to them.
+      const map = this.cidToGid;
+      this.cidToGid = undefined;
+      const stream = this.ref() as unknown as ReferenceInternals & { end(chunk: Buffer): void };
+      stream.end(map);
+      data.CIDToGIDMap = stream;
+    }
     const r = (PDFDocument.prototype as unknown as DocumentInternals).ref.call(this, data) as ReferenceInternals;
     if (this.adapter?.reuse) {
       cachedDeflate(r);
@@ -744,6 +776,9 @@ export class LetterDocument extends PDFDocument {
     return super.push(chunk, encoding);
   }
 
+  /** While a font that keeps its own glyph ids is embedded: the CIDToGIDMap its descendant font gets. */
+  declare private cidToGid: Buffer | undefined;
+
   private embed(face: FaceLike): EmbeddedFontInternals {
     let font = this.embedded.get(face.key);
     if (!font) {
@@ -751,6 +786,18 @@ export class LetterDocument extends PDFDocument {
       this.registerFont(face.key, src as unknown as string);
       this.font(face.key);
       font = (this as unknown as DocumentInternals)._font;
+      if (ownGlyphIds.has(font.subset)) {
+        const embedFont = font.embed.bind(font);
+        const subset = font.subset as unknown as SubsetInternals;
+        font.embed = () => {
+          this.cidToGid = cidToGidMap(subset.glyphs);
+          try {
+            return embedFont();
+          } finally {
+            this.cidToGid = undefined;
+          }
+        };
+      }
       // pdfkit puts .notdef's width in the W array in font units, not thousandths of an em; it is
       // never drawn, but PDF/A wants the widths to agree with the font program.
       font.widths[0] = font.font.getGlyph(0).advanceWidth * font.scale;

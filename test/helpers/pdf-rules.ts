@@ -381,12 +381,18 @@ function fontRules(pdf: Pdf, rule: Rule): Map<string, FontInfo> {
       const unicode = pdf.stream(font['/ToUnicode']);
       rule([`${A} 6.2.11.7-1`, `${UA} 7.21.7-1`], unicode !== undefined, `${name} has no ToUnicode`);
       fonts.set(ref as string, { name, toUnicode: toUnicodeMap(unicode?.data.toString('latin1') ?? '') });
-      // Widths in the PDF agree with the font program (a TrueType program is read back with fontkit).
-      if (descriptor['/FontFile2'] && composite && descendant['/CIDToGIDMap'] === '/Identity') {
+      // Widths in the PDF agree with the font program (a TrueType program is read back with
+      // fontkit), each character id through the CIDToGIDMap: Identity, or a stream of two-byte
+      // glyph ids; and each glyph a character id maps to is in the program.
+      if (descriptor['/FontFile2'] && composite && descendant['/CIDToGIDMap'] !== undefined) {
         const program = fontkit.create(pdf.stream(descriptor['/FontFile2'])!.data) as unknown as fontkit.Font;
         const scale = 1000 / program.unitsPerEm;
+        const map = descendant['/CIDToGIDMap'] === '/Identity' ? undefined : pdf.stream(descendant['/CIDToGIDMap'])!.data;
         for (const [cid, w] of cidWidths(pdf, descendant['/W'])) {
-          const expected = program.getGlyph(cid).advanceWidth * scale;
+          const gid = map ? map.readUInt16BE(cid * 2) : cid;
+          rule([`${A} 6.2.11.4-1`, `${UA} 7.21.4.1-1`], gid < program.numGlyphs, `${name}: character ${cid} maps to glyph ${gid}, which the font program does not have`);
+          if (gid >= program.numGlyphs) continue;
+          const expected = program.getGlyph(gid).advanceWidth * scale;
           rule([`${A} 6.2.11.5-1`, `${UA} 7.21.5-1`], Math.abs(expected - w) <= 1, `${name}: glyph ${cid} is ${w} wide in W, ${expected.toFixed(1)} in the font`);
         }
       }

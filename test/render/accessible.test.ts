@@ -184,6 +184,15 @@ const tools = hasCommand('qpdf') && hasCommand('pdfinfo');
     const { ['/ToUnicode']: _u, ...noUnicode } = ft.value!;
     expect(failsAfter('no-tounicode', { [font]: { value: noUnicode } })).toEqual(expect.arrayContaining(['ISO 19005-2 6.2.11.7-1', 'ISO 14289-1 7.21.7-1']));
 
+    // A CIDToGIDMap that sends every character to the wrong glyph (the next one): widths disagree.
+    const [, cidFont] = find((v) => v['/Subtype'] === '/CIDFontType2');
+    const mapKey = `obj:${cidFont.value!['/CIDToGIDMap'] as string}`;
+    const map = Buffer.from(objects[mapKey].stream!.data!, 'base64');
+    for (let k = 2; k < map.length; k += 2) map.writeUInt16BE(map.readUInt16BE(k) + 1, k);
+    const { ['/Filter']: _mapf, ['/Length']: _mapl, ...mapDict } = objects[mapKey].stream!.dict;
+    // (The last character's glyph is then past the font's last: not in the program.)
+    expect(failsAfter('wrong-glyphs', { [mapKey]: { stream: { dict: mapDict, data: map.toString('base64') } } }).sort()).toEqual(['ISO 14289-1 7.21.4.1-1', 'ISO 14289-1 7.21.5-1', 'ISO 19005-2 6.2.11.4-1', 'ISO 19005-2 6.2.11.5-1']);
+
     // Text drawn before any marked content: neither tagged nor an artifact.
     const contentsKey = `obj:${pg.value!['/Contents'] as string}`;
     const content = objects[contentsKey].stream!;
