@@ -21,6 +21,7 @@ const OUTPUT_PACKAGES = [
   'bidi-js',
   'linebreak',
   'hyphen',
+  'harfbuzzjs',
   'date-fns',
 ];
 
