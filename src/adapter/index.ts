@@ -71,15 +71,30 @@ interface EmbeddedFontInternals {
   id: string;
   embed(): unknown;
   layoutCache?: Record<string, unknown>;
-  subset: { includeGlyph(id: number): number };
+  subset: { includeGlyph(id: number): number; encode(): Uint8Array };
   widths: number[];
   unicode: number[][];
   scale: number;
+  ascender: number;
+  descender: number;
+  dictionary: { data: Record<string, unknown>; end(): unknown };
   font: { getGlyph(id: number): { advanceWidth: number }; glyphForCodePoint(cp: number): GlyphLike };
   layout(text: string): { glyphs: GlyphLike[]; positions: PositionLike[] };
   layoutCached(text: string): { glyphs: GlyphLike[]; positions: PositionLike[] };
   encode(text: string): [string[], PositionLike[]];
   ref(): unknown;
+}
+/** The tables and metrics of a fontkit font that pdfkit's font embedding reads. */
+interface FontTables {
+  'OS/2'?: { sFamilyClass?: number };
+  post: { isFixedPitch?: boolean | number };
+  head: { macStyle: { italic?: boolean } };
+  postscriptName?: string;
+  bbox: { minX: number; minY: number; maxX: number; maxY: number };
+  italicAngle: number;
+  capHeight?: number;
+  ascent: number;
+  xHeight?: number;
 }
 interface ReferenceInternals {
   compress: boolean;
@@ -88,7 +103,7 @@ interface ReferenceInternals {
   uncompressedLength: number;
   finalize(): void;
   write(chunk: string | Uint8Array): void;
-  end(chunk?: Uint8Array): void;
+  end(chunk?: Uint8Array | string): void;
 }
 interface StructureElementInternals {
   dictionary: { data: Record<string, unknown> };
@@ -296,7 +311,9 @@ function cacheSubsetBytes(subset: SubsetInternals): void {
   subset.encode = function (this: SubsetInternals) {
     let perFont = subsetBytes.get(this.font);
     if (!perFont) subsetBytes.set(this.font, (perFont = new Map()));
-    const key = `${inlineSubroutines ? 'i' : 's'}:${this.glyphs.join(',')}`;
+    // A subset that keeps the font's glyph ids is the same font whatever order its glyphs came in.
+    const glyphs = ownGlyphIds.has(this) ? [...this.glyphs].sort((a, b) => a - b) : this.glyphs;
+    const key = `${inlineSubroutines ? 'i' : 's'}:${glyphs.join(',')}`;
     let bytes = perFont.get(key);
     if (!bytes) {
       bytes = encode.call(this);
@@ -307,7 +324,11 @@ function cacheSubsetBytes(subset: SubsetInternals): void {
   };
 }
 
-/** Subsets whose font program keeps the font's own glyph ids (HarfBuzz's): their PDF font maps character ids to them. */
+/**
+ * Subsets whose font program keeps the font's own glyph ids (HarfBuzz's). A document draws their
+ * glyphs with codes that are the glyph ids themselves (CIDToGIDMap Identity), so the same text is
+ * the same content in every letter, whatever other glyphs a letter uses.
+ */
 const ownGlyphIds = new WeakSet<object>();
 
 /**
@@ -333,17 +354,6 @@ export function prepareFont(font: Font, bytes?: Uint8Array): void {
     cacheSubsetBytes(subset);
     return subset;
   };
-}
-
-/**
- * The CIDToGIDMap of a subset that keeps the font's own glyph ids: character id i (pdfkit's
- * number for the subset's i-th glyph, the code in the content) is glyph glyphs[i], two bytes
- * each, big-endian (ISO 32000-1, 9.7.4.2).
- */
-function cidToGidMap(glyphs: number[]): Buffer {
-  const map = Buffer.alloc(glyphs.length * 2);
-  glyphs.forEach((gid, cid) => map.writeUInt16BE(gid, cid * 2));
-  return map;
 }
 
 /** Parses a font file into a prepared fontkit font. */
@@ -701,6 +711,123 @@ function encodeGlyphs(font: EmbeddedFontInternals, glyphs: GlyphLike[]): string[
   return codes;
 }
 
+/** What a document records of a font it draws by glyph id: each glyph's width and text, by glyph id. */
+interface GlyphIdFont {
+  widths: Map<number, number>;
+  unicode: Map<number, number[]>;
+}
+
+/** A glyph id as the four hex digits of a two-byte code. */
+const gidHex: string[] = [];
+function hex4(gid: number): string {
+  return (gidHex[gid] ??= `0000${gid.toString(16)}`.slice(-4));
+}
+
+/** The codes of glyphs of a font drawn by glyph id: the ids themselves. Each glyph joins the subset, with its width and text. */
+function encodeByGlyphId(font: EmbeddedFontInternals, own: GlyphIdFont, glyphs: GlyphLike[]): string[] {
+  const codes: string[] = [];
+  for (const glyph of glyphs) {
+    if (!own.widths.has(glyph.id)) {
+      font.subset.includeGlyph(glyph.id);
+      own.widths.set(glyph.id, glyph.advanceWidth * font.scale);
+      own.unicode.set(glyph.id, glyph.codePoints);
+    }
+    codes.push(hex4(glyph.id));
+  }
+  return codes;
+}
+
+/** Glyph runs of fonts drawn by glyph id, as drawn: the glyphs, and the text operators after the font is set. */
+const drawnRuns = new Map<string, { glyphs: GlyphLike[]; body: string }>();
+const DRAWN_RUNS_KEPT = 8000;
+
+/** What drawing a kept run records in the document: its glyphs join the subset, with their widths and text. */
+function recordGlyphs(font: EmbeddedFontInternals, own: GlyphIdFont, glyphs: GlyphLike[]): void {
+  for (const glyph of glyphs) {
+    if (own.widths.has(glyph.id)) continue;
+    font.subset.includeGlyph(glyph.id);
+    own.widths.set(glyph.id, glyph.advanceWidth * font.scale);
+    own.unicode.set(glyph.id, glyph.codePoints);
+  }
+}
+
+/** A hex string of UTF-16 code units, for a ToUnicode map. */
+function utf16Hex(codePoints: number[]): string {
+  let out = '';
+  for (const cp of codePoints) {
+    if (cp > 0xffff) {
+      const v = cp - 0x10000;
+      out += hex4(0xd800 | ((v >>> 10) & 0x3ff)) + hex4(0xdc00 | (v & 0x3ff));
+    } else out += hex4(cp);
+  }
+  return out;
+}
+
+/**
+ * Embeds a font drawn by glyph id, as pdfkit's EmbeddedFont.embed() does (the same font
+ * descriptor, Type0 font and CIDFontType2), with the glyph ids as character ids: CIDToGIDMap
+ * Identity, widths only for the glyphs drawn (W in runs of consecutive ids), and a ToUnicode map
+ * of the glyphs drawn (bfchar).
+ */
+function embedByGlyphId(doc: DocumentInternals, font: EmbeddedFontInternals, own: GlyphIdFont): unknown {
+  const f = font.font as unknown as FontTables;
+  const fontFile = doc.ref();
+  fontFile.end(font.subset.encode());
+  const familyClass = ((f['OS/2']?.sFamilyClass ?? 0) as number) >> 8;
+  let flags = 1 << 2;
+  if (f.post.isFixedPitch) flags |= 1 << 0;
+  if (1 <= familyClass && familyClass <= 7) flags |= 1 << 1;
+  if (familyClass === 10) flags |= 1 << 3;
+  if (f.head.macStyle.italic) flags |= 1 << 6;
+  const tag = [1, 2, 3, 4, 5, 6].map((i) => String.fromCharCode((font.id.charCodeAt(i) || 73) + 17)).join('');
+  const name = `${tag}+${f.postscriptName?.replaceAll(' ', '_')}`;
+  const { bbox } = f;
+  const descriptor = doc.ref({
+    Type: 'FontDescriptor',
+    FontName: name,
+    Flags: flags,
+    FontBBox: [bbox.minX * font.scale, bbox.minY * font.scale, bbox.maxX * font.scale, bbox.maxY * font.scale],
+    ItalicAngle: f.italicAngle,
+    Ascent: font.ascender,
+    Descent: font.descender,
+    CapHeight: (f.capHeight || f.ascent) * font.scale,
+    XHeight: (f.xHeight || 0) * font.scale,
+    StemV: 0,
+    FontFile2: fontFile,
+  });
+  descriptor.end();
+  const ids = [...own.widths.keys()].sort((a, b) => a - b);
+  const W: unknown[] = [];
+  for (let i = 0; i < ids.length; ) {
+    let j = i + 1;
+    while (j < ids.length && ids[j] === ids[j - 1] + 1) j++;
+    W.push(ids[i], ids.slice(i, j).map((id) => own.widths.get(id)));
+    i = j;
+  }
+  const descendant = doc.ref({
+    Type: 'Font',
+    Subtype: 'CIDFontType2',
+    BaseFont: name,
+    CIDSystemInfo: { Registry: new String('Adobe'), Ordering: new String('Identity'), Supplement: 0 },
+    FontDescriptor: descriptor,
+    W,
+    CIDToGIDMap: 'Identity',
+  });
+  descendant.end();
+  const mapped = ids.filter((id) => (own.unicode.get(id) ?? []).length > 0);
+  const blocks: string[] = [];
+  for (let i = 0; i < mapped.length; i += 100) {
+    const part = mapped.slice(i, i + 100);
+    blocks.push(`${part.length} beginbfchar\n${part.map((id) => `<${hex4(id)}> <${utf16Hex(own.unicode.get(id)!)}>`).join('\n')}\nendbfchar`);
+  }
+  const cmap = doc.ref();
+  cmap.end(
+    `/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo <<\n  /Registry (Adobe)\n  /Ordering (UCS)\n  /Supplement 0\n>> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000><ffff>\nendcodespacerange\n${blocks.join('\n')}\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend`,
+  );
+  font.dictionary.data = { Type: 'Font', Subtype: 'Type0', BaseFont: name, Encoding: 'Identity-H', DescendantFonts: [descendant], ToUnicode: cmap };
+  return font.dictionary.end();
+}
+
 /** Glyphs with no advance and no outline, that a font can spare as carriers of a character. */
 const emptyGlyphs = new WeakMap<object, number[]>();
 
@@ -733,14 +860,6 @@ export class LetterDocument extends PDFDocument {
 
   /** Every object of this document is made here: its streams use the shared deflate cache. */
   override ref(data?: Record<string, unknown>): PDFKit.PDFKitReference {
-    if (this.cidToGid && data?.CIDToGIDMap === 'Identity') {
-      // The font being embedded keeps its own glyph ids: its character ids map to them.
-      const map = this.cidToGid;
-      this.cidToGid = undefined;
-      const stream = this.ref() as unknown as ReferenceInternals & { end(chunk: Buffer): void };
-      stream.end(map);
-      data.CIDToGIDMap = stream;
-    }
     const r = (PDFDocument.prototype as unknown as DocumentInternals).ref.call(this, data) as ReferenceInternals;
     if (this.adapter?.reuse) {
       cachedDeflate(r);
@@ -776,8 +895,11 @@ export class LetterDocument extends PDFDocument {
     return super.push(chunk, encoding);
   }
 
-  /** While a font that keeps its own glyph ids is embedded: the CIDToGIDMap its descendant font gets. */
-  declare private cidToGid: Buffer | undefined;
+  /**
+   * For each font drawn by glyph id (see ownGlyphIds): the width (thousandths of an em) and the
+   * text of each glyph drawn, by glyph id. The first use of a glyph decides its text.
+   */
+  private readonly byGid = new Map<EmbeddedFontInternals, GlyphIdFont>();
 
   private embed(face: FaceLike): EmbeddedFontInternals {
     let font = this.embedded.get(face.key);
@@ -786,17 +908,11 @@ export class LetterDocument extends PDFDocument {
       this.registerFont(face.key, src as unknown as string);
       this.font(face.key);
       font = (this as unknown as DocumentInternals)._font;
-      if (ownGlyphIds.has(font.subset)) {
-        const embedFont = font.embed.bind(font);
-        const subset = font.subset as unknown as SubsetInternals;
-        font.embed = () => {
-          this.cidToGid = cidToGidMap(subset.glyphs);
-          try {
-            return embedFont();
-          } finally {
-            this.cidToGid = undefined;
-          }
-        };
+      if (this.adapter.reuse && ownGlyphIds.has(font.subset)) {
+        const own: GlyphIdFont = { widths: new Map(), unicode: new Map() };
+        this.byGid.set(font, own);
+        const f = font;
+        f.embed = () => embedByGlyphId(this as unknown as DocumentInternals, f, own);
       }
       // pdfkit puts .notdef's width in the W array in font units, not thousandths of an em; it is
       // never drawn, but PDF/A wants the widths to agree with the font program.
@@ -949,20 +1065,36 @@ export class LetterDocument extends PDFDocument {
     this.useFace(face, size);
     const d = this as unknown as DocumentInternals;
     const font = d._font;
-    const { glyphs, positions: layoutPositions } = runLayout(font, text);
-    const encoded = encodeGlyphs(font, glyphs);
-    const extra = options.wordSpacing ? (options.wordSpacing * 1000) / size : 0;
-    const positions = extra
-      ? layoutPositions.map((p, i) => (glyphs[i].codePoints.length === 1 && glyphs[i].codePoints[0] === 0x20 ? { ...p, xAdvance: p.xAdvance + extra } : p))
-      : layoutPositions;
+    const own = this.byGid.get(font);
     if (d.page.fonts[font.id] == null) d.page.fonts[font.id] = font.ref();
     const yy = d.page.height - y;
     // pdfkit's save(), transform() to a y axis going up, and restore(), written with the text object at once.
     let content = `q\n1 0 0 -1 0 ${num(d.page.height)} cm\nBT\n1 0 0 1 ${num(x)} ${num(yy)} Tm\n/${font.id} ${num(size)} Tf`;
     if (options.charSpacing) content += `\n${num(options.charSpacing)} Tc`;
+    // A run drawn by glyph id is the same operators wherever it is drawn, in any letter: made once.
+    const key = own ? `${face.key}\0${size}\0${options.wordSpacing ?? 0}\0${options.logicalOrder ? 1 : 0}\0${text}` : '';
+    const kept = own ? drawnRuns.get(key) : undefined;
+    if (kept) {
+      recordGlyphs(font, own!, kept.glyphs);
+      d.addContent(`${content}${kept.body}\nET\nQ`);
+      return;
+    }
+    const { glyphs, positions: layoutPositions } = runLayout(font, text);
+    const encoded = own ? encodeByGlyphId(font, own, glyphs) : encodeGlyphs(font, glyphs);
+    const extra = options.wordSpacing ? (options.wordSpacing * 1000) / size : 0;
+    const positions = extra
+      ? layoutPositions.map((p, i) => (glyphs[i].codePoints.length === 1 && glyphs[i].codePoints[0] === 0x20 ? { ...p, xAdvance: p.xAdvance + extra } : p))
+      : layoutPositions;
     const run = options.logicalOrder ? logicalTjOperators(encoded, positions, size / 1000, glyphs.map((g) => this.ligatureCarrier(face, font, g))) : tjOperators(encoded, positions, x, yy, size / 1000);
-    for (const op of run) content += `\n${op}`;
-    d.addContent(`${content}\nET\nQ`);
+    let body = '';
+    for (const op of run) body += `\n${op}`;
+    // Kept unless it depends on where it is drawn (a mark placed by a text matrix) or on this
+    // document (a ligature's carrier glyph, given out per document).
+    if (own && !(options.logicalOrder ? glyphs.some((g) => g.codePoints.length > 1) : positions.some((p) => p.xOffset || p.yOffset))) {
+      if (drawnRuns.size >= DRAWN_RUNS_KEPT) drawnRuns.delete(drawnRuns.keys().next().value as string);
+      drawnRuns.set(key, { glyphs, body });
+    }
+    d.addContent(`${content}${body}\nET\nQ`);
   }
 
   /**
@@ -978,6 +1110,8 @@ export class LetterDocument extends PDFDocument {
   private ligatureCarrier(face: FaceLike, font: EmbeddedFontInternals, glyph: GlyphLike): string | undefined {
     const chars = glyph.codePoints;
     if (chars.length < 2) return undefined;
+    const own = this.byGid.get(font);
+    if (own) return this.ligatureCarrierById(face, font, own, glyph);
     const gid = font.subset.includeGlyph(glyph.id);
     let c = this.carriers.get(font);
     if (!c) this.carriers.set(font, (c = { byChar: new Map(), spare: [...spareEmptyGlyphs(face.font)] }));
@@ -990,6 +1124,24 @@ export class LetterDocument extends PDFDocument {
       c.byChar.set(chars[0], code);
     }
     font.unicode[gid] = code !== undefined ? chars.slice(1) : [...chars].reverse();
+    return code;
+  }
+
+  /** ligatureCarrier for a font drawn by glyph id: the carrier's code is its glyph id. */
+  private ligatureCarrierById(face: FaceLike, font: EmbeddedFontInternals, own: GlyphIdFont, glyph: GlyphLike): string | undefined {
+    const chars = glyph.codePoints;
+    let c = this.carriers.get(font);
+    if (!c) this.carriers.set(font, (c = { byChar: new Map(), spare: [...spareEmptyGlyphs(face.font)] }));
+    let code = c.byChar.get(chars[0]);
+    if (code === undefined && chars.length === 2 && c.spare.length) {
+      const carrier = c.spare.shift() as number;
+      font.subset.includeGlyph(carrier);
+      own.widths.set(carrier, 0);
+      own.unicode.set(carrier, [chars[0]]);
+      code = hex4(carrier);
+      c.byChar.set(chars[0], code);
+    }
+    own.unicode.set(glyph.id, code !== undefined ? chars.slice(1) : [...chars].reverse());
     return code;
   }
 
@@ -1011,6 +1163,8 @@ export class LetterDocument extends PDFDocument {
     const byFont = new Map<EmbeddedFontInternals, Map<number, GlyphLike>>();
     for (const { face, text } of texts) {
       const font = this.embed(face);
+      // A font drawn by glyph id needs no order: its codes are the ids.
+      if (this.byGid.has(font)) continue;
       let glyphs = byFont.get(font);
       if (!glyphs) byFont.set(font, (glyphs = new Map()));
       for (const g of runLayout(font, text).glyphs) if (!glyphs.has(g.id)) glyphs.set(g.id, g);

@@ -38,8 +38,10 @@ function newDocument(layout: LetterLayout, meta: PdfMeta, reuse: boolean): Lette
       // Tagged (PDF/UA-1, declared by the adapter) and archival: PDF/A-2, conformance level A.
       tagged: true,
       subset: 'PDF/A-2a',
-      // A parsed font object: pdfkit would otherwise load Helvetica as its default.
-      font: latinFace('regular').font as unknown as string,
+      // A font of lettermerge's: pdfkit would otherwise load Helvetica as its default. Plain pdfkit
+      // reads it from its file, as it reads every font (pdfkit takes a font of the same name it
+      // already has for the other).
+      font: (reuse ? latinFace('regular').font : fileOfFace(latinFace('regular'))) as unknown as string,
       info: {
         Title: meta.title,
         Author: meta.author,

@@ -184,20 +184,23 @@ const tools = hasCommand('qpdf') && hasCommand('pdfinfo');
     const { ['/ToUnicode']: _u, ...noUnicode } = ft.value!;
     expect(failsAfter('no-tounicode', { [font]: { value: noUnicode } })).toEqual(expect.arrayContaining(['ISO 19005-2 6.2.11.7-1', 'ISO 14289-1 7.21.7-1']));
 
-    // A CIDToGIDMap that sends every character to the wrong glyph (the next one): widths disagree.
-    const [, cidFont] = find((v) => v['/Subtype'] === '/CIDFontType2');
-    const mapKey = `obj:${cidFont.value!['/CIDToGIDMap'] as string}`;
-    const map = Buffer.from(objects[mapKey].stream!.data!, 'base64');
-    for (let k = 2; k < map.length; k += 2) map.writeUInt16BE(map.readUInt16BE(k) + 1, k);
-    const { ['/Filter']: _mapf, ['/Length']: _mapl, ...mapDict } = objects[mapKey].stream!.dict;
-    // (The last character's glyph is then past the font's last: not in the program.)
-    expect(failsAfter('wrong-glyphs', { [mapKey]: { stream: { dict: mapDict, data: map.toString('base64') } } }).sort()).toEqual(['ISO 14289-1 7.21.4.1-1', 'ISO 14289-1 7.21.5-1', 'ISO 19005-2 6.2.11.4-1', 'ISO 19005-2 6.2.11.5-1']);
+    // Widths that disagree with the font program: every width in W 50 units wider.
+    const [cidKey, cidFont] = find((v) => v['/Subtype'] === '/CIDFontType2');
+    const widen = (w: unknown): unknown => (Array.isArray(w) ? w.map(widen) : w);
+    const W = (cidFont.value!['/W'] as unknown[]).map((entry) => (Array.isArray(entry) ? entry.map((x) => (x as number) + 50) : widen(entry)));
+    expect(failsAfter('wrong-widths', { [cidKey]: { value: { ...cidFont.value, '/W': W } } })).toEqual(['ISO 19005-2 6.2.11.5-1', 'ISO 14289-1 7.21.5-1']);
+    // A character id past the font program's last glyph (drawn by glyph id, CIDToGIDMap Identity).
+    const last = W.length - 2;
+    const beyond = [...W.slice(0, last), 65000, W[last + 1]];
+    expect(failsAfter('beyond-the-font', { [cidKey]: { value: { ...cidFont.value, '/W': beyond } } })).toEqual(expect.arrayContaining(['ISO 19005-2 6.2.11.4-1', 'ISO 14289-1 7.21.4.1-1']));
 
     // Text drawn before any marked content: neither tagged nor an artifact.
     const contentsKey = `obj:${pg.value!['/Contents'] as string}`;
     const content = objects[contentsKey].stream!;
     const fontName = Object.keys((find((v) => typeof v['/Font'] === 'object')[1].value!['/Font'] as Record<string, unknown>))[0];
-    const untagged = Buffer.concat([Buffer.from(`BT ${fontName} 12 Tf 1 0 0 1 10 10 Tm <0001> Tj ET\n`), Buffer.from(content.data!, 'base64')]);
+    // (A code the letter draws with that font, so that only the tagging is wrong.)
+    const code = new RegExp(`${fontName} [\\d.]+ Tf\\n\\[<([0-9a-f]{4})`).exec(Buffer.from(content.data!, 'base64').toString('latin1'))![1];
+    const untagged = Buffer.concat([Buffer.from(`BT ${fontName} 12 Tf 1 0 0 1 10 10 Tm <${code}> Tj ET\n`), Buffer.from(content.data!, 'base64')]);
     const { ['/Filter']: _f, ['/Length']: _l, ...dict } = content.dict;
     expect(failsAfter('untagged', { [contentsKey]: { stream: { dict, data: untagged.toString('base64') } } })).toEqual(['Matterhorn 01-005 (content is tagged or an artifact)']);
 
