@@ -84,20 +84,59 @@ export function isTrueType(bytes: Uint8Array): boolean {
   return tableTags(bytes).includes('glyf');
 }
 
+/**
+ * A font ready for repeated subsetting: first cut down to the tables kept (every glyph, at its id),
+ * then preprocessed by HarfBuzz. Preprocessing makes each subset about five times faster; done on
+ * the whole font, with its layout tables, it would also hold some 11 MB per font for the life of
+ * the process, against about 3 MB for the cut-down one.
+ */
 function prepare(key: object, bytes: Uint8Array): Prepared {
   let p = prepared.get(key);
   if (!p) {
     const h = harfbuzz();
-    // Copied once into HarfBuzz's memory, and kept there for the life of the process (as the parsed font is).
+    const drop = tableTags(bytes).filter((t) => !KEPT.has(t)).map(tag);
     const ptr = h.malloc(bytes.length);
     new Uint8Array(h.memory.buffer).set(bytes, ptr);
     const blob = h.hb_blob_create(ptr, bytes.length, HB_MEMORY_MODE_READONLY, 0, 0);
     const face = h.hb_face_create(blob, 0);
     h.hb_blob_destroy(blob);
-    p = { face: h.hb_subset_preprocess(face), drop: tableTags(bytes).filter((t) => !KEPT.has(t)).map(tag) };
+    const numGlyphs = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint16(tableOffset(bytes, 'maxp') + 4);
+    const whole = subsetFace(h, face, drop, Array.from({ length: numGlyphs }, (_, i) => i));
+    h.hb_face_destroy(face);
+    h.free(ptr);
+    p = { face: h.hb_subset_preprocess(whole), drop: [] };
+    h.hb_face_destroy(whole);
     prepared.set(key, p);
   }
   return p;
+}
+
+/** Where a table starts in a font file, from its table directory. */
+function tableOffset(bytes: Uint8Array, name: string): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = view.getUint16(4);
+  for (let i = 0; i < count; i++) {
+    if (String.fromCharCode(...bytes.subarray(12 + 16 * i, 16 + 16 * i)) === name) return view.getUint32(12 + 16 * i + 8);
+  }
+  throw new Error(`the font has no ${name} table`);
+}
+
+/** The subset face of `glyphs` (at their own ids), without the tables `drop` names. */
+function subsetFace(h: HarfBuzzSubset, face: number, drop: number[], glyphs: Iterable<number>): number {
+  const input = h.hb_subset_input_create_or_fail();
+  if (!input) throw new Error('HarfBuzz could not start a subset');
+  try {
+    const set = h.hb_subset_input_glyph_set(input);
+    for (const g of glyphs) h.hb_set_add(set, g);
+    const dropSet = h.hb_subset_input_set(input, HB_SUBSET_SETS_DROP_TABLE_TAG);
+    for (const t of drop) h.hb_set_add(dropSet, t);
+    h.hb_subset_input_set_flags(input, HB_SUBSET_FLAGS_RETAIN_GIDS | HB_SUBSET_FLAGS_NOTDEF_OUTLINE | HB_SUBSET_FLAGS_NO_LAYOUT_CLOSURE);
+    const out = h.hb_subset_or_fail(face, input);
+    if (!out) throw new Error('HarfBuzz could not subset the font');
+    return out;
+  } finally {
+    h.hb_subset_input_destroy(input);
+  }
 }
 
 /**
@@ -108,23 +147,11 @@ function prepare(key: object, bytes: Uint8Array): Prepared {
 export function trueTypeSubset(key: object, bytes: Uint8Array, glyphs: Iterable<number>): Uint8Array {
   const h = harfbuzz();
   const p = prepare(key, bytes);
-  const input = h.hb_subset_input_create_or_fail();
-  if (!input) throw new Error('HarfBuzz could not start a subset');
-  try {
-    const set = h.hb_subset_input_glyph_set(input);
-    for (const g of glyphs) h.hb_set_add(set, g);
-    const drop = h.hb_subset_input_set(input, HB_SUBSET_SETS_DROP_TABLE_TAG);
-    for (const t of p.drop) h.hb_set_add(drop, t);
-    h.hb_subset_input_set_flags(input, HB_SUBSET_FLAGS_RETAIN_GIDS | HB_SUBSET_FLAGS_NOTDEF_OUTLINE | HB_SUBSET_FLAGS_NO_LAYOUT_CLOSURE);
-    const face = h.hb_subset_or_fail(p.face, input);
-    if (!face) throw new Error('HarfBuzz could not subset the font');
-    const blob = h.hb_face_reference_blob(face);
-    const data = h.hb_blob_get_data(blob, 0);
-    const out = new Uint8Array(h.memory.buffer, data, h.hb_blob_get_length(blob)).slice();
-    h.hb_blob_destroy(blob);
-    h.hb_face_destroy(face);
-    return out;
-  } finally {
-    h.hb_subset_input_destroy(input);
-  }
+  const face = subsetFace(h, p.face, p.drop, glyphs);
+  const blob = h.hb_face_reference_blob(face);
+  const data = h.hb_blob_get_data(blob, 0);
+  const out = new Uint8Array(h.memory.buffer, data, h.hb_blob_get_length(blob)).slice();
+  h.hb_blob_destroy(blob);
+  h.hb_face_destroy(face);
+  return out;
 }
