@@ -485,7 +485,8 @@ function hyphenationPoints(p: Paragraph, piece: Piece, h: Hyphenation): readonly
   const m = WORD.exec(p.text.slice(piece.start, piece.end));
   if (!m || INNER_CAPITAL.test(m[2])) return [];
   const word = m[2].toLowerCase();
-  if (h.keep.has(word)) return [];
+  // A word typed with combining accents (e + U+0301) is left whole: a break could part a letter from its accent.
+  if (h.keep.has(word) || /\p{M}/u.test(word)) return [];
   const at = piece.start + m[1].length;
   return h.hyphenator.points(word).map((k) => at + k);
 }

@@ -174,6 +174,18 @@ describe('breakLines', () => {
       expect(lines.map(textOf)).toEqual(['Estimado señor Gutiérrez y señora Pérez']);
     });
 
+    it('leaves a word typed with combining accents whole', () => {
+      const decomposed = 'informacio\u0301n comunicacio\u0301n participacio\u0301n organizacio\u0301n '.repeat(6);
+      let broken = 0;
+      for (let width = 150; width <= 300; width += 10) {
+        const lines = breakLines([run(decomposed.normalize('NFC'))], width, 'justify', 'ltr', hyph('es'));
+        broken += breaks(lines).length;
+        expect(breaks(breakLines([run(decomposed)], width, 'justify', 'ltr', hyph('es')))).toEqual([]);
+      }
+      // The same words, composed, are broken.
+      expect(broken).toBeGreaterThan(0);
+    });
+
     it('never breaks the recipient\'s words, acronyms, links, numbers or addresses', () => {
       const name = 'Gutiérrez Villalobos';
       const keep = keptWords([name], ['directora de Telecomunicaciones', 'Universidad Internacional']);
