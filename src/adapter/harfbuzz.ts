@@ -62,13 +62,8 @@ function tag(name: string): number {
   return ((name.charCodeAt(0) << 24) | (name.charCodeAt(1) << 16) | (name.charCodeAt(2) << 8) | name.charCodeAt(3)) >>> 0;
 }
 
-/** A font's bytes in HarfBuzz's memory, preprocessed for repeated subsetting, with the tags of the tables to drop. */
-interface Prepared {
-  face: number;
-  drop: number[];
-}
-
-const prepared = new WeakMap<object, Prepared>();
+/** Each font's face in HarfBuzz's memory, cut down and preprocessed for repeated subsetting (see prepare). */
+const prepared = new WeakMap<object, number>();
 
 /** The table tags of a TrueType (or OpenType) file, from its table directory. */
 function tableTags(bytes: Uint8Array): string[] {
@@ -90,9 +85,9 @@ export function isTrueType(bytes: Uint8Array): boolean {
  * the whole font, with its layout tables, it would also hold some 11 MB per font for the life of
  * the process, against about 3 MB for the cut-down one.
  */
-function prepare(key: object, bytes: Uint8Array): Prepared {
+function prepare(key: object, bytes: Uint8Array): number {
   let p = prepared.get(key);
-  if (!p) {
+  if (p === undefined) {
     const h = harfbuzz();
     const drop = tableTags(bytes).filter((t) => !KEPT.has(t)).map(tag);
     const ptr = h.malloc(bytes.length);
@@ -104,7 +99,7 @@ function prepare(key: object, bytes: Uint8Array): Prepared {
     const whole = subsetFace(h, face, drop, Array.from({ length: numGlyphs }, (_, i) => i));
     h.hb_face_destroy(face);
     h.free(ptr);
-    p = { face: h.hb_subset_preprocess(whole), drop: [] };
+    p = h.hb_subset_preprocess(whole);
     h.hb_face_destroy(whole);
     prepared.set(key, p);
   }
@@ -146,8 +141,7 @@ function subsetFace(h: HarfBuzzSubset, face: number, drop: number[], glyphs: Ite
  */
 export function trueTypeSubset(key: object, bytes: Uint8Array, glyphs: Iterable<number>): Uint8Array {
   const h = harfbuzz();
-  const p = prepare(key, bytes);
-  const face = subsetFace(h, p.face, p.drop, glyphs);
+  const face = subsetFace(h, prepare(key, bytes), [], glyphs);
   const blob = h.hb_face_reference_blob(face);
   const data = h.hb_blob_get_data(blob, 0);
   const out = new Uint8Array(h.memory.buffer, data, h.hb_blob_get_length(blob)).slice();

@@ -1,9 +1,11 @@
 /**
- * The adapter: the one place that knows pdfkit's and fontkit's internals.
+ * The adapter: the one place that knows pdfkit's and fontkit's internals (and drives HarfBuzz's
+ * subsetter, harfbuzz.ts).
  *
  * lettermerge reaches into them for speed (a layout cache shared across documents, font subsets
- * and compressed streams reused from letter to letter, Chinese subsets without fontkit's 22,000
- * subroutines) and for correctness (the characters each glyph of a run came from; right-to-left
+ * and compressed streams reused from letter to letter, TrueType fonts drawn by glyph id so that a
+ * run of text is drawn once per process, Chinese subsets without fontkit's 22,000 subroutines)
+ * and for correctness (the characters each glyph of a run came from; right-to-left
  * ligatures in ToUnicode maps). Everything here is scoped to lettermerge's own objects: the fonts
  * it parses (instance properties, never a prototype) and the documents it makes (a subclass of
  * PDFDocument). A library user's own pdfkit documents and fontkit fonts are untouched.
@@ -13,7 +15,8 @@
  * optimisation into a no-op or a wrong letter. test/adapter/ renders the sample letters with and
  * without the adapter and compares them as pixels, so an upgrade shows at once what moved.
  *
- * This folder (index.ts, cff.ts) is the boundary: no other module uses a private name of either.
+ * This folder (index.ts, cff.ts, harfbuzz.ts) is the boundary: no other module uses a private
+ * name of pdfkit or fontkit, or a function of HarfBuzz's.
  */
 import { isTrueType, trueTypeSubset } from './harfbuzz';
 import { createHash } from 'node:crypto';
@@ -725,16 +728,8 @@ function hex4(gid: number): string {
 
 /** The codes of glyphs of a font drawn by glyph id: the ids themselves. Each glyph joins the subset, with its width and text. */
 function encodeByGlyphId(font: EmbeddedFontInternals, own: GlyphIdFont, glyphs: GlyphLike[]): string[] {
-  const codes: string[] = [];
-  for (const glyph of glyphs) {
-    if (!own.widths.has(glyph.id)) {
-      font.subset.includeGlyph(glyph.id);
-      own.widths.set(glyph.id, glyph.advanceWidth * font.scale);
-      own.unicode.set(glyph.id, glyph.codePoints);
-    }
-    codes.push(hex4(glyph.id));
-  }
-  return codes;
+  recordGlyphs(font, own, glyphs);
+  return glyphs.map((g) => hex4(g.id));
 }
 
 /** Glyph runs of fonts drawn by glyph id, as drawn: the glyphs, and the text operators after the font is set. */

@@ -6,7 +6,7 @@ import type { Campaign } from '../campaign/campaign';
 import { ENCODING_NOTICE, streamRecipients } from '../data/recipients';
 import type { Recipient, RowProblem } from '../data/recipients';
 import { layerMappings } from '../data/mapping';
-import type { ListMapping } from '../data/mapping';
+import type { ListMapping, ListOptions } from '../data/mapping';
 import { mappingKey } from './keys';
 import type { Problem } from '../problems';
 import { LetterMergeError } from '../errors';
@@ -25,13 +25,7 @@ import { identityProblems, readSigningSource } from '../sign/identity';
 export { shardOf };
 export type { ManifestEntry, OutputFile };
 
-export interface GenerateOptions {
-  /** Path of the recipients file: CSV, or an .xlsx workbook. */
-  csv: string;
-  /** The workbook's sheet to read; the first when left out. */
-  sheet?: string;
-  /** How the list's columns and values are read, over the campaign's columns: and values: (the config file's, then --map). */
-  mapping?: ListMapping;
+export interface GenerateOptions extends ListOptions {
   /** Campaign folder; the bundled sample when left out. */
   campaign?: string;
   /** Output folder; "out" when left out. */

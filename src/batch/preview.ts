@@ -2,7 +2,7 @@ import { loadCampaign } from '../campaign/campaign';
 import { streamRecipients } from '../data/recipients';
 import type { Recipient } from '../data/recipients';
 import { layerMappings } from '../data/mapping';
-import type { ListMapping } from '../data/mapping';
+import type { ListMapping, ListOptions } from '../data/mapping';
 import { LetterMergeError } from '../errors';
 import { parseMarkdown } from '../markup/markdown';
 import { DEFAULTS } from '../config';
@@ -11,13 +11,8 @@ import { Merger } from '../template/merge';
 import type { ProducedLetter } from './produce';
 import { loadRenderer } from './renderer';
 
-export interface PreviewOptions {
-  csv: string;
+export interface PreviewOptions extends ListOptions {
   campaign?: string;
-  /** The workbook's sheet to read; the first when left out. */
-  sheet?: string;
-  /** How the list's columns and values are read, over the campaign's columns: and values: (the config file's, then --map). */
-  mapping?: ListMapping;
   /** Which recipient: by id, or by row number (1 = the first recipient after the header). */
   id?: string;
   row?: number;

@@ -5,7 +5,7 @@ import { loadCampaign, localise } from '../campaign/campaign';
 import type { Campaign } from '../campaign/campaign';
 import { DEFAULTS } from '../config';
 import { layerMappings } from '../data/mapping';
-import type { ListMapping } from '../data/mapping';
+import type { ListOptions } from '../data/mapping';
 import { streamRecipients } from '../data/recipients';
 import type { Recipient } from '../data/recipients';
 import { LetterMergeError } from '../errors';
@@ -22,12 +22,7 @@ import type { Bookmark } from '../adapter';
 import { parseLanguages } from './generate';
 import { lettersFor } from './plan';
 
-export interface ProofOptions {
-  /** The recipients file: CSV, or an .xlsx workbook. */
-  csv: string;
-  sheet?: string;
-  /** How the list's columns and values are read, over the campaign's columns: and values: (the config file's, then --map). */
-  mapping?: ListMapping;
+export interface ProofOptions extends ListOptions {
   campaign?: string;
   /** Where to write the proof; "proof.pdf" when left out. */
   out?: string;

@@ -14,23 +14,18 @@ import { problemOf } from '../problems';
 import type { Problem } from '../problems';
 import { identityProblems, readSigningSource } from '../sign/identity';
 import { layerMappings, suggestColumns } from '../data/mapping';
-import type { ColumnRead, ListMapping } from '../data/mapping';
+import type { ColumnRead, ListMapping, ListOptions } from '../data/mapping';
 import { CORE_COLUMNS, readHeaders } from '../data/recipients';
 import type { RowProblem } from '../data/recipients';
 import { fold } from '../data/words';
 
 export type { Problem };
 
-export interface ValidateOptions {
-  csv: string;
+export interface ValidateOptions extends ListOptions {
   /** Campaign folder; the bundled sample when left out. */
   campaign?: string;
-  /** The workbook's sheet to read; the first when left out. */
-  sheet?: string;
   /** A signing certificate (PKCS#12) to check as generate --sign would use it. */
   sign?: { file: string; password: string };
-  /** How the list's columns and values are read, over the campaign's columns: and values: (the config file's, then --map). */
-  mapping?: ListMapping;
   /** Also write `suggestion`: a columns: and values: block for campaign.yaml, with what had to be guessed. */
   suggest?: boolean;
 }

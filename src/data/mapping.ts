@@ -5,24 +5,21 @@ import { GROUPS, isGroup, isSupportedLanguage, supportedLanguages } from '../i18
 import type { Gender, Group } from '../i18n/languages';
 import { FIELDS, GENDER_TABLE, GROUP_TABLE, LANGUAGE_TABLE, fold, languageOf } from './words';
 
+/** The columns every recipients file has. Extra columns are kept and reach the templates. */
+export const CORE_COLUMNS = ['id', 'language', 'group', 'gender', 'title', 'first_name', 'last_name', 'position', 'organization', 'address', 'country', 'email'] as const;
+
 /** The fields a recipients file's columns are read as: the core columns, and the optional ones lettermerge reads itself. */
-export const KNOWN_FIELDS = [
-  'id',
-  'language',
-  'group',
-  'gender',
-  'title',
-  'first_name',
-  'last_name',
-  'position',
-  'organization',
-  'address',
-  'country',
-  'email',
-  'cc',
-  'bcc',
-  'salutation',
-] as const;
+export const KNOWN_FIELDS = [...CORE_COLUMNS, 'cc', 'bcc', 'salutation'] as const;
+
+/** Which recipients file a command reads, and how. */
+export interface ListOptions {
+  /** The recipients file: CSV, or an .xlsx workbook. */
+  csv: string;
+  /** The workbook's sheet to read; the first when left out. */
+  sheet?: string;
+  /** How the list's columns and values are read, over the campaign's columns: and values: (the config file's, then --map). */
+  mapping?: ListMapping;
+}
 
 /** The fields whose values are words lettermerge reads as codes, and may be given value maps. */
 export const VALUE_FIELDS = ['group', 'language', 'gender'] as const;

@@ -12,24 +12,10 @@ import type { ErrorCode } from '../errors';
 import type { Problem } from '../problems';
 import { GROUPS, supportedLanguages } from '../i18n/languages';
 import type { Gender, Group } from '../i18n/languages';
-import { ValueReader, readColumns } from './mapping';
+import { CORE_COLUMNS, ValueReader, readColumns } from './mapping';
 import type { ColumnRead, ListMapping, ValueRead } from './mapping';
 
-/** The columns every recipients file has. Extra columns are kept and reach the templates. */
-export const CORE_COLUMNS = [
-  'id',
-  'language',
-  'group',
-  'gender',
-  'title',
-  'first_name',
-  'last_name',
-  'position',
-  'organization',
-  'address',
-  'country',
-  'email',
-] as const;
+export { CORE_COLUMNS } from './mapping';
 
 export interface Recipient {
   id: string;
