@@ -7,7 +7,6 @@ import { ENCODING_NOTICE, streamRecipients } from '../data/recipients';
 import type { Recipient, RowProblem } from '../data/recipients';
 import { layerMappings } from '../data/mapping';
 import type { ListMapping, ListOptions } from '../data/mapping';
-import { mappingKey } from './keys';
 import type { Problem } from '../problems';
 import { LetterMergeError } from '../errors';
 import { isSupportedLanguage, supportedLanguages } from '../i18n/languages';
@@ -321,9 +320,9 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
   const signing = options.sign ? await openSigning(options.sign, notices) : undefined;
   // Pass 1: the whole file is checked before anything is written. Signing is part of what a
   // letter is made from: a signed run does not keep unsigned letters, nor the reverse.
-  // So is the mapping of the list's columns and words: changing it makes the letters again.
+  // So is how the list is read (see readingKey): a mapping that reads it otherwise makes the letters again.
   const mapping = layerMappings(campaign.mapping, options.mapping);
-  const p = await plan(options.csv, campaign, scope, { signedBy: signing?.identity.fingerprint, mapping: mappingKey(mapping) }, { sheet: options.sheet, mapping });
+  const p = await plan(options.csv, campaign, scope, { signedBy: signing?.identity.fingerprint }, { sheet: options.sheet, mapping });
   preflight(campaign, new Merger(campaign), p, options.csv);
   if (p.encoding && p.encoding !== 'utf-8') notices.unshift(ENCODING_NOTICE[p.encoding]);
   const total = options.limit !== undefined ? Math.min(options.limit, p.letters) : p.letters;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Campaign } from '../campaign/campaign';
-import type { ListMapping } from '../data/mapping';
+import type { ColumnRead, ListMapping } from '../data/mapping';
 import { PACKAGE_ROOT } from '../paths';
 
 /**
@@ -56,12 +56,17 @@ export function softwareVersions(): string {
 }
 
 /**
- * The mapping a list is read with, for a letter's key: what it changes of a row (which column is
- * which field, what a word means) is part of what the letter is made from. Undefined for none,
- * so that letters made before mappings existed keep their keys.
+ * How a list was read, for a letter's key: which column each field came from (where the header is
+ * not the field's own name) and what the mapping says its words mean. A mapping that changes
+ * neither (one naming a column that was read so anyway) changes no key. Undefined when every
+ * column has its field's name and no word is mapped, so that letters made before mappings
+ * existed keep their keys.
  */
-export function mappingKey(m: ListMapping): string | undefined {
-  const columns = Object.entries(m.columns ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+export function readingKey(reads: ColumnRead[], m: ListMapping): string | undefined {
+  const columns = reads
+    .filter((r) => r.field && r.field !== r.header)
+    .map((r) => [r.field, r.header])
+    .sort(([a], [b]) => ((a ?? '') < (b ?? '') ? -1 : 1));
   const values = Object.entries(m.values ?? {})
     .map(([f, words]) => [f, Object.entries(words ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))] as const)
     .filter(([, words]) => words.length > 0)

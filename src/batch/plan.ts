@@ -2,7 +2,7 @@ import type { Campaign } from '../campaign/campaign';
 import { streamRecipients } from '../data/recipients';
 import type { Encoding, Recipient, RowProblem } from '../data/recipients';
 import type { ListMapping } from '../data/mapping';
-import { letterKey } from './keys';
+import { letterKey, readingKey } from './keys';
 import type { OutputOptions } from './keys';
 import { letterId } from './manifest';
 
@@ -64,11 +64,13 @@ export interface Plan {
 export async function plan(csv: string, campaign: Campaign, scope: Scope, options: OutputOptions = {}, read: { sheet?: string; mapping?: ListMapping } = {}): Promise<Plan> {
   const p: Plan = { columns: [], headers: [], rows: 0, letters: 0, skipped: 0, problems: [], index: new Map() };
   let order = 0;
+  let keyOptions = options;
   for await (const item of streamRecipients(csv, read)) {
     if ('fileProblem' in item) throw item.fileProblem;
     if ('header' in item) {
       p.columns = item.header.columns;
       p.headers = item.header.headers;
+      keyOptions = { ...options, reading: readingKey(item.header.reads, read.mapping ?? {}) };
       p.encoding = item.header.encoding;
       continue;
     }
@@ -88,7 +90,7 @@ export async function plan(csv: string, campaign: Campaign, scope: Scope, option
       p.index.set(letterId({ language, id: r.id }), {
         order: order++,
         line: r.line,
-        key: letterKey(campaign, r.fields, language, options),
+        key: letterKey(campaign, r.fields, language, keyOptions),
         inScope: l.languages.includes(language),
       });
     }

@@ -209,6 +209,20 @@ describe('recipient lists as they come', () => {
     const changed = await generate({ csv, out, jobs: 1, resume: true, mapping: { values: { group: { Consejo: 'civil-society' } } } });
     expect(changed.produced).toBe(2);
     expect(changed.byGroup).toEqual({ 'civil-society': 1, academia: 1 });
+    // A mapping that reads the file as it was read anyway changes nothing.
+    const named = await generate({ csv, out, jobs: 1, resume: true, mapping: { columns: { email: 'email' }, values: { group: { Consejo: 'civil-society' } } } });
+    expect([named.kept, named.produced]).toEqual([2, 0]);
+  });
+
+  it('keeps the letters when a column matched by its name is then named by the mapping, and makes them again when another column is read', async () => {
+    const names = [...FIELDS.slice(0, 11), 'E-mail', 'Private mail'];
+    const csv = writeCsv(t.dir, 'k.csv', [[...cells({}).slice(0, 11), 'work@example.org', 'home@example.org']], header(names));
+    const out = path.join(t.dir, 'out');
+    expect((await generate({ csv, out, jobs: 1 })).produced).toBe(1);
+    const same = await generate({ csv, out, jobs: 1, resume: true, mapping: { columns: { email: 'E-mail' } } });
+    expect([same.kept, same.produced]).toEqual([1, 0]);
+    const other = await generate({ csv, out, jobs: 1, resume: true, mapping: { columns: { email: 'Private mail' } } });
+    expect([other.kept, other.produced]).toEqual([0, 1]);
   });
 
   it('writes failed.csv under the file\'s own headers, ready to read again', async () => {
