@@ -1087,7 +1087,9 @@ export class LetterDocument extends PDFDocument {
     // document (a ligature's carrier glyph, given out per document).
     if (own && !(options.logicalOrder ? glyphs.some((g) => g.codePoints.length > 1) : positions.some((p) => p.xOffset || p.yOffset))) {
       if (drawnRuns.size >= DRAWN_RUNS_KEPT) drawnRuns.delete(drawnRuns.keys().next().value as string);
-      drawnRuns.set(key, { glyphs, body });
+      // Each glyph once, in the order first drawn (which decides its text): what recordGlyphs needs.
+      const seen = new Set<number>();
+      drawnRuns.set(key, { glyphs: glyphs.filter((g) => !seen.has(g.id) && !!seen.add(g.id)), body });
     }
     d.addContent(`${content}${body}\nET\nQ`);
   }

@@ -408,6 +408,11 @@ function checkColumns(file: string, headers: string[], mapping: ListMapping, she
   }
 }
 
+/** The words of a language cell: one letter each ("fr;en", "Español, English"). */
+export function languageWords(cell: string): string[] {
+  return cell.split(/[;,\s]+/).filter(Boolean);
+}
+
 /** A value's reading, or the row's problem for a word lettermerge does not know. */
 function known<T>(read: ValueRead<T>, field: 'group' | 'language' | 'gender', fail: (message: string) => RowProblem, list: string): T | RowProblem {
   if ('value' in read) return read.value;
@@ -446,7 +451,7 @@ function toRecipient(
   if (badId) return fail('BAD_ID', 'id', badId);
   const languages: string[] = [];
   const failOn = (field: 'group' | 'language' | 'gender') => (message: string) => fail('BAD_VALUE', field, message);
-  for (const word of fields.language.split(/[;,\s]+/).filter(Boolean)) {
+  for (const word of languageWords(fields.language)) {
     const l = known(values.language(word), 'language', failOn('language'), supportedLanguages().join(', '));
     if (typeof l !== 'string') return l;
     languages.push(l);

@@ -85,16 +85,12 @@ const LINE_CACHE_SIZE = 1000;
 
 function cachedLines(runs: StyledRun[], width: number, align: Align, dir: Direction, hyphenation?: Hyphenation): Line[] {
   let key = `${width}|${align}|${dir}`;
-  let text = '';
-  for (const r of runs) {
-    key += `|${r.faces.map((f) => f.key).join(',')}|${r.size}|${r.color}|${r.link ?? ''}|${r.text}`;
-    text += r.text;
-  }
+  for (const r of runs) key += `|${r.faces.map((f) => f.key).join(',')}|${r.size}|${r.color}|${r.link ?? ''}|${r.text}`;
   if (hyphenation) {
     // The paragraph's breaks depend on the language, and on which of its words are the recipient's.
     key += `|h:${hyphenation.hyphenator.lang}`;
     if (hyphenation.keep.size) {
-      const lower = text.toLowerCase();
+      const lower = runs.map((r) => r.text).join('').toLowerCase();
       for (const w of hyphenation.keep) if (lower.includes(w)) key += `|${w}`;
     }
   }
