@@ -25,4 +25,13 @@ const server = new SMTPServer({
     });
   },
 });
+// A client that goes away mid-message (a send stopped with kill -9, say) is told and the server
+// keeps running; a port that cannot be used stops it with a message.
+server.on('error', (err) => {
+  if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
+    console.error(`Cannot listen on 127.0.0.1:${port} (${err.code}); give another port: node scripts/dev-smtp-server.js 2526`);
+    process.exit(1);
+  }
+  console.log(`(a client went away: ${err.code || err.message})`);
+});
 server.listen(port, '127.0.0.1', () => console.log(`Test SMTP server on smtp://127.0.0.1:${port} — accepts everything, delivers nothing.`));

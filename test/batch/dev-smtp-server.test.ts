@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { ROOT } from '../helpers';
+
+const SCRIPT = path.join(ROOT, 'scripts', 'dev-smtp-server.js');
+
+/** Starts the README's test server on a free port; resolves once it listens. */
+function start(port: number): Promise<{ child: ChildProcess; out: () => string }> {
+  const child = spawn(process.execPath, [SCRIPT, String(port)]);
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (out.includes('Test SMTP server on')) {
+        clearInterval(timer);
+        resolve({ child, out: () => out });
+      }
+    }, 20);
+    child.on('exit', () => {
+      clearInterval(timer);
+      reject(new Error(`the server stopped: ${out}`));
+    });
+  });
+}
+
+/** The greeting of a new connection to the server. */
+function greeting(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('data', (d) => {
+      s.end('QUIT\r\n');
+      resolve(d.toString());
+    });
+    s.on('error', reject);
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('scripts/dev-smtp-server.js (the README\'s test server)', () => {
+  it('keeps running when a client goes away mid-message, as a send stopped by kill -9 does', async () => {
+    const port = await freePort();
+    const { child, out } = await start(port);
+    try {
+      const s = net.connect(port, '127.0.0.1');
+      await new Promise((r) => s.once('data', r));
+      s.write('EHLO x\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n');
+      await new Promise((r) => setTimeout(r, 100));
+      s.resetAndDestroy();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(child.exitCode).toBeNull();
+      expect(await greeting(port)).toMatch(/^220 /);
+      expect(out()).toContain('a client went away');
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('says so and stops when its port is taken', async () => {
+    const port = await freePort();
+    const { child } = await start(port);
+    try {
+      const second = spawn(process.execPath, [SCRIPT, String(port)]);
+      let err = '';
+      second.stderr.on('data', (d) => (err += d));
+      const code = await new Promise((r) => second.on('exit', r));
+      expect(code).toBe(1);
+      expect(err).toContain(`Cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+    } finally {
+      child.kill();
+    }
+  });
+});
