@@ -429,6 +429,7 @@ const DEFLATED_MAX = 64;
 function cachedDeflate(ref: ReferenceInternals): void {
   const finalize = ref.finalize;
   ref.finalize = function (this: ReferenceInternals) {
+    textToBytes(this);
     if (this.compress && this.buffer.length > 0) {
       const data = Buffer.concat(this.buffer);
       if (data.length >= 2048) {
@@ -449,19 +450,34 @@ function cachedDeflate(ref: ReferenceInternals): void {
 
 /**
  * A stream's writes, as pdfkit's PDFReference.write makes them (text gets a line end and becomes
- * bytes, the length grows, a compressed stream says so), with the text turned into bytes by Node:
- * a page's content is written one operator at a time, and pdfkit converts each character in
- * JavaScript. Latin-1 keeps each character's low byte, as pdfkit's conversion does.
+ * bytes, the length grows, a compressed stream says so), with the text kept as a string until the
+ * stream ends and then turned into bytes by Node at once: a page's content is written an operator
+ * at a time, and pdfkit converts each write, character by character, into a buffer of its own.
+ * Latin-1 keeps each character's low byte, as pdfkit's conversion does.
  */
-function latin1Writes(ref: ReferenceInternals): void {
-  ref.write = function (this: ReferenceInternals, chunk: string | Uint8Array) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(`${chunk}\n`, 'latin1') : chunk;
-    this.uncompressedLength += bytes.length;
+function latin1Writes(ref: ReferenceInternals & { text?: string }): void {
+  ref.write = function (this: ReferenceInternals & { text?: string }, chunk: string | Uint8Array) {
+    let length: number;
+    if (typeof chunk === 'string') {
+      this.text = (this.text ?? '') + chunk + '\n';
+      length = chunk.length + 1;
+    } else {
+      textToBytes(this);
+      this.buffer.push(chunk);
+      length = chunk.length;
+    }
+    this.uncompressedLength += length;
     if (this.data.Length == null) this.data.Length = 0;
-    this.buffer.push(bytes);
-    (this.data.Length as number) += bytes.length;
+    (this.data.Length as number) += length;
     if (this.compress) this.data.Filter = 'FlateDecode';
   };
+}
+
+/** The text written to a stream so far, as bytes in its buffer. */
+function textToBytes(ref: ReferenceInternals & { text?: string }): void {
+  if (!ref.text) return;
+  ref.buffer.push(Buffer.from(ref.text, 'latin1'));
+  ref.text = '';
 }
 
 /**
@@ -570,12 +586,38 @@ function num(n: number): number {
   return Math.round(n * 1e6) / 1e6;
 }
 
+/** Characters that a literal string writes escaped: its delimiters, the escape, and line ends (which a reader would turn into LF). */
+const ESCAPED: Record<number, string> = { 0x28: '\\(', 0x29: '\\)', 0x5c: '\\\\', 0x0a: '\\n', 0x0d: '\\r' };
+
+/**
+ * Codes given in hex (two bytes each), written as a literal string: the bytes themselves, half
+ * as long as the hex string pdfkit writes, so the page content is smaller to write and deflate.
+ */
+function codeString(hex: string): string {
+  let out = '(';
+  for (let k = 0; k < hex.length; k += 2) {
+    const byte = parseInt(hex.slice(k, k + 2), 16);
+    out += ESCAPED[byte] ?? String.fromCharCode(byte);
+  }
+  return `${out})`;
+}
+
+/**
+ * A text matrix that puts text upright at (x, y), y up from the bottom of a page of this height,
+ * in pdfkit's page space (y down, from the top): the matrix flips the y axis back. The baseline
+ * lands where pdfkit's own text matrix, in a y-up space, puts it: rounded as pdfkit rounds it.
+ */
+function textMatrix(x: number, y: number): string {
+  return `1 0 0 1 ${num(x)} ${num(y)} Tm`;
+}
+
 /**
  * The TJ operators of a glyph run, as pdfkit's text() writes them: glyphs in strings, a kerning
  * adjustment after a glyph whose advance differs from its width, and a glyph with an offset (a
  * mark) placed by a text matrix of its own.
  */
-function tjOperators(encoded: string[], positions: PositionLike[], x0: number, y: number, scale: number): string[] {
+function tjOperators(encoded: string[], positions: PositionLike[], x0: number, y: number, scale: number, height: number): string[] {
+  const tm = (tx: number, ty: number) => textMatrix(tx, ty);
   const ops: string[] = [];
   const commands: string[] = [];
   let last = 0;
@@ -586,7 +628,7 @@ function tjOperators(encoded: string[], positions: PositionLike[], x0: number, y
       const advance = positions[cur - 1].xAdvance - positions[cur - 1].advanceWidth;
       let codes = '';
       for (let k = last; k < cur; k++) codes += encoded[k];
-      commands.push(`<${codes}> ${num(-advance)}`);
+      commands.push(`${codeString(codes)} ${num(-advance)}`);
     }
     last = cur;
   };
@@ -602,12 +644,12 @@ function tjOperators(encoded: string[], positions: PositionLike[], x0: number, y
     const pos = positions[i];
     if (pos.xOffset || pos.yOffset) {
       flush(i);
-      ops.push(`1 0 0 1 ${num(x + pos.xOffset * scale)} ${num(y + pos.yOffset * scale)} Tm`);
+      ops.push(tm(x + pos.xOffset * scale, y + pos.yOffset * scale));
       flush(i + 1);
       hadOffset = true;
     } else {
       if (hadOffset) {
-        ops.push(`1 0 0 1 ${num(x)} ${num(y)} Tm`);
+        ops.push(tm(x, y));
         hadOffset = false;
       }
       if (pos.xAdvance - pos.advanceWidth !== 0) addSegment(i + 1);
@@ -647,7 +689,7 @@ function logicalTjOperators(encoded: string[], positions: PositionLike[], scale:
   };
   const show = (code: string, at: number, width: number) => {
     const shift = at - cur;
-    commands.push(`${shift !== 0 ? `${num(-shift)} ` : ''}<${code}>`);
+    commands.push(`${shift !== 0 ? `${num(-shift)} ` : ''}${codeString(code)}`);
     cur = at + width;
   };
   for (let i = positions.length - 1; i >= 0; i--) {
@@ -838,6 +880,10 @@ function spareEmptyGlyphs(font: Font): number[] {
   }
   return ids;
 }
+
+const PDF_ADD_CONTENT = (PDFDocument.prototype as unknown as { addContent(this: unknown, data: string): unknown }).addContent;
+/** Operators that open or close marked content, and leave the graphics and text state as it was. */
+const MARKED_CONTENT = /^(?:\/\w+ (?:<<[^]*>> )?BDC|\/\w+ BMC|EMC)$/;
 
 /** A pdfkit document of lettermerge's; the adapter's changes apply to its objects only. */
 export class LetterDocument extends PDFDocument {
@@ -1062,16 +1108,13 @@ export class LetterDocument extends PDFDocument {
     const font = d._font;
     const own = this.byGid.get(font);
     if (d.page.fonts[font.id] == null) d.page.fonts[font.id] = font.ref();
-    const yy = d.page.height - y;
-    // pdfkit's save(), transform() to a y axis going up, and restore(), written with the text object at once.
-    let content = `q\n1 0 0 -1 0 ${num(d.page.height)} cm\nBT\n1 0 0 1 ${num(x)} ${num(yy)} Tm\n/${font.id} ${num(size)} Tf`;
-    if (options.charSpacing) content += `\n${num(options.charSpacing)} Tc`;
+    const content = this.textAt(font.id, size, options.charSpacing ?? 0, x, d.page.height - y, d.page.height);
     // A run drawn by glyph id is the same operators wherever it is drawn, in any letter: made once.
     const key = own ? `${face.key}\0${size}\0${options.wordSpacing ?? 0}\0${options.logicalOrder ? 1 : 0}\0${text}` : '';
     const kept = own ? drawnRuns.get(key) : undefined;
     if (kept) {
       recordGlyphs(font, own!, kept.glyphs);
-      d.addContent(`${content}${kept.body}\nET\nQ`);
+      this.addText(`${content}${kept.body}`);
       return;
     }
     const { glyphs, positions: layoutPositions } = runLayout(font, text);
@@ -1080,7 +1123,7 @@ export class LetterDocument extends PDFDocument {
     const positions = extra
       ? layoutPositions.map((p, i) => (glyphs[i].codePoints.length === 1 && glyphs[i].codePoints[0] === 0x20 ? { ...p, xAdvance: p.xAdvance + extra } : p))
       : layoutPositions;
-    const run = options.logicalOrder ? logicalTjOperators(encoded, positions, size / 1000, glyphs.map((g) => this.ligatureCarrier(face, font, g))) : tjOperators(encoded, positions, x, yy, size / 1000);
+    const run = options.logicalOrder ? logicalTjOperators(encoded, positions, size / 1000, glyphs.map((g) => this.ligatureCarrier(face, font, g))) : tjOperators(encoded, positions, x, d.page.height - y, size / 1000, d.page.height);
     let body = '';
     for (const op of run) body += `\n${op}`;
     // Kept unless it depends on where it is drawn (a mark placed by a text matrix) or on this
@@ -1091,7 +1134,80 @@ export class LetterDocument extends PDFDocument {
       const seen = new Set<number>();
       drawnRuns.set(key, { glyphs: glyphs.filter((g) => !seen.has(g.id) && !!seen.add(g.id)), body });
     }
-    d.addContent(`${content}${body}\nET\nQ`);
+    this.addText(`${content}${body}`);
+  }
+
+  /**
+   * The text state of the page being drawn, as this document's glyph runs left it: whether a text
+   * object is open, and the font and size, character spacing and fill colour last set. Runs one
+   * after the other share a text object and set only what changed; any other content closes the
+   * text object first, and anything but marked-content operators makes the state unknown again
+   * (it may have saved, changed or restored it).
+   */
+  private textState: { open: boolean; font?: string; charSpacing?: number; fill?: string } = { open: false, charSpacing: 0 };
+  private writingText = false;
+
+  /** Content of glyph runs: written inside the page's open text object. */
+  private addText(content: string): void {
+    this.writingText = true;
+    try {
+      (this as unknown as DocumentInternals).addContent(content);
+    } finally {
+      this.writingText = false;
+    }
+  }
+
+  override addContent(data: string): this {
+    if (!this.writingText) {
+      if (this.textState.open) this.closeText();
+      else if (!MARKED_CONTENT.test(data)) this.textState = { open: false, charSpacing: 0 };
+    }
+    PDF_ADD_CONTENT.call(this, data);
+    return this;
+  }
+
+  /** Ends the open text object and the graphics state saved with it: what was set inside is unset. */
+  private closeText(): void {
+    PDF_ADD_CONTENT.call(this, 'ET\nQ');
+    this.textState = { open: false, charSpacing: 0 };
+  }
+
+  /**
+   * The operators that start a run at (x, y), y up from the bottom of the page: the text object
+   * opened when none is, the text matrix (see textMatrix), and the font, size and character
+   * spacing when they change.
+   */
+  private textAt(fontId: string, size: number, charSpacing: number, x: number, y: number, height: number): string {
+    const t = this.textState;
+    let out = t.open ? '' : `q\n1 0 0 -1 0 ${num(height)} cm\nBT\n`;
+    t.open = true;
+    out += textMatrix(x, y);
+    const tf = `/${fontId} ${num(size)} Tf`;
+    if (t.font !== tf) out += `\n${(t.font = tf)}`;
+    if (t.charSpacing !== charSpacing) out += `\n${num((t.charSpacing = charSpacing))} Tc`;
+    return out;
+  }
+
+  /**
+   * Sets the colour of the text drawn next. With reuse, an RGB colour is written as one rg
+   * operator (four decimals: the same 8-bit value), and only when it changes; otherwise as
+   * pdfkit's fillColor writes it.
+   */
+  textColor(color: string): this {
+    const rgb = this.adapter.reuse ? (this as unknown as { _normalizeColor(c: string): number[] | null })._normalizeColor(color) : null;
+    if (!rgb || rgb.length !== 3) return this.fillColor(color);
+    const op = `${rgb.map((c) => Math.round(c * 1e4) / 1e4).join(' ')} rg`;
+    if (this.textState.fill !== op) {
+      this.addText(op);
+      this.textState.fill = op;
+    }
+    return this;
+  }
+
+  /** Closes the text object before pdfkit ends the pages. */
+  override flushPages(): this {
+    if (this.textState.open) this.closeText();
+    return (PDFDocument.prototype as unknown as { flushPages(this: unknown): unknown }).flushPages.call(this) as this;
   }
 
   /**

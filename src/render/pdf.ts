@@ -58,7 +58,7 @@ function newDocument(layout: LetterLayout, meta: PdfMeta, reuse: boolean): Lette
 }
 
 function drawText(doc: LetterDocument, item: TextItem): void {
-  doc.fillColor(item.color);
+  doc.textColor(item.color);
   if (item.flip) {
     // Mirror about the glyph's own box: x becomes (2 * item.x + width) - x.
     doc.save();

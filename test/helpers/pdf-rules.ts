@@ -410,10 +410,38 @@ function codesOf(operand: unknown): number[] {
       const hex = (s as { hex: string }).hex;
       for (let k = 0; k + 4 <= hex.length; k += 4) codes.push(parseInt(hex.slice(k, k + 4), 16));
     } else if (s && typeof s === 'object' && 'literal' in s) {
-      throw new Error('a literal string in a text operator: this checker reads hex strings only');
+      const bytes = literalBytes((s as { literal: string }).literal);
+      if (bytes.length % 2) throw new Error(`a literal string of ${bytes.length} bytes shown with a two-byte encoding`);
+      for (let k = 0; k + 2 <= bytes.length; k += 2) codes.push(bytes[k] * 256 + bytes[k + 1]);
     }
   }
   return codes;
+}
+
+/** The bytes of a literal string as written between its parentheses (ISO 32000-1 7.3.4.2): escapes, octal codes and line ends read. */
+export function literalBytes(raw: string): number[] {
+  const named: Record<string, number> = { n: 0x0a, r: 0x0d, t: 0x09, b: 0x08, f: 0x0c, '(': 0x28, ')': 0x29, '\\': 0x5c };
+  const out: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (c === '\r') {
+      // A line end in the string is read as LF, whatever it was.
+      if (raw[i + 1] === '\n') i++;
+      out.push(0x0a);
+    } else if (c !== '\\') out.push(c.charCodeAt(0) & 0xff);
+    else {
+      const e = raw[++i];
+      if (e in named) out.push(named[e]);
+      else if (/[0-7]/.test(e)) {
+        let octal = e;
+        while (octal.length < 3 && /[0-7]/.test(raw[i + 1] ?? '')) octal += raw[++i];
+        out.push(parseInt(octal, 8) & 0xff);
+      } else if (e === '\r') {
+        if (raw[i + 1] === '\n') i++;
+      } else if (e !== '\n' && e !== undefined) out.push(e.charCodeAt(0) & 0xff);
+    }
+  }
+  return out;
 }
 
 const PAINT = new Set(['Tj', 'TJ', "'", '"', 'Do', 'S', 's', 'f', 'F', 'f*', 'B', 'B*', 'b', 'b*', 'sh']);

@@ -7,7 +7,7 @@ import type { ManifestEntry } from '../../src/batch/generate';
 import { readRecipients } from '../../src/data/recipients';
 import { SAMPLE_CSV, SAMPLE_DATE_LINE, SAMPLE_SUBJECT, campaignCopy, hasCommand, inspectPdfs, row, sampleYaml, signaturePng, tempDir, writeCsv } from '../helpers';
 import type { StructNode } from '../helpers';
-import { checkPdfRules } from '../helpers/pdf-rules';
+import { checkPdfRules, literalBytes } from '../helpers/pdf-rules';
 
 /**
  * The rules of veraPDF's PDF/A-2a and PDF/UA-1 profiles (and the Matterhorn conditions) that apply
@@ -199,7 +199,8 @@ const tools = hasCommand('qpdf') && hasCommand('pdfinfo');
     const content = objects[contentsKey].stream!;
     const fontName = Object.keys((find((v) => typeof v['/Font'] === 'object')[1].value!['/Font'] as Record<string, unknown>))[0];
     // (A code the letter draws with that font, so that only the tagging is wrong.)
-    const code = new RegExp(`${fontName} [\\d.]+ Tf\\n\\[<([0-9a-f]{4})`).exec(Buffer.from(content.data!, 'base64').toString('latin1'))![1];
+    const shown = new RegExp(`${fontName} [\\d.]+ Tf\\n\\[\\(([^]{8})`).exec(Buffer.from(content.data!, 'base64').toString('latin1'))![1];
+    const code = Buffer.from(literalBytes(shown).slice(0, 2)).toString('hex');
     const untagged = Buffer.concat([Buffer.from(`BT ${fontName} 12 Tf 1 0 0 1 10 10 Tm <${code}> Tj ET\n`), Buffer.from(content.data!, 'base64')]);
     const { ['/Filter']: _f, ['/Length']: _l, ...dict } = content.dict;
     expect(failsAfter('untagged', { [contentsKey]: { stream: { dict, data: untagged.toString('base64') } } })).toEqual(['Matterhorn 01-005 (content is tagged or an artifact)']);
