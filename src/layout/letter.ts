@@ -80,27 +80,41 @@ const LIVE_LINK = /^(https?:|mailto:)/i;
  * Most of a campaign's text is the same in every letter (letterhead, labels, body paragraphs), so
  * broken lines are kept for reuse. Lines are never changed once made, so sharing them is safe.
  */
-const lineCache = new Map<string, Line[]>();
+const lineCache = new Map<string, { lines: Line[]; broken: string[] }>();
 const LINE_CACHE_SIZE = 1000;
+const NO_WORDS: ReadonlySet<string> = new Set();
 
+/**
+ * A paragraph's lines. A hyphenated paragraph is broken first as if the recipient's words could be
+ * hyphenated too, and that is kept for every letter: a recipient whose words it does not break
+ * gets exactly those lines (the best breaks without the breaks a letter forbids are the same
+ * breaks, when none of them was taken). Only a letter whose own word it would break has its
+ * paragraph broken again, with that word kept whole.
+ */
 function cachedLines(runs: StyledRun[], width: number, align: Align, dir: Direction, hyphenation?: Hyphenation): Line[] {
   let key = `${width}|${align}|${dir}`;
   for (const r of runs) key += `|${r.faces.map((f) => f.key).join(',')}|${r.size}|${r.color}|${r.link ?? ''}|${r.text}`;
-  if (hyphenation) {
-    // The paragraph's breaks depend on the language, and on which of its words are the recipient's.
-    key += `|h:${hyphenation.hyphenator.lang}`;
-    if (hyphenation.keep.size) {
-      const lower = runs.map((r) => r.text).join('').toLowerCase();
-      for (const w of hyphenation.keep) if (lower.includes(w)) key += `|${w}`;
-    }
-  }
-  let lines = lineCache.get(key);
-  if (!lines) {
-    lines = breakLines(runs, width, align, dir, hyphenation);
+  if (hyphenation) key += `|h:${hyphenation.hyphenator.lang}`;
+  const free = lookup(key, () => {
+    const broken: string[] = [];
+    return { lines: breakLines(runs, width, align, dir, hyphenation && { ...hyphenation, keep: NO_WORDS }, broken), broken };
+  });
+  const keep = hyphenation?.keep;
+  if (!keep || !free.broken.some((w) => keep.has(w))) return free.lines;
+  // Broken again with the recipient's words kept whole: keyed by those of them in the paragraph.
+  const lower = runs.map((r) => r.text).join('').toLowerCase();
+  for (const w of keep) if (lower.includes(w)) key += `|${w}`;
+  return lookup(`${key}|kept`, () => ({ lines: breakLines(runs, width, align, dir, hyphenation), broken: [] })).lines;
+}
+
+function lookup(key: string, make: () => { lines: Line[]; broken: string[] }): { lines: Line[]; broken: string[] } {
+  let entry = lineCache.get(key);
+  if (!entry) {
+    entry = make();
     if (lineCache.size >= LINE_CACHE_SIZE) lineCache.delete(lineCache.keys().next().value as string);
-    lineCache.set(key, lines);
+    lineCache.set(key, entry);
   }
-  return lines;
+  return entry;
 }
 
 /**

@@ -432,7 +432,7 @@ const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopo
  * logical order) and positions each line's segments for the alignment. Lines holding right-to-left
  * text are reordered for display with the Unicode bidirectional algorithm (UAX #9).
  */
-export function breakLines(input: StyledRun[], width: number, align: Align = 'start', direction: Direction = 'ltr', hyphenation?: Hyphenation): Line[] {
+export function breakLines(input: StyledRun[], width: number, align: Align = 'start', direction: Direction = 'ltr', hyphenation?: Hyphenation, broken?: string[]): Line[] {
   const p = paragraphOf(input, direction);
   if (!p) return [];
   const pieces = piecesOf(p);
@@ -440,7 +440,18 @@ export function breakLines(input: StyledRun[], width: number, align: Align = 'st
   // language is; anything else line by line.
   const even = align === 'justify' && !p.levels && pieces.every((x) => x.trimmedWidth <= width + 0.001);
   const spans = even ? evenLines(p, hyphenation ? hyphenated(p, pieces, hyphenation) : pieces, width) : fillLines(p, pieces, width);
+  if (broken) for (const span of spans) if (span.hyphen) broken.push(wordAt(p.text, span.end));
   return spans.map((span) => buildLine(p, span, width, align));
+}
+
+/** The word (as hyphenationPoints reads it, in lower case) that a hyphenation point at `at` falls in. */
+function wordAt(text: string, at: number): string {
+  const letter = /[\p{L}\p{M}'’]/u;
+  let start = at;
+  let end = at;
+  while (start > 0 && letter.test(text[start - 1])) start--;
+  while (end < text.length && letter.test(text[end])) end++;
+  return (WORD.exec(text.slice(start, end))?.[2] ?? text.slice(start, end)).toLowerCase();
 }
 
 /** A word as hyphenation sees it: letters (apostrophes inside), with any punctuation around it. */
