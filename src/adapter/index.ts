@@ -29,6 +29,7 @@ import PDFDocument from 'pdfkit';
 import { DEFAULT_BYTE_RANGE_PLACEHOLDER, DEFAULT_SIGNATURE_LENGTH, SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
 import { LetterMergeError } from '../errors';
 import { desubroutinize } from './cff';
+import { Recent } from '../recent';
 import type { CffTable } from './cff';
 
 export const PDFKIT_VERSION = '0.20.2';
@@ -84,6 +85,7 @@ interface EmbeddedFontInternals {
   font: { getGlyph(id: number): { advanceWidth: number }; glyphForCodePoint(cp: number): GlyphLike };
   layout(text: string): { glyphs: GlyphLike[]; positions: PositionLike[] };
   layoutCached(text: string): { glyphs: GlyphLike[]; positions: PositionLike[] };
+  layoutRun(text: string): { glyphs: GlyphLike[]; positions: PositionLike[] };
   encode(text: string): [string[], PositionLike[]];
   ref(): unknown;
 }
@@ -189,6 +191,7 @@ export function installAdapter(): void {
   need(embedded && typeof embedded.font?.getGlyph === 'function' && embedded.widths.length === 1, "pdfkit's EmbeddedFont.font, and widths starting with .notdef's");
   need(embedded && typeof embedded.encode === 'function' && typeof embedded.ref === 'function' && typeof embedded.id === 'string', "pdfkit's EmbeddedFont.encode, ref and id");
   need(embedded && typeof embedded.layoutCached === 'function', "pdfkit's EmbeddedFont.layoutCached");
+  need(embedded && typeof embedded.layoutRun === 'function', "pdfkit's EmbeddedFont.layoutRun");
   need(doc.page && typeof doc.page.fonts === 'object' && typeof doc._fontSize === 'number', "pdfkit's PDFPage.fonts and PDFDocument._fontSize");
   need(doc._fontFamilies && typeof doc._fontFamilies === 'object', "pdfkit's PDFDocument._fontFamilies");
   need(Array.isArray(doc._root?.data?.Pages?.data?.Kids) && Array.isArray(doc.outline?.children), "pdfkit's PDFDocument._root (the page list) and outline.children");
@@ -378,7 +381,8 @@ export function fontkitReverses(s: string): boolean {
   return m !== null && RTL_SCRIPT.test(m[0]);
 }
 
-const widthCache = new WeakMap<Font, Map<string, number>>();
+const widthCache = new WeakMap<Font, Recent<string, number>>();
+const WIDTHS_KEPT = 20000;
 
 /**
  * A soft hyphen at the end of a run is the hyphen of a hyphenated line end: drawn with the font's
@@ -396,7 +400,7 @@ const SHY = '\u00ad';
 export function advanceUnits(font: Font, text: string): number {
   if (text.endsWith(SHY)) return advanceUnits(font, text.slice(0, -1)) + font.glyphForCodePoint(0xad).advanceWidth;
   let chunks = widthCache.get(font);
-  if (!chunks) widthCache.set(font, (chunks = new Map()));
+  if (!chunks) widthCache.set(font, (chunks = new Recent(WIDTHS_KEPT)));
   let units = 0;
   let last = 0;
   for (let i = 0; i <= text.length; i++) {
@@ -482,10 +486,13 @@ function textToBytes(ref: ReferenceInternals & { text?: string }): void {
 
 /**
  * pdfkit keeps, per document and font, a cache from each word to its shaped glyphs; shaping is most
- * of the cost of a letter. Letters repeat words, so the cache is kept per font for the process.
+ * of the cost of a letter. Letters repeat words, so the cache is kept per font for the process, in
+ * a Recent of bounded size (a batch of varied letters brings new words with every letter).
  * Safe because pdfkit reads the cached runs and never changes them after making them.
  */
-const layoutCaches = new WeakMap<object, Record<string, unknown>>();
+const layoutCaches = new WeakMap<object, Recent<string, { glyphs: GlyphLike[]; positions: PositionLike[] }>>();
+/** Shaped words kept per font: a campaign's own words, and the recipients' of the last few hundred letters. */
+const WORDS_KEPT = 4000;
 
 /** What a document needs of a font: its key, and the parsed font. */
 /** A bookmark of the outline, to put others under. */
@@ -775,8 +782,7 @@ function encodeByGlyphId(font: EmbeddedFontInternals, own: GlyphIdFont, glyphs: 
 }
 
 /** Glyph runs of fonts drawn by glyph id, as drawn: the glyphs, and the text operators after the font is set. */
-const drawnRuns = new Map<string, { glyphs: GlyphLike[]; body: string }>();
-const DRAWN_RUNS_KEPT = 8000;
+const drawnRuns = new Recent<string, { glyphs: GlyphLike[]; body: string }>(4000);
 
 /** What drawing a kept run records in the document: its glyphs join the subset, with their widths and text. */
 function recordGlyphs(font: EmbeddedFontInternals, own: GlyphIdFont, glyphs: GlyphLike[]): void {
@@ -960,8 +966,10 @@ export class LetterDocument extends PDFDocument {
       font.widths[0] = font.font.getGlyph(0).advanceWidth * font.scale;
       if (this.adapter.reuse && font.layoutCache) {
         let shared = layoutCaches.get(face.font);
-        if (!shared) layoutCaches.set(face.font, (shared = Object.create(null) as Record<string, unknown>));
-        font.layoutCache = shared;
+        if (!shared) layoutCaches.set(face.font, (shared = new Recent(WORDS_KEPT)));
+        const words = shared;
+        const f = font;
+        f.layoutCached = (text: string) => words.getOrMake(text, () => f.layoutRun(text));
       }
       this.embedded.set(face.key, font);
     }
@@ -1129,7 +1137,6 @@ export class LetterDocument extends PDFDocument {
     // Kept unless it depends on where it is drawn (a mark placed by a text matrix) or on this
     // document (a ligature's carrier glyph, given out per document).
     if (own && !(options.logicalOrder ? glyphs.some((g) => g.codePoints.length > 1) : positions.some((p) => p.xOffset || p.yOffset))) {
-      if (drawnRuns.size >= DRAWN_RUNS_KEPT) drawnRuns.delete(drawnRuns.keys().next().value as string);
       // Each glyph once, in the order first drawn (which decides its text): what recordGlyphs needs.
       const seen = new Set<number>();
       drawnRuns.set(key, { glyphs: glyphs.filter((g) => !seen.has(g.id) && !!seen.add(g.id)), body });

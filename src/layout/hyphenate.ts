@@ -3,6 +3,7 @@
  * the `hyphen` package ships them) for the languages whose letters are justified by widening
  * spaces. Arabic is not hyphenated, and Chinese breaks between any two ideographs.
  */
+import { Recent } from '../recent';
 
 /** The patterns of each language, by the package's module name (British English, as the letters are written). */
 const PATTERNS: Record<string, string> = { es: 'hyphen/es', en: 'hyphen/en-gb', fr: 'hyphen/fr', ru: 'hyphen/ru' };
@@ -36,7 +37,7 @@ function makeHyphenator(lang: string, module: string): Hyphenator {
   // Loaded on first use: letters in other languages never pay for these patterns.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { hyphenateSync } = require(module) as { hyphenateSync(text: string, options?: { hyphenChar?: string; minWordLength?: number }): string };
-  const cache = new Map<string, readonly number[]>();
+  const cache = new Recent<string, readonly number[]>(WORDS_KEPT);
   return {
     lang,
     points(word: string): readonly number[] {
@@ -50,7 +51,6 @@ function makeHyphenator(lang: string, module: string): Hyphenator {
           else at += ch.length;
         }
         pts = found.filter((k) => k >= LEFT_MIN && word.length - k >= RIGHT_MIN);
-        if (cache.size >= WORDS_KEPT) cache.clear();
         cache.set(word, pts);
       }
       return pts;

@@ -1,3 +1,4 @@
+import { Recent } from '../recent';
 import type { SignatureImage } from '../campaign/signature';
 import { LetterMergeError } from '../errors';
 import { fallbackChain, measure, styleOf } from '../fonts/fonts';
@@ -80,8 +81,7 @@ const LIVE_LINK = /^(https?:|mailto:)/i;
  * Most of a campaign's text is the same in every letter (letterhead, labels, body paragraphs), so
  * broken lines are kept for reuse. Lines are never changed once made, so sharing them is safe.
  */
-const lineCache = new Map<string, { lines: Line[]; broken: string[] }>();
-const LINE_CACHE_SIZE = 1000;
+const lineCache = new Recent<string, { lines: Line[]; broken: string[] }>(500);
 const NO_WORDS: ReadonlySet<string> = new Set();
 
 /**
@@ -108,13 +108,7 @@ function cachedLines(runs: StyledRun[], width: number, align: Align, dir: Direct
 }
 
 function lookup(key: string, make: () => { lines: Line[]; broken: string[] }): { lines: Line[]; broken: string[] } {
-  let entry = lineCache.get(key);
-  if (!entry) {
-    entry = make();
-    if (lineCache.size >= LINE_CACHE_SIZE) lineCache.delete(lineCache.keys().next().value as string);
-    lineCache.set(key, entry);
-  }
-  return entry;
+  return lineCache.getOrMake(key, make);
 }
 
 /**
