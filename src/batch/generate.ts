@@ -18,6 +18,7 @@ import { ManifestWriter, OutputFolder, REMOVED_DIR, writeAtomic } from './output
 import { lettersFor, plan, shardOf } from './plan';
 import type { Plan, Scope } from './plan';
 import { createRenderer } from './renderer';
+import { writeErrorToThrow } from './renderer';
 import type { JobResult, Renderer, Signing } from './renderer';
 import { identityProblems, readSigningSource } from '../sign/identity';
 
@@ -234,8 +235,9 @@ function count(run: RunState, language: string, group: string): void {
 /** Records one letter the renderer finished: its files and manifest line, or its failure. */
 function finishLetter(run: RunState, recipient: Recipient, language: string, key: string, result: JobResult): void {
   const entry: ManifestEntry = { id: recipient.id, language, line: recipient.line, status: 'ok', key };
+  if ('writeError' in result) throw writeErrorToThrow(result.writeError);
   if (result.ok) {
-    entry.files = run.folder.writeLetter(language, recipient.id, result.pdf, result.eml);
+    entry.files = result.files;
     entry.pages = result.pages;
     entry.envelope = result.envelope;
     run.made++;
@@ -283,7 +285,7 @@ async function makeLetters(run: RunState, renderer: Renderer, window: number): P
         seq++;
         const key = run.plan.index.get(letterId({ language, id: r.id }))?.key ?? '';
         if (keepEarlier(run, r, language, key)) continue;
-        const task = renderer.render({ seq, recipient: r, language }).then((result) => finishLetter(run, r, language, key, result));
+        const task = renderer.render({ seq, recipient: r, language, out: run.folder.out }).then((result) => finishLetter(run, r, language, key, result));
         inFlight.add(task);
         void task.finally(() => inFlight.delete(task)).catch(() => undefined);
         if (inFlight.size >= window) await Promise.race(inFlight);

@@ -124,7 +124,19 @@ export class OutputFolder {
   readonly real: string;
   private readonly dirs = new Set<string>();
 
-  constructor(readonly out: string) {
+  /**
+   * Checks or makes the folder and removes what a run stopped by force left there; `opened`: the
+   * folder as another thread of this run already opened it (a worker thread writes its letters
+   * there itself).
+   */
+  constructor(
+    readonly out: string,
+    opened = false,
+  ) {
+    if (opened) {
+      this.real = realpathSync(out);
+      return;
+    }
     this.real = prepareOutputFolder(out);
     removeLeftovers(out);
   }

@@ -3,6 +3,9 @@ import { Worker } from 'node:worker_threads';
 import type { Campaign } from '../campaign/campaign';
 import type { Recipient } from '../data/recipients';
 import { LetterMergeError } from '../errors';
+import type { ErrorCode, ErrorKind, ErrorLocation } from '../errors';
+import { OutputFolder } from './output';
+import type { OutputFile } from './manifest';
 import { problemOf } from '../problems';
 import type { Problem } from '../problems';
 import { PACKAGE_ROOT } from '../paths';
@@ -15,15 +18,48 @@ export interface Job {
   seq: number;
   recipient: Recipient;
   language: string;
+  /** The output folder (opened by the main thread) the letter's files are written to, by the thread that makes them. */
+  out: string;
 }
 
 export type JobResult =
-  | { seq: number; ok: true; pdf: Uint8Array; eml: Uint8Array; pages: number; envelope: Envelope }
+  | { seq: number; ok: true; files: { pdf: OutputFile; eml: OutputFile }; pages: number; envelope: Envelope }
   /**
    * The letter cannot be made: a problem of its row (a missing glyph, a block too long, …), or a
    * bug (internal, with its stack for --debug); the batch goes on either way.
    */
-  | { seq: number; ok: false; problem: Problem };
+  | { seq: number; ok: false; problem: Problem }
+  /** Its files cannot be written (a full disk, a folder made unwritable, a link leading outside): the run stops with this error. */
+  | { seq: number; ok: false; writeError: WriteError };
+
+/** An error of writing, as it crosses from a worker thread: what is needed to throw it again. */
+export interface WriteError {
+  message: string;
+  code?: string;
+  /** Set for lettermerge's own errors (LetterMergeError): its kind and hint. */
+  kind?: ErrorKind;
+  hint?: string;
+  location?: ErrorLocation;
+  stack?: string;
+}
+
+function writeErrorOf(err: unknown): WriteError {
+  if (err instanceof LetterMergeError) return { message: err.message, code: err.code, kind: err.kind, hint: err.hint, location: err.location, stack: err.stack };
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { message: e.message, code: (e as NodeJS.ErrnoException).code, stack: e.stack };
+}
+
+/** The error a WriteError came from, thrown again in the main thread. */
+export function writeErrorToThrow(w: WriteError): Error {
+  if (w.kind) return new LetterMergeError(w.code as ErrorCode, w.message, { kind: w.kind, hint: w.hint, location: w.location });
+  const e = new Error(w.message) as NodeJS.ErrnoException;
+  if (w.code) e.code = w.code;
+  if (w.stack) e.stack = w.stack;
+  return e;
+}
+
+/** Each thread's handle on the output folder of a run. */
+const folders = new Map<string, OutputFolder>();
 
 /** Renders letters: in this thread, or in a pool of worker threads. */
 export interface Renderer {
@@ -50,15 +86,24 @@ export function loadRenderer(): typeof Produce {
 
 /** What one thread does with a job; shared by the in-process renderer and the workers. */
 export async function renderJob(campaign: Campaign, merger: Merger, job: Job, sign?: SigningIdentity): Promise<JobResult> {
+  let letter;
   try {
-    const letter = await loadRenderer().produceLetter(campaign, merger, job.recipient, job.language, { sign });
-    return { seq: job.seq, ok: true, pdf: letter.pdf, eml: letter.eml, pages: letter.pages, envelope: letter.envelope };
+    letter = await loadRenderer().produceLetter(campaign, merger, job.recipient, job.language, { sign });
   } catch (err) {
     const at = { line: job.recipient.line, id: job.recipient.id, language: job.language };
     if (err instanceof LetterMergeError) return { seq: job.seq, ok: false, problem: problemOf(err, 'row', at) };
     const e = err instanceof Error ? err : new Error(String(err));
     const message = `internal error while making this letter: ${e.message} (a bug in lettermerge: run again with --debug and report it)`;
     return { seq: job.seq, ok: false, problem: { scope: 'row', code: 'INTERNAL', message, ...at, internal: true, detail: e.stack } };
+  }
+  // Written here, in the thread that made them: the bytes never cross to another thread.
+  try {
+    let folder = folders.get(job.out);
+    if (!folder) folders.set(job.out, (folder = new OutputFolder(job.out, true)));
+    const files = folder.writeLetter(job.language, job.recipient.id, letter.pdf, letter.eml);
+    return { seq: job.seq, ok: true, files, pages: letter.pages, envelope: letter.envelope };
+  } catch (err) {
+    return { seq: job.seq, ok: false, writeError: writeErrorOf(err) };
   }
 }
 

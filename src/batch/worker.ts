@@ -22,14 +22,7 @@ if (port) {
     port.on('message', (job: Job) => {
       chain = chain.then(async () => {
         const result: JobResult = await renderJob(campaign, merger, job, identity);
-        if (result.ok) {
-          // Fresh, exactly sized copies: safe to transfer without copying again.
-          const pdf = new Uint8Array(result.pdf);
-          const eml = new Uint8Array(result.eml);
-          port.postMessage({ ...result, pdf, eml }, [pdf.buffer, eml.buffer] as never);
-        } else {
-          port.postMessage(result);
-        }
+        port.postMessage(result);
       });
     });
   } catch (err) {

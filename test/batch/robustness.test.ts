@@ -60,12 +60,12 @@ describe('a worker thread that crashes', () => {
     const pool = new WorkerPool(campaign, 1, path.join(__dirname, '..', 'fixtures', 'crashing-worker.js'));
     const { recipients } = await readRecipients(writeCsv(t.dir, 'r.csv', [row()]));
     try {
-      const first = await pool.render({ seq: 1, recipient: recipients[0], language: 'en' });
+      const first = await pool.render({ seq: 1, recipient: recipients[0], language: 'en', out: t.dir });
       expect(first).toMatchObject({ ok: false });
-      const second = pool.render({ seq: 2, recipient: recipients[0], language: 'en' });
+      const second = pool.render({ seq: 2, recipient: recipients[0], language: 'en', out: t.dir });
       await expect(second).rejects.toBeInstanceOf(WorkerFailure);
       await expect(second).rejects.toThrow(/a worker thread stopped with code 3/);
-      await expect(pool.render({ seq: 3, recipient: recipients[0], language: 'en' })).rejects.toThrow(/code 3/);
+      await expect(pool.render({ seq: 3, recipient: recipients[0], language: 'en', out: t.dir })).rejects.toThrow(/code 3/);
     } finally {
       await pool.close();
     }
