@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // A local SMTP server for trying `lettermerge send` without sending anything anywhere: it accepts
 // every message on 127.0.0.1 and prints one line for each. Uses smtp-server (a dev dependency).
-//   node scripts/dev-smtp-server.js [port]        (default port 2525; Ctrl-C to stop)
+//   node scripts/dev-smtp-server.js [port]        (default port 2525; Ctrl-C to stop; --port N also works)
 'use strict';
 const { SMTPServer } = require('smtp-server');
 
-const port = Number(process.argv[2] || 2525);
+const args = process.argv.slice(2);
+const given = args[0] === '--port' ? args[1] : (args[0] ?? '').replace(/^--port=/, '');
+const port = given === '' || given === undefined ? 2525 : Number(given);
+if (!Number.isInteger(port) || port < 0 || port > 65535 || args.length > (args[0] === '--port' ? 2 : 1)) {
+  console.error(`Usage: node scripts/dev-smtp-server.js [port]   (a port from 0 to 65535; default 2525; got ${JSON.stringify(args.join(' '))})`);
+  process.exit(2);
+}
 let count = 0;
 const server = new SMTPServer({
   authOptional: true,

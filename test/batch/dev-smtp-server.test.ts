@@ -80,4 +80,22 @@ describe('scripts/dev-smtp-server.js (the README\'s test server)', () => {
       child.kill();
     }
   });
+
+  it('takes --port N as well as the port alone, and says how to call it when the port is not one', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [SCRIPT, '--port', String(port)]);
+    try {
+      await new Promise<void>((resolve) => child.stdout.on('data', (d) => String(d).includes(`127.0.0.1:${port}`) && resolve()));
+      expect(await greeting(port)).toMatch(/^220 /);
+    } finally {
+      child.kill();
+    }
+    for (const args of [['abc'], ['--port', '99999'], ['2525', 'extra']]) {
+      const bad = spawn(process.execPath, [SCRIPT, ...args]);
+      let err = '';
+      bad.stderr.on('data', (d) => (err += d));
+      expect(await new Promise((r) => bad.on('exit', r))).toBe(2);
+      expect(err).toContain('Usage: node scripts/dev-smtp-server.js [port]');
+    }
+  });
 });
