@@ -610,9 +610,10 @@ function codeString(hex: string): string {
 }
 
 /**
- * A text matrix that puts text upright at (x, y), y up from the bottom of a page of this height,
- * in pdfkit's page space (y down, from the top): the matrix flips the y axis back. The baseline
- * lands where pdfkit's own text matrix, in a y-up space, puts it: rounded as pdfkit rounds it.
+ * The text matrix of a run at (x, y), y up from the bottom of the page, as pdfkit's text() writes
+ * it inside its text object's y-up transformation (see LetterDocument.textAt). (A matrix that flips
+ * y itself, without the transformation, draws the same pixels, but poppler's pdftotext then orders
+ * the two columns of an Arabic letter's blocks differently.)
  */
 function textMatrix(x: number, y: number): string {
   return `1 0 0 1 ${num(x)} ${num(y)} Tm`;
@@ -623,8 +624,7 @@ function textMatrix(x: number, y: number): string {
  * adjustment after a glyph whose advance differs from its width, and a glyph with an offset (a
  * mark) placed by a text matrix of its own.
  */
-function tjOperators(encoded: string[], positions: PositionLike[], x0: number, y: number, scale: number, height: number): string[] {
-  const tm = (tx: number, ty: number) => textMatrix(tx, ty);
+function tjOperators(encoded: string[], positions: PositionLike[], x0: number, y: number, scale: number): string[] {
   const ops: string[] = [];
   const commands: string[] = [];
   let last = 0;
@@ -651,12 +651,12 @@ function tjOperators(encoded: string[], positions: PositionLike[], x0: number, y
     const pos = positions[i];
     if (pos.xOffset || pos.yOffset) {
       flush(i);
-      ops.push(tm(x + pos.xOffset * scale, y + pos.yOffset * scale));
+      ops.push(textMatrix(x + pos.xOffset * scale, y + pos.yOffset * scale));
       flush(i + 1);
       hadOffset = true;
     } else {
       if (hadOffset) {
-        ops.push(tm(x, y));
+        ops.push(textMatrix(x, y));
         hadOffset = false;
       }
       if (pos.xAdvance - pos.advanceWidth !== 0) addSegment(i + 1);
@@ -1131,7 +1131,7 @@ export class LetterDocument extends PDFDocument {
     const positions = extra
       ? layoutPositions.map((p, i) => (glyphs[i].codePoints.length === 1 && glyphs[i].codePoints[0] === 0x20 ? { ...p, xAdvance: p.xAdvance + extra } : p))
       : layoutPositions;
-    const run = options.logicalOrder ? logicalTjOperators(encoded, positions, size / 1000, glyphs.map((g) => this.ligatureCarrier(face, font, g))) : tjOperators(encoded, positions, x, d.page.height - y, size / 1000, d.page.height);
+    const run = options.logicalOrder ? logicalTjOperators(encoded, positions, size / 1000, glyphs.map((g) => this.ligatureCarrier(face, font, g))) : tjOperators(encoded, positions, x, d.page.height - y, size / 1000);
     let body = '';
     for (const op of run) body += `\n${op}`;
     // Kept unless it depends on where it is drawn (a mark placed by a text matrix) or on this
