@@ -596,15 +596,24 @@ function num(n: number): number {
 /** Characters that a literal string writes escaped: its delimiters, the escape, and line ends (which a reader would turn into LF). */
 const ESCAPED: Record<number, string> = { 0x28: '\\(', 0x29: '\\)', 0x5c: '\\\\', 0x0a: '\\n', 0x0d: '\\r' };
 
+/** Each two-byte code (four hex digits) as it stands in a literal string, made once. */
+const codeBytes = new Map<string, string>();
+
 /**
  * Codes given in hex (two bytes each), written as a literal string: the bytes themselves, half
  * as long as the hex string pdfkit writes, so the page content is smaller to write and deflate.
  */
 function codeString(hex: string): string {
   let out = '(';
-  for (let k = 0; k < hex.length; k += 2) {
-    const byte = parseInt(hex.slice(k, k + 2), 16);
-    out += ESCAPED[byte] ?? String.fromCharCode(byte);
+  for (let k = 0; k < hex.length; k += 4) {
+    const code = hex.slice(k, k + 4);
+    let bytes = codeBytes.get(code);
+    if (bytes === undefined) {
+      const hi = parseInt(code.slice(0, 2), 16);
+      const lo = parseInt(code.slice(2), 16);
+      codeBytes.set(code, (bytes = (ESCAPED[hi] ?? String.fromCharCode(hi)) + (ESCAPED[lo] ?? String.fromCharCode(lo))));
+    }
+    out += bytes;
   }
   return `${out})`;
 }

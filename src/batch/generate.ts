@@ -17,8 +17,7 @@ import type { ManifestEntry, OutputFile } from './manifest';
 import { ManifestWriter, OutputFolder, REMOVED_DIR, writeAtomic } from './output';
 import { lettersFor, plan, shardOf } from './plan';
 import type { Plan, Scope } from './plan';
-import { createRenderer } from './renderer';
-import { writeErrorToThrow } from './renderer';
+import { createRenderer, writeErrorToThrow } from './renderer';
 import type { JobResult, Renderer, Signing } from './renderer';
 import { identityProblems, readSigningSource } from '../sign/identity';
 

@@ -95,7 +95,7 @@ function cachedLines(runs: StyledRun[], width: number, align: Align, dir: Direct
   let key = `${width}|${align}|${dir}`;
   for (const r of runs) key += `|${r.faces.map((f) => f.key).join(',')}|${r.size}|${r.color}|${r.link ?? ''}|${r.text}`;
   if (hyphenation) key += `|h:${hyphenation.hyphenator.lang}`;
-  const free = lookup(key, () => {
+  const free = lineCache.getOrMake(key, () => {
     const broken: string[] = [];
     return { lines: breakLines(runs, width, align, dir, hyphenation && { ...hyphenation, keep: NO_WORDS }, broken), broken };
   });
@@ -104,11 +104,7 @@ function cachedLines(runs: StyledRun[], width: number, align: Align, dir: Direct
   // Broken again with the recipient's words kept whole: keyed by those of them in the paragraph.
   const lower = runs.map((r) => r.text).join('').toLowerCase();
   for (const w of keep) if (lower.includes(w)) key += `|${w}`;
-  return lookup(`${key}|kept`, () => ({ lines: breakLines(runs, width, align, dir, hyphenation), broken: [] })).lines;
-}
-
-function lookup(key: string, make: () => { lines: Line[]; broken: string[] }): { lines: Line[]; broken: string[] } {
-  return lineCache.getOrMake(key, make);
+  return lineCache.getOrMake(`${key}|kept`, () => ({ lines: breakLines(runs, width, align, dir, hyphenation), broken: [] })).lines;
 }
 
 /**
