@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Renders page 1 of one sample letter per language to docs/sample-<lang>.png, and the first page
 // of the sample's proof to docs/proof-sample.png (for the README). The picture of the live
-// preview, docs/preview.png, is made by its browser test (test/preview/browser.test.ts).
+// preview, docs/preview.png, is made by its browser test when asked:
+//   LETTERMERGE_UPDATE_DOCS=1 npx jest test/preview/browser.test.ts
 // Needs pdftoppm from poppler-utils (Debian: apt-get install poppler-utils).
 'use strict';
 const { execFileSync } = require('node:child_process');
