@@ -118,7 +118,7 @@ interface StructureElementInternals {
 interface DocumentInternals {
   _font: EmbeddedFontInternals;
   _fontSize: number;
-  page: { height: number; fonts: Record<string, unknown> };
+  page: { height: number; fonts: Record<string, unknown>; content: ReferenceInternals; dictionary: { data: Record<string, unknown> } };
   addContent(s: string): unknown;
   _fontFamilies: Record<string, EmbeddedFontInternals>;
   ref(data?: Record<string, unknown>): ReferenceInternals;
@@ -193,6 +193,7 @@ export function installAdapter(): void {
   need(embedded && typeof embedded.layoutCached === 'function', "pdfkit's EmbeddedFont.layoutCached");
   need(embedded && typeof embedded.layoutRun === 'function', "pdfkit's EmbeddedFont.layoutRun");
   need(doc.page && typeof doc.page.fonts === 'object' && typeof doc._fontSize === 'number', "pdfkit's PDFPage.fonts and PDFDocument._fontSize");
+  need(doc.page.content && doc.page.dictionary?.data?.Contents === doc.page.content, "pdfkit's PDFPage.content, the page's Contents");
   need(doc._fontFamilies && typeof doc._fontFamilies === 'object', "pdfkit's PDFDocument._fontFamilies");
   need(Array.isArray(doc._root?.data?.Pages?.data?.Kids) && Array.isArray(doc.outline?.children), "pdfkit's PDFDocument._root (the page list) and outline.children");
   const proto = PDFDocument.prototype as unknown as Record<string, unknown>;
@@ -424,11 +425,11 @@ export function advanceUnits(font: Font, text: string): number {
 
 /**
  * Compressed streams by content hash. Font subsets and their ToUnicode maps repeat from letter to
- * letter (same glyphs, same bytes: see orderGlyphs), so they are deflated once. zlib is
- * deterministic: the bytes are what pdfkit would have written.
+ * letter (same glyphs, same bytes: see orderGlyphs), and so do the content streams of the parts
+ * of a page that do not change with the recipient (newContentStream): they are deflated once.
+ * zlib is deterministic: the bytes are what pdfkit would have written.
  */
-const deflated = new Map<string, Buffer>();
-const DEFLATED_MAX = 64;
+const deflated = new Recent<string, Buffer>(128);
 
 function cachedDeflate(ref: ReferenceInternals): void {
   const finalize = ref.finalize;
@@ -438,13 +439,7 @@ function cachedDeflate(ref: ReferenceInternals): void {
       const data = Buffer.concat(this.buffer);
       if (data.length >= 2048) {
         const key = `${data.length}:${createHash('sha1').update(data).digest('base64')}`;
-        let z = deflated.get(key);
-        if (!z) {
-          z = deflateSync(data);
-          if (deflated.size >= DEFLATED_MAX) deflated.delete(deflated.keys().next().value as string);
-          deflated.set(key, z);
-        }
-        this.buffer = [z];
+        this.buffer = [deflated.getOrMake(key, () => deflateSync(data))];
         this.compress = false; // already compressed; the stream keeps its /Filter /FlateDecode
       }
     }
@@ -1218,6 +1213,25 @@ export class LetterDocument extends PDFDocument {
       this.textState.fill = op;
     }
     return this;
+  }
+
+  /**
+   * Ends the page's content stream and starts another: the page's Contents become an array of
+   * streams, read one after the other as one content (ISO 32000-1, 7.8.2). A run of the page that
+   * is the same in many letters (the letter around the addressee block) is then a stream of the
+   * same bytes in each, deflated once for all of them (cachedDeflate). Call it between
+   * marked-content sequences, never inside one; it does nothing before anything is written.
+   */
+  newContentStream(): void {
+    if (this.textState.open) this.closeText();
+    const page = (this as unknown as DocumentInternals).page;
+    if (page.content.uncompressedLength === 0) return;
+    const contents = page.dictionary.data.Contents;
+    const streams = Array.isArray(contents) ? contents : [contents];
+    page.content.end();
+    page.content = (this as unknown as DocumentInternals).ref();
+    streams.push(page.content);
+    page.dictionary.data.Contents = streams;
   }
 
   /** Closes the text object before pdfkit ends the pages. */

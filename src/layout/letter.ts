@@ -41,6 +41,13 @@ export type Item =
 
 export interface PageLayout {
   items: Item[];
+  /**
+   * Where the page's content starts a new stream: the indices of the items that begin one. The
+   * parts that change with the recipient (from the addressee block to the salutation) get a
+   * stream of their own, so the rest of the page is the same bytes in every letter of a campaign
+   * and compresses once. Only the PDF's bytes depend on it, never what the page shows.
+   */
+  streams?: number[];
 }
 
 export type LetterTag = TagNode<Item>;
@@ -148,6 +155,14 @@ class Composer {
 
   get page(): PageLayout {
     return this.pages[this.pages.length - 1];
+  }
+
+  /** Starts a new content stream on this page at the next item (see PageLayout.streams). */
+  streamBreak(): void {
+    const page = this.page;
+    const at = page.items.length;
+    if (at === 0 || page.streams?.[page.streams.length - 1] === at) return;
+    (page.streams ??= []).push(at);
   }
 
   /** Lays out `fn`'s content as a structure element of `type` inside the one open now. */
@@ -450,7 +465,7 @@ function topHeading(blocks: Block[]): number {
   return top;
 }
 
-function layoutBlocks(c: Composer, blocks: Block[], x: number, width: number, align: Align, top = topHeading(blocks)): void {
+function layoutBlocks(c: Composer, blocks: Block[], x: number, width: number, align: Align, top = topHeading(blocks), afterEach?: (index: number) => void): void {
   const { size, lh } = c;
   blocks.forEach((block, index) => {
     if (index > 0) c.y += STYLE.paragraphGap;
@@ -491,6 +506,7 @@ function layoutBlocks(c: Composer, blocks: Block[], x: number, width: number, al
         c.y += 8;
         break;
     }
+    afterEach?.(index);
   });
 }
 
@@ -608,7 +624,8 @@ function placeBody(c: Composer, part: PartOf<'body'>, flow: Flow, align: Align):
   c.laying('the letter body');
   const body = part.blocks;
   const last = body[body.length - 1];
-  layoutBlocks(c, body.slice(0, -1), left, width, align);
+  // The first block is the salutation, in the letters of most campaigns: a stream of its own.
+  layoutBlocks(c, body.slice(0, -1), left, width, align, undefined, (i) => i === 0 && c.streamBreak());
   if (last) {
     if (body.length > 1) c.y += STYLE.paragraphGap;
     if (last.kind === 'paragraph') {
@@ -702,6 +719,7 @@ export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout 
         placeReference(c, part, flow);
         break;
       case 'addressee':
+        c.streamBreak();
         placeAddressee(c, part, flow);
         break;
       case 'subject':

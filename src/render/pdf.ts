@@ -256,7 +256,14 @@ function drawPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOptions): P
     doc.addPage({ size: [layout.width, layout.height], margin: 0 });
     // Made once a page exists: pdfkit turns a Figure's box into page coordinates as it makes it.
     structure ??= new Structure(doc, layout.structure);
-    for (const item of page.items) structure.draw(item);
+    const breaks = new Set(page.streams);
+    page.items.forEach((item, i) => {
+      if (breaks.has(i)) {
+        structure!.close();
+        doc.newContentStream();
+      }
+      structure!.draw(item);
+    });
     structure.close();
   }
   if (structure && options.sign) {

@@ -195,7 +195,9 @@ const tools = hasCommand('qpdf') && hasCommand('pdfinfo');
     expect(failsAfter('beyond-the-font', { [cidKey]: { value: { ...cidFont.value, '/W': beyond } } })).toEqual(expect.arrayContaining(['ISO 19005-2 6.2.11.4-1', 'ISO 14289-1 7.21.4.1-1']));
 
     // Text drawn before any marked content: neither tagged nor an artifact.
-    const contentsKey = `obj:${pg.value!['/Contents'] as string}`;
+    // (The first of the page's content streams: the page's Contents may be an array of them.)
+    const contents = pg.value!['/Contents'] as string | string[];
+    const contentsKey = `obj:${Array.isArray(contents) ? contents[0] : contents}`;
     const content = objects[contentsKey].stream!;
     const fontName = Object.keys((find((v) => typeof v['/Font'] === 'object')[1].value!['/Font'] as Record<string, unknown>))[0];
     // (A code the letter draws with that font, so that only the tagging is wrong.)

@@ -1,0 +1,78 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { produceLetter } from '../../src/batch/produce';
+import { loadCampaign } from '../../src/campaign/campaign';
+import { readRecipients } from '../../src/data/recipients';
+import { layoutLetter } from '../../src/layout/letter';
+import { parseMarkdown } from '../../src/markup/markdown';
+import { Merger } from '../../src/template/merge';
+import { SAMPLE_CAMPAIGN, hasCommand, row, tempDir, writeCsv } from '../helpers';
+
+type QpdfObjects = Record<string, { value?: Record<string, unknown>; stream?: { dict: Record<string, unknown>; data?: string } }>;
+
+/** Each page's content streams, decoded (qpdf reads them), in the order of the page's Contents. */
+function contentStreams(pdf: Buffer, dir: string, name: string): Buffer[][] {
+  const file = path.join(dir, `${name}.pdf`);
+  writeFileSync(file, pdf);
+  const json = JSON.parse(execFileSync('qpdf', ['--json=2', '--json-key=qpdf', '--json-key=pages', '--json-stream-data=inline', '--decode-level=generalized', file], { maxBuffer: 64 << 20 }).toString()) as {
+    qpdf: [unknown, QpdfObjects];
+    pages: { contents: string[] }[];
+  };
+  const objects = json.qpdf[1];
+  return json.pages.map((p) => p.contents.map((ref) => Buffer.from(objects[`obj:${ref}`].stream!.data!, 'base64')));
+}
+
+describe('content streams', () => {
+  const t = tempDir();
+  afterAll(() => t.cleanup());
+
+  async function recipients(rows: string[][]) {
+    return (await readRecipients(writeCsv(t.dir, `r${rows.length}.csv`, rows))).recipients;
+  }
+
+  it('starts a stream at the addressee block and another after the salutation, on the first page only', async () => {
+    const merger = new Merger(loadCampaign(SAMPLE_CAMPAIGN));
+    const [r] = await recipients([row({ id: 'a', language: 'es' })]);
+    const letter = merger.merge(r, 'es');
+    const blocks = parseMarkdown(letter.body);
+    const layout = layoutLetter(letter, blocks);
+    const [first, ...rest] = layout.pages;
+    const texts = first.items.map((i) => (i.kind === 'text' ? i.text.trim() : ''));
+    const salutation = blocks[0].kind === 'paragraph' ? blocks[0].runs.map((run) => run.text).join('') : '';
+    expect(salutation).toMatch(/^\p{L}.*:$/u);
+    expect(first.streams).toHaveLength(2);
+    const [addressee, body] = first.streams!;
+    // The addressee block starts with its label; the salutation ends just before the second stream.
+    expect(texts[addressee]).toBe(letter.labels.to);
+    expect(texts.slice(addressee, body).join(' ')).toContain(letter.addressee[0]);
+    expect(texts.slice(addressee, body).join(' ')).toContain(salutation);
+    expect(texts.slice(body).join(' ')).not.toContain(salutation);
+    for (const page of rest) expect(page.streams).toBeUndefined();
+  });
+
+  (hasCommand('qpdf') ? it : it.skip)('writes the same bytes around the addressee block in letters to different recipients', async () => {
+    const campaign = loadCampaign(SAMPLE_CAMPAIGN);
+    const merger = new Merger(campaign);
+    // Different names, positions, organisations and addresses, in blocks of the same number of lines.
+    const [a, b] = await recipients([
+      row({ id: 'a', language: 'es', group: 'academia', first_name: 'Ada', last_name: 'Quinlan', organization: 'Universidad de Ejemplo', address: 'Calle Mayor 1\n28001 Madrid' }),
+      row({ id: 'b', language: 'es', group: 'academia', first_name: 'Bruno', last_name: 'Zapata Ñúñez', position: 'Rector', organization: 'Instituto Tecnológico del Sur', address: 'Avenida del Río 250\n41001 Sevilla' }),
+    ]);
+    const [sa, sb] = [await produceLetter(campaign, merger, a, 'es'), await produceLetter(campaign, merger, b, 'es')].map((l, i) => contentStreams(l.pdf, t.dir, `same-${i}`));
+    expect(sa.map((page) => page.length)).toEqual([3, 1]);
+    expect(sb.map((page) => page.length)).toEqual([3, 1]);
+    // The letterhead to the reference block; the addressee block to the salutation; the rest of the page.
+    expect(sa[0][0].equals(sb[0][0])).toBe(true);
+    expect(sa[0][1].equals(sb[0][1])).toBe(false);
+    expect(sa[0][2].equals(sb[0][2])).toBe(true);
+    expect(sa[1][0].equals(sb[1][0])).toBe(true);
+    // Each stream stands alone: its text objects and saved states close within it.
+    for (const stream of [...sa[0], ...sb[0]]) {
+      const ops = stream.toString('latin1');
+      expect((ops.match(/^BT$/gm) ?? []).length).toBe((ops.match(/^ET$/gm) ?? []).length);
+      expect((ops.match(/^q$/gm) ?? []).length).toBe((ops.match(/^Q$/gm) ?? []).length);
+      expect((ops.match(/ BDC$/gm) ?? []).length).toBe((ops.match(/^EMC$/gm) ?? []).length);
+    }
+  });
+});
