@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as fontkit from 'fontkit';
 import PDFDocument from 'pdfkit';
-import { installAdapter, setSubroutineInlining } from '../../src/adapter';
+import { LetterDocument, installAdapter, setSubroutineInlining } from '../../src/adapter';
 import { produceLetter } from '../../src/batch/produce';
 import { loadCampaign } from '../../src/campaign/campaign';
 import { readRecipients } from '../../src/data/recipients';
@@ -143,5 +143,48 @@ describe('the pdfkit and fontkit adapter', () => {
         d.end();
       });
     expect((await make()).equals(await make())).toBe(true);
+  });
+
+  it("writes an object and its stream as pdfkit's own finalize and convert do, byte for byte", () => {
+    type Doc = { ref(d?: object): { write(c: string | Uint8Array): void; end(): void }; _write(d: string | Uint8Array): void; _root: { data: { Names: { data: { Dests: object } } } } };
+    /** What writing the objects made of `build` sends to the document's output, with object numbers left out. */
+    const written = (doc: Doc, build: (doc: Doc) => { data: object; stream?: string }[]) => {
+      const out: Buffer[] = [];
+      doc._write = (d) => void out.push(typeof d === 'string' ? Buffer.from(`${d}\n`, 'latin1') : Buffer.from(d));
+      for (const { data, stream } of build(doc)) {
+        const ref = doc.ref(data);
+        if (stream !== undefined) for (const line of stream.split('\n')) ref.write(line);
+        ref.end();
+      }
+      return Buffer.concat(out).toString('latin1').replace(/\d+ 0 (obj|R)/g, 'N 0 $1');
+    };
+    const objects = (doc: Doc) => [
+      {
+        data: {
+          Type: 'Probe',
+          Ascii: new String('parens (a) and \\ and a line\nend\r, tab\t, backspace\b, form feed\f'),
+          Unicode: new String('Señora «ñ», 中文 (x) \u0600 \ud83d\ude00'),
+          Empty: new String(''),
+          Numbers: [0, -0, 1, -1.5, 1 / 3, 2 / 3, 1e20, -1e20, 123456.7654321, 0.0000004, -0.0000006, 595.28, 841.89],
+          Date: new Date(Date.UTC(2026, 0, 5, 7, 8, 9)),
+          Nested: { A: [1, [2, { B: null }], true, false], Skipped: undefined, Name: 'Name#with' },
+          Holes: [undefined, 1, undefined],
+          Bytes: Buffer.from([0, 1, 0x7f, 0xfe, 0xff]),
+          View: new Uint8Array([9, 8, 7, 6, 5]).subarray(1, 4),
+          EmptyDict: {},
+          EmptyArray: [],
+          Ref: doc.ref({ Inner: 1 }),
+          Tree: doc._root.data.Names.data.Dests,
+        },
+      },
+      { data: { Kind: 'small stream' }, stream: 'q\n1 0 0 1 10 10 cm\nQ' },
+      { data: { Kind: 'large stream' }, stream: Array.from({ length: 200 }, (_, i) => `BT /F1 12 Tf ${i} ${i * 2} Td (line ${i}) Tj ET`).join('\n') },
+      { data: { Kind: 'no stream' } },
+    ];
+    const plain = written(new PDFDocument({ autoFirstPage: false }) as unknown as Doc, objects);
+    const ours = written(new LetterDocument({ autoFirstPage: false } as PDFKit.PDFDocumentOptions, { reuse: true }) as unknown as Doc, objects);
+    expect(plain).toContain('/Unicode (\xfe\xff');
+    expect(plain).toContain('stream\nx');
+    expect(ours).toBe(plain);
   });
 });
