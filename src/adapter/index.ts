@@ -55,6 +55,7 @@ interface FontInternals {
 interface SubsetInternals {
   font: object;
   glyphs: number[];
+  mapping: Record<number, number>;
   cff?: CffTable;
   charstrings: Uint8Array[];
   gsubrs: Uint8Array[];
@@ -75,7 +76,7 @@ interface EmbeddedFontInternals {
   id: string;
   embed(): unknown;
   layoutCache?: Record<string, unknown>;
-  subset: { includeGlyph(id: number): number; encode(): Uint8Array };
+  subset: { includeGlyph(id: number): number; encode(): Uint8Array; cff?: object };
   widths: number[];
   unicode: number[][];
   scale: number;
@@ -320,6 +321,38 @@ function inlineCffSubroutines(subset: SubsetInternals): void {
 }
 
 /**
+ * A CFF subset whose character ids are the font's glyph ids, as a TrueType subset by HarfBuzz keeps
+ * them (see ownGlyphIds): the subset's glyphs in increasing id order, and a charset (format 0)
+ * that gives each its id as its CID, where fontkit numbers the CIDs 1, 2, 3… in the order glyphs
+ * were first drawn. A letter then draws the same text with the same codes whatever other glyphs it
+ * uses, so its pages' content, and the runs drawn, are the same as other letters'.
+ */
+function keepCffGlyphIds(subset: SubsetInternals): void {
+  const encode = subset.encode;
+  const fontdict = subset.subsetFontdict!;
+  const cidFontdict = subset.createCIDFontdict!;
+  const withGlyphIds = (self: SubsetInternals, topDict: Record<string, unknown>) => {
+    topDict.charset = { version: 0, glyphs: self.glyphs.slice(1) };
+    topDict.CIDCount = Math.max(...self.glyphs) + 1;
+  };
+  subset.encode = function (this: SubsetInternals) {
+    // .notdef stays first (fontkit's subset starts with it): CID 0 is always .notdef.
+    this.glyphs = [this.glyphs[0], ...this.glyphs.slice(1).sort((a, b) => a - b)];
+    this.mapping = {};
+    this.glyphs.forEach((gid, i) => (this.mapping[gid] = i));
+    return encode.call(this);
+  };
+  subset.subsetFontdict = function (this: SubsetInternals, topDict) {
+    withGlyphIds(this, topDict);
+    return fontdict.call(this, topDict);
+  };
+  subset.createCIDFontdict = function (this: SubsetInternals, topDict) {
+    withGlyphIds(this, topDict);
+    return cidFontdict.call(this, topDict);
+  };
+}
+
+/**
  * Building a font subset (fontkit decodes and re-encodes each glyph) is a large share of a small
  * letter's cost, and letters that use the same glyphs in the same order get the same subset. The
  * bytes are kept per font and glyph list; pdfkit only reads them.
@@ -346,16 +379,18 @@ function cacheSubsetBytes(subset: SubsetInternals): void {
 }
 
 /**
- * Subsets whose font program keeps the font's own glyph ids (HarfBuzz's). A document draws their
- * glyphs with codes that are the glyph ids themselves (CIDToGIDMap Identity), so the same text is
- * the same content in every letter, whatever other glyphs a letter uses.
+ * Subsets whose font program keeps the font's own glyph ids: HarfBuzz's TrueType subsets, and CFF
+ * subsets whose CIDs are the glyph ids (keepCffGlyphIds). A document draws their glyphs with codes
+ * that are the glyph ids themselves (through CIDToGIDMap Identity, or the CFF's charset), so the
+ * same text is the same content in every letter, whatever other glyphs a letter uses.
  */
 const ownGlyphIds = new WeakSet<object>();
 
 /**
  * Prepares a font lettermerge parsed: every run carries its glyphs' characters, and every subset
- * pdfkit makes of it reuses its bytes; a TrueType font's subsets are made by HarfBuzz (given the
- * font's file), a CFF font's inline their subroutines. Only this font object changes.
+ * pdfkit makes of it reuses its bytes and keeps the font's glyph ids; a TrueType font's subsets
+ * are made by HarfBuzz (given the font's file), a CFF font's inline their subroutines. Only this
+ * font object changes.
  */
 export function prepareFont(font: Font, bytes?: Uint8Array): void {
   installAdapter();
@@ -365,8 +400,11 @@ export function prepareFont(font: Font, bytes?: Uint8Array): void {
   const trueType = bytes !== undefined && isTrueType(bytes);
   f.createSubset = () => {
     const subset = createSubset();
-    if (subset.cff) inlineCffSubroutines(subset);
-    else if (trueType) {
+    if (subset.cff) {
+      inlineCffSubroutines(subset);
+      keepCffGlyphIds(subset);
+      ownGlyphIds.add(subset);
+    } else if (trueType) {
       subset.encode = function (this: SubsetInternals) {
         return trueTypeSubset(font, bytes, this.glyphs);
       };
@@ -898,13 +936,15 @@ function utf16Hex(codePoints: number[]): string {
 
 /**
  * Embeds a font drawn by glyph id, as pdfkit's EmbeddedFont.embed() does (the same font
- * descriptor, Type0 font and CIDFontType2), with the glyph ids as character ids: CIDToGIDMap
- * Identity, widths only for the glyphs drawn (W in runs of consecutive ids), and a ToUnicode map
- * of the glyphs drawn (bfchar).
+ * descriptor, Type0 font and CIDFontType2, or CIDFontType0 with a CFF program in FontFile3), with
+ * the glyph ids as character ids (CIDToGIDMap Identity, or the CFF's own charset), widths only for
+ * the glyphs drawn and not 1000 wide (W in runs of consecutive ids; DW is 1000), and a ToUnicode
+ * map of the glyphs drawn (bfchar).
  */
 function embedByGlyphId(doc: DocumentInternals, font: EmbeddedFontInternals, own: GlyphIdFont): unknown {
   const f = font.font as unknown as FontTables;
-  const fontFile = doc.ref();
+  const cff = font.subset.cff !== undefined;
+  const fontFile = doc.ref(cff ? { Subtype: 'CIDFontType0C' } : {});
   fontFile.end(font.subset.encode());
   const familyClass = ((f['OS/2']?.sFamilyClass ?? 0) as number) >> 8;
   let flags = 1 << 2;
@@ -926,25 +966,27 @@ function embedByGlyphId(doc: DocumentInternals, font: EmbeddedFontInternals, own
     CapHeight: (f.capHeight || f.ascent) * font.scale,
     XHeight: (f.xHeight || 0) * font.scale,
     StemV: 0,
-    FontFile2: fontFile,
+    ...(cff ? { FontFile3: fontFile } : { FontFile2: fontFile }),
   });
   descriptor.end();
   const ids = [...own.widths.keys()].sort((a, b) => a - b);
+  // A glyph as wide as the default width (DW, 1000 when not given: a Chinese character's) needs no entry.
+  const wide = ids.filter((id) => own.widths.get(id) !== 1000);
   const W: unknown[] = [];
-  for (let i = 0; i < ids.length; ) {
+  for (let i = 0; i < wide.length; ) {
     let j = i + 1;
-    while (j < ids.length && ids[j] === ids[j - 1] + 1) j++;
-    W.push(ids[i], ids.slice(i, j).map((id) => own.widths.get(id)));
+    while (j < wide.length && wide[j] === wide[j - 1] + 1) j++;
+    W.push(wide[i], wide.slice(i, j).map((id) => own.widths.get(id)));
     i = j;
   }
   const descendant = doc.ref({
     Type: 'Font',
-    Subtype: 'CIDFontType2',
+    Subtype: cff ? 'CIDFontType0' : 'CIDFontType2',
     BaseFont: name,
     CIDSystemInfo: { Registry: new String('Adobe'), Ordering: new String('Identity'), Supplement: 0 },
     FontDescriptor: descriptor,
     W,
-    CIDToGIDMap: 'Identity',
+    ...(cff ? {} : { CIDToGIDMap: 'Identity' }),
   });
   descendant.end();
   const mapped = ids.filter((id) => (own.unicode.get(id) ?? []).length > 0);

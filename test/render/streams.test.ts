@@ -67,6 +67,16 @@ describe('content streams', () => {
     expect(sa[0][1].equals(sb[0][1])).toBe(false);
     expect(sa[0][2].equals(sb[0][2])).toBe(true);
     expect(sa[1][0].equals(sb[1][0])).toBe(true);
+    // Chinese letters too: their CFF font is drawn with the font's glyph ids, whatever glyphs a letter adds.
+    const [c, d] = await recipients([
+      row({ id: 'c', language: 'zh', group: 'academia', title: '', first_name: '丽华', last_name: '王', position: '合作司司长', organization: '亚太数字发展组织', address: '北京市朝阳区建国门外大街1号\n邮编 100020', country: '中国（虚构）' }),
+      row({ id: 'd', language: 'zh', group: 'academia', title: '', first_name: '伟', last_name: '张', position: '信息通信发展司副司长', organization: '数字经济部', address: '上海市浦东新区世纪大道88号\n邮编 200120', country: '中国（虚构）' }),
+    ]);
+    const [sc, sd] = [await produceLetter(campaign, merger, c, 'zh'), await produceLetter(campaign, merger, d, 'zh')].map((l, i) => contentStreams(l.pdf, t.dir, `zh-${i}`));
+    expect(sc[0]).toHaveLength(3);
+    expect(sc[0][0].equals(sd[0][0])).toBe(true);
+    expect(sc[0][1].equals(sd[0][1])).toBe(false);
+    expect(sc[0][2].equals(sd[0][2])).toBe(true);
     // Each stream stands alone: its text objects and saved states close within it.
     for (const stream of [...sa[0], ...sb[0]]) {
       const ops = stream.toString('latin1');
