@@ -77,6 +77,7 @@ interface EmbeddedFontInternals {
   embed(): unknown;
   layoutCache?: Record<string, unknown>;
   subset: { includeGlyph(id: number): number; encode(): Uint8Array; cff?: object };
+  constructor: Function;
   widths: number[];
   unicode: number[][];
   scale: number;
@@ -357,24 +358,17 @@ function keepCffGlyphIds(subset: SubsetInternals): void {
  * letter's cost, and letters that use the same glyphs in the same order get the same subset. The
  * bytes are kept per font and glyph list; pdfkit only reads them.
  */
-const subsetBytes = new WeakMap<object, Map<string, Uint8Array>>();
+const subsetBytes = new WeakMap<object, Recent<string, Uint8Array>>();
 const SUBSETS_PER_FONT = 16;
 
 function cacheSubsetBytes(subset: SubsetInternals): void {
   const encode = subset.encode;
   subset.encode = function (this: SubsetInternals) {
     let perFont = subsetBytes.get(this.font);
-    if (!perFont) subsetBytes.set(this.font, (perFont = new Map()));
+    if (!perFont) subsetBytes.set(this.font, (perFont = new Recent(SUBSETS_PER_FONT)));
     // A subset that keeps the font's glyph ids is the same font whatever order its glyphs came in.
     const glyphs = ownGlyphIds.has(this) ? [...this.glyphs].sort((a, b) => a - b) : this.glyphs;
-    const key = `${inlineSubroutines ? 'i' : 's'}:${glyphs.join(',')}`;
-    let bytes = perFont.get(key);
-    if (!bytes) {
-      bytes = encode.call(this);
-      if (perFont.size >= SUBSETS_PER_FONT) perFont.delete(perFont.keys().next().value as string);
-      perFont.set(key, bytes);
-    }
-    return bytes;
+    return perFont.getOrMake(`${inlineSubroutines ? 'i' : 's'}:${glyphs.join(',')}`, () => encode.call(this));
   };
 }
 
@@ -952,8 +946,13 @@ function embedByGlyphId(doc: DocumentInternals, font: EmbeddedFontInternals, own
   if (1 <= familyClass && familyClass <= 7) flags |= 1 << 1;
   if (familyClass === 10) flags |= 1 << 3;
   if (f.head.macStyle.italic) flags |= 1 << 6;
-  const tag = [1, 2, 3, 4, 5, 6].map((i) => String.fromCharCode((font.id.charCodeAt(i) || 73) + 17)).join('');
-  const name = `${tag}+${f.postscriptName?.replaceAll(' ', '_')}`;
+  const ids = [...own.widths.keys()].sort((a, b) => a - b);
+  // The subset's tag (six capital letters) from its font and glyphs: two subsets of a font in one
+  // document (see LetterDocument.splitFonts) have different names, as PDF readers expect.
+  const postscript = f.postscriptName?.replaceAll(' ', '_');
+  const digest = createHash('sha1').update(`${postscript}:${ids.join(',')}`).digest();
+  const tag = String.fromCharCode(...[0, 1, 2, 3, 4, 5].map((i) => 65 + (digest[i] % 26)));
+  const name = `${tag}+${postscript}`;
   const { bbox } = f;
   const descriptor = doc.ref({
     Type: 'FontDescriptor',
@@ -969,7 +968,6 @@ function embedByGlyphId(doc: DocumentInternals, font: EmbeddedFontInternals, own
     ...(cff ? { FontFile3: fontFile } : { FontFile2: fontFile }),
   });
   descriptor.end();
-  const ids = [...own.widths.keys()].sort((a, b) => a - b);
   // A glyph as wide as the default width (DW, 1000 when not given: a Chinese character's) needs no entry.
   const wide = ids.filter((id) => own.widths.get(id) !== 1000);
   const W: unknown[] = [];
@@ -1081,13 +1079,68 @@ export class LetterDocument extends PDFDocument {
    */
   private readonly byGid = new Map<EmbeddedFontInternals, GlyphIdFont>();
 
+  /** Each variant face's key (see variantOf), and the face it is a second font of. */
+  private readonly variantBases = new Map<string, FaceLike>();
+  private readonly variants = new Map<FaceLike, FaceLike>();
+
+  /** A face's second font in this document, for the glyphs only the recipient's text uses. */
+  private variantOf(face: FaceLike): FaceLike {
+    let variant = this.variants.get(face);
+    if (!variant) {
+      variant = { key: `${face.key}+`, font: face.font };
+      this.variants.set(face, variant);
+      this.variantBases.set(variant.key, face);
+    }
+    return variant;
+  }
+
+  /**
+   * For each CFF face (Chinese), the glyphs of the text that is the same in every letter of the
+   * campaign (see splitFonts).
+   */
+  private staticGlyphs: Map<string, Set<number>> | undefined;
+
+  /**
+   * Gives each CFF face two fonts in this document: one for the glyphs of `texts`, the text that is
+   * the same in every letter of the campaign, and one for runs with a glyph it lacks (a recipient's
+   * name, organisation or address). The first is then the same subset in every letter, built and
+   * deflated once; the second holds a few dozen glyphs. A Chinese letter's font was otherwise new
+   * in every letter, and encoding and deflating it took more than a third of the letter's time.
+   * (A TrueType subset keeps every glyph id, so a second one would cost more bytes than it saves.)
+   */
+  splitFonts(texts: Iterable<{ face: FaceLike; text: string }>): void {
+    if (!this.adapter.reuse) return;
+    const sets = new Map<string, Set<number>>();
+    for (const { face, text } of texts) {
+      const font = this.embed(face);
+      if (font.subset.cff === undefined || !this.byGid.has(font)) continue;
+      let set = sets.get(face.key);
+      if (!set) sets.set(face.key, (set = new Set()));
+      for (const g of runLayout(font, text).glyphs) set.add(g.id);
+    }
+    this.staticGlyphs = sets;
+  }
+
   private embed(face: FaceLike): EmbeddedFontInternals {
     let font = this.embedded.get(face.key);
     if (!font) {
-      const src = this.adapter.reuse ? face.font : (this.adapter.fileOf?.(face) ?? face.font);
-      this.registerFont(face.key, src as unknown as string);
-      this.font(face.key);
-      font = (this as unknown as DocumentInternals)._font;
+      const base = this.variantBases.get(face.key);
+      if (base) {
+        // A second font of the same face, with a subset of its own (see splitFonts); pdfkit would
+        // give back the first for a font of the same name, so it is made here, and listed where
+        // pdfkit embeds the document's fonts at its end.
+        const first = this.embed(base);
+        font = new (first.constructor as new (doc: unknown, font: Font, id: string) => EmbeddedFontInternals)(this, face.font, face.key);
+        (this as unknown as DocumentInternals)._fontFamilies[face.key] = font;
+      } else {
+        const src = this.adapter.reuse ? face.font : (this.adapter.fileOf?.(face) ?? face.font);
+        this.registerFont(face.key, src as unknown as string);
+        this.font(face.key);
+        font = (this as unknown as DocumentInternals)._font;
+      }
+      // Named after its face, not in the order first used (pdfkit's F1, F2…): a content stream that
+      // is the same in every letter names its fonts the same, whatever other fonts a letter uses.
+      if (this.adapter.reuse) font.id = `F-${face.key.replace(/[^\w.+-]/g, '_')}`;
       if (this.adapter.reuse && ownGlyphIds.has(font.subset)) {
         const own: GlyphIdFont = { widths: new Map(), unicode: new Map() };
         this.byGid.set(font, own);
@@ -1246,13 +1299,22 @@ export class LetterDocument extends PDFDocument {
     }
     this.useFace(face, size);
     const d = this as unknown as DocumentInternals;
-    const font = d._font;
-    const own = this.byGid.get(font);
-    if (d.page.fonts[font.id] == null) d.page.fonts[font.id] = font.ref();
-    const content = this.textAt(font.id, size, options.charSpacing ?? 0, x, d.page.height - y, d.page.height);
+    let font = d._font;
+    let own = this.byGid.get(font);
     // A run drawn by glyph id is the same operators wherever it is drawn, in any letter: made once.
     const key = own ? `${face.key}\0${size}\0${options.wordSpacing ?? 0}\0${options.logicalOrder ? 1 : 0}\0${text}` : '';
     const kept = own ? drawnRuns.get(key) : undefined;
+    const statics = own ? this.staticGlyphs?.get(face.key) : undefined;
+    if (statics && !(kept ? kept.glyphs : runLayout(font, text).glyphs).every((g) => statics.has(g.id))) {
+      // A run with a glyph that the text of every letter lacks: that glyph is drawn with the face's
+      // second font (splitFonts); a right-to-left run, wholly.
+      if (!options.logicalOrder) return this.splitRun(face, size, x, y, text, options, statics);
+      this.useFace(this.variantOf(face), size);
+      font = d._font;
+      own = this.byGid.get(font);
+    }
+    if (d.page.fonts[font.id] == null) d.page.fonts[font.id] = font.ref();
+    const content = this.textAt(font.id, size, options.charSpacing ?? 0, x, d.page.height - y, d.page.height);
     if (kept) {
       recordGlyphs(font, own!, kept.glyphs);
       this.addText(`${content}${kept.body}`);
@@ -1275,6 +1337,47 @@ export class LetterDocument extends PDFDocument {
       drawnRuns.set(key, { glyphs: glyphs.filter((g) => !seen.has(g.id) && !!seen.add(g.id)), body });
     }
     this.addText(`${content}${body}`);
+  }
+
+  /**
+   * Draws a run whose glyphs are in two fonts of its face (see splitFonts): each stretch of glyphs
+   * with the font that has them, the font changed between TJ operators in the same text object,
+   * so every glyph is where the run drawn in one font puts it. Not kept for other letters: which
+   * glyphs are in which font depends on this letter.
+   */
+  private splitRun(face: FaceLike, size: number, x: number, y: number, text: string, options: { wordSpacing?: number; charSpacing?: number }, statics: Set<number>): void {
+    const d = this as unknown as DocumentInternals;
+    const height = d.page.height;
+    const { glyphs, positions: layoutPositions } = runLayout(this.embed(face), text);
+    const extra = options.wordSpacing ? (options.wordSpacing * 1000) / size : 0;
+    const positions = extra
+      ? layoutPositions.map((p, i) => (glyphs[i].codePoints.length === 1 && glyphs[i].codePoints[0] === 0x20 ? { ...p, xAdvance: p.xAdvance + extra } : p))
+      : layoutPositions;
+    const scale = size / 1000;
+    let out = '';
+    let at = x;
+    for (let start = 0; start < glyphs.length; ) {
+      const shared = statics.has(glyphs[start].id);
+      let end = start + 1;
+      while (end < glyphs.length && statics.has(glyphs[end].id) === shared) end++;
+      this.useFace(shared ? face : this.variantOf(face), size);
+      const font = d._font;
+      if (d.page.fonts[font.id] == null) d.page.fonts[font.id] = font.ref();
+      out += start === 0 ? this.textAt(font.id, size, options.charSpacing ?? 0, x, height - y, height) : this.fontChange(font.id, size);
+      const encoded = encodeByGlyphId(font, this.byGid.get(font)!, glyphs.slice(start, end));
+      for (const op of tjOperators(encoded, positions.slice(start, end), at, height - y, scale)) out += `\n${op}`;
+      for (let k = start; k < end; k++) at += positions[k].xAdvance * scale;
+      start = end;
+    }
+    this.addText(out);
+  }
+
+  /** The operator that sets the font and size inside an open text object, when they change. */
+  private fontChange(fontId: string, size: number): string {
+    const tf = `/${fontId} ${num(size)} Tf`;
+    if (this.textState.font === tf) return '';
+    this.textState.font = tf;
+    return `\n${tf}`;
   }
 
   /**

@@ -42,12 +42,13 @@ export type Item =
 export interface PageLayout {
   items: Item[];
   /**
-   * Where the page's content starts a new stream: the indices of the items that begin one. The
-   * parts that change with the recipient (from the addressee block to the salutation) get a
-   * stream of their own, so the rest of the page is the same bytes in every letter of a campaign
-   * and compresses once. Only the PDF's bytes depend on it, never what the page shows.
+   * The items that change with the recipient (from the addressee block to the salutation), as
+   * the indices of the first and of the one after the last. The PDF gives them a content stream of
+   * their own, so the rest of the page is the same bytes in every letter of a campaign and
+   * compresses once, and glyphs only they use a font subset of their own. Only the PDF's bytes
+   * depend on it, never what the page shows.
    */
-  streams?: number[];
+  variable?: { from: number; to: number };
 }
 
 export type LetterTag = TagNode<Item>;
@@ -157,12 +158,20 @@ class Composer {
     return this.pages[this.pages.length - 1];
   }
 
-  /** Starts a new content stream on this page at the next item (see PageLayout.streams). */
-  streamBreak(): void {
-    const page = this.page;
-    const at = page.items.length;
-    if (at === 0 || page.streams?.[page.streams.length - 1] === at) return;
-    (page.streams ??= []).push(at);
+  /** The page with the items that change with the recipient. */
+  private variablePage: PageLayout | undefined;
+
+  /** The items that change with the recipient start here, on this page (see PageLayout.variable). */
+  variableFrom(): void {
+    const at = this.page.items.length;
+    this.page.variable = { from: at, to: at };
+    this.variablePage = this.page;
+  }
+
+  /** The items that change with the recipient end here (or with their page, if a page began since). */
+  variableTo(): void {
+    const page = this.variablePage;
+    if (page?.variable) page.variable.to = page.items.length;
   }
 
   /** Lays out `fn`'s content as a structure element of `type` inside the one open now. */
@@ -624,8 +633,9 @@ function placeBody(c: Composer, part: PartOf<'body'>, flow: Flow, align: Align):
   c.laying('the letter body');
   const body = part.blocks;
   const last = body[body.length - 1];
-  // The first block is the salutation, in the letters of most campaigns: a stream of its own.
-  layoutBlocks(c, body.slice(0, -1), left, width, align, undefined, (i) => i === 0 && c.streamBreak());
+  // The first block is the salutation, in the letters of most campaigns: the last of the items that
+  // change with the recipient.
+  layoutBlocks(c, body.slice(0, -1), left, width, align, undefined, (i) => i === 0 && c.variableTo());
   if (last) {
     if (body.length > 1) c.y += STYLE.paragraphGap;
     if (last.kind === 'paragraph') {
@@ -719,7 +729,7 @@ export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout 
         placeReference(c, part, flow);
         break;
       case 'addressee':
-        c.streamBreak();
+        c.variableFrom();
         placeAddressee(c, part, flow);
         break;
       case 'subject':

@@ -251,12 +251,19 @@ function drawPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOptions): P
     doc.on('error', reject);
   });
   doc.orderGlyphs(layout.pages.flatMap((page) => page.items.filter((i): i is TextItem => i.kind === 'text')));
+  // A letter: the text outside its recipient's items is the same in every letter of the campaign.
+  if (layout.pages.some((page) => page.variable)) {
+    doc.splitFonts(
+      layout.pages.flatMap((page) => page.items.filter((item, i): item is TextItem => item.kind === 'text' && !(page.variable && i >= page.variable.from && i < page.variable.to))),
+    );
+  }
   let structure: Structure | undefined;
   for (const page of layout.pages) {
     doc.addPage({ size: [layout.width, layout.height], margin: 0 });
     // Made once a page exists: pdfkit turns a Figure's box into page coordinates as it makes it.
     structure ??= new Structure(doc, layout.structure);
-    const breaks = new Set(page.streams);
+    // The items that change with the recipient in a content stream of their own (see PageLayout.variable).
+    const breaks = new Set(page.variable ? [page.variable.from, page.variable.to] : []);
     page.items.forEach((item, i) => {
       if (breaks.has(i)) {
         structure!.close();

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { produceLetter } from '../../src/batch/produce';
@@ -10,6 +11,23 @@ import { Merger } from '../../src/template/merge';
 import { SAMPLE_CAMPAIGN, hasCommand, row, tempDir, writeCsv } from '../helpers';
 
 type QpdfObjects = Record<string, { value?: Record<string, unknown>; stream?: { dict: Record<string, unknown>; data?: string } }>;
+
+/** The font programs of a PDF by font name (subset tag left out), each as the SHA-256 of its bytes. */
+function fontPrograms(pdf: Buffer, dir: string, name: string): Map<string, string[]> {
+  const file = path.join(dir, `${name}.pdf`);
+  writeFileSync(file, pdf);
+  const objects = (JSON.parse(execFileSync('qpdf', ['--json=2', '--json-key=qpdf', '--json-stream-data=inline', '--decode-level=generalized', file], { maxBuffer: 64 << 20 }).toString()) as { qpdf: [unknown, QpdfObjects] }).qpdf[1];
+  const programs = new Map<string, string[]>();
+  for (const o of Object.values(objects)) {
+    const d = o.value;
+    if (d?.['/Type'] !== '/FontDescriptor') continue;
+    const ref = (d['/FontFile3'] ?? d['/FontFile2']) as string;
+    const data = Buffer.from(objects[`obj:${ref}`].stream!.data!, 'base64');
+    const font = String(d['/FontName']).replace(/^\/[A-Z]{6}\+/, '');
+    programs.set(font, [...(programs.get(font) ?? []), createHash('sha256').update(data).digest('hex')].sort());
+  }
+  return programs;
+}
 
 /** Each page's content streams, decoded (qpdf reads them), in the order of the page's Contents. */
 function contentStreams(pdf: Buffer, dir: string, name: string): Buffer[][] {
@@ -31,7 +49,7 @@ describe('content streams', () => {
     return (await readRecipients(writeCsv(t.dir, `r${rows.length}.csv`, rows))).recipients;
   }
 
-  it('starts a stream at the addressee block and another after the salutation, on the first page only', async () => {
+  it('marks the items from the addressee block to the salutation as changing with the recipient, on the first page only', async () => {
     const merger = new Merger(loadCampaign(SAMPLE_CAMPAIGN));
     const [r] = await recipients([row({ id: 'a', language: 'es' })]);
     const letter = merger.merge(r, 'es');
@@ -41,14 +59,14 @@ describe('content streams', () => {
     const texts = first.items.map((i) => (i.kind === 'text' ? i.text.trim() : ''));
     const salutation = blocks[0].kind === 'paragraph' ? blocks[0].runs.map((run) => run.text).join('') : '';
     expect(salutation).toMatch(/^\p{L}.*:$/u);
-    expect(first.streams).toHaveLength(2);
-    const [addressee, body] = first.streams!;
+    expect(first.variable).toBeDefined();
+    const { from: addressee, to: body } = first.variable!;
     // The addressee block starts with its label; the salutation ends just before the second stream.
     expect(texts[addressee]).toBe(letter.labels.to);
     expect(texts.slice(addressee, body).join(' ')).toContain(letter.addressee[0]);
     expect(texts.slice(addressee, body).join(' ')).toContain(salutation);
     expect(texts.slice(body).join(' ')).not.toContain(salutation);
-    for (const page of rest) expect(page.streams).toBeUndefined();
+    for (const page of rest) expect(page.variable).toBeUndefined();
   });
 
   (hasCommand('qpdf') ? it : it.skip)('writes the same bytes around the addressee block in letters to different recipients', async () => {
@@ -77,6 +95,13 @@ describe('content streams', () => {
     expect(sc[0][0].equals(sd[0][0])).toBe(true);
     expect(sc[0][1].equals(sd[0][1])).toBe(false);
     expect(sc[0][2].equals(sd[0][2])).toBe(true);
+    // Each Chinese face has two fonts: the text of every letter's, the same program in both, and
+    // one for the characters only the recipient's text has.
+    const [fc, fd] = [await produceLetter(campaign, merger, c, 'zh'), await produceLetter(campaign, merger, d, 'zh')].map((l, i) => fontPrograms(l.pdf, t.dir, `zh-fonts-${i}`));
+    for (const face of ['NotoSansHans-Regular', 'NotoSansHans-Bold']) {
+      expect([face, fc.get(face)?.length, fd.get(face)?.length]).toEqual([face, 2, 2]);
+      expect(fc.get(face)!.filter((h) => fd.get(face)!.includes(h))).toHaveLength(1);
+    }
     // Each stream stands alone: its text objects and saved states close within it.
     for (const stream of [...sa[0], ...sb[0]]) {
       const ops = stream.toString('latin1');
