@@ -1017,6 +1017,9 @@ function spareEmptyGlyphs(font: Font): number[] {
   return ids;
 }
 
+/** The rg operator of each text colour drawn (a CSS colour as pdfkit reads it), made once. */
+const rgOperators = new Recent<string, string>(64);
+
 const PDF_ADD_CONTENT = (PDFDocument.prototype as unknown as { addContent(this: unknown, data: string): unknown }).addContent;
 /** Operators that open or close marked content, and leave the graphics and text state as it was. */
 const MARKED_CONTENT = /^(?:\/\w+ (?:<<[^]*>> )?BDC|\/\w+ BMC|EMC)$/;
@@ -1437,9 +1440,13 @@ export class LetterDocument extends PDFDocument {
    * pdfkit's fillColor writes it.
    */
   textColor(color: string): this {
-    const rgb = this.adapter.reuse ? (this as unknown as { _normalizeColor(c: string): number[] | null })._normalizeColor(color) : null;
-    if (!rgb || rgb.length !== 3) return this.fillColor(color);
-    const op = `${rgb.map((c) => Math.round(c * 1e4) / 1e4).join(' ')} rg`;
+    let op = this.adapter.reuse ? rgOperators.get(color) : undefined;
+    if (op === undefined) {
+      const rgb = this.adapter.reuse ? (this as unknown as { _normalizeColor(c: string): number[] | null })._normalizeColor(color) : null;
+      if (!rgb || rgb.length !== 3) return this.fillColor(color);
+      op = `${rgb.map((c) => Math.round(c * 1e4) / 1e4).join(' ')} rg`;
+      rgOperators.set(color, op);
+    }
     if (this.textState.fill !== op) {
       this.addText(op);
       this.textState.fill = op;
@@ -1522,7 +1529,10 @@ export class LetterDocument extends PDFDocument {
 
   /** Sets the current font and size. */
   useFace(face: FaceLike, size: number): this {
-    this.embed(face);
+    const d = this as unknown as DocumentInternals;
+    // A run after another of the same face and size (an Arabic line is drawn word by word): as it was.
+    const font = this.embed(face);
+    if (d._font === font && d._fontSize === size) return this;
     this.font(face.key).fontSize(size);
     return this;
   }
