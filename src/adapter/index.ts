@@ -471,7 +471,7 @@ export function advanceUnits(font: Font, text: string): number {
 
 /**
  * Compressed streams by content hash. Font subsets and their ToUnicode maps repeat from letter to
- * letter (same glyphs, same bytes: see orderGlyphs), and so do the content streams of the parts
+ * letter (same glyphs, same bytes: see ownGlyphIds and splitFonts), and so do the content streams of the parts
  * of a page that do not change with the recipient (newContentStream): they are deflated once.
  * zlib is deterministic: the bytes are what pdfkit would have written.
  */
@@ -1308,10 +1308,12 @@ export class LetterDocument extends PDFDocument {
     const key = own ? `${face.key}\0${size}\0${options.wordSpacing ?? 0}\0${options.logicalOrder ? 1 : 0}\0${text}` : '';
     const kept = own ? drawnRuns.get(key) : undefined;
     const statics = own ? this.staticGlyphs?.get(face.key) : undefined;
-    if (statics && !(kept ? kept.glyphs : runLayout(font, text).glyphs).every((g) => statics.has(g.id))) {
+    // The run's glyphs and positions, when they are needed (not for a kept run, unless it is checked against statics).
+    let laid = kept || !statics ? undefined : runLayout(font, text);
+    if (statics && !(kept ? kept.glyphs : laid!.glyphs).every((g) => statics.has(g.id))) {
       // A run with a glyph that the text of every letter lacks: that glyph is drawn with the face's
       // second font (splitFonts); a right-to-left run, wholly.
-      if (!options.logicalOrder) return this.splitRun(face, size, x, y, text, options, statics);
+      if (!options.logicalOrder) return this.splitRun(face, size, x, y, laid ?? runLayout(font, text), options, statics);
       this.useFace(this.variantOf(face), size);
       font = d._font;
       own = this.byGid.get(font);
@@ -1323,7 +1325,8 @@ export class LetterDocument extends PDFDocument {
       this.addText(`${content}${kept.body}`);
       return;
     }
-    const { glyphs, positions: layoutPositions } = runLayout(font, text);
+    laid ??= runLayout(font, text);
+    const { glyphs, positions: layoutPositions } = laid;
     const encoded = own ? encodeByGlyphId(font, own, glyphs) : encodeGlyphs(font, glyphs);
     const extra = options.wordSpacing ? (options.wordSpacing * 1000) / size : 0;
     const positions = extra
@@ -1348,10 +1351,10 @@ export class LetterDocument extends PDFDocument {
    * so every glyph is where the run drawn in one font puts it. Not kept for other letters: which
    * glyphs are in which font depends on this letter.
    */
-  private splitRun(face: FaceLike, size: number, x: number, y: number, text: string, options: { wordSpacing?: number; charSpacing?: number }, statics: Set<number>): void {
+  private splitRun(face: FaceLike, size: number, x: number, y: number, laid: { glyphs: GlyphLike[]; positions: PositionLike[] }, options: { wordSpacing?: number; charSpacing?: number }, statics: Set<number>): void {
     const d = this as unknown as DocumentInternals;
     const height = d.page.height;
-    const { glyphs, positions: layoutPositions } = runLayout(this.embed(face), text);
+    const { glyphs, positions: layoutPositions } = laid;
     const extra = options.wordSpacing ? (options.wordSpacing * 1000) / size : 0;
     const positions = extra
       ? layoutPositions.map((p, i) => (glyphs[i].codePoints.length === 1 && glyphs[i].codePoints[0] === 0x20 ? { ...p, xAdvance: p.xAdvance + extra } : p))
@@ -1535,34 +1538,6 @@ export class LetterDocument extends PDFDocument {
     if (d._font === font && d._fontSize === size) return this;
     this.font(face.key).fontSize(size);
     return this;
-  }
-
-  /**
-   * Gives each font's subset its glyphs in one canonical order (by glyph id) before anything is
-   * drawn, so that letters using the same glyphs embed byte-identical subsets, built and deflated
-   * once. The first use of a glyph in the letter decides the text it maps to, as in pdfkit's own
-   * encode().
-   */
-  orderGlyphs(texts: Iterable<{ face: FaceLike; text: string }>): void {
-    if (!this.adapter.reuse) return;
-    const byFont = new Map<EmbeddedFontInternals, Map<number, GlyphLike>>();
-    for (const { face, text } of texts) {
-      const font = this.embed(face);
-      // A font drawn by glyph id needs no order: its codes are the ids.
-      if (this.byGid.has(font)) continue;
-      let glyphs = byFont.get(font);
-      if (!glyphs) byFont.set(font, (glyphs = new Map()));
-      for (const g of runLayout(font, text).glyphs) if (!glyphs.has(g.id)) glyphs.set(g.id, g);
-    }
-    for (const [font, glyphs] of byFont) {
-      for (const id of [...glyphs.keys()].sort((a, b) => a - b)) {
-        // As pdfkit's own encode() does for each glyph it draws.
-        const g = glyphs.get(id) as GlyphLike;
-        const gid = font.subset.includeGlyph(id);
-        if (font.widths[gid] == null) font.widths[gid] = g.advanceWidth * font.scale;
-        if (font.unicode[gid] == null) font.unicode[gid] = g.codePoints;
-      }
-    }
   }
 
   /**

@@ -250,7 +250,6 @@ function drawPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOptions): P
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
   });
-  doc.orderGlyphs(layout.pages.flatMap((page) => page.items.filter((i): i is TextItem => i.kind === 'text')));
   // A letter: the text outside its recipient's items is the same in every letter of the campaign.
   if (layout.pages.some((page) => page.variable)) {
     doc.splitFonts(
