@@ -618,8 +618,8 @@ export interface FaceLike {
 
 export interface LetterDocumentOptions {
   /**
-   * Use lettermerge's reuse across documents (shared layout cache, cached streams, glyphs in
-   * canonical order, cached subsets). Off, the document is what plain pdfkit makes from the same
+   * Use lettermerge's reuse across documents (shared layout cache, cached streams, glyphs drawn
+   * by glyph id, cached subsets). Off, the document is what plain pdfkit makes from the same
    * drawing calls, with fonts read from their files: the reference in the adapter's tests.
    */
   reuse: boolean;

@@ -19,7 +19,7 @@ export interface PdfMeta {
 export interface RenderOptions {
   /**
    * Reuse work across letters (the default): shared shaping, cached subsets and streams, glyphs
-   * in canonical order. false draws the same letter as plain pdfkit would, for comparison.
+   * drawn by glyph id. false draws the same letter as plain pdfkit would, for comparison.
    */
   reuse?: boolean;
   /** Sign the PDF (PAdES B-B) with this identity, for this reason, at this time. */
