@@ -471,9 +471,9 @@ export function advanceUnits(font: Font, text: string): number {
 
 /**
  * Compressed streams by content hash. Font subsets and their ToUnicode maps repeat from letter to
- * letter (same glyphs, same bytes: see ownGlyphIds and splitFonts), and so do the content streams of the parts
- * of a page that do not change with the recipient (newContentStream): they are deflated once.
- * zlib is deterministic: the bytes are what pdfkit would have written.
+ * letter (same glyphs, same bytes: see ownGlyphIds and splitFonts), and so do the content streams
+ * of the parts of a page that do not change with the recipient (newContentStream): they are
+ * deflated once. zlib is deterministic: the bytes are what pdfkit would have written.
  */
 const deflated = new Recent<string, Buffer>(128);
 
@@ -866,6 +866,13 @@ function runLayout(font: EmbeddedFontInternals, text: string): { glyphs: GlyphLi
     }
   }
   return { glyphs, positions };
+}
+
+/** A justified run's positions: each space glyph wider by `wordSpacing` (points, at `size`). */
+function widenSpaces(glyphs: GlyphLike[], positions: PositionLike[], wordSpacing: number | undefined, size: number): PositionLike[] {
+  if (!wordSpacing) return positions;
+  const extra = (wordSpacing * 1000) / size;
+  return positions.map((p, i) => (glyphs[i].codePoints.length === 1 && glyphs[i].codePoints[0] === 0x20 ? { ...p, xAdvance: p.xAdvance + extra } : p));
 }
 
 /** Each subset glyph's code in hex, by its index in the subset, per embedded font. */
@@ -1328,10 +1335,7 @@ export class LetterDocument extends PDFDocument {
     laid ??= runLayout(font, text);
     const { glyphs, positions: layoutPositions } = laid;
     const encoded = own ? encodeByGlyphId(font, own, glyphs) : encodeGlyphs(font, glyphs);
-    const extra = options.wordSpacing ? (options.wordSpacing * 1000) / size : 0;
-    const positions = extra
-      ? layoutPositions.map((p, i) => (glyphs[i].codePoints.length === 1 && glyphs[i].codePoints[0] === 0x20 ? { ...p, xAdvance: p.xAdvance + extra } : p))
-      : layoutPositions;
+    const positions = widenSpaces(glyphs, layoutPositions, options.wordSpacing, size);
     const run = options.logicalOrder ? logicalTjOperators(encoded, positions, size / 1000, glyphs.map((g) => this.ligatureCarrier(face, font, g))) : tjOperators(encoded, positions, x, d.page.height - y, size / 1000);
     let body = '';
     for (const op of run) body += `\n${op}`;
@@ -1355,10 +1359,7 @@ export class LetterDocument extends PDFDocument {
     const d = this as unknown as DocumentInternals;
     const height = d.page.height;
     const { glyphs, positions: layoutPositions } = laid;
-    const extra = options.wordSpacing ? (options.wordSpacing * 1000) / size : 0;
-    const positions = extra
-      ? layoutPositions.map((p, i) => (glyphs[i].codePoints.length === 1 && glyphs[i].codePoints[0] === 0x20 ? { ...p, xAdvance: p.xAdvance + extra } : p))
-      : layoutPositions;
+    const positions = widenSpaces(glyphs, layoutPositions, options.wordSpacing, size);
     const scale = size / 1000;
     let out = '';
     let at = x;
@@ -1430,9 +1431,7 @@ export class LetterDocument extends PDFDocument {
     const t = this.textState;
     let out = t.open ? '' : `q\n1 0 0 -1 0 ${num(height)} cm\nBT\n`;
     t.open = true;
-    out += textMatrix(x, y);
-    const tf = `/${fontId} ${num(size)} Tf`;
-    if (t.font !== tf) out += `\n${(t.font = tf)}`;
+    out += textMatrix(x, y) + this.fontChange(fontId, size);
     if (t.charSpacing !== charSpacing) out += `\n${num((t.charSpacing = charSpacing))} Tc`;
     return out;
   }
