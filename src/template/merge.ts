@@ -1,6 +1,6 @@
 import { keptWords } from '../layout/hyphenate';
 import Handlebars from 'handlebars';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import { LetterMergeError } from '../errors';
 import type { Problem } from '../problems';
 import { localise } from '../campaign/campaign';
