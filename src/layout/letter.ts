@@ -464,7 +464,7 @@ function headingTag(level: number, top: number): TagType {
 }
 
 /** The highest (smallest) heading level among blocks, lists and quotes included. */
-function topHeading(blocks: Block[]): number {
+function topHeading(blocks: readonly Block[]): number {
   let top = 6;
   for (const b of blocks) {
     if (b.kind === 'heading') top = Math.min(top, b.level);
@@ -474,7 +474,7 @@ function topHeading(blocks: Block[]): number {
   return top;
 }
 
-function layoutBlocks(c: Composer, blocks: Block[], x: number, width: number, align: Align, top = topHeading(blocks), afterEach?: (index: number) => void): void {
+function layoutBlocks(c: Composer, blocks: readonly Block[], x: number, width: number, align: Align, top = topHeading(blocks), afterEach?: (index: number) => void): void {
   const { size, lh } = c;
   blocks.forEach((block, index) => {
     if (index > 0) c.y += STYLE.paragraphGap;
@@ -698,7 +698,7 @@ export interface DocumentSource extends Pick<MergedLetter, 'lang' | 'labels' | '
  * (headings in it from H2), and the footer on every page; pages numbered from the second, as a
  * letter's are.
  */
-export function layoutDocument(doc: DocumentSource, body: Block[]): LetterLayout {
+export function layoutDocument(doc: DocumentSource, body: readonly Block[]): LetterLayout {
   const c = new Composer(doc);
   placeLetterhead(c, { kind: 'letterhead', organization: doc.organization });
   c.laying('the title');
@@ -712,7 +712,7 @@ export function layoutDocument(doc: DocumentSource, body: Block[]): LetterLayout
   return { width: A4.width, height: A4.height, pages: c.pages, structure: c.structure };
 }
 
-export function layoutLetter(letter: MergedLetter, body: Block[]): LetterLayout {
+export function layoutLetter(letter: MergedLetter, body: readonly Block[]): LetterLayout {
   const parts = letterParts(letter, body);
   const c = new Composer(letter);
   const bodyAlign: Align = letter.lang.justify ? (c.family === 'han' ? 'distribute' : 'justify') : 'start';

@@ -20,7 +20,7 @@ export type LetterPart =
   | { kind: 'reference'; rows: LabelledRow[] }
   | { kind: 'addressee'; label: string; lines: string[] }
   | { kind: 'subject'; label: string; text: string }
-  | { kind: 'body'; blocks: Block[] }
+  | { kind: 'body'; blocks: readonly Block[] }
   | { kind: 'closing'; text: string }
   | { kind: 'signature'; image?: SignatureImage; name: string }
   | { kind: 'signatory'; name: string; title: string }
@@ -29,7 +29,7 @@ export type LetterPart =
 
 export type PartOf<K extends LetterPart['kind']> = Extract<LetterPart, { kind: K }>;
 
-export function letterParts(letter: MergedLetter, body: Block[]): LetterPart[] {
+export function letterParts(letter: MergedLetter, body: readonly Block[]): LetterPart[] {
   const L = letter.labels;
   const { contact } = letter;
   const parts: LetterPart[] = [

@@ -1,4 +1,5 @@
 import MarkdownIt from 'markdown-it';
+import { Recent } from '../recent';
 type Token = MarkdownIt.Token;
 
 /** A piece of text with one style. A hard line break is a run whose text is "\n". */
@@ -19,11 +20,26 @@ export type Block =
 // html: false keeps raw HTML as literal text; linkify off so only written links become links.
 const md = new MarkdownIt('commonmark', { html: false, linkify: false, typographer: false });
 
-/** Parses the letter body (Markdown) into the small block model that layout understands. */
-export function parseMarkdown(source: string): Block[] {
-  const tokens = md.parse(source, {});
-  const [blocks] = readBlocks(tokens, 0, null);
-  return blocks;
+/**
+ * Bodies parsed lately. Most letters of a language and group have the same body (a recipient's
+ * fields are in the addressee block and the salutation), so most are parsed once.
+ */
+const parsed = new Recent<string, readonly Block[]>(32);
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Parses the letter body (Markdown) into the small block model that layout understands. The
+ * blocks are frozen: the same blocks are handed to every letter with the same body.
+ */
+export function parseMarkdown(source: string): readonly Block[] {
+  return parsed.getOrMake(source, () => deepFreeze(readBlocks(md.parse(source, {}), 0, null)[0]));
 }
 
 function readBlocks(tokens: Token[], start: number, closeType: string | null): [Block[], number] {

@@ -3,7 +3,7 @@ import type { LetterPart } from '../layout/parts';
 import type { Block } from '../markup/markdown';
 import type { MergedLetter } from '../template/merge';
 
-function blockText(blocks: Block[], indent = ''): string[] {
+function blockText(blocks: readonly Block[], indent = ''): string[] {
   const out: string[] = [];
   for (const b of blocks) {
     switch (b.kind) {
@@ -57,7 +57,7 @@ function partText(part: LetterPart): string[] {
 }
 
 /** The letter as plain text, in reading order: what a template author checks while editing. */
-export function letterText(letter: MergedLetter, body: Block[]): string {
+export function letterText(letter: MergedLetter, body: readonly Block[]): string {
   const lines = letterParts(letter, body).flatMap(partText);
   return lines.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
 }

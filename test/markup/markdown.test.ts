@@ -1,4 +1,5 @@
 import { parseMarkdown } from '../../src/markup/markdown';
+import type { Block, Run } from '../../src/markup/markdown';
 
 describe('parseMarkdown', () => {
   it('turns paragraphs, emphasis and links into runs', () => {
@@ -37,5 +38,18 @@ describe('parseMarkdown', () => {
     expect(parseMarkdown('<script>x</script> y')).toEqual([
       { kind: 'paragraph', runs: [{ text: '<script>x</script> y', bold: false, italic: false }] },
     ]);
+  });
+
+  it('hands every letter with the same body the same blocks, which no one can change', () => {
+    const source = '- **one**\n\n> two [link](https://a.example)';
+    const first = parseMarkdown(source);
+    expect(parseMarkdown(source)).toBe(first);
+    const list = first[0] as Extract<Block, { kind: 'list' }>;
+    const para = list.items[0][0] as Extract<Block, { kind: 'paragraph' }>;
+    expect(() => {
+      (para.runs[0] as Run).text = 'changed';
+    }).toThrow(TypeError);
+    expect(() => (para.runs as Run[]).push({ text: 'x', bold: false, italic: false })).toThrow(TypeError);
+    expect(parseMarkdown(source)).toEqual(parseMarkdown(`${source}\n`));
   });
 });
