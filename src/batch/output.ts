@@ -33,9 +33,16 @@ export function sha256(data: Uint8Array): string {
 export function writeAtomic(file: string, data: Uint8Array | string): void {
   const tmp = `${file}.partial-${process.pid}`;
   try {
-    // 'wx' creates a new file and never follows a link someone left under the temporary name.
-    rmSync(tmp, { force: true });
-    writeFileSync(tmp, data, { flag: 'wx' });
+    // 'wx' creates a new file and never follows a link someone left under the temporary name; a
+    // file left there (by a run stopped under the same process id) is removed and the write tried
+    // again.
+    try {
+      writeFileSync(tmp, data, { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      rmSync(tmp, { force: true });
+      writeFileSync(tmp, data, { flag: 'wx' });
+    }
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { generate } from '../../src/batch/generate';
 import { WorkerPool, WorkerFailure } from '../../src/batch/renderer';
+import { writeAtomic } from '../../src/batch/output';
 import { send } from '../../src/batch/send';
 import { loadCampaign } from '../../src/campaign/campaign';
 import { readRecipients } from '../../src/data/recipients';
@@ -48,6 +49,30 @@ describe('what a hard stop leaves behind', () => {
     expect(all.filter((f) => f.includes('.partial-'))).toEqual([]);
     expect(all.filter((f) => f.includes('write-test'))).toEqual([]);
     expect(existsSync(path.join(out, 'en', 'p0.pdf'))).toBe(true);
+  });
+});
+
+describe('writing a file through its temporary name', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('replaces a file left under the temporary name, and never writes through a link left there', () => {
+    const file = path.join(t.dir, 'a.pdf');
+    const tmp = `${file}.partial-${process.pid}`;
+    writeFileSync(tmp, 'left by a run stopped with the same process id');
+    writeAtomic(file, 'first');
+    expect(readFileSync(file, 'utf8')).toBe('first');
+    expect(existsSync(tmp)).toBe(false);
+
+    const elsewhere = path.join(t.dir, 'elsewhere.txt');
+    writeFileSync(elsewhere, 'not to be touched');
+    symlinkSync(elsewhere, tmp);
+    writeAtomic(file, 'second');
+    expect(readFileSync(file, 'utf8')).toBe('second');
+    expect(lstatSync(file).isSymbolicLink()).toBe(false);
+    expect(readFileSync(elsewhere, 'utf8')).toBe('not to be touched');
+    expect(existsSync(tmp)).toBe(false);
   });
 });
 
