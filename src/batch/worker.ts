@@ -2,8 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Campaign } from '../campaign/campaign';
 import type { SigningIdentity, SigningSource } from '../sign/identity';
 import { Merger } from '../template/merge';
-import { renderJob } from './renderer';
-import type { Job, JobResult } from './renderer';
+import { makeLetter, transferable } from './renderer';
+import type { Job } from './renderer';
 
 /** A worker thread: takes the campaign the main thread loaded, then renders the jobs it is sent. */
 const port = parentPort;
@@ -21,8 +21,9 @@ if (port) {
       : Promise.resolve();
     port.on('message', (job: Job) => {
       chain = chain.then(async () => {
-        const result: JobResult = await renderJob(campaign, merger, job, identity);
-        port.postMessage(result);
+        const reply = await makeLetter(campaign, merger, job, identity);
+        // The main thread writes the files (see writeMadeLetter); the bytes move, uncopied.
+        port.postMessage(reply, 'made' in reply ? transferable(reply) : []);
       });
     });
   } catch (err) {
