@@ -111,8 +111,8 @@ export async function makeLetter(campaign: Campaign, merger: Merger, job: Job, s
 
 /**
  * Writes a made letter's files into the job's output folder. Only the main thread writes: worker
- * threads creating files in one folder at once wait for each other in the file system (on ext4,
- * creating two letters' files at once took four times as long as one after the other).
+ * threads creating files in one folder at once wait for each other in the file system (two workers
+ * writing 1,000 letters each spent 1.35 s each in open(), one thread writing 2,000 spent 0.55 s).
  */
 export function writeMadeLetter(job: Job, letter: MadeLetter): JobResult {
   try {
