@@ -910,8 +910,37 @@ function encodeByGlyphId(font: EmbeddedFontInternals, own: GlyphIdFont, glyphs: 
   return glyphs.map((g) => hex4(g.id));
 }
 
-/** Glyph runs of fonts drawn by glyph id, as drawn: the glyphs, and the text operators after the font is set. */
-const drawnRuns = new Recent<string, { glyphs: GlyphLike[]; body: string }>(4000);
+/** A glyph run of a font drawn by glyph id, as drawn: the glyphs, and the text operators after the font is set. */
+interface DrawnRun {
+  face: string;
+  size: number;
+  wordSpacing: number;
+  logicalOrder: boolean;
+  glyphs: GlyphLike[];
+  body: string;
+}
+
+/**
+ * Drawn runs by their text, then by face, size, word spacing and order. Keyed by the text alone:
+ * a run's text is mostly a string the layout cache hands out again, whose hash V8 keeps, where a
+ * key joining text and style was a new string to hash for every run drawn (0.35 ms of an Arabic
+ * letter, whose lines are drawn word by word).
+ */
+const drawnRuns = new Recent<string, DrawnRun[]>(4000);
+/** Styles kept per text: a text is drawn in a few faces and sizes at most. */
+const STYLES_PER_TEXT = 8;
+
+function keptRun(text: string, face: string, size: number, wordSpacing: number, logicalOrder: boolean): DrawnRun | undefined {
+  const runs = drawnRuns.get(text);
+  if (runs) for (const r of runs) if (r.face === face && r.size === size && r.wordSpacing === wordSpacing && r.logicalOrder === logicalOrder) return r;
+  return undefined;
+}
+
+function keepRun(text: string, run: DrawnRun): void {
+  const runs = drawnRuns.get(text);
+  if (!runs) drawnRuns.set(text, [run]);
+  else if (runs.length < STYLES_PER_TEXT) runs.push(run);
+}
 
 /** What drawing a kept run records in the document: its glyphs join the subset, with their widths and text. */
 function recordGlyphs(font: EmbeddedFontInternals, own: GlyphIdFont, glyphs: GlyphLike[]): void {
@@ -1312,8 +1341,9 @@ export class LetterDocument extends PDFDocument {
     let font = d._font;
     let own = this.byGid.get(font);
     // A run drawn by glyph id is the same operators wherever it is drawn, in any letter: made once.
-    const key = own ? `${face.key}\0${size}\0${options.wordSpacing ?? 0}\0${options.logicalOrder ? 1 : 0}\0${text}` : '';
-    const kept = own ? drawnRuns.get(key) : undefined;
+    const wordSpacing = options.wordSpacing ?? 0;
+    const logicalOrder = options.logicalOrder === true;
+    const kept = own ? keptRun(text, face.key, size, wordSpacing, logicalOrder) : undefined;
     const statics = own ? this.staticGlyphs?.get(face.key) : undefined;
     // The run's glyphs and positions, when they are needed (not for a kept run, unless it is checked against statics).
     let laid = kept || !statics ? undefined : runLayout(font, text);
@@ -1344,7 +1374,7 @@ export class LetterDocument extends PDFDocument {
     if (own && !(options.logicalOrder ? glyphs.some((g) => g.codePoints.length > 1) : positions.some((p) => p.xOffset || p.yOffset))) {
       // Each glyph once, in the order first drawn (which decides its text): what recordGlyphs needs.
       const seen = new Set<number>();
-      drawnRuns.set(key, { glyphs: glyphs.filter((g) => !seen.has(g.id) && !!seen.add(g.id)), body });
+      keepRun(text, { face: face.key, size, wordSpacing, logicalOrder, glyphs: glyphs.filter((g) => !seen.has(g.id) && !!seen.add(g.id)), body });
     }
     this.addText(`${content}${body}`);
   }
