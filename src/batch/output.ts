@@ -25,6 +25,32 @@ export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** What a file system's refusal to write means to the user, by error code. */
+const WRITE_PROBLEMS: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EIO: 'the disk reported an input/output error',
+  EFBIG: 'the file is larger than the file system allows',
+};
+
+/**
+ * A file of the output that the file system would not write (a full disk, a folder made
+ * read-only midway), as an error the user can act on rather than an internal one; other errors
+ * as they are.
+ */
+export function writeFailure(
+  err: unknown,
+  file: string,
+  hint = 'The letters already written and recorded in manifest.jsonl are kept: make room or mend the folder, then run the same command again with --resume.',
+): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (!code || !Object.hasOwn(WRITE_PROBLEMS, code)) return err;
+  return new LetterMergeError('OUT_FOLDER', `${file} could not be written: ${WRITE_PROBLEMS[code]} (${code})`, { kind: 'input', hint });
+}
+
 /**
  * Writes through a temporary name and renames, so no half-written file is ever left in place.
  * Synchronous on purpose: small writes to the page cache cost less than the promise round trips,
@@ -46,7 +72,7 @@ export function writeAtomic(file: string, data: Uint8Array | string): void {
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw writeFailure(err, file);
   }
 }
 
@@ -229,14 +255,24 @@ export class ManifestWriter {
 
   append(entry: ManifestEntry): void {
     if (this.fd === undefined) throw new Error('the manifest is closed');
-    writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+    try {
+      writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+    } catch (err) {
+      throw writeFailure(err, this.file);
+    }
   }
 
   close(): void {
     if (this.fd === undefined) return;
-    fsyncSync(this.fd);
-    closeSync(this.fd);
+    const fd = this.fd;
     this.fd = undefined;
+    try {
+      fsyncSync(fd);
+    } catch (err) {
+      throw writeFailure(err, this.file);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Rewrites the manifest with one record per letter, ordered by `order` (letters it does not know last). */

@@ -2,7 +2,8 @@ import { existsSync, lstatSync, readFileSync, readdirSync, symlinkSync, writeFil
 import path from 'node:path';
 import { generate } from '../../src/batch/generate';
 import { WorkerPool, WorkerFailure } from '../../src/batch/renderer';
-import { writeAtomic } from '../../src/batch/output';
+import { writeAtomic, writeFailure } from '../../src/batch/output';
+import { LetterMergeError, exitCodeFor } from '../../src/errors';
 import { send } from '../../src/batch/send';
 import { loadCampaign } from '../../src/campaign/campaign';
 import { readRecipients } from '../../src/data/recipients';
@@ -73,6 +74,20 @@ describe('writing a file through its temporary name', () => {
     expect(lstatSync(file).isSymbolicLink()).toBe(false);
     expect(readFileSync(elsewhere, 'utf8')).toBe('not to be touched');
     expect(existsSync(tmp)).toBe(false);
+  });
+});
+
+describe('a file system that refuses to write', () => {
+  it('a full disk is a problem of the output folder, with what to do next, not an internal error', () => {
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+    const e = writeFailure(full, '/out/es/a.pdf');
+    expect(e).toBeInstanceOf(LetterMergeError);
+    expect((e as LetterMergeError).code).toBe('OUT_FOLDER');
+    expect((e as LetterMergeError).message).toBe('/out/es/a.pdf could not be written: the disk is full (ENOSPC)');
+    expect((e as LetterMergeError).hint).toMatch(/--resume/);
+    expect(exitCodeFor(e as LetterMergeError)).toBe(3);
+    const other = Object.assign(new Error('odd'), { code: 'EBADF' });
+    expect(writeFailure(other, '/out/es/a.pdf')).toBe(other);
   });
 });
 
