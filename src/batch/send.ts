@@ -5,7 +5,7 @@ import { LetterMergeError } from '../errors';
 import { readJsonLines } from './jsonl';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry } from './manifest';
-import { sha256 } from './output';
+import { sha256, writeFailure } from './output';
 import { SmtpSession, readCa } from './smtp';
 import type { SmtpError } from './smtp';
 
@@ -242,8 +242,16 @@ class SentLog {
   }
   /** Appends a record and flushes it to disk before returning. */
   write(r: SentRecord): void {
-    writeSync(this.fd, `${JSON.stringify(r)}\n`);
-    fsyncSync(this.fd);
+    try {
+      writeSync(this.fd, `${JSON.stringify(r)}\n`);
+      fsyncSync(this.fd);
+    } catch (err) {
+      throw writeFailure(
+        err,
+        this.file,
+        'Make room or mend the folder, then run send again: a message whose attempt is recorded without its outcome counts as uncertain, and is not sent again without --resend-uncertain.',
+      );
+    }
   }
   close(): void {
     closeSync(this.fd);
@@ -370,18 +378,10 @@ async function deliver(options: SendOptions, session: SmtpSession, todo: { e: Ma
         await sleep(next - Date.now(), options.signal);
         next = Math.max(Date.now(), next) + interval;
         record('attempt', attempt);
+        let info: Awaited<ReturnType<SmtpSession['send']>> | undefined;
         try {
           // One transaction for the recipient and every copy: each gets the same message once.
-          const info = await session.send({ from: envelope.from, to: recipients }, raw);
-          const refused = new Map(info.rejected.map((r) => [r.address.toLowerCase(), r.response]));
-          const outcomes = recipients.length > 1 ? recipients.map((a) => (refused.has(a.toLowerCase()) ? { address: a, accepted: false, response: refused.get(a.toLowerCase()) } : { address: a, accepted: true })) : undefined;
-          record('sent', attempt, info.response, outcomes);
-          result.sent++;
-          outcome = 'sent';
-          if (refused.size) {
-            const list = [...refused].map(([a, r]) => `${a} (${r})`).join(', ');
-            recordFailure(result, e, 'partly rejected', `delivered to ${recipients.length - refused.size} of ${recipients.length} recipients; the server refused ${list}`);
-          }
+          info = await session.send({ from: envelope.from, to: recipients }, raw);
         } catch (err) {
           const x = err as SmtpError;
           const reason = x.response ?? x.message;
@@ -405,6 +405,19 @@ async function deliver(options: SendOptions, session: SmtpSession, todo: { e: Ma
             } else {
               await sleep((options.backoffMs ?? 2000) * 2 ** (attempt - 1), options.signal);
             }
+          }
+        }
+        // Recorded outside the try: a record that cannot be written is not a failure of the server
+        // (taken for one, the message could be sent twice).
+        if (info) {
+          const refused = new Map(info.rejected.map((r) => [r.address.toLowerCase(), r.response]));
+          const outcomes = recipients.length > 1 ? recipients.map((a) => (refused.has(a.toLowerCase()) ? { address: a, accepted: false, response: refused.get(a.toLowerCase()) } : { address: a, accepted: true })) : undefined;
+          record('sent', attempt, info.response, outcomes);
+          result.sent++;
+          outcome = 'sent';
+          if (refused.size) {
+            const list = [...refused].map(([a, r]) => `${a} (${r})`).join(', ');
+            recordFailure(result, e, 'partly rejected', `delivered to ${recipients.length - refused.size} of ${recipients.length} recipients; the server refused ${list}`);
           }
         }
       }

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generate } from '../../src/batch/generate';
 import type { ManifestEntry } from '../../src/batch/manifest';
 import { send } from '../../src/batch/send';
+import { LetterMergeError } from '../../src/errors';
 import type { SentRecord } from '../../src/batch/send';
 import { BIN, ROOT, cli, row, tempDir, writeCsv } from '../helpers';
 import { startServer } from '../helpers/smtp';
@@ -30,6 +31,34 @@ describe('send: never twice, nothing forged', () => {
   const manifestOf = (dir: string) => readFileSync(path.join(dir, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ManifestEntry);
   const writeManifest = (dir: string, entries: ManifestEntry[]) => writeFileSync(path.join(dir, 'manifest.jsonl'), entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
   const log = (dir: string) => readFileSync(path.join(dir, 'sent.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as SentRecord);
+
+  it('a delivery that cannot be recorded (a full disk) stops the run and is never taken for a failed one and sent again', async () => {
+    const s = await startServer();
+    const write = fs.writeSync;
+    const spy = jest.spyOn(fs, 'writeSync').mockImplementation(((fd: number, data: unknown, ...rest: unknown[]) => {
+      if (typeof data === 'string' && data.includes('"status":"sent"')) {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+      }
+      return (write as (...a: unknown[]) => number)(fd, data, ...rest);
+    }) as typeof fs.writeSync);
+    try {
+      const dir = outDir();
+      const err = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true, backoffMs: 1 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LetterMergeError);
+      expect((err as LetterMergeError).code).toBe('OUT_FOLDER');
+      expect((err as LetterMergeError).message).toMatch(/sent\.jsonl could not be written: the disk is full/);
+      expect(s.received).toHaveLength(1);
+      expect(log(dir).map((r) => r.status)).toEqual(['attempt']);
+      spy.mockRestore();
+      // The next run counts it as uncertain and does not send it again; it sends the others.
+      const next = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true });
+      expect(next).toMatchObject({ sent: 5, uncertain: 1 });
+      expect(s.received).toHaveLength(6);
+    } finally {
+      spy.mockRestore();
+      await s.close();
+    }
+  });
 
   it('does not send again a message that a killed run may have delivered; sends it only with --resend-uncertain', async () => {
     let stalled: (() => void) | undefined;
