@@ -235,10 +235,18 @@ function serverError(result: SendResult, e: SmtpError, user: string | undefined)
   return new LetterMergeError('SMTP_CONNECT', `cannot use the SMTP server ${result.server}: ${reason}`, { kind: 'input', hint: 'Check the address, the port and the network.' });
 }
 
+/** What to do when sent.jsonl cannot be written (a full disk, a read-only folder). */
+const SENT_LOG_HINT =
+  'Make room or mend the folder, then run send again: a message whose attempt is recorded without its outcome counts as uncertain, and is not sent again without --resend-uncertain.';
+
 class SentLog {
   private readonly fd: number;
   constructor(readonly file: string) {
-    this.fd = openSync(file, 'a');
+    try {
+      this.fd = openSync(file, 'a');
+    } catch (err) {
+      throw writeFailure(err, file, SENT_LOG_HINT);
+    }
   }
   /** Appends a record and flushes it to disk before returning. */
   write(r: SentRecord): void {
@@ -246,11 +254,7 @@ class SentLog {
       writeSync(this.fd, `${JSON.stringify(r)}\n`);
       fsyncSync(this.fd);
     } catch (err) {
-      throw writeFailure(
-        err,
-        this.file,
-        'Make room or mend the folder, then run send again: a message whose attempt is recorded without its outcome counts as uncertain, and is not sent again without --resend-uncertain.',
-      );
+      throw writeFailure(err, this.file, SENT_LOG_HINT);
     }
   }
   close(): void {
