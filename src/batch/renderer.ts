@@ -170,6 +170,8 @@ export class InProcessRenderer implements Renderer {
  * faster still, and took 80 MB more for 2,000 letters.)
  */
 const HEAP_GROWING_PERCENT = 100;
+/** Letters a worker has waiting before this thread makes one itself: enough that it never waits for this thread. */
+const WORKER_QUEUE = 2;
 const WORKER_LIMITS = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 };
 
 /** A worker thread stopped; its message says what to do. The stack of its error is kept for --debug. */
@@ -184,18 +186,25 @@ export class WorkerFailure extends Error {
  * A pool of worker threads, each with its own parsed fonts and layout caches. Jobs go to the
  * least busy worker; results come back in any order, tagged with their sequence number. The
  * workers get the campaign as loaded here, so every letter of a run is made from the same files.
+ *
+ * With a `local` renderer, this thread makes letters too, one at a time, whenever every worker
+ * has WORKER_QUEUE letters waiting: from the start, while the workers load, and then between
+ * writing their letters' files.
  */
 export class WorkerPool implements Renderer {
   private readonly workers: { worker: Worker; busy: number }[] = [];
   private readonly pending = new Map<number, { job: Job; resolve: (r: JobResult) => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
   private closing = false;
+  private readonly local: { renderer: Renderer; busy: number } | undefined;
 
   /**
    * Each worker opens the signing identity itself from `signing` (the key cannot be handed
-   * over). `script` replaces the worker's code; for tests of a worker that fails.
+   * over). `script` replaces the worker's code; for tests of a worker that fails. `local`: the
+   * renderer of this thread, when it makes letters too.
    */
-  constructor(campaign: Campaign, size: number, script = path.join(PACKAGE_ROOT, 'dist', 'batch', 'worker.js'), signing?: SigningSource) {
+  constructor(campaign: Campaign, size: number, script = path.join(PACKAGE_ROOT, 'dist', 'batch', 'worker.js'), signing?: SigningSource, local?: Renderer) {
+    this.local = local && { renderer: local, busy: 0 };
     setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
     // The worker is compiled JavaScript, also when the library runs from TypeScript sources.
     for (let i = 0; i < size; i++) {
@@ -236,6 +245,11 @@ export class WorkerPool implements Renderer {
   render(job: Job): Promise<JobResult> {
     if (this.failure) return Promise.reject(this.failure);
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const local = this.local;
+    if (local && local.busy === 0 && slot.busy >= WORKER_QUEUE) {
+      local.busy++;
+      return local.renderer.render(job).finally(() => local.busy--);
+    }
     slot.busy++;
     return new Promise((resolve, reject) => {
       this.pending.set(job.seq, { job, resolve, reject });
@@ -254,6 +268,8 @@ export interface Signing {
   identity: SigningIdentity;
 }
 
+/** `jobs` threads making letters: this one, and jobs - 1 workers beside it. */
 export function createRenderer(campaign: Campaign, jobs: number, signing?: Signing): Renderer {
-  return jobs > 1 ? new WorkerPool(campaign, jobs, undefined, signing?.source) : new InProcessRenderer(campaign, signing?.identity);
+  const here = new InProcessRenderer(campaign, signing?.identity);
+  return jobs > 1 ? new WorkerPool(campaign, jobs - 1, undefined, signing?.source, here) : here;
 }

@@ -2,6 +2,7 @@ import { existsSync, lstatSync, readFileSync, readdirSync, symlinkSync, writeFil
 import path from 'node:path';
 import { generate } from '../../src/batch/generate';
 import { WorkerPool, WorkerFailure } from '../../src/batch/renderer';
+import type { Renderer } from '../../src/batch/renderer';
 import { writeAtomic, writeFailure } from '../../src/batch/output';
 import { LetterMergeError, exitCodeFor } from '../../src/errors';
 import { send } from '../../src/batch/send';
@@ -106,6 +107,48 @@ describe('a worker thread that crashes', () => {
       await expect(second).rejects.toBeInstanceOf(WorkerFailure);
       await expect(second).rejects.toThrow(/a worker thread stopped with code 3/);
       await expect(pool.render({ seq: 3, recipient: recipients[0], language: 'en', out: t.dir })).rejects.toThrow(/code 3/);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('the main thread beside the workers', () => {
+  const t = tempDir();
+  afterAll(() => t.cleanup());
+
+  it('makes letters one at a time, whenever the workers have enough waiting', async () => {
+    const campaign = loadCampaign(SAMPLE_CAMPAIGN);
+    let running = 0;
+    let most = 0;
+    const here: Renderer = {
+      async render(job) {
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 10));
+        running--;
+        return { seq: job.seq, ok: false, problem: { scope: 'row', code: 'ROW', message: 'here' } };
+      },
+      close: async () => undefined,
+    };
+    const pool = new WorkerPool(campaign, 1, path.join(__dirname, '..', 'fixtures', 'slow-worker.js'), undefined, here);
+    const { recipients } = await readRecipients(writeCsv(t.dir, 'r.csv', [row()]));
+    try {
+      // As generate does: a window of letters in flight, the next sent as soon as one is done.
+      const by: string[] = [];
+      const inFlight = new Set<Promise<void>>();
+      for (let seq = 1; seq <= 24; seq++) {
+        const p = pool.render({ seq, recipient: recipients[0], language: 'en', out: t.dir }).then((r) => void by.push(r.ok ? '' : 'problem' in r ? r.problem.message : ''));
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+        if (inFlight.size >= 8) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+      expect(by).toHaveLength(24);
+      expect(most).toBe(1);
+      // The worker takes 30 ms a letter, this thread 10: both make letters, this thread more.
+      const mine = by.filter((m) => m === 'here').length;
+      expect(mine).toBeGreaterThan(6);
+      expect(by.filter((m) => m === 'worker').length).toBeGreaterThan(2);
     } finally {
       await pool.close();
     }

@@ -82,7 +82,7 @@ describe('bad input gets a clear message and the right exit status, never a hang
     const csv = writeCsv(t.dir, 'one.csv', [row()]);
     const r = await cli(['generate', csv, '--out', path.join(t.dir, 'o'), '--jobs', '100', '--json']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/note: --jobs 100: 1 worker thread used, at most one per core \(this machine has \d+\) and one per letter \(1 to make\)/);
+    expect(r.stderr).toMatch(/note: --jobs 100: 1 thread used, at most one per core \(this machine has \d+\) and one per letter \(1 to make\)/);
     expect(JSON.parse(r.stdout).jobs).toBe(1);
   });
 

@@ -102,7 +102,7 @@ export const registerGenerate: Register = (program, ctx) => {
     .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
     .option('-o, --out <dir>', `output folder (default: "${DEFAULTS.out}")`)
     .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')})`)
-    .option('-j, --jobs <n>', 'worker threads (default: one per 1,000 letters, and none below 2,000; at most the number of cores; 1 renders in the main thread)', positiveInt('--jobs'))
+    .option('-j, --jobs <n>', 'threads making letters: the main thread and n-1 worker threads (default: 1 below 1,000 letters, and one more per 1,000; at most the number of cores)', positiveInt('--jobs'))
     .option('--limit <n>', 'only the first N letters', positiveInt('--limit'))
     .option('--shard <K/N>', "make only this run's share of the rows: shard K of N, stable for a given id", parseShard)
     .option('--resume', 'keep letters whose files exist, match the manifest and were made from the same input; make the others')
