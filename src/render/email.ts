@@ -26,7 +26,7 @@ function domainOf(box: Mailbox): string {
   return asciiAddress(box.address).split('@')[1] || 'lettermerge.invalid';
 }
 
-function seedOf(input: Pick<EmailInput, 'campaignId' | 'recipientId' | 'lang'>): string {
+export function seedOf(input: Pick<EmailInput, 'campaignId' | 'recipientId' | 'lang'>): string {
   return createHash('sha256').update(`${input.campaignId}\0${input.recipientId}\0${input.lang}`).digest('hex');
 }
 
@@ -76,9 +76,67 @@ function withEncodedNames(message: Buffer, names: { header: string; address: str
   return Buffer.concat([Buffer.from(head, 'latin1'), message.subarray(end + 2)]);
 }
 
+/**
+ * Attachments in base64, as nodemailer writes them (its Encoder: lines of 76 characters joined by
+ * CRLF, the last without one), but in one pass: nodemailer's stream encoder copies each line into
+ * its output on its own (1,000 to 2,500 copies a letter) and goes through a stream. For an 83 KB
+ * PDF (a Chinese letter) it took 0.3 to 0.6 ms, this 0.17 to 0.39.
+ *
+ * nodemailer composes the message around a stand-in for each attachment: a few bytes whose base64
+ * is one line, unique to the letter and attachment. That line is then replaced by the
+ * attachment's base64; the headers and boundaries stay nodemailer's own, and they do not depend on
+ * the content (its type and name are given, its transfer encoding is base64).
+ */
+const BASE64_LINE = 76;
+
+function base64Lines(content: Buffer): string {
+  const b64 = content.toString('base64');
+  if (b64.length <= BASE64_LINE) return b64;
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += BASE64_LINE) lines.push(b64.slice(i, i + BASE64_LINE));
+  return lines.join('\r\n');
+}
+
+/** The stand-in for attachment `i`: 33 bytes (44 characters of base64, no padding) from the letter's seed. */
+export function standIn(seed: string, i: number): Buffer {
+  return createHash('sha256').update(`${seed}\0attachment\0${i}`).digest().subarray(0, 33);
+}
+
+/** The message with each stand-in's base64 replaced by its attachment's; undefined when a stand-in is not found exactly once. */
+function withAttachments(message: Buffer, standIns: (Buffer | undefined)[], attachments: { content: Buffer }[]): Buffer | undefined {
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (let i = 0; i < standIns.length; i++) {
+    const s = standIns[i];
+    if (!s) continue;
+    const token = s.toString('base64');
+    const at = message.indexOf(token, from, 'latin1');
+    if (at < 0 || message.indexOf(token, at + 1, 'latin1') >= 0) return undefined;
+    parts.push(message.subarray(from, at), Buffer.from(base64Lines(attachments[i].content), 'latin1'));
+    from = at + token.length;
+  }
+  parts.push(message.subarray(from));
+  return Buffer.concat(parts);
+}
+
 /** Builds the .eml (RFC 5322, MIME by nodemailer's composer) with the PDF attached. */
-export function renderEmail(input: EmailInput): Promise<Buffer> {
+export async function renderEmail(input: EmailInput): Promise<Buffer> {
   const seed = seedOf(input);
+  // An empty attachment has no body to stand in for.
+  const standIns = input.attachments.map((a, i) => (a.content.length > 0 ? standIn(seed, i) : undefined));
+  const fast = withAttachments(await composeEmail(input, seed, standIns), standIns, input.attachments);
+  // A stand-in found more than once (the letter's own text holding its base64, by design or by
+  // a chance of one in 2^264): the message is composed with the attachments themselves.
+  return fast ?? renderEmailByNodemailer(input);
+}
+
+/** The message as nodemailer composes it, encoding the attachments itself (to compare with renderEmail's). */
+export function renderEmailByNodemailer(input: EmailInput): Promise<Buffer> {
+  return composeEmail(input, seedOf(input), []);
+}
+
+/** The message as nodemailer composes it; an attachment with a stand-in has the stand-in as its content. */
+function composeEmail(input: EmailInput, seed: string, standIns: (Buffer | undefined)[]): Promise<Buffer> {
   const from = mailbox(input.from);
   const to = mailbox(input.to);
   // A Cc name that looks like an encoded word is left out (the address alone is sent): the header
@@ -96,7 +154,7 @@ export function renderEmail(input: EmailInput): Promise<Buffer> {
     date: input.date,
     messageId: messageIdFor(input),
     headers: { 'Content-Language': input.lang },
-    attachments: input.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
+    attachments: input.attachments.map((a, i) => ({ filename: a.filename, content: standIns[i] ?? a.content, contentType: a.contentType })),
     baseBoundary: seed.slice(24, 40),
   } as ConstructorParameters<typeof MailComposer>[0]);
   const names = [
