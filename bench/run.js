@@ -4,7 +4,7 @@
 //
 //   npm run bench                  the full run (about 5 minutes on 2 cores)
 //   BENCH_QUICK=1 npm run bench    smaller data sets, for a quick look
-//   BENCH_REPEAT=3 npm run bench   each route three times: medians, and the range of whole-process times
+//   BENCH_REPEAT=3 npm run bench   three rounds of every route: medians, and the range of whole-process times
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -14,7 +14,7 @@ const { variedCsv } = require('./varied');
 
 const ROOT = path.resolve(__dirname, '..');
 const quick = process.env.BENCH_QUICK === '1';
-/** Each route this many times (BENCH_REPEAT=3): the table gives the median and the range. */
+/** Rounds of every route (BENCH_REPEAT=3): the table gives the median and the range. */
 const repeat = Math.max(1, Number(process.env.BENCH_REPEAT || 1));
 const N = {
   small: 300,
@@ -66,9 +66,8 @@ function routeOnce(name, csv, dir) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
-function route(name, csv, dir) {
-  const runs = [];
-  for (let i = 0; i < repeat; i++) runs.push(routeOnce(name, csv, dir));
+/** A route's runs summed up: medians, and the range of the whole-process times. */
+function summary(runs) {
   const pick = (k) => runs.map((r) => r[k]);
   return {
     letters: runs[0].letters,
@@ -79,22 +78,38 @@ function route(name, csv, dir) {
   };
 }
 
+/**
+ * Every route once per round, in the table's order, and the rounds one after the other: this
+ * machine's speed drifts over minutes (by half on some days), and a ratio is fair only between
+ * runs made close together, not between one route's three runs and the next route's three.
+ */
+function measure(routes, dir) {
+  const runs = routes.map(() => []);
+  for (let round = 0; round < repeat; round++) {
+    routes.forEach(([, name, csv], i) => runs[i].push(routeOnce(name, csv, dir)));
+  }
+  return routes.map(([label], i) => [label, summary(runs[i])]);
+}
+
 function main() {
   ensurePeers();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lettermerge-bench-'));
   try {
     const es = dataset(dir, 'es', N.es);
     const es300 = dataset(dir, 'es', N.small);
-    const rows = [
-      ['plain pdfkit (baseline), Spanish, PDF only', route('baseline', es300, dir)],
-      ['Typst, warm compiler, Spanish, PDF only', route('typst', es, dir)],
-      ['lettermerge, Spanish, PDF + e-mail', route('lettermerge', es300, dir)],
-      ['lettermerge, Spanish, PDF + e-mail', route('lettermerge', es, dir)],
-      ['lettermerge, Spanish, PDF + e-mail, signed (RSA 2048)', route('lettermerge-signed', es, dir)],
-      ['lettermerge, Chinese, PDF + e-mail', route('lettermerge', dataset(dir, 'zh', N.zh), dir)],
-      ['lettermerge, six languages, PDF + e-mail', route('lettermerge', dataset(dir, 'mix', N.mix), dir)],
-      ['lettermerge, six languages, PDF + e-mail', route('lettermerge', dataset(dir, 'mix', N.big), dir)],
-    ];
+    const rows = measure(
+      [
+        ['plain pdfkit (baseline), Spanish, PDF only', 'baseline', es300],
+        ['Typst, warm compiler, Spanish, PDF only', 'typst', es],
+        ['lettermerge, Spanish, PDF + e-mail', 'lettermerge', es300],
+        ['lettermerge, Spanish, PDF + e-mail', 'lettermerge', es],
+        ['lettermerge, Spanish, PDF + e-mail, signed (RSA 2048)', 'lettermerge-signed', es],
+        ['lettermerge, Chinese, PDF + e-mail', 'lettermerge', dataset(dir, 'zh', N.zh)],
+        ['lettermerge, six languages, PDF + e-mail', 'lettermerge', dataset(dir, 'mix', N.mix)],
+        ['lettermerge, six languages, PDF + e-mail', 'lettermerge', dataset(dir, 'mix', N.big)],
+      ],
+      dir,
+    );
     const rate = (r) => r.letters / (r.ms / 1000);
     const whole = (r) => r.letters / (r.wholeMs / 1000);
     const secs = (ms) => (ms / 1000).toFixed(2);
