@@ -31,7 +31,10 @@ export interface GenerateOptions extends ListOptions {
   out?: string;
   /** Only produce letters in these languages. */
   languages?: string[];
-  /** Worker threads; default: the number of cores. 1 renders in this thread. At most the number of cores. */
+  /**
+   * Threads making letters: this one and jobs - 1 worker threads (1: this thread alone). Default:
+   * this thread alone below 1,000 letters, and one more thread per 1,000. At most the number of cores.
+   */
   jobs?: number;
   /** Only the first N letters (after --lang and --shard). */
   limit?: number;
@@ -85,6 +88,7 @@ export interface GenerateResult {
   manifest: string;
   failedCsv?: string;
   removedDir?: string;
+  /** The threads that made letters (see GenerateOptions.jobs). */
   jobs: number;
   elapsedMs: number;
 }
