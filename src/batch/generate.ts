@@ -284,13 +284,18 @@ function keepEarlier(run: RunState, r: Recipient, language: string, key: string)
  */
 async function makeLetters(run: RunState, renderer: Renderer, window: number): Promise<void> {
   const inFlight = new Set<Promise<void>>();
+  // The first error that stops the run (a worker thread that stopped, a file that cannot be
+  // written), kept as it happens: a letter that fails while no one waits on it leaves the set at
+  // once, and its error would otherwise be lost with it, the run ending as if that letter and
+  // those after it had never been asked for.
+  let stop: { error: unknown } | undefined;
   let seq = 0;
   try {
     outer: for await (const item of streamRecipients(run.options.csv, { sheet: run.options.sheet, mapping: run.mapping })) {
       if (!('recipient' in item)) continue;
       const r = item.recipient;
       for (const language of lettersFor(r, run.scope).languages) {
-        if (seq >= run.total) break outer;
+        if (stop || seq >= run.total) break outer;
         if (run.options.signal?.aborted) {
           run.interrupted = true;
           break outer;
@@ -300,15 +305,20 @@ async function makeLetters(run: RunState, renderer: Renderer, window: number): P
         if (keepEarlier(run, r, language, key)) continue;
         const task = renderer.render({ seq, recipient: r, language, out: run.folder.out }).then((result) => finishLetter(run, r, language, key, result));
         inFlight.add(task);
-        void task.finally(() => inFlight.delete(task)).catch(() => undefined);
-        if (inFlight.size >= window) await Promise.race(inFlight);
+        task.then(
+          () => inFlight.delete(task),
+          (error: unknown) => {
+            inFlight.delete(task);
+            stop ??= { error };
+          },
+        );
+        if (inFlight.size >= window) await Promise.race(inFlight).catch(() => undefined);
       }
     }
-    await Promise.all(inFlight);
   } finally {
     await Promise.allSettled(inFlight);
   }
-  if (!run.interrupted && run.options.signal?.aborted && run.done < run.total) run.interrupted = true;
+  if (stop) throw stop.error;  if (!run.interrupted && run.options.signal?.aborted && run.done < run.total) run.interrupted = true;
 }
 
 /** Opens the signing certificate once, here, so that a wrong password or an expired certificate stops the run before anything is written. */

@@ -1,10 +1,11 @@
 import { existsSync, lstatSync, readFileSync, readdirSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { generate } from '../../src/batch/generate';
+import * as renderer from '../../src/batch/renderer';
 import { WorkerPool, WorkerFailure } from '../../src/batch/renderer';
 import type { Renderer } from '../../src/batch/renderer';
 import { writeAtomic, writeFailure } from '../../src/batch/output';
-import { LetterMergeError, exitCodeFor } from '../../src/errors';
+import { EXIT, LetterMergeError, exitCodeFor } from '../../src/errors';
 import { send } from '../../src/batch/send';
 import { loadCampaign } from '../../src/campaign/campaign';
 import { readRecipients } from '../../src/data/recipients';
@@ -110,6 +111,25 @@ describe('a worker thread that crashes', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('stops generate with a message that says --resume goes on, and --resume makes the rest', async () => {
+    const csv = writeCsv(t.dir, 'six.csv', people(6));
+    const out = path.join(t.dir, 'crash-out');
+    const crashing = jest.spyOn(renderer, 'createRenderer').mockImplementation(
+      (campaign) => new WorkerPool(campaign, 1, path.join(__dirname, '..', 'fixtures', 'crashing-worker.js'), undefined, new renderer.InProcessRenderer(campaign)),
+    );
+    let stderr = '';
+    try {
+      const code = await run(['generate', csv, '--out', out, '--jobs', '2'], { stdout: () => undefined, stderr: (s) => (stderr += s) });
+      expect({ code, stderr }).toMatchObject({ code: EXIT.internal });
+    } finally {
+      crashing.mockRestore();
+    }
+    expect(stderr).toMatch(/internal error: a worker thread stopped with code 3\n  The letters finished before it stopped are kept and recorded: run the same command again with --resume/);
+    const again = await generate({ csv, out, jobs: 1, resume: true });
+    expect(again.produced + again.kept).toBe(6);
+    expect(again.failed).toBe(0);
   });
 });
 
