@@ -32,7 +32,7 @@ function report(err: unknown, io: Io, debug: boolean): number {
   const e = err instanceof Error ? err : new Error(String(err));
   say(io, `lettermerge: internal error: ${e.message}\n`);
   // Only generate has worker threads; the letters it finished are in its manifest.
-  if (e instanceof WorkerFailure) say(io, '  The letters finished before it stopped are kept and recorded: run the same command again with --resume to make the others.\n');
+  if (e instanceof WorkerFailure) say(io, '  The letters finished before it stopped are kept and recorded: --resume makes the others.\n');
   const detail = e instanceof WorkerFailure ? e.detail : e.stack;
   if (debug && detail) say(io, `${detail}\n`);
   else say(io, '  This is a bug in lettermerge. Run again with --debug for details, and report it.\n');

@@ -126,7 +126,7 @@ describe('a worker thread that crashes', () => {
     } finally {
       crashing.mockRestore();
     }
-    expect(stderr).toMatch(/internal error: a worker thread stopped with code 3\n  The letters finished before it stopped are kept and recorded: run the same command again with --resume/);
+    expect(stderr).toMatch(/internal error: a worker thread stopped with code 3\n  The letters finished before it stopped are kept and recorded: --resume makes the others/);
     const again = await generate({ csv, out, jobs: 1, resume: true });
     expect(again.produced + again.kept).toBe(6);
     expect(again.failed).toBe(0);
