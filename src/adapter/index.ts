@@ -368,9 +368,14 @@ function cacheSubsetBytes(subset: SubsetInternals): void {
     if (!perFont) subsetBytes.set(this.font, (perFont = new Recent(SUBSETS_PER_FONT)));
     // A subset that keeps the font's glyph ids is the same font whatever order its glyphs came in.
     const glyphs = ownGlyphIds.has(this) ? [...this.glyphs].sort((a, b) => a - b) : this.glyphs;
-    return perFont.getOrMake(`${inlineSubroutines ? 'i' : 's'}:${glyphs.join(',')}`, () => encode.call(this));
+    const bytes = perFont.getOrMake(`${inlineSubroutines ? 'i' : 's'}:${glyphs.join(',')}`, () => encode.call(this));
+    keptSubsets.add(bytes);
+    return bytes;
   };
 }
+
+/** The subsets' bytes that cacheSubsetBytes hands out, each deflated once (see deflateKept). */
+const keptSubsets = new WeakSet<Uint8Array>();
 
 /**
  * Subsets whose font program keeps the font's own glyph ids: HarfBuzz's TrueType subsets, and CFF
@@ -476,11 +481,24 @@ export function advanceUnits(font: Font, text: string): number {
  * deflated once. zlib is deterministic: the bytes are what pdfkit would have written.
  */
 const deflated = new Recent<string, Buffer>(128);
+/** Compressed font programs by the subset bytes they were made from (the same object for the same subset: see cacheSubsetBytes). */
+const deflatedPrograms = new WeakMap<Uint8Array, Buffer>();
+/** Streams shorter than this are deflated afresh: hashing them would cost about as much. */
+const KEEP_DEFLATED_FROM = 512;
+
+function deflateKept(plain: Buffer | Uint8Array): Buffer {
+  let data = deflatedPrograms.get(plain);
+  if (data) return data;
+  if (plain.length < KEEP_DEFLATED_FROM) return deflateSync(plain);
+  data = deflated.getOrMake(`${plain.length}:${createHash('sha1').update(plain).digest('base64')}`, () => deflateSync(plain));
+  if (keptSubsets.has(plain)) deflatedPrograms.set(plain, data);
+  return data;
+}
 
 /**
  * An object of a lettermerge document written as pdfkit's PDFReference.finalize writes it (the
- * same bytes: see pdfValue), with two changes: a compressed stream of 2 KB or more is deflated
- * once for all the letters that have it (see deflated), and the object goes out in three writes
+ * same bytes: see pdfValue), with two changes: a compressed stream of half a kilobyte or more is
+ * deflated once for all the letters that have it (see deflated), and the object goes out in three writes
  * rather than five or more.
  */
 function fastFinalize(ref: ReferenceInternals): void {
@@ -493,7 +511,7 @@ function fastFinalize(ref: ReferenceInternals): void {
       let data = this.buffer.length === 1 ? this.buffer[0] : Buffer.concat(this.buffer);
       if (this.compress) {
         const plain = data;
-        data = plain.length >= 2048 ? deflated.getOrMake(`${plain.length}:${createHash('sha1').update(plain).digest('base64')}`, () => deflateSync(plain)) : deflateSync(plain);
+        data = deflateKept(plain);
       }
       this.data.Length = data.length;
       doc._write(`${head}${pdfValue(this.data)}\nstream`);
@@ -898,6 +916,13 @@ interface GlyphIdFont {
   unicode: Map<number, number[]>;
 }
 
+/**
+ * The glyphs of a face's shared text (LetterDocument.splitFonts), by that text: the same in every
+ * letter of a campaign's language and group, and shaped once.
+ */
+const staticSets = new WeakMap<object, Recent<string, { ids: Set<number>; glyphs: GlyphLike[] }>>();
+const STATIC_SETS_PER_FONT = 32;
+
 /** A glyph id as the four hex digits of a two-byte code. */
 const gidHex: string[] = [];
 function hex4(gid: number): string {
@@ -945,9 +970,12 @@ function keepRun(text: string, run: DrawnRun): void {
 /** What drawing a kept run records in the document: its glyphs join the subset, with their widths and text. */
 function recordGlyphs(font: EmbeddedFontInternals, own: GlyphIdFont, glyphs: GlyphLike[]): void {
   for (const glyph of glyphs) {
-    if (own.widths.has(glyph.id)) continue;
-    font.subset.includeGlyph(glyph.id);
-    own.widths.set(glyph.id, glyph.advanceWidth * font.scale);
+    if (own.unicode.has(glyph.id)) continue;
+    // A glyph of the static set is in the subset already (LetterDocument.splitFonts).
+    if (!own.widths.has(glyph.id)) {
+      font.subset.includeGlyph(glyph.id);
+      own.widths.set(glyph.id, glyph.advanceWidth * font.scale);
+    }
     own.unicode.set(glyph.id, glyph.codePoints);
   }
 }
@@ -1133,29 +1161,59 @@ export class LetterDocument extends PDFDocument {
     return variant;
   }
 
-  /**
-   * For each CFF face (Chinese), the glyphs of the text that is the same in every letter of the
-   * campaign (see splitFonts).
-   */
+  /** For each face split in two (see splitFonts), the glyphs of its first font. */
   private staticGlyphs: Map<string, Set<number>> | undefined;
 
   /**
-   * Gives each CFF face two fonts in this document: one for the glyphs of `texts`, the text that is
-   * the same in every letter of the campaign, and one for runs with a glyph it lacks (a recipient's
-   * name, organisation or address). The first is then the same subset in every letter, built and
-   * deflated once; the second holds a few dozen glyphs. A Chinese letter's font was otherwise new
-   * in every letter, and encoding and deflating it took more than a third of the letter's time.
-   * (A TrueType subset keeps every glyph id, so a second one would cost more bytes than it saves.)
+   * Gives faces two fonts in this document: one for the glyphs of `texts`, and one for runs with a
+   * glyph it lacks. `texts` are the text that is the same in every letter of the campaign; `common`
+   * adds characters that recipients' names and addresses often use (LetterLayout.commonCharacters)
+   * for the faces that draw them. The first font holds all their glyphs, drawn or not, so it is
+   * the same subset in every letter, built and deflated once, and most letters need no second font.
+   * A letter's fonts were otherwise new in every letter, and encoding and deflating them took a
+   * large part of its time. Which glyphs are drawn, and with what text (ToUnicode), is as with one
+   * font per face.
+   *
+   * Every CFF face (Chinese) is split. A TrueType face is split only when it has common characters:
+   * its subsets keep every glyph id, so a second font costs more than it saves when most letters
+   * need one (Arabic, whose letters take a form that depends on their neighbours).
    */
-  splitFonts(texts: Iterable<{ face: FaceLike; text: string }>): void {
+  splitFonts(texts: Iterable<{ face: FaceLike; text: string }>, common?: { faces: Iterable<FaceLike>; text: string }): void {
     if (!this.adapter.reuse) return;
-    const sets = new Map<string, Set<number>>();
+    const byFace = new Map<string, { face: FaceLike; texts: string[]; common: boolean }>();
     for (const { face, text } of texts) {
+      let f = byFace.get(face.key);
+      if (!f) byFace.set(face.key, (f = { face, texts: [], common: false }));
+      f.texts.push(text);
+    }
+    if (common?.text) {
+      for (const face of common.faces) {
+        const f = byFace.get(face.key);
+        if (f) {
+          f.texts.push(common.text);
+          f.common = true;
+        }
+      }
+    }
+    const sets = new Map<string, Set<number>>();
+    for (const { face, texts: faceTexts, common: withCommon } of byFace.values()) {
       const font = this.embed(face);
-      if (font.subset.cff === undefined || !this.byGid.has(font)) continue;
-      let set = sets.get(face.key);
-      if (!set) sets.set(face.key, (set = new Set()));
-      for (const g of runLayout(font, text).glyphs) set.add(g.id);
+      const own = this.byGid.get(font);
+      if (!own || (font.subset.cff === undefined && !withCommon)) continue;
+      let perFont = staticSets.get(face.font);
+      if (!perFont) staticSets.set(face.font, (perFont = new Recent(STATIC_SETS_PER_FONT)));
+      const set = perFont.getOrMake(faceTexts.join('\n'), () => {
+        const glyphs = new Map<number, GlyphLike>();
+        for (const text of faceTexts) for (const g of runLayout(font, text).glyphs) if (!glyphs.has(g.id)) glyphs.set(g.id, g);
+        return { ids: new Set(glyphs.keys()), glyphs: [...glyphs.values()] };
+      });
+      // In the subset, with their widths; a glyph's text comes when it is drawn (recordGlyphs).
+      for (const g of set.glyphs) {
+        if (own.widths.has(g.id)) continue;
+        font.subset.includeGlyph(g.id);
+        own.widths.set(g.id, g.advanceWidth * font.scale);
+      }
+      sets.set(face.key, set.ids);
     }
     this.staticGlyphs = sets;
   }

@@ -109,7 +109,16 @@ export interface LanguageInfo {
   excellencyTitles: string[];
   /** Chinese writes the title after the name: 王丽华女士. */
   titleAfterName: boolean;
+  /**
+   * Characters that recipients' names, positions, organisations and addresses in this language
+   * most often use. Every letter's font subsets hold their glyphs, so the fonts are the same in
+   * every letter and a recipient rarely needs one of their own. Only the PDF's bytes depend on it.
+   */
+  commonCharacters: string;
 }
+
+/** Letters, digits and the punctuation of names and addresses in the Latin script, and the ligatures the font makes of them. */
+const LATIN_COMMON = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:;-–—'’&/()#«»“” ff fi fl ffi ffl";
 
 const PLACES_EN = { Geneva: 'Geneva', 'New York': 'New York', Vienna: 'Vienna', Nairobi: 'Nairobi' };
 
@@ -158,6 +167,7 @@ const spanish: LanguageInfo = {
   },
   excellencyTitles: ['excmo', 'excma', 'su excelencia', 's e'],
   titleAfterName: false,
+  commonCharacters: `${LATIN_COMMON}ÁÉÍÓÚÑÜáéíóúñüºª`,
 };
 
 const english: LanguageInfo = {
@@ -205,6 +215,7 @@ const english: LanguageInfo = {
   },
   excellencyTitles: ['h e', 'his excellency', 'her excellency', 'excellency'],
   titleAfterName: false,
+  commonCharacters: LATIN_COMMON,
 };
 
 // French typography puts a no-break space before ":" (U+00A0 here: every bundled font has it).
@@ -253,6 +264,7 @@ const french: LanguageInfo = {
   },
   excellencyTitles: ['s e', 'son excellence', 'excellence'],
   titleAfterName: false,
+  commonCharacters: `${LATIN_COMMON}ÀÂÆÇÉÈÊËÎÏÔŒÙÛÜŸàâæçéèêëîïôœùûüÿ`,
 };
 
 const russian: LanguageInfo = {
@@ -301,6 +313,7 @@ const russian: LanguageInfo = {
   },
   excellencyTitles: ['его превосходительство', 'ее превосходительство', 'её превосходительство'],
   titleAfterName: false,
+  commonCharacters: `${LATIN_COMMON}АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя№`,
 };
 
 const chinese: LanguageInfo = {
@@ -348,6 +361,7 @@ const chinese: LanguageInfo = {
   },
   excellencyTitles: ['阁下', '大使阁下'],
   titleAfterName: true,
+  commonCharacters: '',
 };
 
 const arabic: LanguageInfo = {
@@ -396,6 +410,7 @@ const arabic: LanguageInfo = {
   },
   excellencyTitles: ['سعادة', 'معالي', 'صاحب السعادة', 'صاحبة السعادة'],
   titleAfterName: false,
+  commonCharacters: '',
 };
 
 const LANGUAGES: Record<string, LanguageInfo> = {

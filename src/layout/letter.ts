@@ -59,6 +59,11 @@ export interface LetterLayout {
   pages: PageLayout[];
   /** The logical structure, in reading order; every item that is not an artifact is in it once. */
   structure: LetterTag;
+  /**
+   * Characters the items that change with the recipient most often use (LanguageInfo's): the PDF
+   * holds their glyphs in the fonts every letter shares. Only the PDF's bytes depend on it.
+   */
+  commonCharacters?: string;
 }
 
 export const A4 = { width: 595.28, height: 841.89 };
@@ -756,5 +761,5 @@ export function layoutLetter(letter: MergedLetter, body: readonly Block[]): Lett
         break;
     }
   }
-  return { width: A4.width, height: A4.height, pages: c.pages, structure: c.structure };
+  return { width: A4.width, height: A4.height, pages: c.pages, structure: c.structure, commonCharacters: letter.lang.commonCharacters };
 }

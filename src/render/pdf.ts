@@ -252,9 +252,16 @@ function drawPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOptions): P
   });
   // A letter: the text outside its recipient's items is the same in every letter of the campaign.
   if (layout.pages.some((page) => page.variable)) {
-    doc.splitFonts(
-      layout.pages.flatMap((page) => page.items.filter((item, i): item is TextItem => item.kind === 'text' && !(page.variable && i >= page.variable.from && i < page.variable.to))),
-    );
+    const shared: TextItem[] = [];
+    const own = new Map<string, TextItem['face']>();
+    for (const page of layout.pages) {
+      page.items.forEach((item, i) => {
+        if (item.kind !== 'text') return;
+        if (page.variable && i >= page.variable.from && i < page.variable.to) own.set(item.face.key, item.face);
+        else shared.push(item);
+      });
+    }
+    doc.splitFonts(shared, { faces: own.values(), text: layout.commonCharacters ?? '' });
   }
   let structure: Structure | undefined;
   for (const page of layout.pages) {

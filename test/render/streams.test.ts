@@ -85,6 +85,25 @@ describe('content streams', () => {
     expect(sa[0][1].equals(sb[0][1])).toBe(false);
     expect(sa[0][2].equals(sb[0][2])).toBe(true);
     expect(sa[1][0].equals(sb[1][0])).toBe(true);
+    // Each Latin face has one font, the same program in both: it holds the characters names and
+    // addresses most often use (LanguageInfo.commonCharacters), drawn or not.
+    const [pa, pb] = [await produceLetter(campaign, merger, a, 'es'), await produceLetter(campaign, merger, b, 'es')].map((l, i) => fontPrograms(l.pdf, t.dir, `es-fonts-${i}`));
+    for (const face of ['NotoSans-Regular', 'NotoSans-Bold']) {
+      expect([face, pa.get(face)?.length]).toEqual([face, 1]);
+      expect(pa.get(face)).toEqual(pb.get(face));
+    }
+    // A name with letters beyond them gets a second font of the face, for those letters only.
+    const [e] = await recipients([row({ id: 'e', language: 'es', group: 'academia', first_name: 'Łucja', last_name: 'Żółć', organization: 'Uniwersytet Łódzki', address: 'ul. Narutowicza 68\n90-136 Łódź' })]);
+    const le = await produceLetter(campaign, merger, e, 'es');
+    const pe = fontPrograms(le.pdf, t.dir, 'es-fonts-e');
+    for (const face of ['NotoSans-Regular', 'NotoSans-Bold']) {
+      expect([face, pe.get(face)?.length]).toEqual([face, 2]);
+      expect(pe.get(face)).toContain(pa.get(face)![0]);
+    }
+    const file = path.join(t.dir, 'e.pdf');
+    writeFileSync(file, le.pdf);
+    const text = execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' });
+    for (const words of ['Łucja Żółć', 'Uniwersytet Łódzki', '90-136 Łódź']) expect(text).toContain(words);
     // Chinese letters too: their CFF font is drawn with the font's glyph ids, whatever glyphs a letter adds.
     const [c, d] = await recipients([
       row({ id: 'c', language: 'zh', group: 'academia', title: '', first_name: '丽华', last_name: '王', position: '合作司司长', organization: '亚太数字发展组织', address: '北京市朝阳区建国门外大街1号\n邮编 100020', country: '中国（虚构）' }),
