@@ -26,7 +26,7 @@ import { deflateSync } from 'node:zlib';
 import * as fontkit from 'fontkit';
 import type { Font } from 'fontkit';
 import PDFDocument from 'pdfkit';
-import { DEFAULT_BYTE_RANGE_PLACEHOLDER, DEFAULT_SIGNATURE_LENGTH, SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
+import type * as SignpdfUtils from '@signpdf/utils';
 import { LetterMergeError } from '../errors';
 import { desubroutinize } from './cff';
 import { Recent } from '../recent';
@@ -811,7 +811,12 @@ function tjOperators(encoded: string[], positions: PositionLike[], x0: number, y
  * The placeholder @signpdf/signpdf looks for and fills: its byte range marker, the CAdES
  * sub-filter, and room for the CMS (DER, written as hex).
  */
-export const SIGNATURE_FORMAT = { subFilter: SUBFILTER_ETSI_CADES_DETACHED, byteRange: DEFAULT_BYTE_RANGE_PLACEHOLDER, length: DEFAULT_SIGNATURE_LENGTH };
+export function signatureFormat(): { subFilter: string; byteRange: string; length: number } {
+  // Loaded only to sign: letters made without --sign never load the signing libraries.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const utils = require('@signpdf/utils') as typeof SignpdfUtils;
+  return { subFilter: utils.SUBFILTER_ETSI_CADES_DETACHED, byteRange: utils.DEFAULT_BYTE_RANGE_PLACEHOLDER, length: utils.DEFAULT_SIGNATURE_LENGTH };
+}
 
 /**
  * The TJ operators of a right-to-left run with its glyphs in reading order. fontkit gives the
@@ -1302,12 +1307,13 @@ export class LetterDocument extends PDFDocument {
    */
   signaturePlaceholder(sig: { name: string; reason: string; time: Date; tooltip: string; form: PDFKit.PDFStructureElement }): void {
     const d = this as unknown as DocumentInternals & { _root: { data: Record<string, unknown> }; page: { dictionary: unknown } };
+    const format = signatureFormat();
     const signature = d.ref({
       Type: 'Sig',
       Filter: 'Adobe.PPKLite',
-      SubFilter: SIGNATURE_FORMAT.subFilter,
-      ByteRange: [0, SIGNATURE_FORMAT.byteRange, SIGNATURE_FORMAT.byteRange, SIGNATURE_FORMAT.byteRange],
-      Contents: Buffer.alloc(SIGNATURE_FORMAT.length),
+      SubFilter: format.subFilter,
+      ByteRange: [0, format.byteRange, format.byteRange, format.byteRange],
+      Contents: Buffer.alloc(format.length),
       Reason: new String(sig.reason),
       M: sig.time,
       Name: new String(sig.name),

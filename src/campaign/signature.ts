@@ -1,6 +1,6 @@
 import { deflateSync } from 'node:zlib';
-import { PNG } from 'pngjs';
-import * as jpeg from 'jpeg-js';
+import type * as Jpeg from 'jpeg-js';
+import type * as Pngjs from 'pngjs';
 import { LetterMergeError } from '../errors';
 import { readRegularFile } from '../files';
 
@@ -71,7 +71,10 @@ function decodePng(file: string, data: Buffer): RasterSignature {
   // The size is in the IHDR chunk, right after the 8-byte signature: check it before decoding.
   if (data.length < 33 || data.toString('latin1', 12, 16) !== 'IHDR') throw bad(file, 'is not a whole PNG file (its header is missing)');
   checkSize(file, data.readUInt32BE(16), data.readUInt32BE(20));
-  let png: PNG;
+  // Loaded only for a PNG signature: most campaigns sign with an SVG, and every thread loads the campaign.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PNG } = require('pngjs') as typeof Pngjs;
+  let png: Pngjs.PNG;
   try {
     png = PNG.sync.read(data, { checkCRC: true });
   } catch (err) {
@@ -83,6 +86,8 @@ function decodePng(file: string, data: Buffer): RasterSignature {
 }
 
 function decodeJpeg(file: string, data: Buffer): RasterSignature {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const jpeg = require('jpeg-js') as typeof Jpeg;
   let img: { width: number; height: number; data: Uint8Array };
   try {
     img = jpeg.decode(data, {

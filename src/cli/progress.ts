@@ -1,4 +1,4 @@
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import path from 'node:path';
 import type { Io } from './io';
 import { say } from './io';
@@ -48,7 +48,10 @@ export class Run {
     return (e: E) => {
       if (this.controller.signal.aborted) return;
       if (!this.bar) {
-        this.bar = new SingleBar({
+        // Loaded for a terminal only: a script's run (no terminal) draws no bar.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { SingleBar: Bar } = require('cli-progress') as typeof import('cli-progress');
+        this.bar = new Bar({
           // Without a total (a command that reads its file once), a count and a rate.
           format: e.total === undefined ? `${this.what.unit} {value} | {rate}/s` : `${this.what.unit} {bar} {value}/{total} | {rate}/s | {eta_formatted} left`,
           barsize: 30,
