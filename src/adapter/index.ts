@@ -1457,6 +1457,9 @@ export class LetterDocument extends PDFDocument {
     const scale = size / 1000;
     let out = '';
     let at = x;
+    // Whether the last glyph drawn was placed by a text matrix (a mark): the text position is then
+    // not where the next stretch starts, and is set again.
+    let placed = false;
     for (let start = 0; start < glyphs.length; ) {
       const shared = statics.has(glyphs[start].id);
       let end = start + 1;
@@ -1465,6 +1468,8 @@ export class LetterDocument extends PDFDocument {
       const font = d._font;
       if (d.page.fonts[font.id] == null) d.page.fonts[font.id] = font.ref();
       out += start === 0 ? this.textAt(font.id, size, options.charSpacing ?? 0, x, height - y, height) : this.fontChange(font.id, size);
+      if (placed && !(positions[start].xOffset || positions[start].yOffset)) out += `\n${textMatrix(at, height - y)}`;
+      placed = !!(positions[end - 1].xOffset || positions[end - 1].yOffset);
       const encoded = encodeByGlyphId(font, this.byGid.get(font)!, glyphs.slice(start, end));
       for (const op of tjOperators(encoded, positions.slice(start, end), at, height - y, scale)) out += `\n${op}`;
       for (let k = start; k < end; k++) at += positions[k].xAdvance * scale;

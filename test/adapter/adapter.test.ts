@@ -9,7 +9,7 @@ import { loadCampaign } from '../../src/campaign/campaign';
 import { readRecipients } from '../../src/data/recipients';
 import { fontFile } from '../../src/fonts/fonts';
 import { Merger } from '../../src/template/merge';
-import { SAMPLE_CAMPAIGN, SAMPLE_CSV, hasCommand, tempDir } from '../helpers';
+import { SAMPLE_CAMPAIGN, SAMPLE_CSV, hasCommand, row, tempDir, writeCsv } from '../helpers';
 
 /** Every page of a PDF as a grey image, from pdftoppm. */
 function pages(pdf: Buffer, dir: string, name: string, dpi = 60): Buffer[] {
@@ -69,6 +69,29 @@ describe('the pdfkit and fontkit adapter', () => {
     expect(compared).toBeGreaterThanOrEqual(23);
     // Nearly all pages are exactly equal.
     expect(nearlyEqual).toBeLessThanOrEqual(2);
+  });
+
+  (hasCommand('pdftoppm') ? it : it.skip)('draws names with characters beyond the shared fonts (marks, Vietnamese, Polish) as plain pdfkit does', async () => {
+    const campaign = loadCampaign(SAMPLE_CAMPAIGN);
+    const merger = new Merger(campaign);
+    const rows = [
+      // A combining diaeresis and acute (a mark placed by its own position), in the second font of each face.
+      row({ id: 'marks', language: 'en', first_name: 'Zoe\u0301', last_name: 'Ba\u0308r Ba\u0308r', organization: 'Ba\u0308r Institute', address: 'Ba\u0308rstrasse 1\n8001 Zu\u0308rich' }),
+      row({ id: 'vi', language: 'fr', first_name: 'Nguyễn Thị', last_name: 'Minh Khai', organization: 'Đại học Quốc gia', address: '144 Xuân Thủy\nCầu Giấy, Hà Nội' }),
+      row({ id: 'pl', language: 'es', first_name: 'Łucja', last_name: 'Żółć', organization: 'Uniwersytet Łódzki', address: 'ul. Narutowicza 68\n90-136 Łódź' }),
+    ];
+    const { recipients } = await readRecipients(writeCsv(t.dir, 'beyond.csv', rows));
+    for (const r of recipients) {
+      const l = r.languages[0];
+      const adapted = await produceLetter(campaign, merger, r, l);
+      // More fonts than faces: the recipient's own characters are drawn with a second font.
+      expect((adapted.pdf.toString('latin1').match(/\/Type \/FontDescriptor/g) ?? []).length).toBeGreaterThan(2);
+      const plain = await produceLetter(campaign, merger, r, l, { reuse: false });
+      const a = pages(adapted.pdf, t.dir, `beyond-${r.id}-a`);
+      const b = pages(plain.pdf, t.dir, `beyond-${r.id}-b`);
+      expect(b.length).toBe(a.length);
+      a.forEach((page, i) => expect([`${r.id} page ${i + 1}`, differingPixels(page, b[i]) <= 25]).toEqual([`${r.id} page ${i + 1}`, true]));
+    }
   });
 
   /** The CFF font program of a PDF's first FontFile3, uncompressed (qpdf reads the stream). */
