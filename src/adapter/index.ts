@@ -46,11 +46,13 @@ interface GlyphLike {
 interface GlyphRunLike {
   direction: string;
   glyphs: GlyphLike[];
+  positions: PositionLike[];
 }
 interface FontInternals {
   glyphsForString(s: string): GlyphLike[];
   createSubset(): SubsetInternals;
   _layoutEngine: { engine?: { position(run: GlyphRunLike): unknown; glyphInfos: { codePoints: number[] }[] } };
+  glyphForCodePoint(cp: number): GlyphLike;
 }
 interface SubsetInternals {
   font: object;
@@ -240,6 +242,39 @@ function inRun<G extends GlyphLike>(glyph: G, codePoints: number[]): G {
  * therefore gets its glyphs with the characters they came from in that run, as fontkit's shaper
  * tracks them (its glyph infos), and nothing reads the shared objects' characters.
  */
+/**
+ * A character the font decomposes into glyphs (Noto Sans shapes ị as i and a combining dot below)
+ * comes out of fontkit with its text on the first glyph and none on the others. The first is also
+ * the glyph of a plain i, and a PDF maps a glyph to one text, so ị would read as i. Such a
+ * character is drawn with the font's own glyph for it, when it has one, in the room the cluster
+ * took (its advance, kerning included): the same text, drawn where it was.
+ */
+function composeClusters(f: FontInternals, run: GlyphRunLike, characters: number[][]): void {
+  let at = 0;
+  for (let i = 0; i < characters.length; i++) {
+    let j = i + 1;
+    while (j < characters.length && characters[j].length === 0) j++;
+    const one = j - i > 1 && characters[i].length === 1 ? f.glyphForCodePoint(characters[i][0]) : undefined;
+    if (one && one.id !== 0) {
+      const positions = run.positions.slice(i, j);
+      run.glyphs[at] = one;
+      run.positions[at] = { xAdvance: positions.reduce((sum, p) => sum + p.xAdvance, 0), yAdvance: positions.reduce((sum, p) => sum + p.yAdvance, 0), xOffset: 0, yOffset: 0 } as PositionLike;
+      characters[at] = characters[i];
+    } else {
+      for (let k = i; k < j; k++, at++) {
+        run.glyphs[at] = run.glyphs[k];
+        run.positions[at] = run.positions[k];
+        characters[at] = characters[k];
+      }
+      i = j - 1;
+      continue;
+    }
+    at++;
+    i = j - 1;
+  }
+  run.glyphs.length = run.positions.length = characters.length = at;
+}
+
 function trackRunCharacters(f: FontInternals): void {
   const glyphsForString = f.glyphsForString.bind(f);
   f.glyphsForString = (s: string) => {
@@ -260,6 +295,7 @@ function trackRunCharacters(f: FontInternals): void {
     const result = position.call(this, run);
     const characters = this.glyphInfos.map((info) => info.codePoints.slice());
     if (run.direction === 'rtl') characters.reverse();
+    else composeClusters(f, run, characters);
     run.glyphs = run.glyphs.map((g, i) => inRun(g, characters[i] ?? g.codePoints));
     return result;
   };

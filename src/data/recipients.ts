@@ -438,6 +438,12 @@ function toRecipient(
   for (const f of ONE_LINE_FIELDS) {
     if (fields[f] !== undefined) fields[f] = fields[f].replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');
   }
+  // A letter typed as a letter and a combining mark (a and U+0308) becomes the one character (ä),
+  // as most text is written: the font draws it with its own glyph, and the PDF's text reads it
+  // back whole, where a mark placed on its own reads as a letter, a space and the mark.
+  for (const f of [...ONE_LINE_FIELDS, 'address']) {
+    if (fields[f] !== undefined) fields[f] = fields[f].normalize('NFC');
+  }
   for (const [field, value] of Object.entries(fields)) {
     const max = MAX_FIELD_LENGTH[field] ?? MAX_EXTRA_FIELD_LENGTH;
     if (value.length > max) {
