@@ -151,6 +151,11 @@ export class InProcessRenderer implements Renderer {
     this.merger = new Merger(campaign);
   }
   async render(job: Job): Promise<JobResult> {
+    // Back to the event loop first: a letter is made without waiting on anything, so a run making
+    // letters one after another would otherwise leave everything else waiting until its last
+    // (the worker threads' finished letters, to be written and followed by more; Ctrl-C; the
+    // progress bar).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const made = await makeLetter(this.campaign, this.merger, job, this.sign);
     return 'made' in made ? writeMadeLetter(job, made) : made;
   }

@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readFileSync, readdirSync, symlinkSync, writeFil
 import path from 'node:path';
 import { generate } from '../../src/batch/generate';
 import * as renderer from '../../src/batch/renderer';
-import { WorkerPool, WorkerFailure } from '../../src/batch/renderer';
+import { InProcessRenderer, WorkerPool, WorkerFailure } from '../../src/batch/renderer';
 import type { Renderer } from '../../src/batch/renderer';
 import { writeAtomic, writeFailure } from '../../src/batch/output';
 import { EXIT, LetterMergeError, exitCodeFor } from '../../src/errors';
@@ -172,6 +172,24 @@ describe('the main thread beside the workers', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('gives the event loop a turn before each letter it makes (the workers\' letters, Ctrl-C and the progress bar wait for it)', async () => {
+    const here = new InProcessRenderer(loadCampaign(SAMPLE_CAMPAIGN));
+    const { recipients } = await readRecipients(writeCsv(t.dir, 'turns.csv', [row()]));
+    const out = path.join(t.dir, 'turns');
+    mkdirSync(out);
+    let turns = 0;
+    let spinning = true;
+    const spin = () => {
+      if (!spinning) return;
+      turns++;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    for (let seq = 1; seq <= 5; seq++) expect((await here.render({ seq, recipient: recipients[0], language: 'en', out })).ok).toBe(true);
+    spinning = false;
+    expect(turns).toBeGreaterThanOrEqual(5);
   });
 });
 
