@@ -234,15 +234,6 @@ function inRun<G extends GlyphLike>(glyph: G, codePoints: number[]): G {
 }
 
 /**
- * fontkit keeps one glyph object per glyph id for the life of the font, with the characters of
- * the first run it appeared in. A glyph reached from other characters later (a contextual form,
- * the second glyph of a multiple substitution) keeps the first ones, so the text a PDF maps it
- * to would depend on which letters a worker thread happened to make before: the same letter could
- * come out with different bytes, or with a character missing from its extracted text. Every run
- * therefore gets its glyphs with the characters they came from in that run, as fontkit's shaper
- * tracks them (its glyph infos), and nothing reads the shared objects' characters.
- */
-/**
  * A character the font decomposes into glyphs (Noto Sans shapes ị as i and a combining dot below)
  * comes out of fontkit with its text on the first glyph and none on the others. The first is also
  * the glyph of a plain i, and a PDF maps a glyph to one text, so ị would read as i. Such a
@@ -251,7 +242,8 @@ function inRun<G extends GlyphLike>(glyph: G, codePoints: number[]): G {
  */
 function composeClusters(f: FontInternals, run: GlyphRunLike, characters: number[][]): void {
   let at = 0;
-  for (let i = 0; i < characters.length; i++) {
+  for (let i = 0; i < characters.length; ) {
+    // A cluster: a glyph with characters, and the glyphs without any that follow it.
     let j = i + 1;
     while (j < characters.length && characters[j].length === 0) j++;
     const one = j - i > 1 && characters[i].length === 1 ? f.glyphForCodePoint(characters[i][0]) : undefined;
@@ -259,22 +251,28 @@ function composeClusters(f: FontInternals, run: GlyphRunLike, characters: number
       const positions = run.positions.slice(i, j);
       run.glyphs[at] = one;
       run.positions[at] = { xAdvance: positions.reduce((sum, p) => sum + p.xAdvance, 0), yAdvance: positions.reduce((sum, p) => sum + p.yAdvance, 0), xOffset: 0, yOffset: 0 } as PositionLike;
-      characters[at] = characters[i];
+      characters[at++] = characters[i];
     } else {
       for (let k = i; k < j; k++, at++) {
         run.glyphs[at] = run.glyphs[k];
         run.positions[at] = run.positions[k];
         characters[at] = characters[k];
       }
-      i = j - 1;
-      continue;
     }
-    at++;
-    i = j - 1;
+    i = j;
   }
   run.glyphs.length = run.positions.length = characters.length = at;
 }
 
+/**
+ * fontkit keeps one glyph object per glyph id for the life of the font, with the characters of
+ * the first run it appeared in. A glyph reached from other characters later (a contextual form,
+ * the second glyph of a multiple substitution) keeps the first ones, so the text a PDF maps it
+ * to would depend on which letters a worker thread happened to make before: the same letter could
+ * come out with different bytes, or with a character missing from its extracted text. Every run
+ * therefore gets its glyphs with the characters they came from in that run, as fontkit's shaper
+ * tracks them (its glyph infos), and nothing reads the shared objects' characters.
+ */
 function trackRunCharacters(f: FontInternals): void {
   const glyphsForString = f.glyphsForString.bind(f);
   f.glyphsForString = (s: string) => {
