@@ -1213,9 +1213,9 @@ export class LetterDocument extends PDFDocument {
    * large part of its time. Which glyphs are drawn, and with what text (ToUnicode), is as with one
    * font per face.
    *
-   * Every CFF face (Chinese) is split. A TrueType face is split only when it has common characters:
-   * its subsets keep every glyph id, so a second font costs more than it saves when most letters
-   * need one (Arabic, whose letters take a form that depends on their neighbours).
+   * Every CFF face (Chinese, whose names use thousands of characters) is split. A TrueType face is
+   * split only when it has common characters: its subsets keep every glyph id, so a second font
+   * costs more than it saves when most letters need one.
    */
   splitFonts(texts: Iterable<{ face: FaceLike; text: string }>, common?: { faces: Iterable<FaceLike>; text: string }): void {
     if (!this.adapter.reuse) return;

@@ -117,6 +117,13 @@ export interface LanguageInfo {
   commonCharacters: string;
 }
 
+/**
+ * The Arabic letters in each of the forms they take (alone, last, in the middle and first in a
+ * word: "ب بب ببب"), lam-alef, the word Allah (its own ligature, in many names), the short vowels,
+ * the digits and the punctuation of names and addresses.
+ */
+const ARABIC_COMMON = `${[...'ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوىي'].map((c) => `${c} ب${c} ب${c}ب ${c}ب`).join(' ')} لا بلا لأ بلأ لإ بلإ لآ بلآ الله لله عبدالله بَ بُ بِ بّ بْ بً بٌ بٍ ٠١٢٣٤٥٦٧٨٩ 0123456789 ، ؛ ؟ . - ( ) /`;
+
 /** Letters, digits and the punctuation of names and addresses in the Latin script, and the ligatures the font makes of them. */
 const LATIN_COMMON = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:;-–—'’&/()#«»“” ff fi fl ffi ffl";
 
@@ -361,6 +368,7 @@ const chinese: LanguageInfo = {
   },
   excellencyTitles: ['阁下', '大使阁下'],
   titleAfterName: true,
+  // Names use thousands of characters: a letter's own go into a second font (LetterDocument.splitFonts).
   commonCharacters: '',
 };
 
@@ -410,7 +418,7 @@ const arabic: LanguageInfo = {
   },
   excellencyTitles: ['سعادة', 'معالي', 'صاحب السعادة', 'صاحبة السعادة'],
   titleAfterName: false,
-  commonCharacters: '',
+  commonCharacters: ARABIC_COMMON,
 };
 
 const LANGUAGES: Record<string, LanguageInfo> = {

@@ -92,6 +92,16 @@ describe('content streams', () => {
       expect([face, pa.get(face)?.length]).toEqual([face, 1]);
       expect(pa.get(face)).toEqual(pb.get(face));
     }
+    // Arabic letters too: the letters in each of their forms, lam-alef and the word Allah.
+    const [g, h] = await recipients([
+      row({ id: 'g', language: 'ar', title: '', first_name: 'ليلى', last_name: 'الهاشمي', organization: 'جامعة المثال', address: 'شارع الجامعة 12\nعمّان', country: 'الأردن (افتراضي)' }),
+      row({ id: 'h', language: 'ar', title: '', first_name: 'عبدالله', last_name: 'الزعبي', organization: 'وزارة الاتصالات', address: 'ص.ب. 1234\nالرباط', country: 'المغرب (افتراضي)' }),
+    ]);
+    const [pg, ph] = [await produceLetter(campaign, merger, g, 'ar'), await produceLetter(campaign, merger, h, 'ar')].map((l, i) => fontPrograms(l.pdf, t.dir, `ar-fonts-${i}`));
+    for (const face of ['NotoNaskhArabic', 'NotoNaskhArabic-Bold']) {
+      expect([face, pg.get(face)?.length]).toEqual([face, 1]);
+      expect(pg.get(face)).toEqual(ph.get(face));
+    }
     // A name with letters beyond them gets a second font of the face, for those letters only.
     const [e] = await recipients([row({ id: 'e', language: 'es', group: 'academia', first_name: 'Łucja', last_name: 'Żółć', organization: 'Uniwersytet Łódzki', address: 'ul. Narutowicza 68\n90-136 Łódź' })]);
     const le = await produceLetter(campaign, merger, e, 'es');
