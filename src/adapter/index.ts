@@ -1226,9 +1226,12 @@ export class LetterDocument extends PDFDocument {
       f.texts.push(text);
     }
     if (common?.text) {
+      // The characters are in the letter's own script: a face of another (Latin words in an Arabic
+      // letter) would draw few of them, and keeps one font.
+      const script = common.text.codePointAt(0)!;
       for (const face of common.faces) {
         const f = byFace.get(face.key);
-        if (f) {
+        if (f && face.font.hasGlyphForCodePoint(script)) {
           f.texts.push(common.text);
           f.common = true;
         }
