@@ -119,12 +119,16 @@ export interface LanguageInfo {
 
 /**
  * The Arabic letters in each of the forms they take (alone, last, in the middle and first in a
- * word: "ب بب ببب"), lam-alef, the word Allah (its own ligature, in many names), the short vowels,
- * the digits and the punctuation of names and addresses.
+ * word: ح بح بحب حب), lam-alef, the word Allah (its own ligature, in many names), the short vowels,
+ * the digits and the punctuation of names and addresses. The first character says which faces
+ * take them (LetterDocument.splitFonts): those with Arabic letters.
  */
 const ARABIC_COMMON = `${[...'ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوىي'].map((c) => `${c} ب${c} ب${c}ب ${c}ب`).join(' ')} لا بلا لأ بلأ لإ بلإ لآ بلآ الله لله عبدالله بَ بُ بِ بّ بْ بً بٌ بٍ ٠١٢٣٤٥٦٧٨٩ 0123456789 ، ؛ ؟ . - ( ) /`;
 
-/** Letters, digits and the punctuation of names and addresses in the Latin script, and the ligatures the font makes of them. */
+/**
+ * Letters, digits and the punctuation of names and addresses in the Latin script, and the ligatures
+ * the font makes of them. The first character says which faces take them: those with Latin letters.
+ */
 const LATIN_COMMON = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:;-–—'’&/()#«»“” ff fi fl ffi ffl";
 
 const PLACES_EN = { Geneva: 'Geneva', 'New York': 'New York', Vienna: 'Vienna', Nairobi: 'Nairobi' };
