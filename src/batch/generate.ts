@@ -318,7 +318,8 @@ async function makeLetters(run: RunState, renderer: Renderer, window: number): P
   } finally {
     await Promise.allSettled(inFlight);
   }
-  if (stop) throw stop.error;  if (!run.interrupted && run.options.signal?.aborted && run.done < run.total) run.interrupted = true;
+  if (stop) throw stop.error;
+  if (!run.interrupted && run.options.signal?.aborted && run.done < run.total) run.interrupted = true;
 }
 
 /** Opens the signing certificate once, here, so that a wrong password or an expired certificate stops the run before anything is written. */
