@@ -28,9 +28,9 @@ import type { Font } from 'fontkit';
 import PDFDocument from 'pdfkit';
 import type * as SignpdfUtils from '@signpdf/utils';
 import { LetterMergeError } from '../errors';
-import { desubroutinize } from './cff';
+import { writeCidCff } from './cff';
 import { Recent } from '../recent';
-import type { CffTable } from './cff';
+import type { CffSource, CffTable } from './cff';
 
 export const PDFKIT_VERSION = '0.20.2';
 export const FONTKIT_VERSION = '2.0.4';
@@ -59,10 +59,7 @@ interface SubsetInternals {
   glyphs: number[];
   mapping: Record<number, number>;
   cff?: CffTable;
-  charstrings: Uint8Array[];
-  gsubrs: Uint8Array[];
   encode(): Uint8Array;
-  subsetCharstrings?(): void;
   subsetFontdict?(topDict: Record<string, unknown>): void;
   createCIDFontdict?(topDict: Record<string, unknown>): unknown;
 }
@@ -305,56 +302,6 @@ export function setSubroutineInlining(on: boolean): void {
   inlineSubroutines = on;
 }
 
-function withoutSubrs(dict: { Private?: Record<string, unknown> }): void {
-  if (dict.Private) {
-    dict.Private = { ...dict.Private };
-    delete dict.Private.Subrs;
-  }
-}
-
-/**
- * fontkit's CFF subsetter (used for Noto Sans SC) keeps every subroutine of the font: 22,293 for
- * one font dictionary of Noto Sans SC, written into every Chinese letter. These overrides (set on
- * each subset object, not on fontkit's class) write each glyph with its subroutines inlined
- * (cff.ts) and the subset with none: the same outlines, smaller and faster.
- */
-function inlineCffSubroutines(subset: SubsetInternals): void {
-  const original = { charstrings: subset.subsetCharstrings, fontdict: subset.subsetFontdict, cid: subset.createCIDFontdict };
-  if (!subset.cff || !original.charstrings || !original.fontdict || !original.cid) broken("fontkit's CFFSubset (subsetCharstrings, subsetFontdict, createCIDFontdict)");
-  subset.subsetCharstrings = function (this: SubsetInternals) {
-    if (!inlineSubroutines) return original.charstrings!.call(this);
-    this.charstrings = this.glyphs.map((gid) => desubroutinize(this.cff!, gid));
-    this.gsubrs = [];
-  };
-  subset.subsetFontdict = function (this: SubsetInternals, topDict) {
-    if (!inlineSubroutines) return original.fontdict!.call(this, topDict);
-    const fdArray: { Private?: Record<string, unknown>; FontName?: unknown }[] = [];
-    const fdSelect = { version: 0, fds: [] as number[] };
-    const index = new Map<number, number>();
-    const source = (this.cff!.topDict as { FDArray: { Private?: Record<string, unknown> }[] }).FDArray;
-    for (const gid of this.glyphs) {
-      const fd = this.cff!.fdForGlyph(gid);
-      if (fd === null || fd === undefined) continue;
-      if (!index.has(fd)) {
-        const dict: { Private?: Record<string, unknown>; FontName?: unknown } = { ...source[fd] };
-        delete dict.FontName;
-        withoutSubrs(dict);
-        fdArray.push(dict);
-        index.set(fd, fdArray.length - 1);
-      }
-      fdSelect.fds.push(index.get(fd) as number);
-    }
-    topDict.FDArray = fdArray;
-    topDict.FDSelect = fdSelect;
-  };
-  subset.createCIDFontdict = function (this: SubsetInternals, topDict) {
-    const result = original.cid!.call(this, topDict);
-    if (!inlineSubroutines) return result;
-    for (const dict of (topDict.FDArray as { Private?: Record<string, unknown> }[]) ?? []) withoutSubrs(dict);
-    return result;
-  };
-}
-
 /**
  * A CFF subset whose character ids are the font's glyph ids, as a TrueType subset by HarfBuzz keeps
  * them (see ownGlyphIds): the subset's glyphs in increasing id order, and a charset (format 0)
@@ -364,8 +311,9 @@ function inlineCffSubroutines(subset: SubsetInternals): void {
  */
 function keepCffGlyphIds(subset: SubsetInternals): void {
   const encode = subset.encode;
-  const fontdict = subset.subsetFontdict!;
-  const cidFontdict = subset.createCIDFontdict!;
+  const fontdict = subset.subsetFontdict;
+  const cidFontdict = subset.createCIDFontdict;
+  if (!subset.cff || !fontdict || !cidFontdict) broken("fontkit's CFFSubset (subsetFontdict, createCIDFontdict)");
   const withGlyphIds = (self: SubsetInternals, topDict: Record<string, unknown>) => {
     topDict.charset = { version: 0, glyphs: self.glyphs.slice(1) };
     topDict.CIDCount = Math.max(...self.glyphs) + 1;
@@ -384,6 +332,23 @@ function keepCffGlyphIds(subset: SubsetInternals): void {
   subset.createCIDFontdict = function (this: SubsetInternals, topDict) {
     withGlyphIds(this, topDict);
     return cidFontdict.call(this, topDict);
+  };
+}
+
+/**
+ * fontkit's CFF subsetter (used for Noto Sans SC) keeps every subroutine of the font: 22,293 for
+ * one font dictionary of Noto Sans SC, written into every Chinese letter. And its general encoder
+ * spent about 0.2 ms on each subset sizing DICTs and comparing entries with their defaults. The
+ * subset is written by cff.ts instead: each glyph with its subroutines inlined, and no
+ * subroutines; the same outlines, smaller and faster. (fontkit still writes a subset of a CFF
+ * font that is not CID-keyed, which lettermerge's fonts do not include, and every subset when
+ * setSubroutineInlining(false), for the tests that compare the two; with the glyph ids as CIDs.)
+ */
+function writeCffDirectly(subset: SubsetInternals): void {
+  const fontkitEncode = subset.encode;
+  subset.encode = function (this: SubsetInternals) {
+    if (!inlineSubroutines || !(this.cff as CffSource).isCIDFont) return fontkitEncode.call(this);
+    return writeCidCff(this.cff as CffSource, [this.glyphs[0], ...this.glyphs.slice(1).sort((a, b) => a - b)]);
   };
 }
 
@@ -434,8 +399,8 @@ export function prepareFont(font: Font, bytes?: Uint8Array): void {
   f.createSubset = () => {
     const subset = createSubset();
     if (subset.cff) {
-      inlineCffSubroutines(subset);
       keepCffGlyphIds(subset);
+      writeCffDirectly(subset);
       ownGlyphIds.add(subset);
     } else if (trueType) {
       subset.encode = function (this: SubsetInternals) {
