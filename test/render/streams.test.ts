@@ -29,6 +29,17 @@ function fontPrograms(pdf: Buffer, dir: string, name: string): Map<string, strin
   return programs;
 }
 
+/** Each CFF font program of a PDF (FontFile3) as stored: its length, and whether it is compressed. */
+function cffPrograms(pdf: Buffer, dir: string, name: string): { length: number; deflated: boolean }[] {
+  const file = path.join(dir, `${name}.pdf`);
+  writeFileSync(file, pdf);
+  const objects = (JSON.parse(execFileSync('qpdf', ['--json=2', '--json-key=qpdf', '--json-stream-data=none', '--decode-level=none', file]).toString()) as { qpdf: [unknown, QpdfObjects] }).qpdf[1];
+  return Object.values(objects)
+    .filter((o) => o.value?.['/Type'] === '/FontDescriptor' && o.value['/FontFile3'])
+    .map((o) => objects[`obj:${String(o.value!['/FontFile3'])}`].stream!.dict)
+    .map((d) => ({ length: d['/Length'] as number, deflated: d['/Filter'] === '/FlateDecode' }));
+}
+
 /** Each page's content streams, decoded (qpdf reads them), in the order of the page's Contents. */
 function contentStreams(pdf: Buffer, dir: string, name: string): Buffer[][] {
   const file = path.join(dir, `${name}.pdf`);
@@ -131,6 +142,13 @@ describe('content streams', () => {
       expect([face, fc.get(face)?.length, fd.get(face)?.length]).toEqual([face, 2, 2]);
       expect(fc.get(face)!.filter((h) => fd.get(face)!.includes(h))).toHaveLength(1);
     }
+    // A large program (the regular face's shared glyphs) is compressed; small ones (the
+    // recipient's own glyphs) are not, their charstrings deflating by only a few per cent.
+    const programs = cffPrograms((await produceLetter(campaign, merger, c, 'zh')).pdf, t.dir, 'zh-cff');
+    expect(programs).toHaveLength(4);
+    expect(programs.filter((p) => p.deflated).length).toBeGreaterThanOrEqual(1);
+    expect(programs.filter((p) => !p.deflated).length).toBeGreaterThanOrEqual(2);
+    for (const p of programs) if (!p.deflated) expect(p.length).toBeLessThan(16384);
     // Each stream stands alone: its text objects and saved states close within it.
     for (const stream of [...sa[0], ...sb[0]]) {
       const ops = stream.toString('latin1');
