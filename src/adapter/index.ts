@@ -996,6 +996,9 @@ function utf16Hex(codePoints: number[]): string {
   return out;
 }
 
+/** CFF font programs shorter than this are not compressed (see embedByGlyphId). */
+const DEFLATED_CFF_FROM = 16384;
+
 /**
  * Embeds a font drawn by glyph id, as pdfkit's EmbeddedFont.embed() does (the same font
  * descriptor, Type0 font and CIDFontType2, or CIDFontType0 with a CFF program in FontFile3), with
@@ -1003,9 +1006,6 @@ function utf16Hex(codePoints: number[]): string {
  * the glyphs drawn and not 1000 wide (W in runs of consecutive ids; DW is 1000), and a ToUnicode
  * map of the glyphs drawn (bfchar).
  */
-/** CFF font programs shorter than this are not compressed (see embedByGlyphId). */
-const DEFLATED_CFF_FROM = 16384;
-
 function embedByGlyphId(doc: DocumentInternals, font: EmbeddedFontInternals, own: GlyphIdFont): unknown {
   const f = font.font as unknown as FontTables;
   const cff = font.subset.cff !== undefined;
