@@ -373,7 +373,11 @@ function cacheSubsetBytes(subset: SubsetInternals): void {
   };
 }
 
-/** The subsets' bytes that cacheSubsetBytes hands out, each deflated once (see deflateKept). */
+/**
+ * Bytes handed out again and again, each deflated once (see deflateKept): the subsets of
+ * cacheSubsetBytes, and the ToUnicode maps of glyphTables. (A map ends with the line break that a
+ * stream's text written as a string gets.)
+ */
 const keptSubsets = new WeakSet<Uint8Array>();
 
 /**
@@ -996,6 +1000,85 @@ function utf16Hex(codePoints: number[]): string {
   return out;
 }
 
+/** What a font's embedding takes from the glyphs a document drew with it (see glyphTables). */
+interface GlyphTables {
+  /** The glyph ids, in order, with each one's width and text: what the tables were made from. */
+  ids: number[];
+  widths: number[];
+  unicode: (number[] | undefined)[];
+  /** The font's name with its subset tag, its W array, and its ToUnicode map. */
+  name: string;
+  W: unknown[];
+  toUnicode: Buffer;
+}
+
+/** Tables kept per font: a face's first font holds the same glyphs in every letter of a campaign's language and group. */
+const glyphTablesKept = new WeakMap<object, Recent<string, GlyphTables>>();
+const GLYPH_TABLES_PER_FONT = 16;
+
+function sameCodePoints(a: number[] | undefined, b: number[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The subset's name (its tag of six capital letters from the font and the glyphs, so that two
+ * subsets of a font in one document have different names, as PDF readers expect), its widths (W,
+ * in runs of consecutive ids; a glyph as wide as the default width, 1000, needs no entry) and its
+ * ToUnicode map (bfchar), from the glyphs drawn. A face's first font has the same glyphs, widths
+ * and texts in every letter of a language and group (see splitFonts), so the tables are kept per
+ * font, found again by a checksum of the glyph ids and checked glyph by glyph; the map is the same
+ * bytes object each time, and is compressed once (see deflateKept).
+ */
+export function glyphTables(f: FontTables, own: GlyphIdFont): GlyphTables {
+  let sum = 0;
+  let mix = 0;
+  for (const id of own.widths.keys()) {
+    sum += id;
+    mix = (mix + Math.imul(id ^ (id >>> 7), 0x9e3779b1)) | 0; // whatever order the glyphs came in
+  }
+  let perFont = glyphTablesKept.get(f);
+  if (!perFont) glyphTablesKept.set(f, (perFont = new Recent(GLYPH_TABLES_PER_FONT)));
+  const key = `${own.widths.size}:${sum}:${mix}`;
+  const kept = perFont.get(key);
+  if (kept && kept.ids.every((id, i) => own.widths.get(id) === kept.widths[i] && sameCodePoints(own.unicode.get(id), kept.unicode[i]))) return kept;
+  const ids = [...own.widths.keys()].sort((a, b) => a - b);
+  const postscript = f.postscriptName?.replaceAll(' ', '_');
+  const digest = createHash('sha1').update(`${postscript}:${ids.join(',')}`).digest();
+  const tag = String.fromCharCode(...[0, 1, 2, 3, 4, 5].map((i) => 65 + (digest[i] % 26)));
+  const wide = ids.filter((id) => own.widths.get(id) !== 1000);
+  const W: unknown[] = [];
+  for (let i = 0; i < wide.length; ) {
+    let j = i + 1;
+    while (j < wide.length && wide[j] === wide[j - 1] + 1) j++;
+    W.push(wide[i], wide.slice(i, j).map((id) => own.widths.get(id)));
+    i = j;
+  }
+  const mapped = ids.filter((id) => (own.unicode.get(id) ?? []).length > 0);
+  const blocks: string[] = [];
+  for (let i = 0; i < mapped.length; i += 100) {
+    const part = mapped.slice(i, i + 100);
+    blocks.push(`${part.length} beginbfchar\n${part.map((id) => `<${hex4(id)}> <${utf16Hex(own.unicode.get(id)!)}>`).join('\n')}\nendbfchar`);
+  }
+  const toUnicode = Buffer.from(
+    `/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo <<\n  /Registry (Adobe)\n  /Ordering (UCS)\n  /Supplement 0\n>> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000><ffff>\nendcodespacerange\n${blocks.join('\n')}\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n`,
+    'latin1',
+  );
+  keptSubsets.add(toUnicode);
+  const tables: GlyphTables = {
+    ids,
+    widths: ids.map((id) => own.widths.get(id)!),
+    unicode: ids.map((id) => own.unicode.get(id)),
+    name: `${tag}+${postscript}`,
+    W,
+    toUnicode,
+  };
+  perFont.set(key, tables);
+  return tables;
+}
+
 /** CFF font programs shorter than this are not compressed (see embedByGlyphId). */
 const DEFLATED_CFF_FROM = 16384;
 
@@ -1021,13 +1104,7 @@ function embedByGlyphId(doc: DocumentInternals, font: EmbeddedFontInternals, own
   if (1 <= familyClass && familyClass <= 7) flags |= 1 << 1;
   if (familyClass === 10) flags |= 1 << 3;
   if (f.head.macStyle.italic) flags |= 1 << 6;
-  const ids = [...own.widths.keys()].sort((a, b) => a - b);
-  // The subset's tag (six capital letters) from its font and glyphs: two subsets of a font in one
-  // document (see LetterDocument.splitFonts) have different names, as PDF readers expect.
-  const postscript = f.postscriptName?.replaceAll(' ', '_');
-  const digest = createHash('sha1').update(`${postscript}:${ids.join(',')}`).digest();
-  const tag = String.fromCharCode(...[0, 1, 2, 3, 4, 5].map((i) => 65 + (digest[i] % 26)));
-  const name = `${tag}+${postscript}`;
+  const { name, W, toUnicode } = glyphTables(f, own);
   const { bbox } = f;
   const descriptor = doc.ref({
     Type: 'FontDescriptor',
@@ -1043,15 +1120,6 @@ function embedByGlyphId(doc: DocumentInternals, font: EmbeddedFontInternals, own
     ...(cff ? { FontFile3: fontFile } : { FontFile2: fontFile }),
   });
   descriptor.end();
-  // A glyph as wide as the default width (DW, 1000 when not given: a Chinese character's) needs no entry.
-  const wide = ids.filter((id) => own.widths.get(id) !== 1000);
-  const W: unknown[] = [];
-  for (let i = 0; i < wide.length; ) {
-    let j = i + 1;
-    while (j < wide.length && wide[j] === wide[j - 1] + 1) j++;
-    W.push(wide[i], wide.slice(i, j).map((id) => own.widths.get(id)));
-    i = j;
-  }
   const descendant = doc.ref({
     Type: 'Font',
     Subtype: cff ? 'CIDFontType0' : 'CIDFontType2',
@@ -1062,16 +1130,8 @@ function embedByGlyphId(doc: DocumentInternals, font: EmbeddedFontInternals, own
     ...(cff ? {} : { CIDToGIDMap: 'Identity' }),
   });
   descendant.end();
-  const mapped = ids.filter((id) => (own.unicode.get(id) ?? []).length > 0);
-  const blocks: string[] = [];
-  for (let i = 0; i < mapped.length; i += 100) {
-    const part = mapped.slice(i, i + 100);
-    blocks.push(`${part.length} beginbfchar\n${part.map((id) => `<${hex4(id)}> <${utf16Hex(own.unicode.get(id)!)}>`).join('\n')}\nendbfchar`);
-  }
   const cmap = doc.ref();
-  cmap.end(
-    `/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo <<\n  /Registry (Adobe)\n  /Ordering (UCS)\n  /Supplement 0\n>> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000><ffff>\nendcodespacerange\n${blocks.join('\n')}\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend`,
-  );
+  cmap.end(toUnicode);
   font.dictionary.data = { Type: 'Font', Subtype: 'Type0', BaseFont: name, Encoding: 'Identity-H', DescendantFonts: [descendant], ToUnicode: cmap };
   return font.dictionary.end();
 }
