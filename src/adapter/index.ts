@@ -355,21 +355,43 @@ function writeCffDirectly(subset: SubsetInternals): void {
 /**
  * Building a font subset (fontkit decodes and re-encodes each glyph) is a large share of a small
  * letter's cost, and letters that use the same glyphs in the same order get the same subset. The
- * bytes are kept per font and glyph list; pdfkit only reads them.
+ * bytes are kept per font and glyph list; pdfkit only reads them. A subset that keeps the font's
+ * glyph ids is the same font whatever order its glyphs came in: it is found by a checksum of its
+ * glyph set (glyphSetKey) and checked glyph by glyph, rather than by its ids sorted and joined
+ * (some 500 for a Chinese letter's first font, every letter).
  */
-const subsetBytes = new WeakMap<object, Recent<string, Uint8Array>>();
+const subsetBytes = new WeakMap<object, Recent<string, { ids?: Set<number>; bytes: Uint8Array }>>();
 const SUBSETS_PER_FONT = 16;
+
+/** A key for a set of glyph ids, the same whatever order they come in; two sets may share one. */
+function glyphSetKey(ids: Iterable<number>, count: number): string {
+  let sum = 0;
+  let mix = 0;
+  for (const id of ids) {
+    sum += id;
+    mix = (mix + Math.imul(id ^ (id >>> 7), 0x9e3779b1)) | 0;
+  }
+  return `${count}:${sum}:${mix}`;
+}
 
 function cacheSubsetBytes(subset: SubsetInternals): void {
   const encode = subset.encode;
   subset.encode = function (this: SubsetInternals) {
     let perFont = subsetBytes.get(this.font);
     if (!perFont) subsetBytes.set(this.font, (perFont = new Recent(SUBSETS_PER_FONT)));
-    // A subset that keeps the font's glyph ids is the same font whatever order its glyphs came in.
-    const glyphs = ownGlyphIds.has(this) ? [...this.glyphs].sort((a, b) => a - b) : this.glyphs;
-    const bytes = perFont.getOrMake(`${inlineSubroutines ? 'i' : 's'}:${glyphs.join(',')}`, () => encode.call(this));
-    keptSubsets.add(bytes);
-    return bytes;
+    const mode = inlineSubroutines ? 'i' : 's';
+    let kept: { ids?: Set<number>; bytes: Uint8Array };
+    if (ownGlyphIds.has(this)) {
+      const key = `${mode}:${glyphSetKey(this.glyphs, this.glyphs.length)}`;
+      const found = perFont.get(key);
+      // fontkit's subset holds each glyph once: the same count and every glyph in the set is the same set.
+      if (found && found.ids!.size === this.glyphs.length && this.glyphs.every((g) => found.ids!.has(g))) kept = found;
+      else perFont.set(key, (kept = { ids: new Set(this.glyphs), bytes: encode.call(this) }));
+    } else {
+      kept = perFont.getOrMake(`${mode}:${this.glyphs.join(',')}`, () => ({ bytes: encode.call(this) }));
+    }
+    keptSubsets.add(kept.bytes);
+    return kept.bytes;
   };
 }
 
@@ -1033,15 +1055,9 @@ function sameCodePoints(a: number[] | undefined, b: number[] | undefined): boole
  * bytes object each time, and is compressed once (see deflateKept).
  */
 export function glyphTables(f: FontTables, own: GlyphIdFont): GlyphTables {
-  let sum = 0;
-  let mix = 0;
-  for (const id of own.widths.keys()) {
-    sum += id;
-    mix = (mix + Math.imul(id ^ (id >>> 7), 0x9e3779b1)) | 0; // whatever order the glyphs came in
-  }
   let perFont = glyphTablesKept.get(f);
   if (!perFont) glyphTablesKept.set(f, (perFont = new Recent(GLYPH_TABLES_PER_FONT)));
-  const key = `${own.widths.size}:${sum}:${mix}`;
+  const key = glyphSetKey(own.widths.keys(), own.widths.size);
   const kept = perFont.get(key);
   if (kept && kept.ids.every((id, i) => own.widths.get(id) === kept.widths[i] && sameCodePoints(own.unicode.get(id), kept.unicode[i]))) return kept;
   const ids = [...own.widths.keys()].sort((a, b) => a - b);

@@ -144,3 +144,22 @@ describe("a CID-keyed CFF font's subsets", () => {
     expect(priv.get(1212)).toEqual([-2.25, 1234567, 1.5e21]);
   });
 });
+
+describe("a font's subsets, kept for the letters after", () => {
+  it('are found again for the same glyphs in any order, and made anew for other glyphs', () => {
+    const font = openFont(readFileSync(fontFile('han', 'regular'))) as unknown as { createSubset(): { includeGlyph(id: number): number; encode(): Uint8Array } };
+    const subsetOf = (ids: number[]) => {
+      const s = font.createSubset();
+      for (const id of ids) s.includeGlyph(id);
+      return s.encode();
+    };
+    const a = subsetOf([1200, 3400, 5600, 7800]);
+    expect(subsetOf([7800, 5600, 1200, 3400])).toBe(a);
+    const other = subsetOf([1200, 3400, 5600, 7801]);
+    expect(other).not.toBe(a);
+    expect(Buffer.from(other).equals(Buffer.from(a))).toBe(false);
+    // A set of as many glyphs, with the same sum of ids.
+    const sameSum = subsetOf([1201, 3399, 5600, 7800]);
+    expect(Buffer.from(sameSum).equals(Buffer.from(a))).toBe(false);
+  });
+});
