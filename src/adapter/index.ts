@@ -390,7 +390,7 @@ function cacheSubsetBytes(subset: SubsetInternals): void {
     } else {
       kept = perFont.getOrMake(`${mode}:${this.glyphs.join(',')}`, () => ({ bytes: encode.call(this) }));
     }
-    keptSubsets.add(kept.bytes);
+    keptBytes.add(kept.bytes);
     return kept.bytes;
   };
 }
@@ -400,7 +400,7 @@ function cacheSubsetBytes(subset: SubsetInternals): void {
  * cacheSubsetBytes, and the ToUnicode maps of glyphTables. (A map ends with the line break that a
  * stream's text written as a string gets.)
  */
-const keptSubsets = new WeakSet<Uint8Array>();
+const keptBytes = new WeakSet<Uint8Array>();
 
 /**
  * Subsets whose font program keeps the font's own glyph ids: HarfBuzz's TrueType subsets, and CFF
@@ -506,17 +506,17 @@ export function advanceUnits(font: Font, text: string): number {
  * deflated once. zlib is deterministic: the bytes are what pdfkit would have written.
  */
 const deflated = new Recent<string, Buffer>(128);
-/** Compressed font programs by the subset bytes they were made from (the same object for the same subset: see cacheSubsetBytes). */
-const deflatedPrograms = new WeakMap<Uint8Array, Buffer>();
+/** Compressed streams by the kept bytes they were made from (font programs and ToUnicode maps handed out again as the same object: see keptBytes). */
+const deflatedKept = new WeakMap<Uint8Array, Buffer>();
 /** Streams shorter than this are deflated afresh: hashing them would cost about as much. */
 const KEEP_DEFLATED_FROM = 512;
 
 function deflateKept(plain: Buffer | Uint8Array): Buffer {
-  let data = deflatedPrograms.get(plain);
+  let data = deflatedKept.get(plain);
   if (data) return data;
   if (plain.length < KEEP_DEFLATED_FROM) return deflateSync(plain);
   data = deflated.getOrMake(`${plain.length}:${createHash('sha1').update(plain).digest('base64')}`, () => deflateSync(plain));
-  if (keptSubsets.has(plain)) deflatedPrograms.set(plain, data);
+  if (keptBytes.has(plain)) deflatedKept.set(plain, data);
   return data;
 }
 
@@ -1082,7 +1082,7 @@ export function glyphTables(f: FontTables, own: GlyphIdFont): GlyphTables {
     `/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo <<\n  /Registry (Adobe)\n  /Ordering (UCS)\n  /Supplement 0\n>> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000><ffff>\nendcodespacerange\n${blocks.join('\n')}\nendcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n`,
     'latin1',
   );
-  keptSubsets.add(toUnicode);
+  keptBytes.add(toUnicode);
   const tables: GlyphTables = {
     ids,
     widths: ids.map((id) => own.widths.get(id)!),
