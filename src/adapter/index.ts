@@ -19,6 +19,7 @@
  * name of pdfkit or fontkit, or a function of HarfBuzz's.
  */
 import { isTrueType, trueTypeSubset } from './harfbuzz';
+import { shapeText } from './shaping';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -296,6 +297,84 @@ function trackRunCharacters(f: FontInternals): void {
   };
 }
 
+/** A run shaped by HarfBuzz, as fontkit's GlyphRun gives it to pdfkit: its width is the sum of its advances as they stand (pdfkit scales them). */
+class ShapedRun implements GlyphRunLike {
+  readonly direction = 'ltr';
+  constructor(
+    public glyphs: GlyphLike[],
+    public positions: PositionLike[],
+  ) {}
+
+  get advanceWidth(): number {
+    let w = 0;
+    for (const p of this.positions) w += p.xAdvance;
+    return w;
+  }
+}
+
+/**
+ * Characters fontkit's shaper and HarfBuzz's treat alike, in a font's default features. Left out:
+ * - right-to-left scripts (the line breaker mirrors their brackets, and HarfBuzz would mirror
+ *   them again);
+ * - marks (HarfBuzz composes a base and its mark into one glyph where the font has it; fontkit
+ *   draws both) and default-ignorable characters (fontkit draws them as a space of no width,
+ *   with a space's text; HarfBuzz keeps their own);
+ * - controls, and the fraction slash (HarfBuzz forms fractions around it);
+ * - any character the font has no glyph for (HarfBuzz falls back to another: a space for the
+ *   spaces U+2000–U+200A, a hyphen for U+2011).
+ */
+const NOT_ALIKE = /[\p{M}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cs}\p{Co}\p{Cn}\u2044]/u;
+
+/** The characters of each font shaped alike by HarfBuzz and fontkit (see NOT_ALIKE), as found. */
+const alikeByFont = new WeakMap<object, Map<number, boolean>>();
+let harfBuzzShaping = true;
+
+/** Whether runs are shaped by HarfBuzz where they can be (on); for tests that compare with fontkit's shaping. */
+export function setHarfBuzzShaping(on: boolean): void {
+  harfBuzzShaping = on;
+}
+
+/** Whether `font.layout(text)` is shaped by HarfBuzz rather than by fontkit. */
+export function shapedByHarfBuzz(font: Font, text: string): boolean {
+  const alike = alikeByFont.get(font);
+  if (!harfBuzzShaping || !alike) return false;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) as number;
+    let ok = alike.get(cp);
+    if (ok === undefined) {
+      ok = !NOT_ALIKE.test(ch) && !RTL_SCRIPT.test(ch) && font.hasGlyphForCodePoint(cp);
+      alike.set(cp, ok);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/**
+ * Runs of text are shaped by HarfBuzz (shaping.ts) where it gives what fontkit's shaper gives
+ * (see NOT_ALIKE), much faster; other runs, and runs with features, a script, a language or a
+ * direction asked for, by fontkit. Either way each glyph carries the characters it came from in
+ * the run, as trackRunCharacters gives them.
+ */
+function shapeWithHarfBuzz(f: FontInternals, bytes: Uint8Array): void {
+  const font = f as unknown as Font;
+  const fontkitLayout = font.layout.bind(font) as unknown as (text: string, ...rest: unknown[]) => GlyphRunLike;
+  alikeByFont.set(font, new Map());
+  (font as unknown as { layout(text: string, ...rest: unknown[]): GlyphRunLike }).layout = (text: string, ...rest: unknown[]) => {
+    const features = rest[0];
+    const plain = rest.length <= 1 && (features === undefined || (Array.isArray(features) ? features.length === 0 : Object.keys(features as object).length === 0));
+    if (!plain || typeof text !== 'string' || !shapedByHarfBuzz(font, text)) return fontkitLayout(text, ...rest);
+    const shaped = shapeText(font, bytes, text);
+    const run = new ShapedRun(
+      shaped.ids.map((id) => font.getGlyph(id) as unknown as GlyphLike),
+      shaped.positions as PositionLike[],
+    );
+    composeClusters(f, run, shaped.characters);
+    run.glyphs = run.glyphs.map((g, i) => inRun(g, shaped.characters[i]));
+    return run;
+  };
+}
+
 /** Whether fonts' CFF subsets are written without subroutines (on); for tests that compare both ways. */
 let inlineSubroutines = true;
 export function setSubroutineInlining(on: boolean): void {
@@ -422,6 +501,7 @@ export function prepareFont(font: Font, bytes?: Uint8Array): void {
   trackRunCharacters(f);
   const createSubset = f.createSubset.bind(f);
   const trueType = bytes !== undefined && isTrueType(bytes);
+  if (trueType) shapeWithHarfBuzz(f, bytes);
   f.createSubset = () => {
     const subset = createSubset();
     if (subset.cff) {
