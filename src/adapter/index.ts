@@ -299,10 +299,10 @@ function trackRunCharacters(f: FontInternals): void {
 
 /** A run shaped by HarfBuzz, as fontkit's GlyphRun gives it to pdfkit: its width is the sum of its advances as they stand (pdfkit scales them). */
 class ShapedRun implements GlyphRunLike {
-  readonly direction = 'ltr';
   constructor(
     public glyphs: GlyphLike[],
     public positions: PositionLike[],
+    readonly direction: 'ltr' | 'rtl',
   ) {}
 
   get advanceWidth(): number {
@@ -314,16 +314,17 @@ class ShapedRun implements GlyphRunLike {
 
 /**
  * Characters fontkit's shaper and HarfBuzz's treat alike, in a font's default features. Left out:
- * - right-to-left scripts (the line breaker mirrors their brackets, and HarfBuzz would mirror
- *   them again);
  * - marks (HarfBuzz composes a base and its mark into one glyph where the font has it; fontkit
  *   draws both) and default-ignorable characters (fontkit draws them as a space of no width,
  *   with a space's text; HarfBuzz keeps their own);
- * - controls, and the fraction slash (HarfBuzz forms fractions around it);
+ * - controls, and the fraction slash (HarfBuzz forms fractions around it where a font can);
  * - any character the font has no glyph for (HarfBuzz falls back to another: a space for the
  *   spaces U+2000–U+200A, a hyphen for U+2011).
+ * And in right-to-left text, brackets and other mirrored characters: HarfBuzz draws their mirror
+ * image's glyph, fontkit their own (the line breaker mirrors them: see lines.ts).
  */
 const NOT_ALIKE = /[\p{M}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cs}\p{Co}\p{Cn}\u2044]/u;
+const MIRRORED = /\p{Bidi_M}/u;
 
 /** The characters of each font shaped alike by HarfBuzz and fontkit (see NOT_ALIKE), as found. */
 const alikeByFont = new WeakMap<object, Map<number, boolean>>();
@@ -342,12 +343,12 @@ export function shapedByHarfBuzz(font: Font, text: string): boolean {
     const cp = ch.codePointAt(0) as number;
     let ok = alike.get(cp);
     if (ok === undefined) {
-      ok = !NOT_ALIKE.test(ch) && !RTL_SCRIPT.test(ch) && font.hasGlyphForCodePoint(cp);
+      ok = !NOT_ALIKE.test(ch) && font.hasGlyphForCodePoint(cp);
       alike.set(cp, ok);
     }
     if (!ok) return false;
   }
-  return true;
+  return !(MIRRORED.test(text) && fontkitReverses(text));
 }
 
 /**
@@ -364,12 +365,14 @@ function shapeWithHarfBuzz(f: FontInternals, bytes: Uint8Array): void {
     const features = rest[0];
     const plain = rest.length <= 1 && (features === undefined || (Array.isArray(features) ? features.length === 0 : Object.keys(features as object).length === 0));
     if (!plain || typeof text !== 'string' || !shapedByHarfBuzz(font, text)) return fontkitLayout(text, ...rest);
-    const shaped = shapeText(font, bytes, text);
+    const rtl = fontkitReverses(text);
+    const shaped = shapeText(font, bytes, text, rtl);
     const run = new ShapedRun(
       shaped.ids.map((id) => font.getGlyph(id) as unknown as GlyphLike),
       shaped.positions as PositionLike[],
+      rtl ? 'rtl' : 'ltr',
     );
-    composeClusters(f, run, shaped.characters);
+    if (!rtl) composeClusters(f, run, shaped.characters);
     run.glyphs = run.glyphs.map((g, i) => inRun(g, shaped.characters[i]));
     return run;
   };

@@ -116,11 +116,12 @@ export interface Shaped {
 }
 
 /**
- * `text` shaped left to right with the font's default features, its script and direction guessed
- * from the text as fontkit guesses them, and no language (the default language system), by the
- * font whose parsed object is `key` and whose file is `bytes`.
+ * `text` shaped with the font's default features, its script and direction guessed from the text
+ * as fontkit guesses them, and no language (the default language system), by the font whose
+ * parsed object is `key` and whose file is `bytes`. `rtl`: the direction the text is guessed to
+ * have; its glyphs come out left to right on the page, as fontkit gives them.
  */
-export function shapeText(key: object, bytes: Uint8Array, text: string): Shaped {
+export function shapeText(key: object, bytes: Uint8Array, text: string, rtl: boolean): Shaped {
   const h = harfbuzz();
   const font = hbFont(h, key, bytes);
   if (text.length > textRoom) {
@@ -146,21 +147,27 @@ export function shapeText(key: object, bytes: Uint8Array, text: string): Shaped 
   for (let i = 0; i < n; i++) {
     ids[i] = infos[i * 5];
     positions[i] = { xAdvance: pos[i * 5], yAdvance: pos[i * 5 + 1], xOffset: pos[i * 5 + 2], yOffset: pos[i * 5 + 3] };
-    const cluster = infos[i * 5 + 2];
-    if (i > 0 && infos[(i - 1) * 5 + 2] === cluster) {
+  }
+  // Each cluster's characters go to its first glyph in reading order (right to left: the last on
+  // the page), from the cluster's start to the next cluster's; its other glyphs have none.
+  const step = rtl ? -1 : 1;
+  const cluster = (i: number) => infos[i * 5 + 2];
+  for (let i = rtl ? n - 1 : 0; i >= 0 && i < n; i += step) {
+    const c = cluster(i);
+    const before = i - step;
+    if (before >= 0 && before < n && cluster(before) === c) {
       characters[i] = [];
       continue;
     }
-    // The cluster's characters: from its start to the next cluster's (clusters only grow left to right).
     let end = text.length;
-    for (let j = i + 1; j < n; j++) {
-      if (infos[j * 5 + 2] !== cluster) {
-        end = infos[j * 5 + 2];
+    for (let j = i + step; j >= 0 && j < n; j += step) {
+      if (cluster(j) !== c) {
+        end = cluster(j);
         break;
       }
     }
     const cps: number[] = [];
-    for (let k = cluster; k < end; ) {
+    for (let k = c; k < end; ) {
       const cp = text.codePointAt(k) as number;
       cps.push(cp);
       k += cp > 0xffff ? 2 : 1;
