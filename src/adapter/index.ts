@@ -179,7 +179,6 @@ export function installAdapter(): void {
   need(typeof probeFont.createSubset === 'function', "fontkit's Font.createSubset");
   const engine = probeFont._layoutEngine?.engine;
   need(engine && typeof engine.position === 'function', "fontkit's OpenType layout engine (Font._layoutEngine.engine.position)");
-  (probeFont as unknown as Font).layout('fi');
   const subset = probeFont.createSubset();
   need(typeof subset.encode === 'function' && Array.isArray(subset.glyphs), "fontkit's Subset.encode and Subset.glyphs");
 
