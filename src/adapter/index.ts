@@ -1,6 +1,6 @@
 /**
  * The adapter: the one place that knows pdfkit's and fontkit's internals (and drives HarfBuzz's
- * subsetter, harfbuzz.ts).
+ * subsetter, harfbuzz.ts, and its shaper, shaping.ts).
  *
  * lettermerge reaches into them for speed (a layout cache shared across documents, font subsets
  * and compressed streams reused from letter to letter, TrueType fonts drawn by glyph id so that a
@@ -15,7 +15,7 @@
  * optimisation into a no-op or a wrong letter. test/adapter/ renders the sample letters with and
  * without the adapter and compares them as pixels, so an upgrade shows at once what moved.
  *
- * This folder (index.ts, cff.ts, harfbuzz.ts) is the boundary: no other module uses a private
+ * This folder (index.ts, cff.ts, harfbuzz.ts, shaping.ts) is the boundary: no other module uses a private
  * name of pdfkit or fontkit, or a function of HarfBuzz's.
  */
 import { isTrueType, trueTypeSubset } from './harfbuzz';
@@ -492,7 +492,8 @@ const keptBytes = new WeakSet<Uint8Array>();
 const ownGlyphIds = new WeakSet<object>();
 
 /**
- * Prepares a font lettermerge parsed: every run carries its glyphs' characters, and every subset
+ * Prepares a font lettermerge parsed: every run carries its glyphs' characters, a TrueType font's
+ * runs are shaped by HarfBuzz where it shapes them as fontkit does (shapeWithHarfBuzz), and every subset
  * pdfkit makes of it reuses its bytes and keeps the font's glyph ids; a TrueType font's subsets
  * are made by HarfBuzz (given the font's file), a CFF font's inline their subroutines. Only this
  * font object changes.
