@@ -362,7 +362,7 @@ function shapeWithHarfBuzz(f: FontInternals, bytes: Uint8Array): void {
   alikeByFont.set(font, new Map());
   (font as unknown as { layout(text: string, ...rest: unknown[]): GlyphRunLike }).layout = (text: string, ...rest: unknown[]) => {
     const features = rest[0];
-    const plain = rest.length <= 1 && (features === undefined || (Array.isArray(features) ? features.length === 0 : Object.keys(features as object).length === 0));
+    const plain = rest.length <= 1 && (features == null || (Array.isArray(features) ? features.length === 0 : Object.keys(features as object).length === 0));
     if (!plain || typeof text !== 'string' || !shapedByHarfBuzz(font, text)) return fontkitLayout(text, ...rest);
     const rtl = fontkitReverses(text);
     const shaped = shapeText(font, bytes, text, rtl);

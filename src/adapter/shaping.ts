@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 /**
  * Shaping by HarfBuzz (harfbuzzjs's WebAssembly build of its shaper), for the runs fontkit's
- * shaper would give the same glyphs and positions (see shapedByHarfBuzz). fontkit's shaper is a
+ * shaper would give the same glyphs and positions (see shapedByHarfBuzz in index.ts). fontkit's shaper is a
  * port of HarfBuzz's in JavaScript; it takes about 0.3 ms for a word it has not shaped before,
  * HarfBuzz a few microseconds. Every new word of a campaign's text, and every thread's first
  * letter of each language, paid for that: about 0.4 s before a thread's first letter, and 0.1 s
