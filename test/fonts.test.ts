@@ -1,31 +1,134 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { readRecipients } from '../src/data/recipients';
+import { SAMPLE_CAMPAIGN, row, tempDir, writeCsv } from './helpers';
+
+/** The font files opened through `open` (a spy on fs.openSync), by name, in order, once each. */
+function opened(open: jest.SpyInstance): string[] {
+  return [...new Set(open.mock.calls.map(([file]) => String(file)).filter((f) => /\.[ot]tf$/.test(f)))].map((f) => path.basename(f));
+}
 
 describe('the fallback chain of fonts', () => {
   it('reads a family only when a character needs it', () => {
     jest.isolateModules(() => {
-      const read = jest.spyOn(fs, 'readFileSync');
+      const open = jest.spyOn(fs, 'openSync');
       try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const fonts = require('../src/fonts/fonts') as typeof import('../src/fonts/fonts');
-        // Which font files were read (the adapter's check of pdfkit and fontkit reads the Latin one too).
-        const files = () => [...new Set(read.mock.calls.map(([file]) => String(file)).filter((f) => /\.[ot]tf$/.test(f)))];
         const chain = fonts.fallbackChain('latin', 'regular');
         expect(chain.map((f) => f.key)).toEqual(['NotoSans-Regular', 'NotoNaskhArabic-Regular', 'NotoSansHans-Regular']);
-        expect(files()).toEqual([]);
+        expect(opened(open)).toEqual([]);
 
         expect(fonts.firstMissingCharacter('Zoë Ñúñez-Åberg')).toBeUndefined();
-        expect(files().map((f) => f.split('/').pop())).toEqual(['NotoSans-Regular.ttf']);
+        expect(opened(open)).toEqual(['NotoSans-Regular.ttf']);
 
         expect(fonts.firstMissingCharacter('王丽华')).toBeUndefined();
-        expect(files().map((f) => f.split('/').pop())).toEqual(['NotoSans-Regular.ttf', 'NotoNaskhArabic-Regular.ttf', 'NotoSansHans-Regular.otf']);
+        expect(opened(open)).toEqual(['NotoSans-Regular.ttf', 'NotoNaskhArabic-Regular.ttf', 'NotoSansHans-Regular.otf']);
 
         // Parsed once: the same font object every time.
-        const reads = read.mock.calls.length;
+        const reads = open.mock.calls.length;
         expect(chain[2].font).toBe(fonts.face('han', 'regular').font);
-        expect(read.mock.calls.length).toBe(reads);
+        expect(open.mock.calls.length).toBe(reads);
       } finally {
-        read.mockRestore();
+        open.mockRestore();
       }
     });
+  });
+});
+
+/** Runs `fontBytes(file)` of the compiled module in a worker thread given `shared`; resolves with the bytes' length. */
+function readInWorker(shared: object, file: string): Promise<number> {
+  const script = `
+    const { workerData, parentPort } = require('node:worker_threads');
+    const files = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'fonts', 'files.js'))});
+    files.useSharedFontFiles(workerData.shared);
+    parentPort.postMessage(files.fontBytes(workerData.file).length);
+  `;
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(script, { eval: true, workerData: { shared, file } });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+}
+
+describe('the font files shared by the threads', () => {
+  it('reads each file once, in whichever thread needs it first, into one buffer all threads use', async () => {
+    await jest.isolateModulesAsync(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const files = require('../src/fonts/files') as typeof import('../src/fonts/files');
+      const shared = files.sharedFontFiles();
+      const han = files.fontFile('han', 'regular');
+      // Every bundled file, once, nothing read yet.
+      expect(Object.keys(shared).map((f) => path.basename(f)).sort()).toEqual(
+        ['NotoNaskhArabic-Bold.ttf', 'NotoNaskhArabic-Regular.ttf', 'NotoSans-Bold.ttf', 'NotoSans-BoldItalic.ttf', 'NotoSans-Italic.ttf', 'NotoSans-Regular.ttf', 'NotoSansHans-Bold.otf', 'NotoSansHans-Regular.otf'],
+      );
+      expect(Object.values(shared).every((s) => s.state[0] === 0)).toBe(true);
+      expect(shared[han].bytes.byteLength).toBe(fs.statSync(han).size);
+      expect(files.sharedFontFiles()).toBe(shared);
+
+      // A worker thread reads the Chinese file; this thread then has it without opening it.
+      expect(await readInWorker(shared, han)).toBe(fs.statSync(han).size);
+      expect(shared[han].state[0]).toBe(2);
+      const open = jest.spyOn(fs, 'openSync');
+      const read = jest.spyOn(fs, 'readFileSync');
+      try {
+        const bytes = files.fontBytes(han);
+        expect(bytes.buffer).toBe(shared[han].bytes);
+        expect(open).not.toHaveBeenCalled();
+        expect(read).not.toHaveBeenCalled();
+        expect(bytes.equals(fs.readFileSync(han))).toBe(true);
+      } finally {
+        open.mockRestore();
+        read.mockRestore();
+      }
+
+      // Read here first, then in two workers at once: the same bytes, read once.
+      const latin = files.fontFile('latin', 'bold');
+      expect(files.fontBytes(latin).buffer).toBe(shared[latin].bytes);
+      expect(await Promise.all([readInWorker(shared, latin), readInWorker(shared, latin)])).toEqual([fs.statSync(latin).size, fs.statSync(latin).size]);
+    });
+  });
+
+  it('reads a file that is no longer the size it had into each thread, not into the shared buffer', async () => {
+    await jest.isolateModulesAsync(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const files = require('../src/fonts/files') as typeof import('../src/fonts/files');
+      const arabic = files.fontFile('arabic', 'regular');
+      const size = fs.statSync(arabic).size;
+      // As if the file had changed (a reinstalled package) after the buffers were made.
+      // Shorter (the file grew) or longer (it shrank): read whole, each time, never cut to the buffer.
+      for (const wrong of [size - 1, size + 1]) {
+        const stale = { [arabic]: { state: new Int32Array(new SharedArrayBuffer(4)), bytes: new SharedArrayBuffer(wrong) } };
+        expect(await readInWorker(stale, arabic)).toBe(size);
+        expect(stale[arabic].state[0]).toBe(3);
+        expect(await readInWorker(stale, arabic)).toBe(size);
+      }
+    });
+  });
+
+  it('a worker of a batch reads its fonts into the buffers of the main thread', async () => {
+    const t = tempDir();
+    try {
+      await jest.isolateModulesAsync(async () => {
+        /* eslint-disable @typescript-eslint/no-require-imports */
+        const files = require('../src/fonts/files') as typeof import('../src/fonts/files');
+        const { WorkerPool } = require('../src/batch/renderer') as typeof import('../src/batch/renderer');
+        const { loadCampaign } = require('../src/campaign/campaign') as typeof import('../src/campaign/campaign');
+        /* eslint-enable @typescript-eslint/no-require-imports */
+        const { recipients } = await readRecipients(writeCsv(t.dir, 'r.csv', [row({ language: 'zh' })]));
+        const pool = new WorkerPool(loadCampaign(SAMPLE_CAMPAIGN), 1);
+        try {
+          expect(await pool.render({ seq: 1, recipient: recipients[0], language: 'zh', out: t.dir })).toMatchObject({ ok: true });
+        } finally {
+          await pool.close();
+        }
+        const han = files.sharedFontFiles()[files.fontFile('han', 'regular')];
+        expect(han.state[0]).toBe(2);
+        expect(Buffer.from(han.bytes).equals(fs.readFileSync(files.fontFile('han', 'regular')))).toBe(true);
+      });
+    } finally {
+      t.cleanup();
+    }
   });
 });

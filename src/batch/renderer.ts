@@ -10,6 +10,7 @@ import type { OutputFile } from './manifest';
 import { problemOf } from '../problems';
 import type { Problem } from '../problems';
 import { PACKAGE_ROOT } from '../paths';
+import { sharedFontFiles } from '../fonts/files';
 import { Merger } from '../template/merge';
 import type * as Produce from './produce';
 import type { SigningIdentity, SigningSource } from '../sign/identity';
@@ -213,7 +214,7 @@ export class WorkerPool implements Renderer {
     setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
     // The worker is compiled JavaScript, also when the library runs from TypeScript sources.
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(script, { workerData: { campaign, signing }, resourceLimits: WORKER_LIMITS });
+      const worker = new Worker(script, { workerData: { campaign, signing, fonts: sharedFontFiles() }, resourceLimits: WORKER_LIMITS });
       const slot = { worker, busy: 0 };
       worker.on('message', (r: WorkerReply | { fatal: string; stack?: string }) => {
         if ('fatal' in r) return this.fail(new WorkerFailure(`a worker thread could not start: ${r.fatal}`, r.stack));

@@ -1,5 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Campaign } from '../campaign/campaign';
+import { useSharedFontFiles } from '../fonts/files';
+import type { SharedFontFiles } from '../fonts/files';
 import type { SigningIdentity, SigningSource } from '../sign/identity';
 import { Merger } from '../template/merge';
 import { makeLetter, transferable } from './renderer';
@@ -9,7 +11,9 @@ import type { Job } from './renderer';
 const port = parentPort;
 if (port) {
   try {
-    const { campaign, signing } = workerData as { campaign: Campaign; signing?: SigningSource };
+    const { campaign, signing, fonts } = workerData as { campaign: Campaign; signing?: SigningSource; fonts?: SharedFontFiles };
+    // The font files the main thread has read, or will: one copy of their bytes for all threads.
+    if (fonts) useSharedFontFiles(fonts);
     const merger = new Merger(campaign);
     // The signing key is opened once, before the first job; jobs are rendered one at a time, in order.
     let identity: SigningIdentity | undefined;

@@ -1,7 +1,7 @@
-import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import type { Font } from 'fontkit';
 import { advanceUnits, openFont } from '../adapter';
+import { FILES, fontBytes, fontFile } from './files';
+import type { Family, FontStyle } from './files';
 import { LetterMergeError } from '../errors';
 import { isInvisible } from '../text/unicode';
 
@@ -9,7 +9,8 @@ import { isInvisible } from '../text/unicode';
  * The fonts lettermerge embeds, all from npm packages (never from the system). Each file is
  * parsed once per process: parsing is most of the cost of a letter when done per document.
  */
-export type FontStyle = 'regular' | 'bold' | 'italic' | 'boldItalic';
+export { fontFile } from './files';
+export type { Family, FontStyle, SharedFontFiles } from './files';
 
 export interface FontFace {
   /** A stable name, used as the PDF resource name and cache key. */
@@ -17,50 +18,7 @@ export interface FontFace {
   readonly font: Font;
 }
 
-/** Where an @embedpdf font package keeps its files (its exports do not list them). */
-function packageFonts(pkg: string): string {
-  return path.join(path.dirname(require.resolve(pkg)), '..', 'fonts');
-}
-
-export type Family = 'latin' | 'arabic' | 'han';
-
-const FILES: Record<Family, { pkg: string; files: Record<FontStyle, string> }> = {
-  latin: {
-    pkg: '@embedpdf/fonts-latin',
-    files: {
-      regular: 'NotoSans-Regular.ttf',
-      bold: 'NotoSans-Bold.ttf',
-      italic: 'NotoSans-Italic.ttf',
-      boldItalic: 'NotoSans-BoldItalic.ttf',
-    },
-  },
-  // No italic in Naskh or Sans SC: italic text uses the upright face of its weight.
-  arabic: {
-    pkg: '@embedpdf/fonts-arabic',
-    files: {
-      regular: 'NotoNaskhArabic-Regular.ttf',
-      bold: 'NotoNaskhArabic-Bold.ttf',
-      italic: 'NotoNaskhArabic-Regular.ttf',
-      boldItalic: 'NotoNaskhArabic-Bold.ttf',
-    },
-  },
-  han: {
-    pkg: '@embedpdf/fonts-sc',
-    files: {
-      regular: 'NotoSansHans-Regular.otf',
-      bold: 'NotoSansHans-Bold.otf',
-      italic: 'NotoSansHans-Regular.otf',
-      boldItalic: 'NotoSansHans-Bold.otf',
-    },
-  },
-};
-
 const cache = new Map<string, FontFace>();
-
-/** The file of a family's face in a style, inside its npm package. */
-export function fontFile(family: Family, style: FontStyle): string {
-  return path.join(packageFonts(FILES[family].pkg), FILES[family].files[style]);
-}
 
 /** The file a face was read from. */
 export function fileOfFace(face: FontFace): string {
@@ -84,7 +42,7 @@ class LazyFace implements FontFace {
     private readonly file: string,
   ) {}
   get font(): Font {
-    return (this.parsed ??= openFont(readFileSync(this.file)));
+    return (this.parsed ??= openFont(fontBytes(this.file)));
   }
 }
 
