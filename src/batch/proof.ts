@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { createWriteStream, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { loadCampaign, localise } from '../campaign/campaign';
+import { loadCampaign } from '../campaign/campaign';
+import { localise } from '../campaign/localised';
 import type { Campaign } from '../campaign/campaign';
 import { DEFAULTS } from '../config';
 import { layerMappings } from '../data/mapping';

@@ -13,15 +13,17 @@ import { LetterMergeError } from '../errors';
 import { readRegularFile, readTextFile } from '../files';
 import { GROUPS, isGroup, isSupportedLanguage, supportedLanguages } from '../i18n/languages';
 import type { Labels } from '../i18n/languages';
-import { campaignSchema, didYouMean, knownKeys } from './schema';
+import { campaignSchema, knownKeys } from './schema';
+import { didYouMean } from '../text/suggest';
 import type { CampaignFile } from './schema';
 import { ATTACHMENT_MAX_BYTES, EMAIL_MAX_BYTES, describeFile, sha256 } from './attachments';
 import type { AttachmentFile, CampaignAttachment } from './attachments';
 import { loadSignatureImage } from './signature';
 import type { SignatureImage } from './signature';
+import type { Localised } from './localised';
+import { localise } from './localised';
+export type { Localised } from './localised';
 
-/** A value that may differ by language: a plain string, or a map from language code to string. */
-export type Localised = string | Record<string, string>;
 
 export interface TemplateSource {
   file: string;
@@ -75,11 +77,6 @@ export interface Campaign {
   hashes: Record<string, string>;
 }
 
-export function localise(value: Localised | undefined, lang: string, fallback: string): string {
-  if (value === undefined) return '';
-  if (typeof value === 'string') return value;
-  return value[lang] ?? value[fallback] ?? '';
-}
 
 /** A date from SOURCE_DATE_EPOCH (seconds, UTC), as a local calendar day. */
 export function dateFromEpoch(epoch: string): Date | undefined {

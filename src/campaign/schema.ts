@@ -1,4 +1,3 @@
-import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { LABEL_NAMES } from '../i18n/languages';
 
@@ -130,13 +129,4 @@ export function knownKeys(schema: AnySchema, keys: (string | number)[]): string[
   if (!s) return [];
   s = unwrap(s);
   return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
-}
-
-/** "did you mean `reference`?" when a known word is close to what was typed. */
-export function didYouMean(typed: string, known: readonly string[]): string | undefined {
-  if (known.length === 0) return undefined;
-  const best = closest(typed.toLowerCase(), known.map((k) => k.toLowerCase()));
-  const d = distance(typed.toLowerCase(), best);
-  if (d > Math.max(2, Math.floor(typed.length / 3))) return undefined;
-  return known.find((k) => k.toLowerCase() === best);
 }

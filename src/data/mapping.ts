@@ -1,4 +1,4 @@
-import { didYouMean } from '../campaign/schema';
+import { didYouMean } from '../text/suggest';
 import { LetterMergeError } from '../errors';
 import type { ErrorLocation as Location } from '../errors';
 import { GROUPS, isGroup, isSupportedLanguage, supportedLanguages } from '../i18n/languages';

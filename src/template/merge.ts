@@ -3,7 +3,7 @@ import Handlebars from 'handlebars';
 import { format } from 'date-fns/format';
 import { LetterMergeError } from '../errors';
 import type { Problem } from '../problems';
-import { localise } from '../campaign/campaign';
+import { localise } from '../campaign/localised';
 import type { Campaign, TemplateSource } from '../campaign/campaign';
 import type { SignatureImage } from '../campaign/signature';
 import { parseMailbox } from '../data/address';

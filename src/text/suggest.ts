@@ -1,0 +1,10 @@
+import { closest, distance } from 'fastest-levenshtein';
+
+/** "did you mean `reference`?" when a known word is close to what was typed. */
+export function didYouMean(typed: string, known: readonly string[]): string | undefined {
+  if (known.length === 0) return undefined;
+  const best = closest(typed.toLowerCase(), known.map((k) => k.toLowerCase()));
+  const d = distance(typed.toLowerCase(), best);
+  if (d > Math.max(2, Math.floor(typed.length / 3))) return undefined;
+  return known.find((k) => k.toLowerCase() === best);
+}
