@@ -107,6 +107,21 @@ describe('the font files shared by the threads', () => {
     });
   });
 
+  it('reads a file itself when the thread reading it stopped before it was done', async () => {
+    await jest.isolateModulesAsync(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const files = require('../src/fonts/files') as typeof import('../src/fonts/files');
+      const arabic = files.fontFile('arabic', 'bold');
+      const size = fs.statSync(arabic).size;
+      // Marked as being read (1), as a terminated thread would leave it: not waited on for ever.
+      const stuck = { [arabic]: { state: new Int32Array(new SharedArrayBuffer(4)).fill(1), bytes: new SharedArrayBuffer(size) } };
+      const started = Date.now();
+      expect(await readInWorker(stuck, arabic)).toBe(size);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(stuck[arabic].state[0]).toBe(1);
+    });
+  });
+
   it('a worker of a batch reads its fonts into the buffers of the main thread', async () => {
     const t = tempDir();
     try {

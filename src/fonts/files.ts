@@ -114,11 +114,17 @@ export function fontBytes(file: string): Buffer {
       Atomics.notify(state, 0);
     }
   } else {
-    // Another thread is reading it: a few milliseconds at most.
-    while (Atomics.load(state, 0) === READING) Atomics.wait(state, 0, READING);
+    // Another thread is reading it: a few milliseconds at most. A thread stopped in the middle
+    // (terminated: its finally blocks do not run) would leave the file marked as being read for
+    // good, so after a while this thread reads the file itself.
+    const until = Date.now() + SHARED_READ_WAIT_MS;
+    while (Atomics.load(state, 0) === READING && Date.now() < until) Atomics.wait(state, 0, READING, SHARED_READ_WAIT_MS);
   }
   return Atomics.load(state, 0) === READ ? Buffer.from(bytes) : readFileSync(file);
 }
+
+/** How long a thread waits for another to read a font file (a few ms) before reading it itself. */
+const SHARED_READ_WAIT_MS = 2000;
 
 /** Fills `into` with the file, when the file is still exactly that long. */
 function readWhole(file: string, into: Buffer): boolean {
