@@ -148,7 +148,7 @@ function preflight(campaign: Campaign, merger: Merger, p: Plan, csv: string): vo
 /**
  * Threads making letters: the main thread, which also writes every letter's files, and worker
  * threads beside it. A worker starts by loading the code, the fonts and the campaign, and its code
- * is compiled and optimised afresh (each thread has its own): about 1.5 s before its first letter,
+ * is compiled and optimised afresh (each thread has its own): about 1 s before its first letter,
  * and its first thousand letters take half as long again as the next. The main thread has done
  * that already (it checked the templates against the first row), so it makes letters from the
  * start and the workers join when they are ready.
