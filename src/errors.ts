@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   TEMPLATE_SUBJECT: 'a letter template without a subject',
   LANGUAGE_NOT_IN_CAMPAIGN: 'a recipient language the campaign has no templates for',
   MISSING_GLYPH: 'a character no bundled font can draw',
+  FONT_FILE: 'a bundled font file that is missing or is not a font (an installation to repair)',
   BLOCK_TOO_LONG: 'a part of the letter too long to fit on a page',
   EMAIL_TOO_LARGE: 'an e-mail larger than email.max_bytes, with its attachments',
   SPREADSHEET: 'a spreadsheet that cannot be read as a recipients list',

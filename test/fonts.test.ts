@@ -147,3 +147,44 @@ describe('the font files shared by the threads', () => {
     }
   });
 });
+
+describe('a bundled font file that is missing or broken (an installation to repair)', () => {
+  it('fails the letters that need it, naming the file, and makes the others', async () => {
+    const t = tempDir();
+    try {
+      await jest.isolateModulesAsync(async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { generate } = require('../src/batch/generate') as typeof import('../src/batch/generate');
+        const realOpen = fs.openSync;
+        const open = jest.spyOn(fs, 'openSync').mockImplementation((file, ...rest) => {
+          if (String(file).endsWith('NotoSansHans-Regular.otf')) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${String(file)}'`), { code: 'ENOENT' });
+          return realOpen(file, ...rest);
+        });
+        try {
+          const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'en1' }), row({ id: 'zh1', language: 'zh' })]);
+          const r = await generate({ csv, out: path.join(t.dir, 'out'), jobs: 1 });
+          expect(r).toMatchObject({ produced: 1, failed: 1 });
+          expect(r.failures[0]).toMatchObject({ id: 'zh1', code: 'FONT_FILE' });
+          expect(r.failures[0].message).toMatch(/the bundled font file .*NotoSansHans-Regular\.otf cannot be read \(it is missing\): reinstall lettermerge/);
+        } finally {
+          open.mockRestore();
+        }
+      });
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('tells a file cut short or not a font from a bug', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { openFont } = require('../src/adapter') as typeof import('../src/adapter');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { fontFile, fontFileError } = require('../src/fonts/files') as typeof import('../src/fonts/files');
+    const file = fontFile('arabic', 'regular');
+    const whole = fs.readFileSync(file);
+    const unreadable = (err: unknown) => fontFileError(file, `is not a font lettermerge can read (${err instanceof Error ? err.message : String(err)})`);
+    expect(() => openFont(whole.subarray(0, whole.length >> 1), unreadable)).toThrow(/is not a font lettermerge can read \(the file is cut short: its \w+ table ends past its end\)/);
+    expect(() => openFont(Buffer.alloc(0), unreadable)).toThrow(/is not a font lettermerge can read \(Unknown font format\)/);
+    expect(openFont(whole, unreadable).numGlyphs).toBeGreaterThan(100);
+  });
+});

@@ -522,9 +522,19 @@ export function prepareFont(font: Font, bytes?: Uint8Array): void {
   };
 }
 
-/** Parses a font file into a prepared fontkit font. */
-export function openFont(bytes: Buffer): Font {
-  const font = fontkit.create(bytes) as Font;
+/** Parses a font file into a prepared fontkit font; `unreadable` makes the error for bytes fontkit cannot parse. */
+export function openFont(bytes: Buffer, unreadable?: (err: unknown) => Error): Font {
+  let font: Font;
+  try {
+    font = fontkit.create(bytes) as Font;
+    // fontkit reads tables when they are first used: a file cut short would fail a letter later.
+    const tables = (font as unknown as { directory: { tables: Record<string, { offset: number; length: number }> } }).directory.tables;
+    for (const [tag, t] of Object.entries(tables)) {
+      if (t.offset + t.length > bytes.length) throw new Error(`the file is cut short: its ${tag.trim()} table ends past its end`);
+    }
+  } catch (err) {
+    throw unreadable ? unreadable(err) : err;
+  }
   prepareFont(font, bytes);
   return font;
 }

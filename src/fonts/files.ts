@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
+import { LetterMergeError } from '../errors';
 
 /**
  * The bundled font files, and their bytes. Apart from fonts.ts (which parses them, and with it
@@ -100,8 +101,29 @@ export function useSharedFontFiles(files: SharedFontFiles): void {
   sharedFiles = files;
 }
 
+/**
+ * A bundled font file that cannot be read, or is not a font: the installation is broken (a file
+ * deleted or cut short in node_modules), not the letter. The letters that need it fail with this,
+ * and those that do not are made.
+ */
+export function fontFileError(file: string, why: string): LetterMergeError {
+  return new LetterMergeError('FONT_FILE', `the bundled font file ${file} ${why}: reinstall lettermerge, then run again with --resume`, {
+    kind: 'internal',
+    hint: 'npm ci (or npm install) in the folder lettermerge was installed in puts the file back.',
+  });
+}
+
 /** A font file's bytes: from the process's shared copy when there is one, read into it once. */
 export function fontBytes(file: string): Buffer {
+  try {
+    return sharedOrRead(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw fontFileError(file, `cannot be read (${code === 'ENOENT' ? 'it is missing' : (code ?? String(err))})`);
+  }
+}
+
+function sharedOrRead(file: string): Buffer {
   const shared = (isMainThread ? sharedFontFiles() : sharedFiles)?.[file];
   if (!shared) return readFileSync(file);
   const { state, bytes } = shared;

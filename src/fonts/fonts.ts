@@ -1,6 +1,6 @@
 import type { Font } from 'fontkit';
 import { advanceUnits, openFont } from '../adapter';
-import { FILES, fontBytes, fontFile } from './files';
+import { FILES, fontBytes, fontFile, fontFileError } from './files';
 import type { Family, FontStyle } from './files';
 import { LetterMergeError } from '../errors';
 import { isInvisible } from '../text/unicode';
@@ -42,7 +42,7 @@ class LazyFace implements FontFace {
     private readonly file: string,
   ) {}
   get font(): Font {
-    return (this.parsed ??= openFont(fontBytes(this.file)));
+    return (this.parsed ??= openFont(fontBytes(this.file), (err) => fontFileError(this.file, `is not a font lettermerge can read (${err instanceof Error ? err.message : String(err)})`)));
   }
 }
 
