@@ -24,7 +24,6 @@ import type { Localised } from './localised';
 import { localise } from './localised';
 export type { Localised } from './localised';
 
-
 export interface TemplateSource {
   file: string;
   /** Template text after the front matter. */
@@ -76,7 +75,6 @@ export interface Campaign {
    */
   hashes: Record<string, string>;
 }
-
 
 /** A date from SOURCE_DATE_EPOCH (seconds, UTC), as a local calendar day. */
 export function dateFromEpoch(epoch: string): Date | undefined {

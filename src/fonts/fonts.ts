@@ -6,8 +6,9 @@ import { LetterMergeError } from '../errors';
 import { isInvisible } from '../text/unicode';
 
 /**
- * The fonts lettermerge embeds, all from npm packages (never from the system). Each file is
- * parsed once per process: parsing is most of the cost of a letter when done per document.
+ * The fonts lettermerge embeds, all from npm packages (never from the system). Each file is read
+ * once per process and parsed once per thread: parsing is most of the cost of a letter when done
+ * per document.
  */
 export { fontFile } from './files';
 export type { Family, FontStyle, SharedFontFiles } from './files';
