@@ -56,6 +56,25 @@ function harfbuzz(): HarfBuzzSubset {
   return hb;
 }
 
+/** What making a face takes, the same in HarfBuzz's shaper and subsetter builds. */
+export interface HarfBuzzFaces {
+  memory: { buffer: ArrayBuffer };
+  malloc(size: number): number;
+  hb_blob_create(data: number, length: number, mode: number, userData: number, destroy: number): number;
+  hb_blob_destroy(blob: number): void;
+  hb_face_create(blob: number, index: number): number;
+}
+
+/** A face of the font file `bytes`, copied into HarfBuzz's memory: the face reads them there, so they are never freed. */
+export function faceInMemory(h: HarfBuzzFaces, bytes: Uint8Array): number {
+  const ptr = h.malloc(bytes.length);
+  new Uint8Array(h.memory.buffer).set(bytes, ptr);
+  const blob = h.hb_blob_create(ptr, bytes.length, HB_MEMORY_MODE_READONLY, 0, 0);
+  const face = h.hb_face_create(blob, 0);
+  h.hb_blob_destroy(blob);
+  return face;
+}
+
 /** Each font's face in HarfBuzz's memory, cut down and preprocessed for repeated subsetting (see prepare). */
 const prepared = new WeakMap<object, number>();
 
@@ -84,12 +103,7 @@ function prepare(key: object, bytes: Uint8Array): number {
   let p = prepared.get(key);
   if (p === undefined) {
     const h = harfbuzz();
-    const cut = keptTables(bytes);
-    const ptr = h.malloc(cut.length);
-    new Uint8Array(h.memory.buffer).set(cut, ptr);
-    const blob = h.hb_blob_create(ptr, cut.length, HB_MEMORY_MODE_READONLY, 0, 0);
-    const face = h.hb_face_create(blob, 0);
-    h.hb_blob_destroy(blob);
+    const face = faceInMemory(h, keptTables(bytes));
     p = h.hb_subset_preprocess(face);
     h.hb_face_destroy(face);
     prepared.set(key, p);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { faceInMemory } from './harfbuzz';
 
 /**
  * Shaping by HarfBuzz (harfbuzzjs's WebAssembly build of its shaper), for the runs fontkit's
@@ -38,7 +39,6 @@ interface HarfBuzzShaper {
   hb_shape(font: number, buffer: number, features: number, count: number): void;
 }
 
-const HB_MEMORY_MODE_READONLY = 0;
 /** Each character its own cluster, except where glyphs merge characters (a ligature) or a character becomes several glyphs. */
 const HB_BUFFER_CLUSTER_LEVEL_MONOTONE_CHARACTERS = 1;
 const WASM_PAGE = 65536;
@@ -94,12 +94,7 @@ const fonts = new WeakMap<object, number>();
 function hbFont(h: HarfBuzzShaper, key: object, bytes: Uint8Array): number {
   let font = fonts.get(key);
   if (font === undefined) {
-    // The face reads the file in place for as long as the process lives: it is never freed.
-    const ptr = h.malloc(bytes.length);
-    new Uint8Array(h.memory.buffer).set(bytes, ptr);
-    const blob = h.hb_blob_create(ptr, bytes.length, HB_MEMORY_MODE_READONLY, 0, 0);
-    const face = h.hb_face_create(blob, 0);
-    h.hb_blob_destroy(blob);
+    const face = faceInMemory(h, bytes);
     // The scale is the face's units per em: positions come out in font units, as fontkit's do.
     font = h.hb_font_create(face);
     h.hb_face_destroy(face);
