@@ -9,7 +9,7 @@ import { layerMappings } from '../data/mapping';
 import type { ListMapping, ListOptions } from '../data/mapping';
 import type { Problem } from '../problems';
 import { LetterMergeError } from '../errors';
-import { isSupportedLanguage, supportedLanguages } from '../i18n/languages';
+import { isSupportedLanguage, language as languageInfo, supportedLanguages } from '../i18n/languages';
 import { DEFAULTS } from '../config';
 import { Merger, missingColumns } from '../template/merge';
 import { MANIFEST, letterId, readManifest } from './manifest';
@@ -18,6 +18,7 @@ import { ManifestWriter, OutputFolder, REMOVED_DIR, writeAtomic } from './output
 import { lettersFor, plan, shardOf } from './plan';
 import type { Plan, Scope } from './plan';
 import { createRenderer, writeErrorToThrow } from './renderer';
+import { letterCost } from './schedule';
 import type { JobResult, Renderer, Signing } from './renderer';
 import { identityProblems, readSigningSource } from '../sign/identity';
 
@@ -177,6 +178,31 @@ function threadCount(requested: number | undefined, letters: number, notices: st
 }
 
 /**
+ * Letters handed to the threads and not yet finished, when there are several threads: letters
+ * wait in the pool until a thread of their language can take one (see Scheduler), so there must
+ * be room for those of several languages at once. A letter waiting holds only its row. (2,000
+ * six-language letters: 96 and 512 made no difference through the noise; 8, the window before,
+ * would leave a thread waiting whenever the next few letters were all in another's languages.)
+ */
+const THREADS_WINDOW = 128;
+
+/**
+ * The work in each language this run makes: its letters (those a resumed run keeps aside) times
+ * what a letter in its script costs.
+ */
+function languageWeights(run: RunState): Map<string, number> {
+  const weights = new Map<string, number>();
+  for (const [id, planned] of run.plan.index) {
+    if (!planned.inScope) continue;
+    const earlier = run.options.resume ? run.earlier.get(id) : undefined;
+    if (earlier?.status === 'ok' && earlier.key === planned.key) continue;
+    const lang = planned.language;
+    weights.set(lang, (weights.get(lang) ?? 0) + letterCost(languageInfo(lang).script));
+  }
+  return weights;
+}
+
+/**
  * What the earlier manifest says, reconciled with the current input:
  * - letters no longer in the input (the row was removed, failed, or dropped that language) are
  *   taken out, and their files moved to removed/;
@@ -247,6 +273,7 @@ function count(run: RunState, language: string, group: string): void {
 
 /** Records one letter the renderer finished: its files and manifest line, or its failure. */
 function finishLetter(run: RunState, recipient: Recipient, language: string, key: string, result: JobResult): void {
+  if ('cancelled' in result) return;
   const entry: ManifestEntry = { id: recipient.id, language, line: recipient.line, status: 'ok', key };
   if ('writeError' in result) throw writeErrorToThrow(result.writeError);
   if (result.ok) {
@@ -290,6 +317,17 @@ async function makeLetters(run: RunState, renderer: Renderer, window: number): P
   // those after it had never been asked for.
   let stop: { error: unknown } | undefined;
   let seq = 0;
+  // The loop's wait for room in the window, woken by the next letter to finish. (Not
+  // Promise.race over the letters in flight: each race adds a reaction to every one of them, which
+  // with hundreds in flight cost more time and memory than the letters.)
+  let room: (() => void) | undefined;
+  const finished = (task: Promise<void>) => {
+    inFlight.delete(task);
+    room?.();
+  };
+  // A run that stops (Ctrl-C, an error) makes none of the letters still waiting for a thread.
+  const halt = () => renderer.cancel?.();
+  run.options.signal?.addEventListener('abort', halt);
   try {
     outer: for await (const item of streamRecipients(run.options.csv, { sheet: run.options.sheet, mapping: run.mapping })) {
       if (!('recipient' in item)) continue;
@@ -306,17 +344,24 @@ async function makeLetters(run: RunState, renderer: Renderer, window: number): P
         const task = renderer.render({ seq, recipient: r, language, out: run.folder.out }).then((result) => finishLetter(run, r, language, key, result));
         inFlight.add(task);
         task.then(
-          () => inFlight.delete(task),
+          () => finished(task),
           (error: unknown) => {
-            inFlight.delete(task);
             stop ??= { error };
+            halt();
+            finished(task);
           },
         );
-        if (inFlight.size >= window) await Promise.race(inFlight).catch(() => undefined);
+        if (inFlight.size >= window) {
+          await new Promise<void>((resolve) => (room = resolve));
+          room = undefined;
+        }
       }
     }
+    renderer.noMoreJobs?.();
   } finally {
+    if (stop || run.interrupted) halt();
     await Promise.allSettled(inFlight);
+    run.options.signal?.removeEventListener('abort', halt);
   }
   if (stop) throw stop.error;
   if (!run.interrupted && run.options.signal?.aborted && run.done < run.total) run.interrupted = true;
@@ -371,9 +416,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const started = process.hrtime.bigint();
   const { run, gone, stale, notices } = await prepare(options);
   const jobs = threadCount(options.jobs, run.total, notices);
-  const renderer = createRenderer(run.campaign, jobs, run.signing);
+  const renderer = createRenderer(run.campaign, jobs, run.signing, jobs > 1 ? languageWeights(run) : undefined);
   try {
-    await makeLetters(run, renderer, jobs * 4);
+    await makeLetters(run, renderer, jobs > 1 ? THREADS_WINDOW : 4);
   } finally {
     await renderer.close();
     run.manifest.close();

@@ -33,6 +33,7 @@ export function lettersFor(r: Recipient, scope: Scope): { languages: string[]; s
 /** A letter of the input: where it stands in input order, and the key of what it is made from. */
 export interface PlannedLetter {
   order: number;
+  language: string;
   line: number;
   key: string;
   /** Whether this run makes it (its language and shard are in scope). */
@@ -89,6 +90,7 @@ export async function plan(csv: string, campaign: Campaign, scope: Scope, option
     for (const language of r.languages) {
       p.index.set(letterId({ language, id: r.id }), {
         order: order++,
+        language,
         line: r.line,
         key: letterKey(campaign, r.fields, language, keyOptions),
         inScope: l.languages.includes(language),

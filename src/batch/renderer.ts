@@ -12,6 +12,7 @@ import type { Problem } from '../problems';
 import { PACKAGE_ROOT } from '../paths';
 import { sharedFontFiles } from '../fonts/files';
 import { Merger } from '../template/merge';
+import { Scheduler, homesFor } from './schedule';
 import type * as Produce from './produce';
 import type { SigningIdentity, SigningSource } from '../sign/identity';
 import type { Envelope } from './produce';
@@ -32,7 +33,9 @@ export type JobResult =
    */
   | { seq: number; ok: false; problem: Problem }
   /** Its files cannot be written (a full disk, a folder made unwritable, a link leading outside): the run stops with this error. */
-  | { seq: number; ok: false; writeError: WriteError };
+  | { seq: number; ok: false; writeError: WriteError }
+  /** Not made: the run stopped before it began (see Renderer.cancel). */
+  | { seq: number; ok: false; cancelled: true };
 
 /** An error of writing, as it crosses from a worker thread: what is needed to throw it again. */
 export interface WriteError {
@@ -66,6 +69,10 @@ const folders = new Map<string, OutputFolder>();
 /** Renders letters: in this thread, or in a pool of worker threads. */
 export interface Renderer {
   render(job: Job): Promise<JobResult>;
+  /** No more jobs will come: what waits may go to any thread. */
+  noMoreJobs?(): void;
+  /** The jobs not started yet are not to be made: each resolves as cancelled. */
+  cancel?(): void;
   close(): Promise<void>;
 }
 
@@ -176,7 +183,7 @@ export class InProcessRenderer implements Renderer {
  * faster still, and took 80 MB more for 2,000 letters.)
  */
 const HEAP_GROWING_PERCENT = 100;
-/** Letters a worker has waiting before this thread makes one itself: enough that it never waits for this thread. */
+/** Letters a worker is given at once: enough that it never waits for this thread to send the next. */
 const WORKER_QUEUE = 2;
 const WORKER_LIMITS = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 };
 
@@ -188,41 +195,78 @@ export class WorkerFailure extends Error {
   }
 }
 
+/** A job handed to the pool, and what to do with its result. */
+interface Entry {
+  job: Job;
+  resolve: (r: JobResult) => void;
+  reject: (e: Error) => void;
+}
+
+/** A thread that makes letters: a worker, or this thread (the local renderer). */
+interface Slot {
+  /** Jobs it may have at once: started, not finished. */
+  capacity: number;
+  outstanding: number;
+  start(entry: Entry): void;
+}
+
 /**
- * A pool of worker threads, each with its own parsed fonts and layout caches. Jobs go to the
- * least busy worker; results come back in any order, tagged with their sequence number. The
- * workers get the campaign as loaded here, so every letter of a run is made from the same files.
+ * A pool of worker threads, each with its own parsed fonts and layout caches; results come back
+ * in any order, tagged with their sequence number. The workers get the campaign as loaded here,
+ * so every letter of a run is made from the same files.
  *
- * With a `local` renderer, this thread makes letters too, one at a time, whenever every worker
- * has WORKER_QUEUE letters waiting: from the start, while the workers load, and then between
- * writing their letters' files.
+ * With a `local` renderer, this thread makes letters too, one at a time, between writing the
+ * workers' letters' files: from the start, while the workers load, and beside them after.
+ *
+ * Jobs wait here, not in the workers, until a thread can take one (a worker has WORKER_QUEUE
+ * letters at most): which thread makes a letter is decided as late as it can be, by its language
+ * (see Scheduler). Threads are numbered from 0, this thread first when it makes letters.
  */
 export class WorkerPool implements Renderer {
-  private readonly workers: { worker: Worker; busy: number }[] = [];
-  private readonly pending = new Map<number, { job: Job; resolve: (r: JobResult) => void; reject: (e: Error) => void }>();
+  private readonly workers: Worker[] = [];
+  /** Workers first: they are given jobs before this thread takes one. */
+  private readonly slots: { slot: Slot; thread: number }[] = [];
+  private readonly pending = new Map<number, Entry>();
+  private readonly scheduler: Scheduler<Entry>;
   private failure: Error | undefined;
   private closing = false;
-  private readonly local: { renderer: Renderer; busy: number } | undefined;
 
   /**
    * Each worker opens the signing identity itself from `signing` (the key cannot be handed
    * over). `script` replaces the worker's code; for tests of a worker that fails. `local`: the
-   * renderer of this thread, when it makes letters too.
+   * renderer of this thread, when it makes letters too. `homes`: the threads each language goes
+   * to (see homesFor); without it, every thread makes every language.
    */
-  constructor(campaign: Campaign, size: number, script = path.join(PACKAGE_ROOT, 'dist', 'batch', 'worker.js'), signing?: SigningSource, local?: Renderer) {
-    this.local = local && { renderer: local, busy: 0 };
+  constructor(
+    campaign: Campaign,
+    size: number,
+    script = path.join(PACKAGE_ROOT, 'dist', 'batch', 'worker.js'),
+    signing?: SigningSource,
+    local?: Renderer,
+    homes?: ReadonlyMap<string, readonly number[]>,
+  ) {
+    const first = local ? 1 : 0;
+    this.scheduler = new Scheduler(size + first, homes);
     setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
     // The worker is compiled JavaScript, also when the library runs from TypeScript sources.
     for (let i = 0; i < size; i++) {
       const worker = new Worker(script, { workerData: { campaign, signing, fonts: sharedFontFiles() }, resourceLimits: WORKER_LIMITS });
-      const slot = { worker, busy: 0 };
+      const slot: Slot = {
+        capacity: WORKER_QUEUE,
+        outstanding: 0,
+        start: (entry) => {
+          this.pending.set(entry.job.seq, entry);
+          worker.postMessage(entry.job);
+        },
+      };
       worker.on('message', (r: WorkerReply | { fatal: string; stack?: string }) => {
         if ('fatal' in r) return this.fail(new WorkerFailure(`a worker thread could not start: ${r.fatal}`, r.stack));
-        slot.busy--;
+        slot.outstanding--;
         const p = this.pending.get(r.seq);
         this.pending.delete(r.seq);
         // The letter's files are written here, while the worker makes its next letter.
         if (p) p.resolve('made' in r ? writeMadeLetter(p.job, r) : r);
+        this.pump();
       });
       worker.on('error', (err) => {
         const memory = /heap|memory/i.test(err.message) || (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -238,7 +282,21 @@ export class WorkerPool implements Renderer {
       worker.on('exit', (code) => {
         if (code !== 0 && !this.closing) this.fail(new WorkerFailure(`a worker thread stopped with code ${code}`));
       });
-      this.workers.push(slot);
+      this.workers.push(worker);
+      this.slots.push({ slot, thread: first + i });
+    }
+    if (local) {
+      const slot: Slot = {
+        capacity: 1,
+        outstanding: 0,
+        start: ({ job, resolve, reject }) => {
+          local.render(job).then(resolve, reject).finally(() => {
+            slot.outstanding--;
+            this.pump();
+          });
+        },
+      };
+      this.slots.push({ slot, thread: 0 });
     }
   }
 
@@ -246,26 +304,43 @@ export class WorkerPool implements Renderer {
     this.failure ??= err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    for (const e of this.scheduler.clear()) e.reject(err);
+  }
+
+  /** Gives each thread that can take a job its next one. */
+  private pump(): void {
+    if (this.failure) return;
+    for (const { slot, thread } of this.slots) {
+      while (slot.outstanding < slot.capacity) {
+        const entry = this.scheduler.next(thread, slot.outstanding === 0);
+        if (!entry) break;
+        slot.outstanding++;
+        slot.start(entry);
+      }
+    }
   }
 
   render(job: Job): Promise<JobResult> {
     if (this.failure) return Promise.reject(this.failure);
-    const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
-    const local = this.local;
-    if (local && local.busy === 0 && slot.busy >= WORKER_QUEUE) {
-      local.busy++;
-      return local.renderer.render(job).finally(() => local.busy--);
-    }
-    slot.busy++;
     return new Promise((resolve, reject) => {
-      this.pending.set(job.seq, { job, resolve, reject });
-      slot.worker.postMessage(job);
+      this.scheduler.add({ job, resolve, reject }, job.language);
+      this.pump();
     });
+  }
+
+  noMoreJobs(): void {
+    this.scheduler.noMoreJobs();
+    this.pump();
+  }
+
+  cancel(): void {
+    for (const { job, resolve } of this.scheduler.clear()) resolve({ seq: job.seq, ok: false, cancelled: true });
   }
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    this.cancel();
+    await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
 
@@ -274,8 +349,12 @@ export interface Signing {
   identity: SigningIdentity;
 }
 
-/** `jobs` threads making letters: this one, and jobs - 1 workers beside it. */
-export function createRenderer(campaign: Campaign, jobs: number, signing?: Signing): Renderer {
+/**
+ * `jobs` threads making letters: this one, and jobs - 1 workers beside it. `weights`: the work in
+ * each language (see homesFor), to share the languages out among the threads.
+ */
+export function createRenderer(campaign: Campaign, jobs: number, signing?: Signing, weights?: ReadonlyMap<string, number>): Renderer {
   const here = new InProcessRenderer(campaign, signing?.identity);
-  return jobs > 1 ? new WorkerPool(campaign, jobs - 1, undefined, signing?.source, here) : here;
+  if (jobs <= 1) return here;
+  return new WorkerPool(campaign, jobs - 1, undefined, signing?.source, here, weights && homesFor(weights, jobs));
 }
