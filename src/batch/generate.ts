@@ -17,7 +17,7 @@ import type { ManifestEntry, OutputFile } from './manifest';
 import { ManifestWriter, OutputFolder, REMOVED_DIR, writeAtomic } from './output';
 import { lettersFor, plan, shardOf } from './plan';
 import type { Plan, Scope } from './plan';
-import { createRenderer, writeErrorToThrow } from './renderer';
+import { createRenderer, useOutputFolder, writeErrorToThrow } from './renderer';
 import { letterCost } from './schedule';
 import type { JobResult, Renderer, Signing } from './renderer';
 import { identityProblems, readSigningSource } from '../sign/identity';
@@ -416,6 +416,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const started = process.hrtime.bigint();
   const { run, gone, stale, notices } = await prepare(options);
   const jobs = threadCount(options.jobs, run.total, notices);
+  useOutputFolder(run.folder);
   const renderer = createRenderer(run.campaign, jobs, run.signing, jobs > 1 ? languageWeights(run) : undefined);
   try {
     await makeLetters(run, renderer, jobs > 1 ? THREADS_WINDOW : 4);

@@ -34,6 +34,9 @@ const WRITE_PROBLEMS: Record<string, string> = {
   EPERM: 'permission denied',
   EIO: 'the disk reported an input/output error',
   EFBIG: 'the file is larger than the file system allows',
+  // The folder was changed while the run went on: someone removed or moved it, or put a file in its place.
+  ENOENT: 'its folder is gone (removed or moved while the run was writing to it)',
+  ENOTDIR: 'a folder on its path is no longer a folder',
 };
 
 /**
@@ -71,7 +74,11 @@ export function writeAtomic(file: string, data: Uint8Array | string): void {
     }
     renameSync(tmp, file);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // Its folder is gone or is no longer a folder: there is nothing to remove, and the write's own error says why.
+    }
     throw writeFailure(err, file);
   }
 }

@@ -63,8 +63,20 @@ export function writeErrorToThrow(w: WriteError): Error {
   return e;
 }
 
-/** Each thread's handle on the output folder of a run. */
+/**
+ * The output folders letters are written to, by path: the one a run opened (see
+ * useOutputFolder), or one opened here on first use. Only the main thread writes.
+ */
 const folders = new Map<string, OutputFolder>();
+
+/**
+ * Writes the letters of jobs for `folder.out` into `folder`, the handle the run opened: what it
+ * knows of the folder (which language folders it checked) is this run's, not an earlier run's in
+ * the same process, whose folders may have been removed since.
+ */
+export function useOutputFolder(folder: OutputFolder): void {
+  folders.set(folder.out, folder);
+}
 
 /** Renders letters: in this thread, or in a pool of worker threads. */
 export interface Renderer {

@@ -1,10 +1,10 @@
-import { existsSync, lstatSync, readFileSync, readdirSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { generate } from '../../src/batch/generate';
 import * as renderer from '../../src/batch/renderer';
 import { InProcessRenderer, WorkerPool, WorkerFailure } from '../../src/batch/renderer';
 import type { Renderer } from '../../src/batch/renderer';
-import { writeAtomic, writeFailure } from '../../src/batch/output';
+import { OutputFolder, writeAtomic, writeFailure } from '../../src/batch/output';
 import { EXIT, LetterMergeError, exitCodeFor } from '../../src/errors';
 import { send } from '../../src/batch/send';
 import { loadCampaign } from '../../src/campaign/campaign';
@@ -76,6 +76,40 @@ describe('writing a file through its temporary name', () => {
     expect(lstatSync(file).isSymbolicLink()).toBe(false);
     expect(readFileSync(elsewhere, 'utf8')).toBe('not to be touched');
     expect(existsSync(tmp)).toBe(false);
+  });
+});
+
+describe('an output folder changed while a run writes to it', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('says which file could not be written and why, when its folder was removed or replaced by a file, and --resume mends it', async () => {
+    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'a1' }), row({ id: 'a2' })]);
+    const out = path.join(t.dir, 'out');
+    await generate({ csv, out, jobs: 1 });
+    // The folder as a run holds it: its language folders checked once, when first written to.
+    const folder = new OutputFolder(out);
+    folder.writeLetter('en', 'a0', Buffer.from('%PDF'), Buffer.from('eml'));
+    for (const change of ['removed', 'replaced by a file'] as const) {
+      rmSync(path.join(out, 'en'), { recursive: true, force: true });
+      if (change === 'replaced by a file') writeFileSync(path.join(out, 'en'), 'not a folder');
+      let e: unknown;
+      try {
+        folder.writeLetter('en', 'a3', Buffer.from('%PDF'), Buffer.from('eml'));
+      } catch (err) {
+        e = err;
+      }
+      expect(e).toBeInstanceOf(LetterMergeError);
+      expect((e as LetterMergeError).code).toBe('OUT_FOLDER');
+      expect((e as LetterMergeError).message).toBe(
+        `${path.join(out, 'en', 'a3.pdf')} could not be written: ${change === 'removed' ? 'its folder is gone (removed or moved while the run was writing to it) (ENOENT)' : 'a folder on its path is no longer a folder (ENOTDIR)'}`,
+      );
+      expect((e as LetterMergeError).hint).toMatch(/--resume/);
+    }
+    rmSync(path.join(out, 'en'));
+    const again = await generate({ csv, out, jobs: 1, resume: true });
+    expect({ produced: again.produced, kept: again.kept, failed: again.failed }).toEqual({ produced: 2, kept: 0, failed: 0 });
   });
 });
 
