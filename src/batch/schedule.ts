@@ -6,8 +6,8 @@
  * parsed, its annex drawn, its hyphenation patterns read and its lines broken for the first time
  * (80 to 280 ms a language, measured warm in other languages), and its caches then hold that
  * language too. Two threads that each made every language of a six-language list paid all of it
- * twice: sharing the languages out made 2,000 letters 0.5 to 1.3 s sooner and took 40 to 60 MB
- * less memory.
+ * twice: sharing the languages out made 2,000 of them 0.4 to 1.1 s sooner (of 11.7 to 12.7 s) and
+ * took 30 to 75 MB less memory at the peak (three rounds, alternating).
  *
  * The languages are shared out before the run from the number of letters in each (see
  * homesFor). A thread that would otherwise wait takes a language of another's that has many
@@ -17,7 +17,8 @@
 
 /**
  * How long a letter takes in a language set in this script, against a Latin one (steady, one
- * thread, six languages mixed: Latin 3.7 to 4.4 ms, Russian 5.1, Chinese 6.1, Arabic 9.7).
+ * thread, six languages mixed: Spanish, English and French 3.7 to 4.4 ms, Russian 5.1, Chinese
+ * 6.1, Arabic 9.7). Russian is set in the Latin fonts (Noto Sans has Cyrillic), and counted so.
  */
 const SCRIPT_COST: Record<string, number> = { latin: 1, han: 1.5, arabic: 2.3 };
 
