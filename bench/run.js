@@ -4,7 +4,8 @@
 //
 //   npm run bench                  the full run (about 5 minutes on 2 cores)
 //   BENCH_QUICK=1 npm run bench    smaller data sets, for a quick look
-//   BENCH_REPEAT=3 npm run bench   three rounds of every route: medians, and the range of whole-process times
+//   BENCH_REPEAT=3 npm run bench   three rounds of every route: medians, the range of whole-process times, and
+//                                  each ratio taken between the runs of one round (median and range over rounds)
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -64,7 +65,12 @@ function routeOnce(name, csv, dir) {
   return { ...JSON.parse(line.trim().split('\n').pop()), wholeMs };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+/** The middle value; with an even count, the mean of the two middle ones. */
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor((s.length - 1) / 2);
+  return s.length % 2 ? s[m] : (s[m] + s[m + 1]) / 2;
+};
 
 /** A route's runs summed up: medians, and the range of the whole-process times. */
 function summary(runs) {
@@ -88,7 +94,17 @@ function measure(routes, dir) {
   for (let round = 0; round < repeat; round++) {
     routes.forEach(([, name, csv], i) => runs[i].push(routeOnce(name, csv, dir)));
   }
-  return routes.map(([label], i) => [label, summary(runs[i])]);
+  return routes.map(([label], i) => [label, { ...summary(runs[i]), runs: runs[i] }]);
+}
+
+/**
+ * A ratio between two routes: `f` of their runs of the same round (made minutes apart, where the
+ * medians of their rounds may come from different stretches of a drifting machine), the median
+ * over the rounds, and with several rounds their range.
+ */
+function roundRatio(a, b, f) {
+  const values = a.runs.map((run, i) => f(run, b.runs[i]));
+  return { value: median(values), range: values.length > 1 ? [Math.min(...values), Math.max(...values)] : undefined };
 }
 
 function main() {
@@ -122,14 +138,18 @@ function main() {
       console.log(`| ${label} | ${r.letters} | ${secs(r.wholeMs)}${range} | ${whole(r).toFixed(1)} | ${rate(r).toFixed(1)} | ${r.maxRssMb.toFixed(0)} |`);
     }
     const [base, ty, lm300, lmEs, lmSigned, lmZh, lmMix, lmBig] = rows.map((x) => x[1]);
-    const ratio = (x, target) => `${x.toFixed(2)}x (target: at least ${target}x)`;
+    const ratio = (r, target) => `${r.value.toFixed(2)}x${r.range ? ` (rounds ${r.range[0].toFixed(2)}–${r.range[1].toFixed(2)})` : ''} (target: at least ${target}x)`;
     console.log('');
-    console.log(`lettermerge vs Typst, ${N.es} Spanish letters, whole process:   ${ratio(whole(lmEs) / whole(ty), 1.0)}`);
-    console.log(`lettermerge vs plain pdfkit, ${N.small} letters, whole process: ${ratio(whole(lm300) / whole(base), 25)}`);
-    console.log(`Chinese rate / Spanish rate (in process):               ${ratio(rate(lmZh) / rate(lmEs), 0.9)}`);
-    console.log(`Six languages mixed / Spanish rate (in process):        ${ratio(rate(lmMix) / rate(lmEs), 0.8)}`);
+    if (repeat > 1) console.log(`Ratios: the median of the ${repeat} rounds' ratios, each between runs of the same round.`);
+    console.log(`lettermerge vs Typst, ${N.es} Spanish letters, whole process:   ${ratio(roundRatio(lmEs, ty, (a, b) => whole(a) / whole(b)), 1.0)}`);
+    console.log(`lettermerge vs plain pdfkit, ${N.small} letters, whole process: ${ratio(roundRatio(lm300, base, (a, b) => whole(a) / whole(b)), 25)}`);
+    console.log(`Chinese rate / Spanish rate (in process):               ${ratio(roundRatio(lmZh, lmEs, (a, b) => rate(a) / rate(b)), 0.9)}`);
+    console.log(`Six languages mixed / Spanish rate (in process):        ${ratio(roundRatio(lmMix, lmEs, (a, b) => rate(a) / rate(b)), 0.8)}`);
     console.log(`Signing costs:                                           ${((1 - rate(lmSigned) / rate(lmEs)) * 100).toFixed(0)}% of the Spanish rate (${(lmSigned.ms / lmSigned.letters - lmEs.ms / lmEs.letters).toFixed(2)} ms a letter)`);
-    console.log(`Peak RSS, ${N.big} vs ${N.mix} six-language rows:            ${lmBig.maxRssMb.toFixed(0)} MB vs ${lmMix.maxRssMb.toFixed(0)} MB, ${((lmBig.maxRssMb / lmMix.maxRssMb - 1) * 100).toFixed(1)}% more (targets: at most 400 MB, within 10%)`);
+    const growth = roundRatio(lmBig, lmMix, (a, b) => a.maxRssMb / b.maxRssMb - 1);
+    const pct = (x) => `${(x * 100).toFixed(1)}%`;
+    const rounds = growth.range ? `; per round ${pct(growth.range[0])}–${pct(growth.range[1])} more, median ${pct(growth.value)}` : `, ${pct(growth.value)} more`;
+    console.log(`Peak RSS, ${N.big} vs ${N.mix} six-language rows:            ${lmBig.maxRssMb.toFixed(0)} MB vs ${lmMix.maxRssMb.toFixed(0)} MB${growth.range ? ' (medians)' : ''}${rounds} (targets: at most 400 MB, within 10%)`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
