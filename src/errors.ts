@@ -132,3 +132,14 @@ export function exitCodeFor(err: unknown): number {
   }
   return EXIT.internal;
 }
+
+/** A worker thread stopped; its message says what to do. The stack of its error is kept for --debug. */
+export class WorkerFailure extends Error {
+  constructor(
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'WorkerFailure';
+  }
+}

@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Campaign } from '../campaign/campaign';
 import type { Recipient } from '../data/recipients';
-import { LetterMergeError } from '../errors';
+import { LetterMergeError, WorkerFailure } from '../errors';
 import type { ErrorCode, ErrorKind, ErrorLocation } from '../errors';
 import { OutputFolder } from './output';
 import type { OutputFile } from './manifest';
@@ -199,13 +199,7 @@ const HEAP_GROWING_PERCENT = 100;
 const WORKER_QUEUE = 2;
 const WORKER_LIMITS = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 };
 
-/** A worker thread stopped; its message says what to do. The stack of its error is kept for --debug. */
-export class WorkerFailure extends Error {
-  constructor(message: string, readonly detail?: string) {
-    super(message);
-    this.name = 'WorkerFailure';
-  }
-}
+export { WorkerFailure };
 
 /** A job handed to the pool, and what to do with its result. */
 interface Entry {

@@ -66,6 +66,31 @@ describe('lettermerge CLI', () => {
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
+  it('loads a command\'s code only when that command runs: --version and --help load no rendering, template, mail or YAML code', () => {
+    // Each package below takes tens of milliseconds to load; together they made `--version` take
+    // half a second. The modules a process loaded are listed from inside it, after the command.
+    const heavy = ['pdfkit', 'fontkit', 'handlebars', 'nodemailer', 'yaml', 'zod', 'csv-parse', 'markdown-it'];
+    const probe = (args: string[]) => {
+      const script = `const { run } = require(${JSON.stringify(path.join(ROOT, 'dist', 'cli', 'main.js'))});
+        run(${JSON.stringify(args)}, { stdout: () => {}, stderr: () => {} }).then((code) => {
+          const loaded = Object.keys(require.cache).map((f) => (/node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(f) || [])[1]).filter(Boolean);
+          process.stdout.write(JSON.stringify({ code, loaded: [...new Set(loaded)] }));
+        });`;
+      const r = spawnSync(process.execPath, ['-e', script], { cwd: t.dir, encoding: 'utf8' });
+      return JSON.parse(r.stdout) as { code: number; loaded: string[] };
+    };
+    for (const args of [['--version'], ['--help'], ['send', '--help'], ['generate', '--help']]) {
+      const { code, loaded } = probe(args);
+      expect(code).toBe(0);
+      expect(loaded).toContain('commander');
+      expect(loaded.filter((p) => heavy.includes(p))).toEqual([]);
+    }
+    // And a command that needs them still loads them: generate makes letters.
+    const { code, loaded } = probe(['generate', SAMPLE_CSV, '--out', path.join(t.dir, 'out'), '--limit', '1', '--jobs', '1']);
+    expect(code).toBe(0);
+    expect(loaded).toEqual(expect.arrayContaining(['pdfkit', 'fontkit', 'handlebars', 'nodemailer', 'yaml', 'zod', 'csv-parse']));
+  });
+
   it('runs as a real process through bin/ with the exit status set', () => {
     const out = path.join(t.dir, 'bin-out');
     const ok = spawnSync(process.execPath, [BIN, 'generate', SAMPLE_CSV, '--out', out, '--lang', 'en', '--json'], {

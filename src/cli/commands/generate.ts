@@ -1,6 +1,5 @@
-import { generate } from '../../batch/generate';
 import type { GenerateResult, ProgressEvent } from '../../batch/generate';
-import { CORE_COLUMNS } from '../../data/recipients';
+import { CORE_COLUMNS } from '../../data/mapping';
 import { EXIT } from '../../errors';
 import { GROUPS, supportedLanguages } from '../../i18n/languages';
 import { DEFAULTS } from '../../config';
@@ -121,6 +120,7 @@ export const registerGenerate: Register = (program, ctx) => {
       const sign = await signingOption(ctx, opts.sign ?? config?.sign);
       let result: GenerateResult;
       try {
+        const { generate } = await import('../../batch/generate');
         result = await generate({
           csv,
           sheet: opts.sheet,

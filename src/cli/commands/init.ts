@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { init } from '../../batch/init';
 import { say } from '../io';
 import type { Register } from './context';
 
@@ -8,7 +7,8 @@ export const registerInit: Register = (program, ctx) => {
     .command('init')
     .description('write a new campaign folder from the built-in sample, ready to edit')
     .argument('<dir>', 'the new folder (must not exist, or be empty)')
-    .action((dir: string) => {
+    .action(async (dir: string) => {
+      const { init } = await import('../../batch/init');
       const r = init({ dir });
       say(
         ctx.io,

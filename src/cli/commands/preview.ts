@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { statSync, watch as fsWatch, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { preview } from '../../batch/preview';
 import { LetterMergeError } from '../../errors';
 import { DEFAULTS } from '../../config';
 import type { Io } from '../io';
@@ -142,6 +141,7 @@ Examples:
       const out = opts.out ?? DEFAULTS.previewOut;
       const once = async (): Promise<void> => {
         const started = Date.now();
+        const { preview } = await import('../../batch/preview');
         const r = await preview({ csv, sheet: opts.sheet, mapping: runMapping(ctx.config(), opts.map), campaign: campaignDir, id: opts.id, row: opts.row, language: opts.lang, textOnly: opts.text });
         if (opts.text) io.stdout(r.text);
         else if (r.letter) {

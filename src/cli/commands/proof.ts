@@ -1,4 +1,3 @@
-import { proof } from '../../batch/proof';
 import { DEFAULTS } from '../../config';
 import { EXIT } from '../../errors';
 import { supportedLanguages, GROUPS } from '../../i18n/languages';
@@ -52,6 +51,7 @@ export const registerProof: Register = (program, ctx) => {
       const config = ctx.config();
       let result;
       try {
+        const { proof } = await import('../../batch/proof');
         result = await proof({
           csv,
           sheet: opts.sheet,

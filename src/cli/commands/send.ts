@@ -1,4 +1,3 @@
-import { describeServer, send } from '../../batch/send';
 import type { SendProgress, SendResult } from '../../batch/send';
 import { DEFAULTS } from '../../config';
 import { EXIT, LetterMergeError } from '../../errors';
@@ -92,6 +91,7 @@ export const registerSend: Register = (program, ctx) => {
     .action(async (outArg: string | undefined, opts: Flags) => {
       const io = ctx.io;
       const config = ctx.config();
+      const { describeServer, send } = await import('../../batch/send');
       const outDir = outArg ?? config?.out ?? DEFAULTS.out;
       const smtp = opts.smtp ?? config?.smtp;
       if (!smtp) throw new LetterMergeError('USAGE', 'no SMTP server: give --smtp smtp://[user@]host[:port], or smtp in the config file', { kind: 'usage' });

@@ -1,4 +1,3 @@
-import { validate } from '../../batch/validate';
 import { DEFAULTS } from '../../config';
 import { EXIT } from '../../errors';
 import { oneLine, plural, problemLine, say } from '../io';
@@ -45,6 +44,7 @@ Examples:
       const config = ctx.config();
       // Only when asked for: a config file's sign would otherwise make every check ask for a password.
       const sign = await signingOption(ctx, opts.sign);
+      const { validate } = await import('../../batch/validate');
       const result = await validate({ csv, sheet: opts.sheet, mapping: runMapping(config, opts.map), suggest: opts.suggest, campaign: opts.campaign ?? config?.campaign ?? DEFAULTS.campaign, sign });
       if (result.signer) {
         say(io, `Signing certificate: ${oneLine(result.signer.name)}, valid until ${result.signer.notAfter.slice(0, 10)}.\n`);

@@ -1,0 +1,86 @@
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { columnsMap, knownKeys, valueMaps } from './campaign/schema';
+import { didYouMean } from './text/suggest';
+import { mappingProblem } from './data/mapping';
+import { LetterMergeError } from './errors';
+import { readTextFile } from './files';
+
+/** The config file's schema and reader (see config.ts for where the file is looked for). */
+const pathValue = z.string({ error: 'must be a path' }).min(1, 'must be a path');
+
+export const configSchema = z.strictObject({
+  /** Campaign folder. */
+  campaign: pathValue.optional(),
+  /** Output folder of generate, and the folder send sends. */
+  out: pathValue.optional(),
+  /** Worker threads for generate. */
+  jobs: z.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be 1 or more').optional(),
+  /** Languages generate makes: a list or "es,en". */
+  lang: z.union([z.string(), z.array(z.string())], { error: 'must be a language code or a list of them' }).optional(),
+  /** The SMTP server of send, smtp://[user@]host[:port]; never with a password. */
+  smtp: z.string({ error: 'must be an smtp:// or smtps:// address' }).optional(),
+  /** At most this many messages a second. */
+  rate: z.number({ error: 'must be a number above 0' }).positive('must be a number above 0').optional(),
+  /** An extra certificate authority (PEM) for the SMTP server. */
+  ca: pathValue.optional(),
+  /** The PKCS#12 file generate signs letters with (its password never goes here). */
+  sign: pathValue.optional(),
+  /** A recipients list's columns by field (over the campaign's columns:). */
+  columns: columnsMap.optional(),
+  /** What the words of group, language and gender cells mean (over the campaign's values:). */
+  values: valueMaps.optional(),
+});
+
+export type ConfigValues = z.output<typeof configSchema>;
+
+export interface Config extends ConfigValues {
+  /** The file the settings came from. */
+  file: string;
+}
+
+function configError(file: string, line: number | undefined, message: string, hint?: string): LetterMergeError {
+  return new LetterMergeError('CONFIG', message, { kind: 'usage', location: { file, line }, hint });
+}
+
+/** Reads and checks a config file; paths in it are made absolute against its folder. */
+export function readConfig(file: string): Config {
+  const text = readTextFile(file, { what: 'the config file', kind: 'usage', maxBytes: 256 * 1024 });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors[0]) throw configError(file, lines.linePos(doc.errors[0].pos[0]).line, `the config file is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${doc.errors[0].message.split('\n')[0]}`);
+  let data: unknown;
+  try {
+    data = (doc.toJS({ maxAliasCount: 100 }) as unknown) ?? {};
+  } catch (err) {
+    throw configError(file, 1, `the config file cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const parsed = configSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : String(issue.path[0] ?? '');
+    const node = doc.getIn([key], true) as { range?: [number, number] } | undefined;
+    const line = node?.range ? lines.linePos(node.range[0]).line : undefined;
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeys(configSchema, []);
+      const guess = didYouMean(key, known);
+      throw configError(file, line, `unknown setting "${key}"${guess ? `; did you mean "${guess}"?` : ''}`, `The settings are: ${known.join(', ')}.`);
+    }
+    throw configError(file, line, `${key} ${issue.message.replace(/^Invalid input: /, '')}`);
+  }
+  const dir = path.dirname(path.resolve(file));
+  const values = parsed.data;
+  if (values.smtp && /^smtps?:\/\/[^@/]*:[^@/]*@/.test(values.smtp)) {
+    throw configError(file, undefined, 'smtp holds a password; a config file is shared and kept in version control', 'Leave the password out and set LETTERMERGE_SMTP_PASSWORD.');
+  }
+  const badMapping = mappingProblem({ columns: values.columns, values: values.values });
+  if (badMapping) {
+    const key = badMapping.message.startsWith('columns') ? 'columns' : 'values';
+    const node = doc.getIn([key], true) as { range?: [number, number] } | undefined;
+    throw configError(file, node?.range ? lines.linePos(node.range[0]).line : undefined, badMapping.message, badMapping.hint);
+  }
+  const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
+  return { ...values, campaign: abs(values.campaign), out: abs(values.out), ca: abs(values.ca), sign: abs(values.sign), file: path.resolve(file) };
+}
+
