@@ -1,4 +1,5 @@
 import { keptWords } from '../layout/hyphenate';
+import { Recent } from '../recent';
 import Handlebars from 'handlebars';
 import { format } from 'date-fns/format';
 import { LetterMergeError } from '../errors';
@@ -127,6 +128,19 @@ interface HandlebarsCompilers {
   Compiler: new () => { compile(ast: hbs.AST.Program, options: object): unknown };
 }
 
+/** A template's text parsed and checked, and turned into JavaScript once used (see compile). */
+interface ParsedTemplate {
+  ast: hbs.AST.Program;
+  fn?: Handlebars.TemplateDelegate;
+}
+
+/**
+ * Templates by their environment and text, for every Merger of the process: a run makes several
+ * (its check of the first row, the main thread's renderer), and a watched preview makes one per
+ * change. Keyed by the text itself, so a template edited in memory is never run as it was.
+ */
+const parsedTemplates = new Recent<string, ParsedTemplate>(256);
+
 /**
  * A template checked now and compiled when first used. Parsing (and Handlebars' first compiler
  * stage) finds every error a template can have before any letter is made; turning it into
@@ -136,18 +150,23 @@ interface HandlebarsCompilers {
  */
 function compile(env: typeof Handlebars, source: TemplateSource, text: string, lineOffset: number, what: string): Compiled {
   const options = { strict: true, noEscape: env === textEnv, preventIndent: true };
-  let ast: hbs.AST.Program;
-  try {
-    ast = env.parse(text);
-    new (env as unknown as HandlebarsCompilers).Compiler().compile(ast, { ...options, data: true });
-  } catch (err) {
-    throw templateError(source, err, lineOffset, what);
+  const key = `${env === textEnv ? 'text' : 'markdown'}\n${text}`;
+  let parsed = parsedTemplates.get(key);
+  if (!parsed) {
+    try {
+      const ast = env.parse(text);
+      new (env as unknown as HandlebarsCompilers).Compiler().compile(ast, { ...options, data: true });
+      parsed = { ast };
+    } catch (err) {
+      throw templateError(source, err, lineOffset, what);
+    }
+    parsedTemplates.set(key, parsed);
   }
-  let fn: Handlebars.TemplateDelegate | undefined;
+  const template = parsed;
   return (context: unknown) => {
     try {
-      fn ??= env.compile(ast, options);
-      return fn(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+      template.fn ??= env.compile(template.ast, options);
+      return template.fn(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
     } catch (err) {
       throw templateError(source, err, lineOffset, what);
     }
@@ -293,19 +312,10 @@ interface CompiledLanguage {
 }
 
 /** Compiles a campaign's templates once; `merge` then fills them for each recipient. */
-/** The templates of each campaign loaded, compiled once however many Mergers a run makes of it. */
-const compiledCampaigns = new WeakMap<Campaign, Map<string, CompiledLanguage>>();
-
 export class Merger {
-  private readonly compiled: Map<string, CompiledLanguage>;
+  private readonly compiled = new Map<string, CompiledLanguage>();
 
   constructor(readonly campaign: Campaign) {
-    const known = compiledCampaigns.get(campaign);
-    if (known) {
-      this.compiled = known;
-      return;
-    }
-    this.compiled = new Map();
     for (const code of campaign.languages) {
       const t = campaign.templates[code];
       const front = (key: string) => compile(textEnv, t.letter, t.letter.front[key] ?? '', 1, `the "${key}" in the front matter`);
@@ -317,7 +327,6 @@ export class Merger {
         email: compile(textEnv, t.email, t.email.body, t.email.bodyLine, 'the e-mail template'),
       });
     }
-    compiledCampaigns.set(campaign, this.compiled);
   }
 
   /** The sender's mailbox: email.from (checked when the campaign was loaded), else the contact. */

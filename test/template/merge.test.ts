@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { loadCampaign } from '../../src/campaign/campaign';
 import { readRecipients } from '../../src/data/recipients';
 import { LetterMergeError } from '../../src/errors';
@@ -24,6 +25,30 @@ describe('Merger', () => {
     const { recipients } = await readRecipients(csv);
     return merger.merge(recipients[0], 'en');
   }
+
+  it('merges a template as it is now: one edited in memory, or two campaigns with the same text in different files', async () => {
+    const dir = campaignCopy(t.dir, { 'en/letter.md': '---\nsubject: S\n---\nFirst {{last_name}}\n' });
+    const campaign = loadCampaign(dir);
+    const csv = writeCsv(t.dir, 'r.csv', [row()]);
+    const r = (await readRecipients(csv)).recipients[0];
+    expect(new Merger(campaign).merge(r, 'en').body).toMatch(/^First Quinlan/);
+    // Templates are parsed and compiled once per process; an edit is a new text, compiled anew.
+    campaign.templates.en.letter.body = 'Second {{last_name}}\n';
+    expect(new Merger(campaign).merge(r, 'en').body).toMatch(/^Second Quinlan/);
+    // The same text in another campaign reports its own file and line.
+    const other = campaignCopy(path.join(t.dir, 'b'), { 'en/letter.md': '---\nsubject: S\nextra: x\n---\nFirst {{last_name}} {{nickname}}\n' });
+    const first = campaignCopy(path.join(t.dir, 'c'), { 'en/letter.md': '---\nsubject: S\n---\nFirst {{last_name}} {{nickname}}\n' });
+    const lineOf = (d: string) => {
+      try {
+        new Merger(loadCampaign(d)).merge(r, 'en');
+      } catch (err) {
+        return (err as LetterMergeError).location;
+      }
+      return undefined;
+    };
+    expect(lineOf(first)).toMatchObject({ file: path.join(first, 'en', 'letter.md'), line: 4 });
+    expect(lineOf(other)).toMatchObject({ file: path.join(other, 'en', 'letter.md'), line: 5 });
+  });
 
   it('fills the sample letter: salutation, date, addressee, group wording', async () => {
     const dir = campaignCopy(t.dir);
