@@ -21,6 +21,14 @@ function version(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/** The module a MODULE_NOT_FOUND error names, when it is lettermerge's own code or one of its packages. */
+function missingModule(e: Error): string | undefined {
+  if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') return undefined;
+  const name = /Cannot find module '([^']+)'/.exec(e.message)?.[1];
+  if (!name) return undefined;
+  return name.startsWith('.') ? `its file ${name.replace(/^(\.\.?\/)+/, '')}` : `the package ${name}`;
+}
+
 /** Prints an error the way a user should see it: a message, a hint, a stack only with --debug. */
 function report(err: unknown, io: Io, debug: boolean): number {
   if (err instanceof LetterMergeError) {
@@ -29,6 +37,13 @@ function report(err: unknown, io: Io, debug: boolean): number {
     return exitCodeFor(err);
   }
   const e = err instanceof Error ? err : new Error(String(err));
+  const missing = missingModule(e);
+  if (missing) {
+    // Each command's code is loaded when it runs: a file deleted from the installation shows here.
+    say(io, `lettermerge: the installation is incomplete: ${missing} cannot be loaded. Reinstall lettermerge: npm ci (or npm install) in the folder it was installed in.\n`);
+    if (debug && e.stack) say(io, `${e.stack}\n`);
+    return EXIT.internal;
+  }
   say(io, `lettermerge: internal error: ${e.message}\n`);
   // Only generate has worker threads; the letters it finished are in its manifest.
   if (e instanceof WorkerFailure) say(io, '  The letters finished before it stopped are kept and recorded: --resume makes the others.\n');

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, ROOT, SAMPLE_CSV, campaignCopy, cli, row, tempDir, writeCsv } from '../helpers';
 
@@ -89,6 +89,21 @@ describe('lettermerge CLI', () => {
     const { code, loaded } = probe(['generate', SAMPLE_CSV, '--out', path.join(t.dir, 'out'), '--limit', '1', '--jobs', '1']);
     expect(code).toBe(0);
     expect(loaded).toEqual(expect.arrayContaining(['pdfkit', 'fontkit', 'handlebars', 'nodemailer', 'yaml', 'zod', 'csv-parse']));
+  });
+
+  it('says the installation is incomplete, not that it found a bug, when a file of its own is missing', () => {
+    // A copy of the installation with one command's code deleted (as a broken copy or a partial upgrade leaves it).
+    const copy = path.join(t.dir, 'install');
+    for (const part of ['bin', 'dist', 'templates', 'package.json']) cpSync(path.join(ROOT, part), path.join(copy, part), { recursive: true });
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+    rmSync(path.join(copy, 'dist', 'batch', 'generate.js'));
+    const r = spawnSync(process.execPath, [path.join(copy, 'bin', 'lettermerge.js'), 'generate', SAMPLE_CSV, '--out', path.join(t.dir, 'out')], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/the installation is incomplete: its file batch\/generate cannot be loaded\. Reinstall lettermerge/);
+    expect(r.stderr).not.toMatch(/bug/);
+    expect(existsSync(path.join(t.dir, 'out'))).toBe(false);
+    // The commands that do not need that file still work.
+    expect(spawnSync(process.execPath, [path.join(copy, 'bin', 'lettermerge.js'), 'validate', SAMPLE_CSV], { encoding: 'utf8' }).status).toBe(0);
   });
 
   it('runs as a real process through bin/ with the exit status set', () => {
