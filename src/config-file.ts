@@ -7,7 +7,9 @@ import { mappingProblem } from './data/mapping';
 import { LetterMergeError } from './errors';
 import { readTextFile } from './files';
 
-/** The config file's schema and reader (see config.ts for where the file is looked for). */
+// The config file's schema and reader, loaded only when there is a config file to read (see
+// config.ts, which looks for it).
+
 const pathValue = z.string({ error: 'must be a path' }).min(1, 'must be a path');
 
 export const configSchema = z.strictObject({
