@@ -282,6 +282,8 @@ export class WorkerPool implements Renderer {
         this.pump();
       });
       worker.on('error', (err) => {
+        // The worker's own code missing from the installation: said as such where the error is reported.
+        if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return this.fail(err);
         const memory = /heap|memory/i.test(err.message) || (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
         this.fail(
           new WorkerFailure(

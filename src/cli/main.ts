@@ -26,6 +26,7 @@ function missingModule(e: Error): string | undefined {
   if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') return undefined;
   const name = /Cannot find module '([^']+)'/.exec(e.message)?.[1];
   if (!name) return undefined;
+  if (path.isAbsolute(name)) return `its file ${path.relative(path.join(PACKAGE_ROOT, 'dist'), name).replace(/\.js$/, '')}`;
   return name.startsWith('.') ? `its file ${name.replace(/^(\.\.?\/)+/, '')}` : `the package ${name}`;
 }
 

@@ -104,6 +104,13 @@ describe('lettermerge CLI', () => {
     expect(existsSync(path.join(t.dir, 'out'))).toBe(false);
     // The commands that do not need that file still work.
     expect(spawnSync(process.execPath, [path.join(copy, 'bin', 'lettermerge.js'), 'validate', SAMPLE_CSV], { encoding: 'utf8' }).status).toBe(0);
+    // The worker thread's code missing: the same, from the thread that could not start.
+    cpSync(path.join(ROOT, 'dist', 'batch', 'generate.js'), path.join(copy, 'dist', 'batch', 'generate.js'));
+    rmSync(path.join(copy, 'dist', 'batch', 'worker.js'));
+    const w = spawnSync(process.execPath, [path.join(copy, 'bin', 'lettermerge.js'), 'generate', SAMPLE_CSV, '--out', path.join(t.dir, 'out2'), '--jobs', '2'], { encoding: 'utf8' });
+    expect(w.status).toBe(1);
+    expect(w.stderr).toMatch(/the installation is incomplete: its file batch\/worker cannot be loaded\. Reinstall lettermerge/);
+    expect(w.stderr).not.toMatch(/bug/);
   });
 
   it('runs as a real process through bin/ with the exit status set', () => {
