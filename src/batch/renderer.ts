@@ -194,8 +194,8 @@ export class InProcessRenderer implements Renderer {
  * to 20 collections and each of two workers to about 4.6 ms a letter. (A factor of 3 was a little
  * faster still, and took 80 MB more for 2,000 letters.)
  *
- * Since, the main thread makes letters beside one worker, and the work between full collections
- * is young-generation copying (445 scavenges against 22-39 full collections for 2,000 six-language
+ * Now the main thread makes letters beside one worker, and most of the collector's work is
+ * young-generation copying (445 scavenges against 22-39 full collections for 2,000 six-language
  * letters). A factor of 1.5 took 15-45 MB less peak memory for 2,000 such letters and 40-60 MB less
  * for 20,000 (433 against 495 MB, 420 against 460), in the same time within the noise: full
  * collections went from 22 to 39, 0.24 to 0.49 s of some 28 s of work. A factor of 1.3 took
