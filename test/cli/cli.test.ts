@@ -91,6 +91,18 @@ describe('lettermerge CLI', () => {
     expect(loaded).toEqual(expect.arrayContaining(['pdfkit', 'fontkit', 'handlebars', 'nodemailer', 'yaml', 'zod', 'csv-parse']));
   });
 
+  it('keeps HarfBuzz in baseline code: a one-letter preview does not wait at its exit for V8 to optimise it', () => {
+    // V8 prints each WebAssembly function it compiles, and with which compiler, to stdout.
+    const pdf = path.join(t.dir, 'one.pdf');
+    const r = spawnSync(process.execPath, ['--trace-wasm-compilation-times', BIN, 'preview', SAMPLE_CSV, '--row', '3', '--out', pdf], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(existsSync(pdf)).toBe(true);
+    // The shaper and the subsetter were compiled (by Liftoff, the baseline compiler) and used…
+    expect(r.stdout.match(/^Compiled function .* using Liftoff/gm)?.length).toBeGreaterThan(100);
+    // …and none of their functions by TurboFan: the largest took it 0.4 s, which the exit waited for.
+    expect(r.stdout).not.toMatch(/using TurboFan/);
+  });
+
   it('says the installation is incomplete, not that it found a bug, when a file of its own is missing', () => {
     // A copy of the installation with one command's code deleted (as a broken copy or a partial upgrade leaves it).
     const copy = path.join(t.dir, 'install');
