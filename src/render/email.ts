@@ -82,15 +82,34 @@ function withEncodedNames(message: Buffer, names: { header: string; address: str
  * without one. nodemailer's stream encoder copies each line into its output on its own (1,000 to
  * 2,500 copies a letter); for an 83 KB PDF it took 0.3 to 0.6 ms, this 0.12 once warm. (nodemailer's
  * own wrap(), the same text by a regular expression, took 0.29 once warm.)
+ *
+ * The encoded text is written once, at the end of the output, and each line is moved down to its
+ * place with a CRLF after it: no string is made but the encoded text itself. (Slicing it into
+ * lines and joining them made a string of every line and another of the whole: a tenth of all
+ * that 800 Spanish letters allocated, 1,203 MB against 1,082 now.)
  */
 const BASE64_LINE = 76;
 
-function base64Lines(content: Buffer): string {
+function base64Lines(content: Buffer): Buffer {
   const b64 = content.toString('base64');
-  if (b64.length <= BASE64_LINE) return b64;
-  const lines: string[] = [];
-  for (let i = 0; i < b64.length; i += BASE64_LINE) lines.push(b64.slice(i, i + BASE64_LINE));
-  return lines.join('\r\n');
+  const lines = Math.max(1, Math.ceil(b64.length / BASE64_LINE));
+  const out = Buffer.allocUnsafe(b64.length + 2 * (lines - 1));
+  // Line k moves down by the 2k bytes of the line breaks before it; the break written after it
+  // lands on bytes of lines already moved, never on text still to move.
+  let from = out.length - b64.length;
+  out.write(b64, from, 'latin1');
+  let to = 0;
+  for (let k = 0; k < lines; k++) {
+    const end = Math.min(from + BASE64_LINE, out.length);
+    out.copyWithin(to, from, end);
+    to += end - from;
+    from = end;
+    if (k < lines - 1) {
+      out[to++] = 0x0d;
+      out[to++] = 0x0a;
+    }
+  }
+  return out;
 }
 
 /** What writing a message needs of nodemailer's MimeNode (the tree MailComposer.compile() makes). */
@@ -125,7 +144,7 @@ function writeNode(node: MimeNodeInternals, out: Buffer[]): boolean {
   if (content) {
     const bytes = typeof content === 'string' ? Buffer.from(content) : Buffer.isBuffer(content) ? content : undefined;
     if (!bytes) return false;
-    if (encoding === 'base64') out.push(Buffer.from(base64Lines(bytes), 'latin1'));
+    if (encoding === 'base64') out.push(base64Lines(bytes));
     else if (encoding === 'quoted-printable' && /^text\//i.test(node.contentType || '')) out.push(Buffer.from(qp.wrap(qp.encode(bytes), 76), 'latin1'));
     else if (encoding === 'quoted-printable') return false;
     else out.push(bytes);
