@@ -37,6 +37,31 @@ describe('the fallback chain of fonts', () => {
   });
 });
 
+describe('the first character no bundled font draws', () => {
+  it('is found whole (a character past U+FFFF, a lone surrogate), after characters already found drawable, asked once or again', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { firstMissingCharacter } = require('../src/fonts/fonts') as typeof import('../src/fonts/fonts');
+    const cases: [string, string | undefined][] = [
+      ['Zoë Ñúñez', undefined],
+      ['王丽华 и العربية', undefined],
+      ['a😀b', '😀'],
+      ['Zoë 😀', '😀'],
+      ['a\uD800b', '\uD800'],
+      ['x\uDC00', '\uDC00'],
+      ['ok𝄞', '𝄞'],
+      ['𝐀', '𝐀'],
+      ['a\u{1F101}b', undefined], // DIGIT ZERO COMMA, past U+FFFF, in the Chinese font
+      ['\u0377', undefined],
+      ['\u0378', '\u0378'], // unassigned, right after a character the Latin font has
+      ['Ñ\u200Bx', undefined], // a zero-width space is invisible: nothing to draw
+      ['', undefined],
+    ];
+    for (let round = 0; round < 2; round++) {
+      expect(cases.map(([text]) => [text, firstMissingCharacter(text)])).toEqual(cases);
+    }
+  });
+});
+
 /** Runs `fontBytes(file)` of the compiled module in a worker thread given `shared`; resolves with the bytes' length. */
 function readInWorker(shared: object, file: string): Promise<number> {
   const script = `

@@ -75,13 +75,17 @@ export function fallbackChain(primary: Family, style: FontStyle): FontFace[] {
 
 
 
+/** Code points a bundled font draws, as found so far: a list's values share a few hundred characters. */
+const drawable = new Set<number>();
+
 /** The first character of `text` that no bundled font can draw, if any. */
 export function firstMissingCharacter(text: string): string | undefined {
-  const chain = fallbackChain('latin', 'regular');
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) as number;
-    if (isInvisible(cp)) continue;
-    if (!chain.some((f) => f.font.hasGlyphForCodePoint(cp))) return ch;
+  for (let i = 0; i < text.length; i++) {
+    const cp = text.codePointAt(i) as number;
+    if (cp > 0xffff) i++; // the second half of a surrogate pair
+    if (drawable.has(cp) || isInvisible(cp)) continue;
+    if (!fallbackChain('latin', 'regular').some((f) => f.font.hasGlyphForCodePoint(cp))) return String.fromCodePoint(cp);
+    drawable.add(cp);
   }
   return undefined;
 }
