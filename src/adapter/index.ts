@@ -1049,7 +1049,7 @@ interface GlyphIdFont {
  * The glyphs of a face's shared text (LetterDocument.splitFonts), by that text: the same in every
  * letter of a campaign's language and group, and shaped once.
  */
-const staticSets = new WeakMap<object, Recent<string, { ids: Set<number>; glyphs: GlyphLike[] }>>();
+const staticSets = new WeakMap<object, Recent<string, { ids: Set<number>; glyphs: GlyphLike[]; widths: [number, number][] }>>();
 const STATIC_SETS_PER_FONT = 32;
 
 /** A glyph id as the four hex digits of a two-byte code. */
@@ -1072,6 +1072,25 @@ interface DrawnRun {
   logicalOrder: boolean;
   glyphs: GlyphLike[];
   body: string;
+  /**
+   * Whether every glyph is in `statics`, the static set it was last checked against (the sets are
+   * kept and handed out again, so a run of the campaign's text is checked once, not every letter).
+   */
+  statics?: { set: Set<number>; all: boolean };
+}
+
+/** Whether every glyph of a run is in a static set; a kept run remembers the answer for the last set it was asked about. */
+function allStatic(glyphs: GlyphLike[], statics: Set<number>, kept: DrawnRun | undefined): boolean {
+  if (kept?.statics?.set === statics) return kept.statics.all;
+  let all = true;
+  for (const g of glyphs) {
+    if (!statics.has(g.id)) {
+      all = false;
+      break;
+    }
+  }
+  if (kept) kept.statics = { set: statics, all };
+  return all;
 }
 
 /**
@@ -1399,13 +1418,19 @@ export class LetterDocument extends PDFDocument {
       const set = perFont.getOrMake(faceTexts.join('\n'), () => {
         const glyphs = new Map<number, GlyphLike>();
         for (const text of faceTexts) for (const g of runLayout(font, text).glyphs) if (!glyphs.has(g.id)) glyphs.set(g.id, g);
-        return { ids: new Set(glyphs.keys()), glyphs: [...glyphs.values()] };
+        return { ids: new Set(glyphs.keys()), glyphs: [...glyphs.values()], widths: [...glyphs.values()].map((g): [number, number] => [g.id, g.advanceWidth * font.scale]) };
       });
-      // In the subset, with their widths; a glyph's text comes when it is drawn (recordGlyphs).
-      for (const g of set.glyphs) {
-        if (own.widths.has(g.id)) continue;
-        font.subset.includeGlyph(g.id);
-        own.widths.set(g.id, g.advanceWidth * font.scale);
+      // In the subset, with their widths; a glyph's text comes when it is drawn (recordGlyphs). A
+      // font no glyph was recorded for yet (every letter's) takes the widths whole.
+      if (own.widths.size === 0) {
+        own.widths = new Map(set.widths);
+        for (const g of set.glyphs) font.subset.includeGlyph(g.id);
+      } else {
+        for (const g of set.glyphs) {
+          if (own.widths.has(g.id)) continue;
+          font.subset.includeGlyph(g.id);
+          own.widths.set(g.id, g.advanceWidth * font.scale);
+        }
       }
       sets.set(face.key, set.ids);
     }
@@ -1600,7 +1625,7 @@ export class LetterDocument extends PDFDocument {
     const statics = own ? this.staticGlyphs?.get(face.key) : undefined;
     // The run's glyphs and positions, when they are needed (not for a kept run, unless it is checked against statics).
     let laid = kept || !statics ? undefined : runLayout(font, text);
-    if (statics && !(kept ? kept.glyphs : laid!.glyphs).every((g) => statics.has(g.id))) {
+    if (statics && !allStatic(kept ? kept.glyphs : laid!.glyphs, statics, kept)) {
       // A run with a glyph that the text of every letter lacks: that glyph is drawn with the face's
       // second font (splitFonts); a right-to-left run, wholly.
       if (!options.logicalOrder) return this.splitRun(face, size, x, y, laid ?? runLayout(font, text), options, statics);
