@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { cpSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { generate } from '../../src/batch/generate';
@@ -82,7 +83,10 @@ describe('send', () => {
     const s = await startServer();
     try {
       const dir = outDir();
-      await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true, rate: 8 });
+      // The CLI's Ctrl-C signal: each pause for the rate listens to it, and lets go when it ends.
+      const stop = new AbortController();
+      await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true, rate: 8, signal: stop.signal });
+      expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
       // The client's own schedule, from the attempt lines it writes just before each message; a
       // busy machine can only make the gaps longer, never shorter.
       const starts = sentLog(dir).filter((l) => l.status === 'attempt').map((l) => Date.parse(l.time));
