@@ -20,7 +20,7 @@ export type { Io } from './io';
 
 /**
  * WebAssembly (HarfBuzz's shaper and subsetter) is compiled by V8's baseline compiler and kept
- * so, not compiled again by its optimising compiler once hot. One function of the shaper is
+ * so, not compiled again by its optimising compiler once hot. One function of the subsetter is
  * 150 KB of code: optimising it took 0.4 s of a background thread, and a short run waited for that
  * to finish before it could exit (preview --row 3 --out: 1.55 s against 1.15 now; generate
  * --limit 1: 1.9 against 1.3). Long runs did not gain from the optimised code: 2,000 six-language
