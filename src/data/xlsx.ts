@@ -73,18 +73,35 @@ function streamOf(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
   return new Promise((resolve, reject) => zip.openReadStream(entry, (err, stream) => (err ? reject(err) : resolve(stream))));
 }
 
+/**
+ * The most characters the XML of a workbook holds between two tags. A cell holds at most 32,767
+ * characters (Excel's limit), so a real workbook never comes near; a part that does (1.5 MB of
+ * .xlsx can hold 1.5 GB of spaces between two tags) would have the parser gather it all into one
+ * string, for seconds and hundreds of megabytes, before failing on JavaScript's longest string.
+ */
+const TEXT_BETWEEN_TAGS_MAX = 1024 * 1024;
+
 /** Feeds an entry's XML to a SAX parser; `onChunk` runs after each piece (to hand out what it made). */
 async function* parseEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, parser: SaxesParser, maxBytes = Infinity): AsyncGenerator<void> {
   const stream = await streamOf(zip, entry);
   const decoder = new StringDecoder('utf8');
   let bytes = 0;
+  // Characters since the last '<': the text (or tag) the parser is gathering.
+  let sinceTag = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     bytes += chunk.length;
     if (bytes > maxBytes) {
       stream.destroy();
       throw new Error(`${entry.fileName} is larger than ${maxBytes} bytes uncompressed`);
     }
-    parser.write(decoder.write(chunk));
+    const text = decoder.write(chunk);
+    const lastTag = text.lastIndexOf('<');
+    sinceTag = lastTag < 0 ? sinceTag + text.length : text.length - lastTag - 1;
+    if (sinceTag > TEXT_BETWEEN_TAGS_MAX) {
+      stream.destroy();
+      throw new Error(`${entry.fileName} holds more than a million characters between two tags, where a cell holds at most 32,767: it is not a workbook Excel wrote`);
+    }
+    parser.write(text);
     yield;
   }
   parser.write(decoder.end());

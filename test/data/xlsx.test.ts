@@ -159,6 +159,27 @@ wb.save(sys.argv[2])`;
     expect(b.stderr).toMatch(/an OpenDocument spreadsheet \(\.ods\), not an \.xlsx workbook\n {2}Save it as \.xlsx or CSV UTF-8/);
   });
 
+  it('stops at once on a part with more text between two tags than any cell holds (a small file that unpacks to gigabytes)', async () => {
+    // Excel's longest cell, 32,767 characters, is read whole (and then too long for a letter: a
+    // problem of its row, not of the file)…
+    const fine = book([{ name: 'Hoja1', rows: [COLUMNS, row({ organization: 'ñ'.repeat(32_767) })] }]);
+    const { problems } = await readRecipients(fine);
+    expect(problems.map((p) => [p.code, p.message])).toEqual([['FIELD_TOO_LONG', expect.stringMatching(/^organization is 32767 characters long/)]]);
+    // …and 3 million spaces between two tags of the sheet (a few kilobytes packed) are refused.
+    const parts: [string, string][] = [
+      ['[Content_Types].xml', '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'],
+      ['_rels/.rels', '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'],
+      ['xl/workbook.xml', '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Hoja1" sheetId="1" r:id="rId1"/></sheets></workbook>'],
+      ['xl/_rels/workbook.xml.rels', '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'],
+      ['xl/worksheets/sheet1.xml', `<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${' '.repeat(3_000_000)}</sheetData></worksheet>`],
+    ];
+    const bomb = path.join(t.dir, 'bomb.xlsx');
+    writeFileSync(bomb, zip(parts));
+    const r = await cli(['validate', bomb]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/sheet Hoja1: the sheet "Hoja1" cannot be read: xl\/worksheets\/sheet1\.xml holds more than a million characters between two tags, where a cell holds at most 32,767/);
+  });
+
   it('says --sheet is for workbooks when the file is a CSV', async () => {
     const r = await cli(['validate', SAMPLE_CSV, '--sheet', 'Recipients']);
     expect(r.code).toBe(2);
