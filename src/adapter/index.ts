@@ -1418,7 +1418,8 @@ export class LetterDocument extends PDFDocument {
       const set = perFont.getOrMake(faceTexts.join('\n'), () => {
         const glyphs = new Map<number, GlyphLike>();
         for (const text of faceTexts) for (const g of runLayout(font, text).glyphs) if (!glyphs.has(g.id)) glyphs.set(g.id, g);
-        return { ids: new Set(glyphs.keys()), glyphs: [...glyphs.values()], widths: [...glyphs.values()].map((g): [number, number] => [g.id, g.advanceWidth * font.scale]) };
+        const list = [...glyphs.values()];
+        return { ids: new Set(glyphs.keys()), glyphs: list, widths: list.map((g): [number, number] => [g.id, g.advanceWidth * font.scale]) };
       });
       // In the subset, with their widths; a glyph's text comes when it is drawn (recordGlyphs). A
       // font no glyph was recorded for yet (every letter's) takes the widths whole.
