@@ -7,7 +7,7 @@ import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry } from './manifest';
 import { sha256, writeFailure } from './output';
 import { SmtpSession, readCa } from './smtp';
-import type { SmtpError } from './smtp';
+import type { SmtpError, Timeouts } from './smtp';
 
 export interface SendOptions {
   /** The output folder of `generate`: its manifest.jsonl and .eml files. */
@@ -30,6 +30,8 @@ export interface SendOptions {
   attempts?: number;
   /** The first pause between attempts, in ms; it doubles each time. */
   backoffMs?: number;
+  /** How long to wait for the server, in ms: to connect (30 s), for its greeting (30 s), for any later reply (60 s). */
+  timeouts?: Timeouts;
   signal?: AbortSignal;
   onProgress?: (e: SendProgress) => void;
 }
@@ -228,7 +230,8 @@ function isAuthFailure(e: SmtpError): boolean {
   return e.responseCode === 530 || e.responseCode === 535 || e.responseCode === 538 || e.command === 'AUTH' || /^AUTH/.test(e.command ?? '');
 }
 
-function serverError(result: SendResult, e: SmtpError, user: string | undefined): LetterMergeError {
+function serverError(result: SendResult, e: SmtpError, session: SmtpSession): LetterMergeError {
+  const user = session.user;
   const reason = e.response ?? e.message;
   if (isAuthFailure(e)) {
     return new LetterMergeError('SMTP_AUTH', `the SMTP server ${result.server} did not accept the login: ${reason}`, {
@@ -242,7 +245,46 @@ function serverError(result: SendResult, e: SmtpError, user: string | undefined)
       hint: 'Use smtps:// if the server takes TLS from the start, or a server that offers STARTTLS. Only if you accept sending the password in clear: --allow-insecure-auth.',
     });
   }
-  return new LetterMergeError('SMTP_CONNECT', `cannot use the SMTP server ${result.server}: ${reason}`, { kind: 'input', hint: 'Check the address, the port and the network.' });
+  const { message, hint } = connectProblem(e, session.url, session.greetingMs);
+  return new LetterMergeError('SMTP_CONNECT', `cannot use the SMTP server ${result.server}: ${message}`, { kind: 'input', hint });
+}
+
+/** A TLS certificate the connection did not trust, as Node's TLS reports it. */
+const UNTRUSTED = /certificate|unable to (get|verify)|CERT_|Hostname\/IP does not match/i;
+
+/**
+ * Why a connection to the server failed, said in terms of what to change: the usual mistakes are
+ * the wrong scheme for the port (smtp:// to a port that expects TLS from the start waits for a
+ * greeting that never comes; smtps:// to a plain port gets an answer OpenSSL cannot read), a port
+ * nothing listens on, a misspelt host, and a certificate of an authority Node does not know.
+ */
+function connectProblem(e: SmtpError, url: URL, greetingMs: number): { message: string; hint: string } {
+  const where = `${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)}`;
+  const ports = 'SMTP submission is usually port 587 with smtp:// (encrypted by STARTTLS) or 465 with smtps:// (TLS from the start); your mail provider says which.';
+  if (e.code === 'ETIMEDOUT' && /greeting/i.test(e.message)) {
+    return {
+      message: `it accepted the connection but sent no SMTP greeting in ${Math.round(greetingMs / 1000)} s`,
+      hint: url.protocol === 'smtp:' ? `A port that expects TLS from the start (465, usually) needs smtps://. Otherwise this may not be an SMTP port. ${ports}` : `This may not be an SMTP port. ${ports}`,
+    };
+  }
+  if (e.code === 'ETIMEDOUT') return { message: `no answer (${e.message})`, hint: `A firewall may be dropping the connection, or the address is wrong. ${ports}` };
+  if (/ECONNREFUSED/.test(e.message)) return { message: `nothing accepts connections at ${where} (connection refused)`, hint: `Check the port and that the server is running. ${ports}` };
+  if (e.code === 'EDNS' || /ENOTFOUND|EAI_AGAIN/.test(e.message)) {
+    return { message: `the host name ${url.hostname} cannot be found (${/EAI_AGAIN/.test(e.message) ? 'the name server did not answer' : 'no such name'})`, hint: 'Check the spelling of the host name, and the network.' };
+  }
+  if (/wrong version number|packet length too long|unknown protocol/i.test(e.message)) {
+    return {
+      message: `it does not speak TLS from the start (it answered in plain text)`,
+      hint: `Use smtp://${url.username ? `${url.username}@` : ''}${url.host}: the connection is then encrypted with STARTTLS before anything is sent. ${ports}`,
+    };
+  }
+  if (UNTRUSTED.test(e.message)) {
+    return {
+      message: `its TLS certificate is not trusted (${e.message.trim()})`,
+      hint: "If the server's certificate comes from your organisation's own certificate authority, give that authority's PEM file with --ca. If it was issued for another name, use the host name it was issued for.",
+    };
+  }
+  return { message: e.response ?? e.message.trim(), hint: 'Check the address, the port and the network.' };
 }
 
 /** What to do when sent.jsonl cannot be written (a full disk, a read-only folder). */
@@ -339,12 +381,12 @@ export async function send(options: SendOptions): Promise<SendResult> {
   const todo = selectMessages(entries, state, realOut, options, result);
   result.pending = todo.length;
 
-  const session = new SmtpSession({ url, password: options.password, ca, allowInsecureAuth: options.allowInsecureAuth });
+  const session = new SmtpSession({ url, password: options.password, ca, allowInsecureAuth: options.allowInsecureAuth, timeouts: options.timeouts });
   try {
     try {
       await session.open();
     } catch (err) {
-      throw serverError(result, err as SmtpError, session.user);
+      throw serverError(result, err as SmtpError, session);
     }
     result.secure = session.secure;
     result.user = session.user;
@@ -406,7 +448,7 @@ async function deliver(options: SendOptions, session: SmtpSession, todo: { e: Ma
             recordFailure(result, e, 'uncertain', `the connection failed while the server was taking the message (${reason}): it may have been delivered; not sent again`);
           } else if (isAuthFailure(x)) {
             record('deferred', attempt, reason);
-            throw serverError(result, x, session.user);
+            throw serverError(result, x, session);
           } else if (x.responseCode !== undefined && x.responseCode >= 500) {
             record('rejected', attempt, reason);
             outcome = 'rejected';

@@ -18,8 +18,17 @@ export interface ServerOptions {
   ca?: Buffer;
   /** Allow logging in over a connection that is not encrypted. */
   allowInsecureAuth?: boolean;
-  timeouts?: { connection?: number; greeting?: number; socket?: number };
+  timeouts?: Timeouts;
 }
+
+/** How long to wait, in ms: for the connection, then for the server's greeting, then for any reply. */
+export interface Timeouts {
+  connection?: number;
+  greeting?: number;
+  socket?: number;
+}
+
+export const DEFAULT_TIMEOUTS: Required<Timeouts> = { connection: 30_000, greeting: 30_000, socket: 60_000 };
 
 export interface SmtpError {
   message: string;
@@ -72,6 +81,15 @@ export class SmtpSession {
 
   constructor(private readonly options: ServerOptions) {}
 
+  get url(): URL {
+    return this.options.url;
+  }
+
+  /** How long the session waits for the server's greeting, in ms. */
+  get greetingMs(): number {
+    return this.options.timeouts?.greeting ?? DEFAULT_TIMEOUTS.greeting;
+  }
+
   get user(): string | undefined {
     return this.options.url.username ? decodeURIComponent(this.options.url.username) : undefined;
   }
@@ -89,9 +107,9 @@ export class SmtpSession {
       // With a password to send, TLS is required unless the user allowed otherwise in so many words.
       requireTLS: url.protocol === 'smtp:' && user !== undefined && !this.options.allowInsecureAuth,
       tls: this.options.ca ? { ca: this.options.ca } : undefined,
-      connectionTimeout: t.connection ?? 30_000,
-      greetingTimeout: t.greeting ?? 30_000,
-      socketTimeout: t.socket ?? 60_000,
+      connectionTimeout: t.connection ?? DEFAULT_TIMEOUTS.connection,
+      greetingTimeout: t.greeting ?? DEFAULT_TIMEOUTS.greeting,
+      socketTimeout: t.socket ?? DEFAULT_TIMEOUTS.socket,
       logger: false,
     });
     // An error between messages (the server drops an idle connection) only ends this connection.

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs, { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { generate } from '../../src/batch/generate';
 import type { ManifestEntry } from '../../src/batch/manifest';
@@ -223,6 +224,47 @@ describe('send: never twice, nothing forged', () => {
       if (saved === undefined) delete process.env.LETTERMERGE_SMTP_PASSWORD;
       else process.env.LETTERMERGE_SMTP_PASSWORD = saved;
       await s.close();
+    }
+  });
+
+  it('says what to change when it cannot talk to the server: scheme, port, host name or certificate', async () => {
+    const tls = { key: readFileSync(path.join(TLS, 'key.pem')), cert: readFileSync(path.join(TLS, 'cert.pem')) };
+    const plain = await startServer();
+    const implicit = await startServer({ secure: true, ...tls });
+    const starttls = await startServer({ disabledCommands: [], ...tls });
+    // A port nothing listens on: one a server had a moment ago.
+    const gone = net.createServer();
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    const closed = (gone.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => gone.close(() => resolve()));
+    const problem = async (smtp: string) => {
+      const err = await send({ out: outDir(), smtp, timeouts: { connection: 5000, greeting: 1500 } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LetterMergeError);
+      const e = err as LetterMergeError;
+      expect(e.code).toBe('SMTP_CONNECT');
+      return `${e.message}\n${e.hint}`;
+    };
+    try {
+      // smtp:// to a port that expects TLS from the start: the server waits for a TLS hello, the client for a greeting.
+      const waited = await problem(`smtp://127.0.0.1:${implicit.port}`);
+      expect(waited).toMatch(/it accepted the connection but sent no SMTP greeting in 2 s\n/);
+      expect(waited).toMatch(/needs smtps:\/\//);
+      // smtps:// to a plain port: OpenSSL's "wrong version number" is not shown.
+      const spoke = await problem(`smtps://127.0.0.1:${plain.port}`);
+      expect(spoke).toMatch(/it does not speak TLS from the start \(it answered in plain text\)\nUse smtp:\/\/127\.0\.0\.1:\d+: the connection is then encrypted with STARTTLS/);
+      expect(spoke).not.toMatch(/ssl3|openssl/i);
+      expect(await problem(`smtp://127.0.0.1:${closed}`)).toMatch(new RegExp(`nothing accepts connections at 127\\.0\\.0\\.1:${closed} \\(connection refused\\)`));
+      expect(await problem('smtp://no-such-host.invalid:587')).toMatch(/the host name no-such-host\.invalid cannot be found/);
+      // A certificate of an authority Node does not know, from the start and after STARTTLS: --ca is the way.
+      for (const smtp of [`smtps://127.0.0.1:${implicit.port}`, `smtp://127.0.0.1:${starttls.port}`]) {
+        expect(await problem(smtp)).toMatch(/its TLS certificate is not trusted \(self[- ]signed certificate\)\n.*--ca/);
+      }
+      // With the authority given, both go through (a dry run: nothing is sent).
+      for (const smtp of [`smtps://127.0.0.1:${implicit.port}`, `smtp://127.0.0.1:${starttls.port}`]) {
+        expect(await send({ out: outDir(), smtp, ca: path.join(TLS, 'cert.pem') })).toMatchObject({ dryRun: true, secure: true });
+      }
+    } finally {
+      await Promise.all([plain.close(), implicit.close(), starttls.close()]);
     }
   });
 

@@ -35,8 +35,13 @@ export async function startServer(options: Partial<SMTPServerOptions> = {}) {
     },
     ...options,
   });
+  // A client that leaves in the middle of a TLS handshake (one that would not trust the
+  // certificate, or expected plain text) is an error of that connection only, as a real server
+  // logs it; unheard, it would be thrown.
+  const errors: Error[] = [];
+  server.on('error', (err: Error) => errors.push(err));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
-  return { server, received, port, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { server, received, errors, port, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
