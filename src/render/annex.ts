@@ -6,6 +6,7 @@ import type { AttachmentFile, EmailAttachment } from '../campaign/attachments';
 import { layoutDocument } from '../layout/letter';
 import { parseMarkdown } from '../markup/markdown';
 import type { MergedLetter } from '../template/merge';
+import { attachedToMany } from './email';
 import { renderPdf } from './pdf';
 
 /**
@@ -31,11 +32,20 @@ function annexPdf(file: AttachmentFile, letter: Pick<MergedLetter, 'lang' | 'lab
   return pdf;
 }
 
+/** A campaign file's bytes, as one Buffer for all the letters that attach it. */
+const fileBuffers = new WeakMap<AttachmentFile, Buffer>();
+
+function bufferOf(file: AttachmentFile): Buffer {
+  let b = fileBuffers.get(file);
+  if (!b) fileBuffers.set(file, (b = Buffer.from(file.bytes)));
+  return b;
+}
+
 /** The files attached after the letter for one recipient and language: read, or set as a PDF. */
 export async function letterAttachments(campaign: Campaign, letter: MergedLetter, group: string, day: Date): Promise<EmailAttachment[]> {
   const out: EmailAttachment[] = [];
   for (const file of attachmentsOf(campaign.attachments, letter.lang.code, group)) {
-    const content = file.source === 'markdown' ? await annexPdf(file, letter, day, campaign.id) : Buffer.from(file.bytes);
+    const content = attachedToMany(file.source === 'markdown' ? await annexPdf(file, letter, day, campaign.id) : bufferOf(file));
     out.push({ filename: file.filename, contentType: file.contentType, content });
   }
   return out;

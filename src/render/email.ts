@@ -112,6 +112,27 @@ function base64Lines(content: Buffer): Buffer {
   return out;
 }
 
+/**
+ * Content attached to many messages (an annex set once per language, a campaign's file): its
+ * base64 lines are made for the first message and handed to the others, the same bytes. Keyed by
+ * the buffer itself, so a message's own PDF (new for each) never waits here.
+ */
+const sharedBase64 = new WeakMap<Buffer, Buffer | null>();
+
+/** Marks `content` as attached to many messages, unchanged (see sharedBase64); returns it. */
+export function attachedToMany(content: Buffer): Buffer {
+  if (!sharedBase64.has(content)) sharedBase64.set(content, null);
+  return content;
+}
+
+function base64Of(content: Buffer): Buffer {
+  const kept = sharedBase64.get(content);
+  if (kept) return kept;
+  const lines = base64Lines(content);
+  if (kept === null) sharedBase64.set(content, lines);
+  return lines;
+}
+
 /** What writing a message needs of nodemailer's MimeNode (the tree MailComposer.compile() makes). */
 interface MimeNodeInternals {
   multipart: string | false;
@@ -144,7 +165,7 @@ function writeNode(node: MimeNodeInternals, out: Buffer[]): boolean {
   if (content) {
     const bytes = typeof content === 'string' ? Buffer.from(content) : Buffer.isBuffer(content) ? content : undefined;
     if (!bytes) return false;
-    if (encoding === 'base64') out.push(base64Lines(bytes));
+    if (encoding === 'base64') out.push(base64Of(bytes));
     else if (encoding === 'quoted-printable' && /^text\//i.test(node.contentType || '')) out.push(Buffer.from(qp.wrap(qp.encode(bytes), 76), 'latin1'));
     else if (encoding === 'quoted-printable') return false;
     else out.push(bytes);

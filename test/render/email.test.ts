@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import MimeNode from 'nodemailer/lib/mime-node';
-import { renderEmail, renderEmailByNodemailer } from '../../src/render/email';
+import { attachedToMany, renderEmail, renderEmailByNodemailer } from '../../src/render/email';
 import type { EmailInput } from '../../src/render/email';
 
 function input(attachments: EmailInput['attachments'], text = 'Estimada Sra. Núñez:\n\nLe remitimos la carta adjunta.\n'): EmailInput {
@@ -26,6 +26,24 @@ describe("the e-mail's attachments", () => {
       const mail = input([pdf(n), pdf(n + 1, 'Anexo — términos.pdf'), { filename: 'logo.png', content: randomBytes(n % 500), contentType: 'image/png' }]);
       expect((await renderEmail(mail)).toString('latin1')).toBe((await renderEmailByNodemailer(mail)).toString('latin1'));
     }
+  });
+
+  it('attached to many messages, are encoded once and come out the same in each, as nodemailer writes them', async () => {
+    for (const n of [1, 57, 58, 4096, 56_000]) {
+      const annex = attachedToMany(randomBytes(n));
+      for (const letter of [pdf(n + 3), pdf(2 * n + 1)]) {
+        const mail = input([letter, { filename: 'Anexo.pdf', content: annex, contentType: 'application/pdf' }]);
+        expect((await renderEmail(mail)).toString('latin1')).toBe((await renderEmailByNodemailer(mail)).toString('latin1'));
+      }
+    }
+    // Marked content is the caller's promise that it does not change; unmarked content is encoded afresh every time.
+    const changing = randomBytes(300);
+    const mail = input([pdf(10), { filename: 'a.bin', content: changing, contentType: 'application/octet-stream' }]);
+    const before = await renderEmail(mail);
+    changing[0] ^= 0xff;
+    const after = await renderEmail(mail);
+    expect(after.equals(before)).toBe(false);
+    expect(after.equals(await renderEmailByNodemailer(mail))).toBe(true);
   });
 
   it('read back whole in a mail reader', async () => {
