@@ -21,7 +21,7 @@ function sizeText(bytes: number): string {
 }
 
 function problem(file: string, use: FileUse, message: string, code: ErrorCode = 'FILE'): LetterMergeError {
-  return new LetterMergeError(code, `${use.what}: ${message}`, { kind: use.kind ?? 'input', location: { file }, hint: use.hint });
+  return new LetterMergeError(code, `${use.what} ${message}`, { kind: use.kind ?? 'input', location: { file }, hint: use.hint });
 }
 
 function kindOf(st: Stats): string {
@@ -42,9 +42,9 @@ export function checkRegularFile(file: string, use: FileUse): Stats {
     st = statSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw problem(file, use, 'not found', 'FILE_NOT_FOUND');
-    if (code === 'EACCES' || code === 'EPERM') throw problem(file, use, 'not allowed to read it (permission denied)');
-    if (code === 'ELOOP') throw problem(file, use, 'a symbolic link that leads in a circle');
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw problem(file, use, 'was not found', 'FILE_NOT_FOUND');
+    if (code === 'EACCES' || code === 'EPERM') throw problem(file, use, 'cannot be read (permission denied)');
+    if (code === 'ELOOP') throw problem(file, use, 'is a symbolic link that leads in a circle');
     throw problem(file, use, `cannot be read (${code ?? String(err)})`);
   }
   if (!st.isFile()) throw problem(file, use, `is ${kindOf(st)}, not a file`, 'NOT_A_FILE');
@@ -65,7 +65,7 @@ export function readRegularFile(file: string, use: FileUse): Buffer {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw problem(file, use, code === 'EACCES' || code === 'EPERM' ? 'not allowed to read it (permission denied)' : `cannot be read (${code ?? String(err)})`);
+    throw problem(file, use, code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? String(err)})`);
   }
   try {
     const st = fstatSync(fd);

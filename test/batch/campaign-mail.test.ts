@@ -72,8 +72,8 @@ describe('attachments', () => {
 
   it('stops before writing anything when an attachment is missing, unreadable or outside the campaign folder (exit 3, naming it)', async () => {
     const cases: [string, RegExp][] = [
-      ['  - annex/nowhere.pdf\n', /attachments\[0\]: the attachment annex\/nowhere\.pdf: not found/],
-      ['  - annex\n', /attachments\[0\]: the attachment annex: is a folder, not a file/],
+      ['  - annex/nowhere.pdf\n', /attachments\[0\]: the attachment annex\/nowhere\.pdf was not found/],
+      ['  - annex\n', /attachments\[0\]: the attachment annex is a folder, not a file/],
       ['  - ../outside.pdf\n', /attachments\[0\]: \.\.\/outside\.pdf is outside the campaign folder/],
       ['  - { es: annex/es.md, de: annex/en.md }\n', /attachments\[0\]: "de" is not a language code/],
       ['  - { file: annex/es.md, groups: [press] }\n', /attachments\[0\]\.groups: unknown group "press"/],

@@ -272,7 +272,7 @@ describe('send: never twice, nothing forged', () => {
     const dir = outDir();
     const missing = await cli(['send', dir, '--smtp', 'smtp://127.0.0.1:9', '--ca', path.join(t.dir, 'nope.pem')]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/nope\.pem: the --ca file: not found/);
+    expect(missing.stderr).toMatch(/nope\.pem: the --ca file was not found/);
     const notCert = await cli(['send', dir, '--smtp', 'smtp://127.0.0.1:9', '--ca', path.join(ROOT, 'package.json')]);
     expect(notCert.code).toBe(2);
     expect(notCert.stderr).toMatch(/the --ca file holds no certificate/);

@@ -150,7 +150,7 @@ describe('signature files', () => {
     execFileSync('mkfifo', [path.join(dir, 'sig.png')]);
     const v = await cli(['validate', csv(), '--campaign', dir]);
     expect(v.code).toBe(3);
-    expect(v.stderr).toMatch(/sig\.png: is a named pipe, not a file/);
+    expect(v.stderr).toMatch(/sender\.signature: the signature image sig\.png is a named pipe, not a file/);
   });
 
   it('draws a PNG with transparency (as an image with a soft mask) and a JPEG, decoding each once per process', async () => {

@@ -138,7 +138,7 @@ describe('lettermerge CLI', () => {
     expect(readdirSync(path.join(out, 'en'))).toHaveLength(16);
     const bad = spawnSync(process.execPath, [BIN, 'generate', path.join(t.dir, 'missing.csv'), '--out', out], { encoding: 'utf8' });
     expect(bad.status).toBe(3);
-    expect(bad.stderr).toMatch(/missing\.csv: the recipients file: not found/);
+    expect(bad.stderr).toMatch(/missing\.csv: the recipients file was not found/);
   });
 
   it('stops quietly when the reader of its output goes away (--help | head -1)', async () => {

@@ -45,7 +45,7 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect(i.stderr).toMatch(/the campaign folder \/proc\/lettermerge-nope cannot be made/);
     const v = await cli(['validate', t.dir]);
     expect(v.code).toBe(3);
-    expect(v.stderr).toMatch(/the recipients file: is a folder, not a file/);
+    expect(v.stderr).toMatch(/the recipients file is a folder, not a file/);
     const g = await cli(['generate', t.dir, '--out', path.join(t.dir, 'o')]);
     expect(g.code).toBe(3);
     expect(i.stderr + v.stderr + g.stderr).not.toMatch(/This is a bug/);
