@@ -6,7 +6,7 @@ import { readJsonLines } from './jsonl';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry } from './manifest';
 import { sha256, writeFailure } from './output';
-import { SmtpSession, readCa } from './smtp';
+import { STOPPED, SmtpSession, readCa } from './smtp';
 import type { SmtpError, Timeouts } from './smtp';
 
 export interface SendOptions {
@@ -34,6 +34,8 @@ export interface SendOptions {
   timeouts?: Timeouts;
   signal?: AbortSignal;
   onProgress?: (e: SendProgress) => void;
+  /** Called once the connection is open (and the login done, with a user): before the first message. */
+  onConnected?: () => void;
 }
 
 export interface SendProgress {
@@ -103,6 +105,8 @@ export interface SendResult {
   failures: SendFailure[];
   /** Things the user should know that are not failures. */
   notices: string[];
+  /** Whether the connection was opened (and the login done, with a user); false when the run was stopped before. */
+  connected: boolean;
   interrupted: boolean;
   sentLog: string;
   elapsedMs: number;
@@ -374,6 +378,7 @@ export async function send(options: SendOptions): Promise<SendResult> {
     partlyRejected: 0,
     failures: [],
     notices: [],
+    connected: false,
     interrupted: false,
     sentLog,
     elapsedMs: 0,
@@ -381,13 +386,18 @@ export async function send(options: SendOptions): Promise<SendResult> {
   const todo = selectMessages(entries, state, realOut, options, result);
   result.pending = todo.length;
 
-  const session = new SmtpSession({ url, password: options.password, ca, allowInsecureAuth: options.allowInsecureAuth, timeouts: options.timeouts });
+  const session = new SmtpSession({ url, password: options.password, ca, allowInsecureAuth: options.allowInsecureAuth, timeouts: options.timeouts, signal: options.signal });
   try {
     try {
       await session.open();
     } catch (err) {
-      throw serverError(result, err as SmtpError, session);
+      if ((err as SmtpError).code !== STOPPED) throw serverError(result, err as SmtpError, session);
+      // Stopped while connecting: nothing was sent, and nothing is recorded.
+      result.interrupted = true;
+      return result;
     }
+    result.connected = true;
+    options.onConnected?.();
     result.secure = session.secure;
     result.user = session.user;
     if (!session.secure && session.user !== undefined) result.notices.push('the connection is not encrypted: the password was sent in clear (--allow-insecure-auth)');
@@ -410,7 +420,7 @@ async function deliver(options: SendOptions, session: SmtpSession, todo: { e: Ma
   let next = Date.now();
   let count = 0;
   try {
-    for (const { e, raw } of todo) {
+    sending: for (const { e, raw } of todo) {
       if (options.signal?.aborted) {
         result.interrupted = true;
         break;
@@ -441,6 +451,12 @@ async function deliver(options: SendOptions, session: SmtpSession, todo: { e: Ma
         } catch (err) {
           const x = err as SmtpError;
           const reason = x.response ?? x.message;
+          if (x.code === STOPPED) {
+            // Stopped while connecting again, before the message went: it goes with the next run.
+            record('deferred', attempt, reason);
+            result.interrupted = true;
+            break sending;
+          }
           if (x.dataStarted && x.responseCode === undefined) {
             // The data went (or was going) and no answer came: the server may have the message.
             record('uncertain', attempt, reason);

@@ -19,7 +19,12 @@ export interface ServerOptions {
   /** Allow logging in over a connection that is not encrypted. */
   allowInsecureAuth?: boolean;
   timeouts?: Timeouts;
+  /** Stops a connection being opened (Ctrl-C): open() then rejects with the code STOPPED. */
+  signal?: AbortSignal;
 }
+
+/** The code of the error a connection being opened rejects with when it is stopped (see ServerOptions.signal). */
+export const STOPPED = 'ESTOPPED';
 
 /** How long to wait, in ms: for the connection, then for the server's greeting, then for any reply. */
 export interface Timeouts {
@@ -97,7 +102,8 @@ export class SmtpSession {
   /** Connects, upgrades to TLS, and logs in when a user is given; throws an SmtpError. */
   async open(): Promise<void> {
     if (this.connection) return;
-    const { url } = this.options;
+    const { url, signal } = this.options;
+    if (signal?.aborted) throw toError(Object.assign(new Error('stopped before connecting'), { code: STOPPED }), false);
     const user = this.user;
     const t = this.options.timeouts ?? {};
     const connection = new SMTPConnection({
@@ -119,14 +125,18 @@ export class SmtpSession {
       new Promise<void>((resolve, reject) => {
         const onError = (err: Error) => finish(err);
         const onEnd = () => finish(new Error('the server closed the connection'));
+        // Stopped while waiting for the server (for its greeting, up to 30 s): at once.
+        const onAbort = () => finish(Object.assign(new Error('stopped before the server answered'), { code: STOPPED }));
         const finish = (err?: Error | null) => {
           connection.off('error', onError);
           connection.off('end', onEnd);
+          signal?.removeEventListener('abort', onAbort);
           if (err) reject(err);
           else resolve();
         };
         connection.once('error', onError);
         connection.once('end', onEnd);
+        signal?.addEventListener('abort', onAbort, { once: true });
         start(finish);
       });
     try {

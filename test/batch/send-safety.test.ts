@@ -268,6 +268,31 @@ describe('send: never twice, nothing forged', () => {
     }
   });
 
+  it('stops at once when stopped while the server keeps it waiting, and sends nothing', async () => {
+    // A server that accepts connections and never says a word.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const dir = outDir();
+      const stop = new AbortController();
+      let connected = false;
+      setTimeout(() => stop.abort(), 300);
+      const started = Date.now();
+      const r = await send({ out: dir, smtp: `smtp://127.0.0.1:${port}`, confirm: true, signal: stop.signal, onConnected: () => (connected = true) });
+      // Not the 30 s the greeting is given.
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(r).toMatchObject({ interrupted: true, connected: false, sent: 0, failed: 0, uncertain: 0 });
+      expect(connected).toBe(false);
+      expect(fs.existsSync(path.join(dir, 'sent.jsonl'))).toBe(false);
+      // Already stopped: it does not connect at all.
+      const again = await send({ out: dir, smtp: `smtp://127.0.0.1:${port}`, confirm: true, signal: stop.signal });
+      expect(again).toMatchObject({ interrupted: true, connected: false, sent: 0 });
+    } finally {
+      silent.close();
+    }
+  });
+
   it('checks the --ca file: missing, or no certificate, is a usage error', async () => {
     const dir = outDir();
     const missing = await cli(['send', dir, '--smtp', 'smtp://127.0.0.1:9', '--ca', path.join(t.dir, 'nope.pem')]);

@@ -21,6 +21,9 @@ export function sendStatus(r: SendResult): number {
   return r.rejected + r.failed + r.refused + r.uncertain + r.partlyRejected > 0 ? EXIT.partial : EXIT.ok;
 }
 
+/** How long the connection may take before the run says it is waiting. */
+const SLOW_ANSWER_MS = 5000;
+
 /** What a send run prints on stderr: notes, each message not delivered, and the summary. */
 function report(ctx: Context, result: SendResult): void {
   const io = ctx.io;
@@ -31,6 +34,10 @@ function report(ctx: Context, result: SendResult): void {
   }
   const problems =
     `${result.refused ? `; ${result.refused} refused` : ''}${result.uncertain ? `; ${result.uncertain} uncertain (not sent again; --resend-uncertain sends them)` : ''}`;
+  if (!result.connected) {
+    say(io, `Stopped before the connection to ${result.server} was made: nothing was sent.\n`);
+    return;
+  }
   if (result.dryRun) {
     say(
       io,
@@ -110,6 +117,8 @@ export const registerSend: Register = (program, ctx) => {
         onQuit: () => `Run the same command again to send the rest; a message that was being sent is listed as uncertain.`,
       });
       let result: SendResult;
+      // A server that accepts the connection and then says nothing is waited for (30 s): say so.
+      const waiting = setTimeout(() => say(io, `Waiting for ${describeServer(smtp)} to answer (at most 30 s; Ctrl-C stops)…\n`), SLOW_ANSWER_MS);
       try {
         result = await send({
           out: outDir,
@@ -122,8 +131,10 @@ export const registerSend: Register = (program, ctx) => {
           resendUncertain: opts.resendUncertain,
           signal: run.signal,
           onProgress: run.onProgress<SendProgress>(),
+          onConnected: () => clearTimeout(waiting),
         });
       } finally {
+        clearTimeout(waiting);
         run.end();
       }
       report(ctx, result);
