@@ -122,7 +122,8 @@ export function describeServer(url: string): string {
   }
 }
 
-function parseServer(url: string): URL {
+/** The --smtp address, checked: smtp:// or smtps://, a host, and no password in it. */
+export function parseServer(url: string): URL {
   let u: URL;
   try {
     u = new URL(url);

@@ -293,6 +293,20 @@ describe('send: never twice, nothing forged', () => {
     }
   });
 
+  it('refuses an address with a password in it before asking for any password', async () => {
+    const saved = process.env.LETTERMERGE_SMTP_PASSWORD;
+    delete process.env.LETTERMERGE_SMTP_PASSWORD;
+    try {
+      const r = await cli(['send', outDir(), '--smtp', 'smtp://letters:s3cret@127.0.0.1:9']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/the --smtp address holds a password/);
+      expect(r.stderr).not.toMatch(/LETTERMERGE_SMTP_PASSWORD\n|needs a password/);
+      expect(r.stderr).not.toContain('s3cret');
+    } finally {
+      if (saved !== undefined) process.env.LETTERMERGE_SMTP_PASSWORD = saved;
+    }
+  });
+
   it('checks the --ca file: missing, or no certificate, is a usage error', async () => {
     const dir = outDir();
     const missing = await cli(['send', dir, '--smtp', 'smtp://127.0.0.1:9', '--ca', path.join(t.dir, 'nope.pem')]);

@@ -98,12 +98,13 @@ export const registerSend: Register = (program, ctx) => {
     .action(async (outArg: string | undefined, opts: Flags) => {
       const io = ctx.io;
       const config = ctx.config();
-      const { describeServer, send } = await import('../../batch/send');
+      const { describeServer, parseServer, send } = await import('../../batch/send');
       const outDir = outArg ?? config?.out ?? DEFAULTS.out;
       const smtp = opts.smtp ?? config?.smtp;
       if (!smtp) throw new LetterMergeError('USAGE', 'no SMTP server: give --smtp smtp://[user@]host[:port], or smtp in the config file', { kind: 'usage' });
+      // The address first: one with a password in it is refused before any password is asked for.
+      const hasUser = parseServer(smtp).username !== '';
       let password = process.env.LETTERMERGE_SMTP_PASSWORD;
-      const hasUser = /^smtps?:\/\/[^@/]+@/.test(smtp);
       if (hasUser && password === undefined) {
         if (!io.askSecret) {
           throw new LetterMergeError('SMTP_PASSWORD', 'the SMTP server needs a password: set LETTERMERGE_SMTP_PASSWORD', { kind: 'usage' });
