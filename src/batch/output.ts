@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { LetterMergeError } from '../errors';
-import { letterId, readManifest } from './manifest';
+import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry, OutputFile } from './manifest';
 
 export function sha256(data: Uint8Array): string {
@@ -135,6 +135,7 @@ const OUT_HINT = 'Choose another --out folder.';
 export function prepareOutputFolder(out: string): string {
   makeDirs(out, 'the output folder', OUT_HINT);
   const real = realpathSync(out);
+  refuseForeignFolder(out);
   const probe = path.join(real, `.lettermerge-write-test-${process.pid}`);
   try {
     writeFileSync(probe, '', { flag: 'wx' });
@@ -146,12 +147,40 @@ export function prepareOutputFolder(out: string): string {
   return real;
 }
 
+/** A file written through its temporary name by a run stopped before it was renamed (see writeAtomic). */
+const LEFTOVER = /\.partial-\d+$/;
+
+/**
+ * Refuses a folder that holds files and no manifest: not the output folder of an earlier run (a
+ * home or documents folder given by mistake), where letters would be written over files of the
+ * same name and a run's leftovers removed. Hidden files (a desktop's .DS_Store) do not count.
+ */
+function refuseForeignFolder(out: string): void {
+  if (existsSync(path.join(out, MANIFEST))) return;
+  // What a first run stopped by force can leave: temporary files, in folders of their own.
+  const leftover = (name: string) => LEFTOVER.test(name);
+  const onlyLeftovers = (dir: string) => {
+    try {
+      return statSync(dir).isDirectory() && readdirSync(dir).every(leftover);
+    } catch {
+      return false;
+    }
+  };
+  const held = readdirSync(out).filter((name) => !name.startsWith('.') && !leftover(name) && !onlyLeftovers(path.join(out, name)));
+  if (held.length === 0) return;
+  const shown = held.sort().slice(0, 3).join(', ') + (held.length > 3 ? `, … (${held.length} in all)` : '');
+  throw outError(
+    `the output folder ${out} already holds files (${shown}) and no ${MANIFEST}: it is not the output folder of an earlier run, and letters would be written over files of the same name`,
+    'Choose a new or empty folder with --out, or empty this one.',
+  );
+}
+
 /** Removes temporary files that a run stopped by force may have left. */
 export function removeLeftovers(out: string): void {
   const dirs = [out, ...readdirSync(out, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(out, d.name))];
   for (const dir of dirs) {
     for (const f of readdirSync(dir)) {
-      if (/\.partial-\d+$/.test(f)) rmSync(path.join(dir, f), { force: true });
+      if (LEFTOVER.test(f)) rmSync(path.join(dir, f), { force: true });
     }
   }
 }

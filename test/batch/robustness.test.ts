@@ -55,6 +55,35 @@ describe('what a hard stop leaves behind', () => {
   });
 });
 
+describe('an --out folder given by mistake', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('is refused when it holds files and no manifest, and nothing in it is touched', async () => {
+    const csv = writeCsv(t.dir, 'p.csv', people(2));
+    const docs = path.join(t.dir, 'Documents');
+    mkdirSync(path.join(docs, 'en'), { recursive: true });
+    writeFileSync(path.join(docs, 'notes.txt'), 'mine');
+    writeFileSync(path.join(docs, 'en', 'p0.pdf'), 'my own p0.pdf');
+    writeFileSync(path.join(docs, 'en', 'draft.pdf.partial-12'), 'mine too');
+    const err = await generate({ csv, out: docs, jobs: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LetterMergeError);
+    expect((err as LetterMergeError).code).toBe('OUT_FOLDER');
+    expect(exitCodeFor(err as LetterMergeError)).toBe(EXIT.usage);
+    expect((err as LetterMergeError).message).toMatch(/already holds files \(en, notes\.txt\) and no manifest\.jsonl/);
+    expect(readFileSync(path.join(docs, 'en', 'p0.pdf'), 'utf8')).toBe('my own p0.pdf');
+    expect(readdirSync(docs, { recursive: true }).map(String).sort()).toEqual(['en', 'en/draft.pdf.partial-12', 'en/p0.pdf', 'notes.txt']);
+    // A folder with only hidden files (a desktop's .DS_Store) is as good as empty.
+    const fresh = path.join(t.dir, 'fresh');
+    mkdirSync(fresh);
+    writeFileSync(path.join(fresh, '.DS_Store'), '');
+    expect(await generate({ csv, out: fresh, jobs: 1 })).toMatchObject({ produced: 2 });
+    // And the output folder of a run is used again.
+    expect(await generate({ csv, out: fresh, jobs: 1, resume: true })).toMatchObject({ kept: 2 });
+  });
+});
+
 describe('writing a file through its temporary name', () => {
   let t: ReturnType<typeof tempDir>;
   beforeEach(() => (t = tempDir()));

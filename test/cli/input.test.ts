@@ -168,6 +168,8 @@ describe('input checks: validate and generate on troublesome files', () => {
     const elsewhere = path.join(t.dir, 'elsewhere');
     mkdirSync(out);
     mkdirSync(elsewhere);
+    // An output folder (it has a manifest) whose language folder someone replaced with a link.
+    writeFileSync(path.join(out, 'manifest.jsonl'), '');
     symlinkSync(elsewhere, path.join(out, 'en'));
     const g = await cli(['generate', file, '--out', out, '--jobs', '1']);
     expect(g.code).toBe(3);
