@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   CONFIG: 'a problem in lettermerge.config.yaml',
   OUT_FOLDER: 'an output folder that cannot be made or written',
   OUTSIDE_OUT: 'a folder under --out that leads outside it',
+  OUT_NOT_PDF: 'an --out file that exists and is not a PDF (it would be written over)',
   NO_OUT: 'send was given something that is not a folder',
   NO_MANIFEST: 'send was given a folder without manifest.jsonl',
   FILE: 'a file that cannot be read',

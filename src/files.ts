@@ -93,3 +93,35 @@ export function readRegularFile(file: string, use: FileUse): Buffer {
 export function readTextFile(file: string, use: FileUse): string {
   return readRegularFile(file, use).toString('utf8').replace(/^\uFEFF/, '');
 }
+
+/**
+ * Checks that a PDF may be written at `file`: a recipients list or a template given as the output
+ * by mistake (`proof people.csv --out people.csv`) would be lost. Nothing there, an empty file or
+ * a PDF (an earlier preview or proof) may be written over; so may what is not a regular file (a
+ * pipe, /dev/stdout). A folder is refused.
+ */
+export function checkPdfOut(file: string, what: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new LetterMergeError('USAGE', `${what} ${file} is a folder`, { kind: 'usage', hint: 'Give the name of a PDF file to write.' });
+    // Not there (made when written), or not readable: the write says why if it fails.
+    return;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new LetterMergeError('USAGE', `${what} ${file} is a folder`, { kind: 'usage', hint: 'Give the name of a PDF file to write.' });
+    if (!st.isFile() || st.size === 0) return;
+    const head = Buffer.alloc(5);
+    const n = readSync(fd, head, 0, 5, 0);
+    if (head.subarray(0, n).toString('latin1') !== '%PDF-') {
+      throw new LetterMergeError('OUT_NOT_PDF', `${what} ${file} exists and is not a PDF: writing there would destroy it`, {
+        kind: 'usage',
+        hint: 'Give a new name ending in .pdf, or move the file away first.',
+      });
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -10,6 +10,7 @@ import type { ListOptions } from '../data/mapping';
 import { streamRecipients } from '../data/recipients';
 import type { Recipient } from '../data/recipients';
 import { LetterMergeError } from '../errors';
+import { checkPdfOut } from '../files';
 import { glyphError } from '../fonts/fonts';
 import { GROUPS, fullName, isGroup, language } from '../i18n/languages';
 import { layoutDocument, layoutLetter } from '../layout/letter';
@@ -137,6 +138,7 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
   const campaign = loadCampaign(options.campaign ?? DEFAULTS.campaign);
   const merger = new Merger(campaign);
   const out = path.resolve(options.out ?? 'proof.pdf');
+  checkPdfOut(out, 'the proof file');
   const part = `${out}.partial-${process.pid}`;
   removeLeftovers(out);
   const day = new Date(Date.UTC(campaign.date.getFullYear(), campaign.date.getMonth(), campaign.date.getDate()));

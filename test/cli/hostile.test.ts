@@ -25,6 +25,31 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect(p.stderr).not.toMatch(/This is a bug/);
   });
 
+  it('never writes a preview or proof over a file that is not a PDF: the recipients list given as --out stays whole', async () => {
+    const csv = path.join(t.dir, 'people.csv');
+    writeFileSync(csv, readFileSync(SAMPLE_CSV));
+    const before = readFileSync(csv);
+    for (const args of [
+      ['proof', csv, '--out', csv],
+      ['preview', csv, '--row', '1', '--out', csv],
+    ]) {
+      const r = await cli(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/people\.csv exists and is not a PDF: writing there would destroy it/);
+      expect(readFileSync(csv).equals(before)).toBe(true);
+    }
+    const folder = await cli(['preview', csv, '--row', '1', '--out', t.dir]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toMatch(/the --out file .* is a folder/);
+    // A PDF (an earlier preview or proof) and an empty file are written over.
+    const pdf = path.join(t.dir, 'letter.pdf');
+    writeFileSync(pdf, '');
+    expect((await cli(['preview', csv, '--row', '1', '--out', pdf])).code).toBe(0);
+    expect((await cli(['preview', csv, '--row', '2', '--out', pdf])).code).toBe(0);
+    expect((await cli(['proof', csv, '--out', pdf, '--limit', '2'])).code).toBe(0);
+    expect(readFileSync(pdf).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+  });
+
   it('names an --out that is a file, or a dangling symbolic link', async () => {
     const file = path.join(t.dir, 'afile');
     writeFileSync(file, 'x');

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { statSync, watch as fsWatch, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LetterMergeError } from '../../errors';
+import { checkPdfOut } from '../../files';
 import { DEFAULTS } from '../../config';
 import type { Io } from '../io';
 import { plural, say } from '../io';
@@ -139,6 +140,7 @@ Examples:
       }
       const campaignDir = campaignDir0;
       const out = opts.out ?? DEFAULTS.previewOut;
+      if (!opts.text) checkPdfOut(out, 'the --out file');
       const once = async (): Promise<void> => {
         const started = Date.now();
         const { preview } = await import('../../batch/preview');
