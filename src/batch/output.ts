@@ -166,7 +166,13 @@ function refuseForeignFolder(out: string): void {
       return false;
     }
   };
-  const held = readdirSync(out).filter((name) => !name.startsWith('.') && !leftover(name) && !onlyLeftovers(path.join(out, name)));
+  let names: string[];
+  try {
+    names = readdirSync(out);
+  } catch (err) {
+    throw outError(`the output folder ${out} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, OUT_HINT);
+  }
+  const held = names.filter((name) => !name.startsWith('.') && !leftover(name) && !onlyLeftovers(path.join(out, name)));
   if (held.length === 0) return;
   const shown = held.sort().slice(0, 3).join(', ') + (held.length > 3 ? `, … (${held.length} in all)` : '');
   throw outError(
