@@ -83,6 +83,20 @@ export function writeAtomic(file: string, data: Uint8Array | string): void {
   }
 }
 
+/**
+ * A single file written where the user said (a preview, a proof) that could not be written, as
+ * an error to act on; anything else as it is. `paths`: the names the write used (the file, its
+ * temporary name), to tell its errors from others.
+ */
+export function fileWriteFailure(err: unknown, file: string, paths: string[] = [file]): unknown {
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (!e?.path || !paths.includes(e.path)) return err;
+  if (e.code === 'ENOENT' || e.code === 'ENOTDIR') {
+    return new LetterMergeError('OUT_FOLDER', `${file} could not be written: its folder does not exist`, { kind: 'usage', hint: 'Make the folder first, or choose another --out file.' });
+  }
+  return writeFailure(err, file, 'Choose another --out file.');
+}
+
 function outError(message: string, hint: string): LetterMergeError {
   return new LetterMergeError('OUT_FOLDER', message, { kind: 'usage', hint });
 }

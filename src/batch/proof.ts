@@ -22,6 +22,7 @@ import { drawLetterPages, proofDocument } from '../render/pdf';
 import { Merger, escapeMarkdown, missingColumns } from '../template/merge';
 import type { Bookmark } from '../adapter';
 import { parseLanguages } from './generate';
+import { fileWriteFailure } from './output';
 import { lettersFor } from './plan';
 
 export interface ProofOptions extends ListOptions {
@@ -231,7 +232,7 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
     file.end();
     await written.catch(() => undefined);
     rmSync(part, { force: true });
-    if (err !== STOPPED) throw err;
+    if (err !== STOPPED) throw fileWriteFailure(err, out, [part, out]);
   }
   return { out, letters: r.letters, pages, byLanguage: r.byLanguage, byGroup: r.byGroup, failures: r.failures, interrupted, elapsedMs: Date.now() - started };
 }

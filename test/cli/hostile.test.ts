@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import * as produce from '../../src/batch/produce';
@@ -48,6 +48,29 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect((await cli(['preview', csv, '--row', '2', '--out', pdf])).code).toBe(0);
     expect((await cli(['proof', csv, '--out', pdf, '--limit', '2'])).code).toBe(0);
     expect(readFileSync(pdf).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+  });
+
+  it('a preview or proof that cannot be written says why, not "this is a bug"', async () => {
+    const nowhere = path.join(t.dir, 'no-such-folder', 'letter.pdf');
+    for (const args of [
+      ['preview', SAMPLE_CSV, '--row', '1', '--out', nowhere],
+      ['proof', SAMPLE_CSV, '--limit', '1', '--out', nowhere],
+    ]) {
+      const r = await cli(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/letter\.pdf could not be written: its folder does not exist/);
+      expect(r.stderr).not.toMatch(/internal error|This is a bug/);
+    }
+    const full = jest.spyOn(fs, 'writeFileSync').mockImplementation(() => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, open'), { code: 'ENOSPC', path: path.join(t.dir, 'full.pdf') });
+    });
+    try {
+      const r = await cli(['preview', SAMPLE_CSV, '--row', '1', '--out', path.join(t.dir, 'full.pdf')]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/full\.pdf could not be written: the disk is full \(ENOSPC\)/);
+    } finally {
+      full.mockRestore();
+    }
   });
 
   it('names an --out that is a file, or a dangling symbolic link', async () => {

@@ -147,7 +147,12 @@ Examples:
         const r = await preview({ csv, sheet: opts.sheet, mapping: runMapping(ctx.config(), opts.map), campaign: campaignDir, id: opts.id, row: opts.row, language: opts.lang, textOnly: opts.text });
         if (opts.text) io.stdout(r.text);
         else if (r.letter) {
-          writeFileSync(out, r.letter.pdf);
+          try {
+            writeFileSync(out, r.letter.pdf);
+          } catch (err) {
+            const { fileWriteFailure } = await import('../../batch/output');
+            throw fileWriteFailure(err, out);
+          }
           say(io, `Wrote ${shown(path.resolve(out))} (${r.recipient.id}, ${r.language}, ${plural(r.letter.pages, 'page')}) in ${Date.now() - started} ms.\n`);
         }
       };
