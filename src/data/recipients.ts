@@ -81,9 +81,10 @@ async function readHead(file: string, bytes = 64 * 1024): Promise<Buffer> {
     hint: 'Give the path of a CSV file; it is relative to the current folder. A pipe cannot be used: the file is read twice.',
   });
   const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
-    throw new LetterMergeError('FILE_NOT_FOUND', `cannot read the recipients file: ${err.code ?? err.message}`, {
+    const denied = err.code === 'EACCES' || err.code === 'EPERM';
+    throw new LetterMergeError(denied ? 'FILE' : 'FILE_NOT_FOUND', `the recipients file cannot be read (${denied ? 'permission denied' : (err.code ?? err.message)})`, {
       location: { file },
-      hint: 'Check the path; it is relative to the current folder.',
+      hint: denied ? 'Ask for read permission on the file, or give a copy you may read.' : 'Check the path; it is relative to the current folder.',
     });
   });
   try {
