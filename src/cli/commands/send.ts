@@ -114,7 +114,7 @@ export const registerSend: Register = (program, ctx) => {
       if (opts.allowInsecureAuth) say(io, 'WARNING: --allow-insecure-auth: if the server offers no encryption, the password is sent in clear over the network.\n');
       const run = new Run(io, {
         unit: 'e-mails',
-        stopping: 'Stopping after the message under way',
+        stopping: 'Stopping once the message going to the server, if any, is done',
         onQuit: () => `Run the same command again to send the rest; a message that was being sent is listed as uncertain.`,
       });
       let result: SendResult;
