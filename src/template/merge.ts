@@ -153,13 +153,15 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
   const key = `${env === textEnv ? 'text' : 'markdown'}\n${text}`;
   let parsed = parsedTemplates.get(key);
   if (!parsed) {
+    let ast: ReturnType<typeof env.parse>;
     try {
-      const ast = env.parse(text);
+      ast = env.parse(text);
       new (env as unknown as HandlebarsCompilers).Compiler().compile(ast, { ...options, data: true });
-      parsed = { ast };
     } catch (err) {
       throw templateError(source, err, lineOffset, what);
     }
+    checkCalls(env, ast as unknown as HbsNode, source, lineOffset, what);
+    parsed = { ast };
     parsedTemplates.set(key, parsed);
   }
   const template = parsed;
@@ -171,6 +173,43 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
       throw templateError(source, err, lineOffset, what);
     }
   };
+}
+
+/**
+ * What a template calls that no letter could run, found when the campaign is loaded, at its line:
+ * a partial ({{> name}}: lettermerge registers none) and a helper it does not have (a name given
+ * arguments is a helper call). Left to the merge, each would fail every letter in the language,
+ * one row at a time, the partial at the row's line rather than the template's.
+ */
+function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource, lineOffset: number, what: string): void {
+  const helpers = Object.keys(env.helpers).filter((h) => h !== 'helperMissing' && h !== 'blockHelperMissing');
+  const at = (n: HbsNode) => ({ file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 });
+  const visit = (n: HbsNode | undefined): void => {
+    if (!n) return;
+    if (n.type === 'PartialStatement' || n.type === 'PartialBlockStatement') {
+      const name = n.name?.original ?? '';
+      throw new LetterMergeError('TEMPLATE', `${what} includes the partial {{> ${name}}}, and lettermerge templates have no partials`, {
+        location: at(n),
+        hint: 'Write the text into the template itself.',
+      });
+    }
+    if (n.type === 'MustacheStatement' || n.type === 'SubExpression' || n.type === 'BlockStatement') {
+      const name = n.path?.type === 'PathExpression' && !n.path.data ? n.path.original : undefined;
+      const called = (n.params?.length ?? 0) > 0 || (n.hash?.pairs.length ?? 0) > 0;
+      if (called && name !== undefined && !helpers.includes(name)) {
+        throw new LetterMergeError('TEMPLATE', `${what} calls "${name}", which is not a helper lettermerge has`, {
+          location: at(n),
+          hint: `Its helpers are ${helpers.sort().join(', ')}. A column is written without arguments: {{${name}}}.`,
+        });
+      }
+      for (const p of n.params ?? []) visit(p);
+      for (const pair of n.hash?.pairs ?? []) visit(pair.value);
+    }
+    n.body?.forEach(visit);
+    n.program?.body.forEach(visit);
+    n.inverse?.body.forEach(visit);
+  };
+  visit(ast);
 }
 
 /**
@@ -224,6 +263,8 @@ interface HbsNode {
   data?: boolean;
   depth?: number;
   original?: string;
+  /** A partial's name. */
+  name?: HbsNode;
   loc?: { start: { line: number } };
 }
 

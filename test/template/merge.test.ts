@@ -112,6 +112,31 @@ describe('Merger', () => {
     expect(() => new Merger(loadCampaign(dir))).toThrow(LetterMergeError);
   });
 
+  it('refuses, when the campaign is loaded and at the template line, a partial and a helper lettermerge does not have', () => {
+    const cases: [string, string, RegExp][] = [
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n{{> footer}}\n', /the letter template includes the partial \{\{> footer\}\}/],
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n{{#each (range 5)}}x{{/each}}\n', /the letter template calls "range", which is not a helper lettermerge has/],
+      ['en/email.txt', 'Hello\n{{shout last_name}}\n', /the e-mail template calls "shout"/],
+    ];
+    for (const [file, text, message] of cases) {
+      const dir = campaignCopy(path.join(t.dir, `c${cases.findIndex((c) => c[1] === text)}`), { [file]: text });
+      let err: unknown;
+      try {
+        new Merger(loadCampaign(dir));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(LetterMergeError);
+      const e = err as LetterMergeError;
+      expect(e.message).toMatch(message);
+      expect(e.location?.file).toBe(path.join(dir, file));
+      expect(e.location?.line).toBe(file === 'en/email.txt' ? 2 : 6);
+    }
+    // Helpers it has, with arguments and hash pairs, and block helpers, still load.
+    const ok = campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': '---\nsubject: S\n---\n{{#if (eq group "government")}}G{{else}}{{groupName group}}{{/if}} {{formatDate date}} {{upper last_name}} {{#each (lookup . "address")}}{{this}}{{/each}}\n' });
+    expect(() => new Merger(loadCampaign(ok))).not.toThrow();
+  });
+
   it('lets a salutation column override the computed one', async () => {
     const m = await mergeOne('---\nsubject: S\n---\n{{salutation}}\n', {}, `${HEADER},salutation`, ['Dear Ada,']);
     expect(bodyText(m.body)).toBe('Dear Ada,');
