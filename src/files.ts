@@ -101,17 +101,18 @@ export function readTextFile(file: string, use: FileUse): string {
  * pipe, /dev/stdout). A folder is refused.
  */
 export function checkPdfOut(file: string, what: string): void {
+  const isFolder = () => new LetterMergeError('USAGE', `${what} ${file} is a folder`, { kind: 'usage', hint: 'Give the name of a PDF file to write.' });
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new LetterMergeError('USAGE', `${what} ${file} is a folder`, { kind: 'usage', hint: 'Give the name of a PDF file to write.' });
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw isFolder();
     // Not there (made when written), or not readable: the write says why if it fails.
     return;
   }
   try {
     const st = fstatSync(fd);
-    if (st.isDirectory()) throw new LetterMergeError('USAGE', `${what} ${file} is a folder`, { kind: 'usage', hint: 'Give the name of a PDF file to write.' });
+    if (st.isDirectory()) throw isFolder();
     if (!st.isFile() || st.size === 0) return;
     const head = Buffer.alloc(5);
     const n = readSync(fd, head, 0, 5, 0);

@@ -250,7 +250,7 @@ function serverError(result: SendResult, e: SmtpError, session: SmtpSession): Le
       hint: 'Use smtps:// if the server takes TLS from the start, or a server that offers STARTTLS. Only if you accept sending the password in clear: --allow-insecure-auth.',
     });
   }
-  const { message, hint } = connectProblem(e, session.url, session.greetingMs);
+  const { message, hint } = connectProblem(e, session);
   return new LetterMergeError('SMTP_CONNECT', `cannot use the SMTP server ${result.server}: ${message}`, { kind: 'input', hint });
 }
 
@@ -263,8 +263,9 @@ const UNTRUSTED = /certificate|unable to (get|verify)|CERT_|Hostname\/IP does no
  * greeting that never comes; smtps:// to a plain port gets an answer OpenSSL cannot read), a port
  * nothing listens on, a misspelt host, and a certificate of an authority Node does not know.
  */
-function connectProblem(e: SmtpError, url: URL, greetingMs: number): { message: string; hint: string } {
-  const where = `${url.hostname}:${url.port || (url.protocol === 'smtps:' ? 465 : 587)}`;
+function connectProblem(e: SmtpError, session: SmtpSession): { message: string; hint: string } {
+  const { url, greetingMs } = session;
+  const where = `${url.hostname}:${session.port}`;
   const ports = 'SMTP submission is usually port 587 with smtp:// (encrypted by STARTTLS) or 465 with smtps:// (TLS from the start); your mail provider says which.';
   if (e.code === 'ETIMEDOUT' && /greeting/i.test(e.message)) {
     return {

@@ -26,6 +26,8 @@ export interface ServerOptions {
 /** The code of the error a connection being opened rejects with when it is stopped (see ServerOptions.signal). */
 export const STOPPED = 'ESTOPPED';
 
+const stopped = (message: string) => Object.assign(new Error(message), { code: STOPPED });
+
 /** How long to wait, in ms: for the connection, then for the server's greeting, then for any reply. */
 export interface Timeouts {
   connection?: number;
@@ -90,6 +92,12 @@ export class SmtpSession {
     return this.options.url;
   }
 
+  /** The port connected to: the address's, or the usual one for its scheme. */
+  get port(): number {
+    const { url } = this.options;
+    return url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587;
+  }
+
   /** How long the session waits for the server's greeting, in ms. */
   get greetingMs(): number {
     return this.options.timeouts?.greeting ?? DEFAULT_TIMEOUTS.greeting;
@@ -103,12 +111,12 @@ export class SmtpSession {
   async open(): Promise<void> {
     if (this.connection) return;
     const { url, signal } = this.options;
-    if (signal?.aborted) throw toError(Object.assign(new Error('stopped before connecting'), { code: STOPPED }), false);
+    if (signal?.aborted) throw toError(stopped('stopped before connecting'), false);
     const user = this.user;
     const t = this.options.timeouts ?? {};
     const connection = new SMTPConnection({
       host: url.hostname.replace(/^\[|\]$/g, ''),
-      port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587,
+      port: this.port,
       secure: url.protocol === 'smtps:',
       // With a password to send, TLS is required unless the user allowed otherwise in so many words.
       requireTLS: url.protocol === 'smtp:' && user !== undefined && !this.options.allowInsecureAuth,
@@ -126,7 +134,7 @@ export class SmtpSession {
         const onError = (err: Error) => finish(err);
         const onEnd = () => finish(new Error('the server closed the connection'));
         // Stopped while waiting for the server (for its greeting, up to 30 s): at once.
-        const onAbort = () => finish(Object.assign(new Error('stopped before the server answered'), { code: STOPPED }));
+        const onAbort = () => finish(stopped('stopped before the server answered'));
         const finish = (err?: Error | null) => {
           connection.off('error', onError);
           connection.off('end', onEnd);
