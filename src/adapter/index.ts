@@ -991,7 +991,8 @@ function logicalTjOperators(encoded: string[], positions: PositionLike[], scale:
  * own EmbeddedFont.layout gives, without its copying of every glyph so far for each word (which
  * makes a line's layout quadratic in its words).
  */
-function runLayout(font: EmbeddedFontInternals, text: string): { glyphs: GlyphLike[]; positions: PositionLike[] } {
+function runLayout(font: EmbeddedFontInternals, text: string, rightToLeft = false): { glyphs: GlyphLike[]; positions: PositionLike[] } {
+  if (rightToLeft) return rightToLeftLayout(font, text);
   if (text.endsWith(SHY)) {
     const run = runLayout(font, text.slice(0, -1));
     const hyphen = font.font.glyphForCodePoint(0xad);
@@ -1010,6 +1011,30 @@ function runLayout(font: EmbeddedFontInternals, text: string): { glyphs: GlyphLi
         positions.push(run.positions[k]);
       }
       last = i + 1;
+    }
+  }
+  return { glyphs, positions };
+}
+
+/**
+ * A right-to-left run of several words (fontkitReverses; one bidi level, see visualSegments):
+ * each word shaped on its own with its space, as runLayout does, and the words set right to left,
+ * the first word read at the right; glyphs in visual order, as fontkit gives a single word. A
+ * word of punctuation only ("، ") fontkit lays out left to right: it is turned round here, so
+ * that its space falls to its left, as in the rest of the run.
+ */
+function rightToLeftLayout(font: EmbeddedFontInternals, text: string): { glyphs: GlyphLike[]; positions: PositionLike[] } {
+  const words = text.split(/(?<= )/);
+  if (words.length === 1) return runLayout(font, text);
+  const glyphs: GlyphLike[] = [];
+  const positions: PositionLike[] = [];
+  for (let w = words.length - 1; w >= 0; w--) {
+    const run = font.layoutCached(words[w]);
+    const reversed = !fontkitReverses(words[w]);
+    for (let i = 0; i < run.glyphs.length; i++) {
+      const k = reversed ? run.glyphs.length - 1 - i : i;
+      glyphs.push(run.glyphs[k]);
+      positions.push(run.positions[k]);
     }
   }
   return { glyphs, positions };
@@ -1072,6 +1097,13 @@ interface DrawnRun {
   logicalOrder: boolean;
   glyphs: GlyphLike[];
   body: string;
+  /**
+   * A right-to-left run's ligatures (lam-alef), each with the code of the empty glyph that carried
+   * its first character when the run was drawn (see ligatureCarrier), in the order first drawn.
+   * The carriers are given out per document: the run is drawn again as kept only where this
+   * document gives each ligature the same carrier.
+   */
+  ligatures?: { glyph: GlyphLike; carrier: string | undefined }[];
   /**
    * Whether every glyph is in `statics`, the static set it was last checked against (the sets are
    * kept and handed out again, so a run of the campaign's text is checked once, not every letter).
@@ -1604,11 +1636,25 @@ export class LetterDocument extends PDFDocument {
       const plain = { lineBreak: false, baseline: 'alphabetic', characterSpacing: options.charSpacing || undefined } as const;
       // pdfkit would shape a hyphenation point's soft hyphen away: it draws a hyphen.
       if (text.endsWith(SHY)) text = `${text.slice(0, -1)}-`;
+      let at = x;
+      if (options.logicalOrder) {
+        // pdfkit lays out a run word by word and puts the words left to right: a right-to-left
+        // run's words are drawn one by one here, from its last word, at x, with the spaces between.
+        const words = text.split(' ');
+        for (let w = words.length - 1; w >= 0; w--) {
+          if (words[w]) this.text(words[w], at, y, plain);
+          at += this.widthOfString(words[w], plain);
+          if (w > 0) {
+            this.text(' ', at, y, plain);
+            at += this.widthOfString(' ', plain) + (options.wordSpacing ?? 0);
+          }
+        }
+        return;
+      }
       if (!options.wordSpacing) {
         this.text(text, x, y, plain);
         return;
       }
-      let at = x;
       for (const word of text.split(/(?<= )/)) {
         this.text(word, at, y, plain);
         at += this.widthOfString(word, plain) + (word.endsWith(' ') ? options.wordSpacing : 0);
@@ -1625,7 +1671,7 @@ export class LetterDocument extends PDFDocument {
     const kept = own ? keptRun(text, face.key, size, wordSpacing, logicalOrder) : undefined;
     const statics = own ? this.staticGlyphs?.get(face.key) : undefined;
     // The run's glyphs and positions, when they are needed (not for a kept run, unless it is checked against statics).
-    let laid = kept || !statics ? undefined : runLayout(font, text);
+    let laid = kept || !statics ? undefined : runLayout(font, text, logicalOrder);
     if (statics && !allStatic(kept ? kept.glyphs : laid!.glyphs, statics, kept)) {
       // A run with a glyph that the text of every letter lacks: that glyph is drawn with the face's
       // second font (splitFonts); a right-to-left run, wholly.
@@ -1638,22 +1684,28 @@ export class LetterDocument extends PDFDocument {
     const content = this.textAt(font.id, size, options.charSpacing ?? 0, x, d.page.height - y, d.page.height);
     if (kept) {
       recordGlyphs(font, own!, kept.glyphs);
-      this.addText(`${content}${kept.body}`);
-      return;
+      if (!kept.ligatures || kept.ligatures.every((l) => this.ligatureCarrier(face, font, l.glyph) === l.carrier)) {
+        this.addText(`${content}${kept.body}`);
+        return;
+      }
     }
-    laid ??= runLayout(font, text);
+    laid ??= runLayout(font, text, logicalOrder);
     const { glyphs, positions: layoutPositions } = laid;
     const encoded = own ? encodeByGlyphId(font, own, glyphs) : encodeGlyphs(font, glyphs);
     const positions = widenSpaces(glyphs, layoutPositions, options.wordSpacing, size);
-    const run = options.logicalOrder ? logicalTjOperators(encoded, positions, size / 1000, glyphs.map((g) => this.ligatureCarrier(face, font, g))) : tjOperators(encoded, positions, x, d.page.height - y, size / 1000);
+    const carriers = options.logicalOrder ? glyphs.map((g) => this.ligatureCarrier(face, font, g)) : [];
+    const run = options.logicalOrder ? logicalTjOperators(encoded, positions, size / 1000, carriers) : tjOperators(encoded, positions, x, d.page.height - y, size / 1000);
     let body = '';
     for (const op of run) body += `\n${op}`;
-    // Kept unless it depends on where it is drawn (a mark placed by a text matrix) or on this
-    // document (a ligature's carrier glyph, given out per document).
-    if (own && !(options.logicalOrder ? glyphs.some((g) => g.codePoints.length > 1) : positions.some((p) => p.xOffset || p.yOffset))) {
+    // Kept unless it depends on where it is drawn (a mark placed by a text matrix); a run with
+    // ligatures, with the carriers this document gave them.
+    if (own && !kept && (options.logicalOrder || !positions.some((p) => p.xOffset || p.yOffset))) {
       // Each glyph once, in the order first drawn (which decides its text): what recordGlyphs needs.
       const seen = new Set<number>();
-      keepRun(text, { face: face.key, size, wordSpacing, logicalOrder, glyphs: glyphs.filter((g) => !seen.has(g.id) && !!seen.add(g.id)), body });
+      const once = glyphs.filter((g) => !seen.has(g.id) && !!seen.add(g.id));
+      // (A left-to-right ligature, "fi", needs no carrier: it reads in its own order.)
+      const ligatures = options.logicalOrder ? once.filter((g) => g.codePoints.length > 1).map((g) => ({ glyph: g, carrier: carriers[glyphs.indexOf(g)] })) : [];
+      keepRun(text, { face: face.key, size, wordSpacing, logicalOrder, glyphs: once, body, ...(ligatures.length ? { ligatures } : {}) });
     }
     this.addText(`${content}${body}`);
   }

@@ -299,7 +299,11 @@ function logicalSegments(p: Paragraph, start: number, end: number): Segment[] {
   return segments;
 }
 
-/** How far a token of one font, one level and no spaces extends in visual order from `k`. */
+/**
+ * How far a token of one font and one level extends in visual order from `k`: words and the
+ * single spaces between them, up to a change of font or level, a bidi control, a tab or a
+ * mirrored bracket.
+ */
 function tokenEnd(p: Paragraph, order: number[], mirrored: Map<number, string>, k: number): number {
   const lv = p.levels!;
   const first = order[k];
@@ -311,22 +315,25 @@ function tokenEnd(p: Paragraph, order: number[], mirrored: Map<number, string>, 
     order[j + 1] === order[j] + step &&
     p.runAt[order[j + 1]] === p.runAt[first] &&
     lv.levels[order[j + 1]] === level &&
-    !isSpace(p.text[order[j + 1]]) &&
+    p.text[order[j + 1]] !== '\t' &&
     !isControl(p.text[order[j + 1]]) &&
-    !mirrored.has(first) &&
     !mirrored.has(order[j + 1])
   ) {
     j++;
   }
+  // A token does not end with a space: the space is a gap of its own between it and what follows.
+  while (j > k && p.text[order[j]] === ' ') j--;
   return j;
 }
 
 /**
  * Lines with right-to-left text: characters in visual order (UAX #9 L1–L2 via bidi-js), cut into
- * tokens of one font, one level and no spaces. Each token's string is what fontkit needs to draw
- * it in visual order: fontkit lays a run of Arabic out right to left itself (and must get it in
- * logical order to join the letters); anything else at an odd level is reversed here, with its
- * brackets mirrored. Spaces are drawn too, so text extractors see word boundaries.
+ * tokens of one font and one level, each as many words as that allows: one text operator for a
+ * stretch of Arabic words (an Arabic letter has a third of the text operators it had with a
+ * token per word). Each token's string is what fontkit needs to draw it in visual order: fontkit
+ * lays a run of Arabic out right to left itself (and must get it in logical order to join the
+ * letters); anything else at an odd level is reversed here, with its brackets mirrored. Spaces
+ * are drawn too, inside tokens and between them, so text extractors see word boundaries.
  */
 function visualSegments(p: Paragraph, start: number, end: number): Segment[] {
   const lv = p.levels!;
@@ -631,17 +638,19 @@ function distribute(segments: Segment[], slack: number): Segment[] {
 /** Stretches a line to the full width by widening its spaces. */
 function justify(segments: Segment[], slack: number, tokens: boolean): void {
   if (tokens) {
-    // Bidi lines are cut into words and single spaces: widen the spaces.
-    const spaces = segments.filter((s) => s.text === ' ').length;
+    // Bidi lines are cut into tokens of words and into spaces between them: widen every space, a
+    // token's own by its word spacing, a space between tokens by its width.
+    const spaces = segments.reduce((n, s) => n + countSpaces(s.text), 0);
     if (spaces === 0) return;
     const extra = slack / spaces;
     let shift = 0;
     for (const s of segments) {
       s.x += shift;
-      if (s.text === ' ') {
-        s.width += extra;
-        shift += extra;
-      }
+      const n = countSpaces(s.text);
+      if (n === 0) continue;
+      if (s.text !== ' ') s.wordSpacing = extra;
+      s.width += extra * n;
+      shift += extra * n;
     }
     return;
   }

@@ -1,4 +1,4 @@
-import { fallbackChain } from '../../src/fonts/fonts';
+import { fallbackChain, measure } from '../../src/fonts/fonts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import bidi from 'bidi-js';
@@ -46,9 +46,10 @@ function algorithmOrder(text: string): string {
 describe('bidi layout of right-to-left lines', () => {
   it('puts Arabic words right to left and keeps a Latin word and a number left to right', () => {
     const [line] = breakLines([run('أنشئ الصندوق (WSIS) في عام 2011')], 1000, 'start', 'rtl');
-    // Arabic tokens go to fontkit in logical order (it lays them out right to left itself);
-    // each bracket is its own glyph drawn flipped, Latin and digits keep their order.
-    expect(visual(line)).toEqual(['2011', 'عام', 'في', ')', 'WSIS', '(', 'الصندوق', 'أنشئ']);
+    // Arabic tokens go to fontkit in logical order (it lays them out right to left itself), as
+    // many words as one level allows; each bracket is its own glyph drawn flipped, Latin and
+    // digits keep their order.
+    expect(visual(line)).toEqual(['2011', 'في عام', ')', 'WSIS', '(', 'أنشئ الصندوق']);
     expect(line.segments.filter((s) => s.flip).map((s) => s.text)).toEqual([')', '(']);
     expect(reading(line)).toBe('أنشئ الصندوق (WSIS) في عام 2011');
     // Segments do not overlap and run left to right.
@@ -71,7 +72,25 @@ describe('bidi layout of right-to-left lines', () => {
       const right = l.segments[l.segments.length - 1];
       expect(l.segments[0].x).toBeCloseTo(0, 3);
       expect(right.x + right.width).toBeCloseTo(250, 3);
+      // Every space is widened by the same amount: a space inside a token of words by its word
+      // spacing, a space between tokens by its width; the segments abut.
+      const extras: number[] = [];
+      l.segments.forEach((seg, i) => {
+        const spaces = seg.text.split(' ').length - 1;
+        if (seg.text === ' ') extras.push(seg.width - measure(seg.face, ' ', seg.size));
+        else if (spaces > 0) {
+          extras.push(seg.wordSpacing);
+          expect(seg.width).toBeCloseTo(measure(seg.face, seg.text, seg.size) + spaces * seg.wordSpacing, 6);
+        }
+        if (i > 0) expect(seg.x).toBeCloseTo(l.segments[i - 1].x + l.segments[i - 1].width, 6);
+      });
+      for (const e of extras) expect(e).toBeCloseTo(extras[0], 6);
+      expect(extras[0]).toBeGreaterThan(0);
     }
+    // Both kinds of space are there to widen: inside tokens, and between a number or a Latin word and the Arabic.
+    const justified = lines.slice(0, -1).flatMap((l) => l.segments);
+    expect(justified.some((seg) => seg.text !== ' ' && seg.text.includes(' '))).toBe(true);
+    expect(justified.some((seg) => seg.text === ' ')).toBe(true);
   });
 
   it('breaks lines in logical order: the first words are on the first line, at the right', () => {
@@ -80,7 +99,8 @@ describe('bidi layout of right-to-left lines', () => {
     const lines = breakLines([run(words.join(' '))], 200, 'start', 'rtl');
     expect(lines.length).toBeGreaterThan(3);
     const firstLine = visual(lines[0]);
-    expect(firstLine[firstLine.length - 1]).toBe(words[0]);
+    // The line is one token, drawn at the right: its first word in reading order is the paragraph's.
+    expect(firstLine[firstLine.length - 1].split(' ')[0]).toBe(words[0]);
     const all = lines.map((l) => reading(l)).join(' ');
     expect(all).toBe(words.join(' '));
   });
@@ -146,15 +166,15 @@ describe('bidi layout of right-to-left lines', () => {
       'هاتف \u2066+41 22 730 6240\u2069 و \u206650 000\u2069 مشارك في 2011',
     );
     const [line] = breakLines([run(isolateNumbers('أكثر من 50 000 مشارك'))], 500, 'start', 'rtl');
-    expect(visual(line)).toEqual(['مشارك', '50', '000', 'من', 'أكثر']);
+    expect(visual(line)).toEqual(['مشارك', '50 000', 'أكثر من']);
     // Without isolation the bidi algorithm would swap the groups.
     const [raw] = breakLines([run('أكثر من 50 000 مشارك')], 500, 'start', 'rtl');
-    expect(visual(raw)).toEqual(['مشارك', '000', '50', 'من', 'أكثر']);
+    expect(visual(raw)).toEqual(['مشارك', '000', '50', 'أكثر من']);
   });
 
   it('puts an Arabic name inside an English line in its place', () => {
     const [line] = breakLines([run('Dear أحمد المنصوري, welcome', latin)], 1000, 'start', 'ltr');
-    expect(visual(line)).toEqual(['Dear', 'المنصوري', 'أحمد', ',', 'welcome']);
+    expect(visual(line)).toEqual(['Dear', 'أحمد المنصوري', ',', 'welcome']);
   });
 
   it('picks a font per run from the fallback chain', () => {
