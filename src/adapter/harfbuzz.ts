@@ -45,6 +45,21 @@ const HB_SUBSET_FLAGS_NO_LAYOUT_CLOSURE = 0x200;
 /** The tables of a TrueType font program in a PDF (ISO 32000-1, 9.9); the others are dropped. */
 const KEPT = new Set(['head', 'hhea', 'maxp', 'loca', 'glyf', 'hmtx', 'cvt ', 'fpgm', 'prep']);
 
+/**
+ * The tables HarfBuzz's shaper reads: characters to glyphs, advances, the OpenType and AAT layout
+ * tables, variations. Not the outlines (glyf, CFF): only extents need them, which shaping asks
+ * for only to place marks a font has no GPOS for, and marks are fontkit's (shapedByHarfBuzz).
+ */
+const SHAPING = new Set(['cmap', 'head', 'hhea', 'hmtx', 'maxp', 'OS/2', 'GDEF', 'GSUB', 'GPOS', 'BASE', 'kern', 'vhea', 'vmtx', 'morx', 'mort', 'kerx', 'trak', 'ankr', 'feat', 'fvar', 'avar', 'HVAR', 'MVAR']);
+
+/**
+ * The font file with the tables the shaper reads only. A Chinese font's outlines are 8 of its
+ * 8.4 MB, which each thread's shaper would otherwise hold per face.
+ */
+export function shapingTables(bytes: Uint8Array): Uint8Array {
+  return keptTables(bytes, SHAPING);
+}
+
 let hb: HarfBuzzSubset | undefined;
 
 function harfbuzz(): HarfBuzzSubset {
@@ -103,7 +118,7 @@ function prepare(key: object, bytes: Uint8Array): number {
   let p = prepared.get(key);
   if (p === undefined) {
     const h = harfbuzz();
-    const face = faceInMemory(h, keptTables(bytes));
+    const face = faceInMemory(h, keptTables(bytes, KEPT));
     p = h.hb_subset_preprocess(face);
     h.hb_face_destroy(face);
     prepared.set(key, p);
@@ -112,18 +127,18 @@ function prepare(key: object, bytes: Uint8Array): number {
 }
 
 /**
- * The font file with only the tables a PDF keeps (KEPT), copied as they are. HarfBuzz's subset of
+ * The font file with only the tables `kept` (a PDF's: KEPT), copied as they are. HarfBuzz's subset of
  * every glyph without the other tables gave the same subsets byte for byte (each face, hundreds of
  * glyph sets), and took 10 to 25 ms a face in a thread's first letter (profiles on a fast and a
  * slow hour), where copying takes well under one.
  */
-function keptTables(bytes: Uint8Array): Uint8Array {
+function keptTables(bytes: Uint8Array, kept: ReadonlySet<string>): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tables: { tag: string; entry: number; offset: number; length: number }[] = [];
   for (let i = 0, count = view.getUint16(4); i < count; i++) {
     const entry = 12 + 16 * i;
     const tag = String.fromCharCode(...bytes.subarray(entry, entry + 4));
-    if (KEPT.has(tag)) tables.push({ tag, entry, offset: view.getUint32(entry + 8), length: view.getUint32(entry + 12) });
+    if (kept.has(tag)) tables.push({ tag, entry, offset: view.getUint32(entry + 8), length: view.getUint32(entry + 12) });
   }
   tables.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
   const n = tables.length;

@@ -492,8 +492,8 @@ const keptBytes = new WeakSet<Uint8Array>();
 const ownGlyphIds = new WeakSet<object>();
 
 /**
- * Prepares a font lettermerge parsed: every run carries its glyphs' characters, a TrueType font's
- * runs are shaped by HarfBuzz where it shapes them as fontkit does (shapeWithHarfBuzz), and every subset
+ * Prepares a font lettermerge parsed: every run carries its glyphs' characters, its runs are
+ * shaped by HarfBuzz where it shapes them as fontkit does (shapeWithHarfBuzz), and every subset
  * pdfkit makes of it reuses its bytes and keeps the font's glyph ids; a TrueType font's subsets
  * are made by HarfBuzz (given the font's file), a CFF font's inline their subroutines. Only this
  * font object changes.
@@ -504,7 +504,7 @@ export function prepareFont(font: Font, bytes?: Uint8Array): void {
   trackRunCharacters(f);
   const createSubset = f.createSubset.bind(f);
   const trueType = bytes !== undefined && isTrueType(bytes);
-  if (trueType) shapeWithHarfBuzz(f, bytes);
+  if (bytes !== undefined) shapeWithHarfBuzz(f, bytes);
   f.createSubset = () => {
     const subset = createSubset();
     if (subset.cff) {

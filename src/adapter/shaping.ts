@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { faceInMemory } from './harfbuzz';
+import { faceInMemory, shapingTables } from './harfbuzz';
 
 /**
  * Shaping by HarfBuzz (harfbuzzjs's WebAssembly build of its shaper), for the runs fontkit's
@@ -94,7 +94,7 @@ const fonts = new WeakMap<object, number>();
 function hbFont(h: HarfBuzzShaper, key: object, bytes: Uint8Array): number {
   let font = fonts.get(key);
   if (font === undefined) {
-    const face = faceInMemory(h, bytes);
+    const face = faceInMemory(h, shapingTables(bytes));
     // The scale is the face's units per em: positions come out in font units, as fontkit's do.
     font = h.hb_font_create(face);
     h.hb_face_destroy(face);
