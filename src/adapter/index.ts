@@ -15,9 +15,11 @@
  * optimisation into a no-op or a wrong letter. test/adapter/ renders the sample letters with and
  * without the adapter and compares them as pixels, so an upgrade shows at once what moved.
  *
- * This folder (index.ts, cff.ts, harfbuzz.ts, shaping.ts) is the boundary: no other module uses a private
+ * This folder (index.ts, brotli.ts, cff.ts, harfbuzz.ts, shaping.ts) is the boundary: no other module uses a private
  * name of pdfkit or fontkit, or a function of HarfBuzz's.
  */
+// First: brotli's decoder, which fontkit loads as it is loaded, waits until it is used.
+import './brotli';
 import { isTrueType, trueTypeSubset } from './harfbuzz';
 import { shapeText } from './shaping';
 import { createHash } from 'node:crypto';

@@ -9,7 +9,7 @@ import { loadCampaign } from '../../src/campaign/campaign';
 import { readRecipients } from '../../src/data/recipients';
 import { fontFile } from '../../src/fonts/fonts';
 import { Merger } from '../../src/template/merge';
-import { SAMPLE_CAMPAIGN, SAMPLE_CSV, hasCommand, row, tempDir, writeCsv } from '../helpers';
+import { ROOT, SAMPLE_CAMPAIGN, SAMPLE_CSV, hasCommand, row, tempDir, writeCsv } from '../helpers';
 
 /** Every page of a PDF as a grey image, from pdftoppm. */
 function pages(pdf: Buffer, dir: string, name: string, dpi = 60): Buffer[] {
@@ -220,5 +220,19 @@ describe('the pdfkit and fontkit adapter', () => {
     expect(plain).toContain('/Unicode (\xfe\xff');
     expect(plain).toContain('stream\nx');
     expect(ours).toBe(plain);
+  });
+
+  it("loads fontkit's brotli decoder only when it is used, and it decodes then (a fresh process, the built adapter)", () => {
+    const script = `
+      require('./dist/adapter').installAdapter();
+      const { BROTLI_DECODER } = require('./dist/adapter/brotli');
+      const loaded = () => Object.keys(require.cache).filter((k) => k.includes('dictionary-data')).length;
+      const before = loaded();
+      const text = Buffer.from('a WOFF2 table, compressed '.repeat(50));
+      const decoded = Buffer.from(require.cache[BROTLI_DECODER].exports(require('zlib').brotliCompressSync(text), text.length));
+      process.stdout.write(JSON.stringify({ before, after: loaded(), same: decoded.equals(text) }));
+    `;
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ before: 0, after: 1, same: true });
   });
 });
