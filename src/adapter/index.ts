@@ -603,6 +603,8 @@ export function advanceUnits(font: Font, text: string): number {
 const deflated = new Recent<string, Buffer>(128);
 /** Compressed streams by the kept bytes they were made from (font programs and ToUnicode maps handed out again as the same object: see keptBytes). */
 const deflatedKept = new WeakMap<Uint8Array, Buffer>();
+/** Content streams of a recipient's own items (see LetterDocument.newContentStream): deflated afresh, not kept. */
+const recipientsStreams = new WeakSet<object>();
 /** Streams shorter than this are deflated afresh: hashing them would cost about as much. */
 const KEEP_DEFLATED_FROM = 512;
 
@@ -631,7 +633,7 @@ function fastFinalize(ref: ReferenceInternals): void {
       let data = this.buffer.length === 1 ? this.buffer[0] : Buffer.concat(this.buffer);
       if (this.compress) {
         const plain = data;
-        data = deflateKept(plain);
+        data = recipientsStreams.has(this) ? deflateSync(plain) : deflateKept(plain);
       }
       this.data.Length = data.length;
       doc._write(`${head}${pdfValue(this.data)}\nstream`);
@@ -1830,17 +1832,23 @@ export class LetterDocument extends PDFDocument {
    * is the same in many letters (the letter around the addressee block) is then a stream of the
    * same bytes in each, deflated once for all of them (see deflated). Call it between
    * marked-content sequences, never inside one; it does nothing before anything is written.
+   *
+   * `recipients`: what is drawn next, until the next stream, is the recipient's own (the
+   * addressee block): the stream's compressed bytes are not kept for other letters, which would
+   * not have them; kept, they would push out what the letters share.
    */
-  newContentStream(): void {
+  newContentStream(recipients = false): void {
     if (this.textState.open) this.closeText();
     const page = (this as unknown as DocumentInternals).page;
-    if (page.content.uncompressedLength === 0) return;
-    const contents = page.dictionary.data.Contents;
-    const streams = Array.isArray(contents) ? contents : [contents];
-    page.content.end();
-    page.content = (this as unknown as DocumentInternals).ref();
-    streams.push(page.content);
-    page.dictionary.data.Contents = streams;
+    if (page.content.uncompressedLength > 0) {
+      const contents = page.dictionary.data.Contents;
+      const streams = Array.isArray(contents) ? contents : [contents];
+      page.content.end();
+      page.content = (this as unknown as DocumentInternals).ref();
+      streams.push(page.content);
+      page.dictionary.data.Contents = streams;
+    }
+    if (recipients) recipientsStreams.add(page.content);
   }
 
   /** Closes the text object before pdfkit ends the pages. */

@@ -201,8 +201,18 @@ class Composer {
     return this.open[this.open.length - 1];
   }
 
+  /**
+   * Laying out the recipient's own block (the addressee): its lines are not kept for other
+   * letters, which would not have them; kept, they would push the campaign's own lines out of the
+   * cache (six languages' worth of them, in a mixed batch).
+   */
+  recipientsOwn = false;
+
   lines(runs: StyledRun[], width: number, align: Align): Line[] {
-    return cachedLines(runs, width, align, this.dir, align === 'justify' ? this.hyphenation : undefined);
+    const hyphenation = align === 'justify' ? this.hyphenation : undefined;
+    // The same lines as cachedLines gives (see there): broken with the recipient's words kept whole.
+    if (this.recipientsOwn) return breakLines(runs, width, align, this.dir, hyphenation);
+    return cachedLines(runs, width, align, this.dir, hyphenation);
   }
 
   newPage(): void {
@@ -612,7 +622,13 @@ function placeAddressee(c: Composer, part: PartOf<'addressee'>, flow: Flow): voi
   c.laying('the addressee block (name, position, organization, address and country)', 'address');
   const rows = part.lines.map((value, i) => ({ label: i === 0 ? part.label : '', value, bold: i === 0 }));
   const box = { x: c.left + startW + BLOCK_GAP, width: endW, labelW: toLabelW, top: flow.blockTop, size: c.small, lineHeight: c.smallLh };
-  const endBottom = c.tagged('Div', () => labelledRows(c, rows, box, 'paragraphs'));
+  c.recipientsOwn = true;
+  let endBottom: number;
+  try {
+    endBottom = c.tagged('Div', () => labelledRows(c, rows, box, 'paragraphs'));
+  } finally {
+    c.recipientsOwn = false;
+  }
   c.y = Math.max(flow.refBottom, endBottom) + 22;
   // The blocks must leave room for the subject on the first page; if they do not, they are to blame.
   if (endBottom > flow.refBottom) c.guard(c.y + c.lh);

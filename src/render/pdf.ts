@@ -273,7 +273,8 @@ function drawPdf(layout: LetterLayout, meta: PdfMeta, options: RenderOptions): P
     page.items.forEach((item, i) => {
       if (breaks.has(i)) {
         structure!.close();
-        doc.newContentStream();
+        // The stream from the start of the recipient's items is theirs alone (see newContentStream).
+        doc.newContentStream(i === page.variable!.from && i < page.variable!.to);
       }
       structure!.draw(item);
     });
