@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync, readSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { LetterMergeError } from './errors';
 import type { ErrorCode, ErrorKind } from './errors';
@@ -95,12 +96,26 @@ export function readTextFile(file: string, use: FileUse): string {
 }
 
 /**
- * Checks that a PDF may be written at `file`: a recipients list or a template given as the output
- * by mistake (`proof people.csv --out people.csv`) would be lost. Nothing there, an empty file or
- * a PDF (an earlier preview or proof) may be written over; so may what is not a regular file (a
- * pipe, /dev/stdout). A folder is refused.
+ * Where a PDF the user named (`--out letter.pdf`) is written:
+ * - `whole`: a file replaced whole, through a temporary file next to it and a rename, so that a
+ *   viewer never reads half a letter and a run stopped part-way leaves the last one in place.
+ *   `path` is the file a symbolic link leads to, so the link stays.
+ * - otherwise a pipe or a device (`--out /dev/stdout`), written into as it is: renaming a file
+ *   onto it would put a file in its place, and whoever reads it would wait for ever. So is a file
+ *   in a folder where no file may be made (the file writable, its folder not).
  */
-export function checkPdfOut(file: string, what: string): void {
+export interface PdfOut {
+  path: string;
+  whole: boolean;
+}
+
+/**
+ * Checks that a PDF may be written at `file`, and says how (see PdfOut): a recipients list or a
+ * template given as the output by mistake (`proof people.csv --out people.csv`) would be lost.
+ * Nothing there, an empty file or a PDF (an earlier preview or proof) may be written over; so may
+ * what is not a regular file (a pipe, /dev/stdout). A folder is refused.
+ */
+export function checkPdfOut(file: string, what: string): PdfOut {
   const isFolder = () => new LetterMergeError('USAGE', `${what} ${file} is a folder`, { kind: 'usage', hint: 'Give the name of a PDF file to write.' });
   let fd: number;
   try {
@@ -108,12 +123,15 @@ export function checkPdfOut(file: string, what: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw isFolder();
     // Not there (made when written), or not readable: the write says why if it fails.
-    return;
+    return { path: file, whole: true };
   }
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw isFolder();
-    if (!st.isFile() || st.size === 0) return;
+    if (!st.isFile()) return { path: file, whole: false };
+    const real = realpathSync(file);
+    const whole = { path: real, whole: folderWritable(path.dirname(real)) };
+    if (st.size === 0) return whole;
     const head = Buffer.alloc(5);
     const n = readSync(fd, head, 0, 5, 0);
     if (head.subarray(0, n).toString('latin1') !== '%PDF-') {
@@ -122,7 +140,50 @@ export function checkPdfOut(file: string, what: string): void {
         hint: 'Give a new name ending in .pdf, or move the file away first.',
       });
     }
+    return whole;
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The temporary name `file` is written under before it is renamed into place, by this process. */
+export function partName(file: string): string {
+  return `${file}.partial-${process.pid}`;
+}
+
+/**
+ * Removes the temporary files (see partName) that runs stopped by force (kill -9, a power cut)
+ * left next to `file`; not those of a run still going.
+ */
+export function removeStaleParts(file: string): void {
+  const prefix = `${path.basename(file)}.partial-`;
+  let names: string[];
+  try {
+    names = readdirSync(path.dirname(file));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length)) : NaN;
+    if (!Number.isInteger(pid) || pid <= 0 || running(pid)) continue;
+    rmSync(path.join(path.dirname(file), name), { force: true });
+  }
+}
+
+function folderWritable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

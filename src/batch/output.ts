@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { LetterMergeError } from '../errors';
+import { partName } from '../files';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry, OutputFile } from './manifest';
 
@@ -60,7 +61,16 @@ export function writeFailure(
  * and the rendering happens in worker threads meanwhile.
  */
 export function writeAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = `${file}.partial-${process.pid}`;
+  try {
+    replaceFile(file, data);
+  } catch (err) {
+    throw writeFailure(err, file);
+  }
+}
+
+/** Writes `file` through a temporary name (see partName) and a rename; the file system's errors as they are. */
+export function replaceFile(file: string, data: Uint8Array | string): void {
+  const tmp = partName(file);
   try {
     // 'wx' creates a new file and never follows a link someone left under the temporary name; a
     // file left there (by a run stopped under the same process id) is removed and the write tried
@@ -79,7 +89,7 @@ export function writeAtomic(file: string, data: Uint8Array | string): void {
     } catch {
       // Its folder is gone or is no longer a folder: there is nothing to remove, and the write's own error says why.
     }
-    throw writeFailure(err, file);
+    throw err;
   }
 }
 

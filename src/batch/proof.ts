@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadCampaign } from '../campaign/campaign';
 import { localise } from '../campaign/localised';
@@ -10,7 +10,7 @@ import type { ListOptions } from '../data/mapping';
 import { streamRecipients } from '../data/recipients';
 import type { Recipient } from '../data/recipients';
 import { LetterMergeError } from '../errors';
-import { checkPdfOut } from '../files';
+import { checkPdfOut, partName, removeStaleParts } from '../files';
 import { glyphError } from '../fonts/fonts';
 import { GROUPS, fullName, isGroup, language } from '../i18n/languages';
 import { layoutDocument, layoutLetter } from '../layout/letter';
@@ -55,31 +55,6 @@ export interface ProofResult {
 const STOPPED = Symbol('stopped');
 /** How much of the proof may wait in memory for the file to take it. */
 const BACKLOG = 1 << 20;
-
-/** Removes what an earlier run killed part-way (kill -9, a power cut) left next to `out`. */
-function removeLeftovers(out: string): void {
-  const prefix = `${path.basename(out)}.partial-`;
-  let names: string[];
-  try {
-    names = readdirSync(path.dirname(out));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length)) : NaN;
-    if (!Number.isInteger(pid) || pid <= 0 || running(pid)) continue;
-    rmSync(path.join(path.dirname(out), name), { force: true });
-  }
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Where each letter starts, for the outline and the page labels. */
 interface Placed {
@@ -139,12 +114,13 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
   const campaign = loadCampaign(options.campaign ?? DEFAULTS.campaign);
   const merger = new Merger(campaign);
   const out = path.resolve(options.out ?? 'proof.pdf');
-  checkPdfOut(out, 'the proof file');
-  const part = `${out}.partial-${process.pid}`;
-  removeLeftovers(out);
+  const dest = checkPdfOut(out, 'the proof file');
+  // Written under a temporary name and renamed into place at the end, or into a pipe as it is made.
+  const part = dest.whole ? partName(dest.path) : undefined;
+  if (dest.whole) removeStaleParts(dest.path);
   const day = new Date(Date.UTC(campaign.date.getFullYear(), campaign.date.getMonth(), campaign.date.getDate()));
   const doc = proofDocument({ title: `Proof of ${campaign.id}`, lang: 'en', date: day });
-  const file = createWriteStream(part);
+  const file = createWriteStream(part ?? dest.path);
   const written = new Promise<void>((resolve, reject) => {
     file.on('finish', resolve);
     file.on('error', reject);
@@ -226,13 +202,13 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
     pages += summary.pages.length;
     doc.end();
     await written;
-    renameSync(part, out);
+    if (part) renameSync(part, dest.path);
   } catch (err) {
     doc.unpipe(file);
     file.end();
     await written.catch(() => undefined);
-    rmSync(part, { force: true });
-    if (err !== STOPPED) throw fileWriteFailure(err, out, [part, out]);
+    if (part) rmSync(part, { force: true });
+    if (err !== STOPPED) throw fileWriteFailure(err, out, part ? [part, out, dest.path] : [out]);
   }
   return { out, letters: r.letters, pages, byLanguage: r.byLanguage, byGroup: r.byGroup, failures: r.failures, interrupted, elapsedMs: Date.now() - started };
 }

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs, { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -48,6 +48,45 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect((await cli(['preview', csv, '--row', '2', '--out', pdf])).code).toBe(0);
     expect((await cli(['proof', csv, '--out', pdf, '--limit', '2'])).code).toBe(0);
     expect(readFileSync(pdf).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+  });
+
+  it('writes a preview or proof into a named pipe as it is, and replaces a file whole, keeping its symbolic link', async () => {
+    // A pipe (or /dev/stdout) is written into: a file renamed onto it used to take its place, and
+    // its reader waited for ever.
+    const fifo = path.join(t.dir, 'pipe.pdf');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    for (const args of [
+      ['proof', SAMPLE_CSV, '--limit', '2', '--out', fifo],
+      ['preview', SAMPLE_CSV, '--row', '1', '--out', fifo],
+    ]) {
+      const reader = spawn('cat', [fifo]);
+      const chunks: Buffer[] = [];
+      reader.stdout.on('data', (c: Buffer) => chunks.push(c));
+      const ended = new Promise<number | null>((resolve) => reader.on('close', resolve));
+      const killer = setTimeout(() => reader.kill(), 30_000);
+      const r = await cli(args);
+      expect(await ended).toBe(0);
+      clearTimeout(killer);
+      expect(r.code).toBe(0);
+      const got = Buffer.concat(chunks).toString('latin1');
+      expect(got.startsWith('%PDF-')).toBe(true);
+      expect(got.trimEnd().endsWith('%%EOF')).toBe(true);
+      expect(fs.lstatSync(fifo).isFIFO()).toBe(true);
+    }
+    // A file is replaced through a temporary one: a link to it stays a link, and what a preview
+    // killed part-way left next to it is removed.
+    fs.mkdirSync(path.join(t.dir, 'real'));
+    const target = path.join(t.dir, 'real', 'letter.pdf');
+    writeFileSync(target, '');
+    const link = path.join(t.dir, 'link.pdf');
+    symlinkSync(path.join('real', 'letter.pdf'), link);
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(`${target}.partial-${dead}`, '%PDF-half');
+    const r = await cli(['preview', SAMPLE_CSV, '--row', '2', '--out', link]);
+    expect(r.code).toBe(0);
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(fs.readdirSync(path.join(t.dir, 'real'))).toEqual(['letter.pdf']);
   });
 
   it('a preview or proof that cannot be written says why, not "this is a bug"', async () => {

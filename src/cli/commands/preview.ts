@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { statSync, watch as fsWatch, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LetterMergeError } from '../../errors';
-import { checkPdfOut } from '../../files';
+import { checkPdfOut, partName, removeStaleParts } from '../../files';
 import { DEFAULTS } from '../../config';
 import type { Io } from '../io';
 import { plural, say } from '../io';
@@ -140,18 +140,23 @@ Examples:
       }
       const campaignDir = campaignDir0;
       const out = opts.out ?? DEFAULTS.previewOut;
-      if (!opts.text) checkPdfOut(out, 'the --out file');
+      const dest = opts.text ? undefined : checkPdfOut(out, 'the --out file');
+      if (dest?.whole) removeStaleParts(dest.path);
       const once = async (): Promise<void> => {
         const started = Date.now();
         const { preview } = await import('../../batch/preview');
         const r = await preview({ csv, sheet: opts.sheet, mapping: runMapping(ctx.config(), opts.map), campaign: campaignDir, id: opts.id, row: opts.row, language: opts.lang, textOnly: opts.text });
         if (opts.text) io.stdout(r.text);
         else if (r.letter) {
+          const { fileWriteFailure, replaceFile } = await import('../../batch/output');
+          // Replaced whole: a viewer that reloads the file as it changes (--watch) never reads half a
+          // letter, and a stopped preview leaves the last one.
+          const to = dest ?? { path: out, whole: true };
           try {
-            writeFileSync(out, r.letter.pdf);
+            if (to.whole) replaceFile(to.path, r.letter.pdf);
+            else writeFileSync(to.path, r.letter.pdf);
           } catch (err) {
-            const { fileWriteFailure } = await import('../../batch/output');
-            throw fileWriteFailure(err, out);
+            throw fileWriteFailure(err, out, [out, to.path, partName(to.path)]);
           }
           say(io, `Wrote ${shown(path.resolve(out))} (${r.recipient.id}, ${r.language}, ${plural(r.letter.pages, 'page')}) in ${Date.now() - started} ms.\n`);
         }
