@@ -293,6 +293,56 @@ describe('send: never twice, nothing forged', () => {
     }
   });
 
+  it('stopped while connecting again after the server dropped it: the message waits for the next run, sent once', async () => {
+    const s = await startServer();
+    // Between lettermerge and the server: the first connection goes through and is cut after the
+    // first message; the next one is accepted and never greeted, and the run is stopped then.
+    const stop = new AbortController();
+    const sockets: net.Socket[] = [];
+    let connections = 0;
+    const relay = net.createServer((client) => {
+      sockets.push(client);
+      if (++connections > 1) {
+        stop.abort();
+        return;
+      }
+      const upstream = net.connect(s.port, '127.0.0.1');
+      sockets.push(upstream);
+      upstream.pipe(client);
+      // Cut as the second message begins: the first was sent and its reply received.
+      let mails = 0;
+      client.on('data', (chunk: Buffer) => {
+        if (/^MAIL FROM/im.test(chunk.toString('latin1')) && ++mails === 2) {
+          client.destroy();
+          upstream.destroy();
+        } else upstream.write(chunk);
+      });
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const port = (relay.address() as net.AddressInfo).port;
+    try {
+      const dir = outDir();
+      const r = await send({ out: dir, smtp: `smtp://127.0.0.1:${port}`, confirm: true, rate: 5, signal: stop.signal, backoffMs: 1 });
+      expect(connections).toBe(2);
+      expect(r).toMatchObject({ interrupted: true, connected: true, sent: 1, failed: 0, uncertain: 0 });
+      expect(s.received).toHaveLength(1);
+      // The second message was put off twice, no data having gone: the connection cut, then the
+      // run stopped while connecting again.
+      const second = log(dir).filter((x) => x.id !== log(dir)[0].id);
+      expect(second.map((x) => x.status)).toEqual(['attempt', 'deferred', 'attempt', 'deferred']);
+      expect(second[3].response).toMatch(/stopped/);
+      // The next run sends the other five, each once.
+      const next = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true });
+      expect(next).toMatchObject({ sent: 5, uncertain: 0, failed: 0 });
+      expect(s.received).toHaveLength(6);
+      expect(new Set(s.received.map((m) => m.to.join())).size).toBe(6);
+    } finally {
+      for (const x of sockets) x.destroy();
+      relay.close();
+      await s.close();
+    }
+  });
+
   it('refuses an address with a password in it before asking for any password', async () => {
     const saved = process.env.LETTERMERGE_SMTP_PASSWORD;
     delete process.env.LETTERMERGE_SMTP_PASSWORD;
