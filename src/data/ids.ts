@@ -12,7 +12,16 @@ export function idProblem(id: string, what = 'id'): string | undefined {
   if (id === '') return `${what} is empty`;
   if (id.length > MAX_ID_LENGTH) return `${what} is ${id.length} characters long; at most ${MAX_ID_LENGTH}`;
   if (!ID.test(id) || id.endsWith('.') || RESERVED.test(id)) {
-    return `${what} "${id}" cannot name a file: use letters, digits, ".", "_" and "-" (not first, not last), and no reserved device name`;
+    return `${what} "${id}" cannot name a file${why(id)}: use the letters a-z and A-Z, digits, ".", "_" and "-" (not first, not last), and no reserved device name`;
   }
   return undefined;
+}
+
+/** What in `id` breaks the rule, as " (…)", so that an accent or a space is not left to guess. */
+function why(id: string): string {
+  const bad = [...id].find((ch) => !/[A-Za-z0-9._-]/.test(ch));
+  if (bad === undefined) return '';
+  const code = `U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  const shown = bad === ' ' ? 'a space' : /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(bad) ? `"${bad}", ${code}` : code;
+  return ` (it holds ${shown}${/\p{L}/u.test(bad) ? ', a letter outside a-z' : ''})`;
 }

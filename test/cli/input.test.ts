@@ -99,12 +99,22 @@ const CASES: Case[] = [
   {
     name: 'hostile ids',
     bytes: () =>
-      Buffer.from(csvText([good('fine'), good('../../etc/passwd'), good('a/b'), good('CON'), good('.hidden'), good('tab\there'), good('end.')])),
+      Buffer.from(csvText([good('fine'), good('../../etc/passwd'), good('a/b'), good('CON'), good('.hidden'), good('tab\there'), good('end.'), good('gob-méx-001'), good('two words')])),
     validate: 4,
     generate: 4,
-    messages: [/id "..\/..\/etc\/passwd" cannot name a file/, /id "a\/b" cannot name a file/, /id "CON" cannot name a file/, /id ".hidden" cannot name a file/, /id "end." cannot name a file/, /id tab\s?here.*control character|tab\there.*cannot name/],
+    messages: [
+      /id "..\/..\/etc\/passwd" cannot name a file/,
+      /id "a\/b" cannot name a file \(it holds "\/", U\+002F\)/,
+      /id "CON" cannot name a file/,
+      /id ".hidden" cannot name a file/,
+      /id "end." cannot name a file/,
+      /id tab\s?here.*control character|tab\there.*cannot name/,
+      // The character at fault is named: an accent is a letter, but not one a file name may safely hold.
+      /id "gob-méx-001" cannot name a file \(it holds "é", U\+00E9, a letter outside a-z\): use the letters a-z and A-Z, digits/,
+      /id "two words" cannot name a file \(it holds a space\)/,
+    ],
     produced: ['fine'],
-    failed: ['../../etc/passwd', 'a/b', 'CON', '.hidden', 'tab\there', 'end.'],
+    failed: ['../../etc/passwd', 'a/b', 'CON', '.hidden', 'tab\there', 'end.', 'gob-méx-001', 'two words'],
   },
   {
     name: 'huge fields',
