@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadCampaign } from '../campaign/campaign';
 import type { Campaign } from '../campaign/campaign';
 import { ENCODING_NOTICE, streamRecipients } from '../data/recipients';
+import { guardFormula } from '../data/formula';
 import type { Recipient, RowProblem } from '../data/recipients';
 import { layerMappings } from '../data/mapping';
 import type { ListMapping, ListOptions } from '../data/mapping';
@@ -116,7 +117,9 @@ function sortedCounts(counts: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-function csvCell(value: string): string {
+/** A cell of failed.csv: quoted when it must be, and guarded from spreadsheets (see formula.ts). */
+function csvCell(cell: string): string {
+  const value = guardFormula(cell);
   return /[",\r\n;]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

@@ -4,6 +4,7 @@ import { checkRegularFile } from '../files';
 import { addressProblem, parseMailboxList } from './address';
 import type * as Xlsx from './xlsx';
 import type { Mailbox } from './address';
+import { unguardFormula } from './formula';
 import { idProblem } from './ids';
 import { Readable } from 'node:stream';
 import { parse, CsvError } from 'csv-parse';
@@ -204,7 +205,8 @@ async function csvSource(file: string): Promise<RecordSource> {
     try {
       for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
         quotedCrlf += countCrlf(record);
-        yield { cells: record, line: info.lines - quotedCrlf - countNewlines(record) };
+        // A cell failed.csv guarded from spreadsheets, as it was (see formula.ts).
+        yield { cells: record.map(unguardFormula), line: info.lines - quotedCrlf - countNewlines(record) };
       }
     } catch (err) {
       if (err instanceof CsvError) {

