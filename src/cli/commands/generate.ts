@@ -25,8 +25,10 @@ interface Flags {
 
 function summaryLine(r: GenerateResult): string {
   const secs = r.elapsedMs / 1000;
-  const rate = secs > 0 ? ` (${(r.produced / secs).toFixed(0)} letters/s)` : '';
-  let s = `Wrote ${plural(r.produced, 'letter')} (PDF and e-mail each) to ${shown(r.out)}/ in ${secs.toFixed(1)} s${r.produced > 1 ? rate : ''}`;
+  // A rate only says something for a run of some length: "2 letters in 1.8 s (1 letters/s)" does not.
+  const perSecond = secs > 0 ? r.produced / secs : 0;
+  const rate = r.produced >= 10 && perSecond > 0 ? ` (${perSecond.toFixed(perSecond < 10 ? 1 : 0)} letters/s)` : '';
+  let s = `Wrote ${plural(r.produced, 'letter')} (PDF and e-mail each) to ${shown(r.out)}/ in ${secs.toFixed(1)} s${rate}`;
   if (r.kept) s += `; ${r.kept} kept from the earlier run`;
   if (r.skipped) s += `; ${r.skipped} skipped by --lang`;
   if (r.failed) s += `; ${r.failed} failed`;
