@@ -151,12 +151,15 @@ export function partName(file: string): string {
   return `${file}.partial-${process.pid}`;
 }
 
+/** A temporary name made by partName: what it ends with, and the process id in it. */
+export const PART_NAME = /\.partial-(\d+)$/;
+
 /**
  * Removes the temporary files (see partName) that runs stopped by force (kill -9, a power cut)
  * left next to `file`; not those of a run still going.
  */
 export function removeStaleParts(file: string): void {
-  const prefix = `${path.basename(file)}.partial-`;
+  const base = path.basename(file);
   let names: string[];
   try {
     names = readdirSync(path.dirname(file));
@@ -164,7 +167,8 @@ export function removeStaleParts(file: string): void {
     return;
   }
   for (const name of names) {
-    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length)) : NaN;
+    const m = PART_NAME.exec(name);
+    const pid = m && name.length === base.length + m[0].length && name.startsWith(base) ? Number(m[1]) : NaN;
     if (!Number.isInteger(pid) || pid <= 0 || running(pid)) continue;
     rmSync(path.join(path.dirname(file), name), { force: true });
   }

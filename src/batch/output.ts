@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { LetterMergeError } from '../errors';
-import { partName } from '../files';
+import { PART_NAME, partName } from '../files';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry, OutputFile } from './manifest';
 
@@ -171,9 +171,6 @@ export function prepareOutputFolder(out: string): string {
   return real;
 }
 
-/** A file written through its temporary name by a run stopped before it was renamed (see writeAtomic). */
-const LEFTOVER = /\.partial-\d+$/;
-
 /**
  * Refuses a folder that holds files and no manifest: not the output folder of an earlier run (a
  * home or documents folder given by mistake), where letters would be written over files of the
@@ -182,7 +179,7 @@ const LEFTOVER = /\.partial-\d+$/;
 function refuseForeignFolder(out: string): void {
   if (existsSync(path.join(out, MANIFEST))) return;
   // What a first run stopped by force can leave: temporary files, in folders of their own.
-  const leftover = (name: string) => LEFTOVER.test(name);
+  const leftover = (name: string) => PART_NAME.test(name);
   const onlyLeftovers = (dir: string) => {
     try {
       return statSync(dir).isDirectory() && readdirSync(dir).every(leftover);
@@ -210,7 +207,7 @@ export function removeLeftovers(out: string): void {
   const dirs = [out, ...readdirSync(out, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(out, d.name))];
   for (const dir of dirs) {
     for (const f of readdirSync(dir)) {
-      if (LEFTOVER.test(f)) rmSync(path.join(dir, f), { force: true });
+      if (PART_NAME.test(f)) rmSync(path.join(dir, f), { force: true });
     }
   }
 }
