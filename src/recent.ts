@@ -13,8 +13,17 @@ export class Recent<K, V> {
   private current = new Map<K, V>();
   private previous = new Map<K, V>();
 
-  /** `size`: entries per generation (so at most twice as many are kept). */
-  constructor(private readonly size: number) {}
+  /**
+   * `size`: entries per generation (so at most twice as many are kept). With a `group`, the size is
+   * the group's: its caches start a new generation together, when as many entries as its size have
+   * gone into them between them.
+   */
+  constructor(
+    private readonly size: number,
+    private readonly group?: RecentGroup,
+  ) {
+    group?.join(this);
+  }
 
   get(key: K): V | undefined {
     const v = this.current.get(key);
@@ -28,10 +37,8 @@ export class Recent<K, V> {
   }
 
   set(key: K, value: V): void {
-    if (this.current.size >= this.size) {
-      this.previous = this.current;
-      this.current = new Map();
-    }
+    if (this.group) this.group.storing();
+    else if (this.current.size >= this.size) this.turn();
     this.current.set(key, value);
   }
 
@@ -40,5 +47,44 @@ export class Recent<K, V> {
     let v = this.get(key);
     if (v === undefined) this.set(key, (v = make()));
     return v;
+  }
+
+  /** Starts a new generation: the current one becomes the previous one, and the one before is dropped. */
+  turn(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+}
+
+/**
+ * Caches of one kind, one per font, that share a single size. Each with a size of its own would let
+ * a batch's memory grow for as long as any of them is not full yet: a font that a letter uses for a
+ * few words (a bold face, a recipient's name in another script) fills its cache over thousands of
+ * letters, so a long batch ends holding more than a short one. Shared, they are full, and stay at
+ * their size, after the first few hundred letters, whichever fonts the letters use.
+ */
+export class RecentGroup {
+  private readonly members: Recent<unknown, unknown>[] = [];
+  /** Entries put into the current generation of the group's caches. */
+  private stored = 0;
+
+  constructor(readonly size: number) {}
+
+  /** A new cache of the group. */
+  cache<K, V>(): Recent<K, V> {
+    return new Recent<K, V>(this.size, this);
+  }
+
+  join(member: Recent<unknown, unknown>): void {
+    this.members.push(member);
+  }
+
+  /** A member is about to store an entry: when the group is full, all its caches start a new generation. */
+  storing(): void {
+    if (this.stored >= this.size) {
+      for (const m of this.members) m.turn();
+      this.stored = 0;
+    }
+    this.stored++;
   }
 }

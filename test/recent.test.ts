@@ -1,4 +1,4 @@
-import { Recent } from '../src/recent';
+import { Recent, RecentGroup } from '../src/recent';
 
 describe('Recent', () => {
   it('keeps at most two generations, and what is used moves into the current one', () => {
@@ -19,4 +19,30 @@ describe('Recent', () => {
     expect(r.get('a')).toBeUndefined();
     expect(r.get('y9')).toBe(9);
   });
+
+  it('caches of a group share one size, so a little-used one does not keep growing', () => {
+    const group = new RecentGroup(3);
+    const busy = group.cache<string, number>();
+    const rare = group.cache<string, number>();
+    rare.set('r', 0);
+    busy.set('a', 1);
+    busy.set('b', 2);
+    // The group is full: the next entry, in either cache, starts a new generation in both.
+    busy.set('c', 3);
+    expect([rare.get('r'), busy.get('a')]).toEqual([0, 1]);
+    // r and a moved into the new generation (with c): it is full, and the next entry turns it again.
+    busy.set('d', 4);
+    busy.set('e', 5);
+    busy.set('f', 6);
+    busy.set('g', 7);
+    // r, not used for two generations, is gone though its own cache never held more than one entry.
+    expect(rare.get('r')).toBeUndefined();
+    expect(busy.get('b')).toBeUndefined();
+    expect(busy.get('g')).toBe(7);
+    // At most twice the group's size is kept across its caches.
+    for (let i = 0; i < 100; i++) (i % 2 ? busy : rare).set(`k${i}`, i);
+    const kept = Array.from({ length: 100 }, (_, i) => (i % 2 ? busy : rare).get(`k${i}`)).filter((v) => v !== undefined);
+    expect(kept.length).toBeLessThanOrEqual(6);
+  });
 });
+

@@ -32,7 +32,7 @@ import PDFDocument from 'pdfkit';
 import type * as SignpdfUtils from '@signpdf/utils';
 import { LetterMergeError } from '../errors';
 import { writeCidCff } from './cff';
-import { Recent } from '../recent';
+import { Recent, RecentGroup } from '../recent';
 import type { CffSource, CffTable } from './cff';
 
 export const PDFKIT_VERSION = '0.20.2';
@@ -554,7 +554,12 @@ export function fontkitReverses(s: string): boolean {
 }
 
 const widthCache = new WeakMap<Font, Recent<string, number>>();
-const WIDTHS_KEPT = 20000;
+/**
+ * Chunk widths kept, for all fonts together (see RecentGroup). 20,000 for each font, as before,
+ * were still filling up after 10,000 six-language letters; 6,000 shared are full after a few
+ * hundred, and measure 1.3 chunks a letter again where the per-font ones measured 1.2.
+ */
+const widths = new RecentGroup(6_000);
 
 /**
  * A soft hyphen at the end of a run is the hyphen of a hyphenated line end: drawn with the font's
@@ -572,7 +577,7 @@ const SHY = '\u00ad';
 export function advanceUnits(font: Font, text: string): number {
   if (text.endsWith(SHY)) return advanceUnits(font, text.slice(0, -1)) + font.glyphForCodePoint(0xad).advanceWidth;
   let chunks = widthCache.get(font);
-  if (!chunks) widthCache.set(font, (chunks = new Recent(WIDTHS_KEPT)));
+  if (!chunks) widthCache.set(font, (chunks = widths.cache()));
   let units = 0;
   let last = 0;
   for (let i = 0; i <= text.length; i++) {
@@ -745,13 +750,18 @@ function textToBytes(ref: ReferenceInternals & { text?: string }): void {
  */
 const layoutCaches = new WeakMap<object, Recent<string, { glyphs: GlyphLike[]; positions: PositionLike[] }>>();
 /**
- * Shaped words kept per font: a campaign's own words, and the recipients' of the last few dozen
- * letters. Each is about 1.2 KB of glyphs and positions; 4,000 a generation held 10 MB in each
- * thread for a long six-language batch, and twice that in heap the collector let grow around it,
- * while a word shaped again takes HarfBuzz a few microseconds. 1,000 made 6,000 six-language and
- * 2,000 Chinese letters no slower (measured alternating; 9% of words shaped again, against 4%).
+ * Shaped words kept, for all fonts together (see RecentGroup): a campaign's own words, and the
+ * recipients' of the last few dozen letters. Each is about 1.2 KB of glyphs and positions; 4,000 a
+ * generation held 10 MB in each thread for a long six-language batch, and twice that in heap the
+ * collector let grow around it, while a word shaped again takes HarfBuzz a few microseconds.
+ * 1,000 for each font made 6,000 six-language and 2,000 Chinese letters no slower (measured
+ * alternating; 9% of words shaped again, against 4%), but the caches of the fonts a letter uses
+ * for a few words went on filling for 10,000 letters and more: a thread's heap held 91 MB after
+ * 1,000 six-language letters and 98 MB after 10,000. 2,000 shared stay at 2,200–2,800 words from
+ * the first thousand letters on (89–91 MB held), and shape fewer words again: 3.1 of 38 a letter
+ * against 4.1, the busy fonts having the room the others left.
  */
-const WORDS_KEPT = 1000;
+const shapedWords = new RecentGroup(2000);
 
 /** What a document needs of a font: its key, and the parsed font. */
 /** A bookmark of the outline, to put others under. */
@@ -1505,7 +1515,7 @@ export class LetterDocument extends PDFDocument {
       font.widths[0] = font.font.getGlyph(0).advanceWidth * font.scale;
       if (this.adapter.reuse && font.layoutCache) {
         let shared = layoutCaches.get(face.font);
-        if (!shared) layoutCaches.set(face.font, (shared = new Recent(WORDS_KEPT)));
+        if (!shared) layoutCaches.set(face.font, (shared = shapedWords.cache()));
         const words = shared;
         const f = font;
         f.layoutCached = (text: string) => words.getOrMake(text, () => f.layoutRun(text));
