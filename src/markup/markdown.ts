@@ -44,6 +44,20 @@ export function parseMarkdown(source: string): readonly Block[] {
   return parsed.getOrMake(source, () => deepFreeze(readBlocks(md.parse(source, {}), 0, null)[0]));
 }
 
+/**
+ * The images a Markdown text holds (`![alt](src)`), with the line each is on (from 0). A letter's
+ * text draws none: an image would come out as its alternate text alone.
+ */
+export function imagesIn(source: string): { line: number; alt: string; src: string }[] {
+  const found: { line: number; alt: string; src: string }[] = [];
+  for (const t of md.parse(source, {})) {
+    for (const c of t.children ?? []) {
+      if (c.type === 'image') found.push({ line: t.map?.[0] ?? 0, alt: c.content, src: String(c.attrGet('src') ?? '') });
+    }
+  }
+  return found;
+}
+
 function readBlocks(tokens: Token[], start: number, closeType: string | null): [Block[], number] {
   const blocks: Block[] = [];
   let i = start;

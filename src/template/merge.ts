@@ -1,5 +1,6 @@
 import { keptWords } from '../layout/hyphenate';
 import { Recent } from '../recent';
+import { imagesIn } from '../markup/markdown';
 import Handlebars from 'handlebars';
 import { format } from 'date-fns/format';
 import { LetterMergeError } from '../errors';
@@ -161,6 +162,7 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
       throw templateError(source, err, lineOffset, what);
     }
     checkCalls(env, ast as unknown as HbsNode, source, lineOffset, what);
+    if (env === markdownEnv) checkImages(text, source, lineOffset, what);
     parsed = { ast };
     parsedTemplates.set(key, parsed);
   }
@@ -210,6 +212,19 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
     n.inverse?.body.forEach(visit);
   };
   visit(ast);
+}
+
+/**
+ * An image in a letter's Markdown (`![logo](logo.png)`) is not drawn: the PDF would
+ * show its alternate text alone, in every letter. Refused when the campaign is loaded, at its line.
+ */
+function checkImages(text: string, source: TemplateSource, lineOffset: number, what: string): void {
+  const [image] = imagesIn(text);
+  if (!image) return;
+  throw new LetterMergeError('TEMPLATE', `${what} holds an image (![${image.alt}](${image.src})), and lettermerge draws no images in a letter's text: the PDF would show only ${image.alt ? `"${image.alt}"` : 'nothing'}`, {
+    location: { file: source.file, line: image.line + lineOffset },
+    hint: 'The letterhead, the signature image and the attached files are set in campaign.yaml. Remove the image, or drop its "!" to make it a link.',
+  });
 }
 
 /**
