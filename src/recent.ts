@@ -61,7 +61,9 @@ export class Recent<K, V> {
  * a batch's memory grow for as long as any of them is not full yet: a font that a letter uses for a
  * few words (a bold face, a recipient's name in another script) fills its cache over thousands of
  * letters, so a long batch ends holding more than a short one. Shared, they are full, and stay at
- * their size, after the first few hundred letters, whichever fonts the letters use.
+ * their size, after the first few hundred letters, whichever fonts the letters use. The group
+ * keeps its caches as long as it lives: it is for things that live as long (lettermerge's fonts,
+ * parsed once a process).
  */
 export class RecentGroup {
   private readonly members: Recent<unknown, unknown>[] = [];
