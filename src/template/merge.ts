@@ -221,7 +221,8 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
 function checkImages(text: string, source: TemplateSource, lineOffset: number, what: string): void {
   const [image] = imagesIn(text);
   if (!image) return;
-  throw new LetterMergeError('TEMPLATE', `${what} holds an image (![${image.alt}](${image.src})), and lettermerge draws no images in a letter's text: the PDF would show only ${image.alt ? `"${image.alt}"` : 'nothing'}`, {
+  const short = (t: string) => (t.length > 60 ? `${t.slice(0, 59)}…` : t);
+  throw new LetterMergeError('TEMPLATE', `${what} holds an image (![${short(image.alt)}](${short(image.src)})), and lettermerge draws no images in a letter's text: the PDF would show ${image.alt ? `only "${short(image.alt)}"` : 'nothing in its place'}`, {
     location: { file: source.file, line: image.line + lineOffset },
     hint: 'The letterhead, the signature image and the attached files are set in campaign.yaml. Remove the image, or drop its "!" to make it a link.',
   });
