@@ -45,4 +45,3 @@ describe('Recent', () => {
     expect(kept.length).toBeLessThanOrEqual(6);
   });
 });
-
