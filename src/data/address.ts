@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 import addressparser from 'nodemailer/lib/addressparser';
+import { codePointName } from '../text/unicode';
 
 /**
  * E-mail addresses, checked the same way wherever they come from (a recipient's row, the
@@ -15,6 +16,10 @@ const DOMAIN_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 export function addressProblem(value: string): string | undefined {
   if (value === '') return 'the e-mail address is empty';
   if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) return 'an e-mail address cannot hold a line break or other control character';
+  // A zero-width space, a soft hyphen or a direction mark, pasted with the address from a web page
+  // or a document: invisible in the message too, so it is named.
+  const hidden = /\p{Cf}/u.exec(value);
+  if (hidden) return `"${value}" holds an invisible character (${codePointName(hidden[0])}), often pasted with an address from a web page or a document: remove it`;
   if (/[\s,;<>()"]/.test(value)) return `"${value}" is not one e-mail address (it holds a space, a comma, a semicolon, a bracket or a quote)`;
   const at = value.lastIndexOf('@');
   if (at <= 0 || at === value.length - 1 || value.indexOf('@') !== at) return `"${value}" is not an e-mail address`;

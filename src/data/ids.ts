@@ -1,3 +1,5 @@
+import { codePointName } from '../text/unicode';
+
 /**
  * Ids name files (a recipient's letters, a campaign's attachments): letters, digits, ".", "_"
  * and "-", not starting with a dot or a dash, not ending with a dot, and no name that Windows
@@ -21,7 +23,7 @@ export function idProblem(id: string, what = 'id'): string | undefined {
 function why(id: string): string {
   const bad = [...id].find((ch) => !/[A-Za-z0-9._-]/.test(ch));
   if (bad === undefined) return '';
-  const code = `U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  const code = codePointName(bad);
   const shown = bad === ' ' ? 'a space' : /^[\p{L}\p{N}\p{P}\p{S}]$/u.test(bad) ? `"${bad}", ${code}` : code;
   return ` (it holds ${shown}${/\p{L}/u.test(bad) ? ', a letter outside a-z' : ''})`;
 }

@@ -3,7 +3,7 @@ import { advanceUnits, openFont } from '../adapter';
 import { FILES, fontBytes, fontFile, fontFileError } from './files';
 import type { Family, FontStyle } from './files';
 import { LetterMergeError } from '../errors';
-import { isInvisible } from '../text/unicode';
+import { codePointName, isInvisible } from '../text/unicode';
 
 /**
  * The fonts lettermerge embeds, all from npm packages (never from the system). Each file is read
@@ -106,10 +106,6 @@ export function glyphError(fields: Record<string, string>): LetterMergeError | u
 }
 
 /** "U+1F600" */
-export function codePointName(ch: string): string {
-  return `U+${(ch.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`;
-}
-
 export function styleOf(bold: boolean, italic: boolean): FontStyle {
   if (bold && italic) return 'boldItalic';
   if (bold) return 'bold';

@@ -21,6 +21,11 @@ export function withoutBidiControls(s: string): string {
   return s.replace(BIDI_CONTROLS, '');
 }
 
+/** A character's code point as Unicode writes it: "U+00E9". */
+export function codePointName(ch: string): string {
+  return `U+${(ch.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 /**
  * Characters that take no glyph: line breaks and tabs (laid out, not drawn), zero-width spaces and
  * joiners (U+200B–U+200D), the byte order mark, the bidi formatting characters, and a soft hyphen

@@ -270,11 +270,19 @@ describe('odd names and addresses reach the reader as typed', () => {
     expect(headerBlock).not.toContain('SGFja2Vk?= Smith');
   });
 
-  it('writes an address with a domain in another script in ASCII; refuses one with non-ASCII before the @', async () => {
-    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'idn', email: 'ann@exämple.org' }), row({ id: 'utf8', email: 'änn@example.org' })]);
+  it('writes an address with a domain in another script in ASCII; refuses one with non-ASCII before the @, naming an invisible character', async () => {
+    const csv = writeCsv(t.dir, 'r.csv', [
+      row({ id: 'idn', email: 'ann@exämple.org' }),
+      row({ id: 'utf8', email: 'änn@example.org' }),
+      // Pasted from a web page: a zero-width space, invisible, is named rather than called a letter.
+      row({ id: 'zwsp', email: 'ann\u200b@example.org' }),
+      row({ id: 'shy', email: 'ann@exam\u00adple.org' }),
+    ]);
     const g = await cli(['generate', csv, '--out', path.join(t.dir, 'o'), '--jobs', '1']);
     expect(g.code).toBe(4);
     expect(g.stderr).toMatch(/id utf8, email: "änn@example\.org" has letters outside ASCII before the @; sending to it needs SMTPUTF8/);
+    expect(g.stderr).toMatch(/id zwsp, email: "ann\u200b@example\.org" holds an invisible character \(U\+200B\), often pasted/);
+    expect(g.stderr).toMatch(/id shy, email: "ann@exam\u00adple\.org" holds an invisible character \(U\+00AD\)/);
     const raw = readFileSync(path.join(t.dir, 'o', 'en', 'idn.eml'), 'latin1');
     expect(raw).toMatch(/^[\x00-\x7f]*$/);
     expect(raw).toMatch(/^To: .*<ann@xn--exmple-cua\.org>/m);
