@@ -189,12 +189,32 @@ function checkText(file: string, head: Buffer, encoding: Encoding): void {
   }
 }
 
+/**
+ * Files that are text but not CSV, known by how they begin: a web application's "Excel" export is
+ * often an HTML page named .xls, and Excel 2003 saved an XML spreadsheet. Read as CSV, their first
+ * line would be taken for the header, and every column reported missing.
+ */
+function checkMarkup(file: string, headText: string): void {
+  const start = headText.replace(/^\uFEFF/, '').trimStart().slice(0, 200).toLowerCase();
+  const kind = /^(<!doctype html|<html)/.test(start)
+    ? 'an HTML page, not a CSV file (web applications often give their "Excel" exports as HTML pages named .xls)'
+    : start.startsWith('<?xml')
+      ? 'an XML document, not a CSV file (an Excel 2003 XML spreadsheet, perhaps)'
+      : undefined;
+  if (!kind) return;
+  throw new LetterMergeError('NOT_A_FILE', `the recipients file is ${kind}`, {
+    location: { file },
+    hint: 'Open it in Excel or LibreOffice and save it as .xlsx or CSV UTF-8, then give that file.',
+  });
+}
+
 /** A CSV file: encoding and delimiter detected, records streamed by csv-parse with their physical line. */
 async function csvSource(file: string): Promise<RecordSource> {
   const head = await readHead(file);
   const encoding = detectEncoding(head);
   checkText(file, head, encoding);
   const headText = encoding === 'utf-8' ? head.toString('utf8') : new TextDecoder(encoding).decode(head);
+  checkMarkup(file, headText);
   const delimiter = detectDelimiter(headText.replace(/^\uFEFF/, ''));
   const source = encoding === 'utf-8' ? createReadStream(file) : Readable.from([new TextDecoder(encoding).decode(await readFile(file))]);
   const parser = source.pipe(parse({ bom: true, delimiter, columns: false, info: true, relax_column_count: true, skip_empty_lines: true }));

@@ -153,6 +153,15 @@ describe('bad input gets a clear message and the right exit status, never a hang
     const binary = path.join(t.dir, 'data.csv');
     writeFileSync(binary, Buffer.alloc(500));
     expect((await cli(['generate', binary, '--out', path.join(t.dir, 'o')])).stderr).toMatch(/holds binary data \(NUL bytes\), not CSV text/);
+    // Text, but not CSV: a web application's "Excel" export (an HTML page named .xls), an Excel 2003 XML spreadsheet.
+    const html = path.join(t.dir, 'export.xls');
+    writeFileSync(html, '\n  <!DOCTYPE html>\n<html><body><table><tr><td>id</td><td>email</td></tr></table></body></html>\n');
+    const h = await cli(['validate', html]);
+    expect(h.code).toBe(3);
+    expect(h.stderr).toMatch(/export\.xls: the recipients file is an HTML page, not a CSV file \(web applications often give their "Excel" exports as HTML pages named \.xls\)\n {2}Open it in Excel or LibreOffice and save it as \.xlsx or CSV UTF-8/);
+    const xml = path.join(t.dir, 'list.xml');
+    writeFileSync(xml, '\uFEFF<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n<Workbook/>\n');
+    expect((await cli(['validate', xml])).stderr).toMatch(/list\.xml: the recipients file is an XML document, not a CSV file/);
   });
 
   it('an alias bomb in campaign.yaml is a problem of the file, not a crash', async () => {
