@@ -105,7 +105,6 @@ export function glyphError(fields: Record<string, string>): LetterMergeError | u
   return undefined;
 }
 
-/** "U+1F600" */
 export function styleOf(bold: boolean, italic: boolean): FontStyle {
   if (bold && italic) return 'boldItalic';
   if (bold) return 'bold';

@@ -3,8 +3,7 @@ import bidiFactory from 'bidi-js';
 import { fontkitReverses } from '../adapter';
 import { LetterMergeError } from '../errors';
 import { measure, metrics } from '../fonts/fonts';
-import { codePointName } from '../text/unicode';
-import { LRI, PDI, isBidiControl, isInvisible, withoutBidiControls } from '../text/unicode';
+import { LRI, PDI, codePointName, isBidiControl, isInvisible, withoutBidiControls } from '../text/unicode';
 import type { FontFace } from '../fonts/fonts';
 import type { Hyphenator } from './hyphenate';
 
