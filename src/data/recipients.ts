@@ -164,19 +164,31 @@ export interface RecordSource {
   records: AsyncIterable<RawRecord>;
 }
 
-/** Files people give by mistake for a list of recipients, known by their first bytes. */
-const NOT_CSV: [Buffer, string, string][] = [
+/**
+ * Files people give by mistake for a list of recipients, known by how they begin: their first
+ * bytes, or for text that is not CSV, its first characters. A web application's "Excel" export is
+ * often an HTML page named .xls, and Excel 2003 saved XML spreadsheets; read as CSV, their first
+ * line would be taken for the header, and every column reported missing.
+ */
+const SAVE_AS = 'Open it in Excel or LibreOffice and save it as .xlsx or CSV UTF-8, then give that file.';
+const NOT_CSV: [sign: Buffer | RegExp, what: string, hint: string, why?: string][] = [
   [Buffer.from('%PDF-'), 'a PDF document', 'Give the CSV of the recipients.'],
   [Buffer.from([0xd0, 0xcf, 0x11, 0xe0]), 'an old-style Office file (.xls or .doc)', 'Save it as .xlsx or CSV UTF-8 and give that file.'],
   [Buffer.from([0x89, 0x50, 0x4e, 0x47]), 'a PNG image', 'Give the CSV of the recipients.'],
   [Buffer.from([0xff, 0xd8, 0xff]), 'a JPEG image', 'Give the CSV of the recipients.'],
+  [/^(<!doctype html|<html)/i, 'an HTML page', SAVE_AS, 'web applications often give their "Excel" exports as HTML pages named .xls'],
+  [/^<\?xml/i, 'an XML document', SAVE_AS, 'an Excel 2003 XML spreadsheet, perhaps'],
 ];
 
-/** Refuses a file that is plainly not text: a known binary format, or NUL bytes in what is not UTF-16. */
-function checkText(file: string, head: Buffer, encoding: Encoding): void {
-  for (const [magic, what, hint] of NOT_CSV) {
-    if (head.subarray(0, magic.length).equals(magic)) {
-      throw new LetterMergeError('NOT_A_FILE', `the recipients file is ${what}, not a CSV file`, { location: { file }, hint });
+/**
+ * Refuses a file that is plainly not CSV text: a known format (see NOT_CSV), or NUL bytes in what
+ * is not UTF-16. `text` is the head decoded.
+ */
+function checkText(file: string, head: Buffer, encoding: Encoding, text: string): void {
+  const start = text.replace(/^\uFEFF/, '').trimStart();
+  for (const [sign, what, hint, why] of NOT_CSV) {
+    if (sign instanceof RegExp ? sign.test(start) : head.subarray(0, sign.length).equals(sign)) {
+      throw new LetterMergeError('NOT_A_FILE', `the recipients file is ${what}, not a CSV file${why ? ` (${why})` : ''}`, { location: { file }, hint });
     }
   }
   // A stray NUL in a cell fails its row; many of them mean the file is not text at all.
@@ -189,32 +201,12 @@ function checkText(file: string, head: Buffer, encoding: Encoding): void {
   }
 }
 
-/**
- * Files that are text but not CSV, known by how they begin: a web application's "Excel" export is
- * often an HTML page named .xls, and Excel 2003 saved an XML spreadsheet. Read as CSV, their first
- * line would be taken for the header, and every column reported missing.
- */
-function checkMarkup(file: string, headText: string): void {
-  const start = headText.replace(/^\uFEFF/, '').trimStart().slice(0, 200).toLowerCase();
-  const kind = /^(<!doctype html|<html)/.test(start)
-    ? 'an HTML page, not a CSV file (web applications often give their "Excel" exports as HTML pages named .xls)'
-    : start.startsWith('<?xml')
-      ? 'an XML document, not a CSV file (an Excel 2003 XML spreadsheet, perhaps)'
-      : undefined;
-  if (!kind) return;
-  throw new LetterMergeError('NOT_A_FILE', `the recipients file is ${kind}`, {
-    location: { file },
-    hint: 'Open it in Excel or LibreOffice and save it as .xlsx or CSV UTF-8, then give that file.',
-  });
-}
-
 /** A CSV file: encoding and delimiter detected, records streamed by csv-parse with their physical line. */
 async function csvSource(file: string): Promise<RecordSource> {
   const head = await readHead(file);
   const encoding = detectEncoding(head);
-  checkText(file, head, encoding);
   const headText = encoding === 'utf-8' ? head.toString('utf8') : new TextDecoder(encoding).decode(head);
-  checkMarkup(file, headText);
+  checkText(file, head, encoding, headText);
   const delimiter = detectDelimiter(headText.replace(/^\uFEFF/, ''));
   const source = encoding === 'utf-8' ? createReadStream(file) : Readable.from([new TextDecoder(encoding).decode(await readFile(file))]);
   const parser = source.pipe(parse({ bom: true, delimiter, columns: false, info: true, relax_column_count: true, skip_empty_lines: true }));
