@@ -6,6 +6,7 @@ import type * as Xlsx from './xlsx';
 import type { Mailbox } from './address';
 import { unguardFormula } from './formula';
 import { idProblem } from './ids';
+import { codePointName, showsNothing, strayMark } from '../text/unicode';
 import { Readable } from 'node:stream';
 import { parse, CsvError } from 'csv-parse';
 import { LetterMergeError } from '../errors';
@@ -317,6 +318,12 @@ class IdRegister {
   }
 }
 
+/** A cell's value: without the spaces around it, and empty when it shows nothing (see showsNothing). */
+function cellValue(cell: string): string {
+  const value = cell.trim();
+  return showsNothing(value) ? '' : value;
+}
+
 /** One record after the header: a recipient, a problem of its row, or a problem of the whole file. */
 function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegister, values: ValueReader, sheet?: string): RowResult | LetterMergeError {
   if (rec.cells.length !== columns.length) {
@@ -328,7 +335,9 @@ function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegi
   const fields: Record<string, string> = Object.create(null);
   columns.forEach((c, i) => {
     // A column without a name (an empty header cell in a workbook) holds nothing: the reader checked.
-    if (c) fields[c] = (rec.cells[i] ?? '').trim();
+    // A cell of spaces or invisible characters alone looks empty, and is: a zero-width space
+    // pasted into an organisation's cell would otherwise make "addressed to  as part of".
+    if (c) fields[c] = cellValue(rec.cells[i] ?? '');
   });
   return ids.check(fields.id, rec.line) ?? toRecipient(fields, rec.line, file, values, sheet);
 }
@@ -470,6 +479,10 @@ function toRecipient(
     if (value.includes('\uFFFD')) {
       return fail('BAD_TEXT', field, `${field} holds bytes that are not valid UTF-8 (shown as "\uFFFD"); re-export the file as CSV UTF-8`);
     }
+    const mark = strayMark(value);
+    if (mark) {
+      return fail('BAD_TEXT', field, `${field} holds an accent or other combining mark (${codePointName(mark)}) with no letter before it, which would be drawn over a space or over nothing`);
+    }
   }
   const badId = idProblem(fields.id);
   if (badId) return fail('BAD_ID', 'id', badId);
@@ -501,7 +514,7 @@ function toRecipient(
   const address = fields.address
     .split(/\r?\n|\r/)
     .map((l) => l.trim())
-    .filter(Boolean);
+    .filter((l) => !showsNothing(l));
   if (address.length > MAX_ADDRESS_LINES) {
     return fail('FIELD_TOO_LONG', 'address', `the address has ${address.length} lines; a letter's addressee block holds at most ${MAX_ADDRESS_LINES}`);
   }

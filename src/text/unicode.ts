@@ -34,3 +34,20 @@ export function codePointName(ch: string): string {
 export function isInvisible(cp: number): boolean {
   return cp === 0x0a || cp === 0x0d || cp === 0x09 || (cp >= 0x200b && cp <= 0x200d) || cp === 0xfeff || cp === 0xad || isBidiControl(cp);
 }
+
+/**
+ * Whether text shows nothing: white space and format characters (Unicode's Cf: zero-width spaces
+ * and joiners, the byte order mark, soft hyphens, bidi marks) and nothing else. A spreadsheet cell
+ * that holds only such characters, pasted from a web page or a document, looks empty.
+ */
+export function showsNothing(s: string): boolean {
+  return /^[\s\p{Cf}]*$/u.test(s);
+}
+
+/**
+ * A combining mark (Unicode's M: accents, vowel signs) with no letter before it to sit on: at the
+ * start of the text or after a space. It would be drawn over the space, or over nothing.
+ */
+export function strayMark(s: string): string | undefined {
+  return /(?:^|\s)(\p{M})/u.exec(s)?.[1];
+}

@@ -57,6 +57,10 @@ describe('readRecipients', () => {
     ['email', { email: 'not-an-address' }, /not an e-mail address/],
     ['email', { email: '' }, /e-mail address is empty/],
     ['id', { id: '' }, /id is empty/],
+    // Cells that look empty (a zero-width space, a zero-width non-joiner) are: no addressee is left.
+    ['last_name', { last_name: '\u200b', organization: '\u200b\u200c ' }, /neither a last name nor an organization/],
+    ['first_name', { first_name: '\u0301Ada' }, /first_name holds an accent or other combining mark \(U\+0301\) with no letter before it/],
+    ['position', { position: 'Head of \u0308Unit' }, /position holds an accent .*\(U\+0308\)/],
   ])('reports a bad %s as a problem of that row only', async (field, overrides, message) => {
     const file = writeCsv(t.dir, 'bad.csv', [row({ id: 'good' }), row({ id: 'bad', ...overrides })]);
     const result = await readRecipients(file);
@@ -64,6 +68,21 @@ describe('readRecipients', () => {
     expect(result.problems).toHaveLength(1);
     expect(result.problems[0]).toMatchObject({ line: 4, field });
     expect(result.problems[0].message).toMatch(message);
+  });
+
+  it('reads a cell of invisible characters alone as empty, and drops such lines from an address; a mark on a letter is kept', async () => {
+    const file = writeCsv(t.dir, 'z.csv', [
+      row({ id: 'z', organization: '\u200b\ufeff', position: '\u00ad', address: 'Line 1\n\u200b\u200e\nLine 2' }),
+      // Decomposed accents and marks on their letters: Spanish, Hindi, vocalised Arabic.
+      row({ id: 'm', first_name: 'Jose\u0301', last_name: '\u0905\u0928\u093f\u0932', organization: '\u0645\u064f\u062d\u064e\u0645\u0651\u064e\u062f' }),
+    ]);
+    const { recipients, problems } = await readRecipients(file);
+    expect(problems).toEqual([]);
+    const [z, m] = recipients;
+    expect([z.organization, z.position]).toEqual(['', '']);
+    expect(z.address).toEqual(['Line 1', 'Line 2']);
+    expect(m.first_name).toBe('Jos\u00e9');
+    expect(m.last_name).toBe('\u0905\u0928\u093f\u0932');
   });
 
   async function fileError(text: string): Promise<LetterMergeError> {
