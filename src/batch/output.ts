@@ -100,6 +100,13 @@ export function replaceFile(file: string, data: Uint8Array | string): void {
  */
 export function fileWriteFailure(err: unknown, file: string, paths: string[] = [file]): unknown {
   const e = err as NodeJS.ErrnoException | undefined;
+  // Only the file can be a pipe here (a named pipe, /dev/stdout into "| head"): its reader went away.
+  if (e?.code === 'EPIPE') {
+    return new LetterMergeError('OUT_FOLDER', `${file} could not be written whole: the program reading it stopped before the end (EPIPE), so it got part of a PDF`, {
+      kind: 'usage',
+      hint: 'Give --out a file, or a program that reads the whole PDF.',
+    });
+  }
   if (!e?.path || !paths.includes(e.path)) return err;
   if (e.code === 'ENOENT' || e.code === 'ENOTDIR') {
     return new LetterMergeError('OUT_FOLDER', `${file} could not be written: its folder does not exist`, { kind: 'usage', hint: 'Make the folder first, or choose another --out file.' });

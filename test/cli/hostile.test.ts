@@ -89,6 +89,20 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect(fs.readdirSync(path.join(t.dir, 'real'))).toEqual(['letter.pdf']);
   });
 
+  it('a proof whose pipe is closed part-way ("| head") says the reader got part of it, not "this is a bug"', async () => {
+    const fifo = path.join(t.dir, 'pipe.pdf');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // Reads 2,000 bytes of a proof of some 280 KB and goes away.
+    const reader = spawn('head', ['-c', '2000', fifo]);
+    reader.stdout.resume();
+    const ended = new Promise<number | null>((resolve) => reader.on('close', resolve));
+    const r = await cli(['proof', SAMPLE_CSV, '--out', fifo]);
+    expect(await ended).toBe(0);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/pipe\.pdf could not be written whole: the program reading it stopped before the end \(EPIPE\)/);
+    expect(r.stderr).not.toMatch(/internal error|This is a bug/);
+  });
+
   it('a preview or proof that cannot be written says why, not "this is a bug"', async () => {
     const nowhere = path.join(t.dir, 'no-such-folder', 'letter.pdf');
     for (const args of [
