@@ -144,6 +144,12 @@ export const MAX_FIELD_LENGTH: Record<string, number> = {
   id: 128,
 };
 const MAX_EXTRA_FIELD_LENGTH = 5000;
+/**
+ * A CSV row longer than this is refused as it is read, before it is held whole: every field of a
+ * letter together, with many extra columns, is far shorter. (A cell of half a gigabyte stopped
+ * the CSV reader itself: a string that long cannot be made.)
+ */
+const MAX_ROW_CHARACTERS = 1_000_000;
 /** An addressee block of more lines than this does not fit beside the reference block of a letter. */
 export const MAX_ADDRESS_LINES = 15;
 
@@ -210,25 +216,49 @@ async function csvSource(file: string): Promise<RecordSource> {
   checkText(file, head, encoding, headText);
   const delimiter = detectDelimiter(headText.replace(/^\uFEFF/, ''));
   const source = encoding === 'utf-8' ? createReadStream(file) : Readable.from([new TextDecoder(encoding).decode(await readFile(file))]);
-  const parser = source.pipe(parse({ bom: true, delimiter, columns: false, info: true, relax_column_count: true, skip_empty_lines: true }));
+  // csv-parse counts a CR LF inside a quoted cell as two lines: take the extra ones back out, or
+  // every line number after such a cell would drift.
+  let quotedCrlf = 0;
+  // The line the last row read ended on: a row that cannot be read begins after it. Kept as the
+  // parser reads (rows it has read may not have reached the loop below when it fails).
+  let ended = 0;
+  const toRecord = (record: string[], context: { lines: number }): RawRecord => {
+    quotedCrlf += countCrlf(record);
+    ended = context.lines - quotedCrlf;
+    // A cell failed.csv guarded from spreadsheets, as it was (see formula.ts).
+    return { cells: record.map(unguardFormula), line: ended - countNewlines(record) };
+  };
+  const parser = source.pipe(
+    // (csv-parse's types have on_record return a row of cells; it passes on whatever it returns.)
+    parse({ bom: true, delimiter, relax_column_count: true, skip_empty_lines: true, max_record_size: MAX_ROW_CHARACTERS, on_record: toRecord as unknown as (r: string[]) => string[] }),
+  );
   async function* records(): AsyncGenerator<RawRecord> {
-    // csv-parse counts a CR LF inside a quoted cell as two lines: take the extra ones back out, or
-    // every line number after such a cell would drift.
-    let quotedCrlf = 0;
     try {
-      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        quotedCrlf += countCrlf(record);
-        // A cell failed.csv guarded from spreadsheets, as it was (see formula.ts).
-        yield { cells: record.map(unguardFormula), line: info.lines - quotedCrlf - countNewlines(record) };
-      }
+      for await (const record of parser as AsyncIterable<RawRecord>) yield record;
     } catch (err) {
       if (err instanceof CsvError) {
         const e = err as CsvError & { lines?: number };
+        // csv-parse names the line it stopped on, which for a quote never closed is the file's last.
+        const begins = { file, line: ended + 1 };
+        if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
+          throw new LetterMergeError('CSV_SYNTAX', 'a quote opened in the row that begins here is never closed: the rest of the file was read as one cell', {
+            location: begins,
+            hint: 'Close the quote, or double a quote that is part of a cell\'s text ("" for ").',
+          });
+        }
+        if (e.code === 'CSV_MAX_RECORD_SIZE') {
+          throw new LetterMergeError('CSV_SYNTAX', `the row that begins here reaches ${MAX_ROW_CHARACTERS.toLocaleString('en')} characters by line ${e.lines}, where a letter's row holds a few thousand`, {
+            location: begins,
+            hint: 'Look in it for a quote that is opened but not closed (it takes in the lines after it), or for a cell pasted with a whole document.',
+          });
+        }
         // csv-parse quotes the whole offending value; a line of it is enough to find the place.
         const message = e.message.replace(/value is (".*)$/s, (_m, v: string) => `value is ${v.length > 60 ? `${v.slice(0, 60)}…"` : v}`);
-        throw new LetterMergeError('CSV_SYNTAX', `the CSV cannot be read: ${message}`, {
-          location: { file, line: e.lines },
-          hint: 'Look for a quote that is opened but not closed.',
+        // A quote left open pairs with the next one in the file, often rows below: csv-parse
+        // stops there, and the place to look is where the row began.
+        throw new LetterMergeError('CSV_SYNTAX', `the CSV cannot be read from the row that begins here: ${message}`, {
+          location: begins,
+          hint: 'Look in that row for a quote that is opened but not closed.',
         });
       }
       throw err;

@@ -118,9 +118,26 @@ describe('readRecipients', () => {
     expect((await fileError(`${HEADER}\n`)).code).toBe('NO_RECIPIENTS');
   });
 
-  it('refuses an unterminated quote with the line', async () => {
-    const err = await fileError(`${HEADER}\n1,en,academia,,,A,B,,,"open,x,a@b.org\n`);
+  it('refuses an unterminated quote at the line of the row that opens it, not at the end of the file', async () => {
+    const good = (id: string) => row({ id }).map((c) => (c.includes('\n') ? `"${c}"` : c)).join(',');
+    const open = '3,en,academia,,,A,B,,,"open,x,a@b.org';
+    const rows = [good('a'), good('b'), open, ...Array.from({ length: 50 }, (_, i) => `c${i},en,academia,,,A,B,,,,x,a@b.org`)];
+    const err = await fileError(`${HEADER}\n${rows.join('\n')}\n`);
     expect(err.code).toBe('CSV_SYNTAX');
+    expect(err.message).toMatch(/a quote opened in the row that begins here is never closed/);
+    // The header, then two rows of two lines each (their addresses hold a line break).
+    expect(err.location.line).toBe(6);
+    // Rows below with quoted cells: the open quote pairs with the next one, where csv-parse stops.
+    const paired = await fileError(`${HEADER}\n${[good('a'), good('b'), open, ...Array.from({ length: 50 }, (_, i) => good(`c${i}`))].join('\n')}\n`);
+    expect(paired.message).toMatch(/the CSV cannot be read from the row that begins here: Invalid Closing Quote/);
+    expect(paired.location.line).toBe(6);
+  });
+
+  it('refuses a row of a million characters as it reads it, where it begins', async () => {
+    const err = await fileError(`${HEADER}\n${row({ id: 'a' }).join(',').replace(/\n/g, ' ')}\n1,en,academia,,,${'A'.repeat(1_200_000)},B,,,,x,a@b.org\n`);
+    expect(err.code).toBe('CSV_SYNTAX');
+    expect(err.message).toMatch(/the row that begins here reaches 1,000,000 characters by line 3/);
+    expect(err.location.line).toBe(3);
   });
 
   it('refuses a row with the wrong number of cells', async () => {
