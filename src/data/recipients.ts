@@ -447,7 +447,8 @@ const ONE_LINE_FIELDS = ['title', 'first_name', 'last_name', 'position', 'organi
 
 function checkColumns(file: string, headers: string[], mapping: ListMapping, sheet?: string, sheets: string[] = []): ColumnRead[] {
   const at = sheet !== undefined ? { sheet } : {};
-  const dup = headers.find((c, i) => c && headers.indexOf(c) !== i);
+  const seen = new Set<string>();
+  const dup = headers.find((c) => c && (seen.has(c) || !seen.add(c)));
   if (dup) {
     throw new LetterMergeError('DUPLICATE_COLUMN', `column "${dup}" appears twice in the header`, {
       location: { file, line: 1, ...at },
