@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   FILE_TOO_LARGE: 'a file larger than lettermerge accepts for its use',
   EMPTY_FILE: 'an empty recipients file',
   NO_RECIPIENTS: 'a recipients file with a header and no rows',
+  INPUT_CHANGED: 'a recipients file that changed while its letters were being made',
   CSV_SYNTAX: 'a CSV that cannot be parsed',
   RAGGED_ROW: 'a row with more or fewer cells than the header',
   MISSING_COLUMN: 'a core column missing from the header',

@@ -5,7 +5,7 @@ import { loadCampaign } from '../campaign/campaign';
 import type { Campaign } from '../campaign/campaign';
 import { ENCODING_NOTICE, streamRecipients } from '../data/recipients';
 import { guardFormula } from '../data/formula';
-import type { Recipient, RowProblem } from '../data/recipients';
+import type { Recipient, RowProblem, StreamItem } from '../data/recipients';
 import { layerMappings } from '../data/mapping';
 import type { ListMapping, ListOptions } from '../data/mapping';
 import type { Problem } from '../problems';
@@ -17,6 +17,7 @@ import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry, OutputFile } from './manifest';
 import { ManifestWriter, OutputFolder, REMOVED_DIR, writeAtomic } from './output';
 import { lettersFor, plan, shardOf } from './plan';
+import { letterKey } from './keys';
 import type { Plan, Scope } from './plan';
 import { createRenderer, useOutputFolder, writeErrorToThrow } from './renderer';
 import { letterCost } from './schedule';
@@ -308,6 +309,28 @@ function keepEarlier(run: RunState, r: Recipient, language: string, key: string)
 }
 
 /**
+ * The recipients read a second time, to make their letters. The first pass read the whole file
+ * without a problem, so a file that cannot be read now has changed since.
+ */
+async function* rowsAgain(run: RunState): AsyncGenerator<StreamItem> {
+  try {
+    yield* streamRecipients(run.options.csv, { sheet: run.options.sheet, mapping: run.mapping });
+  } catch (err) {
+    if (err instanceof LetterMergeError && err.kind === 'input') throw inputChanged(run, `it cannot be read now (${err.message})`);
+    throw err;
+  }
+}
+
+/** The recipients file is not what the first pass checked: the run stops, keeping what it made. */
+function inputChanged(run: RunState, what: string): LetterMergeError {
+  return new LetterMergeError('INPUT_CHANGED', `the recipients file changed while its letters were being made: ${what}`, {
+    kind: 'input',
+    location: { file: run.options.csv },
+    hint: 'The letters made before are kept and recorded in manifest.jsonl. Let the file be saved, then run the same command again with --resume.',
+  });
+}
+
+/**
  * The second pass: streams the rows again and keeps the renderer busy, never more than a few
  * letters per worker ahead, until every letter in scope is made, --limit is reached or the run is
  * stopped.
@@ -332,7 +355,7 @@ async function makeLetters(run: RunState, renderer: Renderer, window: number): P
   const halt = () => renderer.cancel?.();
   run.options.signal?.addEventListener('abort', halt);
   try {
-    outer: for await (const item of streamRecipients(run.options.csv, { sheet: run.options.sheet, mapping: run.mapping })) {
+    outer: for await (const item of rowsAgain(run)) {
       if (!('recipient' in item)) continue;
       const r = item.recipient;
       for (const language of lettersFor(r, run.scope).languages) {
@@ -342,7 +365,12 @@ async function makeLetters(run: RunState, renderer: Renderer, window: number): P
           break outer;
         }
         seq++;
-        const key = run.plan.index.get(letterId({ language, id: r.id }))?.key ?? '';
+        // The row as it was checked: the file may have been saved over since (a spreadsheet, an
+        // export run again), and a letter is made only from a row the first pass checked.
+        const key = run.plan.index.get(letterId({ language, id: r.id }))?.key;
+        if (key === undefined || key !== letterKey(run.campaign, r.fields, language, run.plan.keyOptions)) {
+          throw inputChanged(run, `the row of id ${r.id} (line ${r.line}) is not as it was when the file was checked`);
+        }
         if (keepEarlier(run, r, language, key)) continue;
         const task = renderer.render({ seq, recipient: r, language, out: run.folder.out }).then((result) => finishLetter(run, r, language, key, result));
         inFlight.add(task);
@@ -360,7 +388,12 @@ async function makeLetters(run: RunState, renderer: Renderer, window: number): P
         }
       }
     }
+    if (!stop && !run.interrupted && !run.options.signal?.aborted && seq < run.total) {
+      throw inputChanged(run, `it ends after ${seq} of the ${run.total} letters it held when it was checked`);
+    }
     renderer.noMoreJobs?.();
+  } catch (err) {
+    stop ??= { error: err };
   } finally {
     if (stop || run.interrupted) halt();
     await Promise.allSettled(inFlight);

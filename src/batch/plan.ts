@@ -55,6 +55,8 @@ export interface Plan {
   sample?: Recipient;
   /** Every letter of the input, in or out of scope, by language/id. */
   index: Map<string, PlannedLetter>;
+  /** What the keys were made with besides the row (see letterKey): to make them again from the rows read a second time. */
+  keyOptions: OutputOptions;
 }
 
 /**
@@ -63,7 +65,7 @@ export interface Plan {
  * a letter not in it is no longer part of the input.
  */
 export async function plan(csv: string, campaign: Campaign, scope: Scope, options: OutputOptions = {}, read: { sheet?: string; mapping?: ListMapping } = {}): Promise<Plan> {
-  const p: Plan = { columns: [], headers: [], rows: 0, letters: 0, skipped: 0, problems: [], index: new Map() };
+  const p: Plan = { columns: [], headers: [], rows: 0, letters: 0, skipped: 0, problems: [], index: new Map(), keyOptions: options };
   let order = 0;
   let keyOptions = options;
   for await (const item of streamRecipients(csv, read)) {
@@ -72,6 +74,7 @@ export async function plan(csv: string, campaign: Campaign, scope: Scope, option
       p.columns = item.header.columns;
       p.headers = item.header.headers;
       keyOptions = { ...options, reading: readingKey(item.header.reads, read.mapping ?? {}) };
+      p.keyOptions = keyOptions;
       p.encoding = item.header.encoding;
       continue;
     }

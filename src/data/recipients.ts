@@ -323,7 +323,7 @@ export interface ListHeader {
   sheet?: string;
 }
 
-type StreamItem = { header: ListHeader } | RowResult | { fileProblem: LetterMergeError };
+export type StreamItem = { header: ListHeader } | RowResult | { fileProblem: LetterMergeError };
 
 /** Duplicate ids, compared ignoring case: two that differ only in case are one file on Windows and macOS. */
 class IdRegister {

@@ -5,6 +5,7 @@ import * as renderer from '../../src/batch/renderer';
 import { InProcessRenderer, WorkerPool, WorkerFailure } from '../../src/batch/renderer';
 import type { Renderer } from '../../src/batch/renderer';
 import { OutputFolder, writeAtomic, writeFailure } from '../../src/batch/output';
+import * as manifest from '../../src/batch/manifest';
 import { EXIT, LetterMergeError, exitCodeFor } from '../../src/errors';
 import { send } from '../../src/batch/send';
 import { loadCampaign } from '../../src/campaign/campaign';
@@ -139,6 +140,54 @@ describe('an output folder changed while a run writes to it', () => {
     rmSync(path.join(out, 'en'));
     const again = await generate({ csv, out, jobs: 1, resume: true });
     expect({ produced: again.produced, kept: again.kept, failed: again.failed }).toEqual({ produced: 2, kept: 0, failed: 0 });
+  });
+});
+
+describe('a recipients file saved over while its letters are made', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => {
+    jest.restoreAllMocks();
+    t.cleanup();
+  });
+
+  /** Runs generate with the list rewritten by `change` after it was checked, before its letters are made (the manifest is read in between). */
+  async function changedBetweenPasses(change: (csv: string) => void): Promise<{ csv: string; out: string; error: LetterMergeError }> {
+    const csv = writeCsv(t.dir, 'r.csv', ['a1', 'a2', 'a3', 'a4'].map((id) => row({ id, last_name: `Name ${id}` })));
+    const out = path.join(t.dir, 'out');
+    const read = manifest.readManifest;
+    jest.spyOn(manifest, 'readManifest').mockImplementationOnce((file) => {
+      change(csv);
+      return read(file);
+    });
+    const error = await generate({ csv, out, jobs: 1 }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(LetterMergeError);
+    return { csv, out, error: error as LetterMergeError };
+  }
+
+  const made = (out: string) => readFileSync(path.join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).id as string);
+
+  it('makes no letter from a row it did not check: it stops at the first changed row, keeping the letters before it, and --resume makes the rest', async () => {
+    const { csv, out, error } = await changedBetweenPasses((file) => writeFileSync(file, readFileSync(file, 'utf8').replace('Name a3', 'Name X3')));
+    expect(error.code).toBe('INPUT_CHANGED');
+    expect(exitCodeFor(error)).toBe(EXIT.input);
+    expect(error.message).toMatch(/the recipients file changed while its letters were being made: the row of id a3 \(line \d+\) is not as it was when the file was checked/);
+    expect(error.hint).toMatch(/--resume/);
+    expect(made(out)).toEqual(['a1', 'a2']);
+    const again = await generate({ csv, out, jobs: 1, resume: true });
+    expect({ produced: again.produced, kept: again.kept, failed: again.failed }).toEqual({ produced: 2, kept: 2, failed: 0 });
+  });
+
+  it('says so when the file now ends early, or can no longer be read', async () => {
+    const cut = await changedBetweenPasses((file) => writeFileSync(file, readFileSync(file, 'utf8').split(/\n(?=a3,)/)[0] + '\n'));
+    expect(cut.error.message).toMatch(/changed while its letters were being made: it ends after 2 of the 4 letters it held when it was checked/);
+    expect(made(cut.out)).toEqual(['a1', 'a2']);
+    const broken = await changedBetweenPasses((file) => writeFileSync(file, readFileSync(file, 'utf8').replace(',Name a3,', ',"Name a3,')));
+    expect(broken.error.code).toBe('INPUT_CHANGED');
+    expect(broken.error.message).toMatch(/changed while its letters were being made: it cannot be read now \(the CSV cannot be read from the row that begins here: Invalid Closing Quote/);
   });
 });
 
