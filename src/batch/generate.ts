@@ -436,15 +436,20 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
 
   const out = path.resolve(options.out ?? DEFAULTS.out);
   const folder = new OutputFolder(out);
-  const manifestPath = path.join(out, MANIFEST);
-  const earlier = readManifest(manifestPath);
-  const { kept: carried, gone, stale } = reconcile(earlier, p);
-  // The manifest is rewritten without the letters that left the input before their files move,
-  // so that a run stopped in between never leaves a sendable record of a removed letter.
-  const manifest = new ManifestWriter(manifestPath, carried);
-  for (const e of gone) folder.moveAside(e);
-  const run: RunState = { options, campaign, mapping, signing, scope, plan: p, total, folder, manifest, earlier, failedRows: [...p.problems], done: 0, made: 0, kept: 0, byLanguage: {}, byGroup: {}, interrupted: false };
-  return { run, gone, stale, notices };
+  try {
+    const manifestPath = path.join(out, MANIFEST);
+    const earlier = readManifest(manifestPath);
+    const { kept: carried, gone, stale } = reconcile(earlier, p);
+    // The manifest is rewritten without the letters that left the input before their files move,
+    // so that a run stopped in between never leaves a sendable record of a removed letter.
+    const manifest = new ManifestWriter(manifestPath, carried);
+    for (const e of gone) folder.moveAside(e);
+    const run: RunState = { options, campaign, mapping, signing, scope, plan: p, total, folder, manifest, earlier, failedRows: [...p.problems], done: 0, made: 0, kept: 0, byLanguage: {}, byGroup: {}, interrupted: false };
+    return { run, gone, stale, notices };
+  } catch (err) {
+    folder.close();
+    throw err;
+  }
 }
 
 /** The library's main entry: a CSV of recipients becomes a PDF and an .eml per recipient and language. */
@@ -452,43 +457,48 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const started = process.hrtime.bigint();
   const { run, gone, stale, notices } = await prepare(options);
   const jobs = threadCount(options.jobs, run.total, notices);
-  useOutputFolder(run.folder);
-  const renderer = createRenderer(run.campaign, jobs, run.signing, jobs > 1 ? languageWeights(run) : undefined);
   try {
-    await makeLetters(run, renderer, jobs > 1 ? THREADS_WINDOW : 4);
+    useOutputFolder(run.folder);
+    const renderer = createRenderer(run.campaign, jobs, run.signing, jobs > 1 ? languageWeights(run) : undefined);
+    try {
+      await makeLetters(run, renderer, jobs > 1 ? THREADS_WINDOW : 4);
+    } finally {
+      await renderer.close();
+      run.manifest.close();
+    }
+    // The final manifest: one line per letter, in input order.
+    if (!run.interrupted) run.manifest.finish((k) => run.plan.index.get(k)?.order);
+
+    const out = run.folder.out;
+    const failedPath = path.join(out, 'failed.csv');
+    if (run.failedRows.length > 0) writeFailedCsv(failedPath, run.plan.headers, run.plan.columns, run.failedRows);
+    else rmSync(failedPath, { force: true });
+    const failures = run.failedRows.map((f) => f.problem).sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+
+    return {
+      campaign: run.campaign.dir,
+      out,
+      recipients: run.plan.rows,
+      letters: run.total,
+      produced: run.made,
+      kept: run.kept,
+      failed: failures.length,
+      skipped: run.plan.skipped,
+      removed: gone.length,
+      stale,
+      interrupted: run.interrupted,
+      failures,
+      byLanguage: sortedCounts(run.byLanguage),
+      byGroup: sortedCounts(run.byGroup),
+      notices,
+      manifest: run.manifest.file,
+      failedCsv: run.failedRows.length > 0 ? failedPath : undefined,
+      removedDir: gone.length > 0 ? path.join(out, REMOVED_DIR) : undefined,
+      jobs,
+      elapsedMs: Number(process.hrtime.bigint() - started) / 1e6,
+    };
   } finally {
-    await renderer.close();
-    run.manifest.close();
+    // The folder is let go of last, after the final manifest and failed.csv.
+    run.folder.close();
   }
-  // The final manifest: one line per letter, in input order.
-  if (!run.interrupted) run.manifest.finish((k) => run.plan.index.get(k)?.order);
-
-  const out = run.folder.out;
-  const failedPath = path.join(out, 'failed.csv');
-  if (run.failedRows.length > 0) writeFailedCsv(failedPath, run.plan.headers, run.plan.columns, run.failedRows);
-  else rmSync(failedPath, { force: true });
-  const failures = run.failedRows.map((f) => f.problem).sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-
-  return {
-    campaign: run.campaign.dir,
-    out,
-    recipients: run.plan.rows,
-    letters: run.total,
-    produced: run.made,
-    kept: run.kept,
-    failed: failures.length,
-    skipped: run.plan.skipped,
-    removed: gone.length,
-    stale,
-    interrupted: run.interrupted,
-    failures,
-    byLanguage: sortedCounts(run.byLanguage),
-    byGroup: sortedCounts(run.byGroup),
-    notices,
-    manifest: run.manifest.file,
-    failedCsv: run.failedRows.length > 0 ? failedPath : undefined,
-    removedDir: gone.length > 0 ? path.join(out, REMOVED_DIR) : undefined,
-    jobs,
-    elapsedMs: Number(process.hrtime.bigint() - started) / 1e6,
-  };
 }

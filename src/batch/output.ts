@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -16,6 +16,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { LetterMergeError } from '../errors';
 import { PART_NAME, partName } from '../files';
@@ -209,6 +210,141 @@ function refuseForeignFolder(out: string): void {
   );
 }
 
+/** The file that says a run is using an output folder (see FolderLock). Hidden: it is not one of the letters. */
+export const LOCK_FILE = '.lettermerge-lock';
+
+interface LockHolder {
+  pid: number;
+  /** When the process started, where the system says (Linux): a later process given the same id is not the holder. */
+  since?: string;
+  host: string;
+  command: string;
+  started: string;
+  /** Tells this run's lock from one another run took after it (the same process id on another day). */
+  token: string;
+}
+
+/**
+ * One run at a time in an output folder. Two generate runs each rewrote the manifest from what
+ * they had made (one of them dropped 145 of 600 letters from it, which send would then have left
+ * out), and one removed the other's files in progress as leftovers; two send runs sent every
+ * message twice. The lock is a file made with O_EXCL that names the process holding it. A run
+ * killed with -9 leaves it behind: the next run finds that process gone, and takes the lock over.
+ */
+export class FolderLock {
+  private constructor(
+    private readonly file: string,
+    private readonly token: string,
+  ) {}
+
+  /**
+   * Takes the lock of `out` (a folder that exists) for `command`, or says which run holds it. A
+   * dry run of send takes it too (it would count messages another run is changing), but uses a
+   * folder that cannot be written to (a read-only copy to look at) without one.
+   */
+  static take(out: string, command: 'generate' | 'send', dryRun = false): FolderLock | undefined {
+    const file = path.join(out, LOCK_FILE);
+    const holder: LockHolder = {
+      pid: process.pid,
+      since: processStart(process.pid)?.since,
+      host: hostname(),
+      command,
+      started: new Date().toISOString(),
+      token: randomBytes(8).toString('hex'),
+    };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        writeFileSync(file, `${JSON.stringify(holder)}\n`, { flag: 'wx' });
+        const lock = new FolderLock(file, holder.token);
+        heldHere.add(holder.token);
+        // Let go of at exit too: a second Ctrl-C or an uncaught error ends the process without the run's own release.
+        process.once('exit', lock.releaseAtExit);
+        return lock;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') {
+          if (dryRun && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) return undefined;
+          throw outError(`the output folder ${out} cannot be written to (${code ?? String(err)})`, OUT_HINT);
+        }
+      }
+      const other = readHolder(file);
+      if (other && isRunning(other)) {
+        const what = dryRun
+          ? `and this dry run would count letters and messages that the ${other.command} is changing`
+          : command === 'send' && other.command === 'send'
+            ? 'and a message sent by both would reach its recipient twice'
+            : command === 'generate' && other.command === 'generate'
+              ? 'and each would rewrite the manifest with its own letters'
+              : 'and send would read letters and a manifest that generate is writing';
+        throw outError(
+          `the output folder ${out} is in use by another run of lettermerge ${other.command} (process ${other.pid}${other.host !== hostname() ? ` on ${other.host}` : ''}, started ${other.started}): two runs in one folder would get in each other's way, ${what}`,
+          `Wait for that run to end, or stop it. If no such run is going on, remove ${file}.`,
+        );
+      }
+      // Left by a run that was killed, or unreadable (a run killed as it wrote it): taken over.
+      rmSync(file, { force: true });
+    }
+    throw outError(`the output folder ${out} is being locked and unlocked by other runs of lettermerge`, `Wait for them to end. If none is going on, remove ${file}.`);
+  }
+
+  /** Lets go of the folder, unless the lock is no longer this run's. */
+  release(): void {
+    process.removeListener('exit', this.releaseAtExit);
+    this.releaseAtExit();
+  }
+
+  private readonly releaseAtExit = (): void => {
+    heldHere.delete(this.token);
+    try {
+      if (readHolder(this.file)?.token === this.token) rmSync(this.file, { force: true });
+    } catch {
+      // The folder is gone or unreadable: there is no lock left to take away.
+    }
+  };
+}
+
+/** The locks this process holds (a library's user may run two at once): its own process id does not tell them from a lock left by a run before. */
+const heldHere = new Set<string>();
+
+function readHolder(file: string): LockHolder | undefined {
+  try {
+    const h = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockHolder>;
+    if (typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.token === 'string') {
+      return { pid: h.pid, since: typeof h.since === 'string' ? h.since : undefined, host: h.host, command: String(h.command), started: String(h.started), token: h.token };
+    }
+  } catch {
+    // Missing, half-written or not ours: no holder.
+  }
+  return undefined;
+}
+
+/** Whether the process holding a lock still runs. One on another machine (a shared folder) cannot be checked, and is taken to run. */
+function isRunning(holder: LockHolder): boolean {
+  if (holder.host !== hostname()) return true;
+  if (holder.pid === process.pid) return heldHere.has(holder.token);
+  try {
+    process.kill(holder.pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // The process id is taken. Killed but not yet reaped by its parent, or another process since.
+  const now = processStart(holder.pid);
+  if (now && (now.state === 'Z' || now.state === 'X')) return false;
+  return !(now && holder.since && now.since !== holder.since);
+}
+
+/** A process's state and start time from /proc (Linux); undefined elsewhere. */
+function processStart(pid: number): { state: string; since: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // pid (name) state ... : the name may hold spaces and parentheses, so fields count from the last ")".
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], since: fields[19] };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Removes temporary files that a run stopped by force may have left. */
 export function removeLeftovers(out: string): void {
   const dirs = [out, ...readdirSync(out, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(out, d.name))];
@@ -226,6 +362,8 @@ export const REMOVED_DIR = 'removed';
 export class OutputFolder {
   readonly real: string;
   private readonly dirs = new Set<string>();
+  /** This run's hold on the folder (not a worker thread's: the run's main thread holds it). */
+  private readonly lock?: FolderLock;
 
   /**
    * Checks or makes the folder and removes what a run stopped by force left there; `opened`: the
@@ -241,7 +379,14 @@ export class OutputFolder {
       return;
     }
     this.real = prepareOutputFolder(out);
+    // Before anything in it is read or removed: another run's temporary files are not leftovers.
+    this.lock = FolderLock.take(out, 'generate');
     removeLeftovers(out);
+  }
+
+  /** Lets go of the folder: the run is over. */
+  close(): void {
+    this.lock?.release();
   }
 
   /** Makes a folder under the output folder, refusing one that leads outside it (a symbolic link). */

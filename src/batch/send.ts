@@ -5,7 +5,7 @@ import { LetterMergeError } from '../errors';
 import { readJsonLines } from './jsonl';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry } from './manifest';
-import { sha256, writeFailure } from './output';
+import { FolderLock, sha256, writeFailure } from './output';
 import { STOPPED, SmtpSession, readCa } from './smtp';
 import type { SmtpError, Timeouts } from './smtp';
 
@@ -146,7 +146,8 @@ export function parseServer(url: string): URL {
   return u;
 }
 
-function manifestOf(out: string): Map<string, ManifestEntry> {
+/** Checks that `out` is an output folder of generate, with its manifest. */
+function checkSendFolder(out: string): void {
   const file = path.join(out, MANIFEST);
   let isDir = false;
   try {
@@ -158,7 +159,6 @@ function manifestOf(out: string): Map<string, ManifestEntry> {
   if (!existsSync(file)) {
     throw new LetterMergeError('NO_MANIFEST', `${out} has no manifest.jsonl`, { kind: 'usage', hint: 'Send the output folder of "lettermerge generate".' });
   }
-  return readManifest(file);
 }
 
 type LetterState = 'sent' | 'uncertain' | 'other';
@@ -360,7 +360,19 @@ export async function send(options: SendOptions): Promise<SendResult> {
   const url = parseServer(options.smtp);
   const ca = options.ca ? readCa(options.ca) : undefined;
   const out = path.resolve(options.out);
-  const entries = [...manifestOf(out).values()].filter((e) => e.status === 'ok' || e.status === 'stale');
+  checkSendFolder(out);
+  // One run at a time in the folder: two sends would both send every message. A dry run of a
+  // folder that cannot be written to (a read-only copy) needs no lock: it writes nothing.
+  const lock = FolderLock.take(out, 'send', !options.confirm);
+  try {
+    return await sendFrom(out, url, ca, options, started);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function sendFrom(out: string, url: URL, ca: Buffer | undefined, options: SendOptions, started: number): Promise<SendResult> {
+  const entries = [...readManifest(path.join(out, MANIFEST)).values()].filter((e) => e.status === 'ok' || e.status === 'stale');
   const realOut = realpathSync(out);
   const sentLog = path.join(out, 'sent.jsonl');
   const state = readSentLog(sentLog);

@@ -1,4 +1,6 @@
 import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { generate } from '../../src/batch/generate';
 import * as renderer from '../../src/batch/renderer';
@@ -137,6 +139,8 @@ describe('an output folder changed while a run writes to it', () => {
       );
       expect((e as LetterMergeError).hint).toMatch(/--resume/);
     }
+    // The run that held the folder ends.
+    folder.close();
     rmSync(path.join(out, 'en'));
     const again = await generate({ csv, out, jobs: 1, resume: true });
     expect({ produced: again.produced, kept: again.kept, failed: again.failed }).toEqual({ produced: 2, kept: 0, failed: 0 });
@@ -188,6 +192,62 @@ describe('a recipients file saved over while its letters are made', () => {
     const broken = await changedBetweenPasses((file) => writeFileSync(file, readFileSync(file, 'utf8').replace(',Name a3,', ',"Name a3,')));
     expect(broken.error.code).toBe('INPUT_CHANGED');
     expect(broken.error.message).toMatch(/changed while its letters were being made: it cannot be read now \(the CSV cannot be read from the row that begins here: Invalid Closing Quote/);
+  });
+});
+
+describe('two runs in one output folder', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  const lockFile = (out: string) => path.join(out, '.lettermerge-lock');
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (err: unknown) => err as LetterMergeError,
+    );
+
+  it('the second generate is refused while the first runs, and the manifest keeps every letter', async () => {
+    const csv = writeCsv(t.dir, 'r.csv', Array.from({ length: 12 }, (_, i) => row({ id: `g${i}` })));
+    const out = path.join(t.dir, 'out');
+    const first = generate({ csv, out, jobs: 1 });
+    const second = await failure(generate({ csv, out, jobs: 1 }));
+    expect(second).toBeInstanceOf(LetterMergeError);
+    expect(second!.code).toBe('OUT_FOLDER');
+    expect(exitCodeFor(second!)).toBe(EXIT.usage);
+    expect(second!.message).toMatch(/is in use by another run of lettermerge generate \(process \d+, .*\): .*each would rewrite the manifest with its own letters/);
+    expect((await first).produced).toBe(12);
+    expect(readFileSync(path.join(out, 'manifest.jsonl'), 'utf8').trim().split('\n')).toHaveLength(12);
+    expect(existsSync(lockFile(out))).toBe(false);
+  });
+
+  it("a lock held by another process refuses the run; one left by a process that is gone is taken over", async () => {
+    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'a1' })]);
+    const out = path.join(t.dir, 'out');
+    mkdirSync(out);
+    const other = spawn('sleep', ['30']);
+    try {
+      await new Promise((resolve) => other.once('spawn', resolve));
+      const since = readFileSync(`/proc/${other.pid}/stat`, 'latin1').split(') ')[1].split(' ')[19];
+      const holder = { pid: other.pid, since, host: hostname(), command: 'send', started: '2026-01-01T00:00:00.000Z', token: 'elsewhere' };
+      writeFileSync(lockFile(out), JSON.stringify(holder));
+      const busy = await failure(generate({ csv, out, jobs: 1 }));
+      expect(busy!.message).toMatch(new RegExp(`in use by another run of lettermerge send \\(process ${other.pid}, started 2026-01-01`));
+      expect(busy!.hint).toContain(lockFile(out));
+      expect(readFileSync(lockFile(out), 'utf8')).toBe(JSON.stringify(holder));
+      // The same process id, started at another time: another process now, not the holder.
+      writeFileSync(lockFile(out), JSON.stringify({ ...holder, since: '1' }));
+      expect((await generate({ csv, out, jobs: 1 })).produced).toBe(1);
+    } finally {
+      other.kill('SIGKILL');
+    }
+    await new Promise((resolve) => other.once('close', resolve));
+    // Killed: its lock is taken over, as is one half written.
+    for (const left of [JSON.stringify({ pid: other.pid, host: hostname(), command: 'generate', started: 'x', token: 't' }), '{"pid":']) {
+      writeFileSync(lockFile(out), left);
+      expect((await generate({ csv, out, jobs: 1, resume: true })).kept).toBe(1);
+      expect(existsSync(lockFile(out))).toBe(false);
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import type { SentRecord } from '../../src/batch/send';
 import { run } from '../../src/cli/main';
 import { row, tempDir, writeCsv } from '../helpers';
 import { startServer } from '../helpers/smtp';
+import { LetterMergeError } from '../../src/errors';
 
 const TLS = path.join(__dirname, '..', 'fixtures', 'tls');
 
@@ -48,6 +49,28 @@ describe('send', () => {
       expect(r).toMatchObject({ dryRun: true, pending: 6, sent: 0 });
       expect(s.received).toHaveLength(0);
       expect(existsSync(path.join(dir, 'sent.jsonl'))).toBe(false);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('sends from a folder one run at a time: a second send started meanwhile is refused, and every message goes once', async () => {
+    const s = await startServer();
+    try {
+      const dir = outDir();
+      const options = { out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true, rate: 20 };
+      const first = send(options);
+      const second = await send(options).then(
+        () => undefined,
+        (err: unknown) => err as LetterMergeError,
+      );
+      expect(second).toBeInstanceOf(LetterMergeError);
+      expect(second!.message).toMatch(/is in use by another run of lettermerge send \(process \d+, started .*\): .* a message sent by both would reach its recipient twice/);
+      expect(await first).toMatchObject({ sent: 6 });
+      expect(s.received).toHaveLength(6);
+      // The lock goes with the run that held it.
+      expect(existsSync(path.join(dir, '.lettermerge-lock'))).toBe(false);
+      expect(await send(options)).toMatchObject({ sent: 0, alreadySent: 6 });
     } finally {
       await s.close();
     }
