@@ -383,16 +383,26 @@ export async function* streamRecipients(file: string, options: { collect?: boole
   const ids = new IdRegister(file, source.sheet);
   const values = new ValueReader(options.mapping);
   let columns: string[] | undefined;
+  let header = '';
   let rows = 0;
   for await (const rec of source.records) {
     if (!columns) {
       const headers = rec.cells.map((c) => c.replace(/^\uFEFF/, '').trim());
+      header = headerLine(headers);
       const reads = checkColumns(file, headers, options.mapping ?? {}, source.sheet, source.sheets);
       columns = reads.map((r) => r.field ?? r.header);
       yield { header: { columns, headers, reads, delimiter: source.delimiter, encoding: source.encoding, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}) } };
       continue;
     }
     rows++;
+    if (headerLine(rec.cells) === header) {
+      // Two exports put one after the other, each with its header: read as a recipient, the
+      // second header would fail as one with an unknown language "language".
+      const fields = Object.fromEntries(columns.map((c, i) => [c, rec.cells[i] ?? '']));
+      const where = { file, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}), line: rec.line };
+      yield { problem: { scope: 'row', code: 'ROW', ...where, id: '', field: '', message: 'this row repeats the header row (were two lists put one after the other?): it is not a recipient; delete it' }, fields };
+      continue;
+    }
     const item = readRecord(file, columns, rec, ids, values, source.sheet);
     if (!(item instanceof LetterMergeError)) yield item;
     else if (options.collect) yield { fileProblem: item };
@@ -401,6 +411,11 @@ export async function* streamRecipients(file: string, options: { collect?: boole
   const sheet = source.sheet !== undefined ? { sheet: source.sheet } : {};
   if (!columns) throw new LetterMergeError('EMPTY_FILE', source.sheet !== undefined ? 'the sheet is empty' : 'the file is empty', { location: { file, ...sheet } });
   if (rows === 0) throw new LetterMergeError('NO_RECIPIENTS', `the ${source.sheet !== undefined ? 'sheet' : 'file'} has a header but no recipients`, { location: { file, line: 2, ...sheet } });
+}
+
+/** A row's cells as one string to compare with the header's, as spreadsheets compare text (case and spaces aside). */
+function headerLine(cells: string[]): string {
+  return cells.map((c) => c.replace(/^\uFEFF/, '').trim().toLowerCase()).join('\0');
 }
 
 /** The headers of a recipients file (its first row), as written: for suggesting how to read them. */

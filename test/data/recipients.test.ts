@@ -85,6 +85,15 @@ describe('readRecipients', () => {
     expect(m.last_name).toBe('\u0905\u0928\u093f\u0932');
   });
 
+  it('names a row that repeats the header (two lists joined) rather than calling "language" an unknown language', async () => {
+    const file = writeCsv(t.dir, 'j.csv', [row({ id: 'a' }), HEADER.toUpperCase().split(','), row({ id: 'b' })]);
+    const { recipients, problems } = await readRecipients(file);
+    expect(recipients.map((r) => r.id)).toEqual(['a', 'b']);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ line: 4, code: 'ROW' });
+    expect(problems[0].message).toMatch(/this row repeats the header row \(were two lists put one after the other\?\)/);
+  });
+
   async function fileError(text: string): Promise<LetterMergeError> {
     const file = path.join(t.dir, 'f.csv');
     writeFileSync(file, text);
