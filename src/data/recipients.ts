@@ -159,6 +159,8 @@ export type RowResult = { recipient: Recipient } | RowProblem;
 export interface RawRecord {
   cells: string[];
   line: number;
+  /** A workbook's row with a value right of the header's last column: that column's name (the row's cells run to it). */
+  beyond?: string;
 }
 
 /** A recipients file opened for reading: what it is, and its records in order (the header first). */
@@ -283,11 +285,11 @@ async function workbookSource(file: string, sheet: string | undefined): Promise<
       const last = row.cells.reduce((n, c, i) => (c.trim() !== '' ? i + 1 : n), 0);
       if (last === 0) continue; // an empty row: skipped, as empty lines of a CSV are
       if (width === undefined) width = last;
+      // A problem of the file, told by the reader of its rows (when the first row is a title, not
+      // the header, the rows below are looked at whole).
       if (last > width) {
-        throw new LetterMergeError('RAGGED_ROW', `this row has a value in column ${columnName(last)}, which has no header`, {
-          location: { file, sheet: book.name, line: row.row },
-          hint: 'Give the column a name in the header row, or clear the cell.',
-        });
+        yield { cells: row.cells.slice(0, last), line: row.row, beyond: columnName(last) };
+        continue;
       }
       const cells = row.cells.slice(0, width);
       while (cells.length < width) cells.push('');
@@ -385,16 +387,29 @@ export async function* streamRecipients(file: string, options: { collect?: boole
   let columns: string[] | undefined;
   let header = '';
   let rows = 0;
-  for await (const rec of source.records) {
+  // One iterator, so that the rows after the first can be looked at when it is not the header.
+  const records = source.records[Symbol.asyncIterator]();
+  for await (const rec of { [Symbol.asyncIterator]: () => records }) {
     if (!columns) {
       const headers = rec.cells.map((c) => c.replace(/^\uFEFF/, '').trim());
       header = headerLine(headers);
-      const reads = checkColumns(file, headers, options.mapping ?? {}, source.sheet, source.sheets);
+      let reads: ColumnRead[];
+      try {
+        reads = checkColumns(file, headers, options.mapping ?? {}, source.sheet, source.sheets);
+      } catch (err) {
+        throw await headerBelow(err, rec, records, source.sheet, file, options.mapping ?? {});
+      }
       columns = reads.map((r) => r.field ?? r.header);
       yield { header: { columns, headers, reads, delimiter: source.delimiter, encoding: source.encoding, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}) } };
       continue;
     }
     rows++;
+    if (rec.beyond !== undefined) {
+      throw new LetterMergeError('RAGGED_ROW', `this row has a value in column ${rec.beyond}, which has no header`, {
+        location: { file, sheet: source.sheet, line: rec.line },
+        hint: 'Give the column a name in the header row, or clear the cell.',
+      });
+    }
     if (headerLine(rec.cells) === header) {
       // Two exports put one after the other, each with its header: read as a recipient, the
       // second header would fail as one with an unknown language "language".
@@ -411,6 +426,32 @@ export async function* streamRecipients(file: string, options: { collect?: boole
   const sheet = source.sheet !== undefined ? { sheet: source.sheet } : {};
   if (!columns) throw new LetterMergeError('EMPTY_FILE', source.sheet !== undefined ? 'the sheet is empty' : 'the file is empty', { location: { file, ...sheet } });
   if (rows === 0) throw new LetterMergeError('NO_RECIPIENTS', `the ${source.sheet !== undefined ? 'sheet' : 'file'} has a header but no recipients`, { location: { file, line: 2, ...sheet } });
+}
+
+/**
+ * A list whose column names are not in its first row (a title above them, and a blank row: as
+ * lists made for people to read often are) is reported where its names are, when they are among
+ * the next rows; otherwise `err`, the missing columns, as it is.
+ */
+async function headerBelow(err: unknown, first: RawRecord, rest: AsyncIterator<RawRecord>, sheet: string | undefined, file: string, mapping: ListMapping): Promise<unknown> {
+  if (!(err instanceof LetterMergeError) || err.code !== 'MISSING_COLUMN') return err;
+  for (let n = 0; n < 20; n++) {
+    const next = await rest.next();
+    if (next.done) break;
+    try {
+      readColumns(next.value.cells.map((c) => c.trim()), mapping, CORE_COLUMNS, { file });
+    } catch {
+      continue;
+    }
+    const held = first.cells.map((c) => c.trim()).filter(Boolean).join(' ');
+    const shown = held.length > 60 ? `${held.slice(0, 60)}…` : held;
+    const row = sheet !== undefined ? 'row' : 'line';
+    return new LetterMergeError('MISSING_COLUMN', `the columns are named in ${row} ${next.value.line}, not in the first ${row} (which holds "${shown}")`, {
+      location: { file, line: first.line, ...(sheet !== undefined ? { sheet } : {}) },
+      hint: `Delete the ${row}s above the column names (a title, a blank row), so that the list starts with them.`,
+    });
+  }
+  return err;
 }
 
 /** A row's cells as one string to compare with the header's, as spreadsheets compare text (case and spaces aside). */

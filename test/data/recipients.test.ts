@@ -85,6 +85,13 @@ describe('readRecipients', () => {
     expect(m.last_name).toBe('\u0905\u0928\u093f\u0932');
   });
 
+  it('says on which line the column names are, when a title comes first', async () => {
+    const err = await fileError(`Lista de invitados 2022\n\n${HEADER}\n${row({ id: 'a' }).join(',').replace(/\n/g, ' ')}\n`);
+    expect(err.code).toBe('MISSING_COLUMN');
+    expect(err.message).toBe('the columns are named in line 3, not in the first line (which holds "Lista de invitados 2022")');
+    expect(err.location.line).toBe(1);
+  });
+
   it('names a row that repeats the header (two lists joined) rather than calling "language" an unknown language', async () => {
     const file = writeCsv(t.dir, 'j.csv', [row({ id: 'a' }), HEADER.toUpperCase().split(','), row({ id: 'b' })]);
     const { recipients, problems } = await readRecipients(file);

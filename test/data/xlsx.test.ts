@@ -118,6 +118,17 @@ wb.save(sys.argv[2])`;
     expect(v.stderr).toMatch(/the workbook has no sheet named "Archive"\n {2}Its sheets are: "Recipients", "Other"\./);
   });
 
+  it('says where the column names are when a title and a blank row come first', async () => {
+    const titled = book([{ name: 'Lista', rows: [['Invitaciones al Fondo Fiduciario de la CMSI, campaña 2022'], null, COLUMNS, row({ id: 'a' })] }]);
+    const v = await cli(['validate', titled]);
+    expect(v.code).toBe(3);
+    expect(v.stderr).toContain(`${titled}: sheet Lista, row 1: the columns are named in row 3, not in the first row (which holds "Invitaciones al Fondo Fiduciario de la CMSI, campaña 2022")`);
+    expect(v.stderr).toMatch(/Delete the rows above the column names/);
+    // With no column names in the rows below, the missing columns are named as before.
+    const none = book([{ name: 'Lista', rows: [['a title'], ['x', 'y']] }]);
+    expect((await cli(['validate', none])).stderr).toMatch(/row 1: missing columns: id, language/);
+  });
+
   it('places each problem by sheet, row and column', async () => {
     const file = book([{ name: 'Recipients', rows: [COLUMNS, row({ id: 'ok' }), row({ id: 'bad', email: 'jane.doe@' })] }]);
     const v = await cli(['validate', file]);
