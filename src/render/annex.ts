@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readTemplateText } from '../campaign/campaign';
+import { readTemplateText } from '../campaign/template-text';
 import type { Campaign } from '../campaign/campaign';
 import { attachmentsOf } from '../campaign/attachments';
 import type { AttachmentFile, EmailAttachment } from '../campaign/attachments';
