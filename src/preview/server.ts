@@ -200,8 +200,8 @@ export async function servePreview(options: ServeOptions): Promise<PreviewServer
       case '/api/letter':
       case '/letter.pdf':
       case '/letter.eml': {
-        if (!Number.isInteger(row) || row < 1) {
-          send(res, 400, 'application/json', JSON.stringify({ error: { message: 'row must be a number from 1' } }));
+        if (!Number.isSafeInteger(row) || row < 1) {
+          send(res, 400, 'application/json', JSON.stringify({ error: { message: 'row must be a whole number from 1' } }));
           return;
         }
         let made;

@@ -98,6 +98,11 @@ describe('preview --serve: the server', () => {
     expect(bad.status).toBe(200);
     expect((await request(server.port, `/letter.pdf?row=4&token=${token}`)).status).toBe(422);
     expect(JSON.parse(bad.body).error).toMatchObject({ field: 'email', line: 8, message: expect.stringMatching(/jane\.doe@/) });
+    // A row that is no row number is refused as such ("1e308" is a number, but no row's).
+    for (const row of ['0', '-1', '1.5', 'abc', '1e308', '']) {
+      const r = await request(server.port, `/api/letter?row=${row}&token=${token}`);
+      expect([row, r.status, JSON.parse(r.body).error.message]).toEqual([row, 400, 'row must be a whole number from 1']);
+    }
   });
 
   it('tells the page when a file changes, and reports a broken template with its file and line', async () => {
