@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, fsyncSync, openSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { addressProblem } from '../data/address';
 import { LetterMergeError } from '../errors';
@@ -300,11 +300,27 @@ const SENT_LOG_HINT =
 class SentLog {
   private readonly fd: number;
   constructor(readonly file: string) {
+    // Appended to only as a file of the folder itself: a symbolic link left in its place (the
+    // folder is shared, or was edited) would have the log written into whatever it points to, and
+    // a named pipe would hold the run waiting for a reader.
+    const notAFile = () =>
+      new LetterMergeError('OUT_FOLDER', `${file} is not a regular file (a symbolic link or a pipe was put in its place): lettermerge records what it sends only in a file of the folder itself`, {
+        kind: 'input',
+        hint: 'Remove it (a sent.jsonl of an earlier run holds what was delivered: move the file back, not a link to it), then run send again.',
+      });
+    let fd: number;
     try {
-      this.fd = openSync(file, 'a');
+      fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o666);
     } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP' || code === 'ENXIO') throw notAFile();
       throw writeFailure(err, file, SENT_LOG_HINT);
     }
+    if (!fstatSync(fd).isFile()) {
+      closeSync(fd);
+      throw notAFile();
+    }
+    this.fd = fd;
   }
   /** Appends a record and flushes it to disk before returning. */
   write(r: SentRecord): void {

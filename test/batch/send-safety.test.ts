@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs, { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -57,6 +57,32 @@ describe('send: never twice, nothing forged', () => {
       expect(s.received).toHaveLength(6);
     } finally {
       spy.mockRestore();
+      await s.close();
+    }
+  });
+
+  it('writes its log only into a file of the folder: a link or a pipe put in its place is refused before anything is sent', async () => {
+    const s = await startServer();
+    try {
+      const elsewhere = path.join(t.dir, 'not-the-log.txt');
+      writeFileSync(elsewhere, 'untouched\n');
+      const linked = outDir();
+      fs.symlinkSync(elsewhere, path.join(linked, 'sent.jsonl'));
+      const piped = outDir();
+      expect(spawnSync('mkfifo', [path.join(piped, 'sent.jsonl')]).status).toBe(0);
+      const refusal = (dir: string) =>
+        send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true }).then(
+          () => undefined,
+          (e: unknown) => e as LetterMergeError,
+        );
+      const link = await refusal(linked);
+      expect(link!.message).toBe(`${path.join(linked, 'sent.jsonl')} is not a regular file (a symbolic link or a pipe was put in its place): lettermerge records what it sends only in a file of the folder itself`);
+      // A pipe is not even read (reading it would wait for a writer for ever).
+      const pipe = await refusal(piped);
+      expect(pipe!.message).toBe('sent.jsonl of the output folder is a named pipe, not a file');
+      expect(readFileSync(elsewhere, 'utf8')).toBe('untouched\n');
+      expect(s.received).toHaveLength(0);
+    } finally {
       await s.close();
     }
   });
