@@ -258,6 +258,9 @@ async function suggestion(options: ValidateOptions, mapping: ListMapping, campai
     return '';
   }
   const columns = suggestColumns(headers, mapping, CORE_COLUMNS);
+  // No column to read as a field (a title where the column names should be): an empty columns:
+  // block pasted into campaign.yaml would only hide the problem validate reports.
+  if (columns.length === 0) return `# Nothing to suggest: no column named in the first row of ${path.basename(options.csv)} reads as a field of a letter (see the problem above).\n`;
   const guessedMapping = layerMappings(mapping, { columns: Object.fromEntries(columns.map((c) => [c.field, c.header])) });
   // The rows again, read with the guessed columns: their unknown words, each with its nearest codes.
   const unknown = new Map<string, { field: string; word: string; nearest: string[]; rows: number }>();

@@ -170,6 +170,13 @@ describe('recipient lists as they come', () => {
     expect(v.stderr).toContain('note: column "Correo electrónico" read as email (as mapped)');
     expect(v.stderr).toContain('note: group "Organización" read as international-organization (2 rows)');
     expect(parseYaml(v.stdout)).toMatchObject({ columns: { last_name: 'Apelidos' } });
+    // A title where the column names should be: no empty block to paste, the problem said.
+    const titled = path.join(t.dir, 'titled.csv');
+    writeFileSync(titled, `Lista de invitados\n\n${readFileSync(csv, 'utf8')}`);
+    const tv = await cli(['validate', titled, '--campaign', dir, '--suggest']);
+    expect(tv.code).toBe(3);
+    expect(tv.stderr).toMatch(/the columns are named in line 3, not in the first line/);
+    expect(tv.stdout).toBe('# Nothing to suggest: no column named in the first row of titled.csv reads as a field of a letter (see the problem above).\n');
   });
 
   it('takes --map on the command line over the campaign and the config file, and refuses a field it does not read', async () => {
