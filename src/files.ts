@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, fstatSync, openSync, readSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { LetterMergeError } from './errors';
@@ -169,7 +169,7 @@ export function removeStaleParts(file: string): void {
   for (const name of names) {
     const m = PART_NAME.exec(name);
     const pid = m && name.length === base.length + m[0].length && name.startsWith(base) ? Number(m[1]) : NaN;
-    if (!Number.isInteger(pid) || pid <= 0 || running(pid)) continue;
+    if (!Number.isInteger(pid) || pid <= 0 || processRunning(pid)) continue;
     rmSync(path.join(path.dirname(file), name), { force: true });
   }
 }
@@ -183,11 +183,30 @@ function folderWritable(dir: string): boolean {
   }
 }
 
-function running(pid: number): boolean {
+/**
+ * Whether the process `pid` still runs: not when it is gone, nor when it was killed and not yet
+ * reaped by its parent (a zombie), nor when `since` (its start time, from processStart) no longer
+ * matches (the id now belongs to a later process).
+ */
+export function processRunning(pid: number, since?: string): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  const now = processStart(pid);
+  if (now && (now.state === 'Z' || now.state === 'X')) return false;
+  return !(now && since !== undefined && now.since !== since);
+}
+
+/** A process's state and start time from /proc (Linux); undefined elsewhere. */
+export function processStart(pid: number): { state: string; since: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // pid (name) state ... : the name may hold spaces and parentheses, so fields count from the last ")".
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], since: fields[19] };
+  } catch {
+    return undefined;
   }
 }

@@ -19,7 +19,7 @@ import {
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { LetterMergeError } from '../errors';
-import { PART_NAME, partName } from '../files';
+import { PART_NAME, partName, processRunning, processStart } from '../files';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry, OutputFile } from './manifest';
 
@@ -322,27 +322,7 @@ function readHolder(file: string): LockHolder | undefined {
 function isRunning(holder: LockHolder): boolean {
   if (holder.host !== hostname()) return true;
   if (holder.pid === process.pid) return heldHere.has(holder.token);
-  try {
-    process.kill(holder.pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // The process id is taken. Killed but not yet reaped by its parent, or another process since.
-  const now = processStart(holder.pid);
-  if (now && (now.state === 'Z' || now.state === 'X')) return false;
-  return !(now && holder.since && now.since !== holder.since);
-}
-
-/** A process's state and start time from /proc (Linux); undefined elsewhere. */
-function processStart(pid: number): { state: string; since: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // pid (name) state ... : the name may hold spaces and parentheses, so fields count from the last ")".
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0], since: fields[19] };
-  } catch {
-    return undefined;
-  }
+  return processRunning(holder.pid, holder.since);
 }
 
 /** Removes temporary files that a run stopped by force may have left. */
