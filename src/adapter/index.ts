@@ -1119,15 +1119,23 @@ interface DrawnRun {
    */
   ligatures?: { glyph: GlyphLike; carrier: string | undefined }[];
   /**
-   * Whether every glyph is in `statics`, the static set it was last checked against (the sets are
-   * kept and handed out again, so a run of the campaign's text is checked once, not every letter).
+   * Whether every glyph is in a static set, for the last few sets it was checked against (the
+   * sets are kept and handed out again, so a run of the campaign's text is checked once, not
+   * every letter). A body paragraph is drawn in the letters of every group, each with its own set.
    */
-  statics?: { set: Set<number>; all: boolean };
+  statics?: { set: Set<number>; all: boolean }[];
 }
 
-/** Whether every glyph of a run is in a static set; a kept run remembers the answer for the last set it was asked about. */
+/**
+ * Static sets a kept run remembers its answer for: one per group of a language, and more. With
+ * one, the letters of a varied list (groups in turn) checked 48 to 67 runs a letter again.
+ */
+const STATIC_ANSWERS_KEPT = 8;
+
+/** Whether every glyph of a run is in a static set; a kept run remembers the answer for the last sets it was asked about. */
 function allStatic(glyphs: GlyphLike[], statics: Set<number>, kept: DrawnRun | undefined): boolean {
-  if (kept?.statics?.set === statics) return kept.statics.all;
+  const answers = kept?.statics;
+  if (answers) for (const a of answers) if (a.set === statics) return a.all;
   let all = true;
   for (const g of glyphs) {
     if (!statics.has(g.id)) {
@@ -1135,7 +1143,13 @@ function allStatic(glyphs: GlyphLike[], statics: Set<number>, kept: DrawnRun | u
       break;
     }
   }
-  if (kept) kept.statics = { set: statics, all };
+  if (kept) {
+    if (!answers) kept.statics = [{ set: statics, all }];
+    else {
+      if (answers.length === STATIC_ANSWERS_KEPT) answers.shift();
+      answers.push({ set: statics, all });
+    }
+  }
   return all;
 }
 
