@@ -3,6 +3,7 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -267,7 +268,9 @@ export class FolderLock {
           throw outError(`the output folder ${out} cannot be written to (${code ?? String(err)})`, OUT_HINT);
         }
       }
-      const other = readHolder(file);
+      const seen = readLock(file);
+      if (seen === undefined) continue; // gone again: try to make it once more
+      const other = holderOf(seen);
       if (other && isRunning(other)) {
         const what = dryRun
           ? `and this dry run would count letters and messages that the ${other.command} is changing`
@@ -282,7 +285,7 @@ export class FolderLock {
         );
       }
       // Left by a run that was killed, or unreadable (a run killed as it wrote it): taken over.
-      rmSync(file, { force: true });
+      takeOverStale(file, seen);
     }
     throw outError(`the output folder ${out} is being locked and unlocked by other runs of lettermerge`, `Wait for them to end. If none is going on, remove ${file}.`);
   }
@@ -306,16 +309,68 @@ export class FolderLock {
 /** The locks this process holds (a library's user may run two at once): its own process id does not tell them from a lock left by a run before. */
 const heldHere = new Set<string>();
 
-function readHolder(file: string): LockHolder | undefined {
+/**
+ * Removes a lock file found stale, whose bytes were `seen`, unless it has changed since. Two runs
+ * that found the same stale lock at once each removed "it": the second removed the lock the first
+ * had just made in its place, and both went on. Here the file is first moved aside, which only
+ * one run can do to it; the run that moved it checks that it is the stale lock it saw, and puts a
+ * newer one (another run's) back. Returns whether the stale lock was removed. (Should a third run
+ * make a lock in the instant the newer one is aside, the newer one stays aside: its run's folder
+ * is then held by the third run's lock.)
+ */
+export function takeOverStale(file: string, seen: Buffer): boolean {
+  const aside = partName(file);
   try {
-    const h = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockHolder>;
+    renameSync(file, aside);
+  } catch {
+    return false; // taken over by another run already, or removed
+  }
+  let moved: Buffer;
+  try {
+    moved = readFileSync(aside);
+  } catch {
+    // Removed as a leftover by the run that now holds the folder.
+    return false;
+  }
+  if (moved.equals(seen)) {
+    rmSync(aside, { force: true });
+    return true;
+  }
+  try {
+    linkSync(aside, file);
+  } catch {
+    // Another lock is in place already.
+  }
+  rmSync(aside, { force: true });
+  return false;
+}
+
+/** A lock file's bytes; undefined when there is none. */
+function readLock(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw outError(`the output folder's lock file ${file} cannot be read (${code ?? String(err)})`, `It is not one lettermerge made: remove it.`);
+  }
+}
+
+function holderOf(bytes: Buffer): LockHolder | undefined {
+  try {
+    const h = JSON.parse(bytes.toString('utf8')) as Partial<LockHolder>;
     if (typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.token === 'string') {
       return { pid: h.pid, since: typeof h.since === 'string' ? h.since : undefined, host: h.host, command: String(h.command), started: String(h.started), token: h.token };
     }
   } catch {
-    // Missing, half-written or not ours: no holder.
+    // Half-written or not ours: no holder.
   }
   return undefined;
+}
+
+function readHolder(file: string): LockHolder | undefined {
+  const bytes = readLock(file);
+  return bytes === undefined ? undefined : holderOf(bytes);
 }
 
 /** Whether the process holding a lock still runs. One on another machine (a shared folder) cannot be checked, and is taken to run. */

@@ -6,7 +6,7 @@ import { generate } from '../../src/batch/generate';
 import * as renderer from '../../src/batch/renderer';
 import { InProcessRenderer, WorkerPool, WorkerFailure } from '../../src/batch/renderer';
 import type { Renderer } from '../../src/batch/renderer';
-import { OutputFolder, writeAtomic, writeFailure } from '../../src/batch/output';
+import { FolderLock, OutputFolder, takeOverStale, writeAtomic, writeFailure } from '../../src/batch/output';
 import * as manifest from '../../src/batch/manifest';
 import { EXIT, LetterMergeError, exitCodeFor } from '../../src/errors';
 import { send } from '../../src/batch/send';
@@ -248,6 +248,33 @@ describe('two runs in one output folder', () => {
       expect((await generate({ csv, out, jobs: 1, resume: true })).kept).toBe(1);
       expect(existsSync(lockFile(out))).toBe(false);
     }
+  });
+
+  it('of two runs that found the same stale lock, the second does not remove the lock the first made in its place', () => {
+    const out = path.join(t.dir, 'out');
+    mkdirSync(out);
+    const stale = Buffer.from(JSON.stringify({ pid: 999999999, host: hostname(), command: 'generate', started: 'x', token: 'gone' }));
+    writeFileSync(lockFile(out), stale);
+    // Both read the stale lock; the first takes it over and makes its own.
+    expect(takeOverStale(lockFile(out), stale)).toBe(true);
+    const first = FolderLock.take(out, 'generate')!;
+    const made = readFileSync(lockFile(out));
+    // The second, a moment behind, finds the first's lock, not the one it judged stale: left in place.
+    expect(takeOverStale(lockFile(out), stale)).toBe(false);
+    expect(readFileSync(lockFile(out))).toEqual(made);
+    expect(readdirSync(out)).toEqual(['.lettermerge-lock']);
+    expect(() => FolderLock.take(out, 'send')).toThrow(/in use by another run of lettermerge generate/);
+    first.release();
+    expect(existsSync(lockFile(out))).toBe(false);
+  });
+
+  it('a folder where the lock file goes is named, not taken for a lock', async () => {
+    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'a1' })]);
+    const out = path.join(t.dir, 'out');
+    mkdirSync(lockFile(out), { recursive: true });
+    const err = await failure(generate({ csv, out, jobs: 1 }));
+    expect(err!.code).toBe('OUT_FOLDER');
+    expect(err!.message).toBe(`the output folder's lock file ${lockFile(out)} cannot be read (EISDIR)`);
   });
 });
 
