@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   INPUT_CHANGED: 'a recipients file that changed while its letters were being made',
   CSV_SYNTAX: 'a CSV that cannot be parsed',
   RAGGED_ROW: 'a row with more or fewer cells than the header',
+  HEADER_REORDERED: 'a row that names the columns again, in another order (two lists put together)',
   MISSING_COLUMN: 'a core column missing from the header',
   DUPLICATE_COLUMN: 'a column named twice in the header',
   DUPLICATE_ID: 'two rows with the same id (compared ignoring case)',

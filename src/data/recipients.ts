@@ -386,6 +386,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
   const values = new ValueReader(options.mapping);
   let columns: string[] | undefined;
   let header = '';
+  let headerCells: string[] = [];
   let rows = 0;
   // One iterator, so that the rows after the first can be looked at when it is not the header.
   const records = source.records[Symbol.asyncIterator]();
@@ -393,6 +394,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
     if (!columns) {
       const headers = rec.cells.map((c) => c.replace(/^\uFEFF/, '').trim());
       header = headerLine(headers);
+      headerCells = headers;
       let reads: ColumnRead[];
       try {
         reads = checkColumns(file, headers, options.mapping ?? {}, source.sheet, source.sheets);
@@ -409,6 +411,18 @@ export async function* streamRecipients(file: string, options: { collect?: boole
         location: { file, sheet: source.sheet, line: rec.line },
         hint: 'Give the column a name in the header row, or clear the cell.',
       });
+    }
+    if (sameNamesReordered(rec.cells, headerCells)) {
+      // A second list whose columns are in another order: its rows would be read under the first
+      // list's columns, a first name as a last name, a position as an organisation, with nothing
+      // to show it.
+      const err = new LetterMergeError('HEADER_REORDERED', 'this row names the columns again, in another order: the rows after it would be read under the wrong columns', {
+        location: { file, sheet: source.sheet, line: rec.line },
+        hint: 'Were two lists put one after the other? Put the second list\'s columns in the order of the first (or make it a file of its own), and delete this row.',
+      });
+      if (!options.collect) throw err;
+      yield { fileProblem: err };
+      continue;
     }
     if (headerLine(rec.cells) === header) {
       // Two exports put one after the other, each with its header: read as a recipient, the
@@ -452,6 +466,22 @@ async function headerBelow(err: unknown, first: RawRecord, rest: AsyncIterator<R
     });
   }
   return err;
+}
+
+/**
+ * Whether a row's cells are the header's names, every one, in another order (case and spaces
+ * aside). A header of one column, or names that are each the same (empty), cannot be reordered.
+ */
+function sameNamesReordered(cells: string[], headers: string[]): boolean {
+  const norm = (c: string) => c.replace(/^\uFEFF/, '').trim().toLowerCase();
+  const names = headers.map(norm);
+  const row = cells.map(norm);
+  if (new Set(names).size < 2) return false;
+  // In the same order: the header repeated (see headerLine).
+  if (row.length === names.length && row.every((c, i) => c === names[i])) return false;
+  const want = names.filter((c) => c !== '').sort();
+  const got = row.filter((c) => c !== '').sort();
+  return got.length === want.length && got.every((c, i) => c === want[i]);
 }
 
 /** A row's cells as one string to compare with the header's, as spreadsheets compare text (case and spaces aside). */

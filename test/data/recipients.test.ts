@@ -101,6 +101,25 @@ describe('readRecipients', () => {
     expect(problems[0].message).toMatch(/this row repeats the header row \(were two lists put one after the other\?\)/);
   });
 
+  it('refuses a second list whose columns are in another order: its rows would be read under the wrong columns', async () => {
+    const names = HEADER.split(',');
+    // The second list has its names the other way round (last_name before first_name).
+    const swapped = names.map((n) => (n === 'first_name' ? 'last_name' : n === 'last_name' ? 'first_name' : n));
+    const moved = (r: string[]) => swapped.map((n) => r[names.indexOf(n)]);
+    const file = writeCsv(t.dir, 'o.csv', [row({ id: 'a' }), swapped.map((n) => ` ${n.toUpperCase()}`), moved(row({ id: 'b', first_name: 'Ana', last_name: 'Ruiz' }))]);
+    const err = await readRecipients(file).then(
+      () => undefined,
+      (e: unknown) => e as LetterMergeError,
+    );
+    expect(err).toBeInstanceOf(LetterMergeError);
+    expect(err!.code).toBe('HEADER_REORDERED');
+    expect(err!.location).toMatchObject({ file, line: 4 }); // the first row's address takes two lines
+    expect(err!.message).toBe('this row names the columns again, in another order: the rows after it would be read under the wrong columns');
+    // The same names in the same order are a repeated header (above); a row that only holds some of the names is a row.
+    const some = writeCsv(t.dir, 's.csv', [row({ id: 'a' }), row({ id: 'language', language: 'id' })]);
+    await expect(readRecipients(some)).resolves.toMatchObject({ problems: [expect.objectContaining({ code: 'BAD_VALUE' })] });
+  });
+
   async function fileError(text: string): Promise<LetterMergeError> {
     const file = path.join(t.dir, 'f.csv');
     writeFileSync(file, text);
