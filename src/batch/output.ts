@@ -255,7 +255,7 @@ export class FolderLock {
     };
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        writeFileSync(file, `${JSON.stringify(holder)}\n`, { flag: 'wx' });
+        makeLock(file, `${JSON.stringify(holder)}\n`);
         const lock = new FolderLock(file, holder.token);
         heldHere.add(holder.token);
         // Let go of at exit too: a second Ctrl-C or an uncaught error ends the process without the run's own release.
@@ -337,12 +337,38 @@ export function takeOverStale(file: string, seen: Buffer): boolean {
     return true;
   }
   try {
-    linkSync(aside, file);
+    putInPlace(aside, file, moved);
   } catch {
     // Another lock is in place already.
   }
   rmSync(aside, { force: true });
   return false;
+}
+
+/**
+ * Makes the lock file, whole, where there is none (EEXIST where there is). It is written under a
+ * temporary name and linked into place, so that another run never reads it half-written, takes
+ * it for one left by a killed run, and removes it.
+ */
+function makeLock(file: string, text: string): void {
+  const temporary = partName(`${file}.new`);
+  writeFileSync(temporary, text);
+  try {
+    putInPlace(temporary, file, text);
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+}
+
+/** Links `from` to `to` where nothing is (EEXIST otherwise); on a file system without links (exFAT, some network shares), writes `content` there with O_EXCL. */
+function putInPlace(from: string, to: string, content: string | Buffer): void {
+  try {
+    linkSync(from, to);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    writeFileSync(to, content, { flag: 'wx' });
+  }
 }
 
 /** A lock file's bytes; undefined when there is none. */
@@ -385,7 +411,11 @@ export function removeLeftovers(out: string): void {
   const dirs = [out, ...readdirSync(out, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(out, d.name))];
   for (const dir of dirs) {
     for (const f of readdirSync(dir)) {
-      if (PART_NAME.test(f)) rmSync(path.join(dir, f), { force: true });
+      const part = PART_NAME.exec(f);
+      if (!part) continue;
+      // A lock file on its way in or out belongs to a run that is taking or leaving the lock now, not to this one.
+      if (dir === out && f.startsWith(LOCK_FILE) && processRunning(Number(part[1]))) continue;
+      rmSync(path.join(dir, f), { force: true });
     }
   }
 }

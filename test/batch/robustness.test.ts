@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import fs, { existsSync, lstatSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -266,6 +266,24 @@ describe('two runs in one output folder', () => {
     expect(() => FolderLock.take(out, 'send')).toThrow(/in use by another run of lettermerge generate/);
     first.release();
     expect(existsSync(lockFile(out))).toBe(false);
+  });
+
+  it('takes the lock on a file system without hard links (exFAT, some network shares)', async () => {
+    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'a1' })]);
+    const out = path.join(t.dir, 'out');
+    const noLinks = jest.spyOn(fs, 'linkSync').mockImplementation(() => {
+      throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+    });
+    try {
+      const first = generate({ csv, out, jobs: 1 });
+      const second = await failure(generate({ csv, out, jobs: 1 }));
+      expect(second!.message).toMatch(/in use by another run of lettermerge generate/);
+      expect((await first).produced).toBe(1);
+      expect(noLinks).toHaveBeenCalled();
+      expect(readdirSync(out).filter((f) => f.startsWith('.'))).toEqual([]);
+    } finally {
+      noLinks.mockRestore();
+    }
   });
 
   it('a folder where the lock file goes is named, not taken for a lock', async () => {
