@@ -59,6 +59,28 @@ describe('lettermerge.config.yaml: flags, then the config file, then the default
     expect(lm(t.dir, ['validate', SAMPLE_CSV, '--config', 'missing.yaml']).status).toBe(2);
   });
 
+  it('reads ~/ as the home folder, as a shell would, and refuses a path of spaces or ~name', () => {
+    const home = path.join(t.dir, 'home');
+    const project = path.join(t.dir, 'project');
+    mkdirSync(home);
+    mkdirSync(project);
+    const run = (config: string) => {
+      writeFileSync(path.join(project, 'lettermerge.config.yaml'), config);
+      return spawnSync(process.execPath, [BIN, 'generate', SAMPLE_CSV, '--lang', 'fr', '--json'], { cwd: project, encoding: 'utf8', env: { ...process.env, HOME: home } });
+    };
+    const tilde = run('out: ~/letters\n');
+    expect(tilde.status).toBe(0);
+    expect(JSON.parse(tilde.stdout)).toMatchObject({ out: path.join(home, 'letters') });
+    expect(readdirSync(project)).toEqual(['lettermerge.config.yaml']);
+    const spaces = run('out: "   "\n');
+    expect(spaces.status).toBe(2);
+    expect(spaces.stderr).toMatch(/lettermerge\.config\.yaml:1: out must be a path/);
+    const named = run('out: ~secretariat/letters\n');
+    expect(named.status).toBe(2);
+    expect(named.stderr).toMatch(/out starts with ~ and a name, which lettermerge does not expand/);
+    expect(readdirSync(project)).toEqual(['lettermerge.config.yaml']);
+  });
+
   it('gives send its folder, server and rate', async () => {
     const s = await startServer();
     try {
