@@ -1,4 +1,3 @@
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -6,17 +5,15 @@ import { columnsMap, knownKeys, valueMaps } from './campaign/schema';
 import { didYouMean } from './text/suggest';
 import { mappingProblem } from './data/mapping';
 import { LetterMergeError } from './errors';
-import { readTextFile } from './files';
+import { readTextFile, userPath, userPathProblem } from './files';
 
 // The config file's schema and reader, loaded only when there is a config file to read (see
 // config.ts, which looks for it).
 
-const pathValue = z
-  .string({ error: 'must be a path' })
-  .refine((p) => p.trim() !== '', 'must be a path')
-  // A shell makes ~ the home folder; a config file is read by no shell, and "~/letters" made a
-  // folder named "~" here (which "rm -rf ~" would then take for the home folder).
-  .refine((p) => !/^~[^/\\]/.test(p), 'starts with ~ and a name, which lettermerge does not expand: write the folder in full, or ~/ for your home folder');
+const pathValue = z.string({ error: 'must be a path' }).superRefine((p, ctx) => {
+  const problem = userPathProblem(p);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const configSchema = z.strictObject({
   /** Campaign folder. */
@@ -88,7 +85,7 @@ export function readConfig(file: string): Config {
     const node = doc.getIn([key], true) as { range?: [number, number] } | undefined;
     throw configError(file, node?.range ? lines.linePos(node.range[0]).line : undefined, badMapping.message, badMapping.hint);
   }
-  const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, /^~(?=$|[/\\])/.test(p) ? homedir() + p.slice(1) : p));
+  const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, userPath(p)));
   return { ...values, campaign: abs(values.campaign), out: abs(values.out), ca: abs(values.ca), sign: abs(values.sign), file: path.resolve(file) };
 }
 

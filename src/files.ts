@@ -1,4 +1,5 @@
 import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { LetterMergeError } from './errors';
@@ -209,4 +210,24 @@ export function processStart(pid: number): { state: string; since: string } | un
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What is wrong with a path a user gave (on the command line or in the config file), or
+ * undefined: one of only spaces (a folder or file named so is invisible in a listing), or one
+ * starting with ~ and a name (~secretariat/letters), which lettermerge does not expand.
+ */
+export function userPathProblem(p: string): string | undefined {
+  if (p.trim() === '') return 'must be a path';
+  if (/^~[^/\\]/.test(p)) return 'starts with ~ and a name, which lettermerge does not expand: write the path in full, or ~/ for your home folder';
+  return undefined;
+}
+
+/**
+ * A path a user gave, with a leading ~ or ~/ read as the home folder, as a shell reads it. A
+ * shell does not when it is quoted ("~/letters" in a script's variable) and a config file is read
+ * by none: a folder named "~" was made instead, which "rm -rf ~" would take for the home folder.
+ */
+export function userPath(p: string): string {
+  return /^~(?=$|[/\\])/.test(p) ? homedir() + p.slice(1) : p;
 }

@@ -14,6 +14,7 @@ import { registerSend } from './commands/send';
 import { registerValidate } from './commands/validate';
 import type { Context } from './commands/context';
 import { processIo, say } from './io';
+import { pathOption } from './options';
 import type { Io } from './io';
 
 export type { Io } from './io';
@@ -96,7 +97,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     .description('Turn a CSV of recipients into personalised letters: a PDF and an e-mail per recipient, in their language.')
     .version(version(), '-V, --version')
     .option('--debug', 'show stack traces for errors')
-    .option('--config <file>', `settings file (default: ${CONFIG_FILES[0]} in this folder, if there is one); flags override it`)
+    .option('--config <file>', `settings file (default: ${CONFIG_FILES[0]} in this folder, if there is one); flags override it`, pathOption('--config'))
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   for (const register of [registerGenerate, registerValidate, registerPreview, registerProof, registerSend, registerInit]) register(program, ctx);

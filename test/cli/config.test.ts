@@ -79,6 +79,22 @@ describe('lettermerge.config.yaml: flags, then the config file, then the default
     expect(named.status).toBe(2);
     expect(named.stderr).toMatch(/out starts with ~ and a name, which lettermerge does not expand/);
     expect(readdirSync(project)).toEqual(['lettermerge.config.yaml']);
+    // The same on the command line, where a quoted ~ reaches lettermerge unexpanded.
+    writeFileSync(path.join(project, 'lettermerge.config.yaml'), 'jobs: 1\n');
+    const flag = (out: string) => spawnSync(process.execPath, [BIN, 'generate', SAMPLE_CSV, '--lang', 'fr', '--out', out, '--json'], { cwd: project, encoding: 'utf8', env: { ...process.env, HOME: home } });
+    const quoted = flag('~/flagged');
+    expect(quoted.status).toBe(0);
+    expect(JSON.parse(quoted.stdout)).toMatchObject({ out: path.join(home, 'flagged') });
+    for (const [out, message] of [
+      ['  ', "option '-o, --out <dir>' argument '  ' is invalid. --out takes a path, not an empty one."],
+      ['', "option '-o, --out <dir>' argument '' is invalid. --out takes a path, not an empty one."],
+      ['~bob/x', '--out starts with ~ and a name, which lettermerge does not expand'],
+    ]) {
+      const bad = flag(out);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain(message);
+    }
+    expect(readdirSync(project)).toEqual(['lettermerge.config.yaml']);
   });
 
   it('gives send its folder, server and rate', async () => {

@@ -4,7 +4,7 @@ import { EXIT } from '../../errors';
 import { GROUPS, supportedLanguages } from '../../i18n/languages';
 import { DEFAULTS } from '../../config';
 import { plural, problemLine, say } from '../io';
-import { commandLine, mapOption, parseShard, positiveInt, runMapping } from '../options';
+import { commandLine, mapOption, parseShard, positiveInt, runMapping, pathOption } from '../options';
 import { Run, shown } from '../progress';
 import type { Context, Register } from './context';
 import { signingOption } from './sign';
@@ -97,17 +97,17 @@ export const registerGenerate: Register = (program, ctx) => {
   program
     .command('generate')
     .description('write a PDF letter and an .eml e-mail for every recipient in the CSV')
-    .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)')
-    .option('-c, --campaign <dir>', 'campaign folder holding campaign.yaml and templates (default: the built-in sample)')
+    .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)', pathOption('<csv>'))
+    .option('-c, --campaign <dir>', 'campaign folder holding campaign.yaml and templates (default: the built-in sample)', pathOption('--campaign'))
     .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
     .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
-    .option('-o, --out <dir>', `output folder: new, empty, or one an earlier run wrote (default: "${DEFAULTS.out}")`)
+    .option('-o, --out <dir>', `output folder: new, empty, or one an earlier run wrote (default: "${DEFAULTS.out}")`, pathOption('--out'))
     .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')})`)
     .option('-j, --jobs <n>', 'threads making letters: the main thread and n-1 worker threads (default: 1 below 1,000 letters, and one more per 1,000; at most the number of cores)', positiveInt('--jobs'))
     .option('--limit <n>', 'only the first N letters', positiveInt('--limit'))
     .option('--shard <K/N>', "make only this run's share of the rows: shard K of N, stable for a given id", parseShard)
     .option('--resume', 'keep letters whose files exist, match the manifest and were made from the same input; make the others')
-    .option('--sign <file.p12>', 'sign every PDF (PAdES B-B) with this PKCS#12 certificate; the password comes from LETTERMERGE_SIGN_PASSWORD or a prompt')
+    .option('--sign <file.p12>', 'sign every PDF (PAdES B-B) with this PKCS#12 certificate; the password comes from LETTERMERGE_SIGN_PASSWORD or a prompt', pathOption('--sign'))
     .option('--json', 'print one JSON summary object on stdout')
     .addHelpText('after', HELP)
     .action(async (csv: string, opts: Flags) => {

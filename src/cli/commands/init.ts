@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { say } from '../io';
+import { pathOption } from '../options';
 import type { Register } from './context';
 
 export const registerInit: Register = (program, ctx) => {
   program
     .command('init')
     .description('write a new campaign folder from the built-in sample, ready to edit')
-    .argument('<dir>', 'the new folder (must not exist, or be empty)')
+    .argument('<dir>', 'the new folder (must not exist, or be empty)', pathOption('<dir>'))
     .action(async (dir: string) => {
       const { init } = await import('../../batch/init');
       const r = init({ dir });

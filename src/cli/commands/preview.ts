@@ -6,7 +6,7 @@ import { checkPdfOut, partName, removeStaleParts } from '../../files';
 import { DEFAULTS } from '../../config';
 import type { Io } from '../io';
 import { plural, say } from '../io';
-import { mapOption, positiveInt, runMapping } from '../options';
+import { mapOption, positiveInt, runMapping, pathOption } from '../options';
 import { shown } from '../progress';
 import type { Register } from './context';
 
@@ -97,14 +97,14 @@ export const registerPreview: Register = (program, ctx) => {
   program
     .command('preview')
     .description('render one letter quickly, to check a template while editing it')
-    .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)')
-    .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)')
+    .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)', pathOption('<csv>'))
+    .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)', pathOption('--campaign'))
     .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
     .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
     .option('--id <id>', 'the recipient with this id')
     .option('--row <n>', 'the Nth recipient of the file (1 is the first after the header)', positiveInt('--row'))
     .option('-l, --lang <code>', "the letter's language (default: the recipient's first)")
-    .option('-o, --out <file>', `where to write the PDF (default: "${DEFAULTS.previewOut}")`)
+    .option('-o, --out <file>', `where to write the PDF (default: "${DEFAULTS.previewOut}")`, pathOption('--out'))
     .option('--text', 'print the letter as plain text instead of writing a PDF')
     .option('--watch', 'render again whenever a template, campaign.yaml or the CSV changes')
     .option('--open', 'open the PDF (with --serve: the page) in the system viewer, where there is one')

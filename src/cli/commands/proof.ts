@@ -2,7 +2,7 @@ import { DEFAULTS } from '../../config';
 import { EXIT } from '../../errors';
 import { supportedLanguages, GROUPS } from '../../i18n/languages';
 import { plural, problemLine, say } from '../io';
-import { mapOption, positiveInt, runMapping } from '../options';
+import { mapOption, positiveInt, runMapping, pathOption } from '../options';
 import { Run, shown } from '../progress';
 import type { Register } from './context';
 
@@ -35,11 +35,11 @@ export const registerProof: Register = (program, ctx) => {
   program
     .command('proof')
     .description('write one PDF of every letter, with a summary first, to read before sending')
-    .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)')
-    .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)')
+    .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)', pathOption('<csv>'))
+    .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)', pathOption('--campaign'))
     .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
     .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
-    .option('-o, --out <file>', 'where to write the proof (default: "proof.pdf")')
+    .option('-o, --out <file>', 'where to write the proof (default: "proof.pdf")', pathOption('--out'))
     .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')})`)
     .option('-g, --group <groups>', `only these stakeholder groups, comma-separated (${GROUPS.join(', ')})`)
     .option('--limit <n>', 'only the first N letters', positiveInt('--limit'))

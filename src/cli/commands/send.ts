@@ -2,7 +2,7 @@ import type { SendProgress, SendResult } from '../../batch/send';
 import { DEFAULTS } from '../../config';
 import { EXIT, LetterMergeError } from '../../errors';
 import { oneLine, plural, say } from '../io';
-import { commandLine, positiveNumber } from '../options';
+import { commandLine, positiveNumber, pathOption } from '../options';
 import { Run, shown } from '../progress';
 import type { Context, Register } from './context';
 
@@ -86,11 +86,11 @@ export const registerSend: Register = (program, ctx) => {
   program
     .command('send')
     .description('deliver the e-mails of a generated output folder through an SMTP server')
-    .argument('[out-dir]', `the output folder of "lettermerge generate" (default: out of the config file, else "${DEFAULTS.out}")`)
+    .argument('[out-dir]', `the output folder of "lettermerge generate" (default: out of the config file, else "${DEFAULTS.out}")`, pathOption('[out-dir]'))
     .option('--smtp <url>', 'smtp://[user@]host[:port] (STARTTLS) or smtps://[user@]host[:port] (TLS from the start); or smtp in the config file')
     .option('--confirm', 'really send (without it: a dry run that connects, logs in, checks every message, and sends nothing)')
     .option('--rate <n>', 'at most N messages per second (fractions allowed, e.g. 0.5)', positiveNumber('--rate'))
-    .option('--ca <file>', 'also trust this certificate authority (PEM) for the server')
+    .option('--ca <file>', 'also trust this certificate authority (PEM) for the server', pathOption('--ca'))
     .option('--resend-uncertain', 'also send the messages an earlier run may or may not have delivered (see below)')
     .option('--allow-insecure-auth', 'DANGER: log in even when the connection is not encrypted, sending the password in clear')
     .option('--json', 'print one JSON summary object on stdout')

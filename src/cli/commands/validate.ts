@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../../config';
 import { EXIT } from '../../errors';
 import { oneLine, plural, problemLine, say } from '../io';
-import { mapOption, runMapping } from '../options';
+import { mapOption, runMapping, pathOption } from '../options';
 import type { Register } from './context';
 import { signingOption } from './sign';
 
@@ -9,12 +9,12 @@ export const registerValidate: Register = (program, ctx) => {
   program
     .command('validate')
     .description('check a recipients file against a campaign, writing nothing; list every problem')
-    .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)')
-    .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)')
+    .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)', pathOption('<csv>'))
+    .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)', pathOption('--campaign'))
     .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
     .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
     .option('--suggest', 'print a columns: and values: block for campaign.yaml on stdout: how each column and word is read, with what had to be guessed marked')
-    .option('--sign <file.p12>', 'also check a signing certificate: it opens with LETTERMERGE_SIGN_PASSWORD (or the password asked for), holds a private key, and is valid today')
+    .option('--sign <file.p12>', 'also check a signing certificate: it opens with LETTERMERGE_SIGN_PASSWORD (or the password asked for), holds a private key, and is valid today', pathOption('--sign'))
     .option('--json', 'print the problems as one JSON object on stdout')
     .addHelpText(
       'after',
