@@ -1,7 +1,7 @@
 import { mappingProblem } from '../data/mapping';
 import type { ListMapping } from '../data/mapping';
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument, LineCounter, isMap, isPair, isScalar } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
@@ -276,11 +276,29 @@ function loadAttachments(src: YamlSource, absDir: string, data: CampaignFile, la
   });
 }
 
+/** The file a path leads to, links followed; undefined when there is none (the read that follows says so). */
+function realPath(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
 function attachmentFile(src: YamlSource, keys: KeyPath, where: string, absDir: string, written: string, name: string | undefined, read: Map<string, AttachmentFile>): AttachmentFile {
   const file = path.resolve(absDir, written);
   const rel = path.relative(absDir, file);
   if (rel.startsWith('..') || path.isAbsolute(rel)) {
     src.fail(keys, `${where}: ${written} is outside the campaign folder`, 'Put the files to attach in the campaign folder (e.g. annex/), and name them relative to it.');
+  }
+  // A link inside the folder to a file outside it (a campaign shared as a repository or an archive
+  // keeps its links) would send that file to every recipient: a key, a list of passwords.
+  const real = realPath(file);
+  if (real !== undefined) {
+    const realRel = path.relative(realPath(absDir) ?? absDir, real);
+    if (realRel.startsWith('..') || path.isAbsolute(realRel)) {
+      src.fail(keys, `${where}: ${written} is a link to ${real}, outside the campaign folder`, 'Copy the file to attach into the campaign folder, in place of the link.');
+    }
   }
   const described = describeFile(written, name);
   const known = read.get(file);

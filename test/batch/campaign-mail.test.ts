@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import type { ManifestEntry } from '../../src/batch/generate';
@@ -77,10 +77,16 @@ describe('attachments', () => {
       ['  - ../outside.pdf\n', /attachments\[0\]: \.\.\/outside\.pdf is outside the campaign folder/],
       ['  - { es: annex/es.md, de: annex/en.md }\n', /attachments\[0\]: "de" is not a language code/],
       ['  - { file: annex/es.md, groups: [press] }\n', /attachments\[0\]\.groups: unknown group "press"/],
+      // Links inside the folder to what is outside it (a shared campaign keeps its links): a file, and a folder.
+      ['  - annex/key.pem\n', /attachments\[0\]: annex\/key\.pem is a link to .*secret\.pem, outside the campaign folder/],
+      ['  - private/secret.pem\n', /attachments\[0\]: private\/secret\.pem is a link to .*secret\.pem, outside the campaign folder/],
     ];
+    writeFileSync(path.join(t.dir, 'secret.pem'), '-----BEGIN PRIVATE KEY-----\n');
     for (const [i, [yaml, message]] of cases.entries()) {
       const dir = campaignCopy(path.join(t.dir, `bad-${i}`), { 'campaign.yaml': withAttachments(yaml) });
       writeFileSync(path.join(t.dir, `bad-${i}`, 'outside.pdf'), '%PDF-1.7\n');
+      symlinkSync(path.join(t.dir, 'secret.pem'), path.join(dir, 'annex', 'key.pem'));
+      symlinkSync(t.dir, path.join(dir, 'private'));
       const v = await cli(['validate', SAMPLE_CSV, '--campaign', dir]);
       expect(v.code).toBe(3);
       expect(v.stderr).toMatch(message);
