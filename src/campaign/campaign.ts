@@ -285,6 +285,17 @@ function realPath(p: string): string | undefined {
   }
 }
 
+/**
+ * Where `file`, under the campaign folder `absDir`, really is when a link takes it outside the
+ * folder (a link to a file, or one of its folders a link); undefined when it is inside, or is not.
+ */
+function linkedOutside(absDir: string, file: string): string | undefined {
+  const real = realPath(file);
+  if (real === undefined) return undefined;
+  const rel = path.relative(realPath(absDir) ?? absDir, real);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? real : undefined;
+}
+
 function attachmentFile(src: YamlSource, keys: KeyPath, where: string, absDir: string, written: string, name: string | undefined, read: Map<string, AttachmentFile>): AttachmentFile {
   const file = path.resolve(absDir, written);
   const rel = path.relative(absDir, file);
@@ -293,13 +304,8 @@ function attachmentFile(src: YamlSource, keys: KeyPath, where: string, absDir: s
   }
   // A link inside the folder to a file outside it (a campaign shared as a repository or an archive
   // keeps its links) would send that file to every recipient: a key, a list of passwords.
-  const real = realPath(file);
-  if (real !== undefined) {
-    const realRel = path.relative(realPath(absDir) ?? absDir, real);
-    if (realRel.startsWith('..') || path.isAbsolute(realRel)) {
-      src.fail(keys, `${where}: ${written} is a link to ${real}, outside the campaign folder`, 'Copy the file to attach into the campaign folder, in place of the link.');
-    }
-  }
+  const real = linkedOutside(absDir, file);
+  if (real !== undefined) src.fail(keys, `${where}: ${written} is a link to ${real}, outside the campaign folder`, 'Copy the file to attach into the campaign folder, in place of the link.');
   const described = describeFile(written, name);
   const known = read.get(file);
   if (known) return { ...known, ...described };
@@ -391,14 +397,28 @@ export function loadCampaign(dir: string): Campaign {
   const hashes: Record<string, string> = {};
   for (const code of languages) {
     const paths = data.templates?.[code] ?? {};
-    const letter = readTemplate(path.resolve(absDir, paths.letter ?? `${code}/letter.md`));
+    // The templates are the campaign's own, as its attachments are: a file outside it (named, or
+    // reached by a link) would go, merged, into every letter or e-mail of the language.
+    const template = (kind: 'letter' | 'email', written: string) => {
+      const file = path.resolve(absDir, written);
+      const rel = path.relative(absDir, file);
+      const real = rel.startsWith('..') || path.isAbsolute(rel) ? file : linkedOutside(absDir, file);
+      if (real !== undefined) {
+        const problem = `${written} is ${real === file ? '' : `a link to ${real}, `}outside the campaign folder`;
+        const hint = 'Copy the template into the campaign folder (e.g. <lang>/letter.md), and name it relative to it.';
+        if (paths[kind] !== undefined) src.fail(['templates', code, kind], `templates.${code}.${kind}: ${problem}`, hint);
+        throw new LetterMergeError('TEMPLATE', `the ${kind === 'email' ? 'e-mail' : kind} template ${problem}`, { location: { file }, hint });
+      }
+      return readTemplate(file);
+    };
+    const letter = template('letter', paths.letter ?? `${code}/letter.md`);
     if (!letter.front.subject) {
       throw new LetterMergeError('TEMPLATE_SUBJECT', 'the letter template has no subject in its front matter', {
         location: { file: letter.file, line: 1 },
         hint: 'Start the file with:\n---\nsubject: The subject line\n---',
       });
     }
-    const emailTemplate = readTemplate(path.resolve(absDir, paths.email ?? `${code}/email.txt`));
+    const emailTemplate = template('email', paths.email ?? `${code}/email.txt`);
     templates[code] = { code, letter, email: emailTemplate };
     const annexes = attachments.map((a) => [a.groups ?? null, a.byLanguage[code].filename, a.byLanguage[code].sha256]);
     hashes[code] = base.copy().update(`\0${code}\0${JSON.stringify([letter, emailTemplate, annexes])}`).digest('hex');

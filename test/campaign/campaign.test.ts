@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -67,6 +67,29 @@ describe('campaign.yaml is checked against its schema', () => {
     expect(loadError(dir).message).toMatch(/^contact\.email must be one line of text/);
     dir = campaignCopy(path.join(t.dir, 'b'), { 'campaign.yaml': sampleYaml([/^  email: wsis-fund@example.org$/m, '  email: nobody']) });
     expect(loadError(dir).message).toMatch(/^contact\.email: "nobody" is not an e-mail address/);
+  });
+
+  it('reads templates only from inside the campaign folder: one named outside it, or reached by a link, is refused', () => {
+    const secret = path.join(t.dir, 'secret.txt');
+    writeFileSync(secret, 'a key\n');
+    // Named outside, under templates:.
+    let dir = campaignCopy(path.join(t.dir, 'a'), { 'campaign.yaml': `${sampleYaml()}\ntemplates:\n  fr: { email: ../secret.txt }\n` });
+    let err = loadError(dir);
+    expect(err.code).toBe('CAMPAIGN');
+    expect(err.message).toBe('templates.fr.email: ../secret.txt is outside the campaign folder');
+    expect(err.location.line).toBe(lineOf(dir, 'fr: { email'));
+    // A link in the template's own place: its text would have been every Spanish e-mail.
+    dir = campaignCopy(path.join(t.dir, 'b'));
+    rmSync(path.join(dir, 'es', 'email.txt'));
+    symlinkSync(secret, path.join(dir, 'es', 'email.txt'));
+    err = loadError(dir);
+    expect(err.code).toBe('TEMPLATE');
+    expect(err.message).toBe(`the e-mail template es/email.txt is a link to ${realpathSync(secret)}, outside the campaign folder`);
+    // A link to a template inside the folder is the campaign's own.
+    dir = campaignCopy(path.join(t.dir, 'c'));
+    rmSync(path.join(dir, 'fr', 'letter.md'));
+    symlinkSync(path.join('..', 'en', 'letter.md'), path.join(dir, 'fr', 'letter.md'));
+    expect(loadCampaign(dir).templates.fr.letter.front.subject).toBe(loadCampaign(dir).templates.en.letter.front.subject);
   });
 
   it('refuses a campaign id that cannot name a file', () => {
