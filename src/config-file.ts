@@ -5,14 +5,14 @@ import { columnsMap, knownKeys, valueMaps } from './campaign/schema';
 import { didYouMean } from './text/suggest';
 import { mappingProblem } from './data/mapping';
 import { LetterMergeError } from './errors';
-import { readTextFile, userPath, userPathProblem } from './files';
+import { USER_PATH_PROBLEMS, readTextFile, userPath, userPathProblem } from './files';
 
 // The config file's schema and reader, loaded only when there is a config file to read (see
 // config.ts, which looks for it).
 
 const pathValue = z.string({ error: 'must be a path' }).superRefine((p, ctx) => {
   const problem = userPathProblem(p);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  if (problem) ctx.addIssue({ code: 'custom', message: USER_PATH_PROBLEMS[problem] });
 });
 
 export const configSchema = z.strictObject({

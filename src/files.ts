@@ -214,14 +214,20 @@ export function processStart(pid: number): { state: string; since: string } | un
 
 /**
  * What is wrong with a path a user gave (on the command line or in the config file), or
- * undefined: one of only spaces (a folder or file named so is invisible in a listing), or one
- * starting with ~ and a name (~secretariat/letters), which lettermerge does not expand.
+ * undefined: it is empty or only spaces (a folder or file named so is invisible in a listing), or
+ * it starts with ~ and a name (~secretariat/letters), which lettermerge does not expand.
  */
-export function userPathProblem(p: string): string | undefined {
-  if (p.trim() === '') return 'must be a path';
-  if (/^~[^/\\]/.test(p)) return 'starts with ~ and a name, which lettermerge does not expand: write the path in full, or ~/ for your home folder';
+export function userPathProblem(p: string): 'empty' | 'tilde' | undefined {
+  if (p.trim() === '') return 'empty';
+  if (/^~[^/\\]/.test(p)) return 'tilde';
   return undefined;
 }
+
+/** What userPathProblem found, said after the setting's or option's name. */
+export const USER_PATH_PROBLEMS = {
+  empty: 'must be a path, not an empty one',
+  tilde: 'starts with ~ and a name, which lettermerge does not expand: write the path in full, or ~/ for your home folder',
+} as const;
 
 /**
  * A path a user gave, with a leading ~ or ~/ read as the home folder, as a shell reads it. A

@@ -285,27 +285,31 @@ function realPath(p: string): string | undefined {
   }
 }
 
+/** Whether `file` lies outside the folder `dir` (not a name beginning with two dots in it). */
+function isOutside(dir: string, file: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
+}
+
 /**
- * Where `file`, under the campaign folder `absDir`, really is when a link takes it outside the
- * folder (a link to a file, or one of its folders a link); undefined when it is inside, or is not.
+ * What keeps `written` (a path in campaign.yaml, relative to the campaign folder) from being one
+ * of the campaign's own files, or undefined: it names a place outside the folder, or a link (to
+ * a file, or one of its folders) takes it there. A campaign is self-contained: copying it copies
+ * what it sends, and a campaign from elsewhere (a repository, an archive, which keep their links)
+ * cannot have a key or a list of passwords sent to every recipient.
  */
-function linkedOutside(absDir: string, file: string): string | undefined {
+function outsideCampaign(absDir: string, written: string): string | undefined {
+  const file = path.resolve(absDir, written);
+  if (isOutside(absDir, file)) return `${written} is outside the campaign folder`;
   const real = realPath(file);
-  if (real === undefined) return undefined;
-  const rel = path.relative(realPath(absDir) ?? absDir, real);
-  return rel.startsWith('..') || path.isAbsolute(rel) ? real : undefined;
+  if (real !== undefined && isOutside(realPath(absDir) ?? absDir, real)) return `${written} is a link to ${real}, outside the campaign folder`;
+  return undefined;
 }
 
 function attachmentFile(src: YamlSource, keys: KeyPath, where: string, absDir: string, written: string, name: string | undefined, read: Map<string, AttachmentFile>): AttachmentFile {
   const file = path.resolve(absDir, written);
-  const rel = path.relative(absDir, file);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) {
-    src.fail(keys, `${where}: ${written} is outside the campaign folder`, 'Put the files to attach in the campaign folder (e.g. annex/), and name them relative to it.');
-  }
-  // A link inside the folder to a file outside it (a campaign shared as a repository or an archive
-  // keeps its links) would send that file to every recipient: a key, a list of passwords.
-  const real = linkedOutside(absDir, file);
-  if (real !== undefined) src.fail(keys, `${where}: ${written} is a link to ${real}, outside the campaign folder`, 'Copy the file to attach into the campaign folder, in place of the link.');
+  const outside = outsideCampaign(absDir, written);
+  if (outside) src.fail(keys, `${where}: ${outside}`, 'Put the files to attach in the campaign folder (e.g. annex/), copies and not links, and name them relative to it.');
   const described = describeFile(written, name);
   const known = read.get(file);
   if (known) return { ...known, ...described };
@@ -397,17 +401,15 @@ export function loadCampaign(dir: string): Campaign {
   const hashes: Record<string, string> = {};
   for (const code of languages) {
     const paths = data.templates?.[code] ?? {};
-    // The templates are the campaign's own, as its attachments are: a file outside it (named, or
-    // reached by a link) would go, merged, into every letter or e-mail of the language.
+    // The templates are the campaign's own, as its attachments are: a file from outside it would
+    // go, merged, into every letter or e-mail of the language.
     const template = (kind: 'letter' | 'email', written: string) => {
       const file = path.resolve(absDir, written);
-      const rel = path.relative(absDir, file);
-      const real = rel.startsWith('..') || path.isAbsolute(rel) ? file : linkedOutside(absDir, file);
-      if (real !== undefined) {
-        const problem = `${written} is ${real === file ? '' : `a link to ${real}, `}outside the campaign folder`;
+      const outside = outsideCampaign(absDir, written);
+      if (outside) {
         const hint = 'Copy the template into the campaign folder (e.g. <lang>/letter.md), and name it relative to it.';
-        if (paths[kind] !== undefined) src.fail(['templates', code, kind], `templates.${code}.${kind}: ${problem}`, hint);
-        throw new LetterMergeError('TEMPLATE', `the ${kind === 'email' ? 'e-mail' : kind} template ${problem}`, { location: { file }, hint });
+        if (paths[kind] !== undefined) src.fail(['templates', code, kind], `templates.${code}.${kind}: ${outside}`, hint);
+        throw new LetterMergeError('TEMPLATE', `the ${kind === 'email' ? 'e-mail' : kind} template ${outside}`, { location: { file }, hint });
       }
       return readTemplate(file);
     };

@@ -1,13 +1,13 @@
 import { InvalidArgumentError } from 'commander';
 import { layerMappings, mappingProblem } from '../data/mapping';
 import type { ListMapping } from '../data/mapping';
-import { userPath, userPathProblem } from '../files';
+import { USER_PATH_PROBLEMS, userPath, userPathProblem } from '../files';
 
 /** A path on the command line (see userPath and userPathProblem): ~/ is the home folder; one of only spaces is refused. */
 export function pathOption(name: string) {
   return (value: string): string => {
     const problem = userPathProblem(value);
-    if (problem) throw new InvalidArgumentError(`${name} ${problem === 'must be a path' ? 'takes a path, not an empty one' : problem}.`);
+    if (problem) throw new InvalidArgumentError(`${name} ${USER_PATH_PROBLEMS[problem]}.`);
     return userPath(value);
   };
 }

@@ -86,8 +86,8 @@ describe('lettermerge.config.yaml: flags, then the config file, then the default
     expect(quoted.status).toBe(0);
     expect(JSON.parse(quoted.stdout)).toMatchObject({ out: path.join(home, 'flagged') });
     for (const [out, message] of [
-      ['  ', "option '-o, --out <dir>' argument '  ' is invalid. --out takes a path, not an empty one."],
-      ['', "option '-o, --out <dir>' argument '' is invalid. --out takes a path, not an empty one."],
+      ['  ', "option '-o, --out <dir>' argument '  ' is invalid. --out must be a path, not an empty one."],
+      ['', "option '-o, --out <dir>' argument '' is invalid. --out must be a path, not an empty one."],
       ['~bob/x', '--out starts with ~ and a name, which lettermerge does not expand'],
     ]) {
       const bad = flag(out);
