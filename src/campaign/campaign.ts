@@ -10,6 +10,7 @@ import { parseMailbox, parseMailboxList, addressProblem } from '../data/address'
 import type { Mailbox } from '../data/address';
 import { idProblem } from '../data/ids';
 import { LetterMergeError } from '../errors';
+import { sourceDateEpoch } from '../source-date';
 import { readRegularFile, readTextFile } from '../files';
 import { GROUPS, isGroup, isSupportedLanguage, supportedLanguages } from '../i18n/languages';
 import type { Labels } from '../i18n/languages';
@@ -72,10 +73,9 @@ export interface Campaign {
   hashes: Record<string, string>;
 }
 
-/** A date from SOURCE_DATE_EPOCH (seconds, UTC), as a local calendar day. */
-export function dateFromEpoch(epoch: string): Date | undefined {
-  if (!/^\d+$/.test(epoch)) return undefined;
-  const d = new Date(Number(epoch) * 1000);
+/** A date from SOURCE_DATE_EPOCH (milliseconds since 1970 UTC, see sourceDateEpoch), as a local calendar day. */
+function dateFromEpoch(ms: number): Date {
+  const d = new Date(ms);
   return new Date(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
 }
 
@@ -190,14 +190,16 @@ function required(src: YamlSource, keys: KeyPath, value: string | Record<string,
 }
 
 function parseDate(src: YamlSource, raw: string | Date | undefined): Date {
-  const fromEnv = process.env.SOURCE_DATE_EPOCH ? dateFromEpoch(process.env.SOURCE_DATE_EPOCH) : undefined;
   if (raw === undefined || raw === '') {
-    if (fromEnv) return fromEnv;
+    const epoch = sourceDateEpoch();
+    if (epoch !== undefined) return dateFromEpoch(epoch);
     return src.fail(['date'], 'date is required', 'Write the letter date as YYYY-MM-DD, e.g. date: 2021-09-03.');
   }
   const text = raw instanceof Date ? raw.toISOString().slice(0, 10) : raw;
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
   if (!m) return src.fail(['date'], `date "${text}" is not YYYY-MM-DD`);
+  // A year out of these is a slip of the keys (0021 for 2021); before 100, Date also reads it as 19xx.
+  if (Number(m[1]) < 1900 || Number(m[1]) > 2999) return src.fail(['date'], `date "${text}": the year ${m[1]} is not one a letter is dated (1900 to 2999)`);
   const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
   if (d.getMonth() !== Number(m[2]) - 1) return src.fail(['date'], `date "${text}" is not a calendar day`);
   return d;

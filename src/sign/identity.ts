@@ -1,5 +1,6 @@
 import type { webcrypto } from 'node:crypto';
 import { readRegularFile } from '../files';
+import { sourceDateEpoch } from '../source-date';
 
 /**
  * What a signing run needs before it opens the certificate, kept apart from the signing code so
@@ -50,8 +51,7 @@ export function identityProblems(identity: SigningIdentity, now: Date): { error?
 
 /** The signing time fixed by SOURCE_DATE_EPOCH (reproducible builds, tests), read where the run starts; undefined: now. */
 export function fixedSigningTime(): number | undefined {
-  const epoch = process.env.SOURCE_DATE_EPOCH;
-  return epoch && /^\d+$/.test(epoch) ? Number(epoch) * 1000 : undefined;
+  return sourceDateEpoch();
 }
 
 /** When a letter is signed: the run's fixed time, or now. */

@@ -5,7 +5,7 @@ import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { loadCampaign } from '../../src/campaign/campaign';
 import { readRecipients } from '../../src/data/recipients';
-import { LetterMergeError } from '../../src/errors';
+import { EXIT, LetterMergeError, exitCodeFor } from '../../src/errors';
 import { Merger } from '../../src/template/merge';
 import { campaignCopy, cli, hasCommand, row, sampleYaml, signaturePng, tempDir, writeCsv } from '../helpers';
 
@@ -92,6 +92,19 @@ describe('campaign.yaml is checked against its schema', () => {
     expect(loadCampaign(dir).templates.fr.letter.front.subject).toBe(loadCampaign(dir).templates.en.letter.front.subject);
   });
 
+  it.each([
+    ['2021-02-30', 'date "2021-02-30" is not a calendar day'],
+    ['2021-9-3', 'date "2021-9-3" is not YYYY-MM-DD'],
+    // Before 100, Date reads the year as 19xx: 0001 printed "1 de enero de 1901".
+    ['0001-01-01', 'date "0001-01-01": the year 0001 is not one a letter is dated (1900 to 2999)'],
+    ['0021-09-03', 'date "0021-09-03": the year 0021 is not one a letter is dated (1900 to 2999)'],
+  ])('refuses the letter date %s', (date, message) => {
+    const dir = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml([/^date: .*$/m, `date: "${date}"`]) });
+    const err = loadError(dir);
+    expect(err.message).toBe(message);
+    expect(err.location.line).toBe(lineOf(dir, 'date:'));
+  });
+
   it('refuses a campaign id that cannot name a file', () => {
     const dir = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml([/^id: .*$/m, 'id: ../../evil']) });
     expect(loadError(dir).message).toMatch(/the campaign id "\.\.\/\.\.\/evil" cannot name a file/);
@@ -112,6 +125,16 @@ describe('campaign.yaml is checked against its schema', () => {
       const undated = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml([/^date: .*$/m, '']) });
       expect(loadCampaign(undated).date).toEqual(new Date(2024, 1, 29));
       expect(loadCampaign(campaignCopy(path.join(t.dir, 'dated'))).date).toEqual(new Date(2021, 8, 3));
+      // A value that is no time is said to be so (it was passed over for "date is required", and a
+      // huge one stopped the run with an internal error); the campaign's own date needs none.
+      for (const bad of ['abc', '-5', '1e9', '99999999999999']) {
+        process.env.SOURCE_DATE_EPOCH = bad;
+        const err = loadError(undated);
+        expect(err.code).toBe('USAGE');
+        expect(exitCodeFor(err)).toBe(EXIT.usage);
+        expect(err.message).toBe(`SOURCE_DATE_EPOCH is "${bad}", which is not a time: it takes a whole number of seconds since 1970-01-01 UTC (at most 32503679999)`);
+        expect(loadCampaign(campaignCopy(path.join(t.dir, 'dated'))).date).toEqual(new Date(2021, 8, 3));
+      }
       delete process.env.SOURCE_DATE_EPOCH;
       expect(loadError(undated).message).toBe('date is required');
     } finally {
