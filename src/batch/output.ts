@@ -265,7 +265,10 @@ export class FolderLock {
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'EEXIST') {
           if (dryRun && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) return undefined;
-          throw outError(`the output folder ${out} cannot be written to (${code ?? String(err)})`, OUT_HINT);
+          throw outError(
+            `the output folder ${out} cannot be written to (${code ?? String(err)})`,
+            command === 'send' ? `send records each message in ${path.join(out, 'sent.jsonl')} as it goes: run it where the folder can be written to (without --confirm, a dry run needs no writing).` : OUT_HINT,
+          );
         }
       }
       const seen = readLock(file);

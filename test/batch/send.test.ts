@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import { cpSync, readFileSync, existsSync } from 'node:fs';
+import fs, { cpSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { generate } from '../../src/batch/generate';
 import type { ManifestEntry } from '../../src/batch/generate';
@@ -72,6 +72,30 @@ describe('send', () => {
       expect(existsSync(path.join(dir, '.lettermerge-lock'))).toBe(false);
       expect(await send(options)).toMatchObject({ sent: 0, alreadySent: 6 });
     } finally {
+      await s.close();
+    }
+  });
+
+  it('on a folder that cannot be written to, a dry run goes on and a real send says what it needs', async () => {
+    const s = await startServer();
+    const dir = outDir();
+    const lockFile = path.join(dir, '.lettermerge-lock');
+    const readOnly = jest.spyOn(fs, 'writeFileSync').mockImplementation((file, ...rest) => {
+      if (String(file).startsWith(lockFile)) throw Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' });
+      return (jest.requireActual('node:fs') as typeof fs).writeFileSync(file, ...rest);
+    });
+    try {
+      expect(await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}` })).toMatchObject({ dryRun: true, sent: 0 });
+      const err = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true }).then(
+        () => undefined,
+        (e: unknown) => e as LetterMergeError,
+      );
+      expect(err!.code).toBe('OUT_FOLDER');
+      expect(err!.message).toBe(`the output folder ${dir} cannot be written to (EROFS)`);
+      expect(err!.hint).toBe(`send records each message in ${path.join(dir, 'sent.jsonl')} as it goes: run it where the folder can be written to (without --confirm, a dry run needs no writing).`);
+      expect(s.received).toHaveLength(0);
+    } finally {
+      readOnly.mockRestore();
       await s.close();
     }
   });
