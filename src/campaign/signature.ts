@@ -3,12 +3,12 @@ import type * as Jpeg from 'jpeg-js';
 import type * as Pngjs from 'pngjs';
 import { LetterMergeError } from '../errors';
 import { readRegularFile } from '../files';
+import { SvgProblem, readSvg } from './svg';
+import type { SvgDrawing } from './svg';
 
-/** Stroked paths in a view box: what a drawn scribble needs. */
-export interface VectorSignature {
+/** The paths of an SVG in its view box, each with its paint and transform (see readSvg). */
+export interface VectorSignature extends SvgDrawing {
   kind: 'vector';
-  viewBox: [number, number, number, number];
-  paths: { d: string; width: number }[];
 }
 
 /**
@@ -127,23 +127,12 @@ function isPathData(d: string): boolean {
 }
 
 function parseSvg(file: string, data: Buffer): VectorSignature {
-  const text = data.toString('utf8');
-  if (!/<svg\b/.test(text)) throw bad(file, 'is not an SVG file (there is no <svg> element)');
-  const vb = /viewBox\s*=\s*"([^"]+)"/.exec(text);
-  const box = (vb ? vb[1].trim().split(/[\s,]+/).map(Number) : [0, 0, 300, 100]) as [number, number, number, number];
-  if (box.length !== 4 || box.some((n) => !Number.isFinite(n)) || box[2] <= 0 || box[3] <= 0) {
-    throw bad(file, `has a viewBox that is not four numbers with a positive width and height ("${vb?.[1] ?? ''}")`);
+  try {
+    return { kind: 'vector', ...readSvg(data.toString('utf8'), isPathData) };
+  } catch (err) {
+    if (err instanceof SvgProblem) throw bad(file, err.message);
+    throw err;
   }
-  const paths: VectorSignature['paths'] = [];
-  for (const m of text.matchAll(/<path\b([^>]*)>/g)) {
-    const d = /\sd\s*=\s*"([^"]*)"/.exec(m[1]);
-    const w = /stroke-width\s*=\s*"([\d.]+)"/.exec(m[1]);
-    if (!d) continue;
-    if (!isPathData(d[1])) throw bad(file, `has a <path> whose d="${d[1].slice(0, 40)}${d[1].length > 40 ? '…' : ''}" is not path data`);
-    paths.push({ d: d[1], width: w ? Number(w[1]) : 2 });
-  }
-  if (paths.length === 0) throw bad(file, 'needs at least one <path d="…"> (lettermerge draws the paths of an SVG, nothing else)');
-  return { kind: 'vector', viewBox: box, paths };
 }
 
 /**
@@ -155,7 +144,7 @@ export function loadSignatureImage(file: string): SignatureImage {
   const data = readRegularFile(file, { what: 'the signature image', maxBytes: SIGNATURE_MAX_BYTES, hint: HINT });
   if (data.length >= 8 && data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return decodePng(file, data);
   if (data.length >= 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return decodeJpeg(file, data);
-  if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<svg\b/.test(data.toString('utf8', 0, Math.min(data.length, 4096)))) return parseSvg(file, data);
+  if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg\b/.test(data.toString('utf8', 0, Math.min(data.length, 4096)))) return parseSvg(file, data);
   if (/\.svg$/i.test(file)) return parseSvg(file, data);
   throw bad(file, data.length === 0 ? 'is an empty file' : 'is not a PNG, JPEG or SVG file');
 }

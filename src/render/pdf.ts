@@ -81,7 +81,14 @@ function drawSignature(doc: LetterDocument, sig: SignatureImage, box: { x: numbe
   doc.scale(scale);
   doc.translate(-vx, -vy);
   for (const p of sig.paths) {
-    doc.path(p.d).lineWidth(p.width).lineCap('round').lineJoin('round').strokeColor('#1b2a5c').stroke();
+    if (p.matrix) doc.save().transform(...p.matrix);
+    doc.path(p.d);
+    const rule = p.evenOdd ? 'even-odd' : undefined;
+    if (p.fill && p.stroke) doc.lineWidth(p.width).lineCap('round').lineJoin('round').fillAndStroke(p.fill, p.stroke, rule);
+    else if (p.fill) doc.fill(p.fill, rule);
+    // A path with no paint of its own (a hand-written <path d="…">) is stroked in the letter's ink.
+    else doc.lineWidth(p.width).lineCap('round').lineJoin('round').strokeColor(p.stroke ?? '#1b2a5c').stroke();
+    if (p.matrix) doc.restore();
   }
   doc.restore();
 }

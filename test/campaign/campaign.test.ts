@@ -161,7 +161,10 @@ describe('signature files', () => {
     ['a PNG with a damaged chunk', 'sig.png', () => Buffer.from(signaturePng().map((b, i) => (i === 60 ? b ^ 0xff : b))), /sig\.png is a damaged PNG file/],
     ['a JPEG cut short', 'sig.jpg', () => jpeg.encode({ width: 64, height: 32, data: Buffer.alloc(64 * 32 * 4, 90) }, 80).data.subarray(0, 200), /sig\.jpg is a damaged or incomplete JPEG file|sig\.jpg is an incomplete JPEG file/],
     ['a file that is no image', 'sig.png', () => Buffer.from('hello'), /sig\.png is not a PNG, JPEG or SVG file/],
-    ['an SVG without paths', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><circle r="3"/></svg>'), /needs at least one <path/],
+    ['an SVG without paths', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><title>x</title></svg>'), /needs at least one <path/],
+    ['an SVG with a shape that is not a path', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><path d="M1 1 L 5 5"/><circle r="3"/></svg>'), /sig\.svg has a <circle>, which lettermerge does not draw: turn it into a path/],
+    ['an SVG styled by CSS classes', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><style>.a{fill:#000}</style><path class="a" d="M1 1 L 5 5"/></svg>'), /sig\.svg is styled by CSS classes/],
+    ['an SVG whose entities would be expanded', 'sig.svg', () => Buffer.from('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><svg viewBox="0 0 10 10"><title>&b;</title><path d="M1 1 L 5 5"/></svg>'), /sig\.svg is not well-formed XML/],
     ['an SVG with bad path data', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><path d="M 1 1 L x y"/></svg>'), /is not path data/],
   ];
 
@@ -197,6 +200,42 @@ describe('signature files', () => {
     const v = await cli(['validate', csv(), '--campaign', dir]);
     expect(v.code).toBe(3);
     expect(v.stderr).toMatch(/sender\.signature: the signature image sig\.png is a named pipe, not a file/);
+  });
+
+  (hasCommand('pdftoppm') ? it : it.skip)('draws a traced SVG signature (filled paths, flipped and scaled by its group) inside its box', async () => {
+    const traced = `<?xml version="1.0" standalone="no"?>
+<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 20010904//EN" "http://www.w3.org/TR/2001/REC-SVG-20010904/DTD/svg10.dtd">
+<svg version="1.0" xmlns="http://www.w3.org/2000/svg" width="300pt" height="100pt" viewBox="0 0 300 100">
+<g transform="translate(0,100) scale(0.1,-0.1)" fill="#000000" stroke="none">
+<path d="M200 700 C 400 900, 700 300, 1000 600 C 1300 900, 1600 200, 2000 500 L 2000 460 C 1600 160, 1300 860, 1000 560 C 700 260, 400 860, 200 660 Z"/>
+<path d="M300 250 L 2600 330 L 2600 300 L 300 220 Z"/>
+</g>
+</svg>`;
+    const one = writeCsv(t.dir, 'one.csv', [row({ id: 'a', language: 'en' })]);
+    const page = async (campaign: string, name: string) => {
+      const out = path.join(t.dir, `out-${name}`);
+      const r = await cli(['generate', one, '--campaign', campaign, '--out', out]);
+      expect(r.code === 0 ? '' : r.stderr).toBe('');
+      const pdf = path.join(out, 'en', 'a.pdf');
+      const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [pdf]).toString())![1]);
+      const pgm = execFileSync('pdftoppm', ['-gray', '-r', '72', '-f', String(pages), '-l', String(pages), pdf]);
+      // A binary PGM: "P5\n<width> <height>\n255\n", then a byte a pixel.
+      const [, w, h, head] = /^P5\s+(\d+)\s+(\d+)\s+255\s/.exec(pgm.toString('latin1', 0, 40))!.map((v, i) => (i === 0 ? v.length : Number(v))) as number[];
+      return { w, h, pixels: pgm.subarray(head) };
+    };
+    const signed = await page(withSignature('sig.svg', Buffer.from(traced)), 'signed');
+    const plain = await page(campaignCopy(path.join(t.dir, 'plain'), { 'campaign.yaml': sampleYaml([/\n  signature: signature\.svg.*/, '']) }), 'plain');
+    // The pixels the signature changes, and the box around them: 150 × 46 pt is the signature's.
+    let [left, top, right, bottom] = [Infinity, Infinity, -1, -1];
+    for (let y = 0; y < signed.h; y++) {
+      for (let x = 0; x < signed.w; x++) {
+        if (Math.abs(signed.pixels[y * signed.w + x] - plain.pixels[y * plain.w + x]) < 64) continue;
+        [left, top, right, bottom] = [Math.min(left, x), Math.min(top, y), Math.max(right, x), Math.max(bottom, y)];
+      }
+    }
+    expect(right).toBeGreaterThan(left);
+    expect(right - left + 1).toBeLessThanOrEqual(152);
+    expect(bottom - top + 1).toBeLessThanOrEqual(48);
   });
 
   it('draws a PNG with transparency (as an image with a soft mask) and a JPEG, decoding each once per process', async () => {
