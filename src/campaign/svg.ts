@@ -110,6 +110,13 @@ export function parseTransform(text: string): Matrix | undefined {
   return m;
 }
 
+/**
+ * The most path data a signature may have. Every letter carries it: a traced signature takes 5 to
+ * 50 kB, and an SVG of 4.5 MB (within the file size allowed) made each letter a PDF of 1.5 MB at
+ * 1.6 letters a second.
+ */
+const MAX_PATH_DATA = 256 * 1024;
+
 /** What a path inherits from the groups around it (SVG's presentation attributes and style properties). */
 interface Paint {
   fill?: string;
@@ -218,6 +225,10 @@ export function readSvg(text: string, isPathData: (d: string) => boolean): SvgDr
     throw new SvgProblem(`is not well-formed XML (${(err instanceof Error ? err.message : String(err)).split('\n')[0]})`);
   }
   if (problem) throw new SvgProblem(problem);
+  const data = paths.reduce((n, p) => n + p.d.length, 0);
+  if (data > MAX_PATH_DATA) {
+    throw new SvgProblem(`has ${Math.round(data / 1024)} kB of path data, far more than a drawn signature needs (at most ${MAX_PATH_DATA / 1024} kB): simplify it (in Inkscape, Path > Simplify), or use a PNG`);
+  }
   if (root) throw new SvgProblem('is not an SVG file (there is no <svg> element)');
   if (paths.length === 0) throw new SvgProblem('needs at least one <path d="…"> (lettermerge draws the paths of an SVG, nothing else)');
   return { viewBox: viewBox!, paths };

@@ -58,6 +58,12 @@ describe('an SVG signature is drawn as it looks', () => {
     expect(() => readSvg(svg, anyPath)).toThrow(message);
   });
 
+  it('refuses more path data than a signature needs (every letter carries it)', () => {
+    const path = '<path d="M0 0 L 1 1 L 2 2 L 3 3 L 4 4 L 5 5 L 6 6 L 7 7"/>';
+    expect(readSvg(`<svg viewBox="0 0 9 9">${path.repeat(5000)}</svg>`, anyPath).paths).toHaveLength(5000);
+    expect(() => readSvg(`<svg viewBox="0 0 9 9">${path.repeat(6000)}</svg>`, anyPath)).toThrow('has 270 kB of path data, far more than a drawn signature needs (at most 256 kB)');
+  });
+
   it('reads transform lists as SVG composes them, left to right', () => {
     expect(parseTransform('translate(10 20) scale(2)')).toEqual([2, 0, 0, 2, 10, 20]);
     expect(parseTransform('matrix(1,0,0,1,3,4), translate(1)')).toEqual([1, 0, 0, 1, 4, 4]);
