@@ -126,7 +126,16 @@ interface Paint {
   matrix?: Matrix;
 }
 
-const PAINT_PROPERTIES = new Set(['fill', 'stroke', 'stroke-width', 'fill-rule']);
+const PAINT_PROPERTIES = ['fill', 'stroke', 'stroke-width', 'fill-rule'];
+
+/** A property of an element, from its style="…" (which wins) or its attribute of that name. */
+function property(attrs: Record<string, string>, key: string): string | undefined {
+  for (const decl of (attrs.style ?? '').split(';')) {
+    const i = decl.indexOf(':');
+    if (i >= 0 && decl.slice(0, i).trim() === key) return decl.slice(i + 1).trim();
+  }
+  return attrs[key]?.trim();
+}
 
 /**
  * Reads an SVG signature: its paths, each with the fill, stroke and transforms SVG gives it
@@ -163,22 +172,22 @@ export function readSvg(text: string, isPathData: (d: string) => boolean): SvgDr
         viewBox = w > 0 && h > 0 ? [0, 0, w, h] : [0, 0, 300, 100];
       }
     }
-    const skip = parent.skip || !name || NOT_DRAWN.has(name);
+    // A hidden layer (an editor's scan or guide, display:none) is not part of the signature.
+    const hidden = property(attrs, 'display') === 'none' || property(attrs, 'visibility') === 'hidden';
+    const skip = parent.skip || !name || NOT_DRAWN.has(name) || hidden;
     const paint: Paint & { skip: boolean } = { ...parent, skip };
     stack.push(paint);
     if (skip) return;
+    if (name === 'svg' && stack.length > 1) return refuse('has an <svg> inside it, whose own view box lettermerge does not apply: save it as one drawing, or use a PNG');
     if (OTHER_SHAPES.has(name)) return refuse(`has a <${name}>, which lettermerge does not draw: turn it into a path (in Inkscape, Path > Object to Path), or use a PNG`);
     if (name === 'style' || attrs.class !== undefined) return refuse('is styled by CSS classes (<style>), which lettermerge does not read: save it with presentation attributes (in Illustrator, Styling: Presentation Attributes), or use a PNG');
     for (const key of ['clip-path', 'mask', 'filter']) {
       if (attrs[key] !== undefined && attrs[key] !== 'none') return refuse(`has a ${key}, which lettermerge does not apply: remove it, or use a PNG`);
     }
     const props: Record<string, string> = {};
-    for (const key of PAINT_PROPERTIES) if (attrs[key] !== undefined) props[key] = attrs[key];
-    for (const decl of (attrs.style ?? '').split(';')) {
-      const i = decl.indexOf(':');
-      if (i < 0) continue;
-      const key = decl.slice(0, i).trim();
-      if (PAINT_PROPERTIES.has(key)) props[key] = decl.slice(i + 1).trim();
+    for (const key of PAINT_PROPERTIES) {
+      const v = property(attrs, key);
+      if (v !== undefined) props[key] = v;
     }
     for (const key of ['fill', 'stroke'] as const) {
       const v = props[key];

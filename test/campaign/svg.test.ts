@@ -47,7 +47,20 @@ describe('an SVG signature is drawn as it looks', () => {
     expect(drawing.paths).toHaveLength(3);
   });
 
+  it('leaves out what an editor hides (a layer with display:none, a path with visibility="hidden")', () => {
+    const drawing = readSvg(
+      `<svg viewBox="0 0 9 9">
+        <g style="display:none"><path d="M0 0 L 9 9"/><circle r="3"/></g>
+        <path visibility="hidden" d="M0 9 L 9 0"/>
+        <path d="M1 1 L 2 2"/>
+      </svg>`,
+      anyPath,
+    );
+    expect(drawing.paths.map((p) => p.d)).toEqual(['M1 1 L 2 2']);
+  });
+
   it.each([
+    ['<svg viewBox="0 0 9 9"><svg x="3" viewBox="0 0 1 1"><path d="M0 0 L 1 1"/></svg></svg>', 'has an <svg> inside it'],
     ['<svg viewBox="0 0 9 9"><g clip-path="url(#c)"><path d="M0 0 L 1 1"/></g></svg>', 'has a clip-path, which lettermerge does not apply'],
     ['<svg viewBox="0 0 9 9"><path fill="url(#g)" d="M0 0 L 1 1"/></svg>', 'has the fill colour "url(#g)", which lettermerge does not read: write it as #rrggbb'],
     ['<svg viewBox="0 0 9 9"><path transform="perspective(2)" d="M0 0 L 1 1"/></svg>', 'has a transform "perspective(2)" that lettermerge cannot read'],
