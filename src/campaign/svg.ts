@@ -180,7 +180,8 @@ export function readSvg(text: string, isPathData: (d: string) => boolean): SvgDr
     if (skip) return;
     if (name === 'svg' && stack.length > 1) return refuse('has an <svg> inside it, whose own view box lettermerge does not apply: save it as one drawing, or use a PNG');
     if (OTHER_SHAPES.has(name)) return refuse(`has a <${name}>, which lettermerge does not draw: turn it into a path (in Inkscape, Path > Object to Path), or use a PNG`);
-    if (name === 'style' || attrs.class !== undefined) return refuse('is styled by CSS classes (<style>), which lettermerge does not read: save it with presentation attributes (in Illustrator, Styling: Presentation Attributes), or use a PNG');
+    // A class alone paints nothing (LibreOffice names every shape with one); a <style> sheet does.
+    if (name === 'style') return refuse('is styled by CSS classes (<style>), which lettermerge does not read: save it with presentation attributes (in Illustrator, Styling: Presentation Attributes), or use a PNG');
     for (const key of ['clip-path', 'mask', 'filter']) {
       if (attrs[key] !== undefined && attrs[key] !== 'none') return refuse(`has a ${key}, which lettermerge does not apply: remove it, or use a PNG`);
     }

@@ -31,7 +31,7 @@ describe('an SVG signature is drawn as it looks', () => {
           <path style="fill:none;stroke-width:2.5px" transform="rotate(90)" d="M0 0 L 10 0"/>
           <path fill="rgb(0, 0, 128)" fill-rule="evenodd" d="M0 0 L 10 0 L 10 10 Z"/>
         </g>
-        <path d="M1 1 L 5 5"/>
+        <path class="com.sun.star.drawing.PolyPolygonShape" d="M1 1 L 5 5"/>
       </svg>`,
       anyPath,
     );
