@@ -385,16 +385,14 @@ export async function* streamRecipients(file: string, options: { collect?: boole
   const ids = new IdRegister(file, source.sheet);
   const values = new ValueReader(options.mapping);
   let columns: string[] | undefined;
-  let header = '';
-  let headerCells: string[] = [];
+  let header: HeaderNames | undefined;
   let rows = 0;
   // One iterator, so that the rows after the first can be looked at when it is not the header.
   const records = source.records[Symbol.asyncIterator]();
   for await (const rec of { [Symbol.asyncIterator]: () => records }) {
     if (!columns) {
       const headers = rec.cells.map((c) => c.replace(/^\uFEFF/, '').trim());
-      header = headerLine(headers);
-      headerCells = headers;
+      header = new HeaderNames(headers);
       let reads: ColumnRead[];
       try {
         reads = checkColumns(file, headers, options.mapping ?? {}, source.sheet, source.sheets);
@@ -412,7 +410,8 @@ export async function* streamRecipients(file: string, options: { collect?: boole
         hint: 'Give the column a name in the header row, or clear the cell.',
       });
     }
-    if (sameNamesReordered(rec.cells, headerCells)) {
+    const again = header!.named(rec.cells);
+    if (again === 'reordered') {
       // A second list whose columns are in another order: its rows would be read under the first
       // list's columns, a first name as a last name, a position as an organisation, with nothing
       // to show it.
@@ -424,7 +423,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
       yield { fileProblem: err };
       continue;
     }
-    if (headerLine(rec.cells) === header) {
+    if (again === 'repeated') {
       // Two exports put one after the other, each with its header: read as a recipient, the
       // second header would fail as one with an unknown language "language".
       const fields = Object.fromEntries(columns.map((c, i) => [c, rec.cells[i] ?? '']));
@@ -468,25 +467,41 @@ async function headerBelow(err: unknown, first: RawRecord, rest: AsyncIterator<R
   return err;
 }
 
-/**
- * Whether a row's cells are the header's names, every one, in another order (case and spaces
- * aside). A header of one column, or names that are each the same (empty), cannot be reordered.
- */
-function sameNamesReordered(cells: string[], headers: string[]): boolean {
-  const norm = (c: string) => c.replace(/^\uFEFF/, '').trim().toLowerCase();
-  const names = headers.map(norm);
-  const row = cells.map(norm);
-  if (new Set(names).size < 2) return false;
-  // In the same order: the header repeated (see headerLine).
-  if (row.length === names.length && row.every((c, i) => c === names[i])) return false;
-  const want = names.filter((c) => c !== '').sort();
-  const got = row.filter((c) => c !== '').sort();
-  return got.length === want.length && got.every((c, i) => c === want[i]);
+/** A header cell or a row's cell as the two are compared (case and spaces aside, as spreadsheets compare text). */
+function headerName(cell: string): string {
+  return cell.replace(/^\uFEFF/, '').trim().toLowerCase();
 }
 
-/** A row's cells as one string to compare with the header's, as spreadsheets compare text (case and spaces aside). */
-function headerLine(cells: string[]): string {
-  return cells.map((c) => c.replace(/^\uFEFF/, '').trim().toLowerCase()).join('\0');
+/** The header's names, to tell a row that names the columns again (two lists put one after the other). */
+class HeaderNames {
+  private readonly names: string[];
+  private readonly known: Set<string>;
+  private readonly count: number;
+  constructor(headers: string[]) {
+    this.names = headers.map(headerName);
+    this.known = new Set(this.names.filter((n) => n !== ''));
+    this.count = this.names.filter((n) => n !== '').length;
+  }
+
+  /**
+   * 'repeated' when the row holds the header's names in their order, 'reordered' when it holds
+   * every one in another order, else undefined. A row of values is told apart at its first cell
+   * that is no column name, so a list's rows cost little however wide it is.
+   */
+  named(cells: string[]): 'repeated' | 'reordered' | undefined {
+    let filled = 0;
+    for (const cell of cells) {
+      const name = headerName(cell);
+      if (name === '') continue;
+      if (!this.known.has(name)) return undefined;
+      filled++;
+    }
+    if (filled !== this.count || filled === 0) return undefined;
+    if (cells.length === this.names.length && cells.every((c, i) => headerName(c) === this.names[i])) return 'repeated';
+    // Each name once (the header has no name twice): as many, all known, is every one.
+    if (this.known.size < 2 || new Set(cells.map(headerName).filter((n) => n !== '')).size !== filled) return undefined;
+    return 'reordered';
+  }
 }
 
 /** The headers of a recipients file (its first row), as written: for suggesting how to read them. */
