@@ -229,8 +229,9 @@ interface LockHolder {
  * One run at a time in an output folder. Two generate runs each rewrote the manifest from what
  * they had made (one of them dropped 145 of 600 letters from it, which send would then have left
  * out), and one removed the other's files in progress as leftovers; two send runs sent every
- * message twice. The lock is a file made with O_EXCL that names the process holding it. A run
- * killed with -9 leaves it behind: the next run finds that process gone, and takes the lock over.
+ * message twice. The lock is a file, made only where there is none (see makeLock), that names the
+ * process holding it. A run killed with -9 leaves it behind: the next run finds that process
+ * gone, and takes the lock over (see takeOverStale).
  */
 export class FolderLock {
   private constructor(
@@ -287,7 +288,7 @@ export class FolderLock {
           `Wait for that run to end, or stop it. If no such run is going on, remove ${file}.`,
         );
       }
-      // Left by a run that was killed, or unreadable (a run killed as it wrote it): taken over.
+      // Left by a run that was killed, or not a lock lettermerge can read: taken over.
       takeOverStale(file, seen);
     }
     throw outError(`the output folder ${out} is being locked and unlocked by other runs of lettermerge`, `Wait for them to end. If none is going on, remove ${file}.`);
@@ -332,8 +333,7 @@ export function takeOverStale(file: string, seen: Buffer): boolean {
   try {
     moved = readFileSync(aside);
   } catch {
-    // Removed as a leftover by the run that now holds the folder.
-    return false;
+    return false; // gone already
   }
   if (moved.equals(seen)) {
     rmSync(aside, { force: true });
