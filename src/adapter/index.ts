@@ -227,9 +227,57 @@ const LATIN_PROBE = path.join(path.dirname(require.resolve('@embedpdf/fonts-lati
 // ---------------------------------------------------------------------------------------------
 // Fonts: each font lettermerge parses is prepared once, through instance properties only.
 
-/** A glyph as it stands in one run: the font's shared glyph object, with the characters it came from in this run. */
+/**
+ * A glyph as it stands in one run: the font's shared glyph, with the characters it came from in
+ * this run. Its id and advance are its own fields, and every run glyph has the same shape: made as
+ * an object whose prototype was the shared glyph, each glyph of a font had a shape of its own, and
+ * reading a Chinese letter's glyph ids (some 700 shapes) cost 250 ns a glyph, against 50 in a
+ * Spanish letter. What else fontkit reads of a glyph (marks, boxes, outlines) comes from the shared one.
+ */
+class RunGlyph implements GlyphLike {
+  readonly id: number;
+  readonly advanceWidth: number;
+  constructor(
+    private readonly glyph: GlyphLike,
+    readonly codePoints: number[],
+  ) {
+    this.id = glyph.id;
+    this.advanceWidth = glyph.advanceWidth;
+  }
+  private get shared(): Record<string, unknown> {
+    return this.glyph as unknown as Record<string, unknown>;
+  }
+  get isMark(): unknown {
+    return this.shared.isMark;
+  }
+  get isBase(): unknown {
+    return this.shared.isBase;
+  }
+  get isLigature(): unknown {
+    return this.shared.isLigature;
+  }
+  get markAttachmentType(): unknown {
+    return this.shared.markAttachmentType;
+  }
+  get name(): unknown {
+    return this.shared.name;
+  }
+  get path(): unknown {
+    return this.shared.path;
+  }
+  get bbox(): unknown {
+    return this.shared.bbox;
+  }
+  get cbox(): unknown {
+    return this.shared.cbox;
+  }
+  get advanceHeight(): unknown {
+    return this.shared.advanceHeight;
+  }
+}
+
 function inRun<G extends GlyphLike>(glyph: G, codePoints: number[]): G {
-  return Object.create(glyph, { codePoints: { value: codePoints, enumerable: true } }) as G;
+  return new RunGlyph(glyph instanceof RunGlyph ? (glyph as unknown as { glyph: GlyphLike }).glyph : glyph, codePoints) as unknown as G;
 }
 
 /**
@@ -1102,6 +1150,26 @@ function encodeGlyphs(font: EmbeddedFontInternals, glyphs: GlyphLike[]): string[
 interface GlyphIdFont {
   widths: Map<number, number>;
   unicode: Map<number, number[]>;
+  /** This font's number in `recorded` (see glyphIdFont). */
+  stamp: number;
+  /** By glyph id, the stamp of a document font known to have that glyph's text (see recordGlyphs). */
+  recorded: Uint32Array;
+}
+
+/** Per parsed font, the array of stamps its document fonts share (see recordGlyphs). */
+const recordedByFont = new WeakMap<object, Uint32Array>();
+let lastStamp = 0;
+
+/** A document's record of a font drawn by glyph id, empty. */
+function glyphIdFont(font: Font): GlyphIdFont {
+  let recorded = recordedByFont.get(font);
+  if (!recorded) recordedByFont.set(font, (recorded = new Uint32Array(font.numGlyphs)));
+  if (lastStamp === 0xffffffff) {
+    // Stamps are not given twice while an array may hold them.
+    lastStamp = 0;
+    recorded.fill(0);
+  }
+  return { widths: new Map(), unicode: new Map(), stamp: ++lastStamp, recorded };
 }
 
 /**
@@ -1202,14 +1270,25 @@ function keepRun(text: string, run: DrawnRun): void {
 
 /** What drawing a kept run records in the document: its glyphs join the subset, with their widths and text. */
 function recordGlyphs(font: EmbeddedFontInternals, own: GlyphIdFont, glyphs: GlyphLike[]): void {
+  // Most glyphs of a letter are drawn again and again; whether this document has a glyph's text is
+  // first asked of an array by glyph id (a Map's lookup was most of the time of this loop). The
+  // array is shared by every document that draws the font, in any order: a stamp that is not this
+  // document's says nothing, and the Map answers.
+  const { recorded, stamp } = own;
   for (const glyph of glyphs) {
-    if (own.unicode.has(glyph.id)) continue;
+    const id = glyph.id;
+    if (recorded[id] === stamp) continue;
+    if (own.unicode.has(id)) {
+      recorded[id] = stamp;
+      continue;
+    }
     // A glyph of the static set is in the subset already (LetterDocument.splitFonts).
     if (!own.widths.has(glyph.id)) {
       font.subset.includeGlyph(glyph.id);
       own.widths.set(glyph.id, glyph.advanceWidth * font.scale);
     }
     own.unicode.set(glyph.id, glyph.codePoints);
+    recorded[id] = stamp;
   }
 }
 
@@ -1257,7 +1336,7 @@ function sameCodePoints(a: number[] | undefined, b: number[] | undefined): boole
  * font, found again by a checksum of the glyph ids and checked glyph by glyph; the map is the same
  * bytes object each time, and is compressed once (see deflateKept).
  */
-export function glyphTables(f: FontTables, own: GlyphIdFont): GlyphTables {
+export function glyphTables(f: FontTables, own: Pick<GlyphIdFont, 'widths' | 'unicode'>): GlyphTables {
   let perFont = glyphTablesKept.get(f);
   if (!perFont) glyphTablesKept.set(f, (perFont = new Recent(GLYPH_TABLES_PER_FONT)));
   const key = glyphSetKey(own.widths.keys(), own.widths.size);
@@ -1539,7 +1618,7 @@ export class LetterDocument extends PDFDocument {
       // is the same in every letter names its fonts the same, whatever other fonts a letter uses.
       if (this.adapter.reuse) font.id = `F-${face.key.replace(/[^\w.+-]/g, '_')}`;
       if (this.adapter.reuse && ownGlyphIds.has(font.subset)) {
-        const own: GlyphIdFont = { widths: new Map(), unicode: new Map() };
+        const own = glyphIdFont(face.font);
         this.byGid.set(font, own);
         const f = font;
         f.embed = () => embedByGlyphId(this as unknown as DocumentInternals, f, own);
