@@ -12,21 +12,42 @@ import { SAMPLE_CAMPAIGN, hasCommand, row, tempDir, writeCsv } from '../helpers'
 
 type QpdfObjects = Record<string, { value?: Record<string, unknown>; stream?: { dict: Record<string, unknown>; data?: string } }>;
 
-/** The font programs of a PDF by font name (subset tag left out), each as the SHA-256 of its bytes. */
-function fontPrograms(pdf: Buffer, dir: string, name: string): Map<string, string[]> {
+/** The decoded objects of a PDF, as qpdf reads them. */
+function pdfObjects(pdf: Buffer, dir: string, name: string): QpdfObjects {
   const file = path.join(dir, `${name}.pdf`);
   writeFileSync(file, pdf);
-  const objects = (JSON.parse(execFileSync('qpdf', ['--json=2', '--json-key=qpdf', '--json-stream-data=inline', '--decode-level=generalized', file], { maxBuffer: 64 << 20 }).toString()) as { qpdf: [unknown, QpdfObjects] }).qpdf[1];
+  return (JSON.parse(execFileSync('qpdf', ['--json=2', '--json-key=qpdf', '--json-stream-data=inline', '--decode-level=generalized', file], { maxBuffer: 64 << 20 }).toString()) as { qpdf: [unknown, QpdfObjects] }).qpdf[1];
+}
+
+/** The SHA-256 of a stream's decoded bytes. */
+function streamHash(objects: QpdfObjects, ref: unknown): string {
+  return createHash('sha256').update(Buffer.from(objects[`obj:${String(ref)}`].stream!.data!, 'base64')).digest('hex');
+}
+
+/** The font programs of a PDF by font name (subset tag left out), each as the SHA-256 of its bytes. */
+function fontPrograms(pdf: Buffer, dir: string, name: string): Map<string, string[]> {
+  const objects = pdfObjects(pdf, dir, name);
   const programs = new Map<string, string[]>();
   for (const o of Object.values(objects)) {
     const d = o.value;
     if (d?.['/Type'] !== '/FontDescriptor') continue;
-    const ref = (d['/FontFile3'] ?? d['/FontFile2']) as string;
-    const data = Buffer.from(objects[`obj:${ref}`].stream!.data!, 'base64');
     const font = String(d['/FontName']).replace(/^\/[A-Z]{6}\+/, '');
-    programs.set(font, [...(programs.get(font) ?? []), createHash('sha256').update(data).digest('hex')].sort());
+    programs.set(font, [...(programs.get(font) ?? []), streamHash(objects, d['/FontFile3'] ?? d['/FontFile2'])].sort());
   }
   return programs;
+}
+
+/** The ToUnicode maps of a PDF's fonts by font name (subset tag left out), each as the SHA-256 of its bytes. */
+function toUnicodeMaps(pdf: Buffer, dir: string, name: string): Map<string, string[]> {
+  const objects = pdfObjects(pdf, dir, name);
+  const maps = new Map<string, string[]>();
+  for (const o of Object.values(objects)) {
+    const d = o.value;
+    if (d?.['/Type'] !== '/Font' || d['/Subtype'] !== '/Type0' || !d['/ToUnicode']) continue;
+    const font = String(d['/BaseFont']).replace(/^\/[A-Z]{6}\+/, '');
+    maps.set(font, [...(maps.get(font) ?? []), streamHash(objects, d['/ToUnicode'])].sort());
+  }
+  return maps;
 }
 
 /** Each CFF font program of a PDF (FontFile3) as stored: its length, and whether it is compressed. */
@@ -102,6 +123,13 @@ describe('content streams', () => {
     for (const face of ['NotoSans-Regular', 'NotoSans-Bold']) {
       expect([face, pa.get(face)?.length]).toEqual([face, 1]);
       expect(pa.get(face)).toEqual(pb.get(face));
+    }
+    // And the same ToUnicode map, though each letter draws other common characters (Ñ and ú in
+    // one): every glyph of the font is mapped, drawn or not, so the map is made once.
+    const [ua, ub] = [await produceLetter(campaign, merger, a, 'es'), await produceLetter(campaign, merger, b, 'es')].map((l, i) => toUnicodeMaps(l.pdf, t.dir, `es-maps-${i}`));
+    for (const face of ['NotoSans-Regular', 'NotoSans-Bold']) {
+      expect([face, ua.get(face)?.length]).toEqual([face, 1]);
+      expect(ua.get(face)).toEqual(ub.get(face));
     }
     // Arabic letters too: the letters in each of their forms, lam-alef and the word Allah.
     const [g, h] = await recipients([
