@@ -292,19 +292,18 @@ class Composer {
     // The space at the end of a line is drawn (after the last word, invisible) so that the text
     // in the content reads on into the next line.
     const spaced = line.spaceAfter && !artifact && !line.logical ? inReadingOrder[inReadingOrder.length - 1] : undefined;
-    const items: TextItem[] = inReadingOrder.map((s) => ({
-      kind: 'text',
-      x: left + s.x,
-      y: baseline,
-      text: s === spaced ? `${s.text} ` : s.text,
-      face: s.face,
-      size: s.size,
-      color: s.color,
-      wordSpacing: s.wordSpacing,
-      ...(s.flip ? { flip: true, width: s.width } : {}),
-      ...(s.charSpacing ? { charSpacing: s.charSpacing } : {}),
-      ...(artifact ? { artifact } : {}),
-    }));
+    // (Fields set one by one: spreading optional ones in made every item a new object to copy,
+    // 0.06 ms of a Chinese letter, whose lines are many runs.)
+    const items: TextItem[] = inReadingOrder.map((s) => {
+      const item: TextItem = { kind: 'text', x: left + s.x, y: baseline, text: s === spaced ? `${s.text} ` : s.text, face: s.face, size: s.size, color: s.color, wordSpacing: s.wordSpacing };
+      if (s.flip) {
+        item.flip = true;
+        item.width = s.width;
+      }
+      if (s.charSpacing) item.charSpacing = s.charSpacing;
+      if (artifact) item.artifact = artifact;
+      return item;
+    });
     const texts = inReadingOrder.map((s, i) => ({ item: items[i], link: s.link }));
     if (line.spaceAfter && line.logical && !artifact && items.length) {
       // A line drawn in visual order: the space goes left of its last word in reading order.
