@@ -6,7 +6,7 @@ import type * as Xlsx from './xlsx';
 import type { Mailbox } from './address';
 import { unguardFormula } from './formula';
 import { idProblem } from './ids';
-import { codePointName, showsNothing, strayMark } from '../text/unicode';
+import { MAX_STACKED_MARKS, codePointName, showsNothing, stackedMarks, strayMark } from '../text/unicode';
 import { Readable } from 'node:stream';
 import { parse, CsvError } from 'csv-parse';
 import { LetterMergeError } from '../errors';
@@ -614,6 +614,10 @@ function toRecipient(
     const mark = strayMark(value);
     if (mark) {
       return fail('BAD_TEXT', field, `${field} holds an accent or other combining mark (${codePointName(mark)}) with no letter before it, which would be drawn over a space or over nothing`);
+    }
+    const stack = stackedMarks(value);
+    if (stack) {
+      return fail('BAD_TEXT', field, `${field} stacks ${stack.marks} accents or other combining marks on one letter ("${stack.letter}"; at most ${MAX_STACKED_MARKS}), which would be drawn over the lines above and below it`);
     }
   }
   const badId = idProblem(fields.id);

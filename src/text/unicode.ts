@@ -51,3 +51,18 @@ export function showsNothing(s: string): boolean {
 export function strayMark(s: string): string | undefined {
   return /(?:^|\s)(\p{M})/u.exec(s)?.[1];
 }
+
+/**
+ * Combining marks one letter may carry: Arabic's most (shadda, a vowel and a small alef) with one
+ * to spare. Text written in the letters' languages has no more; a stack of dozens ("Zalgo" text)
+ * is drawn up and down over the lines around it, out of any block.
+ */
+export const MAX_STACKED_MARKS = 4;
+
+const STACKED = new RegExp(`(\\P{M})(\\p{M}{${MAX_STACKED_MARKS + 1},})`, 'u');
+
+/** The first stretch of more than MAX_STACKED_MARKS combining marks in a row, with the letter they sit on. */
+export function stackedMarks(s: string): { letter: string; marks: number } | undefined {
+  const m = STACKED.exec(s);
+  return m ? { letter: m[1], marks: [...m[2]].length } : undefined;
+}

@@ -61,6 +61,8 @@ describe('readRecipients', () => {
     ['last_name', { last_name: '\u200b', organization: '\u200b\u200c ' }, /neither a last name nor an organization/],
     ['first_name', { first_name: '\u0301Ada' }, /first_name holds an accent or other combining mark \(U\+0301\) with no letter before it/],
     ['position', { position: 'Head of \u0308Unit' }, /position holds an accent .*\(U\+0308\)/],
+    // A stack of marks on one letter ("Zalgo" text) was drawn through the lines above and below.
+    ['first_name', { first_name: `Z${'\u0301\u0302\u0303\u0304\u0305\u0306\u0307\u0308'.repeat(20)}` }, /first_name stacks 159 accents or other combining marks on one letter \("Ź"; at most 4\)/],
   ])('reports a bad %s as a problem of that row only', async (field, overrides, message) => {
     const file = writeCsv(t.dir, 'bad.csv', [row({ id: 'good' }), row({ id: 'bad', ...overrides })]);
     const result = await readRecipients(file);
@@ -75,6 +77,8 @@ describe('readRecipients', () => {
       row({ id: 'z', organization: '\u200b\ufeff', position: '\u00ad', address: 'Line 1\n\u200b\u200e\nLine 2' }),
       // Decomposed accents and marks on their letters: Spanish, Hindi, vocalised Arabic.
       row({ id: 'm', first_name: 'Jose\u0301', last_name: '\u0905\u0928\u093f\u0932', organization: '\u0645\u064f\u062d\u064e\u0645\u0651\u064e\u062f' }),
+      // Four marks on a letter are let through (Arabic: shadda, a vowel and a small alef, and one more).
+      row({ id: 'four', first_name: 'x\u0308\u0304\u0301\u030c', organization: '\u0645\u0651\u064e\u0670\u0653' }),
     ]);
     const { recipients, problems } = await readRecipients(file);
     expect(problems).toEqual([]);
