@@ -1,5 +1,6 @@
 import { deflateSync } from 'node:zlib';
 import type * as Jpeg from 'jpeg-js';
+import PDFDocument from 'pdfkit';
 import type * as Pngjs from 'pngjs';
 import { LetterMergeError } from '../errors';
 import { readRegularFile } from '../files';
@@ -126,9 +127,59 @@ function isPathData(d: string): boolean {
   return !first;
 }
 
+/** The points of path data as pdfkit draws it (each segment's ends and control points), read by pdfkit's own parser. */
+function pathPoints(d: string): number[] {
+  const points: number[] = [];
+  const at = (...xy: number[]) => {
+    points.push(...xy);
+    return recorder;
+  };
+  const recorder = { moveTo: at, lineTo: at, bezierCurveTo: at, quadraticCurveTo: at, closePath: () => recorder };
+  (PDFDocument.prototype as unknown as { path(this: unknown, d: string): unknown }).path.call(recorder, d);
+  return points;
+}
+
+/**
+ * The largest number a signature's paths, transforms and strokes may hold, in their own units: far
+ * beyond any drawing, and well within what a PDF writes (pdfkit refuses numbers from 1e21).
+ */
+const MAX_COORDINATE = 1e7;
+
+/**
+ * Checks that an SVG's paths are drawn where it shows them: numbers a PDF can write, strokes no
+ * wider than the drawing, and something inside the view box (the letter shows the view box only,
+ * as a browser does). A signature moved out of its view, or scaled by 1e300, was left out of the
+ * letter, or stopped it with "this is a bug", and `validate` saw nothing wrong.
+ */
+function checkDrawing(drawing: SvgDrawing): void {
+  const [vx, vy, vw, vh] = drawing.viewBox;
+  let inside = false;
+  for (const p of drawing.paths) {
+    const m = p.matrix ?? [1, 0, 0, 1, 0, 0];
+    if (m.some((n) => Math.abs(n) > MAX_COORDINATE)) throw new SvgProblem(`has a transform with a number beyond ${MAX_COORDINATE}, far more than a drawing needs`);
+    if (p.width > Math.max(vw, vh)) throw new SvgProblem(`has a stroke ${p.width} units wide, wider than the whole drawing (${vw} × ${vh})`);
+    const points = pathPoints(p.d);
+    // The box around the path's points, where the page puts them: a curve lies within its points'.
+    const box = [Infinity, Infinity, -Infinity, -Infinity];
+    for (let i = 0; i < points.length; i += 2) {
+      const [x, y] = [points[i], points[i + 1]];
+      if (!(Math.abs(x) <= MAX_COORDINATE && Math.abs(y) <= MAX_COORDINATE)) throw new SvgProblem(`has a path with a coordinate beyond ${MAX_COORDINATE}, far more than a drawing needs`);
+      const [tx, ty] = [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]];
+      box[0] = Math.min(box[0], tx);
+      box[1] = Math.min(box[1], ty);
+      box[2] = Math.max(box[2], tx);
+      box[3] = Math.max(box[3], ty);
+    }
+    if (box[0] <= vx + vw && box[2] >= vx && box[1] <= vy + vh && box[3] >= vy) inside = true;
+  }
+  if (!inside) throw new SvgProblem(`draws nothing inside its view box (${vx} ${vy} ${vw} ${vh}), the part of it a letter shows: check its viewBox, or the transforms that move its paths`);
+}
+
 function parseSvg(file: string, data: Buffer): VectorSignature {
   try {
-    return { kind: 'vector', ...readSvg(data.toString('utf8'), isPathData) };
+    const drawing = readSvg(data.toString('utf8'), isPathData);
+    checkDrawing(drawing);
+    return { kind: 'vector', ...drawing };
   } catch (err) {
     if (err instanceof SvgProblem) throw bad(file, err.message);
     throw err;

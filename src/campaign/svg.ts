@@ -137,6 +137,10 @@ function property(attrs: Record<string, string>, key: string): string | undefine
   return attrs[key]?.trim();
 }
 
+/** The sides of an SVG's view, in its units, that lettermerge draws (scaled into the signature's box). */
+const MIN_VIEW = 0.01;
+const MAX_VIEW = 1_000_000;
+
 /**
  * Reads an SVG signature: its paths, each with the fill, stroke and transforms SVG gives it
  * (attributes and style="…" properties, inherited from the groups around it). Throws SvgProblem
@@ -170,6 +174,11 @@ export function readSvg(text: string, isPathData: (d: string) => boolean): SvgDr
         const w = parseFloat(attrs.width ?? '');
         const h = parseFloat(attrs.height ?? '');
         viewBox = w > 0 && h > 0 ? [0, 0, w, h] : [0, 0, 300, 100];
+      }
+      // Fitted into the signature's box, a drawing of 1e308 units came out as nothing (a scale of
+      // 0), and one of 1e-300 as a scale no PDF number can hold.
+      if (viewBox && !viewBox.slice(2).every((n) => n >= MIN_VIEW && n <= MAX_VIEW)) {
+        refuse(`is ${viewBox[2]} × ${viewBox[3]} units (its viewBox, or width and height), which would be drawn too small or too large to see: a drawing program's SVG is some tens to thousands of units a side`);
       }
     }
     // A hidden layer (an editor's scan or guide, display:none) is not part of the signature.

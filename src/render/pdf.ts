@@ -80,6 +80,9 @@ function drawSignature(doc: LetterDocument, sig: SignatureImage, box: { x: numbe
   doc.translate(box.x, box.y + (box.height - vh * scale) / 2);
   doc.scale(scale);
   doc.translate(-vx, -vy);
+  // Only the view box shows, as in a browser: a path that reaches out of it is not drawn over the
+  // text around the signature.
+  doc.rect(vx, vy, vw, vh).clip();
   for (const p of sig.paths) {
     if (p.matrix) doc.save().transform(...p.matrix);
     doc.path(p.d);

@@ -166,6 +166,12 @@ describe('signature files', () => {
     ['an SVG styled by CSS classes', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><style>.a{fill:#000}</style><path class="a" d="M1 1 L 5 5"/></svg>'), /sig\.svg is styled by CSS classes/],
     ['an SVG whose entities would be expanded', 'sig.svg', () => Buffer.from('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><svg viewBox="0 0 10 10"><title>&b;</title><path d="M1 1 L 5 5"/></svg>'), /sig\.svg is not well-formed XML/],
     ['an SVG with bad path data', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><path d="M 1 1 L x y"/></svg>'), /is not path data/],
+    // Each of these made a letter with no signature, or stopped it with "this is a bug", and validate saw nothing wrong.
+    ['an SVG of 1e308 units a side', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 1e308 1e308"><path d="M1 1 L 5 5"/></svg>'), /sig\.svg is 1e\+308 × 1e\+308 units \(its viewBox, or width and height\), which would be drawn too small or too large to see/],
+    ['an SVG scaled by 1e300', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><path transform="scale(1e300)" d="M1 1 L 5 5"/></svg>'), /sig\.svg has a transform with a number beyond 10000000/],
+    ['an SVG with a point at 1e308', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><path d="M1e308 1 L 5 5"/></svg>'), /sig\.svg has a path with a coordinate beyond 10000000/],
+    ['an SVG with a stroke 1e300 wide', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><path stroke="#000" stroke-width="1e300" d="M1 1 L 5 5"/></svg>'), /sig\.svg has a stroke 1e\+300 units wide, wider than the whole drawing/],
+    ['an SVG moved out of its view box', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><g transform="translate(100000 0)"><path d="M1 1 L 5 5"/></g></svg>'), /sig\.svg draws nothing inside its view box \(0 0 10 10\)/],
   ];
 
   it.each(broken)('%s: validate and generate stop before writing anything (exit 3), naming the file', async (_name, file, bytes, message) => {
@@ -202,7 +208,7 @@ describe('signature files', () => {
     expect(v.stderr).toMatch(/sender\.signature: the signature image sig\.png is a named pipe, not a file/);
   });
 
-  (hasCommand('pdftoppm') ? it : it.skip)('draws a traced SVG signature (filled paths, flipped and scaled by its group) inside its box', async () => {
+  (hasCommand('pdftoppm') ? it : it.skip)('draws a traced SVG signature (filled paths, flipped and scaled by its group) inside its box, and nothing outside its view box', async () => {
     const traced = `<?xml version="1.0" standalone="no"?>
 <!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 20010904//EN" "http://www.w3.org/TR/2001/REC-SVG-20010904/DTD/svg10.dtd">
 <svg version="1.0" xmlns="http://www.w3.org/2000/svg" width="300pt" height="100pt" viewBox="0 0 300 100">
@@ -223,19 +229,25 @@ describe('signature files', () => {
       const [, w, h, head] = /^P5\s+(\d+)\s+(\d+)\s+255\s/.exec(pgm.toString('latin1', 0, 40))!.map((v, i) => (i === 0 ? v.length : Number(v))) as number[];
       return { w, h, pixels: pgm.subarray(head) };
     };
-    const signed = await page(withSignature('sig.svg', Buffer.from(traced)), 'signed');
+    // And one whose strokes reach far out of its view box, which a browser would cut at its edges.
+    const reaching = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 100"><path stroke="#000" stroke-width="4" d="M-2000 50 L 2300 50 M 150 -900 L 150 1000"/></svg>';
     const plain = await page(campaignCopy(path.join(t.dir, 'plain'), { 'campaign.yaml': sampleYaml([/\n  signature: signature\.svg.*/, '']) }), 'plain');
-    // The pixels the signature changes, and the box around them: 150 × 46 pt is the signature's.
-    let [left, top, right, bottom] = [Infinity, Infinity, -1, -1];
-    for (let y = 0; y < signed.h; y++) {
-      for (let x = 0; x < signed.w; x++) {
-        if (Math.abs(signed.pixels[y * signed.w + x] - plain.pixels[y * plain.w + x]) < 64) continue;
-        [left, top, right, bottom] = [Math.min(left, x), Math.min(top, y), Math.max(right, x), Math.max(bottom, y)];
+    for (const [name, svg] of [
+      ['traced', traced],
+      ['reaching', reaching],
+    ]) {
+      const signed = await page(withSignature(`${name}.svg`, Buffer.from(svg)), name);
+      // The pixels the signature changes, and the box around them: 150 × 46 pt is the signature's.
+      let [left, top, right, bottom] = [Infinity, Infinity, -1, -1];
+      for (let y = 0; y < signed.h; y++) {
+        for (let x = 0; x < signed.w; x++) {
+          if (Math.abs(signed.pixels[y * signed.w + x] - plain.pixels[y * plain.w + x]) < 64) continue;
+          [left, top, right, bottom] = [Math.min(left, x), Math.min(top, y), Math.max(right, x), Math.max(bottom, y)];
+        }
       }
+      expect([name, right > left]).toEqual([name, true]);
+      expect([name, right - left + 1 <= 152, bottom - top + 1 <= 48]).toEqual([name, true, true]);
     }
-    expect(right).toBeGreaterThan(left);
-    expect(right - left + 1).toBeLessThanOrEqual(152);
-    expect(bottom - top + 1).toBeLessThanOrEqual(48);
   });
 
   it('draws a PNG with transparency (as an image with a soft mask) and a JPEG, decoding each once per process', async () => {
