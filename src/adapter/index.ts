@@ -1158,20 +1158,19 @@ interface GlyphIdFont {
   statics?: GlyphLike[][];
 }
 
-/** Per parsed font, the array of stamps its document fonts share (see recordGlyphs). */
-const recordedByFont = new WeakMap<object, Uint32Array>();
-let lastStamp = 0;
+/** Per parsed font, the array of stamps its document fonts share (see recordGlyphs), and the last stamp given. */
+const recordedByFont = new WeakMap<object, { stamps: Uint32Array; last: number }>();
 
 /** A document's record of a font drawn by glyph id, empty. */
 function glyphIdFont(font: Font): GlyphIdFont {
-  let recorded = recordedByFont.get(font);
-  if (!recorded) recordedByFont.set(font, (recorded = new Uint32Array(font.numGlyphs)));
-  if (lastStamp === 0xffffffff) {
-    // Stamps are not given twice while an array may hold them.
-    lastStamp = 0;
-    recorded.fill(0);
+  let r = recordedByFont.get(font);
+  if (!r) recordedByFont.set(font, (r = { stamps: new Uint32Array(font.numGlyphs), last: 0 }));
+  if (r.last === 0xffffffff) {
+    // A stamp is not given twice while the array may hold it.
+    r.last = 0;
+    r.stamps.fill(0);
   }
-  return { widths: new Map(), unicode: new Map(), stamp: ++lastStamp, recorded };
+  return { widths: new Map(), unicode: new Map(), stamp: ++r.last, recorded: r.stamps };
 }
 
 /**
@@ -1285,11 +1284,11 @@ function recordGlyphs(font: EmbeddedFontInternals, own: GlyphIdFont, glyphs: Gly
       continue;
     }
     // A glyph of the static set is in the subset already (LetterDocument.splitFonts).
-    if (!own.widths.has(glyph.id)) {
-      font.subset.includeGlyph(glyph.id);
-      own.widths.set(glyph.id, glyph.advanceWidth * font.scale);
+    if (!own.widths.has(id)) {
+      font.subset.includeGlyph(id);
+      own.widths.set(id, glyph.advanceWidth * font.scale);
     }
-    own.unicode.set(glyph.id, glyph.codePoints);
+    own.unicode.set(id, glyph.codePoints);
     recorded[id] = stamp;
   }
 }
@@ -1380,7 +1379,7 @@ export function glyphTables(f: FontTables, own: Pick<GlyphIdFont, 'widths' | 'un
 }
 
 /**
- * Gives the glyphs of a font's static sets that the letter did not draw their text in the
+ * Maps the glyphs of a font's static sets that the letter did not draw to their text in the
  * campaign's text. A face's first font holds its static glyphs whether drawn or not (splitFonts);
  * a letter draws the few of the recipients' common characters its names use, so its ToUnicode map
  * differed from letter to letter and was made and compressed again for nearly every one (576 of

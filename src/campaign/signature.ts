@@ -157,7 +157,9 @@ function checkDrawing(drawing: SvgDrawing): void {
   for (const p of drawing.paths) {
     const m = p.matrix ?? [1, 0, 0, 1, 0, 0];
     if (m.some((n) => Math.abs(n) > MAX_COORDINATE)) throw new SvgProblem(`has a transform with a number beyond ${MAX_COORDINATE}, far more than a drawing needs`);
-    if (p.width > Math.max(vw, vh)) throw new SvgProblem(`has a stroke ${p.width} units wide, wider than the whole drawing (${vw} × ${vh})`);
+    // The stroke's width where it is drawn: in the path's units, scaled by its transforms.
+    const width = p.width * Math.sqrt(Math.abs(m[0] * m[3] - m[1] * m[2]));
+    if (width > Math.max(vw, vh)) throw new SvgProblem(`has a stroke ${width} units wide, wider than the whole drawing (${vw} × ${vh})`);
     const points = pathPoints(p.d);
     // The box around the path's points, where the page puts them: a curve lies within its points'.
     const box = [Infinity, Infinity, -Infinity, -Infinity];

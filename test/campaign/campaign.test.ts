@@ -190,6 +190,13 @@ describe('signature files', () => {
     }
   });
 
+  it('takes a stroke width in the units of its path: a wide stroke in a group scaled down is no wider than the drawing', async () => {
+    const dir = withSignature('sig.svg', Buffer.from('<svg viewBox="0 0 300 100"><g transform="scale(0.01)"><path stroke="#000" stroke-width="500" d="M1000 5000 L 29000 5000"/></g></svg>'));
+    const v = await cli(['validate', csv(), '--campaign', dir]);
+    expect(v.stderr).toMatch(/no problems/);
+    expect(v.code).toBe(0);
+  });
+
   it('refuses an absurdly large image before decoding it', async () => {
     const png = signaturePng(8, 8);
     png.writeUInt32BE(5000, 16); // IHDR width
