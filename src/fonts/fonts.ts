@@ -98,7 +98,7 @@ export function glyphError(fields: Record<string, string>): LetterMergeError | u
       return new LetterMergeError('MISSING_GLYPH', `${field} holds the character "${ch}" (${codePointName(ch)}), which no bundled font can draw`, {
         kind: 'row',
         location: { field },
-        hint: 'Replace or remove the character; the bundled fonts cover Latin, Cyrillic, Greek, Arabic and Chinese.',
+        hint: 'Replace or remove the character; the bundled fonts cover Latin, Greek, Cyrillic, Devanagari, Arabic and Chinese.',
       });
     }
   }

@@ -741,7 +741,7 @@ function itemize(runs: StyledRun[]): FontRun[] {
       if (!chosen) {
         throw new LetterMergeError('MISSING_GLYPH', `no bundled font can draw the character "${ch}" (${codePointName(ch)})`, {
           kind: 'row',
-          hint: 'Replace or remove the character; the bundled fonts cover Latin, Cyrillic, Greek, Arabic and Chinese.',
+          hint: 'Replace or remove the character; the bundled fonts cover Latin, Greek, Cyrillic, Devanagari, Arabic and Chinese.',
         });
       }
       if (chosen !== current) {
