@@ -238,46 +238,23 @@ class RunGlyph implements GlyphLike {
   readonly id: number;
   readonly advanceWidth: number;
   constructor(
-    private readonly glyph: GlyphLike,
+    readonly glyph: GlyphLike,
     readonly codePoints: number[],
   ) {
     this.id = glyph.id;
     this.advanceWidth = glyph.advanceWidth;
   }
-  private get shared(): Record<string, unknown> {
-    return this.glyph as unknown as Record<string, unknown>;
-  }
-  get isMark(): unknown {
-    return this.shared.isMark;
-  }
-  get isBase(): unknown {
-    return this.shared.isBase;
-  }
-  get isLigature(): unknown {
-    return this.shared.isLigature;
-  }
-  get markAttachmentType(): unknown {
-    return this.shared.markAttachmentType;
-  }
-  get name(): unknown {
-    return this.shared.name;
-  }
-  get path(): unknown {
-    return this.shared.path;
-  }
-  get bbox(): unknown {
-    return this.shared.bbox;
-  }
-  get cbox(): unknown {
-    return this.shared.cbox;
-  }
-  get advanceHeight(): unknown {
-    return this.shared.advanceHeight;
-  }
+}
+for (const key of ['isMark', 'isBase', 'isLigature', 'markAttachmentType', 'name', 'path', 'bbox', 'cbox', 'advanceHeight']) {
+  Object.defineProperty(RunGlyph.prototype, key, {
+    get(this: RunGlyph) {
+      return (this.glyph as unknown as Record<string, unknown>)[key];
+    },
+  });
 }
 
 function inRun<G extends GlyphLike>(glyph: G, codePoints: number[]): G {
-  return new RunGlyph(glyph instanceof RunGlyph ? (glyph as unknown as { glyph: GlyphLike }).glyph : glyph, codePoints) as unknown as G;
+  return new RunGlyph(glyph instanceof RunGlyph ? glyph.glyph : glyph, codePoints) as unknown as G;
 }
 
 /**
