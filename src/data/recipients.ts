@@ -23,6 +23,11 @@ export interface Recipient {
   id: string;
   /** One or more ISO 639-1 codes; the recipient gets one letter per language. */
   languages: string[];
+  /**
+   * The code each word of the language cell was read as, in the cell's order, repeats kept
+   * ("es, Español, en" → es, es, en; `languages` is es, en): what `validate` reports a word as.
+   */
+  languageReads: string[];
   group: Group;
   gender: Gender;
   title: string;
@@ -658,6 +663,7 @@ function toRecipient(
     recipient: {
       id: fields.id,
       languages: [...new Set(languages)],
+      languageReads: languages,
       group,
       gender,
       title: fields.title,

@@ -179,6 +179,19 @@ describe('recipient lists as they come', () => {
     expect(tv.stdout).toBe('# Nothing to suggest: no column named in the first row of titled.csv reads as a field of a letter (see the problem above).\n');
   });
 
+  it('says what each word of a cell of several languages was read as, a language named twice included', async () => {
+    const csv = writeCsv(t.dir, 'langs.csv', [cells({ id: 'a', language: 'Español, Spanish, en' }), cells({ id: 'b', language: 'fr;fr;Français' })], FIELDS.join(','));
+    const v = await validate({ csv });
+    expect(v.problems).toEqual([]);
+    expect(v.letters).toBe(3);
+    // Read by position among the languages once repeats were dropped, "Spanish" was said to be en, and "en" and "Français" nothing.
+    expect(v.words.filter((w) => w.field === 'language').sort((x, y) => x.word.localeCompare(y.word))).toEqual([
+      { field: 'language', word: 'Español', value: 'es', rows: 1 },
+      { field: 'language', word: 'Français', value: 'fr', rows: 1 },
+      { field: 'language', word: 'Spanish', value: 'es', rows: 1 },
+    ]);
+  });
+
   it('takes --map on the command line over the campaign and the config file, and refuses a field it does not read', async () => {
     const names = [...FIELDS.slice(0, 11), 'Work mail', 'Private mail'];
     const csv = writeCsv(t.dir, 'm.csv', [[...cells({}).slice(0, 11), 'work@example.org', 'home@example.org']], header(names));
