@@ -144,6 +144,8 @@ function pathPoints(d: string): number[] {
  * beyond any drawing, and well within what a PDF writes (pdfkit refuses numbers from 1e21).
  */
 const MAX_COORDINATE = 1e7;
+/** The least share of its view box's width or height a signature's drawing spans (1% is 1.5 pt of the printed 150). */
+const MIN_SHOWN = 0.01;
 
 /**
  * Checks that an SVG's paths are drawn where it shows them: numbers a PDF can write, strokes no
@@ -153,7 +155,8 @@ const MAX_COORDINATE = 1e7;
  */
 function checkDrawing(drawing: SvgDrawing): void {
   const [vx, vy, vw, vh] = drawing.viewBox;
-  let inside = false;
+  // The box around all the paths' points, where the page puts them: a curve lies within its points'.
+  const all = [Infinity, Infinity, -Infinity, -Infinity];
   for (const p of drawing.paths) {
     const m = p.matrix ?? [1, 0, 0, 1, 0, 0];
     if (m.some((n) => Math.abs(n) > MAX_COORDINATE)) throw new SvgProblem(`has a transform with a number beyond ${MAX_COORDINATE}, far more than a drawing needs`);
@@ -161,20 +164,21 @@ function checkDrawing(drawing: SvgDrawing): void {
     const width = p.width * Math.sqrt(Math.abs(m[0] * m[3] - m[1] * m[2]));
     if (width > Math.max(vw, vh)) throw new SvgProblem(`has a stroke ${width} units wide, wider than the whole drawing (${vw} × ${vh})`);
     const points = pathPoints(p.d);
-    // The box around the path's points, where the page puts them: a curve lies within its points'.
-    const box = [Infinity, Infinity, -Infinity, -Infinity];
     for (let i = 0; i < points.length; i += 2) {
       const [x, y] = [points[i], points[i + 1]];
       if (!(Math.abs(x) <= MAX_COORDINATE && Math.abs(y) <= MAX_COORDINATE)) throw new SvgProblem(`has a path with a coordinate beyond ${MAX_COORDINATE}, far more than a drawing needs`);
       const [tx, ty] = [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]];
-      box[0] = Math.min(box[0], tx);
-      box[1] = Math.min(box[1], ty);
-      box[2] = Math.max(box[2], tx);
-      box[3] = Math.max(box[3], ty);
+      all[0] = Math.min(all[0], tx);
+      all[1] = Math.min(all[1], ty);
+      all[2] = Math.max(all[2], tx);
+      all[3] = Math.max(all[3], ty);
     }
-    if (box[0] <= vx + vw && box[2] >= vx && box[1] <= vy + vh && box[3] >= vy) inside = true;
   }
-  if (!inside) throw new SvgProblem(`draws nothing inside its view box (${vx} ${vy} ${vw} ${vh}), the part of it a letter shows: check its viewBox, or the transforms that move its paths`);
+  // What of it the view box shows, as a share of the box's width and height.
+  const across = (Math.min(all[2], vx + vw) - Math.max(all[0], vx)) / vw;
+  const down = (Math.min(all[3], vy + vh) - Math.max(all[1], vy)) / vh;
+  if (!(across >= 0 && down >= 0)) throw new SvgProblem(`draws nothing inside its view box (${vx} ${vy} ${vw} ${vh}), the part of it a letter shows: check its viewBox, or the transforms that move its paths`);
+  if (Math.max(across, down) < MIN_SHOWN) throw new SvgProblem(`draws a speck: what its view box shows of it is less than ${MIN_SHOWN * 100}% of the box's width and height (check the transforms that scale its paths)`);
 }
 
 function parseSvg(file: string, data: Buffer): VectorSignature {

@@ -171,6 +171,7 @@ describe('signature files', () => {
     ['an SVG scaled by 1e300', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><path transform="scale(1e300)" d="M1 1 L 5 5"/></svg>'), /sig\.svg has a transform with a number beyond 10000000/],
     ['an SVG with a point at 1e308', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><path d="M1e308 1 L 5 5"/></svg>'), /sig\.svg has a path with a coordinate beyond 10000000/],
     ['an SVG with a stroke 1e300 wide', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><path stroke="#000" stroke-width="1e300" d="M1 1 L 5 5"/></svg>'), /sig\.svg has a stroke 1e\+300 units wide, wider than the whole drawing/],
+    ['an SVG scaled to a speck', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 300 100"><path transform="scale(0.00001)" d="M12 72 L 54 56"/></svg>'), /sig\.svg draws a speck: what its view box shows of it is less than 1% of the box's width and height/],
     ['an SVG moved out of its view box', 'sig.svg', () => Buffer.from('<svg viewBox="0 0 10 10"><g transform="translate(100000 0)"><path d="M1 1 L 5 5"/></g></svg>'), /sig\.svg draws nothing inside its view box \(0 0 10 10\)/],
   ];
 
