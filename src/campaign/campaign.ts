@@ -425,7 +425,10 @@ export function loadCampaign(dir: string): Campaign {
     const emailTemplate = template('email', paths.email ?? `${code}/email.txt`);
     templates[code] = { code, letter, email: emailTemplate };
     const annexes = attachments.map((a) => [a.groups ?? null, a.byLanguage[code].filename, a.byLanguage[code].sha256]);
-    hashes[code] = base.copy().update(`\0${code}\0${JSON.stringify([letter, emailTemplate, annexes])}`).digest('hex');
+    // The templates by their place in the campaign, not on this disk: a campaign moved, copied or
+    // checked out elsewhere (a CI runner's folder) makes the same letters, and --resume keeps them.
+    const own = (t: TemplateSource) => ({ ...t, file: path.relative(absDir, t.file) });
+    hashes[code] = base.copy().update(`\0${code}\0${JSON.stringify([own(letter), own(emailTemplate), annexes])}`).digest('hex');
   }
 
   return {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generate } from '../../src/batch/generate';
 import type { ManifestEntry } from '../../src/batch/manifest';
@@ -77,7 +77,7 @@ describe('the manifest describes every letter of the current input', () => {
     expect(flatText(inspectPdfs([path.join(out, 'en', 'c.pdf')])[0])).toContain('Renamed');
   });
 
-  it('makes every letter again on --resume after a template edit or a switch of campaign', async () => {
+  it('makes a letter again on --resume after an edit of its template or a switch of campaign, and not after the campaign moved', async () => {
     const csv = writeCsv(t.dir, 'p.csv', people());
     const out = path.join(t.dir, 'out');
     const dir = campaignCopy(t.dir);
@@ -87,8 +87,18 @@ describe('the manifest describes every letter of the current input', () => {
     const edited = await generate({ csv, out, campaign: dir, jobs: 1, resume: true });
     expect(edited).toMatchObject({ kept: 2, produced: 3 }); // the English letters
     expect(flatText(inspectPdfs([path.join(out, 'en', 'a.pdf')])[0])).toContain('A new first paragraph.');
-    const other = await generate({ csv, out, jobs: 1, resume: true }); // the built-in campaign
-    expect(other).toMatchObject({ kept: 0, produced: 5 });
+    // The built-in campaign: the files of the copy but the edited one, so only the English letters differ.
+    const other = await generate({ csv, out, jobs: 1, resume: true });
+    expect(other).toMatchObject({ kept: 2, produced: 3 });
+    // A campaign is its files, not where they are: moved (or checked out elsewhere), it makes the same letters.
+    const moved = path.join(t.dir, 'moved');
+    renameSync(dir, moved);
+    const resumed = await generate({ csv, out, campaign: moved, jobs: 1, resume: true });
+    expect(resumed).toMatchObject({ kept: 2, produced: 3 }); // back to the edited English letters
+    const still = await generate({ csv, out, campaign: path.join(t.dir, 'moved'), jobs: 1, resume: true });
+    expect(still).toMatchObject({ kept: 5, produced: 0 });
+    renameSync(moved, dir);
+    expect(await generate({ csv, out, campaign: dir, jobs: 1, resume: true })).toMatchObject({ kept: 5, produced: 0 });
   });
 
   it('marks letters outside a run stale when their input changed, and send refuses them', async () => {
