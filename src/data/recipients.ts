@@ -8,6 +8,7 @@ import { unguardFormula } from './formula';
 import { idProblem } from './ids';
 import { MAX_STACKED_MARKS, codePointName, showsNothing, stackedMarks, strayMark } from '../text/unicode';
 import { Readable } from 'node:stream';
+import iconv from 'iconv-lite';
 import { parse, CsvError } from 'csv-parse';
 import { LetterMergeError } from '../errors';
 import type { ErrorCode } from '../errors';
@@ -129,6 +130,16 @@ function detectEncoding(head: Buffer): Encoding {
   }
 }
 
+/**
+ * Text of a file that is not UTF-8. Windows-1252 through iconv-lite: Node's TextDecoder (20.x)
+ * reads it as Latin-1, so the bytes 0x80-0x9F, where Excel's CSV puts € “ ” ‘ ’ – — … œ Œ Š Ž,
+ * came out as invisible control characters ("Asociación “Futuro”" failed as a character no font
+ * draws; "Œuvre" too).
+ */
+function decodeText(bytes: Buffer, encoding: Exclude<Encoding, 'utf-8'>): string {
+  return encoding === 'windows-1252' ? iconv.decode(bytes, 'windows-1252') : new TextDecoder(encoding).decode(bytes);
+}
+
 export const ENCODING_NOTICE: Record<Exclude<Encoding, 'utf-8'>, string> = {
   'utf-16le': 'the file is UTF-16 (little-endian); it was decoded as such',
   'utf-16be': 'the file is UTF-16 (big-endian); it was decoded as such',
@@ -219,10 +230,10 @@ function checkText(file: string, head: Buffer, encoding: Encoding, text: string)
 async function csvSource(file: string): Promise<RecordSource> {
   const head = await readHead(file);
   const encoding = detectEncoding(head);
-  const headText = encoding === 'utf-8' ? head.toString('utf8') : new TextDecoder(encoding).decode(head);
+  const headText = encoding === 'utf-8' ? head.toString('utf8') : decodeText(head, encoding);
   checkText(file, head, encoding, headText);
   const delimiter = detectDelimiter(headText.replace(/^\uFEFF/, ''));
-  const source = encoding === 'utf-8' ? createReadStream(file) : Readable.from([new TextDecoder(encoding).decode(await readFile(file))]);
+  const source = encoding === 'utf-8' ? createReadStream(file) : Readable.from([decodeText(await readFile(file), encoding)]);
   // csv-parse counts a CR LF inside a quoted cell as two lines: take the extra ones back out, or
   // every line number after such a cell would drift.
   let quotedCrlf = 0;

@@ -185,6 +185,16 @@ describe('readRecipients', () => {
     expect(err.location.line).toBe(2);
   });
 
+  it('decodes the bytes Windows-1252 has beyond Latin-1 (curly quotes, dashes, €, œ), as Excel writes them', async () => {
+    // "Asociación “Futuro” – Œuvre €" and "Sœur": 0x93 0x94 0x96 0x8C 0x80 0x9C, which Latin-1 reads as control characters.
+    const cp = path.join(t.dir, 'quotes1252.csv');
+    const bytes = (s: string) => Buffer.from(s, 'latin1');
+    writeFileSync(cp, Buffer.concat([bytes(`${HEADER}\nr1,fr,academia,f,,S`), Buffer.from([0x9c]), bytes('ur Marie,Lef\xe8vre,,Asociaci\xf3n '), Buffer.from([0x93]), bytes('Futuro'), Buffer.from([0x94, 0x20, 0x96, 0x20, 0x8c]), bytes('uvre '), Buffer.from([0x80]), bytes(',1 rue,France,marie@example.fr\n')]));
+    const { recipients, problems } = await readRecipients(cp);
+    expect(problems).toEqual([]);
+    expect(recipients[0]).toMatchObject({ first_name: 'Sœur Marie', last_name: 'Lefèvre', organization: 'Asociación “Futuro” – Œuvre €' });
+  });
+
   it('decodes UTF-16 and Windows-1252 files', async () => {
     const text = `${HEADER}\nr1,fr,academia,f,Mme,Zoé,Lefèvre,Directrice,Université,"1 rue\nVille",France,zoe@example.fr\n`;
     const u16 = path.join(t.dir, 'u16.csv');
