@@ -220,7 +220,7 @@ class WordCount {
 
   see(r: Recipient): void {
     const words = languageWords(r.fields.language);
-    words.forEach((w, i) => this.add('language', w, r.languageReads[i]));
+    words.forEach((w, i) => this.add('language', w, r.languageReads?.[i] ?? ''));
     this.add('group', r.fields.group, r.group);
     if (r.fields.gender.trim()) this.add('gender', r.fields.gender, r.gender || 'none');
   }

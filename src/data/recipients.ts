@@ -27,8 +27,9 @@ export interface Recipient {
   /**
    * The code each word of the language cell was read as, in the cell's order, repeats kept
    * ("es, Español, en" → es, es, en; `languages` is es, en): what `validate` reports a word as.
+   * Set on every recipient read from a file; optional for recipients a program makes itself.
    */
-  languageReads: string[];
+  languageReads?: string[];
   group: Group;
   gender: Gender;
   title: string;
