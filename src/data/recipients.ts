@@ -9,6 +9,7 @@ import { idProblem } from './ids';
 import { MAX_STACKED_MARKS, codePointName, showsNothing, stackedMarks, strayMark } from '../text/unicode';
 import { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
+import jschardet from 'jschardet';
 import { parse, CsvError } from 'csv-parse';
 import { LetterMergeError } from '../errors';
 import type { ErrorCode } from '../errors';
@@ -105,7 +106,24 @@ async function readHead(file: string, bytes = 64 * 1024): Promise<Buffer> {
   }
 }
 
-export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+/**
+ * The code pages a list that is not Unicode may come in: what Excel's plain "CSV" writes on a
+ * Windows set up for Western European, Cyrillic, Chinese or Arabic text (and the older Russian
+ * and Chinese ones), as iconv-lite names them.
+ */
+export type LegacyEncoding = 'windows-1252' | 'windows-1251' | 'koi8-r' | 'ibm866' | 'gb18030' | 'big5' | 'windows-1256';
+export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | LegacyEncoding;
+
+/** The legacy encodings, by jschardet's name for them, with what the note calls them. */
+const LEGACY: Record<string, { encoding: LegacyEncoding; label: string }> = {
+  'WINDOWS-1252': { encoding: 'windows-1252', label: 'Windows-1252 (Western European)' },
+  'WINDOWS-1251': { encoding: 'windows-1251', label: 'Windows-1251 (Cyrillic)' },
+  'KOI8-R': { encoding: 'koi8-r', label: 'KOI8-R (Russian)' },
+  IBM866: { encoding: 'ibm866', label: 'IBM866 (Russian DOS)' },
+  GB18030: { encoding: 'gb18030', label: 'GB18030 (Chinese)' },
+  BIG5: { encoding: 'big5', label: 'Big5 (traditional Chinese)' },
+  'WINDOWS-1256': { encoding: 'windows-1256', label: 'Windows-1256 (Arabic)' },
+};
 
 /**
  * What the file's bytes are. UTF-8 (with or without a byte order mark) is read as a stream; UTF-16
@@ -127,26 +145,39 @@ function detectEncoding(head: Buffer): Encoding {
     new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
     return 'utf-8';
   } catch {
-    return 'windows-1252';
+    return legacyEncoding(head);
   }
 }
 
 /**
- * Text of a file that is not UTF-8. Windows-1252 through iconv-lite: Node's TextDecoder (20.x)
- * reads it as Latin-1, so the bytes 0x80-0x9F, where Excel's CSV puts € “ ” ‘ ’ – — … œ Œ Š Ž,
- * came out as invisible control characters ("Asociación “Futuro”" failed as a character no font
- * draws; "Œuvre" too).
+ * Which legacy code page a list is in, by jschardet (Mozilla's detector) choosing among those of
+ * the letters' languages only. Every list not in Unicode was once read as Windows-1252: a Russian
+ * one in Windows-1251 passed `validate` and made letters to "Èâàí Ïåòðîâ". Asked to choose among
+ * all it knows, the detector took short Western lists for Mac Roman or Baltic; among these, it
+ * read each sample list right. Windows-1252 is what it falls back to.
  */
-function decodeText(bytes: Buffer, encoding: Exclude<Encoding, 'utf-8'>): string {
-  return encoding === 'windows-1252' ? iconv.decode(bytes, 'windows-1252') : new TextDecoder(encoding).decode(bytes);
+function legacyEncoding(head: Buffer): LegacyEncoding {
+  const found = jschardet.detect(head, { detectEncodings: Object.keys(LEGACY) }).encoding;
+  return (found && LEGACY[found.toUpperCase()]?.encoding) || 'windows-1252';
 }
 
-export const ENCODING_NOTICE: Record<Exclude<Encoding, 'utf-8'>, string> = {
-  'utf-16le': 'the file is UTF-16 (little-endian); it was decoded as such',
-  'utf-16be': 'the file is UTF-16 (big-endian); it was decoded as such',
-  'windows-1252':
-    'the file is not UTF-8; it was read as Windows-1252 (Western European). Check accented letters, or re-export it as "CSV UTF-8"',
-};
+/**
+ * Text of a file that is not UTF-8. The legacy code pages through iconv-lite: Node's TextDecoder
+ * (20.x) reads Windows-1252 as Latin-1, so the bytes 0x80-0x9F, where Excel's CSV puts € “ ” ‘ ’
+ * – — … œ Œ Š Ž, came out as invisible control characters ("Asociación “Futuro”" failed as a
+ * character no font draws; "Œuvre" too).
+ */
+function decodeText(bytes: Buffer, encoding: Exclude<Encoding, 'utf-8'>): string {
+  return encoding === 'utf-16le' || encoding === 'utf-16be' ? new TextDecoder(encoding).decode(bytes) : iconv.decode(bytes, encoding);
+}
+
+/** The note a run gives for a list that is not UTF-8. */
+export function encodingNotice(encoding: Exclude<Encoding, 'utf-8'>): string {
+  if (encoding === 'utf-16le') return 'the file is UTF-16 (little-endian); it was decoded as such';
+  if (encoding === 'utf-16be') return 'the file is UTF-16 (big-endian); it was decoded as such';
+  const label = Object.values(LEGACY).find((l) => l.encoding === encoding)!.label;
+  return `the file is not UTF-8; it was read as ${label}. Check the names' letters, or re-export it as "CSV UTF-8"`;
+}
 
 /** A field longer than this cannot be laid out in a letter's addressee block or subject. */
 export const MAX_FIELD_LENGTH: Record<string, number> = {

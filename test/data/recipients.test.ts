@@ -1,5 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import iconv from 'iconv-lite';
+import { validate } from '../../src/batch/validate';
 import { readRecipients } from '../../src/data/recipients';
 import { LetterMergeError } from '../../src/errors';
 import { HEADER, SAMPLE_CSV, row, tempDir, writeCsv } from '../helpers';
@@ -193,6 +195,23 @@ describe('readRecipients', () => {
     const { recipients, problems } = await readRecipients(cp);
     expect(problems).toEqual([]);
     expect(recipients[0]).toMatchObject({ first_name: 'Sœur Marie', last_name: 'Lefèvre', organization: 'Asociación “Futuro” – Œuvre €' });
+  });
+
+  it.each([
+    ['Windows-1251', 'windows-1251', 'ru', { first_name: 'Иван', last_name: 'Петров', organization: 'Московский государственный университет' }],
+    ['KOI8-R', 'koi8-r', 'ru', { first_name: 'Наталья', last_name: 'Смирнова', organization: 'Институт связи' }],
+    ['GB18030', 'gb18030', 'zh', { first_name: '丽华', last_name: '王', organization: '北京大学信息学院' }],
+    ['Windows-1256', 'windows-1256', 'ar', { first_name: 'محمد', last_name: 'العلي', organization: 'جامعة القاهرة' }],
+  ])('reads a list in %s (Excel\'s "CSV" on a Windows set up for its script) as such, and says so', async (label, encoding, language, cells) => {
+    // Each was read as Windows-1252: "Èâàí Ïåòðîâ" passed validate and went into the letters.
+    const file = path.join(t.dir, `${encoding}.csv`);
+    writeFileSync(file, iconv.encode(`${HEADER}\n${row({ id: 'x', language, title: '', ...cells }).map((c) => (/[,\n]/.test(c) ? `"${c}"` : c)).join(',')}\n`, encoding));
+    const { recipients, problems } = await readRecipients(file);
+    expect(problems).toEqual([]);
+    expect(recipients[0]).toMatchObject(cells);
+    const v = await validate({ csv: file });
+    expect(v.encoding).toBe(encoding);
+    expect(v.notices.join('\n')).toContain(`it was read as ${label}`);
   });
 
   it('decodes UTF-16 and Windows-1252 files', async () => {
