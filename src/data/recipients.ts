@@ -127,8 +127,8 @@ const LEGACY: Record<string, { encoding: LegacyEncoding; label: string }> = {
 
 /**
  * What the file's bytes are. UTF-8 (with or without a byte order mark) is read as a stream; UTF-16
- * (as Excel's "Unicode text" writes it) and Windows-1252 (an older Excel "CSV") are decoded, and
- * the caller tells the user so.
+ * (as Excel's "Unicode text" writes it) and the legacy code pages (an older Excel "CSV": see
+ * legacyEncoding) are decoded, and the caller tells the user so.
  */
 function detectEncoding(head: Buffer): Encoding {
   if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
