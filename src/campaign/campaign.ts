@@ -272,6 +272,11 @@ function loadAttachments(src: YamlSource, absDir: string, data: CampaignFile, la
         src.fail(fileKeys, `${where} has no file for "${code}", nor for the default language "${defaultLanguage}"`, `Give a file for ${code}, or one for ${defaultLanguage} that the other languages use.`);
       }
       const name = spec.name === undefined ? undefined : localise(spec.name, code, defaultLanguage) || undefined;
+      // The name the recipient's mail program saves the file under: a path in it ("../x") was
+      // sent as it was.
+      if (name !== undefined && /[/\\]/.test(name)) {
+        src.fail([...keys, 'name'], `${where}.name: "${name}" holds a / or \\; it is the file name the recipient sees, not a path`, 'Write the name alone, e.g. "Partnership Packages 2022".');
+      }
       byLanguage[code] = attachmentFile(src, fileKeys, where, absDir, written, name, read);
     }
     return { byLanguage, ...(spec.groups ? { groups: spec.groups } : {}), line: src.lineOf(keys) ?? 1 };

@@ -37,6 +37,8 @@ describe('campaign.yaml is checked against its schema', () => {
     ['a list where text belongs', [/^place: Geneva.*$/m, 'place: [Geneva, Vienna]'], /^place must be text/, 'place:'],
     ['text where a list belongs', [/^languages: .*$/m, 'languages: es'], /^languages must be a list of language codes/, 'languages:'],
     ['a line break in a one-line value', [/^place: Geneva.*$/m, 'place: "Geneva\\nBcc: x@evil.example"'], /^place must be one line of text/, 'place:'],
+    // An attachment's name was sent as the file name in the e-mail as it was, path and all.
+    ['a path as an attachment\'s name', [/^      es: Lotes de Asociación.*$/m, '      es: ../../etc/passwd'], /^attachments\[0\]\.name: "\.\.\/\.\.\/etc\/passwd" holds a \/ or \\; it is the file name the recipient sees, not a path/, 'es: ../../etc/passwd'],
   ] as [string, [RegExp, string], RegExp, string][])('%s is an error at its line', (_name, edit, message, lineText) => {
     const dir = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml(edit) });
     const err = loadError(dir);
