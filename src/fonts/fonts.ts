@@ -90,6 +90,9 @@ export function firstMissingCharacter(text: string): string | undefined {
   return undefined;
 }
 
+/** What to do about a character no bundled font draws, and which scripts they cover. */
+export const MISSING_GLYPH_HINT = 'Replace or remove the character; the bundled fonts cover Latin, Greek, Cyrillic, Devanagari, Arabic and Chinese.';
+
 /** A value no bundled font can draw fails the recipient, naming the field: never an empty box. */
 export function glyphError(fields: Record<string, string>): LetterMergeError | undefined {
   for (const [field, value] of Object.entries(fields)) {
@@ -98,7 +101,7 @@ export function glyphError(fields: Record<string, string>): LetterMergeError | u
       return new LetterMergeError('MISSING_GLYPH', `${field} holds the character "${ch}" (${codePointName(ch)}), which no bundled font can draw`, {
         kind: 'row',
         location: { field },
-        hint: 'Replace or remove the character; the bundled fonts cover Latin, Greek, Cyrillic, Devanagari, Arabic and Chinese.',
+        hint: MISSING_GLYPH_HINT,
       });
     }
   }

@@ -2,7 +2,7 @@ import LineBreaker from 'linebreak';
 import bidiFactory from 'bidi-js';
 import { fontkitReverses } from '../adapter';
 import { LetterMergeError } from '../errors';
-import { measure, metrics } from '../fonts/fonts';
+import { MISSING_GLYPH_HINT, measure, metrics } from '../fonts/fonts';
 import { LRI, PDI, codePointName, isBidiControl, isInvisible, withoutBidiControls } from '../text/unicode';
 import type { FontFace } from '../fonts/fonts';
 import type { Hyphenator } from './hyphenate';
@@ -741,7 +741,7 @@ function itemize(runs: StyledRun[]): FontRun[] {
       if (!chosen) {
         throw new LetterMergeError('MISSING_GLYPH', `no bundled font can draw the character "${ch}" (${codePointName(ch)})`, {
           kind: 'row',
-          hint: 'Replace or remove the character; the bundled fonts cover Latin, Greek, Cyrillic, Devanagari, Arabic and Chinese.',
+          hint: MISSING_GLYPH_HINT,
         });
       }
       if (chosen !== current) {
