@@ -2065,3 +2065,22 @@ export class LetterDocument extends PDFDocument {
     return this;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// SVG path data, read as pdfkit reads it.
+
+/**
+ * The points of SVG path data as pdfkit draws it (each segment's ends and control points), read by
+ * pdfkit's own parser: its path() called on a recorder of the few drawing calls it makes. Here,
+ * not in the signature's loader, so that pdfkit is loaded after brotli's stand-in (see brotli.ts).
+ */
+export function pathPoints(d: string): number[] {
+  const points: number[] = [];
+  const at = (...xy: number[]) => {
+    points.push(...xy);
+    return recorder;
+  };
+  const recorder = { moveTo: at, lineTo: at, bezierCurveTo: at, quadraticCurveTo: at, closePath: () => recorder };
+  (PDFDocument.prototype as unknown as { path(this: unknown, d: string): unknown }).path.call(recorder, d);
+  return points;
+}

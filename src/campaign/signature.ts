@@ -1,7 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import type * as Jpeg from 'jpeg-js';
-import PDFDocument from 'pdfkit';
 import type * as Pngjs from 'pngjs';
+import { pathPoints } from '../adapter';
 import { LetterMergeError } from '../errors';
 import { readRegularFile } from '../files';
 import { SvgProblem, readSvg } from './svg';
@@ -125,18 +125,6 @@ function isPathData(d: string): boolean {
     first = false;
   }
   return !first;
-}
-
-/** The points of path data as pdfkit draws it (each segment's ends and control points), read by pdfkit's own parser. */
-function pathPoints(d: string): number[] {
-  const points: number[] = [];
-  const at = (...xy: number[]) => {
-    points.push(...xy);
-    return recorder;
-  };
-  const recorder = { moveTo: at, lineTo: at, bezierCurveTo: at, quadraticCurveTo: at, closePath: () => recorder };
-  (PDFDocument.prototype as unknown as { path(this: unknown, d: string): unknown }).path.call(recorder, d);
-  return points;
 }
 
 /**

@@ -235,4 +235,18 @@ describe('the pdfkit and fontkit adapter', () => {
     const out = execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual({ before: 0, after: 1, same: true });
   });
+
+  it('leaves the decoder unloaded when a campaign with an SVG signature is loaded (a fresh process, the built library)', () => {
+    // The signature's path data is read by pdfkit's parser when the campaign is loaded: pdfkit
+    // (and fontkit with it) was loaded there before the stand-in, and brotli's dictionary with them.
+    const script = `
+      const lm = require('./dist/index.js');
+      const campaign = lm.loadCampaign(lm.DEFAULT_CAMPAIGN);
+      const loaded = () => Object.keys(require.cache).filter((k) => k.includes('dictionary-data')).length;
+      const afterCampaign = loaded();
+      process.stdout.write(JSON.stringify({ svg: campaign.sender.signature?.image.kind, afterCampaign, fontkit: Object.keys(require.cache).some((k) => k.includes('fontkit')) }));
+    `;
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ svg: 'vector', afterCampaign: 0, fontkit: true });
+  });
 });
