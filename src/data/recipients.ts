@@ -111,7 +111,7 @@ async function readHead(file: string, bytes = 64 * 1024): Promise<Buffer> {
  * Windows set up for Western European, Cyrillic, Chinese or Arabic text (and the older Russian
  * and Chinese ones), as iconv-lite names them.
  */
-export type LegacyEncoding = 'windows-1252' | 'windows-1251' | 'koi8-r' | 'ibm866' | 'gb18030' | 'big5' | 'windows-1256';
+export type LegacyEncoding = 'windows-1252' | 'macintosh' | 'windows-1251' | 'koi8-r' | 'ibm866' | 'gb18030' | 'big5' | 'windows-1256';
 export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | LegacyEncoding;
 
 /** The legacy encodings, by jschardet's name for them, with what the note calls them. */
@@ -161,7 +161,61 @@ function legacyEncoding(head: Buffer): LegacyEncoding {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const jschardet = require('jschardet') as typeof Jschardet;
   const found = jschardet.detect(head, { detectEncodings: Object.keys(LEGACY) }).encoding;
-  return (found && LEGACY[found.toUpperCase()]?.encoding) || 'windows-1252';
+  const encoding = (found && LEGACY[found.toUpperCase()]?.encoding) || 'windows-1252';
+  // Mac Roman is not among the detector's choices (see oddInWords): the reading it gives is
+  // weighed against the detector's.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const iconv = require('iconv-lite') as typeof Iconv;
+  const asFound = oddInWords(iconv.decode(head, encoding));
+  if (asFound === 0) return encoding;
+  const asMac = oddInWords(iconv.decode(head, 'macintosh'));
+  return asFound >= 4 * asMac ? 'macintosh' : encoding;
+}
+
+/** An apostrophe, in a word (“O’Brien”, “l’Organisation”): never odd there (see oddInWords). */
+const APOSTROPHE = '\u2019';
+/** What ends a word in ordinary text (a closing quote, an ellipsis, ™, ®): not odd after a letter, when no letter follows (see oddInWords). */
+const ENDS_A_WORD = new Set(['\u201d', '\u2026', '\u2122', '\u00ae']);
+
+/**
+ * How many characters past ASCII in `text` could not be where they are in a word. Right after a
+ * letter: a character that is no letter (“Jos‡”), a capital after a small letter
+ * (“InformaciÛn”), a small letter between capitals (“SUPƒRIEURE”), or a letter of another script
+ * (a Mac Roman “Conseillère” read as Big5 is “Conseill蓤e”).
+ *
+ * Mac Roman (what Excel for Mac saved as "CSV" before it wrote UTF-8) puts the accented letters
+ * where Windows-1252 puts punctuation, and where IBM866 puts Cyrillic capitals. jschardet, asked
+ * to choose Mac Roman too, took Western lists in Windows-1252 for it; not asked, it took French
+ * lists in Mac Roman for Russian (IBM866) or Chinese (Big5), and Spanish ones for Windows-1252.
+ * Read the wrong way, a list's accents turn into punctuation or capitals inside its words:
+ * "Asociación" in Mac Roman reads "Asociaci—n" as Windows-1252, and the Windows-1252
+ * "Asociación" reads "AsociaciÛn" as Mac Roman. So Mac Roman is taken when its reading has far
+ * fewer of them. (A Mac Roman list whose only letters past ASCII read as letters both ways, ö
+ * among them, is still read as Windows-1252.)
+ */
+function oddInWords(text: string): number {
+  const chars = [...text];
+  let odd = 0;
+  for (let i = 1; i < chars.length; i++) {
+    const c = chars[i];
+    const prev = chars[i - 1];
+    if (c.charCodeAt(0) < 0x80 || c === APOSTROPHE || !/\p{L}/u.test(prev)) continue;
+    const next = chars[i + 1] ?? '';
+    if (!/[\p{L}\p{M}]/u.test(c)) {
+      if (!ENDS_A_WORD.has(c) || /\p{L}/u.test(next)) odd++;
+    } else if (/\p{Lu}/u.test(c) ? /\p{Ll}/u.test(prev) : /\p{Lu}/u.test(prev) && /\p{Lu}/u.test(next)) {
+      odd++;
+    } else if (/\p{L}/u.test(c) && scriptOf(c) !== scriptOf(prev)) {
+      odd++;
+    }
+  }
+  return odd;
+}
+
+const SCRIPTS = [/\p{Script=Latin}/u, /\p{Script=Cyrillic}/u, /\p{Script=Han}/u, /\p{Script=Arabic}/u, /\p{Script=Greek}/u];
+/** The script of a letter, among those the code pages above write; -1 for any other. */
+function scriptOf(letter: string): number {
+  return SCRIPTS.findIndex((script) => script.test(letter));
 }
 
 /**
@@ -181,7 +235,7 @@ function decodeText(bytes: Buffer, encoding: Exclude<Encoding, 'utf-8'>): string
 export function encodingNotice(encoding: Exclude<Encoding, 'utf-8'>): string {
   if (encoding === 'utf-16le') return 'the file is UTF-16 (little-endian); it was decoded as such';
   if (encoding === 'utf-16be') return 'the file is UTF-16 (big-endian); it was decoded as such';
-  const label = Object.values(LEGACY).find((l) => l.encoding === encoding)!.label;
+  const label = encoding === 'macintosh' ? 'Mac Roman (Western European, from an older Excel for Mac)' : Object.values(LEGACY).find((l) => l.encoding === encoding)!.label;
   return `the file is not UTF-8; it was read as ${label}. Check the names' letters, or re-export it as "CSV UTF-8"`;
 }
 

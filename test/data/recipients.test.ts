@@ -5,6 +5,8 @@ import { validate } from '../../src/batch/validate';
 import { readRecipients } from '../../src/data/recipients';
 import { LetterMergeError } from '../../src/errors';
 import { HEADER, SAMPLE_CSV, row, tempDir, writeCsv } from '../helpers';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { variedCsv } = require('../../bench/varied') as { variedCsv(n: number, lang: string, seed: number): string };
 
 describe('readRecipients', () => {
   let t: ReturnType<typeof tempDir>;
@@ -212,6 +214,37 @@ describe('readRecipients', () => {
     const v = await validate({ csv: file });
     expect(v.encoding).toBe(encoding);
     expect(v.notices.join('\n')).toContain(`it was read as ${label}`);
+  });
+
+  it.each([
+    ['a Spanish list', (): string => variedCsv(10, 'es', 7)],
+    ['a French list the detector took for Chinese (Big5)', (): string => variedCsv(3, 'fr', 7)],
+    ['a French list the detector took for Russian (IBM866)', (): string => variedCsv(30, 'fr', 7)],
+    ['a list in capitals', (): string => `${HEADER}\nc1,fr,academia,male,M.,Jean,DUPRÉ,Directeur,ÉCOLE SUPÉRIEURE D'ÉLECTRICITÉ,"1 rue X\nParis",France,j@example.org\n`],
+  ])('reads %s in Mac Roman (an older Excel for Mac\'s "CSV") as such, and says so', async (_, text) => {
+    const mac = path.join(t.dir, 'mac.csv');
+    writeFileSync(mac, iconv.encode(text(), 'macintosh'));
+    const utf8 = path.join(t.dir, 'utf8.csv');
+    writeFileSync(utf8, text());
+    const read = await readRecipients(mac);
+    expect(read.recipients.map((r) => r.fields)).toEqual((await readRecipients(utf8)).recipients.map((r) => r.fields));
+    const v = await validate({ csv: mac });
+    expect(v.encoding).toBe('macintosh');
+    expect(v.notices.join('\n')).toContain('it was read as Mac Roman');
+  });
+
+  it('keeps reading Western lists in Windows-1252 as such, with curly quotes, dashes and capitals', async () => {
+    for (const text of [
+      variedCsv(10, 'es', 7),
+      variedCsv(30, 'fr', 7),
+      `${HEADER}\nq1,en,academia,male,Mr.,Sean,O’Brien,Director,“Acme” Ltd – Dublin…,"1 Street\nDublin",Ireland,s@example.ie\n`,
+      `${HEADER}\nc1,fr,academia,male,M.,Jean,DUPRÉ,Directeur,ÉCOLE SUPÉRIEURE D'ÉLECTRICITÉ™,"1 rue X\nParis",France,j@example.org\n`,
+    ]) {
+      const file = path.join(t.dir, 'w.csv');
+      writeFileSync(file, iconv.encode(text, 'windows-1252'));
+      const v = await validate({ csv: file });
+      expect(v.encoding).toBe('windows-1252');
+    }
   });
 
   it('decodes UTF-16 and Windows-1252 files', async () => {
