@@ -194,22 +194,34 @@ const ENDS_A_WORD = new Set(['\u201d', '\u2026', '\u2122', '\u00ae']);
  * among them, is still read as Windows-1252.)
  */
 function oddInWords(text: string): number {
-  const chars = [...text];
   let odd = 0;
-  for (let i = 1; i < chars.length; i++) {
-    const c = chars[i];
-    const prev = chars[i - 1];
-    if (c.charCodeAt(0) < 0x80 || c === APOSTROPHE || !/\p{L}/u.test(prev)) continue;
-    const next = chars[i + 1] ?? '';
+  // Each character is judged when the one after it is read: prev, c, then next.
+  let prev = '';
+  let c = '';
+  const judge = (next: string) => {
+    if (c === '' || c.charCodeAt(0) < 0x80 || c === APOSTROPHE || !isLetter(prev)) return;
     if (!/[\p{L}\p{M}]/u.test(c)) {
-      if (!ENDS_A_WORD.has(c) || /\p{L}/u.test(next)) odd++;
+      if (!ENDS_A_WORD.has(c) || isLetter(next)) odd++;
     } else if (/\p{Lu}/u.test(c) ? /\p{Ll}/u.test(prev) : /\p{Lu}/u.test(prev) && /\p{Lu}/u.test(next)) {
       odd++;
     } else if (/\p{L}/u.test(c) && scriptOf(c) !== scriptOf(prev)) {
       odd++;
     }
+  };
+  for (const next of text) {
+    judge(next);
+    prev = c;
+    c = next;
   }
+  judge('');
   return odd;
+}
+
+/** Whether a character is a letter: ASCII ones without a regular expression (most of a list's characters). */
+function isLetter(ch: string): boolean {
+  const code = ch.charCodeAt(0);
+  if (code < 0x80) return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+  return /\p{L}/u.test(ch);
 }
 
 const SCRIPTS = [/\p{Script=Latin}/u, /\p{Script=Cyrillic}/u, /\p{Script=Han}/u, /\p{Script=Arabic}/u, /\p{Script=Greek}/u];
