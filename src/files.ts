@@ -123,6 +123,11 @@ export function checkPdfOut(file: string, what: string): PdfOut {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw isFolder();
+    // A new file, as makeDirs makes a new folder: not with a line break or another control character in its name.
+    const control = controlCharacter(path.basename(file));
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && control) {
+      throw new LetterMergeError('USAGE', `${what} ${JSON.stringify(file)} cannot be made: its name holds ${control}`, { kind: 'usage', hint: 'Give the name of a PDF file to write.' });
+    }
     // Not there (made when written), or not readable: the write says why if it fails.
     return { path: file, whole: true };
   }
@@ -145,6 +150,21 @@ export function checkPdfOut(file: string, what: string): PdfOut {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The first control character in a name a new file or folder would get (a line break pasted with
+ * the command, a script's variable with a newline at its end), described (“a line break
+ * (U+000A)”), or undefined. Such a name is made as typed: no listing shows it as it is, and the
+ * next command's own line cannot name it.
+ */
+export function controlCharacter(name: string): string | undefined {
+  const m = /[\u0000-\u001f\u007f-\u009f]/.exec(name);
+  if (!m) return undefined;
+  const code = `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (m[0] === '\n' || m[0] === '\r') return `a line break (${code})`;
+  if (m[0] === '\t') return `a tab (${code})`;
+  return `a control character (${code})`;
 }
 
 /** The temporary name `file` is written under before it is renamed into place, by this process. */

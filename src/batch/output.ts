@@ -20,7 +20,7 @@ import {
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { LetterMergeError } from '../errors';
-import { PART_NAME, partName, processRunning, processStart } from '../files';
+import { PART_NAME, controlCharacter, partName, processRunning, processStart } from '../files';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry, OutputFile } from './manifest';
 
@@ -150,17 +150,10 @@ export function makeDirs(dir: string, what: string, hint = 'Choose another folde
     if (!st.isDirectory()) throw outError(`${what} ${dir} cannot be used: ${cur} is a file, not a folder`, hint);
     break;
   }
-  // A name with a line break or another control character in it (pasted with the command, or a
-  // script's variable with a newline at its end) would be made as typed: a folder no listing
-  // shows as it is, that the next command's own line cannot name.
   for (const d of missing) {
     const name = path.basename(d);
-    const control = /[\u0000-\u001f\u007f-\u009f]/.exec(name);
-    if (control) {
-      const code = `U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-      const holds = control[0] === '\n' || control[0] === '\r' ? `a line break (${code})` : control[0] === '\t' ? `a tab (${code})` : `a control character (${code})`;
-      throw outError(`${what} ${JSON.stringify(dir)} cannot be made: the name ${JSON.stringify(name)} holds ${holds}`, hint);
-    }
+    const control = controlCharacter(name);
+    if (control) throw outError(`${what} ${JSON.stringify(dir)} cannot be made: the name ${JSON.stringify(name)} holds ${control}`, hint);
   }
   for (const d of missing) {
     try {

@@ -152,15 +152,18 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect(i.stderr + v.stderr + g.stderr).not.toMatch(/This is a bug/);
   });
 
-  it('makes no folder whose name holds a line break or another control character (init, --out)', async () => {
+  it('makes no file or folder whose name holds a line break or another control character (init, --out)', async () => {
     const i = await cli(['init', path.join(t.dir, 'campaign\n')]);
     expect(i.code).toBe(2);
     expect(i.stderr).toMatch(/the name "campaign\\n" holds a line break \(U\+000A\)/);
     const g = await cli(['generate', SAMPLE_CSV, '--out', path.join(t.dir, 'out\u001b[31m', 'letters'), '--jobs', '1']);
     expect(g.code).toBe(2);
     expect(g.stderr).toMatch(/holds a control character \(U\+001B\)/);
+    const p = await cli(['preview', SAMPLE_CSV, '--row', '1', '--out', path.join(t.dir, 'letter\n.pdf')]);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toMatch(/the --out file ".*letter\\n\.pdf" cannot be made: its name holds a line break \(U\+000A\)/);
     expect(fs.readdirSync(t.dir)).toEqual([]);
-    expect(i.stderr + g.stderr).not.toMatch(/This is a bug/);
+    expect(i.stderr + g.stderr + p.stderr).not.toMatch(/This is a bug/);
   });
 
   it('says what a file given as the recipients list is, when it is plainly not a CSV', async () => {
