@@ -202,7 +202,7 @@ function oddInWords(text: string): number {
     if (c === '' || c.charCodeAt(0) < 0x80 || c === APOSTROPHE || !isLetter(prev)) return;
     if (!/[\p{L}\p{M}]/u.test(c)) {
       if (!ENDS_A_WORD.has(c) || isLetter(next)) odd++;
-    } else if (/\p{Lu}/u.test(c) ? /\p{Ll}/u.test(prev) : /\p{Lu}/u.test(prev) && /\p{Lu}/u.test(next)) {
+    } else if (/\p{Lu}/u.test(c) ? /\p{Ll}/u.test(prev) : /\p{Ll}/u.test(c) && /\p{Lu}/u.test(prev) && /\p{Lu}/u.test(next)) {
       odd++;
     } else if (/\p{L}/u.test(c) && scriptOf(c) !== scriptOf(prev)) {
       odd++;
