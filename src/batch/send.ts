@@ -447,7 +447,8 @@ async function deliver(options: SendOptions, session: SmtpSession, todo: { e: Ma
   const log = new SentLog(result.sentLog);
   const interval = options.rate && options.rate > 0 ? 1000 / options.rate : 0;
   const attempts = Math.max(1, options.attempts ?? 4);
-  let next = Date.now();
+  // On the monotonic clock: the wall clock can be set back or forward while a batch goes.
+  let next = performance.now();
   let count = 0;
   try {
     sending: for (const { e, raw } of todo) {
@@ -471,8 +472,11 @@ async function deliver(options: SendOptions, session: SmtpSession, todo: { e: Ma
         });
       let outcome: SendProgress['status'] | undefined;
       for (let attempt = 1; !outcome; attempt++) {
-        await sleep(next - Date.now(), options.signal);
-        next = Math.max(Date.now(), next) + interval;
+        // A timer can end a few milliseconds early (Node counts its delay from when its loop last
+        // read the clock, and writing sent.jsonl to the disk comes between): the pause lasts until
+        // the time is reached.
+        for (let wait = next - performance.now(); wait > 0 && !options.signal?.aborted; wait = next - performance.now()) await sleep(wait, options.signal);
+        next = Math.max(performance.now(), next) + interval;
         record('attempt', attempt);
         let info: Awaited<ReturnType<SmtpSession['send']>> | undefined;
         try {
