@@ -164,3 +164,48 @@ describe('preview --serve in a real browser', () => {
     await other.close();
   });
 });
+
+describe('preview --serve with a long list', () => {
+  const t = tempDir();
+  let server: PreviewServer;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!browser) return;
+    // 450 recipients: the page draws them 200 at a time (a list of 20,000 drawn whole took 7 s to
+    // show, and 3 s for each letter typed into the search).
+    const rows = Array.from({ length: 450 }, (_, i) => row({ id: `r-${i + 1}`, first_name: `Person${i + 1}`, last_name: i === 420 ? 'Zwolinska' : 'Quinlan' }));
+    server = await servePreview({ csv: writeCsv(t.dir, 'people.csv', rows), campaign: campaignCopy(t.dir), port: 0 });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.body.dataset.shown === 'r-1:en');
+  }, 60_000);
+  afterAll(async () => {
+    await page?.close();
+    await server?.close();
+    t.cleanup();
+  });
+
+  const drawn = () => page.locator('#list li[role="option"]').count();
+
+  inBrowser('draws the list a part at a time: more as it is scrolled or moved through, and any recipient by search', async () => {
+    expect(await drawn()).toBe(200);
+    expect(await page.locator('#list li.more').innerText()).toBe('250 more: scroll on, or search to narrow the list');
+    // Scrolled to its end, the list draws the next part.
+    await page.locator('#list').evaluate((el) => ((el as unknown as { scrollTop: number; scrollHeight: number }).scrollTop = (el as unknown as { scrollHeight: number }).scrollHeight));
+    await page.waitForFunction(() => document.querySelector('#list li.more')?.textContent?.startsWith('50 more') ?? false);
+    expect(await drawn()).toBe(400);
+    // Moved down past the last one drawn, it goes on to the next, drawn then.
+    await page.locator('#list li[data-id="r-400"]').click();
+    await page.waitForFunction(() => document.body.dataset.shown === 'r-400:en');
+    await page.keyboard.press('j');
+    await page.waitForFunction(() => document.body.dataset.shown === 'r-401:en');
+    expect(await drawn()).toBe(450);
+    expect(await page.locator('#list li.more').count()).toBe(0);
+    // A recipient far down the list is found by search.
+    await page.fill('#search', 'zwolinska');
+    expect(await drawn()).toBe(1);
+    await page.press('#search', 'Enter');
+    await page.waitForFunction(() => document.body.dataset.shown === 'r-421:en');
+  });
+});
