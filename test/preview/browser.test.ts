@@ -177,6 +177,7 @@ describe('preview --serve with a long list', () => {
     const rows = Array.from({ length: 450 }, (_, i) => row({ id: `r-${i + 1}`, first_name: `Person${i + 1}`, last_name: i === 420 ? 'Zwolinska' : 'Quinlan' }));
     server = await servePreview({ csv: writeCsv(t.dir, 'people.csv', rows), campaign: campaignCopy(t.dir), port: 0 });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('request', (r) => requests.push(new URL(r.url()).pathname));
     await page.goto(server.url);
     await page.waitForFunction(() => document.body.dataset.shown === 'r-1:en');
   }, 60_000);
@@ -187,6 +188,15 @@ describe('preview --serve with a long list', () => {
   });
 
   const drawn = () => page.locator('#list li[role="option"]').count();
+  const requests: string[] = [];
+
+  inBrowser('reads the list and makes the first letter once as it opens', async () => {
+    // The live events' first message (sent as the page connects) made the page read the list and
+    // the letter a second time.
+    await page.waitForTimeout(500);
+    expect(requests.filter((p) => p === '/api/recipients')).toHaveLength(1);
+    expect(requests.filter((p) => p === '/api/letter')).toHaveLength(1);
+  });
 
   inBrowser('draws the list a part at a time: more as it is scrolled or moved through, and any recipient by search', async () => {
     expect(await drawn()).toBe(200);

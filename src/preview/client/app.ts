@@ -288,10 +288,7 @@ const events = new EventSource('/events');
 let seen = 0;
 events.addEventListener('version', (e) => {
   const v = Number((e as MessageEvent<string>).data);
-  if (seen && v !== seen) // The token is now in the page's cookie: take it out of the address bar (and of screenshots).
-if (location.search.includes('token=')) history.replaceState(null, '', '/');
-
-void loadList();
+  if (seen && v !== seen) void loadList();
   seen = v;
 });
 
