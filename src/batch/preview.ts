@@ -1,6 +1,6 @@
 import { loadCampaign } from '../campaign/campaign';
 import { streamRecipients } from '../data/recipients';
-import type { Recipient } from '../data/recipients';
+import type { Recipient, RowResult } from '../data/recipients';
 import { layerMappings } from '../data/mapping';
 import type { ListMapping, ListOptions } from '../data/mapping';
 import { LetterMergeError } from '../errors';
@@ -20,6 +20,11 @@ export interface PreviewOptions extends ListOptions {
   language?: string;
   /** Skip the PDF (text only). */
   textOnly?: boolean;
+  /**
+   * The file's rows, read already, in order (the preview server keeps them while the file is
+   * unchanged): `row` is taken from them rather than by reading the file again.
+   */
+  rowsRead?: readonly RowResult[];
 }
 
 export interface PreviewResult {
@@ -29,6 +34,22 @@ export interface PreviewResult {
   letter?: ProducedLetter;
 }
 
+/** The recipient of a row, or the row's problem as an error. */
+function recipientOf(item: RowResult, csv: string): Recipient {
+  if ('problem' in item) {
+    const p = item.problem;
+    throw new LetterMergeError(p.code, p.message, { kind: 'row', location: { file: csv, line: p.line, field: p.field, ...(p.sheet !== undefined ? { sheet: p.sheet } : {}) }, hint: p.hint });
+  }
+  return item.recipient;
+}
+
+function notFound(csv: string, id: string | undefined, row: number | undefined, rows: number): LetterMergeError {
+  return new LetterMergeError('NOT_FOUND', id !== undefined ? `no recipient has the id "${id}"` : `there is no row ${row} (the file has ${rows})`, {
+    kind: 'usage',
+    location: { file: csv },
+  });
+}
+
 async function findRecipient(csv: string, id: string | undefined, row: number | undefined, read: { sheet?: string; mapping?: ListMapping }): Promise<Recipient> {
   let n = 0;
   for await (const item of streamRecipients(csv, read)) {
@@ -36,25 +57,24 @@ async function findRecipient(csv: string, id: string | undefined, row: number | 
     if ('fileProblem' in item) throw item.fileProblem;
     n++;
     const fields = 'problem' in item ? item.fields : item.recipient.fields;
-    if ((id !== undefined && fields.id === id) || row === n) {
-      if ('problem' in item) {
-        const p = item.problem;
-        throw new LetterMergeError(p.code, p.message, { kind: 'row', location: { file: csv, line: p.line, field: p.field, ...(p.sheet !== undefined ? { sheet: p.sheet } : {}) }, hint: p.hint });
-      }
-      return item.recipient;
-    }
+    if ((id !== undefined && fields.id === id) || row === n) return recipientOf(item, csv);
   }
-  throw new LetterMergeError('NOT_FOUND', id !== undefined ? `no recipient has the id "${id}"` : `there is no row ${row} (the file has ${n})`, {
-    kind: 'usage',
-    location: { file: csv },
-  });
+  throw notFound(csv, id, row, n);
 }
 
 /** One letter, fast: for a template author checking a change. */
 export async function preview(options: PreviewOptions): Promise<PreviewResult> {
   const campaign = loadCampaign(options.campaign ?? DEFAULTS.campaign);
   const merger = new Merger(campaign);
-  const recipient = await findRecipient(options.csv, options.id, options.row, { sheet: options.sheet, mapping: layerMappings(campaign.mapping, options.mapping) });
+  const { rowsRead, row } = options;
+  let recipient: Recipient;
+  if (rowsRead && row !== undefined && options.id === undefined) {
+    const item = rowsRead[row - 1];
+    if (!item) throw notFound(options.csv, undefined, row, rowsRead.length);
+    recipient = recipientOf(item, options.csv);
+  } else {
+    recipient = await findRecipient(options.csv, options.id, row, { sheet: options.sheet, mapping: layerMappings(campaign.mapping, options.mapping) });
+  }
   const language = options.language ?? recipient.languages.find((l) => campaign.languages.includes(l)) ?? recipient.languages[0];
   if (!campaign.languages.includes(language)) {
     throw new LetterMergeError('LANGUAGE_NOT_IN_CAMPAIGN', `the campaign has no "${language}" templates`, {

@@ -1,6 +1,7 @@
-import { writeFileSync, readFileSync } from 'node:fs';
+import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import * as recipients from '../../src/data/recipients';
 import { servePreview } from '../../src/preview/server';
 import type { PreviewServer } from '../../src/preview/server';
 import { campaignCopy, row, tempDir, writeCsv } from '../helpers';
@@ -122,6 +123,44 @@ describe('preview --serve: the server', () => {
       await until(async () => !JSON.parse((await request(server.port, `/api/letter?row=1&token=${token}`)).body).error);
     } finally {
       stream.destroy();
+    }
+  });
+});
+
+describe('preview --serve: the recipients file read once while it is unchanged', () => {
+  const t = tempDir();
+  let server: PreviewServer;
+  let token: string;
+  let csv: string;
+  afterAll(async () => {
+    await server?.close();
+    t.cleanup();
+  });
+
+  it('answers the list and letters from one reading, and reads the file again once it changes, even to the same size', async () => {
+    const reads = jest.spyOn(recipients, 'streamRecipients');
+    try {
+      csv = writeCsv(t.dir, 'people.csv', [row({ id: 'a1', first_name: 'Ada' }), row({ id: 'a2', first_name: 'Bea' }), row({ id: 'a3', first_name: 'Cyd' })]);
+      server = await servePreview({ csv, campaign: campaignCopy(t.dir), port: 0 });
+      token = new URL(server.url).searchParams.get('token')!;
+      const name = async (r: number) => (JSON.parse((await request(server.port, `/api/letter?row=${r}&token=${token}`)).body) as { email: { to: string } }).email.to;
+      const list = async () => (JSON.parse((await request(server.port, `/api/recipients?token=${token}`)).body) as { recipients: { name: string }[] }).recipients.map((r) => r.name);
+      expect(await list()).toEqual(['Ada Quinlan', 'Bea Quinlan', 'Cyd Quinlan']);
+      expect(await name(3)).toBe('Cyd Quinlan <ada@example.edu>');
+      expect(await name(1)).toBe('Ada Quinlan <ada@example.edu>');
+      expect(reads).toHaveBeenCalledTimes(1);
+      // Rewritten to the same size: its time of change tells.
+      writeFileSync(csv, readFileSync(csv, 'utf8').replace('Cyd', 'Dee'));
+      utimesSync(csv, new Date(), new Date(Date.now() + 5_000));
+      expect(await name(3)).toBe('Dee Quinlan <ada@example.edu>');
+      expect(await list()).toEqual(['Ada Quinlan', 'Bea Quinlan', 'Dee Quinlan']);
+      expect(reads).toHaveBeenCalledTimes(2);
+      // Gone: said as the file's problem, not kept from before.
+      rmSync(csv);
+      expect(JSON.parse((await request(server.port, `/api/recipients?token=${token}`)).body).error.message).toMatch(/cannot be read|not found|no such/i);
+      expect(JSON.parse((await request(server.port, `/api/letter?row=1&token=${token}`)).body).error.message).toMatch(/cannot be read|not found|no such/i);
+    } finally {
+      reads.mockRestore();
     }
   });
 });
