@@ -169,13 +169,15 @@ describe('preview --serve with a long list', () => {
   const t = tempDir();
   let server: PreviewServer;
   let page: Page;
+  let campaign: string;
 
   beforeAll(async () => {
     if (!browser) return;
     // 450 recipients: the page draws them 200 at a time (a list of 20,000 drawn whole took 7 s to
     // show, and 3 s for each letter typed into the search).
     const rows = Array.from({ length: 450 }, (_, i) => row({ id: `r-${i + 1}`, first_name: `Person${i + 1}`, last_name: i === 420 ? 'Zwolinska' : 'Quinlan' }));
-    server = await servePreview({ csv: writeCsv(t.dir, 'people.csv', rows), campaign: campaignCopy(t.dir), port: 0 });
+    campaign = campaignCopy(t.dir);
+    server = await servePreview({ csv: writeCsv(t.dir, 'people.csv', rows), campaign, port: 0 });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('request', (r) => requests.push(new URL(r.url()).pathname));
     await page.goto(server.url);
@@ -217,5 +219,15 @@ describe('preview --serve with a long list', () => {
     expect(await drawn()).toBe(1);
     await page.press('#search', 'Enter');
     await page.waitForFunction(() => document.body.dataset.shown === 'r-421:en');
+  });
+
+  inBrowser('makes the letter again first when a template changes, then reads the list', async () => {
+    requests.length = 0;
+    const letter = path.join(campaign, 'en', 'letter.md');
+    writeFileSync(letter, readFileSync(letter, 'utf8').replace('{{salutation}}', '{{salutation}}\n\nA new first paragraph.'));
+    await page.waitForFunction(() => document.querySelector('#pages .textLayer')?.textContent?.includes('A new first paragraph') ?? false);
+    await page.waitForTimeout(300);
+    const api = requests.filter((p) => p.startsWith('/api/'));
+    expect(api).toEqual(['/api/letter', '/api/recipients']);
   });
 });

@@ -113,7 +113,8 @@ function itemFor(r: Listed): HTMLLIElement {
   return li;
 }
 
-async function loadList(): Promise<void> {
+/** Reads the list and draws it; shows the first recipient's letter when none is chosen (or the chosen one is gone), else, with `thenLetter`, the chosen one's again. */
+async function loadList(thenLetter = true): Promise<void> {
   const res = await fetch('/api/recipients');
   const body = (await res.json()) as RecipientsAnswer;
   if (body.error) {
@@ -127,7 +128,16 @@ async function loadList(): Promise<void> {
   if (selected === undefined || !recipients.some((r) => r.row === selected)) {
     const first = recipients.find((r) => !r.error) ?? recipients[0];
     if (first) await select(first.row);
-  } else await render();
+  } else if (thenLetter) await render();
+}
+
+/**
+ * A file changed: the chosen letter is made again first, then the list is read again (a long list
+ * took a second to come and be drawn, which the new letter waited for).
+ */
+async function refresh(): Promise<void> {
+  if (selected !== undefined) await render();
+  await loadList(selected === undefined);
 }
 
 async function select(row: number): Promise<void> {
@@ -288,7 +298,7 @@ const events = new EventSource('/events');
 let seen = 0;
 events.addEventListener('version', (e) => {
   const v = Number((e as MessageEvent<string>).data);
-  if (seen && v !== seen) void loadList();
+  if (seen && v !== seen) void refresh();
   seen = v;
 });
 
