@@ -221,7 +221,13 @@ describe('preview --serve with a long list', () => {
     await page.waitForFunction(() => document.body.dataset.shown === 'r-421:en');
   });
 
-  inBrowser('makes the letter again first when a template changes, then reads the list', async () => {
+  inBrowser('makes the letter again first when a template changes, then reads the list, keeping its place', async () => {
+    await page.fill('#search', '');
+    await page.dispatchEvent('#search', 'input');
+    await page.locator('#pages').click();
+    await page.keyboard.press('j');
+    await page.waitForFunction(() => document.body.dataset.shown === 'r-422:en');
+    expect(await drawn()).toBe(422);
     requests.length = 0;
     const letter = path.join(campaign, 'en', 'letter.md');
     writeFileSync(letter, readFileSync(letter, 'utf8').replace('{{salutation}}', '{{salutation}}\n\nA new first paragraph.'));
@@ -229,5 +235,8 @@ describe('preview --serve with a long list', () => {
     await page.waitForTimeout(300);
     const api = requests.filter((p) => p.startsWith('/api/'));
     expect(api).toEqual(['/api/letter', '/api/recipients']);
+    // The list read again is drawn as far as before, the chosen one still chosen.
+    expect(await drawn()).toBe(422);
+    expect(await page.locator('#list li[data-id="r-422"]').getAttribute('aria-selected')).toBe('true');
   });
 });

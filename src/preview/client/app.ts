@@ -63,12 +63,16 @@ const moreSeen = new IntersectionObserver((entries) => {
   if (entries.some((e) => e.isIntersecting)) drawMore(drawn + LIST_CHUNK);
 }, { root: list });
 
-function drawList(): void {
+/** Draws the list of the recipients the search finds; `keepPlace`: as far down and scrolled as it was (the list read again after a change). */
+function drawList(keepPlace = false): void {
   const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const scroll = list.scrollTop;
+  const before = drawn;
   shown = words.length ? recipients.filter((r) => matches(r, words)) : recipients;
   drawn = 0;
   list.replaceChildren();
-  drawMore(LIST_CHUNK);
+  drawMore(keepPlace ? Math.max(before, shown.findIndex((r) => r.row === selected) + 1) : LIST_CHUNK);
+  if (keepPlace) list.scrollTop = scroll;
 }
 
 /** Draws the recipients of `shown` up to `upTo` (at least a chunk more), and the line that says what is left. */
@@ -124,7 +128,7 @@ async function loadList(thenLetter = true): Promise<void> {
   recipients = body.recipients ?? [];
   hays = new Map(recipients.map((r) => [r, `${r.id} ${r.name} ${r.organization} ${r.group} ${r.languages.join(' ')}`.toLowerCase()]));
   text($('source'), `${body.file} · ${recipients.length} recipients`);
-  drawList();
+  drawList(true);
   if (selected === undefined || !recipients.some((r) => r.row === selected)) {
     const first = recipients.find((r) => !r.error) ?? recipients[0];
     if (first) await select(first.row);
@@ -283,7 +287,7 @@ document.addEventListener('keydown', (e) => {
     search.focus();
   }
 });
-search.addEventListener('input', drawList);
+search.addEventListener('input', () => drawList());
 search.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && shown[0]) void select(shown[0].row);
 });
