@@ -150,26 +150,42 @@ function detectEncoding(head: Buffer): Encoding {
 }
 
 /**
+ * Whether a file that is not all UTF-8 is UTF-8 still, with a few cells in another encoding (one
+ * typed in another program, a row pasted from an older list): its bytes that are not UTF-8, and
+ * its odd characters read so (see oddInWords), are far fewer than those of the code page's
+ * reading. Such a list was read whole in a code page: a Spanish list with one "í" in Latin-1 was
+ * read as KOI8-R, every name in it turned to Cyrillic letters, and only three rows failed. Read as
+ * UTF-8, the cell with the stray byte fails, saying so, and the other rows are read right.
+ */
+function mostlyUtf8(head: Buffer, legacyOdd: number): boolean {
+  const text = new TextDecoder('utf-8').decode(head, { stream: true });
+  let stray = 0;
+  for (let i = text.indexOf('\ufffd'); i !== -1; i = text.indexOf('\ufffd', i + 1)) stray++;
+  return 4 * (stray + oddInWords(text.replaceAll('\ufffd', ''))) < legacyOdd;
+}
+
+/**
  * Which legacy code page a list is in, by jschardet (Mozilla's detector) choosing among those of
  * the letters' languages only. Every list not in Unicode was once read as Windows-1252: a Russian
  * one in Windows-1251 passed `validate` and made letters to "Èâàí Ïåòðîâ". Asked to choose among
  * all it knows, the detector took short Western lists for Mac Roman or Baltic; among these, it
  * read each sample list right. Windows-1252 is what it falls back to.
  */
-function legacyEncoding(head: Buffer): LegacyEncoding {
+function legacyEncoding(head: Buffer): LegacyEncoding | 'utf-8' {
   // Loaded here, for the few lists not in Unicode: it takes 70 ms to load.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const jschardet = require('jschardet') as typeof Jschardet;
   const found = jschardet.detect(head, { detectEncodings: Object.keys(LEGACY) }).encoding;
   const encoding = (found && LEGACY[found.toUpperCase()]?.encoding) || 'windows-1252';
   // Mac Roman is not among the detector's choices (see oddInWords): the reading it gives is
-  // weighed against the detector's.
+  // weighed against the detector's, and then UTF-8's with the bytes it cannot read.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const iconv = require('iconv-lite') as typeof Iconv;
   const asFound = oddInWords(iconv.decode(head, encoding));
   if (asFound === 0) return encoding;
   const asMac = oddInWords(iconv.decode(head, 'macintosh'));
-  return asFound >= 4 * asMac ? 'macintosh' : encoding;
+  const best = asFound >= 4 * asMac ? 'macintosh' : encoding;
+  return mostlyUtf8(head, Math.min(asFound, asMac)) ? 'utf-8' : best;
 }
 
 /** An apostrophe, in a word (“O’Brien”, “l’Organisation”): never odd there (see oddInWords). */

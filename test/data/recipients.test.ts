@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import { validate } from '../../src/batch/validate';
@@ -231,6 +231,20 @@ describe('readRecipients', () => {
     const v = await validate({ csv: mac });
     expect(v.encoding).toBe('macintosh');
     expect(v.notices.join('\n')).toContain('it was read as Mac Roman');
+  });
+
+  it('reads a UTF-8 list with a cell in Latin-1 as UTF-8: that row fails, saying so, and the others keep their names', async () => {
+    // The sample list with one last name typed in a Latin-1 program: it was read whole as KOI8-R,
+    // every name in Cyrillic letters, and only three rows failed (characters no font draws).
+    const file = path.join(t.dir, 'mixed.csv');
+    const sample = readFileSync(SAMPLE_CSV);
+    const at = sample.indexOf(Buffer.from('Echeverría'));
+    writeFileSync(file, Buffer.concat([sample.subarray(0, at), Buffer.from('Echeverr\xeda', 'latin1'), sample.subarray(at + Buffer.byteLength('Echeverría'))]));
+    const v = await validate({ csv: file });
+    expect(v.encoding).toBe('utf-8');
+    expect(v.problems.map((p) => [p.line, p.field, p.message])).toEqual([[2, 'last_name', expect.stringMatching(/holds bytes that are not valid UTF-8/)]]);
+    const { recipients } = await readRecipients(file);
+    expect(recipients.map((r) => r.fields.last_name)).toEqual((await readRecipients(SAMPLE_CSV)).recipients.slice(1).map((r) => r.fields.last_name));
   });
 
   it('keeps reading Western lists in Windows-1252 as such, with curly quotes, dashes and capitals', async () => {
