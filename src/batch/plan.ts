@@ -1,6 +1,6 @@
 import type { Campaign } from '../campaign/campaign';
 import { streamRecipients } from '../data/recipients';
-import type { Encoding, Recipient, RowProblem } from '../data/recipients';
+import type { Encoding, ListHeader, Recipient, RowProblem } from '../data/recipients';
 import type { ListMapping } from '../data/mapping';
 import { letterKey, readingKey } from './keys';
 import type { OutputOptions } from './keys';
@@ -30,6 +30,44 @@ export function lettersFor(r: Recipient, scope: Scope): { languages: string[]; s
   return { languages, skipped: r.languages.length - languages.length };
 }
 
+/**
+ * E-mail addresses on more than one row, compared ignoring case. Each row gets a letter and a
+ * message of its own, so one person on two rows (a row copied, a list merged from two exports)
+ * gets the letter twice. Not a problem of the rows: an office's shared address may serve two
+ * recipients. Said as a note by validate and generate.
+ */
+export class SharedAddresses {
+  private readonly first = new Map<string, number>();
+  private readonly shared = new Map<string, number[]>();
+  /** "line" in a CSV file, "row" in a workbook's sheet. */
+  private where = 'line';
+
+  header(h: ListHeader): void {
+    this.where = h.sheet === undefined ? 'line' : 'row';
+  }
+
+  see(r: Recipient): void {
+    const address = r.email.toLowerCase();
+    const first = this.first.get(address);
+    if (first === undefined) {
+      this.first.set(address, r.line);
+      return;
+    }
+    const lines = this.shared.get(address);
+    if (lines) lines.push(r.line);
+    else this.shared.set(address, [first, r.line]);
+  }
+
+  /** The note for the user, or undefined when every row has an address of its own. */
+  notice(): string | undefined {
+    const n = this.shared.size;
+    if (n === 0) return undefined;
+    const shown = [...this.shared].slice(0, 3).map(([address, at]) => `${address} (${this.where}s ${at.join(', ')})`);
+    const more = n > 3 ? `, and ${n - 3} more` : '';
+    return `${n === 1 ? 'an e-mail address is' : `${n} e-mail addresses are`} on more than one row: ${shown.join('; ')}${more}. Each row gets its own letter and e-mail; if two rows are one recipient, remove one of them`;
+  }
+}
+
 /** A letter of the input: where it stands in input order, and the key of what it is made from. */
 export interface PlannedLetter {
   order: number;
@@ -57,6 +95,8 @@ export interface Plan {
   index: Map<string, PlannedLetter>;
   /** What the keys were made with besides the row (see letterKey): to make them again from the rows read a second time. */
   keyOptions: OutputOptions;
+  /** The note on e-mail addresses on more than one row (see SharedAddresses). */
+  sharedAddresses?: string;
 }
 
 /**
@@ -68,9 +108,11 @@ export async function plan(csv: string, campaign: Campaign, scope: Scope, option
   const p: Plan = { columns: [], headers: [], rows: 0, letters: 0, skipped: 0, problems: [], index: new Map(), keyOptions: options };
   let order = 0;
   let keyOptions = options;
+  const addresses = new SharedAddresses();
   for await (const item of streamRecipients(csv, read)) {
     if ('fileProblem' in item) throw item.fileProblem;
     if ('header' in item) {
+      addresses.header(item.header);
       p.columns = item.header.columns;
       p.headers = item.header.headers;
       keyOptions = { ...options, reading: readingKey(item.header.reads, read.mapping ?? {}) };
@@ -86,6 +128,7 @@ export async function plan(csv: string, campaign: Campaign, scope: Scope, option
       continue;
     }
     const r = item.recipient;
+    addresses.see(r);
     p.sample ??= r;
     const l = lettersFor(r, scope);
     p.letters += l.languages.length;
@@ -100,5 +143,6 @@ export async function plan(csv: string, campaign: Campaign, scope: Scope, option
       });
     }
   }
+  p.sharedAddresses = addresses.notice();
   return p;
 }

@@ -9,7 +9,7 @@ import { BIN, ROOT, row, tempDir, writeCsv } from '../helpers';
 function manyRows(n: number): string[][] {
   const langs = ['es', 'en', 'fr', 'ru', 'zh', 'ar'];
   return Array.from({ length: n }, (_, i) =>
-    row({ id: `p${String(i).padStart(4, '0')}`, language: langs[i % langs.length], last_name: `Person${i}`, address: 'Street 1' }),
+    row({ id: `p${String(i).padStart(4, '0')}`, language: langs[i % langs.length], last_name: `Person${i}`, address: 'Street 1', email: `person${i}@example.org` }),
   );
 }
 

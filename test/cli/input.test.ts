@@ -159,6 +159,19 @@ describe('input checks: validate and generate on troublesome files', () => {
     }
   });
 
+  it('notes an e-mail address on more than one row (ignoring case), and makes each row\'s letter', async () => {
+    const file = path.join(t.dir, 'input.csv');
+    writeFileSync(file, csvText([good('a', { email: 'office@example.org' }), good('b', { email: 'b@example.org' }), good('c', { email: 'Office@Example.org' })]));
+    const note = /note: .*an e-mail address is on more than one row: office@example\.org \(lines 2, 4\)\. Each row gets its own letter and e-mail; if two rows are one recipient, remove one of them/;
+    const v = await cli(['validate', file]);
+    expect(v.code).toBe(0);
+    expect(v.stderr).toMatch(note);
+    const g = await cli(['generate', file, '--out', path.join(t.dir, 'out'), '--jobs', '1', '--json']);
+    expect(g.code).toBe(0);
+    expect(g.stderr).toMatch(note);
+    expect(JSON.parse(g.stdout)).toMatchObject({ produced: 3, notices: [expect.stringMatching(/office@example\.org \(lines 2, 4\)/)] });
+  });
+
   it('prints values exactly as typed, even when they look like markup or code', async () => {
     const hostile = '{{id}} **bold** [link](https://evil.example) <script>alert(1)</script> __proto__';
     const file = path.join(t.dir, 'h.csv');
