@@ -372,7 +372,12 @@ async function csvSource(file: string): Promise<RecordSource> {
   );
   async function* records(): AsyncGenerator<RawRecord> {
     try {
-      for await (const record of parser as AsyncIterable<RawRecord>) yield record;
+      for await (const record of parser as AsyncIterable<RawRecord>) {
+        // A row of empty cells (",,,,,,": Excel writes them for rows below the list that were
+        // formatted or cleared) is skipped, as an empty line is, and as a workbook's empty row is.
+        if (record.cells.every((c) => cellValue(c) === '')) continue;
+        yield record;
+      }
     } catch (err) {
       if (err instanceof CsvError) {
         const e = err as CsvError & { lines?: number };

@@ -183,6 +183,19 @@ describe('readRecipients', () => {
     expect(err.location.line).toBe(3);
   });
 
+  it('skips rows of empty cells, as Excel writes them below a list, keeping the lines of the rows after', async () => {
+    const csv = path.join(t.dir, 'blank-rows.csv');
+    const cells = HEADER.split(',').length;
+    const line = (cs: string[]) => cs.map((c) => (/[,\n"]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',');
+    writeFileSync(
+      csv,
+      [HEADER, line(row({ id: 'a', address: 'Street 1' })), ','.repeat(cells - 1), Array(cells).fill('  ').join(','), line(row({ id: 'b', address: 'Street 2', email: 'not-an-address' })), ',,,', ','.repeat(cells - 1), ''].join('\n'),
+    );
+    const { recipients, problems } = await readRecipients(csv);
+    expect(recipients.map((r) => r.id)).toEqual(['a']);
+    expect(problems.map((p) => [p.line, p.field])).toEqual([[5, 'email']]);
+  });
+
   it('refuses a row with the wrong number of cells', async () => {
     const err = await fileError(`${HEADER}\n1,en,academia\n`);
     expect(err.code).toBe('RAGGED_ROW');
