@@ -323,6 +323,10 @@ const NOT_CSV: [sign: Buffer | RegExp, what: string, hint: string, why?: string]
   [Buffer.from([0xff, 0xd8, 0xff]), 'a JPEG image', 'Give the CSV of the recipients.'],
   [/^(<!doctype html|<html)/i, 'an HTML page', SAVE_AS, 'web applications often give their "Excel" exports as HTML pages named .xls'],
   [/^<\?xml/i, 'an XML document', SAVE_AS, 'an Excel 2003 XML spreadsheet, perhaps'],
+  // An output folder's own files, given by mistake (they were read as CSV, and failed as a quote misplaced).
+  [/^\{"id":.*"status":/, "lettermerge's manifest.jsonl", 'Give the CSV of the recipients: the manifest records the letters an output folder holds.', 'the record of an output folder'],
+  [/^(?:[\w-]+:[^\n]*\n(?:[ \t][^\n]*\n)*){2,}/, 'an e-mail message', 'Give the CSV of the recipients.', 'its first lines are mail headers'],
+  [/^\s*[[{]\s*["{[\]}]/, 'JSON', SAVE_AS],
 ];
 
 /**

@@ -190,6 +190,17 @@ describe('bad input gets a clear message and the right exit status, never a hang
     const xml = path.join(t.dir, 'list.xml');
     writeFileSync(xml, '\uFEFF<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n<Workbook/>\n');
     expect((await cli(['validate', xml])).stderr).toMatch(/list\.xml: the recipients file is an XML document, not a CSV file/);
+    // An output folder's own files, and a JSON export: each was read as CSV and failed as a misplaced quote.
+    const out = path.join(t.dir, 'letters');
+    expect((await cli(['generate', SAMPLE_CSV, '--out', out, '--limit', '1', '--jobs', '1'])).code).toBe(0);
+    const m = await cli(['validate', path.join(out, 'manifest.jsonl')]);
+    expect(m.code).toBe(3);
+    expect(m.stderr).toMatch(/manifest\.jsonl: the recipients file is lettermerge's manifest\.jsonl, not a CSV file/);
+    const eml = fs.readdirSync(path.join(out, 'es')).find((f) => f.endsWith('.eml'))!;
+    expect((await cli(['validate', path.join(out, 'es', eml)])).stderr).toMatch(/the recipients file is an e-mail message, not a CSV file \(its first lines are mail headers\)/);
+    const json = path.join(t.dir, 'people.json');
+    writeFileSync(json, '[\n  {"id": "a1", "email": "a@example.org"}\n]\n');
+    expect((await cli(['validate', json])).stderr).toMatch(/people\.json: the recipients file is JSON, not a CSV file/);
   });
 
   it('an alias bomb in campaign.yaml is a problem of the file, not a crash', async () => {
