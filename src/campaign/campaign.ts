@@ -337,16 +337,19 @@ function attachmentFile(src: YamlSource, keys: KeyPath, where: string, absDir: s
 
 function campaignFolder(dir: string): string {
   const absDir = path.resolve(dir);
-  let isDir = false;
+  let st;
   try {
-    isDir = statSync(absDir).isDirectory();
+    st = statSync(absDir);
   } catch {
     // reported below
   }
-  if (!isDir) {
-    throw new LetterMergeError('CAMPAIGN_NOT_FOUND', `campaign folder not found: ${dir}`, {
+  if (!st?.isDirectory()) {
+    // A file given for the folder (its campaign.yaml, or the recipients list in the wrong place) is said to be one.
+    const yaml = st !== undefined && /\.ya?ml$/i.test(dir);
+    const what = !st ? 'campaign folder not found' : yaml ? 'the campaign is the folder that holds campaign.yaml, not the file itself' : 'the campaign folder given is a file, not a folder';
+    throw new LetterMergeError('CAMPAIGN_NOT_FOUND', `${what}: ${dir}`, {
       kind: 'usage',
-      hint: 'Pass --campaign with a folder that holds campaign.yaml, or leave it out to use the built-in sample.',
+      hint: yaml ? `Pass --campaign ${path.dirname(dir)}.` : 'Pass --campaign with a folder that holds campaign.yaml, or leave it out to use the built-in sample.',
     });
   }
   return absDir;

@@ -166,6 +166,17 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect(i.stderr + g.stderr + p.stderr).not.toMatch(/This is a bug/);
   });
 
+  it('says so when --campaign is given a file: the list in the wrong place, or campaign.yaml itself', async () => {
+    const list = await cli(['validate', SAMPLE_CSV, '--campaign', SAMPLE_CSV]);
+    expect(list.code).toBe(2);
+    expect(list.stderr).toMatch(/the campaign folder given is a file, not a folder: .*recipients\.csv/);
+    const campaign = campaignCopy(t.dir);
+    const yaml = await cli(['validate', SAMPLE_CSV, '--campaign', path.join(campaign, 'campaign.yaml')]);
+    expect(yaml.code).toBe(2);
+    expect(yaml.stderr).toContain('the campaign is the folder that holds campaign.yaml, not the file itself');
+    expect(yaml.stderr).toContain(`Pass --campaign ${campaign}.`);
+  });
+
   it('says what a file given as the recipients list is, when it is plainly not a CSV', async () => {
     const pdf = path.join(t.dir, 'letter.pdf');
     writeFileSync(pdf, '%PDF-1.7\n' + 'x'.repeat(200));
