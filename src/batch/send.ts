@@ -148,16 +148,24 @@ export function parseServer(url: string): URL {
 
 /** Checks that `out` is an output folder of generate, with its manifest. */
 function checkSendFolder(out: string): void {
-  const file = path.join(out, MANIFEST);
-  let isDir = false;
+  const hint = 'Send the output folder of "lettermerge generate" (its --out).';
+  let st;
   try {
-    isDir = statSync(out).isDirectory();
+    st = statSync(out);
   } catch {
-    // reported below
+    throw new LetterMergeError('NO_OUT', `${out} does not exist`, { kind: 'usage', hint });
   }
-  if (!isDir) throw new LetterMergeError('NO_OUT', `${out} is not a folder`, { kind: 'usage', hint: 'Send the output folder of "lettermerge generate".' });
-  if (!existsSync(file)) {
-    throw new LetterMergeError('NO_MANIFEST', `${out} has no manifest.jsonl`, { kind: 'usage', hint: 'Send the output folder of "lettermerge generate".' });
+  // The manifest, a letter's file or a language's folder given for the output folder they are in: that folder is named.
+  const parent = path.dirname(path.resolve(out));
+  const inOutput = (dir: string) => existsSync(path.join(dir, MANIFEST));
+  if (!st.isDirectory()) {
+    if (path.basename(out) === MANIFEST) throw new LetterMergeError('NO_OUT', `${out} is the manifest, not the output folder that holds it`, { kind: 'usage', hint: `Send ${parent}.` });
+    const where = inOutput(path.dirname(parent)) ? path.dirname(parent) : undefined;
+    throw new LetterMergeError('NO_OUT', `${out} is a file, not a folder`, { kind: 'usage', hint: where ? `It is a file of the output folder ${where}: send that folder.` : hint });
+  }
+  if (!inOutput(out)) {
+    if (inOutput(parent)) throw new LetterMergeError('NO_MANIFEST', `${out} is a folder inside the output folder ${parent}, and has no manifest.jsonl of its own`, { kind: 'usage', hint: `Send ${parent}.` });
+    throw new LetterMergeError('NO_MANIFEST', `${out} has no manifest.jsonl`, { kind: 'usage', hint });
   }
 }
 

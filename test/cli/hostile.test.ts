@@ -232,10 +232,27 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect(JSON.parse(r.stdout).jobs).toBe(1);
   });
 
+  it('send given the manifest, a letter or a language folder names the output folder to send', async () => {
+    const out = path.join(t.dir, 'letters');
+    expect((await cli(['generate', SAMPLE_CSV, '--out', out, '--limit', '1', '--jobs', '1'])).code).toBe(0);
+    const smtp = ['--smtp', 'smtp://127.0.0.1:9'];
+    const pdf = fs.readdirSync(path.join(out, 'es')).find((f) => f.endsWith('.pdf'))!;
+    const cases: [string, RegExp][] = [
+      [path.join(out, 'manifest.jsonl'), /manifest\.jsonl is the manifest, not the output folder that holds it\n {2}Send .*letters\./],
+      [path.join(out, 'es'), /es is a folder inside the output folder .*letters, and has no manifest\.jsonl of its own\n {2}Send .*letters\./],
+      [path.join(out, 'es', pdf), /\.pdf is a file, not a folder\n {2}It is a file of the output folder .*letters: send that folder\./],
+    ];
+    for (const [given, said] of cases) {
+      const r = await cli(['send', given, ...smtp]);
+      expect([given, r.code]).toEqual([given, 2]);
+      expect(r.stderr).toMatch(said);
+    }
+  });
+
   it('--rate takes any number above 0; --lang "" is not "all languages"', async () => {
     const rate = await cli(['send', path.join(t.dir, 'nothing'), '--smtp', 'smtp://127.0.0.1:9', '--rate', '1e9']);
     expect(rate.stderr).not.toMatch(/takes a number/);
-    expect(rate.stderr).toMatch(/is not a folder/); // got past the option check
+    expect(rate.stderr).toMatch(/nothing does not exist/); // got past the option check
     expect((await cli(['send', t.dir, '--smtp', 'smtp://127.0.0.1:9', '--rate', '0'])).code).toBe(2);
     const lang = await cli(['generate', SAMPLE_CSV, '--lang', '', '--out', path.join(t.dir, 'o')]);
     expect(lang.code).toBe(2);
