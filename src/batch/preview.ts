@@ -8,6 +8,7 @@ import { parseMarkdown } from '../markup/markdown';
 import { DEFAULTS } from '../config';
 import { letterText } from '../render/text';
 import { Merger } from '../template/merge';
+import { didYouMean } from '../text/suggest';
 import type { ProducedLetter } from './produce';
 import { loadRenderer } from './renderer';
 
@@ -43,23 +44,30 @@ function recipientOf(item: RowResult, csv: string): Recipient {
   return item.recipient;
 }
 
-function notFound(csv: string, id: string | undefined, row: number | undefined, rows: number): LetterMergeError {
+function notFound(csv: string, id: string | undefined, row: number | undefined, rows: number, ids: readonly string[] = []): LetterMergeError {
+  // An id with a letter off: the one meant is named.
+  const meant = id !== undefined ? didYouMean(id, ids) : undefined;
   return new LetterMergeError('NOT_FOUND', id !== undefined ? `no recipient has the id "${id}"` : `there is no row ${row} (the file has ${rows})`, {
     kind: 'usage',
     location: { file: csv },
+    ...(meant ? { hint: `Did you mean --id ${meant}?` } : {}),
   });
 }
 
 async function findRecipient(csv: string, id: string | undefined, row: number | undefined, read: { sheet?: string; mapping?: ListMapping }): Promise<Recipient> {
   let n = 0;
+  const ids: string[] = [];
+  // Ignoring case, as ids are told apart (two that differ only in case are refused as one).
+  const wanted = id?.toLowerCase();
   for await (const item of streamRecipients(csv, read)) {
     if ('header' in item) continue;
     if ('fileProblem' in item) throw item.fileProblem;
     n++;
     const fields = 'problem' in item ? item.fields : item.recipient.fields;
-    if ((id !== undefined && fields.id === id) || row === n) return recipientOf(item, csv);
+    if ((wanted !== undefined && fields.id.toLowerCase() === wanted) || row === n) return recipientOf(item, csv);
+    if (id !== undefined) ids.push(fields.id);
   }
-  throw notFound(csv, id, row, n);
+  throw notFound(csv, id, row, n, ids);
 }
 
 /** One letter, fast: for a template author checking a change. */

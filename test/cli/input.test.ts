@@ -263,6 +263,13 @@ describe('preview and init', () => {
     const missing = await cli(['preview', 'samples/recipients.csv', '--id', 'nobody', '--text']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/no recipient has the id "nobody"/);
+    // Ids are told apart ignoring case; one with a letter off is named.
+    const capitals = await cli(['preview', 'samples/recipients.csv', '--id', 'GOV-ES-002', '--text']);
+    expect(capitals.code).toBe(0);
+    expect(capitals.stdout).toContain('Julián Cordero Pizarro');
+    const near = await cli(['preview', 'samples/recipients.csv', '--id', 'gov-es-02', '--text']);
+    expect(near.code).toBe(2);
+    expect(near.stderr).toMatch(/no recipient has the id "gov-es-02"\n {2}Did you mean --id gov-es-00[12]\?/);
     expect((await cli(['preview', 'samples/recipients.csv', '--text'])).code).toBe(2);
   });
 });

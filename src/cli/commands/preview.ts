@@ -101,7 +101,7 @@ export const registerPreview: Register = (program, ctx) => {
     .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)', pathOption('--campaign'))
     .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
     .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
-    .option('--id <id>', 'the recipient with this id')
+    .option('--id <id>', 'the recipient with this id (capitals or not)')
     .option('--row <n>', 'the Nth recipient of the file (1 is the first after the header)', positiveInt('--row'))
     .option('-l, --lang <code>', "the letter's language (default: the recipient's first)")
     .option('-o, --out <file>', `where to write the PDF (default: "${DEFAULTS.previewOut}")`, pathOption('--out'))
