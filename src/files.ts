@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { LetterMergeError } from './errors';
 import type { ErrorCode, ErrorKind } from './errors';
+import { controlCharacter } from './text/unicode';
 
 /** What a file is for, in messages: "the signature image", "the template", … */
 export interface FileUse {
@@ -150,21 +151,6 @@ export function checkPdfOut(file: string, what: string): PdfOut {
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * The first control character in a name a new file or folder would get (a line break pasted with
- * the command, a script's variable with a newline at its end), described (“a line break
- * (U+000A)”), or undefined. Such a name is made as typed: no listing shows it as it is, and the
- * next command's own line cannot name it.
- */
-export function controlCharacter(name: string): string | undefined {
-  const m = /[\u0000-\u001f\u007f-\u009f]/.exec(name);
-  if (!m) return undefined;
-  const code = `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-  if (m[0] === '\n' || m[0] === '\r') return `a line break (${code})`;
-  if (m[0] === '\t') return `a tab (${code})`;
-  return `a control character (${code})`;
 }
 
 /** The temporary name `file` is written under before it is renamed into place, by this process. */

@@ -20,7 +20,8 @@ import {
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { LetterMergeError } from '../errors';
-import { PART_NAME, controlCharacter, partName, processRunning, processStart } from '../files';
+import { PART_NAME, partName, processRunning, processStart } from '../files';
+import { controlCharacter } from '../text/unicode';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry, OutputFile } from './manifest';
 

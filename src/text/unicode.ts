@@ -27,6 +27,21 @@ export function codePointName(ch: string): string {
 }
 
 /**
+ * The first control character in a name a new file or folder would get (a line break pasted with
+ * the command, a script's variable with a newline at its end), described (“a line break
+ * (U+000A)”), or undefined. Such a name is made as typed: no listing shows it as it is, and the
+ * next command's own line cannot name it.
+ */
+export function controlCharacter(name: string): string | undefined {
+  const m = /[\u0000-\u001f\u007f-\u009f]/.exec(name);
+  if (!m) return undefined;
+  const code = codePointName(m[0]);
+  if (m[0] === '\n' || m[0] === '\r') return `a line break (${code})`;
+  if (m[0] === '\t') return `a tab (${code})`;
+  return `a control character (${code})`;
+}
+
+/**
  * Characters that take no glyph: line breaks and tabs (laid out, not drawn), zero-width spaces and
  * joiners (U+200B–U+200D), the byte order mark, the bidi formatting characters, and a soft hyphen
  * typed in the text (lettermerge hyphenates by itself, and draws its own at a line end).
