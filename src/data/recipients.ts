@@ -114,15 +114,27 @@ async function readHead(file: string, bytes = 64 * 1024): Promise<Buffer> {
 export type LegacyEncoding = 'windows-1252' | 'macintosh' | 'windows-1251' | 'koi8-r' | 'ibm866' | 'gb18030' | 'big5' | 'windows-1256';
 export type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be' | LegacyEncoding;
 
-/** The legacy encodings, by jschardet's name for them, with what the note calls them. */
-const LEGACY: Record<string, { encoding: LegacyEncoding; label: string }> = {
-  'WINDOWS-1252': { encoding: 'windows-1252', label: 'Windows-1252 (Western European)' },
-  'WINDOWS-1251': { encoding: 'windows-1251', label: 'Windows-1251 (Cyrillic)' },
-  'KOI8-R': { encoding: 'koi8-r', label: 'KOI8-R (Russian)' },
-  IBM866: { encoding: 'ibm866', label: 'IBM866 (Russian DOS)' },
-  GB18030: { encoding: 'gb18030', label: 'GB18030 (Chinese)' },
-  BIG5: { encoding: 'big5', label: 'Big5 (traditional Chinese)' },
-  'WINDOWS-1256': { encoding: 'windows-1256', label: 'Windows-1256 (Arabic)' },
+/** What the note calls each legacy encoding. */
+const LEGACY_LABELS: Record<LegacyEncoding, string> = {
+  'windows-1252': 'Windows-1252 (Western European)',
+  macintosh: 'Mac Roman (Western European, from an older Excel for Mac)',
+  'windows-1251': 'Windows-1251 (Cyrillic)',
+  'koi8-r': 'KOI8-R (Russian)',
+  ibm866: 'IBM866 (Russian DOS)',
+  gb18030: 'GB18030 (Chinese)',
+  big5: 'Big5 (traditional Chinese)',
+  'windows-1256': 'Windows-1256 (Arabic)',
+};
+
+/** The legacy encodings jschardet chooses among, by its name for them (Mac Roman is weighed apart: see legacyEncoding). */
+const DETECTED: Record<string, LegacyEncoding> = {
+  'WINDOWS-1252': 'windows-1252',
+  'WINDOWS-1251': 'windows-1251',
+  'KOI8-R': 'koi8-r',
+  IBM866: 'ibm866',
+  GB18030: 'gb18030',
+  BIG5: 'big5',
+  'WINDOWS-1256': 'windows-1256',
 };
 
 /**
@@ -145,7 +157,8 @@ function detectEncoding(head: Buffer): Encoding {
     new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
     return 'utf-8';
   } catch {
-    return legacyEncoding(head);
+    const legacy = legacyEncoding(head);
+    return legacy.odd > 0 && mostlyUtf8(head, legacy.odd) ? 'utf-8' : legacy.encoding;
   }
 }
 
@@ -171,21 +184,20 @@ function mostlyUtf8(head: Buffer, legacyOdd: number): boolean {
  * all it knows, the detector took short Western lists for Mac Roman or Baltic; among these, it
  * read each sample list right. Windows-1252 is what it falls back to.
  */
-function legacyEncoding(head: Buffer): LegacyEncoding | 'utf-8' {
+function legacyEncoding(head: Buffer): { encoding: LegacyEncoding; odd: number } {
   // Loaded here, for the few lists not in Unicode: it takes 70 ms to load.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const jschardet = require('jschardet') as typeof Jschardet;
-  const found = jschardet.detect(head, { detectEncodings: Object.keys(LEGACY) }).encoding;
-  const encoding = (found && LEGACY[found.toUpperCase()]?.encoding) || 'windows-1252';
+  const found = jschardet.detect(head, { detectEncodings: Object.keys(DETECTED) }).encoding;
+  const encoding = (found && DETECTED[found.toUpperCase()]) || 'windows-1252';
   // Mac Roman is not among the detector's choices (see oddInWords): the reading it gives is
-  // weighed against the detector's, and then UTF-8's with the bytes it cannot read.
+  // weighed against the detector's. `odd`: the odd characters of the reading taken.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const iconv = require('iconv-lite') as typeof Iconv;
   const asFound = oddInWords(iconv.decode(head, encoding));
-  if (asFound === 0) return encoding;
+  if (asFound === 0) return { encoding, odd: 0 };
   const asMac = oddInWords(iconv.decode(head, 'macintosh'));
-  const best = asFound >= 4 * asMac ? 'macintosh' : encoding;
-  return mostlyUtf8(head, Math.min(asFound, asMac)) ? 'utf-8' : best;
+  return asFound >= 4 * asMac ? { encoding: 'macintosh', odd: asMac } : { encoding, odd: asFound };
 }
 
 /** An apostrophe, in a word (“O’Brien”, “l’Organisation”): never odd there (see oddInWords). */
@@ -263,8 +275,7 @@ function decodeText(bytes: Buffer, encoding: Exclude<Encoding, 'utf-8'>): string
 export function encodingNotice(encoding: Exclude<Encoding, 'utf-8'>): string {
   if (encoding === 'utf-16le') return 'the file is UTF-16 (little-endian); it was decoded as such';
   if (encoding === 'utf-16be') return 'the file is UTF-16 (big-endian); it was decoded as such';
-  const label = encoding === 'macintosh' ? 'Mac Roman (Western European, from an older Excel for Mac)' : Object.values(LEGACY).find((l) => l.encoding === encoding)!.label;
-  return `the file is not UTF-8; it was read as ${label}. Check the names' letters, or re-export it as "CSV UTF-8"`;
+  return `the file is not UTF-8; it was read as ${LEGACY_LABELS[encoding]}. Check the names' letters, or re-export it as "CSV UTF-8"`;
 }
 
 /** A field longer than this cannot be laid out in a letter's addressee block or subject. */
