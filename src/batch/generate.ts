@@ -90,6 +90,7 @@ export interface GenerateResult {
   notices: string[];
   manifest: string;
   failedCsv?: string;
+  /** Where the files of removed letters went; undefined when none were in the folder to move (deleted by hand, say). */
   removedDir?: string;
   /** The threads that made letters (see GenerateOptions.jobs). */
   jobs: number;
@@ -415,7 +416,7 @@ async function openSigning(sign: { file: string; password: string }, notices: st
 }
 
 /** Checks the input, reconciles the output folder with it, and opens the manifest: everything before the letters. */
-async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone: ManifestEntry[]; stale: number; notices: string[] }> {
+async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone: ManifestEntry[]; moved: number; stale: number; notices: string[] }> {
   const filter = parseLanguages(options.languages);
   const shard = options.shard;
   if (shard && !(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 1 && shard.index <= shard.count)) {
@@ -444,9 +445,10 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
     // The manifest is rewritten without the letters that left the input before their files move,
     // so that a run stopped in between never leaves a sendable record of a removed letter.
     const manifest = new ManifestWriter(manifestPath, carried);
-    for (const e of gone) folder.moveAside(e);
+    let moved = 0;
+    for (const e of gone) moved += folder.moveAside(e).length;
     const run: RunState = { options, campaign, mapping, signing, scope, plan: p, total, folder, manifest, earlier, failedRows: [...p.problems], done: 0, made: 0, kept: 0, byLanguage: {}, byGroup: {}, interrupted: false };
-    return { run, gone, stale, notices };
+    return { run, gone, moved, stale, notices };
   } catch (err) {
     folder.close();
     throw err;
@@ -456,7 +458,7 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
 /** The library's main entry: a CSV of recipients becomes a PDF and an .eml per recipient and language. */
 export async function generate(options: GenerateOptions): Promise<GenerateResult> {
   const started = process.hrtime.bigint();
-  const { run, gone, stale, notices } = await prepare(options);
+  const { run, gone, moved, stale, notices } = await prepare(options);
   const jobs = threadCount(options.jobs, run.total, notices);
   try {
     useOutputFolder(run.folder);
@@ -494,7 +496,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       notices,
       manifest: run.manifest.file,
       failedCsv: run.failedRows.length > 0 ? failedPath : undefined,
-      removedDir: gone.length > 0 ? path.join(out, REMOVED_DIR) : undefined,
+      removedDir: moved > 0 ? path.join(out, REMOVED_DIR) : undefined,
       jobs,
       elapsedMs: Number(process.hrtime.bigint() - started) / 1e6,
     };

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generate } from '../../src/batch/generate';
 import type { ManifestEntry } from '../../src/batch/manifest';
@@ -66,6 +66,19 @@ describe('the manifest describes every letter of the current input', () => {
     expect(readdirSync(path.join(out, 'removed', 'en')).sort()).toEqual(['c.eml', 'c.pdf']);
     // c's Spanish letter is new to the input and outside --lang en: not made, not listed.
     expect(ids).not.toContain('es/c');
+  });
+
+  it('does not say it moved the files of a removed letter when they were already gone', async () => {
+    const out = path.join(t.dir, 'out');
+    await generate({ csv: writeCsv(t.dir, 'p.csv', people()), out, jobs: 1 });
+    // The user deleted b's files by hand, then took b off the list.
+    rmSync(path.join(out, 'es', 'b.pdf'));
+    rmSync(path.join(out, 'es', 'b.eml'));
+    const r = await cli(['generate', writeCsv(t.dir, 'q.csv', people().filter((p) => p[0] !== 'b')), '--out', out, '--jobs', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/1 letter of earlier runs belongs to recipients or languages no longer in .*q\.csv: taken out of the manifest \(not sendable\), no files of it left in the folder to move\./);
+    expect(existsSync(path.join(out, 'removed'))).toBe(false);
+    expect(lines(out).map((e) => e.id)).not.toContain('b');
   });
 
   it('makes a letter again on --resume when its row changed, and keeps the rest', async () => {

@@ -54,7 +54,7 @@ function report(ctx: Context, csv: string, result: GenerateResult): void {
   }
   say(io, summaryLine(result));
   if (result.removed) {
-    say(io, `${plural(result.removed, 'letter')} of earlier runs ${result.removed === 1 ? 'belongs' : 'belong'} to recipients or languages no longer in ${csv}: taken out of the manifest (not sendable), files moved to ${shown(result.removedDir ?? '')}/.\n`);
+    say(io, `${plural(result.removed, 'letter')} of earlier runs ${result.removed === 1 ? 'belongs' : 'belong'} to recipients or languages no longer in ${csv}: taken out of the manifest (not sendable), ${result.removedDir ? `files moved to ${shown(result.removedDir)}/` : `no files of ${result.removed === 1 ? 'it' : 'theirs'} left in the folder to move`}.\n`);
   }
   if (result.stale) {
     say(io, `${plural(result.stale, 'letter')} outside this run ${result.stale === 1 ? 'was' : 'were'} made from an earlier version of ${result.stale === 1 ? 'its' : 'their'} input: marked stale, and send refuses ${result.stale === 1 ? 'it' : 'them'}. Make ${result.stale === 1 ? 'it' : 'them'} again with a run that covers ${result.stale === 1 ? 'it' : 'them'}.\n`);
