@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { type Document, LineCounter, isMap, isScalar, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { columnsMap, knownKeys, valueMaps } from './campaign/schema';
 import { didYouMean } from './text/suggest';
@@ -45,8 +45,36 @@ export interface Config extends ConfigValues {
   file: string;
 }
 
+/**
+ * Names a user may write for a setting from the command line's options: those whose setting has
+ * another name, and those that are not settings at all (they belong to one run, or, like a
+ * password or --confirm, must never sit in a shared file).
+ */
+const OPTION_SETTINGS: Record<string, { setting: string } | { why: string }> = {
+  map: { setting: 'columns' },
+  languages: { setting: 'lang' },
+  language: { setting: 'lang' },
+  output: { setting: 'out' },
+  threads: { setting: 'jobs' },
+  password: { why: 'a password never goes in the config file: set LETTERMERGE_SMTP_PASSWORD (send) or LETTERMERGE_SIGN_PASSWORD (--sign), or type it when asked' },
+  confirm: { why: 'send sends only when told so on its command line (--confirm), never from a file' },
+  'resend-uncertain': { why: 'it is given on the command line of the send run that should resend (--resend-uncertain)' },
+  'allow-insecure-auth': { why: 'it is given on the command line of the run that needs it (--allow-insecure-auth)' },
+};
+for (const option of ['limit', 'shard', 'resume', 'json', 'sheet', 'group', 'row', 'id', 'serve', 'port', 'watch', 'open', 'text', 'suggest']) {
+  OPTION_SETTINGS[option] = { why: `--${option} belongs to one run: give it on the command line` };
+}
+
 function configError(file: string, line: number | undefined, message: string, hint?: string): LetterMergeError {
   return new LetterMergeError('CONFIG', message, { kind: 'usage', location: { file, line }, hint });
+}
+
+/** The line of a setting's name (its value may start on the next line, as a block does). */
+function lineOfSetting(doc: Document, lines: LineCounter, key: string): number | undefined {
+  if (!isMap(doc.contents)) return undefined;
+  const pair = doc.contents.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+  const range = isScalar(pair?.key) ? pair.key.range : undefined;
+  return range ? lines.linePos(range[0]).line : undefined;
 }
 
 /** Reads and checks a config file; paths in it are made absolute against its folder. */
@@ -61,14 +89,21 @@ export function readConfig(file: string): Config {
   } catch (err) {
     throw configError(file, 1, `the config file cannot be read: ${err instanceof Error ? err.message : String(err)}`);
   }
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw configError(file, 1, `the config file holds ${Array.isArray(data) ? 'a list' : `a single ${typeof data === 'string' ? 'text' : 'value'}`}, not settings`, 'Write one setting a line, as name: value (out: letters, jobs: 2).');
+  }
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : String(issue.path[0] ?? '');
-    const node = doc.getIn([key], true) as { range?: [number, number] } | undefined;
-    const line = node?.range ? lines.linePos(node.range[0]).line : undefined;
+    const line = lineOfSetting(doc, lines, key);
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeys(configSchema, []);
+      const option = Object.hasOwn(OPTION_SETTINGS, key.toLowerCase()) ? OPTION_SETTINGS[key.toLowerCase()] : undefined;
+      if (option && 'setting' in option) {
+        throw configError(file, line, `unknown setting "${key}": in the config file it is called "${option.setting}"`, `The settings are: ${known.join(', ')}.`);
+      }
+      if (option) throw configError(file, line, `"${key}" is not a setting: ${option.why}`, `The settings are: ${known.join(', ')}.`);
       const guess = didYouMean(key, known);
       throw configError(file, line, `unknown setting "${key}"${guess ? `; did you mean "${guess}"?` : ''}`, `The settings are: ${known.join(', ')}.`);
     }
@@ -82,8 +117,7 @@ export function readConfig(file: string): Config {
   const badMapping = mappingProblem({ columns: values.columns, values: values.values });
   if (badMapping) {
     const key = badMapping.message.startsWith('columns') ? 'columns' : 'values';
-    const node = doc.getIn([key], true) as { range?: [number, number] } | undefined;
-    throw configError(file, node?.range ? lines.linePos(node.range[0]).line : undefined, badMapping.message, badMapping.hint);
+    throw configError(file, lineOfSetting(doc, lines, key), badMapping.message, badMapping.hint);
   }
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, userPath(p)));
   return { ...values, campaign: abs(values.campaign), out: abs(values.out), ca: abs(values.ca), sign: abs(values.sign), file: path.resolve(file) };

@@ -59,6 +59,23 @@ describe('lettermerge.config.yaml: flags, then the config file, then the default
     expect(lm(t.dir, ['validate', SAMPLE_CSV, '--config', 'missing.yaml']).status).toBe(2);
   });
 
+  it('names the setting a command-line option is called by, and says why a one-run option is not one', () => {
+    const says = (config: string) => {
+      writeFileSync(path.join(t.dir, 'lettermerge.config.yaml'), config);
+      const r = lm(t.dir, ['validate', SAMPLE_CSV]);
+      expect(r.status).toBe(2);
+      return r.stderr;
+    };
+    expect(says('out: letters\nmap:\n  email: Mail\n')).toMatch(/lettermerge\.config\.yaml:2: unknown setting "map": in the config file it is called "columns"/);
+    expect(says('languages: [es]\n')).toMatch(/unknown setting "languages": in the config file it is called "lang"/);
+    expect(says('limit: 3\n')).toMatch(/"limit" is not a setting: --limit belongs to one run: give it on the command line/);
+    expect(says('confirm: true\n')).toMatch(/"confirm" is not a setting: send sends only when told so on its command line \(--confirm\)/);
+    expect(says('password: hunter2\n')).toMatch(/"password" is not a setting: a password never goes in the config file/);
+    // Not a mapping of settings at all.
+    expect(says('- out: letters\n')).toMatch(/lettermerge\.config\.yaml:1: the config file holds a list, not settings\n {2}Write one setting a line, as name: value/);
+    expect(says('letters\n')).toMatch(/the config file holds a single text, not settings/);
+  });
+
   it('reads ~/ as the home folder, as a shell would, and refuses a path of spaces or ~name', () => {
     const home = path.join(t.dir, 'home');
     const project = path.join(t.dir, 'project');
