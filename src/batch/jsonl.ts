@@ -9,19 +9,31 @@ import { readRegularFile } from '../files';
  * the run waiting, or reading for ever.
  */
 export function readJsonLines<T>(file: string): T[] {
-  if (!existsSync(file)) return [];
+  return readJsonLinesOf<T>(file).records.map((r) => r.record);
+}
+
+/**
+ * The records of a JSON-lines file with their line numbers (from 1), and the lines that are not
+ * JSON: `cutShort`, the last line when it has no line break after it (a hard stop while it was
+ * being written), and `unreadable`, any other (damaged, or edited by hand).
+ */
+export function readJsonLinesOf<T>(file: string): { records: { record: T; line: number }[]; unreadable: { line: number; text: string }[]; cutShort: boolean } {
+  const out = { records: [] as { record: T; line: number }[], unreadable: [] as { line: number; text: string }[], cutShort: false };
+  if (!existsSync(file)) return out;
   const text = readRegularFile(file, {
     what: `${path.basename(file)} of the output folder`,
     hint: 'Remove it, or put back the file an earlier run wrote.',
   }).toString('utf8');
-  const records: T[] = [];
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
     if (!line.trim()) continue;
     try {
-      records.push(JSON.parse(line) as T);
+      out.records.push({ record: JSON.parse(line) as T, line: i + 1 });
     } catch {
-      // cut short
+      if (i === lines.length - 1) out.cutShort = true;
+      else out.unreadable.push({ line: i + 1, text: line });
     }
   }
-  return records;
+  return out;
 }

@@ -1,8 +1,8 @@
-import { closeSync, constants, existsSync, fstatSync, fsyncSync, openSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { addressProblem } from '../data/address';
 import { LetterMergeError } from '../errors';
-import { readJsonLines } from './jsonl';
+import { readJsonLinesOf } from './jsonl';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry } from './manifest';
 import { FolderLock, sha256, writeFailure } from './output';
@@ -171,11 +171,39 @@ function checkSendFolder(out: string): void {
 
 type LetterState = 'sent' | 'uncertain' | 'other';
 
-/** What earlier runs did with each letter: the last record of each decides. */
+const SENT_STATUSES = new Set(['attempt', 'sent', 'rejected', 'deferred', 'uncertain']);
+
+/**
+ * What earlier runs did with each letter: the last record of each decides. A line that is not a
+ * record of sent.jsonl (damaged, or edited by hand) may have recorded a delivery: rather than
+ * send that message again, send stops and names the line. Only a last line cut short (a hard
+ * stop while it was written) is skipped: its attempt had not begun.
+ */
 function readSentLog(file: string): Map<string, LetterState> {
   const state = new Map<string, LetterState>();
-  for (const r of readJsonLines<SentRecord>(file)) {
-    if (!r || typeof r.id !== 'string' || typeof r.language !== 'string') continue;
+  // A link is not followed: what it points to is no record of this folder (and is never written; see SentLog).
+  if (lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) throw sentLogNotAFile(file);
+  const { records, unreadable } = readJsonLinesOf<SentRecord>(file);
+  const bad = [
+    ...unreadable,
+    ...records
+      .filter(({ record: r }) => !r || typeof r !== 'object' || typeof r.id !== 'string' || typeof r.language !== 'string' || !SENT_STATUSES.has(r.status))
+      .map(({ record, line }) => ({ line, text: JSON.stringify(record) })),
+  ].sort((a, b) => a.line - b.line);
+  if (bad.length) {
+    const first = bad[0];
+    const shown = /[\u0000-\u0008\u000e-\u001f\ufffd]/.test(first.text) ? 'it is not text' : JSON.stringify(first.text.length > 60 ? `${first.text.slice(0, 60)}…` : first.text);
+    throw new LetterMergeError(
+      'OUT_FOLDER',
+      `line ${first.line} of sent.jsonl is not a record send wrote (${shown})${bad.length > 1 ? `, nor ${bad.length === 2 ? 'is 1 other line' : `are ${bad.length - 1} other lines`} (${bad.slice(1, 4).map((b) => b.line).join(', ')}${bad.length > 4 ? ', …' : ''})` : ''}. It may have recorded a delivery, so send will not guess which messages went`,
+      {
+        kind: 'input',
+        location: { file, line: first.line },
+        hint: 'Put back the sent.jsonl an earlier run wrote (from a backup), or mend the line; delete it only if you know what it recorded was not sent.',
+      },
+    );
+  }
+  for (const { record: r } of records) {
     const k = letterId(r);
     if (state.get(k) === 'sent') continue; // delivered stays delivered
     state.set(k, r.status === 'sent' ? 'sent' : r.status === 'attempt' || r.status === 'uncertain' ? 'uncertain' : 'other');
@@ -305,35 +333,61 @@ function connectProblem(e: SmtpError, session: SmtpSession): { message: string; 
 const SENT_LOG_HINT =
   'Make room or mend the folder, then run send again: a message whose attempt is recorded without its outcome counts as uncertain, and is not sent again without --resend-uncertain.';
 
+function sentLogNotAFile(file: string): LetterMergeError {
+  return new LetterMergeError('OUT_FOLDER', `${file} is not a regular file (a symbolic link or a pipe was put in its place): lettermerge records what it sends only in a file of the folder itself`, {
+    kind: 'input',
+    hint: 'Remove it (a sent.jsonl of an earlier run holds what was delivered: move the file back, not a link to it), then run send again.',
+  });
+}
+
 class SentLog {
   private readonly fd: number;
   constructor(readonly file: string) {
     // Appended to only as a file of the folder itself: a symbolic link left in its place (the
     // folder is shared, or was edited) would have the log written into whatever it points to, and
     // a named pipe would hold the run waiting for a reader.
-    const notAFile = () =>
-      new LetterMergeError('OUT_FOLDER', `${file} is not a regular file (a symbolic link or a pipe was put in its place): lettermerge records what it sends only in a file of the folder itself`, {
-        kind: 'input',
-        hint: 'Remove it (a sent.jsonl of an earlier run holds what was delivered: move the file back, not a link to it), then run send again.',
-      });
+    const notAFile = () => sentLogNotAFile(file);
     let fd: number;
     try {
-      fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o666);
+      fd = openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o666);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ELOOP' || code === 'ENXIO') throw notAFile();
       throw writeFailure(err, file, SENT_LOG_HINT);
     }
-    if (!fstatSync(fd).isFile()) {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) {
       closeSync(fd);
       throw notAFile();
     }
     this.fd = fd;
+    // A run stopped hard while it wrote a line left it cut short, without its line break (see
+    // readSentLog): the fragment is taken off, so that the next record is not joined to it where
+    // it could not be read. (Its attempt had not begun: the line is on the disk before a message
+    // goes.) A whole record that lacks only its line break gets it.
+    if (stat.size > 0) {
+      const text = readFileSync(fd);
+      const end = text.lastIndexOf(0x0a) + 1;
+      if (end < text.length) {
+        let whole = false;
+        try {
+          JSON.parse(text.subarray(end).toString('utf8'));
+          whole = true;
+        } catch {
+          // cut short
+        }
+        if (whole) this.writeRaw('\n');
+        else ftruncateSync(fd, end);
+      }
+    }
   }
   /** Appends a record and flushes it to disk before returning. */
   write(r: SentRecord): void {
+    this.writeRaw(`${JSON.stringify(r)}\n`);
+  }
+  private writeRaw(text: string): void {
     try {
-      writeSync(this.fd, `${JSON.stringify(r)}\n`);
+      writeSync(this.fd, text);
       fsyncSync(this.fd);
     } catch (err) {
       throw writeFailure(err, this.file, SENT_LOG_HINT);

@@ -87,6 +87,51 @@ describe('send: never twice, nothing forged', () => {
     }
   });
 
+  it('stops at a line of sent.jsonl it cannot read rather than send again what it may have recorded; a last line cut short is skipped and written after', async () => {
+    const s = await startServer();
+    try {
+      const dir = outDir();
+      await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true });
+      expect(s.received).toHaveLength(6);
+      const file = path.join(dir, 'sent.jsonl');
+      const good = readFileSync(file, 'utf8');
+      const lines = good.trimEnd().split('\n');
+      const refusal = async (text: string) => {
+        writeFileSync(file, text);
+        const e = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true }).catch((err: unknown) => err as LetterMergeError);
+        expect(e).toBeInstanceOf(LetterMergeError);
+        return e as LetterMergeError;
+      };
+      // A record damaged in the middle (it said "sent"), a record of no known kind, a file of noise.
+      const damaged = await refusal([...lines.slice(0, 3), lines[3].slice(0, 40) + '#', ...lines.slice(4)].join('\n') + '\n');
+      expect(damaged.message).toMatch(/^line 4 of sent\.jsonl is not a record send wrote \("\{.*#"\)\. It may have recorded a delivery, so send will not guess which messages went$/);
+      expect(damaged.location).toMatchObject({ file, line: 4 });
+      expect((await refusal(`${good}{"id":"m1"}\n`)).message).toMatch(/^line 13 of sent\.jsonl is not a record send wrote \("\{\\"id\\":\\"m1\\"\}"\)/);
+      expect((await refusal('\u0000\u0007\u00ff\n\u0001\n')).message).toMatch(/^line 1 of sent\.jsonl is not a record send wrote \(it is not text\), nor is 1 other line \(2\)/);
+      expect(s.received).toHaveLength(6);
+
+      // A run killed while it wrote a line leaves it cut short, without its line break: skipped,
+      // and taken off before the next record is written (joined to it, that record would be lost).
+      writeFileSync(file, `${lines.slice(0, 10).join('\n')}\n${lines[10].slice(0, 30)}`);
+      const next = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true });
+      expect(next).toMatchObject({ sent: 1, alreadySent: 5 });
+      const after = readFileSync(file, 'utf8').split('\n');
+      expect(after.slice(0, 10)).toEqual(lines.slice(0, 10));
+      expect(JSON.parse(after[10])).toMatchObject({ status: 'attempt' });
+      expect(JSON.parse(after[11])).toMatchObject({ status: 'sent' });
+      expect(after).toHaveLength(13);
+      // A whole record that lacks only its line break is kept (m5's attempt: uncertain), and gets one.
+      writeFileSync(file, lines.slice(0, 11).join('\n'));
+      expect(await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true, resendUncertain: true })).toMatchObject({ sent: 1, alreadySent: 5 });
+      const kept = readFileSync(file, 'utf8').split('\n');
+      expect(kept.slice(0, 11)).toEqual(lines.slice(0, 11));
+      expect(kept.slice(11).map((l) => l && (JSON.parse(l) as SentRecord).status)).toEqual(['attempt', 'sent', '']);
+      expect((await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}` })).pending).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('does not send again a message that a killed run may have delivered; sends it only with --resend-uncertain', async () => {
     let stalled: (() => void) | undefined;
     const dataSeen = new Promise<void>((resolve) => (stalled = resolve));

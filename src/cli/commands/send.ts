@@ -63,7 +63,8 @@ connection must be encrypted (STARTTLS or smtps://) before the password is sent.
 Never twice: before each message goes, an "attempt" line is written to <out-dir>/sent.jsonl and
 flushed to disk; the outcome follows it. A message recorded as sent is never sent again. A
 message whose attempt has no outcome (the run was killed, or the connection failed while the
-server was taking it) is uncertain: it is listed and not sent, unless --resend-uncertain.
+server was taking it) is uncertain: it is listed and not sent, unless --resend-uncertain. A line
+of sent.jsonl that is not a record send wrote stops the run before anything goes.
 
 Before a message goes, its file must be inside <out-dir> and match the manifest's sha256, and its
 envelope must hold valid addresses (the sender; the recipient and any Cc and Bcc copies); a
