@@ -72,14 +72,14 @@ export { isEmailAddress } from './address';
 /** Picks the delimiter that the header line uses most, outside quotes. */
 function detectDelimiter(head: string): string {
   const firstLine = head.split(/\r?\n/, 1)[0] ?? '';
-  const counts: Record<string, number> = { ',': 0, ';': 0, '\t': 0 };
+  const counts: Record<string, number> = { ',': 0, ';': 0, '\t': 0, '|': 0 };
   let quoted = false;
   for (const ch of firstLine) {
     if (ch === '"') quoted = !quoted;
     else if (!quoted && ch in counts) counts[ch]++;
   }
   let best = ',';
-  for (const d of [';', '\t']) if (counts[d] > counts[best]) best = d;
+  for (const d of [';', '\t', '|']) if (counts[d] > counts[best]) best = d;
   return best;
 }
 

@@ -49,6 +49,15 @@ describe('readRecipients', () => {
     expect(result.recipients[0].address).toEqual(['1 College Road', 'Exampletown']);
   });
 
+  it('reads a file separated by vertical bars, as some systems export them', async () => {
+    const file = path.join(t.dir, 'bars.csv');
+    writeFileSync(file, [HEADER.replace(/,/g, '|'), row({ id: 'p1', organization: 'Smith, Jones & Co' }).map((c) => (c.includes('\n') ? `"${c}"` : c)).join('|')].join('\n') + '\n');
+    const result = await readRecipients(file);
+    expect(result.delimiter).toBe('|');
+    expect(result.problems).toEqual([]);
+    expect(result.recipients[0]).toMatchObject({ id: 'p1', organization: 'Smith, Jones & Co', address: ['1 College Road', 'Exampletown'] });
+  });
+
   it('keeps extra columns for the templates', async () => {
     const file = writeCsv(t.dir, 'x.csv', [[...row({ id: 'e1' }), 'Blue']], `${HEADER},favourite_colour`);
     const { recipients } = await readRecipients(file);
