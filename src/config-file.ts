@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { type Document, LineCounter, isMap, isScalar, parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { columnsMap, knownKeys, valueMaps } from './campaign/schema';
+import { yamlLine } from './campaign/yaml-lines';
 import { didYouMean } from './text/suggest';
 import { mappingProblem } from './data/mapping';
 import { LetterMergeError } from './errors';
@@ -69,14 +70,6 @@ function configError(file: string, line: number | undefined, message: string, hi
   return new LetterMergeError('CONFIG', message, { kind: 'usage', location: { file, line }, hint });
 }
 
-/** The line of a setting's name (its value may start on the next line, as a block does). */
-function lineOfSetting(doc: Document, lines: LineCounter, key: string): number | undefined {
-  if (!isMap(doc.contents)) return undefined;
-  const pair = doc.contents.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
-  const range = isScalar(pair?.key) ? pair.key.range : undefined;
-  return range ? lines.linePos(range[0]).line : undefined;
-}
-
 /** Reads and checks a config file; paths in it are made absolute against its folder. */
 export function readConfig(file: string): Config {
   const text = readTextFile(file, { what: 'the config file', kind: 'usage', maxBytes: 256 * 1024 });
@@ -96,7 +89,7 @@ export function readConfig(file: string): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : String(issue.path[0] ?? '');
-    const line = lineOfSetting(doc, lines, key);
+    const line = key ? yamlLine(doc, lines, [], key) : undefined;
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeys(configSchema, []);
       const option = Object.hasOwn(OPTION_SETTINGS, key.toLowerCase()) ? OPTION_SETTINGS[key.toLowerCase()] : undefined;
@@ -116,8 +109,7 @@ export function readConfig(file: string): Config {
   }
   const badMapping = mappingProblem({ columns: values.columns, values: values.values });
   if (badMapping) {
-    const key = badMapping.message.startsWith('columns') ? 'columns' : 'values';
-    throw configError(file, lineOfSetting(doc, lines, key), badMapping.message, badMapping.hint);
+    throw configError(file, yamlLine(doc, lines, badMapping.at, badMapping.key), badMapping.message, badMapping.hint);
   }
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, userPath(p)));
   return { ...values, campaign: abs(values.campaign), out: abs(values.out), ca: abs(values.ca), sign: abs(values.sign), file: path.resolve(file) };

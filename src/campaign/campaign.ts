@@ -24,6 +24,8 @@ import type { SignatureImage } from './signature';
 import type { Localised } from './localised';
 import { localise } from './localised';
 import { readTemplateText, yamlValue } from './template-text';
+import { yamlLine } from './yaml-lines';
+import type { KeyPath } from './yaml-lines';
 import type { TemplateSource } from './template-text';
 
 export { readTemplateText, yamlValue };
@@ -84,7 +86,6 @@ const CAMPAIGN_MAX_BYTES = 1024 * 1024;
 /** Nor is a template larger than this a letter. */
 const TEMPLATE_MAX_BYTES = 1024 * 1024;
 
-type KeyPath = (string | number)[];
 
 /** campaign.yaml parsed, with line numbers for every key, for messages that point at the line. */
 class YamlSource {
@@ -108,20 +109,8 @@ class YamlSource {
   }
 
   /** The line of the deepest node along `keys` that exists; of the key itself when `key` is set. */
-  lineOf(keys: KeyPath, key?: string): number | undefined {
-    if (key !== undefined) {
-      const parent = keys.length ? this.doc.getIn(keys, true) : this.doc.contents;
-      if (isMap(parent)) {
-        const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
-        const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
-        if (range) return this.lines.linePos(range[0]).line;
-      }
-    }
-    for (let n = keys.length; n > 0; n--) {
-      const node = this.doc.getIn(keys.slice(0, n), true) as YamlNode | undefined;
-      if (node && node.range) return this.lines.linePos(node.range[0]).line;
-    }
-    return 1;
+  lineOf(keys: KeyPath, key?: string): number {
+    return yamlLine(this.doc, this.lines, keys, key);
   }
 
   /** Fails at the line of `keys` (or of `key` under it); the message names the key itself. */
@@ -403,7 +392,7 @@ export function loadCampaign(dir: string): Campaign {
 
   const mapping: ListMapping = { columns: data.columns ?? {}, values: data.values ?? {} };
   const badMapping = mappingProblem(mapping);
-  if (badMapping) src.fail([badMapping.message.startsWith('columns') ? 'columns' : 'values'], badMapping.message, badMapping.hint);
+  if (badMapping) src.fail(badMapping.at, badMapping.message, badMapping.hint, badMapping.key);
 
   const date = parseDate(src, data.date);
   base.update(`\0date\0${date.getFullYear()}-${date.getMonth() + 1}-${date.getDate()}`);

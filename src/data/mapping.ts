@@ -60,26 +60,31 @@ export interface ColumnRead {
  * header is named for two fields, and each value word maps to a code that exists. The message
  * names `where` (the campaign, the config file, --map).
  */
-export function mappingProblem(m: ListMapping): { message: string; hint?: string } | undefined {
+export function mappingProblem(m: ListMapping): { message: string; hint?: string; at: ['columns'] | ['values'] | ['values', string]; key: string } | undefined {
   const seen = new Map<string, string>();
   for (const [field, header] of Object.entries(m.columns ?? {})) {
     if (!(KNOWN_FIELDS as readonly string[]).includes(field)) {
       const guess = didYouMean(field, KNOWN_FIELDS);
-      return { message: `columns: "${field}" is not a field lettermerge reads${guess ? `; did you mean "${guess}"?` : ''}`, hint: `The fields are: ${KNOWN_FIELDS.join(', ')}. Other columns reach the templates under their own names.` };
+      return {
+        message: `columns: "${field}" is not a field lettermerge reads${guess ? `; did you mean "${guess}"?` : ''}`,
+        hint: `The fields are: ${KNOWN_FIELDS.join(', ')}. Other columns reach the templates under their own names.`,
+        at: ['columns'],
+        key: field,
+      };
     }
-    if (typeof header !== 'string' || header.trim() === '') return { message: `columns: ${field} must name a column of the file` };
+    if (typeof header !== 'string' || header.trim() === '') return { message: `columns: ${field} must name a column of the file`, at: ['columns'], key: field };
     const other = seen.get(fold(header));
-    if (other) return { message: `columns: "${header}" is named for both ${other} and ${field}` };
+    if (other) return { message: `columns: "${header}" is named for both ${other} and ${field}`, at: ['columns'], key: field };
     seen.set(fold(header), field);
   }
   for (const [field, words] of Object.entries(m.values ?? {})) {
-    if (!(VALUE_FIELDS as readonly string[]).includes(field)) return { message: `values: "${field}" has no value words; only ${VALUE_FIELDS.join(', ')} do` };
+    if (!(VALUE_FIELDS as readonly string[]).includes(field)) return { message: `values: "${field}" has no value words; only ${VALUE_FIELDS.join(', ')} do`, at: ['values'], key: field };
     for (const [word, code] of Object.entries(words ?? {})) {
       const c = String(code).trim().toLowerCase();
       const ok = field === 'group' ? isGroup(c) : field === 'language' ? isSupportedLanguage(c) : ['female', 'male', 'none'].includes(c);
       if (!ok) {
         const known = field === 'group' ? GROUPS : field === 'language' ? supportedLanguages() : ['female', 'male', 'none'];
-        return { message: `values.${field}: "${word}" maps to "${code}", which is not a ${field} (known: ${known.join(', ')})` };
+        return { message: `values.${field}: "${word}" maps to "${code}", which is not a ${field} (known: ${known.join(', ')})`, at: ['values', field], key: word };
       }
     }
   }

@@ -215,7 +215,7 @@ describe('recipient lists as they come', () => {
     writeFileSync(config, 'values:\n  group:\n    Gobierno nacional: goverment\n');
     const badConfig = await cli(['validate', csv, '--config', config]);
     expect(badConfig.code).toBe(2);
-    expect(badConfig.stderr).toMatch(/lm\.yaml:2: values\.group: "Gobierno nacional" maps to "goverment", which is not a group/);
+    expect(badConfig.stderr).toMatch(/lm\.yaml:3: values\.group: "Gobierno nacional" maps to "goverment", which is not a group/);
   });
 
   it('makes the letters again on --resume when the mapping changes, and keeps them when it does not', async () => {
