@@ -215,14 +215,16 @@ function languageWeights(run: RunState): Map<string, number> {
  *   is marked stale;
  * - letters this run covers keep their record until the run replaces it.
  */
-function reconcile(earlier: Map<string, ManifestEntry>, p: Plan): { kept: ManifestEntry[]; gone: ManifestEntry[]; stale: number } {
+function reconcile(earlier: Map<string, ManifestEntry>, p: Plan, corrections: boolean): { kept: ManifestEntry[]; gone: ManifestEntry[]; stale: number } {
   const kept: ManifestEntry[] = [];
   const gone: ManifestEntry[] = [];
   let stale = 0;
   for (const [k, e] of earlier) {
     const planned = p.index.get(k);
     if (!planned) {
-      gone.push(e);
+      // A list of corrections (see isCorrections) holds only the rows that failed: the others stay as they are.
+      if (corrections) kept.push(e);
+      else gone.push(e);
       continue;
     }
     const current = { ...e, line: planned.line };
@@ -237,14 +239,28 @@ function reconcile(earlier: Map<string, ManifestEntry>, p: Plan): { kept: Manife
   return { kept, gone, stale };
 }
 
+/** The header of the column failed.csv adds after the file's own. */
+const ERROR_COLUMN = 'error';
+
+/**
+ * Whether the list is a failed.csv (its last column is the one failed.csv adds), fixed to be made
+ * again: it holds only the rows that failed, so the letters of the rows it lacks are kept, not
+ * taken out as recipients who left the list.
+ */
+function isCorrections(p: Plan): boolean {
+  return p.headers.length > 1 && p.headers[p.headers.length - 1] === ERROR_COLUMN;
+}
+
 /** failed.csv: the rows that failed, as read, plus an "error" column; ready to fix and run again. */
-function writeFailedCsv(file: string, headers: string[], columns: string[], rows: RowProblem[]): void {
+function writeFailedCsv(file: string, plan: Plan, rows: RowProblem[]): void {
   rows.sort((a, b) => (a.problem.line ?? 0) - (b.problem.line ?? 0));
-  // Under the file's own headers: failed.csv is read again with the same mapping.
-  const lines = [[...headers, 'error'].map(csvCell).join(',')];
+  // Under the file's own headers: failed.csv is read again with the same mapping. A failed.csv
+  // made again gives its rows that still fail a new reason, in place of the old one.
+  const own = isCorrections(plan) ? plan.headers.length - 1 : plan.headers.length;
+  const lines = [[...plan.headers.slice(0, own), ERROR_COLUMN].map(csvCell).join(',')];
   for (const { problem: p, fields } of rows) {
     const reason = `line ${p.line}${p.language ? ` (${p.language})` : ''}${p.field ? `, ${p.field}` : ''}: ${p.message}`;
-    lines.push([...columns.map((c) => fields[c] ?? ''), reason].map(csvCell).join(','));
+    lines.push([...plan.columns.slice(0, own).map((c) => fields[c] ?? ''), reason].map(csvCell).join(','));
   }
   writeAtomic(file, lines.join('\r\n') + '\r\n');
 }
@@ -441,7 +457,11 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
   try {
     const manifestPath = path.join(out, MANIFEST);
     const earlier = readManifest(manifestPath);
-    const { kept: carried, gone, stale } = reconcile(earlier, p);
+    const corrections = isCorrections(p);
+    if (corrections && earlier.size > 0) {
+      notices.push(`${path.basename(options.csv)} is a failed.csv (its last column is "${ERROR_COLUMN}"): its rows are made as the failed rows, fixed, and the other letters of the output folder are kept as they are`);
+    }
+    const { kept: carried, gone, stale } = reconcile(earlier, p, corrections);
     // The manifest is rewritten without the letters that left the input before their files move,
     // so that a run stopped in between never leaves a sendable record of a removed letter.
     const manifest = new ManifestWriter(manifestPath, carried);
@@ -474,7 +494,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
 
     const out = run.folder.out;
     const failedPath = path.join(out, 'failed.csv');
-    if (run.failedRows.length > 0) writeFailedCsv(failedPath, run.plan.headers, run.plan.columns, run.failedRows);
+    if (run.failedRows.length > 0) writeFailedCsv(failedPath, run.plan, run.failedRows);
     else rmSync(failedPath, { force: true });
     const failures = run.failedRows.map((f) => f.problem).sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { generate } from '../../src/batch/generate';
 import type { ManifestEntry } from '../../src/batch/manifest';
 import { send } from '../../src/batch/send';
-import { campaignCopy, cli, flatText, inspectPdfs, row, tempDir, writeCsv } from '../helpers';
+import { HEADER, campaignCopy, cli, flatText, inspectPdfs, row, tempDir, writeCsv } from '../helpers';
 import { startServer } from '../helpers/smtp';
 
 /** The manifest as a file holds it: every line, in order. */
@@ -66,6 +66,31 @@ describe('the manifest describes every letter of the current input', () => {
     expect(readdirSync(path.join(out, 'removed', 'en')).sort()).toEqual(['c.eml', 'c.pdf']);
     // c's Spanish letter is new to the input and outside --lang en: not made, not listed.
     expect(ids).not.toContain('es/c');
+  });
+
+  it('makes a fixed failed.csv into the same folder and keeps the other letters (they were taken out as recipients who left)', async () => {
+    const out = path.join(t.dir, 'out');
+    const first = await cli(['generate', writeCsv(t.dir, 'p.csv', people({ b: { language: 'pt' }, d: { email: 'not-an-address' } })), '--out', out, '--jobs', '1']);
+    expect(first.code).toBe(4);
+    expect(lines(out).map((e) => e.id)).toEqual(['a', 'c', 'e']);
+    const failed = path.join(out, 'failed.csv');
+    // b is fixed; d is not yet.
+    writeFileSync(failed, readFileSync(failed, 'utf8').replace(',pt,', ',es,'));
+    const again = await cli(['generate', failed, '--out', out, '--jobs', '1']);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toMatch(/note: failed\.csv is a failed\.csv \(its last column is "error"\): its rows are made as the failed rows, fixed, and the other letters of the output folder are kept as they are/);
+    expect(again.stderr).not.toMatch(/no longer in/);
+    expect(lines(out).map((e) => `${e.language}/${e.id}`).sort()).toEqual(['en/a', 'en/c', 'en/e', 'es/b']);
+    expect(existsSync(path.join(out, 'removed'))).toBe(false);
+    // failed.csv now holds d alone, with one error column (its old reason replaced), and reads again.
+    const still = readFileSync(failed, 'utf8').trim().split('\r\n');
+    expect(still).toHaveLength(2);
+    expect(still[0]).toBe(`${HEADER},error`);
+    expect(still[1]).toMatch(/^d,.*,"line 3, email: ""not-an-address"" is not an e-mail address"$/);
+    writeFileSync(failed, readFileSync(failed, 'utf8').replace('not-an-address', 'd@example.org'));
+    expect((await cli(['generate', failed, '--out', out, '--jobs', '1'])).code).toBe(0);
+    expect(existsSync(failed)).toBe(false);
+    expect(lines(out).map((e) => `${e.language}/${e.id}`).sort()).toEqual(['en/a', 'en/c', 'en/e', 'es/b', 'es/d']);
   });
 
   it('does not say it moved the files of a removed letter when they were already gone', async () => {

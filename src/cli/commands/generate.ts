@@ -69,7 +69,9 @@ function report(ctx: Context, csv: string, result: GenerateResult): void {
 const HELP = `
 Writes <out>/<language>/<id>.pdf and <out>/<language>/<id>.eml for each recipient, and
 <out>/manifest.jsonl (one line per letter: files, sizes, sha256, status). Rows that cannot be
-made are listed, and copied to <out>/failed.csv with the reason, ready to fix and run again.
+made are listed, and copied to <out>/failed.csv with the reason, ready to fix and run again
+("generate <out>/failed.csv --out <out>": a list ending with the "error" column keeps the other
+letters).
 
 The manifest describes every letter of the current input in <out>: a narrower run (--lang,
 --limit, --shard) adds and updates letters and keeps the others. A letter whose recipient is no
