@@ -6,6 +6,7 @@ import { CONFIG_FILES, findConfig } from '../config';
 import type { Config } from '../config';
 import { EXIT, LetterMergeError, WorkerFailure, exitCodeFor } from '../errors';
 import { PACKAGE_ROOT } from '../paths';
+import { problemOf } from '../problems';
 import { registerGenerate } from './commands/generate';
 import { registerInit } from './commands/init';
 import { registerPreview } from './commands/preview';
@@ -74,8 +75,17 @@ function report(err: unknown, io: Io, debug: boolean): number {
  * Runs the CLI and returns the exit status; the one place that decides it. Commands parse their
  * flags, call the library function, and print; they never end the process themselves.
  */
-export async function run(argv: string[], io: Io = processIo()): Promise<number> {
+export async function run(argv: string[], given: Io = processIo()): Promise<number> {
   baselineWasm();
+  // Whether the command printed anything on stdout (its JSON summary, say): see jsonError.
+  let printed = false;
+  const io: Io = {
+    ...given,
+    stdout: (s) => {
+      printed = true;
+      given.stdout(s);
+    },
+  };
   const program = new Command();
   let config: { value: Config | undefined } | undefined;
   const ctx: Context = {
@@ -112,8 +122,29 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      if (argv.includes('--json') && !printed) given.stdout(jsonError(err, EXIT.usage));
       return EXIT.usage;
     }
-    return report(err, io, ctx.debug());
+    const status = report(err, io, ctx.debug());
+    if (argv.includes('--json') && !printed) given.stdout(jsonError(err, status));
+    return status;
   }
+}
+
+/**
+ * With --json, a run stopped by an error before its summary prints the error on stdout as well
+ * (stderr has it for people), so that a script reading stdout always gets one JSON object:
+ * {"error": {code, kind, message, hint, file, line, field, …}, "exitCode": n}.
+ */
+function jsonError(err: unknown, exitCode: number): string {
+  let error: Record<string, unknown>;
+  if (err instanceof LetterMergeError) {
+    const { scope: _scope, code, ...place } = problemOf(err, 'file');
+    error = { code, kind: err.kind, ...place };
+  } else if (err instanceof CommanderError) {
+    error = { code: 'USAGE', kind: 'usage', message: err.message.replace(/^error: /, '') };
+  } else {
+    error = { code: 'INTERNAL', kind: 'internal', message: err instanceof Error ? err.message : String(err) };
+  }
+  return `${JSON.stringify({ error, exitCode })}\n`;
 }

@@ -18,6 +18,29 @@ describe('lettermerge CLI', () => {
     expect(r.stderr).toMatch(/^Wrote 23 letters/m);
   });
 
+  it('with --json, prints an error that stops the run on stdout too, as one JSON object', async () => {
+    const json = async (args: string[], code: number) => {
+      const r = await cli(args);
+      expect(r.code).toBe(code);
+      expect(r.stderr).not.toBe('');
+      return JSON.parse(r.stdout) as { error: Record<string, unknown>; exitCode: number };
+    };
+    const csv = writeCsv(t.dir, 'r.csv', [['1', 'en']], 'id,language');
+    expect(await json(['generate', csv, '--out', path.join(t.dir, 'o'), '--json'], 3)).toEqual({
+      error: { code: 'MISSING_COLUMN', kind: 'input', message: expect.stringMatching(/^missing columns: group, gender/), hint: expect.any(String), file: csv, line: 1 },
+      exitCode: 3,
+    });
+    expect(await json(['generate', SAMPLE_CSV, '--jobs', '0', '--json'], 2)).toEqual({
+      error: { code: 'USAGE', kind: 'usage', message: "option '-j, --jobs <n>' argument '0' is invalid. --jobs takes a whole number of 1 or more." },
+      exitCode: 2,
+    });
+    expect((await json(['send', path.join(t.dir, 'none'), '--smtp', 'smtp://127.0.0.1:1', '--json'], 2)).error).toMatchObject({ kind: 'usage', message: expect.stringMatching(/does not exist/) });
+    // A command that printed its own JSON prints nothing more.
+    const v = await cli(['validate', csv, '--json']);
+    expect(v.code).toBe(3);
+    expect(JSON.parse(v.stdout)).toHaveProperty('problems');
+  });
+
   it('exits 4 when some rows failed, naming file, line and field', async () => {
     const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'a' }), row({ id: 'b', group: 'press' })]);
     const r = await cli(['generate', csv, '--out', path.join(t.dir, 'out')]);
