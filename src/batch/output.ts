@@ -111,8 +111,11 @@ export function fileWriteFailure(err: unknown, file: string, paths: string[] = [
     });
   }
   if (!e?.path || !paths.includes(e.path)) return err;
-  if (e.code === 'ENOENT' || e.code === 'ENOTDIR') {
+  if (e.code === 'ENOENT') {
     return new LetterMergeError('OUT_FOLDER', `${file} could not be written: its folder does not exist`, { kind: 'usage', hint: 'Make the folder first, or choose another --out file.' });
+  }
+  if (e.code === 'ENOTDIR') {
+    return new LetterMergeError('OUT_FOLDER', `${file} could not be written: a part of its path is a file, not a folder`, { kind: 'usage', hint: 'Choose another --out file.' });
   }
   return writeFailure(err, file, 'Choose another --out file.');
 }
@@ -134,7 +137,8 @@ export function makeDirs(dir: string, what: string, hint = 'Choose another folde
       st = statSync(cur);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw outError(`${what} ${dir} cannot be used: ${cur} cannot be read (${code})`, hint);
+      // ENOTDIR: a file on the path, which the level above finds and names.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw outError(`${what} ${dir} cannot be used: ${cur} cannot be read (${code})`, hint);
       let link = false;
       try {
         link = lstatSync(cur).isSymbolicLink();

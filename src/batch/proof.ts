@@ -207,7 +207,13 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
     doc.unpipe(file);
     file.end();
     await written.catch(() => undefined);
-    if (part) rmSync(part, { force: true });
+    if (part) {
+      try {
+        rmSync(part, { force: true });
+      } catch {
+        // Its folder is not one (a file on the path): nothing was made there, and the write's own error says why.
+      }
+    }
     if (err !== STOPPED) throw fileWriteFailure(err, out, part ? [part, out, dest.path] : [out]);
   }
   return { out, letters: r.letters, pages, byLanguage: r.byLanguage, byGroup: r.byGroup, failures: r.failures, interrupted, elapsedMs: Date.now() - started };

@@ -138,6 +138,19 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/dangling is a symbolic link to .*nowhere, which does not exist/);
     expect(a.stderr + b.stderr).not.toMatch(/This is a bug/);
+    // A file further up the path, for every command that makes a folder or a file there.
+    const under = path.join(file, 'sub', 'x');
+    const made = [
+      await cli(['generate', SAMPLE_CSV, '--out', under, '--jobs', '1']),
+      await cli(['init', under]),
+      await cli(['proof', SAMPLE_CSV, '--lang', 'fr', '--out', `${under}.pdf`]),
+      await cli(['preview', SAMPLE_CSV, '--row', '1', '--out', `${under}.pdf`]),
+    ];
+    expect(made.map((r) => r.code)).toEqual([2, 2, 2, 2]);
+    expect(made[0].stderr).toMatch(/the output folder .*afile\/sub\/x cannot be used: .*afile is a file, not a folder/);
+    expect(made[1].stderr).toMatch(/the campaign folder .*afile\/sub\/x cannot be used: .*afile is a file, not a folder/);
+    for (const r of made.slice(2)) expect(r.stderr).toMatch(/afile\/sub\/x\.pdf could not be written: a part of its path is a file, not a folder/);
+    expect(made.map((r) => r.stderr).join('')).not.toMatch(/This is a bug|internal error|ENOTDIR/);
   });
 
   it('init into a place where folders cannot be made, and a recipients "file" that is a folder', async () => {
