@@ -15,7 +15,7 @@ import { DEFAULTS } from '../config';
 import { Merger, missingColumns } from '../template/merge';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry, OutputFile } from './manifest';
-import { ManifestWriter, OutputFolder, REMOVED_DIR, writeAtomic } from './output';
+import { FAILED_CSV, ManifestWriter, OutputFolder, REMOVED_DIR, writeAtomic } from './output';
 import { lettersFor, plan, shardOf } from './plan';
 import { letterKey } from './keys';
 import type { Plan, Scope } from './plan';
@@ -493,7 +493,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     if (!run.interrupted) run.manifest.finish((k) => run.plan.index.get(k)?.order);
 
     const out = run.folder.out;
-    const failedPath = path.join(out, 'failed.csv');
+    const failedPath = path.join(out, FAILED_CSV);
     if (run.failedRows.length > 0) writeFailedCsv(failedPath, run.plan, run.failedRows);
     else rmSync(failedPath, { force: true });
     const failures = run.failedRows.map((f) => f.problem).sort((a, b) => (a.line ?? 0) - (b.line ?? 0));

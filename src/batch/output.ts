@@ -172,6 +172,9 @@ export function makeDirs(dir: string, what: string, hint = 'Choose another folde
   }
 }
 
+/** The rows that failed, in the output folder (see generate's writeFailedCsv). */
+export const FAILED_CSV = 'failed.csv';
+
 /** Checks or makes the output folder; returns its real path. */
 const OUT_HINT = 'Choose another --out folder.';
 
@@ -179,6 +182,12 @@ export function prepareOutputFolder(out: string): string {
   makeDirs(out, 'the output folder', OUT_HINT);
   const real = realpathSync(out);
   refuseForeignFolder(out);
+  // failed.csv is written (or removed) at the end of a run: a folder put in its place would stop
+  // the run there, after its letters, as an internal error.
+  const failed = lstatSync(path.join(real, FAILED_CSV), { throwIfNoEntry: false });
+  if (failed && !failed.isFile() && !failed.isSymbolicLink()) {
+    throw outError(`${path.join(out, FAILED_CSV)} is ${failed.isDirectory() ? 'a folder' : 'not a regular file'}: lettermerge writes the rows that fail to a file of that name`, 'Move it out of the output folder, or rename it, then run again.');
+  }
   const probe = path.join(real, `.lettermerge-write-test-${process.pid}`);
   try {
     writeFileSync(probe, '', { flag: 'wx' });

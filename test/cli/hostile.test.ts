@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import fs, { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import * as produce from '../../src/batch/produce';
@@ -151,6 +151,16 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect(made[1].stderr).toMatch(/the campaign folder .*afile\/sub\/x cannot be used: .*afile is a file, not a folder/);
     for (const r of made.slice(2)) expect(r.stderr).toMatch(/afile\/sub\/x\.pdf could not be written: a part of its path is a file, not a folder/);
     expect(made.map((r) => r.stderr).join('')).not.toMatch(/This is a bug|internal error|ENOTDIR/);
+  });
+
+  it('refuses, before any letter, an output folder whose failed.csv is a folder (the run stopped at its end with an internal error)', async () => {
+    const out = path.join(t.dir, 'out');
+    expect((await cli(['generate', SAMPLE_CSV, '--out', out, '--lang', 'fr'])).code).toBe(0);
+    mkdirSync(path.join(out, 'failed.csv'));
+    const r = await cli(['generate', SAMPLE_CSV, '--out', out, '--lang', 'es']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/out\/failed\.csv is a folder: lettermerge writes the rows that fail to a file of that name\n {2}Move it out of the output folder, or rename it, then run again\./);
+    expect(existsSync(path.join(out, 'es'))).toBe(false);
   });
 
   it('init into a place where folders cannot be made, and a recipients "file" that is a folder', async () => {
