@@ -38,6 +38,8 @@ const WRITE_PROBLEMS: Record<string, string> = {
   EPERM: 'permission denied',
   EIO: 'the disk reported an input/output error',
   EFBIG: 'the file is larger than the file system allows',
+  // A folder was put where the file goes (an edited output folder).
+  EISDIR: 'a folder is in its place',
   // The folder was changed while the run went on: someone removed or moved it, or put a file in its place.
   ENOENT: 'its folder is gone (removed or moved while the run was writing to it)',
   ENOTDIR: 'a folder on its path is no longer a folder',
@@ -480,7 +482,7 @@ export class OutputFolder {
   private dir(rel: string): string {
     const dir = path.join(this.out, rel);
     if (this.dirs.has(dir)) return dir;
-    makeDirs(dir, 'the output folder', OUT_HINT);
+    makeDirs(dir, 'the folder', `It is a folder lettermerge makes in the output folder ${this.out}: move away the file in its way, or choose another --out folder.`);
     const real = realpathSync(dir);
     if (!real.startsWith(this.real + path.sep)) {
       throw new LetterMergeError('OUTSIDE_OUT', `${dir} leads outside the output folder (to ${real}); nothing was written there`, {

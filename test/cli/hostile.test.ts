@@ -163,6 +163,23 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect(existsSync(path.join(out, 'es'))).toBe(false);
   });
 
+  it('names a folder put where a letter goes, or a file where a folder of the output goes', async () => {
+    const out = path.join(t.dir, 'out');
+    expect((await cli(['generate', SAMPLE_CSV, '--out', out, '--lang', 'fr'])).code).toBe(0);
+    const pdf = path.join(out, 'fr', 'csoc-fr-014.pdf');
+    fs.rmSync(pdf);
+    mkdirSync(pdf);
+    const letter = await cli(['generate', SAMPLE_CSV, '--out', out, '--lang', 'fr']);
+    expect(letter.code).toBe(3);
+    expect(letter.stderr).toMatch(/fr\/csoc-fr-014\.pdf could not be written: a folder is in its place \(EISDIR\)\n {2}The letters already written and recorded in manifest\.jsonl are kept/);
+    fs.rmdirSync(pdf);
+    writeFileSync(path.join(out, 'ru'), 'not a folder');
+    const folder = await cli(['generate', SAMPLE_CSV, '--out', out, '--lang', 'ru']);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toMatch(/the folder .*out\/ru cannot be used: .*out\/ru is a file, not a folder\n {2}It is a folder lettermerge makes in the output folder .*out: move away the file in its way/);
+    expect(letter.stderr + folder.stderr).not.toMatch(/internal error/);
+  });
+
   it('init into a place where folders cannot be made, and a recipients "file" that is a folder', async () => {
     const i = await cli(['init', '/proc/lettermerge-nope']);
     expect(i.code).toBe(2);
