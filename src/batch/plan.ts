@@ -1,5 +1,6 @@
 import type { Campaign } from '../campaign/campaign';
 import { streamRecipients } from '../data/recipients';
+import { asciiAddress, isEmailAddress } from '../data/address';
 import type { Encoding, ListHeader, Recipient, RowProblem } from '../data/recipients';
 import type { ListMapping } from '../data/mapping';
 import { letterKey, readingKey } from './keys';
@@ -31,7 +32,7 @@ export function lettersFor(r: Recipient, scope: Scope): { languages: string[]; s
 }
 
 /**
- * E-mail addresses on more than one row, compared ignoring case. Each row gets a letter and a
+ * E-mail addresses on more than one row, compared ignoring case (and a domain's script: "exámple.com" is "xn--exmple-qta.com"). Each row gets a letter and a
  * message of its own, so one person on two rows (a row copied, a list merged from two exports)
  * gets the letter twice. Not a problem of the rows: an office's shared address may serve two
  * recipients. Said as a note by validate and generate.
@@ -47,7 +48,8 @@ export class SharedAddresses {
   }
 
   see(r: Recipient): void {
-    const address = r.email.toLowerCase();
+    // A domain in its own script and in xn-- form is one address.
+    const address = (isEmailAddress(r.email) ? asciiAddress(r.email) : r.email).toLowerCase();
     const first = this.first.get(address);
     if (first === undefined) {
       this.first.set(address, r.line);

@@ -21,6 +21,10 @@ export function addressProblem(value: string): string | undefined {
   const hidden = /\p{Cf}/u.exec(value);
   if (hidden) return `"${value}" holds an invisible character (${codePointName(hidden[0])}), often pasted with an address from a web page or a document: remove it`;
   if (/[\s,;<>()"]/.test(value)) return `"${value}" is not one e-mail address (it holds a space, a comma, a semicolon, a bracket or a quote)`;
+  // A link copied from a web page, or an address typed on a Chinese or Japanese keyboard.
+  if (/^mailto:/i.test(value)) return `"${value}" is a mailto: link, not an address: write the address alone (${value.slice(7)})`;
+  const wideAt = /[\uFF20\uFE6B]/.exec(value);
+  if (wideAt && !value.includes('@')) return `"${value}" holds a wide "${wideAt[0]}" (${codePointName(wideAt[0])}) where "@" should be, as a Chinese or Japanese keyboard types it: type "@"`;
   const at = value.lastIndexOf('@');
   if (at <= 0 || at === value.length - 1 || value.indexOf('@') !== at) return `"${value}" is not an e-mail address`;
   const local = value.slice(0, at);

@@ -172,6 +172,24 @@ describe('input checks: validate and generate on troublesome files', () => {
     expect(JSON.parse(g.stdout)).toMatchObject({ produced: 3, notices: [expect.stringMatching(/office@example\.org \(lines 2, 4\)/)] });
   });
 
+  it('takes a domain in its own script and in xn-- form for one address, and names a mailto: link or a wide @', async () => {
+    const file = path.join(t.dir, 'idn.csv');
+    writeFileSync(
+      file,
+      csvText([
+        good('a', { email: 'jose@exámple.com' }),
+        good('b', { email: 'JOSE@xn--exmple-qta.com' }),
+        good('c', { email: 'mailto:c@example.org' }),
+        good('d', { email: 'd＠example.org' }),
+      ]),
+    );
+    const v = await cli(['validate', file]);
+    expect(v.code).toBe(4);
+    expect(v.stderr).toMatch(/an e-mail address is on more than one row: jose@xn--exmple-qta\.com \(lines 2, 3\)/);
+    expect(v.stderr).toContain(':4: id c, email: "mailto:c@example.org" is a mailto: link, not an address: write the address alone (c@example.org)');
+    expect(v.stderr).toContain(':5: id d, email: "d＠example.org" holds a wide "＠" (U+FF20) where "@" should be, as a Chinese or Japanese keyboard types it: type "@"');
+  });
+
   it('prints values exactly as typed, even when they look like markup or code', async () => {
     const hostile = '{{id}} **bold** [link](https://evil.example) <script>alert(1)</script> __proto__';
     const file = path.join(t.dir, 'h.csv');
