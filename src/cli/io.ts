@@ -36,9 +36,15 @@ export function processIo(): Io {
     stdout: (s) => void process.stdout.write(s),
     stderr: (s) => void process.stderr.write(s),
     progress: process.stderr.isTTY ? process.stderr : undefined,
+    // Ctrl-C, and the SIGTERM a CI runner, a container or a service manager sends to stop a job:
+    // both stop the run cleanly (the letters under way are finished and recorded).
     onInterrupt: (handler) => {
       process.on('SIGINT', handler);
-      return () => void process.off('SIGINT', handler);
+      process.on('SIGTERM', handler);
+      return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+      };
     },
     askSecret: process.stdin.isTTY ? askSecretOnTerminal : undefined,
     exitNow: (code) => process.exit(code),

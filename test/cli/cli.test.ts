@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, existsSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, ROOT, SAMPLE_CSV, campaignCopy, cli, row, tempDir, writeCsv } from '../helpers';
 
@@ -163,6 +163,33 @@ describe('lettermerge CLI', () => {
     expect(bad.status).toBe(3);
     expect(bad.stderr).toMatch(/missing\.csv: the recipients file was not found/);
   });
+
+  it('stops cleanly on SIGTERM (a CI job cancelled), as on Ctrl-C: the letters made are whole and recorded, the folder is let go', async () => {
+    const csv = writeCsv(t.dir, 'many.csv', Array.from({ length: 400 }, (_, i) => row({ id: `r${i}`, last_name: `Person ${i}`, email: `p${i}@example.org` })));
+    const out = path.join(t.dir, 'term');
+    const child = spawn(process.execPath, [BIN, 'generate', csv, '--out', out, '--jobs', '1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const manifest = path.join(out, 'manifest.jsonl');
+    const lines = () => (existsSync(manifest) ? readFileSync(manifest, 'utf8').split('\n').filter(Boolean).length : 0);
+    while (lines() < 5 && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'close')) as [number];
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/Interrupted after \d+ of 400 letters/);
+    const summary = JSON.parse(stdout) as { interrupted: boolean; produced: number };
+    expect(summary.interrupted).toBe(true);
+    expect(readdirSync(out)).not.toContain('.lettermerge-lock');
+    const files = readdirSync(path.join(out, 'en'));
+    expect(files.filter((f) => /partial/.test(f))).toEqual([]);
+    expect(files).toHaveLength(2 * summary.produced);
+    expect(lines()).toBe(summary.produced);
+    const again = spawnSync(process.execPath, [BIN, 'generate', csv, '--out', out, '--jobs', '1', '--resume', '--json'], { encoding: 'utf8' });
+    expect(again.status).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ kept: summary.produced, produced: 400 - summary.produced });
+  }, 60_000);
 
   it('stops quietly when the reader of its output goes away (--help | head -1)', async () => {
     // As a pipe into `head -1` does: the reader closes after the first chunk.

@@ -84,8 +84,8 @@ CSV columns: ${CORE_COLUMNS.join(', ')}
   language: ${supportedLanguages().join(', ')} (several separated by ";" give one letter each)
 Extra columns are passed to the templates.
 
-Ctrl-C stops cleanly: letters under way are finished, no half-written file is left, and the
-command to resume is printed. --shard K/N splits a campaign over N machines or CI jobs: the N
+Ctrl-C (or SIGTERM) stops cleanly: letters under way are finished, no half-written file is
+left, and the command to resume is printed. --shard K/N splits a campaign over N machines or CI jobs: the N
 shards together make every letter exactly once.
 
 Exit status: 0 all produced, 1 internal error, 2 usage error, 3 input unusable (nothing
