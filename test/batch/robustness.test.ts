@@ -1,4 +1,4 @@
-import fs, { existsSync, lstatSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import fs, { existsSync, lstatSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -446,5 +446,35 @@ describe('preview --watch', () => {
     }
     stop!();
     expect(await running).toBe(0);
+  });
+
+  it('goes on when the list is saved as a new file in its place (as editors and spreadsheets do), and sees the edits after', async () => {
+    const dir = campaignCopy(t.dir);
+    const lists = path.join(t.dir, 'lists');
+    mkdirSync(lists);
+    const csv = writeCsv(lists, 'r.csv', [row({ last_name: 'First' })]);
+    let stdout = '';
+    let stderr = '';
+    let stop: (() => void) | undefined;
+    const io = { stdout: (s: string) => (stdout += s), stderr: (s: string) => (stderr += s), onInterrupt: (h: () => void) => ((stop = h), () => undefined) };
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+    };
+    const running = run(['preview', csv, '--campaign', dir, '--row', '1', '--watch', '--text'], io);
+    await until(() => stderr.includes('Watching'));
+    // Saved the way a spreadsheet saves: the old file moved away, a new one put in its place.
+    renameSync(csv, `${csv}.bak`);
+    await new Promise((r) => setTimeout(r, 300));
+    writeCsv(lists, 'r.tmp', [row({ last_name: 'Second' })]);
+    renameSync(path.join(lists, 'r.tmp'), csv);
+    await until(() => stdout.includes('Second'));
+    expect(stdout).toContain('Second');
+    // An edit in place of the new file is seen too.
+    writeCsv(lists, 'r.csv', [row({ last_name: 'Third' })]);
+    await until(() => stdout.includes('Third'));
+    expect(stdout).toContain('Third');
+    stop!();
+    expect(await running).toBe(0);
+    expect(stderr).not.toMatch(/internal error|ENOENT/);
   });
 });

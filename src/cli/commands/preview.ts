@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { statSync, watch as fsWatch, writeFileSync } from 'node:fs';
+import { watch as fsWatch, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LetterMergeError } from '../../errors';
 import { checkPdfOut, partName, removeStaleParts } from '../../files';
@@ -22,24 +22,30 @@ function openViewer(file: string, io: Io): void {
   }
 }
 
-/** Runs `action` again whenever something under `paths` changes (but `ignore`), until Ctrl-C. */
-export async function watch(paths: string[], ignore: string, action: () => Promise<void>, io: Io): Promise<void> {
+/**
+ * Runs `action` again whenever something in the campaign folder or the recipients file changes
+ * (but the file `ignore`, the preview itself), until Ctrl-C. The file is watched through its
+ * folder: an editor or a spreadsheet saves by putting a new file in its place, which a watch on
+ * the file itself would not see (and the moment it is away is no error).
+ */
+export async function watch(campaignDir: string, csv: string, ignore: string, action: () => Promise<void>, io: Io): Promise<void> {
   say(io, 'Watching the campaign and the CSV for changes (Ctrl-C to stop)…\n');
   let timer: NodeJS.Timeout | undefined;
   let running = Promise.resolve();
-  const watchers = paths.map((p) =>
-    fsWatch(p, { recursive: statSync(p).isDirectory() }, (_event, name) => {
-      // The preview itself may be written inside the campaign folder: its own writes are no change.
-      const changed = statSync(p).isDirectory() && name ? path.resolve(p, String(name)) : p;
-      if (changed === ignore || changed.startsWith(`${ignore}.`)) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        running = running.then(() =>
-          action().catch((err: unknown) => say(io, `lettermerge: ${err instanceof LetterMergeError ? err.describe() : String(err)}\n`)),
-        );
-      }, 150);
-    }),
-  );
+  const onEvent = (dir: string, only?: string) => (_event: string, name: string | Buffer | null) => {
+    const changed = name ? path.resolve(dir, String(name)) : dir;
+    if (only && changed !== only) return;
+    // The preview itself may be written inside the campaign folder: its own writes are no change.
+    if (changed === ignore || changed.startsWith(`${ignore}.`)) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      running = running.then(() => action().catch((err: unknown) => say(io, `lettermerge: ${err instanceof LetterMergeError ? err.describe() : String(err)}\n`)));
+    }, 150);
+  };
+  const watchers = [fsWatch(campaignDir, { recursive: true }, onEvent(campaignDir))];
+  if (!csv.startsWith(campaignDir + path.sep)) watchers.push(fsWatch(path.dirname(csv), onEvent(path.dirname(csv), csv)));
+  // A watched folder removed: the next preview says what is missing.
+  for (const w of watchers) w.on('error', () => undefined);
   await new Promise<void>((resolve) => {
     const stop = io.onInterrupt?.(() => resolve());
     if (!stop) resolve();
@@ -163,6 +169,6 @@ Examples:
       };
       await once();
       if (opts.open && !opts.text) openViewer(path.resolve(out), io);
-      if (opts.watch) await watch([campaignDir, path.resolve(csv)], path.resolve(out), once, io);
+      if (opts.watch) await watch(campaignDir, path.resolve(csv), path.resolve(out), once, io);
     });
 };
