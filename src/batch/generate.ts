@@ -11,6 +11,7 @@ import type { ListMapping, ListOptions } from '../data/mapping';
 import type { Problem } from '../problems';
 import { LetterMergeError } from '../errors';
 import { isSupportedLanguage, language as languageInfo, supportedLanguages } from '../i18n/languages';
+import { LANGUAGE_TABLE, languageOf } from '../data/words';
 import { DEFAULTS } from '../config';
 import { Merger, missingColumns } from '../template/merge';
 import { MANIFEST, letterId, readManifest } from './manifest';
@@ -99,17 +100,22 @@ export interface GenerateResult {
 
 export function parseLanguages(list: string[] | undefined): string[] | undefined {
   if (!list) return undefined;
-  const codes = list.flatMap((l) => l.split(',')).map((l) => l.trim().toLowerCase()).filter(Boolean);
-  if (codes.length === 0) {
+  const words = list.flatMap((l) => l.split(',')).map((l) => l.trim()).filter(Boolean);
+  if (words.length === 0) {
     throw new LetterMergeError('UNKNOWN_LANGUAGE', '--lang names no language', { kind: 'usage', hint: `Give one or more of: ${supportedLanguages().join(', ')}, or leave --lang out for all.` });
   }
-  for (const c of codes) {
-    if (!isSupportedLanguage(c)) {
-      throw new LetterMergeError('UNKNOWN_LANGUAGE', `unknown language "${c}" in --lang`, {
+  const codes: string[] = [];
+  for (const w of words) {
+    // As a list's language cell is read: a code, a locale tag (es-ES) or a name (Español, Spanish).
+    const code = isSupportedLanguage(w.toLowerCase()) ? w.toLowerCase() : languageOf(w);
+    if (code === undefined || !isSupportedLanguage(code)) {
+      const near = LANGUAGE_TABLE.nearest(w);
+      throw new LetterMergeError('UNKNOWN_LANGUAGE', `unknown language "${w}" in --lang${near.length ? `; did you mean ${near.join(' or ')}?` : ''}`, {
         kind: 'usage',
-        hint: `Known languages: ${supportedLanguages().join(', ')}.`,
+        hint: `Known languages: ${supportedLanguages().join(', ')} (or their names, e.g. Español, French).`,
       });
     }
+    if (!codes.includes(code)) codes.push(code);
   }
   return codes;
 }

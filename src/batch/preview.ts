@@ -2,6 +2,7 @@ import { loadCampaign } from '../campaign/campaign';
 import { streamRecipients } from '../data/recipients';
 import type { Recipient, RowResult } from '../data/recipients';
 import { layerMappings } from '../data/mapping';
+import { languageOf } from '../data/words';
 import type { ListMapping, ListOptions } from '../data/mapping';
 import { LetterMergeError } from '../errors';
 import { parseMarkdown } from '../markup/markdown';
@@ -83,7 +84,9 @@ export async function preview(options: PreviewOptions): Promise<PreviewResult> {
   } else {
     recipient = await findRecipient(options.csv, options.id, row, { sheet: options.sheet, mapping: layerMappings(campaign.mapping, options.mapping) });
   }
-  const language = options.language ?? recipient.languages.find((l) => campaign.languages.includes(l)) ?? recipient.languages[0];
+  // --lang as a list's language cell is read: a code, a locale tag or a name (Español).
+  const asked = options.language === undefined ? undefined : (languageOf(options.language) ?? options.language);
+  const language = asked ?? recipient.languages.find((l) => campaign.languages.includes(l)) ?? recipient.languages[0];
   if (!campaign.languages.includes(language)) {
     throw new LetterMergeError('LANGUAGE_NOT_IN_CAMPAIGN', `the campaign has no "${language}" templates`, {
       kind: 'usage',

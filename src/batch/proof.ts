@@ -13,6 +13,7 @@ import { LetterMergeError } from '../errors';
 import { checkPdfOut, partName, removeStaleParts } from '../files';
 import { glyphError } from '../fonts/fonts';
 import { GROUPS, fullName, isGroup, language } from '../i18n/languages';
+import { GROUP_TABLE } from '../data/words';
 import { layoutDocument, layoutLetter } from '../layout/letter';
 import type { LetterLayout } from '../layout/letter';
 import { parseMarkdown } from '../markup/markdown';
@@ -65,9 +66,15 @@ interface Placed {
 
 function checkGroups(groups: string[] | undefined): string[] | undefined {
   if (!groups) return undefined;
-  const list = groups.flatMap((g) => g.split(',')).map((g) => g.trim().toLowerCase()).filter(Boolean);
-  for (const g of list) {
-    if (!isGroup(g)) throw new LetterMergeError('USAGE', `unknown group "${g}" in --group`, { kind: 'usage', hint: `Known groups: ${GROUPS.join(', ')}.` });
+  const list: string[] = [];
+  for (const word of groups.flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean)) {
+    // As a list's group cell is read: a code, or a group's name in one of the six languages (Gobierno).
+    const g = isGroup(word.toLowerCase()) ? word.toLowerCase() : GROUP_TABLE.lookup(word);
+    if (g === undefined) {
+      const near = GROUP_TABLE.nearest(word);
+      throw new LetterMergeError('USAGE', `unknown group "${word}" in --group${near.length ? `; did you mean ${near.join(' or ')}?` : ''}`, { kind: 'usage', hint: `Known groups: ${GROUPS.join(', ')}.` });
+    }
+    if (!list.includes(g)) list.push(g);
   }
   return list;
 }

@@ -74,9 +74,28 @@ describe('lettermerge CLI', () => {
     const lang = await cli(['generate', SAMPLE_CSV, '--lang', 'xx', '--out', path.join(t.dir, 'o')]);
     expect(lang.code).toBe(2);
     expect(lang.stderr).toMatch(/unknown language "xx" in --lang/);
+    const typo = await cli(['generate', SAMPLE_CSV, '--lang', 'Englsh', '--out', path.join(t.dir, 'o')]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/unknown language "Englsh" in --lang; did you mean en\?/);
+    const group = await cli(['proof', SAMPLE_CSV, '--group', 'goverment', '--out', path.join(t.dir, 'p.pdf')]);
+    expect(group.code).toBe(2);
+    expect(group.stderr).toMatch(/unknown group "goverment" in --group; did you mean government\?/);
     const camp = await cli(['generate', SAMPLE_CSV, '--campaign', path.join(t.dir, 'nope')]);
     expect(camp.code).toBe(2);
     expect(camp.stderr).toMatch(/campaign folder not found/);
+  });
+
+  it('reads --lang and --group as a list\'s cells are read: codes, locale tags and names in the six languages', async () => {
+    const out = path.join(t.dir, 'o');
+    const g = await cli(['generate', SAMPLE_CSV, '--lang', 'Español,fr-CH,ES', '--out', out, '--json']);
+    expect(g.code).toBe(0);
+    expect(JSON.parse(g.stdout)).toMatchObject({ byLanguage: { es: 6, fr: 3 } });
+    const p = await cli(['proof', SAMPLE_CSV, '--lang', 'English', '--group', 'Gobierno,Academia', '--out', path.join(t.dir, 'p.pdf'), '--json']);
+    expect(p.code).toBe(0);
+    expect(JSON.parse(p.stdout)).toMatchObject({ letters: 4, byGroup: { academia: 2, government: 2 } });
+    const v = await cli(['preview', SAMPLE_CSV, '--row', '1', '--lang', 'Français', '--text']);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/Le Secrétaire général/);
   });
 
   it('answers --help and --version', async () => {

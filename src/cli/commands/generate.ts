@@ -104,7 +104,7 @@ export const registerGenerate: Register = (program, ctx) => {
     .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
     .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
     .option('-o, --out <dir>', `output folder: new, empty, or one an earlier run wrote (default: "${DEFAULTS.out}")`, pathOption('--out'))
-    .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')})`)
+    .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')}, or their names: Español, French…)`)
     .option('-j, --jobs <n>', 'threads making letters: the main thread and n-1 worker threads (default: 1 below 1,000 letters, and one more per 1,000; at most the number of cores)', positiveInt('--jobs'))
     .option('--limit <n>', 'only the first N letters', positiveInt('--limit'))
     .option('--shard <K/N>', "make only this run's share of the rows: shard K of N, stable for a given id", parseShard)
