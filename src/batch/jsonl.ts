@@ -14,11 +14,11 @@ export function readJsonLines<T>(file: string): T[] {
 
 /**
  * The records of a JSON-lines file with their line numbers (from 1), and the lines that are not
- * JSON: `cutShort`, the last line when it has no line break after it (a hard stop while it was
- * being written), and `unreadable`, any other (damaged, or edited by hand).
+ * JSON (`unreadable`: damaged, or edited by hand), but for a last line with no line break after
+ * it, cut short by a hard stop while it was being written, which is skipped.
  */
-export function readJsonLinesOf<T>(file: string): { records: { record: T; line: number }[]; unreadable: { line: number; text: string }[]; cutShort: boolean } {
-  const out = { records: [] as { record: T; line: number }[], unreadable: [] as { line: number; text: string }[], cutShort: false };
+export function readJsonLinesOf<T>(file: string): { records: { record: T; line: number }[]; unreadable: { line: number; text: string }[] } {
+  const out = { records: [] as { record: T; line: number }[], unreadable: [] as { line: number; text: string }[] };
   if (!existsSync(file)) return out;
   const text = readRegularFile(file, {
     what: `${path.basename(file)} of the output folder`,
@@ -31,8 +31,7 @@ export function readJsonLinesOf<T>(file: string): { records: { record: T; line: 
     try {
       out.records.push({ record: JSON.parse(line) as T, line: i + 1 });
     } catch {
-      if (i === lines.length - 1) out.cutShort = true;
-      else out.unreadable.push({ line: i + 1, text: line });
+      if (i < lines.length - 1) out.unreadable.push({ line: i + 1, text: line });
     }
   }
   return out;

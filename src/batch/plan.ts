@@ -32,9 +32,9 @@ export function lettersFor(r: Recipient, scope: Scope): { languages: string[]; s
 }
 
 /**
- * E-mail addresses on more than one row, compared ignoring case (and a domain's script: "exámple.com" is "xn--exmple-qta.com"). Each row gets a letter and a
- * message of its own, so one person on two rows (a row copied, a list merged from two exports)
- * gets the letter twice. Not a problem of the rows: an office's shared address may serve two
+ * E-mail addresses on more than one row, compared ignoring case and a domain's script
+ * ("exámple.com" is "xn--exmple-qta.com"). Each row gets a letter and a message of its own, so
+ * one person on two rows (a row copied, a list merged from two exports) gets the letter twice. Not a problem of the rows: an office's shared address may serve two
  * recipients. Said as a note by validate and generate.
  */
 export class SharedAddresses {
@@ -48,7 +48,6 @@ export class SharedAddresses {
   }
 
   see(r: Recipient): void {
-    // A domain in its own script and in xn-- form is one address.
     const address = (isEmailAddress(r.email) ? asciiAddress(r.email) : r.email).toLowerCase();
     const first = this.first.get(address);
     if (first === undefined) {

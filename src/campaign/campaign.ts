@@ -3,8 +3,8 @@ import type { ListMapping } from '../data/mapping';
 import { createHash } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument, LineCounter, isMap, isPair, isScalar } from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
+import { parseDocument, LineCounter, isMap } from 'yaml';
+import type { Document } from 'yaml';
 import type { z } from 'zod';
 import { parseMailbox, parseMailboxList, addressProblem } from '../data/address';
 import type { Mailbox } from '../data/address';
@@ -85,7 +85,6 @@ function dateFromEpoch(ms: number): Date {
 const CAMPAIGN_MAX_BYTES = 1024 * 1024;
 /** Nor is a template larger than this a letter. */
 const TEMPLATE_MAX_BYTES = 1024 * 1024;
-
 
 /** campaign.yaml parsed, with line numbers for every key, for messages that point at the line. */
 class YamlSource {

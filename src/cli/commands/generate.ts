@@ -85,8 +85,8 @@ CSV columns: ${CORE_COLUMNS.join(', ')}
 Extra columns are passed to the templates.
 
 Ctrl-C (or SIGTERM) stops cleanly: letters under way are finished, no half-written file is
-left, and the command to resume is printed. --shard K/N splits a campaign over N machines or CI jobs: the N
-shards together make every letter exactly once.
+left, and the command to resume is printed. --shard K/N splits a campaign over N machines or CI
+jobs: the N shards together make every letter exactly once.
 
 Exit status: 0 all produced, 1 internal error, 2 usage error, 3 input unusable (nothing
 written), 4 some rows failed (the others were produced), 130 interrupted.
