@@ -57,8 +57,8 @@ export interface ColumnRead {
 
 /**
  * Checks a mapping on its own (before any file is read): each field is one lettermerge reads, no
- * header is named for two fields, and each value word maps to a code that exists. The message
- * names `where` (the campaign, the config file, --map).
+ * header is named for two fields, and each value word maps to a code that exists. `at` and `key`
+ * place the entry at fault in campaign.yaml or the config file (`key` under the keys `at`).
  */
 export function mappingProblem(m: ListMapping): { message: string; hint?: string; at: ['columns'] | ['values'] | ['values', string]; key: string } | undefined {
   const seen = new Map<string, string>();
