@@ -1,6 +1,6 @@
 import type { Campaign } from '../campaign/campaign';
 import { streamRecipients } from '../data/recipients';
-import { asciiAddress, isEmailAddress } from '../data/address';
+import { asciiAddress } from '../data/address';
 import type { Encoding, ListHeader, Recipient, RowProblem } from '../data/recipients';
 import type { ListMapping } from '../data/mapping';
 import { letterKey, readingKey } from './keys';
@@ -48,7 +48,8 @@ export class SharedAddresses {
   }
 
   see(r: Recipient): void {
-    const address = (isEmailAddress(r.email) ? asciiAddress(r.email) : r.email).toLowerCase();
+    // A recipient's address is a valid one (a row with another fails before it is one).
+    const address = asciiAddress(r.email).toLowerCase();
     const first = this.first.get(address);
     if (first === undefined) {
       this.first.set(address, r.line);
