@@ -723,9 +723,9 @@ function checkColumns(file: string, headers: string[], mapping: ListMapping, she
   }
 }
 
-/** The words of a language cell: one letter each ("fr;en", "Español, English"). */
+/** The words of a language cell: one letter each ("fr;en", "Español, English", "es/en", "fr | en"). */
 export function languageWords(cell: string): string[] {
-  return cell.split(/[;,\s]+/).filter(Boolean);
+  return cell.split(/[;,/|+\s]+/).filter(Boolean);
 }
 
 /** A value's reading, or the row's problem for a word lettermerge does not know. */

@@ -58,6 +58,14 @@ describe('readRecipients', () => {
     expect(result.recipients[0]).toMatchObject({ id: 'p1', organization: 'Smith, Jones & Co', address: ['1 College Road', 'Exampletown'] });
   });
 
+  it('reads the languages of a cell however a list separates them', async () => {
+    const cells = ['es;en', 'es, en', 'es/en', 'Español / English', 'es | en', 'es+en', 'es en'];
+    const file = writeCsv(t.dir, 'langs.csv', cells.map((language, i) => row({ id: `l${i}`, language, email: `l${i}@example.org` })));
+    const { recipients, problems } = await readRecipients(file);
+    expect(problems).toEqual([]);
+    expect(recipients.map((r) => r.languages)).toEqual(cells.map(() => ['es', 'en']));
+  });
+
   it('keeps extra columns for the templates', async () => {
     const file = writeCsv(t.dir, 'x.csv', [[...row({ id: 'e1' }), 'Blue']], `${HEADER},favourite_colour`);
     const { recipients } = await readRecipients(file);

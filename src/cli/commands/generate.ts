@@ -81,7 +81,7 @@ refuses it until it is made again.
 
 CSV columns: ${CORE_COLUMNS.join(', ')}
   group:    ${GROUPS.join(', ')}
-  language: ${supportedLanguages().join(', ')} (several separated by ";" give one letter each)
+  language: ${supportedLanguages().join(', ')} (several, separated by ";" or "/", give one letter each)
 Extra columns are passed to the templates.
 
 Ctrl-C (or SIGTERM) stops cleanly: letters under way are finished, no half-written file is
