@@ -16,7 +16,7 @@ import type { Problem } from '../problems';
 import { identityProblems, readSigningSource } from '../sign/identity';
 import { layerMappings, suggestColumns } from '../data/mapping';
 import type { ColumnRead, ListMapping, ListOptions } from '../data/mapping';
-import { CORE_COLUMNS, languageWords, readHeaders } from '../data/recipients';
+import { CORE_COLUMNS, readHeaders } from '../data/recipients';
 import type { RowProblem } from '../data/recipients';
 import { fold } from '../data/words';
 
@@ -225,8 +225,7 @@ class WordCount {
   private readonly counts = new Map<string, WordRead>();
 
   see(r: Recipient): void {
-    const words = languageWords(r.fields.language);
-    words.forEach((w, i) => this.add('language', w, r.languageReads?.[i] ?? ''));
+    (r.languageWords ?? []).forEach((w, i) => this.add('language', w, r.languageReads?.[i] ?? ''));
     this.add('group', r.fields.group, r.group);
     if (r.fields.gender.trim()) this.add('gender', r.fields.gender, r.gender || 'none');
   }

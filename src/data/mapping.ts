@@ -180,6 +180,22 @@ export function nearestHeader(field: string, headers: string[]): string | undefi
 /** What a value cell means, or why it means nothing known (with the nearest known codes). */
 export type ValueRead<T> = { value: T; by?: 'mapping' | 'word' } | { unknown: string; nearest: string[] };
 
+/** Words that qualify a language's name without changing which it is. */
+const QUALIFIER_WORDS = new Set(['simplified', 'simplifié', 'simplificado', 'simplificada', 'language', 'langue', 'idioma', 'lengua', 'язык', '简体', '语言', 'اللغة']);
+
+/**
+ * A language's name without what qualifies it (a region or script in brackets, "language",
+ * "Simplified"); undefined for a traditional script, which is another writing of the language.
+ */
+function withoutQualifier(word: string): string | undefined {
+  if (/tradi|繁/i.test(word)) return undefined;
+  return word
+    .replace(/[(（][^)）]*[)）]/g, ' ')
+    .split(/\s+/)
+    .filter((w) => w && !QUALIFIER_WORDS.has(w.toLowerCase()))
+    .join(' ');
+}
+
 /** Reads the group, language and gender cells of a row: the mapping's words first, then lettermerge's own. */
 export class ValueReader {
   private readonly maps: Partial<Record<ValueField, Map<string, string>>> = {};
@@ -203,13 +219,23 @@ export class ValueReader {
     return { unknown: cell, nearest: GROUP_TABLE.nearest(cell) };
   }
 
-  /** One language: a code, a locale tag or a name. */
+  /**
+   * One language: a code, a locale tag or a name, with or without a qualifier ("English (UK)",
+   * "Chinese (Simplified)", "Русский язык"; not "Traditional", which these letters are not in).
+   */
   language(word: string): ValueRead<string> {
     const m = this.mapped('language', word);
     if (m !== undefined) return { value: m, by: 'mapping' };
     const l = languageOf(word);
     if (l) return { value: l, by: fold(word) === l ? undefined : 'word' };
-    return { unknown: word, nearest: LANGUAGE_TABLE.nearest(word) };
+    const plain = withoutQualifier(word);
+    if (plain) {
+      const pm = this.mapped('language', plain);
+      if (pm !== undefined) return { value: pm, by: 'mapping' };
+      const pl = languageOf(plain);
+      if (pl) return { value: pl, by: 'word' };
+    }
+    return { unknown: word, nearest: LANGUAGE_TABLE.nearest(plain || word) };
   }
 
   gender(cell: string): ValueRead<Gender> {

@@ -31,6 +31,8 @@ export interface Recipient {
    * Set on every recipient read from a file; optional for recipients a program makes itself.
    */
   languageReads?: string[];
+  /** The words of the language cell that `languageReads` were read from ("Chinese (Simplified)", "en"). */
+  languageWords?: string[];
   group: Group;
   gender: Gender;
   title: string;
@@ -723,9 +725,44 @@ function checkColumns(file: string, headers: string[], mapping: ListMapping, she
   }
 }
 
-/** The words of a language cell: one letter each ("fr;en", "Español, English", "es/en", "fr | en"). */
-export function languageWords(cell: string): string[] {
-  return cell.split(/[;,/|+\s]+/).filter(Boolean);
+/**
+ * The languages of a language cell, one letter each, with the words each was read from: the cell
+ * as one language ("Chinese (Simplified)", "Русский язык"), else its parts between separators
+ * ("fr;en", "Español, English", "es/en", "fr | en"), a part that is no language read word by
+ * word ("es en"). The first word that is no language fails the row.
+ */
+export function readLanguageCell(cell: string, values: ValueReader): { words: string[]; codes: string[] } | { unknown: Extract<ValueRead<string>, { unknown: string }> } {
+  const one = (word: string) => {
+    const r = values.language(word);
+    return 'value' in r ? r.value : undefined;
+  };
+  const whole = cell.trim();
+  const all = whole ? one(whole) : undefined;
+  if (all !== undefined) return { words: [whole], codes: [all] };
+  const words: string[] = [];
+  const codes: string[] = [];
+  for (const part of whole.split(/[;,/|+]+/).map((w) => w.trim()).filter(Boolean)) {
+    const code = one(part);
+    if (code !== undefined) {
+      words.push(part);
+      codes.push(code);
+      continue;
+    }
+    const each = part.split(/\s+/);
+    const unknown = each.find((w) => one(w) === undefined);
+    if (unknown === undefined) {
+      for (const w of each) {
+        words.push(w);
+        codes.push(one(w)!);
+      }
+      continue;
+    }
+    // A part of several words that are partly languages names the word that is not one; but a
+    // language with its qualifier ("Chinese (Traditional)") is named whole.
+    const named = each.length > 1 && !/[(（]/.test(part) && each.some((w) => one(w) !== undefined) ? unknown : part;
+    return { unknown: values.language(named) as Extract<ValueRead<string>, { unknown: string }> };
+  }
+  return { words, codes };
 }
 
 /** A value's reading, or the row's problem for a word lettermerge does not know. */
@@ -778,13 +815,10 @@ function toRecipient(
   }
   const badId = idProblem(fields.id);
   if (badId) return fail('BAD_ID', 'id', badId);
-  const languages: string[] = [];
   const failOn = (field: 'group' | 'language' | 'gender') => (message: string) => fail('BAD_VALUE', field, message);
-  for (const word of languageWords(fields.language)) {
-    const l = known(values.language(word), 'language', failOn('language'), supportedLanguages().join(', '));
-    if (typeof l !== 'string') return l;
-    languages.push(l);
-  }
+  const cell = readLanguageCell(fields.language, values);
+  if ('unknown' in cell) return known(cell.unknown, 'language', failOn('language'), supportedLanguages().join(', ')) as RowProblem;
+  const languages = cell.codes;
   if (languages.length === 0) return fail('BAD_VALUE', 'language', 'the language is empty');
   if (!fields.group) return fail('BAD_VALUE', 'group', 'the group is empty');
   const group = known<Group>(values.group(fields.group), 'group', failOn('group'), GROUPS.join(', '));
@@ -815,6 +849,7 @@ function toRecipient(
       id: fields.id,
       languages: [...new Set(languages)],
       languageReads: languages,
+      languageWords: cell.words,
       group,
       gender,
       title: fields.title,

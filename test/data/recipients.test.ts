@@ -66,6 +66,31 @@ describe('readRecipients', () => {
     expect(recipients.map((r) => r.languages)).toEqual(cells.map(() => ['es', 'en']));
   });
 
+  it('reads a language named with a qualifier, as exports write them, and not a traditional script', async () => {
+    const cells: [string, string[]][] = [
+      ['Chinese (Simplified)', ['zh']],
+      ['Simplified Chinese', ['zh']],
+      ['中文（简体）', ['zh']],
+      ['English (UK)', ['en']],
+      ['Русский язык', ['ru']],
+      ['Français (Canada); English (UK)', ['fr', 'en']],
+      ['es en', ['es', 'en']],
+    ];
+    const file = writeCsv(t.dir, 'q.csv', [
+      ...cells.map(([language], i) => row({ id: `q${i}`, language, email: `q${i}@example.org` })),
+      row({ id: 'trad', language: 'Chinese (Traditional)', email: 'trad@example.org' }),
+      row({ id: 'odd', language: 'es xx', email: 'odd@example.org' }),
+    ]);
+    const { recipients, problems } = await readRecipients(file);
+    expect(recipients.map((r) => r.languages)).toEqual(cells.map(([, codes]) => codes));
+    expect(recipients[0].languageWords).toEqual(['Chinese (Simplified)']);
+    expect(problems.map((p) => p.message)).toEqual([expect.stringMatching(/^unknown language "Chinese \(Traditional\)"/), expect.stringMatching(/^unknown language "xx"/)]);
+    // A campaign may still say what such a cell means: the whole cell is looked up first.
+    const mapped = await readRecipients(file, { mapping: { values: { language: { 'Chinese (Traditional)': 'zh', 'es xx': 'es' } } } });
+    expect(mapped.problems).toEqual([]);
+    expect(mapped.recipients.slice(-2).map((r) => r.languages)).toEqual([['zh'], ['es']]);
+  });
+
   it('keeps extra columns for the templates', async () => {
     const file = writeCsv(t.dir, 'x.csv', [[...row({ id: 'e1' }), 'Blue']], `${HEADER},favourite_colour`);
     const { recipients } = await readRecipients(file);
