@@ -224,6 +224,11 @@ export class ValueReader {
    * "Chinese (Simplified)", "Русский язык"; not "Traditional", which these letters are not in).
    */
   language(word: string): ValueRead<string> {
+    return this.knownLanguage(word) ?? { unknown: word, nearest: LANGUAGE_TABLE.nearest(withoutQualifier(word) || word) };
+  }
+
+  /** The language a word means, or undefined (without looking for what it may have been meant for). */
+  knownLanguage(word: string): Extract<ValueRead<string>, { value: string }> | undefined {
     const m = this.mapped('language', word);
     if (m !== undefined) return { value: m, by: 'mapping' };
     const l = languageOf(word);
@@ -235,7 +240,7 @@ export class ValueReader {
       const pl = languageOf(plain);
       if (pl) return { value: pl, by: 'word' };
     }
-    return { unknown: word, nearest: LANGUAGE_TABLE.nearest(plain || word) };
+    return undefined;
   }
 
   gender(cell: string): ValueRead<Gender> {

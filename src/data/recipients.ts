@@ -732,10 +732,7 @@ function checkColumns(file: string, headers: string[], mapping: ListMapping, she
  * word ("es en"). The first word that is no language fails the row.
  */
 export function readLanguageCell(cell: string, values: ValueReader): { words: string[]; codes: string[] } | { unknown: Extract<ValueRead<string>, { unknown: string }> } {
-  const one = (word: string) => {
-    const r = values.language(word);
-    return 'value' in r ? r.value : undefined;
-  };
+  const one = (word: string) => values.knownLanguage(word)?.value;
   const whole = cell.trim();
   const all = whole ? one(whole) : undefined;
   if (all !== undefined) return { words: [whole], codes: [all] };
