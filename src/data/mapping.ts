@@ -211,11 +211,24 @@ export class ValueReader {
     return this.maps[field]?.get(fold(cell));
   }
 
+  /**
+   * A group: a code or a name, also with a qualifier in brackets ("Government (national)",
+   * "International organization (UN)"), or as names of one group put together ("Civil society /
+   * NGO").
+   */
   group(cell: string): ValueRead<Group> {
     const m = this.mapped('group', cell);
     if (m !== undefined) return { value: m as Group, by: 'mapping' };
     const g = GROUP_TABLE.lookup(cell);
     if (g) return { value: g, by: fold(cell) === fold(g) ? undefined : 'word' };
+    const parts = cell
+      .replace(/[(（][^)）]*[)）]/g, ' ')
+      .split(/[/|]/)
+      .map((p) => p.trim())
+      .filter(Boolean);
+    const groups = new Set(parts.map((p) => (this.mapped('group', p) as Group | undefined) ?? GROUP_TABLE.lookup(p)));
+    const [only] = groups;
+    if (groups.size === 1 && only !== undefined) return { value: only, by: 'word' };
     return { unknown: cell, nearest: GROUP_TABLE.nearest(cell) };
   }
 

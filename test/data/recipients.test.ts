@@ -91,6 +91,21 @@ describe('readRecipients', () => {
     expect(mapped.recipients.slice(-2).map((r) => r.languages)).toEqual([['zh'], ['es']]);
   });
 
+  it('reads a group with a qualifier in brackets, or named twice, and not two groups in one cell', async () => {
+    const cells: [string, string][] = [
+      ['Government (national)', 'government'],
+      ['International organization (UN)', 'international-organization'],
+      ['Civil society / NGO', 'civil-society'],
+    ];
+    const file = writeCsv(t.dir, 'g.csv', [
+      ...cells.map(([group], i) => row({ id: `g${i}`, group, email: `g${i}@example.org` })),
+      row({ id: 'two', group: 'Government / Academia', email: 'two@example.org' }),
+    ]);
+    const { recipients, problems } = await readRecipients(file);
+    expect(recipients.map((r) => r.group)).toEqual(cells.map(([, g]) => g));
+    expect(problems.map((p) => p.message)).toEqual([expect.stringMatching(/^unknown group "Government \/ Academia"/)]);
+  });
+
   it('keeps extra columns for the templates', async () => {
     const file = writeCsv(t.dir, 'x.csv', [[...row({ id: 'e1' }), 'Blue']], `${HEADER},favourite_colour`);
     const { recipients } = await readRecipients(file);
