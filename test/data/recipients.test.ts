@@ -106,6 +106,13 @@ describe('readRecipients', () => {
     expect(problems.map((p) => p.message)).toEqual([expect.stringMatching(/^unknown group "Government \/ Academia"/)]);
   });
 
+  it('reads a language, group or gender with an invisible character pasted in it', async () => {
+    const file = writeCsv(t.dir, 'zw.csv', [row({ id: 'z1', language: '\u200Ben', group: 'academia\u200B', gender: '\u200Efemale\uFEFF' })]);
+    const { recipients, problems } = await readRecipients(file);
+    expect(problems).toEqual([]);
+    expect(recipients[0]).toMatchObject({ languages: ['en'], group: 'academia', gender: 'female' });
+  });
+
   it('keeps extra columns for the templates', async () => {
     const file = writeCsv(t.dir, 'x.csv', [[...row({ id: 'e1' }), 'Blue']], `${HEADER},favourite_colour`);
     const { recipients } = await readRecipients(file);
