@@ -8,13 +8,16 @@ import type { Gender, Group } from '../i18n/languages';
  * underscores, dots or apostrophes ("E-mail", "e_mail" and "Email" are one word).
  */
 
-/** A word as it is compared: "Correo electrónico" → "correoelectronico", "M." → "m", "Е-mail" stays Cyrillic. */
+/**
+ * A word as it is compared: "Correo electrónico" → "correoelectronico", "M." → "m", "Е-mail" stays
+ * Cyrillic; an invisible character pasted with it (a zero-width space) is no part of it.
+ */
 export function fold(word: string): string {
   return word
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
-    .replace(/[\s\-_.'’‘`´·()[\]/]+/gu, '');
+    .replace(/[\s\-_.'’‘`´·()[\]/\p{Cf}]+/gu, '');
 }
 
 /**

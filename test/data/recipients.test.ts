@@ -111,6 +111,11 @@ describe('readRecipients', () => {
     const { recipients, problems } = await readRecipients(file);
     expect(problems).toEqual([]);
     expect(recipients[0]).toMatchObject({ languages: ['en'], group: 'academia', gender: 'female' });
+    // And in a column's name.
+    const header = writeCsv(t.dir, 'zwh.csv', [row({ id: 'z2' })], HEADER.replace('email', 'e\u200Bmail'));
+    const read = await readRecipients(header);
+    expect(read.problems).toEqual([]);
+    expect(read.recipients[0].email).toBe(row({ id: 'z2' })[HEADER.split(',').indexOf('email')]);
   });
 
   it('keeps extra columns for the templates', async () => {
