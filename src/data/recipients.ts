@@ -810,11 +810,6 @@ function toRecipient(
       return fail('BAD_TEXT', field, `${field} stacks ${stack.marks} accents or other combining marks on one letter ("${stack.letter}"; at most ${MAX_STACKED_MARKS}), which would be drawn over the lines above and below it`);
     }
   }
-  // An invisible character pasted with a word (a zero-width space, a direction mark) means nothing
-  // in a language, group or gender, and would make the word unknown while it looks right.
-  for (const f of ['language', 'group', 'gender']) {
-    if (fields[f] !== undefined) fields[f] = fields[f].replace(/\p{Cf}/gu, '');
-  }
   const badId = idProblem(fields.id);
   if (badId) return fail('BAD_ID', 'id', badId);
   const failOn = (field: 'group' | 'language' | 'gender') => (message: string) => fail('BAD_VALUE', field, message);
