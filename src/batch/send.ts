@@ -1,6 +1,6 @@
 import { closeSync, constants, existsSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { addressProblem } from '../data/address';
+import { addressProblem, mailboxesIn } from '../data/address';
 import { LetterMergeError } from '../errors';
 import { readJsonLinesOf } from './jsonl';
 import { MANIFEST, letterId, readManifest } from './manifest';
@@ -246,7 +246,28 @@ function vouchFor(realOut: string, e: ManifestEntry): { raw: Buffer } | { refuse
     return { refused: `its file ${f.path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
   }
   if (raw.length !== f.bytes || sha256(raw) !== f.sha256) return { refused: `its file ${f.path} has changed since generate made it (it no longer matches the manifest's sha256)` };
+  const differs = envelopeMismatch(raw, envelope.to, envelope.cc ?? [], envelope.messageId);
+  if (differs) return { refused: `the manifest's envelope and the message disagree (${differs}): one of them was edited; make the letter again with "lettermerge generate"` };
   return { raw };
+}
+
+/**
+ * Where the manifest's envelope (the addresses the server is given) and the message's own headers
+ * part: a recipient not in To, a copy not in Cc, another Message-ID. generate writes them
+ * together, so a difference is an edit, of the manifest (an address "mended" there would get a
+ * message that names someone else) or of the message and its recorded sha256 with it.
+ */
+function envelopeMismatch(raw: Buffer, to: string, cc: string[], messageId: string): string | undefined {
+  const end = raw.indexOf('\r\n\r\n');
+  const head = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1').replace(/\r\n[ \t]+/g, ' ');
+  const header = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(head)?.[1] ?? '';
+  const addresses = (name: string) => new Set(mailboxesIn(header(name)).map((a) => a.toLowerCase()));
+  if (!addresses('To').has(to.toLowerCase())) return `the recipient ${to} is not the message's To`;
+  const copies = addresses('Cc');
+  const missing = cc.find((c) => !copies.has(c.toLowerCase()));
+  if (missing) return `the copy ${missing} is not in the message's Cc`;
+  if (header('Message-ID').trim() !== messageId) return `the Message-ID ${messageId} is not the message's`;
+  return undefined;
 }
 
 /**

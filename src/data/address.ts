@@ -76,6 +76,11 @@ export function parseMailbox(value: string): Mailbox | string {
   return { name, address };
 }
 
+/** The addresses of a message header's mailboxes ("A <a@x.org>, b@y.org": a@x.org, b@y.org), groups flattened. */
+export function mailboxesIn(header: string): string[] {
+  return (addressparser(header, { flatten: true }) as { address?: string }[]).map((m) => m.address ?? '').filter(Boolean);
+}
+
 /**
  * Splits a list of addresses at ";", "," and line breaks outside quotes and angle brackets:
  * "Doe, Jane" <jane@example.org>; archive@example.org is two.

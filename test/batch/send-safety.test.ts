@@ -223,6 +223,28 @@ describe('send: never twice, nothing forged', () => {
     }
   });
 
+  it('refuses a message whose manifest envelope was edited away from its headers (an address "mended" in the manifest)', async () => {
+    const s = await startServer();
+    try {
+      const dir = outDir();
+      const m = manifestOf(dir);
+      m[0].envelope!.to = 'someone.else@example.org';
+      m[1].envelope!.cc = ['boss@example.org'];
+      m[2].envelope!.messageId = '<other@example.org>';
+      // Only in case: the same address in other capitals is the same address.
+      m[3].envelope!.to = m[3].envelope!.to.toUpperCase();
+      writeManifest(dir, m);
+      const r = await cli(['send', dir, '--smtp', `smtp://127.0.0.1:${s.port}`, '--confirm']);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(/m0 <someone\.else@example\.org>: refused: the manifest's envelope and the message disagree \(the recipient someone\.else@example\.org is not the message's To\): one of them was edited; make the letter again with "lettermerge generate"/);
+      expect(r.stderr).toMatch(/m1 <[^>]+>: refused: .*\(the copy boss@example\.org is not in the message's Cc\)/);
+      expect(r.stderr).toMatch(/m2 <[^>]+>: refused: .*\(the Message-ID <other@example\.org> is not the message's\)/);
+      expect(s.received.map((x) => x.to[0]).sort()).toEqual(['PERSON3@EXAMPLE.ORG', 'person4@example.org', 'person5@example.org']);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('never sends a password over a connection without TLS, unless told to in so many words', async () => {
     let logins = 0;
     const s = await startServer({

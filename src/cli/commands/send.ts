@@ -67,8 +67,8 @@ server was taking it) is uncertain: it is listed and not sent, unless --resend-u
 of sent.jsonl that is not a record send wrote stops the run before anything goes.
 
 Before a message goes, its file must be inside <out-dir> and match the manifest's sha256, and its
-envelope must hold valid addresses (the sender; the recipient and any Cc and Bcc copies); a
-message that fails is refused and the batch goes on. A temporary refusal (4xx, a connection failed
+envelope must hold valid addresses (the sender; the recipient and any Cc and Bcc copies) that
+agree with the message's To and Cc; a message that fails is refused and the batch goes on. A temporary refusal (4xx, a connection failed
 before the data went) is tried again with growing pauses; a permanent one (5xx) is recorded and
 the batch goes on.
 
