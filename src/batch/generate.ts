@@ -455,7 +455,7 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
   const p = await plan(options.csv, campaign, scope, { signedBy: signing?.identity.fingerprint }, { sheet: options.sheet, mapping });
   preflight(campaign, new Merger(campaign), p, options.csv);
   if (p.encoding && p.encoding !== 'utf-8') notices.unshift(encodingNotice(p.encoding));
-  if (p.sharedAddresses) notices.push(p.sharedAddresses);
+  notices.push(...p.listNotes);
   const total = options.limit !== undefined ? Math.min(options.limit, p.letters) : p.letters;
 
   const out = path.resolve(options.out ?? DEFAULTS.out);

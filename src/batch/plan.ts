@@ -70,6 +70,53 @@ export class SharedAddresses {
   }
 }
 
+/**
+ * Rows hidden in the workbook (filtered out in Excel, or hidden by hand): a list filtered to "only
+ * the Spanish ones" and saved still holds the others, and they are read like the rest. Said as a
+ * note, so that nobody sends the letters of rows they no longer saw.
+ */
+export class HiddenRows {
+  private count = 0;
+  private first: number | undefined;
+  private sheet: string | undefined;
+
+  header(h: ListHeader): void {
+    this.sheet = h.sheet;
+  }
+
+  see(r: Recipient): void {
+    if (!r.hidden) return;
+    this.count++;
+    this.first ??= r.line;
+  }
+
+  notice(): string | undefined {
+    if (this.count === 0) return undefined;
+    const rows = this.count === 1 ? `1 row (row ${this.first})` : `${this.count} rows (the first, row ${this.first})`;
+    return `${rows} of the sheet "${this.sheet ?? ''}" ${this.count === 1 ? 'is' : 'are'} hidden in the workbook (filtered out, or hidden by hand), and ${this.count === 1 ? 'is' : 'are'} read like the others: delete ${this.count === 1 ? 'it' : 'them'} from the list, or save the filtered rows alone, to leave ${this.count === 1 ? 'it' : 'them'} out`;
+  }
+}
+
+/** What is said of a list as a whole once it is read: addresses on several rows, hidden rows. */
+export class ListNotes {
+  private readonly addresses = new SharedAddresses();
+  private readonly hidden = new HiddenRows();
+
+  header(h: ListHeader): void {
+    this.addresses.header(h);
+    this.hidden.header(h);
+  }
+
+  see(r: Recipient): void {
+    this.addresses.see(r);
+    this.hidden.see(r);
+  }
+
+  notices(): string[] {
+    return [this.hidden.notice(), this.addresses.notice()].filter((n): n is string => n !== undefined);
+  }
+}
+
 /** A letter of the input: where it stands in input order, and the key of what it is made from. */
 export interface PlannedLetter {
   order: number;
@@ -97,8 +144,8 @@ export interface Plan {
   index: Map<string, PlannedLetter>;
   /** What the keys were made with besides the row (see letterKey): to make them again from the rows read a second time. */
   keyOptions: OutputOptions;
-  /** The note on e-mail addresses on more than one row (see SharedAddresses). */
-  sharedAddresses?: string;
+  /** The notes on the list as a whole: hidden rows, addresses on several rows (see ListNotes). */
+  listNotes: string[];
 }
 
 /**
@@ -107,14 +154,14 @@ export interface Plan {
  * a letter not in it is no longer part of the input.
  */
 export async function plan(csv: string, campaign: Campaign, scope: Scope, options: OutputOptions = {}, read: { sheet?: string; mapping?: ListMapping } = {}): Promise<Plan> {
-  const p: Plan = { columns: [], headers: [], rows: 0, letters: 0, skipped: 0, problems: [], index: new Map(), keyOptions: options };
+  const p: Plan = { columns: [], headers: [], rows: 0, letters: 0, skipped: 0, problems: [], index: new Map(), keyOptions: options, listNotes: [] };
   let order = 0;
   let keyOptions = options;
-  const addresses = new SharedAddresses();
+  const notes = new ListNotes();
   for await (const item of streamRecipients(csv, read)) {
     if ('fileProblem' in item) throw item.fileProblem;
     if ('header' in item) {
-      addresses.header(item.header);
+      notes.header(item.header);
       p.columns = item.header.columns;
       p.headers = item.header.headers;
       keyOptions = { ...options, reading: readingKey(item.header.reads, read.mapping ?? {}) };
@@ -130,7 +177,7 @@ export async function plan(csv: string, campaign: Campaign, scope: Scope, option
       continue;
     }
     const r = item.recipient;
-    addresses.see(r);
+    notes.see(r);
     p.sample ??= r;
     const l = lettersFor(r, scope);
     p.letters += l.languages.length;
@@ -145,6 +192,6 @@ export async function plan(csv: string, campaign: Campaign, scope: Scope, option
       });
     }
   }
-  p.sharedAddresses = addresses.notice();
+  p.listNotes = notes.notices();
   return p;
 }

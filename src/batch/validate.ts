@@ -11,7 +11,7 @@ import type { MergedLetter } from '../template/merge';
 import { attachmentsOf, emailTooLarge } from '../campaign/attachments';
 import type { Recipient } from '../data/recipients';
 import { problemOf } from '../problems';
-import { SharedAddresses } from './plan';
+import { ListNotes } from './plan';
 import type { Problem } from '../problems';
 import { identityProblems, readSigningSource } from '../sign/identity';
 import { layerMappings, suggestColumns } from '../data/mapping';
@@ -181,12 +181,12 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   const annexes = new AnnexCheck(campaign);
   const mapping = layerMappings(campaign.mapping, options.mapping);
   const words = new WordCount();
-  const addresses = new SharedAddresses();
+  const notes = new ListNotes();
   let templatesFit = true;
   try {
     for await (const item of streamRecipients(options.csv, { collect: true, sheet: options.sheet, mapping })) {
       if ('header' in item) {
-        addresses.header(item.header);
+        notes.header(item.header);
         result.columns = item.header.reads;
         result.encoding = item.header.encoding;
         result.delimiter = item.header.delimiter;
@@ -201,7 +201,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
       else if ('problem' in item) result.problems.push(item.problem);
       else {
         words.see(item.recipient);
-        addresses.see(item.recipient);
+        notes.see(item.recipient);
         const problems = templatesFit ? checkRow(item.recipient, merger, options.csv, annexes) : [];
         result.problems.push(...problems);
         if (problems.length === 0) result.letters += item.recipient.languages.length;
@@ -212,8 +212,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
     result.problems.push(problemOf(err, 'file', { file: options.csv }));
   }
   result.warnings.push(...annexes.warnings);
-  const shared = addresses.notice();
-  if (shared) result.notices.push(shared);
+  result.notices.push(...notes.notices());
   result.words = words.list();
   if (options.suggest) result.suggestion = await suggestion(options, mapping, campaign.file);
   result.problems.sort((a, b) => (a.file === options.csv ? 1 : 0) - (b.file === options.csv ? 1 : 0) || (a.line ?? 0) - (b.line ?? 0));

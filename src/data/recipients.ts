@@ -33,6 +33,8 @@ export interface Recipient {
   languageReads?: string[];
   /** The words of the language cell that `languageReads` were read from ("Chinese (Simplified)", "en"). */
   languageWords?: string[];
+  /** Its row is hidden in the workbook (filtered out in Excel, or hidden by hand): read all the same. */
+  hidden?: boolean;
   group: Group;
   gender: Gender;
   title: string;
@@ -308,6 +310,8 @@ export type RowResult = { recipient: Recipient } | RowProblem;
 export interface RawRecord {
   cells: string[];
   line: number;
+  /** A workbook's row hidden in Excel (filtered out, or hidden by hand). */
+  hidden?: boolean;
   /** A workbook's row with a value right of the header's last column: that column's name (the row's cells run to it). */
   beyond?: string;
 }
@@ -451,7 +455,7 @@ async function workbookSource(file: string, sheet: string | undefined): Promise<
       }
       const cells = row.cells.slice(0, width);
       while (cells.length < width) cells.push('');
-      yield { cells, line: row.row };
+      yield { cells, line: row.row, ...(row.hidden ? { hidden: true } : {}) };
     }
   }
   return { delimiter: ',', encoding: 'utf-8', sheet: book.name, sheets: book.names, records: records() };
@@ -529,7 +533,9 @@ function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegi
     // pasted into an organisation's cell would otherwise make "addressed to  as part of".
     if (c) fields[c] = cellValue(rec.cells[i] ?? '');
   });
-  return ids.check(fields.id, rec.line) ?? toRecipient(fields, rec.line, file, values, sheet);
+  const read = ids.check(fields.id, rec.line) ?? toRecipient(fields, rec.line, file, values, sheet);
+  if (rec.hidden && 'recipient' in read) read.recipient.hidden = true;
+  return read;
 }
 
 /**

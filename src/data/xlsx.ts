@@ -28,6 +28,8 @@ export interface XlsxRow {
   row: number;
   /** Cell texts by column, from column A; missing cells are empty. */
   cells: string[];
+  /** Hidden in Excel: filtered out, or hidden by hand. */
+  hidden?: boolean;
 }
 
 export interface XlsxSheet {
@@ -132,16 +134,17 @@ async function relationships(zip: yauzl.ZipFile, entries: Map<string, yauzl.Entr
   return rels;
 }
 
-/** The sheets in the workbook's order, and whether dates count from 1904. */
-async function workbook(zip: yauzl.ZipFile, entries: Map<string, yauzl.Entry>): Promise<{ sheets: { name: string; rId: string }[]; date1904: boolean }> {
-  const sheets: { name: string; rId: string }[] = [];
+/** The sheets in the workbook's order (hidden: not shown as a tab in Excel), and whether dates count from 1904. */
+async function workbook(zip: yauzl.ZipFile, entries: Map<string, yauzl.Entry>): Promise<{ sheets: { name: string; rId: string; hidden: boolean }[]; date1904: boolean }> {
+  const sheets: { name: string; rId: string; hidden: boolean }[] = [];
   let date1904 = false;
   await readEntry(zip, entries.get('xl/workbook.xml'), (p) =>
     p.on('opentag', (n: SaxesTagPlain) => {
       const name = local(n.name);
       if (name === 'sheet') {
         const rId = Object.entries(n.attributes).find(([k]) => local(k) === 'id')?.[1];
-        sheets.push({ name: String(n.attributes.name ?? ''), rId: String(rId ?? '') });
+        const state = String(n.attributes.state ?? 'visible');
+        sheets.push({ name: String(n.attributes.name ?? ''), rId: String(rId ?? ''), hidden: state === 'hidden' || state === 'veryHidden' });
       } else if (name === 'workbookPr') {
         const v = String(n.attributes.date1904 ?? '');
         date1904 = v === '1' || v === 'true';
@@ -350,6 +353,8 @@ async function* sheetRows(file: string, sheet: string, zip: yauzl.ZipFile, entry
     if (name === 'row') {
       const r = Number(n.attributes.r ?? nextRow);
       row = { row: Number.isFinite(r) && r > 0 ? r : nextRow, cells: [] };
+      const hidden = String(n.attributes.hidden ?? '');
+      if (hidden === '1' || hidden === 'true') row.hidden = true;
     } else if (name === 'c' && row) {
       cell = { ref: String(n.attributes.r ?? ''), type: String(n.attributes.t ?? 'n'), style: Number(n.attributes.s ?? 0), value: '', hasValue: false, formula: false };
     } else if (cell && name === 'f') cell.formula = true;
@@ -415,7 +420,11 @@ export async function openWorkbook(file: string, sheet?: string): Promise<XlsxSh
     const rels = await relationships(zip, entries);
     const book = await workbook(zip, entries);
     const names = book.sheets.map((s) => s.name);
-    const chosen = sheet === undefined ? book.sheets[0] : (book.sheets.find((s) => s.name === sheet) ?? book.sheets.find((s) => s.name.toLowerCase() === sheet.toLowerCase()));
+    // The first sheet the user sees: a hidden one (a lookup table kept out of sight) is not the list.
+    const chosen =
+      sheet === undefined
+        ? (book.sheets.find((s) => !s.hidden) ?? book.sheets[0])
+        : (book.sheets.find((s) => s.name === sheet) ?? book.sheets.find((s) => s.name.toLowerCase() === sheet.toLowerCase()));
     if (!chosen) {
       zip.close();
       if (sheet === undefined) throw spreadsheetError(file, 'the workbook has no sheet');

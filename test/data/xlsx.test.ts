@@ -118,6 +118,27 @@ wb.save(sys.argv[2])`;
     expect(v.stderr).toMatch(/the workbook has no sheet named "Archive"\n {2}Its sheets are: "Recipients", "Other"\./);
   });
 
+  it('reads the first sheet that is not hidden, and says that rows hidden by a filter are read too', async () => {
+    const file = book([
+      { name: 'Lookup', state: 'hidden', rows: [[...COLUMNS], [...row({ id: 'lookup' })]] },
+      { name: 'Recipients', rows: [[...COLUMNS], row({ id: 'a', language: 'es' }), row({ id: 'b', language: 'en', email: 'b@example.org' }), row({ id: 'c', language: 'en', email: 'c@example.org' })], hiddenRows: [3, 4] },
+    ]);
+    expect((await readRecipients(file)).recipients.map((r) => [r.id, r.hidden ?? false])).toEqual([
+      ['a', false],
+      ['b', true],
+      ['c', true],
+    ]);
+    const note = /note: .*2 rows \(the first, row 3\) of the sheet "Recipients" are hidden in the workbook \(filtered out, or hidden by hand\), and are read like the others/;
+    const v = await cli(['validate', file]);
+    expect(v.code).toBe(0);
+    expect(v.stderr).toMatch(note);
+    const g = await cli(['generate', file, '--out', path.join(t.dir, 'hidden-out'), '--json']);
+    expect(g.stderr).toMatch(note);
+    expect(JSON.parse(g.stdout)).toMatchObject({ produced: 3 });
+    // Asked for by name, a hidden sheet is read.
+    expect((await readRecipients(file, { sheet: 'Lookup' })).recipients.map((r) => r.id)).toEqual(['lookup']);
+  });
+
   it('says where the column names are when a title and a blank row come first', async () => {
     const titled = book([{ name: 'Lista', rows: [['Invitaciones al Fondo Fiduciario de la CMSI, campaña 2022'], null, COLUMNS, row({ id: 'a' })] }]);
     const v = await cli(['validate', titled]);

@@ -28,6 +28,10 @@ export interface XSheet {
   /** Rows from row 1 (a null row is left out of the file: an empty row). */
   rows: (XCell[] | null)[];
   merges?: string[];
+  /** Rows (1-based) hidden, as a filter or "Hide" leaves them. */
+  hiddenRows?: number[];
+  /** The sheet's tab is hidden ("hidden") or can only be shown by a macro ("veryHidden"). */
+  state?: 'hidden' | 'veryHidden';
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -125,7 +129,7 @@ export function makeXlsx(sheets: XSheet[], options: { date1904?: boolean } = {})
         if (typeof result === 'boolean') return `<c r="${ref}" t="b"><f>${esc(cell.formula)}</f><v>${result ? 1 : 0}</v></c>`;
         return `<c r="${ref}"><f>${esc(cell.formula)}</f><v>${result}</v></c>`;
       });
-      rows.push(`<row r="${r + 1}">${cs.join('')}</row>`);
+      rows.push(`<row r="${r + 1}"${sheet.hiddenRows?.includes(r + 1) ? ' hidden="1"' : ''}>${cs.join('')}</row>`);
     });
     const merges = sheet.merges?.length ? `<mergeCells count="${sheet.merges.length}">${sheet.merges.map((m) => `<mergeCell ref="${m}"/>`).join('')}</mergeCells>` : '';
     return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${rows.join('')}</sheetData>${merges}</worksheet>`;
@@ -134,7 +138,7 @@ export function makeXlsx(sheets: XSheet[], options: { date1904?: boolean } = {})
   const ns = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
   const rel = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
   const workbook = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="${ns}" xmlns:r="${rel}"><workbookPr${options.date1904 ? ' date1904="1"' : ''}/><sheets>${sheets
-    .map((s, i) => `<sheet name="${esc(s.name)}" sheetId="${i + 1}" r:id="rId${i + 1}"/>`)
+    .map((s, i) => `<sheet name="${esc(s.name)}" sheetId="${i + 1}"${s.state ? ` state="${s.state}"` : ''} r:id="rId${i + 1}"/>`)
     .join('')}</sheets></workbook>`;
   const rels = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${sheets
     .map((_, i) => `<Relationship Id="rId${i + 1}" Type="${rel}/worksheet" Target="worksheets/sheet${i + 1}.xml"/>`)

@@ -101,7 +101,7 @@ export const registerGenerate: Register = (program, ctx) => {
     .description('write a PDF letter and an .eml e-mail for every recipient in the CSV')
     .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)', pathOption('<csv>'))
     .option('-c, --campaign <dir>', 'campaign folder holding campaign.yaml and templates (default: the built-in sample)', pathOption('--campaign'))
-    .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
+    .option('--sheet <name>', "the workbook's sheet to read (default: the first that is not hidden)")
     .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
     .option('-o, --out <dir>', `output folder: new, empty, or one an earlier run wrote (default: "${DEFAULTS.out}")`, pathOption('--out'))
     .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')}, or their names: Español, French…)`)

@@ -105,7 +105,7 @@ export const registerPreview: Register = (program, ctx) => {
     .description('render one letter quickly, to check a template while editing it')
     .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)', pathOption('<csv>'))
     .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)', pathOption('--campaign'))
-    .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
+    .option('--sheet <name>', "the workbook's sheet to read (default: the first that is not hidden)")
     .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
     .option('--id <id>', 'the recipient with this id (capitals or not)')
     .option('--row <n>', 'the Nth recipient of the file (1 is the first after the header)', positiveInt('--row'))

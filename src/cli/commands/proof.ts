@@ -37,7 +37,7 @@ export const registerProof: Register = (program, ctx) => {
     .description('write one PDF of every letter, with a summary first, to read before sending')
     .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)', pathOption('<csv>'))
     .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)', pathOption('--campaign'))
-    .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
+    .option('--sheet <name>', "the workbook's sheet to read (default: the first that is not hidden)")
     .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
     .option('-o, --out <file>', 'where to write the proof (default: "proof.pdf")', pathOption('--out'))
     .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')}, or their names: Español, French…)`)

@@ -11,7 +11,7 @@ export const registerValidate: Register = (program, ctx) => {
     .description('check a recipients file against a campaign, writing nothing; list every problem')
     .argument('<csv>', 'recipients file: CSV, or an Excel workbook (.xlsx)', pathOption('<csv>'))
     .option('-c, --campaign <dir>', 'campaign folder (default: the built-in sample)', pathOption('--campaign'))
-    .option('--sheet <name>', "the workbook's sheet to read (default: the first)")
+    .option('--sheet <name>', "the workbook's sheet to read (default: the first that is not hidden)")
     .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
     .option('--suggest', 'print a columns: and values: block for campaign.yaml on stdout: how each column and word is read, with what had to be guessed marked')
     .option('--sign <file.p12>', 'also check a signing certificate: it opens with LETTERMERGE_SIGN_PASSWORD (or the password asked for), holds a private key, and is valid today', pathOption('--sign'))
