@@ -180,6 +180,9 @@ export function nearestHeader(field: string, headers: string[]): string | undefi
 /** What a value cell means, or why it means nothing known (with the nearest known codes). */
 export type ValueRead<T> = { value: T; by?: 'mapping' | 'word' } | { unknown: string; nearest: string[] };
 
+/** A qualifier in brackets after a name: "(UK)", "(national)", "（简体）". */
+const BRACKETED = /[(（][^)）]*[)）]/g;
+
 /** Words that qualify a language's name without changing which it is. */
 const QUALIFIER_WORDS = new Set(['simplified', 'simplifié', 'simplificado', 'simplificada', 'language', 'langue', 'idioma', 'lengua', 'язык', '简体', '语言', 'اللغة']);
 
@@ -190,7 +193,7 @@ const QUALIFIER_WORDS = new Set(['simplified', 'simplifié', 'simplificado', 'si
 function withoutQualifier(word: string): string | undefined {
   if (/tradi|繁/i.test(word)) return undefined;
   return word
-    .replace(/[(（][^)）]*[)）]/g, ' ')
+    .replace(BRACKETED, ' ')
     .split(/\s+/)
     .filter((w) => w && !QUALIFIER_WORDS.has(w.toLowerCase()))
     .join(' ');
@@ -222,7 +225,7 @@ export class ValueReader {
     const g = GROUP_TABLE.lookup(cell);
     if (g) return { value: g, by: fold(cell) === fold(g) ? undefined : 'word' };
     const parts = cell
-      .replace(/[(（][^)）]*[)）]/g, ' ')
+      .replace(BRACKETED, ' ')
       .split(/[/|]/)
       .map((p) => p.trim())
       .filter(Boolean);
