@@ -7,7 +7,7 @@ import type { Campaign } from '../campaign/campaign';
 import { DEFAULTS } from '../config';
 import { layerMappings } from '../data/mapping';
 import type { ListOptions } from '../data/mapping';
-import { streamRecipients } from '../data/recipients';
+import { encodingNotice, streamRecipients } from '../data/recipients';
 import type { Recipient } from '../data/recipients';
 import { LetterMergeError } from '../errors';
 import { checkPdfOut, partName, removeStaleParts } from '../files';
@@ -24,7 +24,7 @@ import { Merger, escapeMarkdown, missingColumns } from '../template/merge';
 import type { Bookmark } from '../adapter';
 import { parseLanguages } from './generate';
 import { fileWriteFailure } from './output';
-import { lettersFor } from './plan';
+import { ListNotes, lettersFor } from './plan';
 
 export interface ProofOptions extends ListOptions {
   campaign?: string;
@@ -48,6 +48,8 @@ export interface ProofResult {
   byGroup: Record<string, number>;
   /** Rows and letters that could not be made: listed on the first page, not in the proof. */
   failures: Problem[];
+  /** What the user should know of the list (its encoding, hidden rows, shared addresses): on the first page too. */
+  notices: string[];
   /** Stopped by the signal: no proof was written. */
   interrupted: boolean;
   elapsedMs: number;
@@ -80,7 +82,7 @@ function checkGroups(groups: string[] | undefined): string[] | undefined {
 }
 
 /** The first pages: what the proof holds, by language and group, and what could not be made. */
-function summaryLayout(campaign: Campaign, options: ProofOptions, r: { letters: number; byLanguage: Record<string, number>; byCell: Map<string, number>; byGroup: Record<string, number>; failures: Problem[] }): LetterLayout {
+function summaryLayout(campaign: Campaign, options: ProofOptions, r: { letters: number; byLanguage: Record<string, number>; byCell: Map<string, number>; byGroup: Record<string, number>; failures: Problem[]; notices: string[] }): LetterLayout {
   const en = language('en');
   const md = (s: string) => escapeMarkdown(s);
   const lines: string[] = [];
@@ -103,6 +105,10 @@ function summaryLayout(campaign: Campaign, options: ProofOptions, r: { letters: 
   for (const p of r.failures) {
     const where = `${p.sheet !== undefined ? `sheet ${p.sheet}, row` : 'line'} ${p.line ?? '?'}${p.id ? `, id ${p.id}` : ''}${p.language ? ` (${p.language})` : ''}${p.field ? `, ${p.field}` : ''}`;
     lines.push(`- ${md(where)}: ${md(p.message)}`);
+  }
+  if (r.notices.length) {
+    lines.push('', '## Notes on the list', '');
+    for (const n of r.notices) lines.push(`- ${md(n.charAt(0).toUpperCase() + n.slice(1))}.`);
   }
   const title = `Proof of ${campaign.id}`;
   return layoutDocument({ lang: en, labels: en.labels, organization: localise(campaign.letterhead.organization, 'en', campaign.defaultLanguage), footer: '', title, ragged: true }, parseMarkdown(lines.join('\n')));
@@ -137,7 +143,8 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
   written.catch(() => undefined);
   doc.pipe(file);
 
-  const r = { letters: 0, byLanguage: {} as Record<string, number>, byGroup: {} as Record<string, number>, byCell: new Map<string, number>(), failures: [] as Problem[] };
+  const r = { letters: 0, byLanguage: {} as Record<string, number>, byGroup: {} as Record<string, number>, byCell: new Map<string, number>(), failures: [] as Problem[], notices: [] as string[] };
+  const notes = new ListNotes();
   const placed: Placed[] = [];
   const outline = new Map<string, Bookmark>();
   let pages = 0;
@@ -146,6 +153,8 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
   try {
     outer: for await (const item of streamRecipients(options.csv, { sheet: options.sheet, mapping: layerMappings(campaign.mapping, options.mapping) })) {
       if ('header' in item) {
+        notes.header(item.header);
+        if (item.header.encoding !== 'utf-8') r.notices.push(encodingNotice(item.header.encoding));
         const missing = missingColumns(campaign, item.header.columns, options.csv);
         if (missing.length) throw new LetterMergeError('TEMPLATE', `the template uses "${missing[0].field}", which is not a column of ${options.csv}`, { location: { file: missing[0].file, line: missing[0].line }, hint: missing[0].hint });
         continue;
@@ -156,6 +165,7 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
         continue;
       }
       const rec = item.recipient;
+      notes.see(rec);
       if (groups && !groups.includes(rec.group)) continue;
       for (const code of lettersFor(rec, { filter }).languages) {
         if (options.limit !== undefined && r.letters >= options.limit) break outer;
@@ -200,6 +210,7 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
     // Stopped part-way: a proof that stops short would read as complete. Nothing is written.
     if (interrupted) throw STOPPED;
     r.failures.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    r.notices.push(...notes.notices());
     const summary = summaryLayout(campaign, options, r);
     drawLetterPages(doc, summary);
     doc.movePagesToFront(summary.pages.length);
@@ -223,5 +234,5 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
     }
     if (err !== STOPPED) throw fileWriteFailure(err, out, part ? [part, out, dest.path] : [out]);
   }
-  return { out, letters: r.letters, pages, byLanguage: r.byLanguage, byGroup: r.byGroup, failures: r.failures, interrupted, elapsedMs: Date.now() - started };
+  return { out, letters: r.letters, pages, byLanguage: r.byLanguage, byGroup: r.byGroup, failures: r.failures, notices: r.notices, interrupted, elapsedMs: Date.now() - started };
 }

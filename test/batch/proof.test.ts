@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ManifestEntry } from '../../src/batch/generate';
 import { proof } from '../../src/batch/proof';
@@ -103,6 +103,21 @@ const text = (file: string, first: number, last = first) => execFileSync('pdftot
     expect(first).toMatch(/line 4, id bad1, email: .*jane\.doe@/);
     expect(first).toMatch(/\(languages es; groups government; the first letter\)/);
     expect(outlineOf(out).outline[1].items.map((i) => i.title)).toEqual([expect.stringMatching(/^ok1 — /)]);
+  });
+
+  it('says on its first page, and on stderr, what it notes of the list: its encoding, an address on two rows', async () => {
+    // Saved by a program that writes Latin-1.
+    const csv = writeCsv(t.dir, 'latin1.csv', [row({ id: 'a', last_name: 'Pérez', email: 'same@example.org' }), row({ id: 'b', last_name: 'Núñez', email: 'same@example.org' })]);
+    writeFileSync(csv, Buffer.from(readFileSync(csv, 'utf8'), 'latin1'));
+    const out = path.join(t.dir, 'notes.pdf');
+    const r = await cli(['proof', csv, '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/note: the file is not UTF-8; it was read as Windows-1252/);
+    expect(JSON.parse(r.stdout).notices).toEqual([expect.stringMatching(/^the file is not UTF-8/), expect.stringMatching(/^an e-mail address is on more than one row: same@example\.org \(lines 2, 4\)/)]);
+    const first = text(out, 1);
+    expect(first).toMatch(/Notes on the list/);
+    expect(first).toMatch(/The file is not UTF-8; it was read as Windows-1252/);
+    expect(first).toMatch(/An e-mail address is on more than one row: same@example\.org \(lines 2, 4\)/);
   });
 
   it('writes nothing when the file as a whole cannot be used', async () => {

@@ -72,6 +72,7 @@ export const registerProof: Register = (program, ctx) => {
         ctx.status = EXIT.interrupted;
         return;
       }
+      for (const n of result.notices) say(io, `note: ${n}\n`);
       for (const p of result.failures) say(io, `${problemLine(p)}\n`);
       say(io, `Wrote the proof of ${plural(result.letters, 'letter')} (${plural(result.pages, 'page')}) to ${shown(result.out)} in ${(result.elapsedMs / 1000).toFixed(1)} s${result.failures.length ? `; ${plural(result.failures.length, 'row')} failed, listed on its first page` : ''}.\n`);
       if (opts.json) io.stdout(JSON.stringify(result) + '\n');
