@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadCampaign } from '../campaign/campaign';
 import type { Campaign } from '../campaign/campaign';
-import { encodingNotice, streamRecipients } from '../data/recipients';
+import { streamRecipients } from '../data/recipients';
 import { guardFormula } from '../data/formula';
 import type { Recipient, RowProblem, StreamItem } from '../data/recipients';
 import { layerMappings } from '../data/mapping';
@@ -454,8 +454,7 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
   const mapping = layerMappings(campaign.mapping, options.mapping);
   const p = await plan(options.csv, campaign, scope, { signedBy: signing?.identity.fingerprint }, { sheet: options.sheet, mapping });
   preflight(campaign, new Merger(campaign), p, options.csv);
-  if (p.encoding && p.encoding !== 'utf-8') notices.unshift(encodingNotice(p.encoding));
-  notices.push(...p.listNotes);
+  notices.unshift(...p.listNotes);
   const total = options.limit !== undefined ? Math.min(options.limit, p.letters) : p.letters;
 
   const out = path.resolve(options.out ?? DEFAULTS.out);

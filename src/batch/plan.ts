@@ -1,5 +1,5 @@
 import type { Campaign } from '../campaign/campaign';
-import { streamRecipients } from '../data/recipients';
+import { encodingNotice, streamRecipients } from '../data/recipients';
 import { asciiAddress } from '../data/address';
 import type { Encoding, ListHeader, Recipient, RowProblem } from '../data/recipients';
 import type { ListMapping } from '../data/mapping';
@@ -97,14 +97,16 @@ export class HiddenRows {
   }
 }
 
-/** What is said of a list as a whole once it is read: addresses on several rows, hidden rows. */
+/** What is said of a list as a whole once it is read: its encoding, hidden rows, addresses on several rows. */
 export class ListNotes {
   private readonly addresses = new SharedAddresses();
   private readonly hidden = new HiddenRows();
+  private encoding: string | undefined;
 
   header(h: ListHeader): void {
     this.addresses.header(h);
     this.hidden.header(h);
+    if (h.encoding !== 'utf-8') this.encoding = encodingNotice(h.encoding);
   }
 
   see(r: Recipient): void {
@@ -113,7 +115,7 @@ export class ListNotes {
   }
 
   notices(): string[] {
-    return [this.hidden.notice(), this.addresses.notice()].filter((n): n is string => n !== undefined);
+    return [this.encoding, this.hidden.notice(), this.addresses.notice()].filter((n): n is string => n !== undefined);
   }
 }
 
@@ -144,7 +146,7 @@ export interface Plan {
   index: Map<string, PlannedLetter>;
   /** What the keys were made with besides the row (see letterKey): to make them again from the rows read a second time. */
   keyOptions: OutputOptions;
-  /** The notes on the list as a whole: hidden rows, addresses on several rows (see ListNotes). */
+  /** The notes on the list as a whole: its encoding, hidden rows, addresses on several rows (see ListNotes). */
   listNotes: string[];
 }
 

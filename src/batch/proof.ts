@@ -7,7 +7,7 @@ import type { Campaign } from '../campaign/campaign';
 import { DEFAULTS } from '../config';
 import { layerMappings } from '../data/mapping';
 import type { ListOptions } from '../data/mapping';
-import { encodingNotice, streamRecipients } from '../data/recipients';
+import { streamRecipients } from '../data/recipients';
 import type { Recipient } from '../data/recipients';
 import { LetterMergeError } from '../errors';
 import { checkPdfOut, partName, removeStaleParts } from '../files';
@@ -154,7 +154,6 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
     outer: for await (const item of streamRecipients(options.csv, { sheet: options.sheet, mapping: layerMappings(campaign.mapping, options.mapping) })) {
       if ('header' in item) {
         notes.header(item.header);
-        if (item.header.encoding !== 'utf-8') r.notices.push(encodingNotice(item.header.encoding));
         const missing = missingColumns(campaign, item.header.columns, options.csv);
         if (missing.length) throw new LetterMergeError('TEMPLATE', `the template uses "${missing[0].field}", which is not a column of ${options.csv}`, { location: { file: missing[0].file, line: missing[0].line }, hint: missing[0].hint });
         continue;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { loadCampaign } from '../campaign/campaign';
 import type { Campaign } from '../campaign/campaign';
-import { encodingNotice, streamRecipients } from '../data/recipients';
+import { streamRecipients } from '../data/recipients';
 import type { Encoding } from '../data/recipients';
 import { LetterMergeError } from '../errors';
 import { glyphError } from '../fonts/fonts';
@@ -190,7 +190,6 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
         result.columns = item.header.reads;
         result.encoding = item.header.encoding;
         result.delimiter = item.header.delimiter;
-        if (item.header.encoding !== 'utf-8') result.notices.push(encodingNotice(item.header.encoding));
         const missing = missingColumns(campaign, item.header.columns, options.csv);
         result.problems.push(...missing);
         templatesFit = missing.length === 0;
