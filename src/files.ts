@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { LetterMergeError } from './errors';
 import type { ErrorCode, ErrorKind } from './errors';
-import { controlCharacter } from './text/unicode';
+import { badNameCharacter } from './text/unicode';
 
 /** What a file is for, in messages: "the signature image", "the template", … */
 export interface FileUse {
@@ -45,7 +45,13 @@ export function checkRegularFile(file: string, use: FileUse): Stats {
     st = statSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw problem(file, use, 'was not found', 'FILE_NOT_FOUND');
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      // A Windows path typed here: "samples\list.csv" names no file.
+      if (process.platform !== 'win32' && file.includes('\\')) {
+        throw problem(file, { ...use, hint: `Folders are separated by "/" here, not by a backslash: ${file.replace(/\\/g, '/')}` }, 'was not found', 'FILE_NOT_FOUND');
+      }
+      throw problem(file, use, 'was not found', 'FILE_NOT_FOUND');
+    }
     if (code === 'EACCES' || code === 'EPERM') throw problem(file, use, 'cannot be read (permission denied)');
     if (code === 'ELOOP') throw problem(file, use, 'is a symbolic link that leads in a circle');
     throw problem(file, use, `cannot be read (${code ?? String(err)})`);
@@ -125,7 +131,7 @@ export function checkPdfOut(file: string, what: string): PdfOut {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw isFolder();
     // A new file, as makeDirs makes a new folder: not with a line break or another control character in its name.
-    const control = controlCharacter(path.basename(file));
+    const control = badNameCharacter(path.basename(file));
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' && control) {
       throw new LetterMergeError('USAGE', `${what} ${JSON.stringify(file)} cannot be made: its name holds ${control}`, { kind: 'usage', hint: 'Give the name of a PDF file to write.' });
     }

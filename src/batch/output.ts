@@ -21,7 +21,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { LetterMergeError } from '../errors';
 import { PART_NAME, partName, processRunning, processStart } from '../files';
-import { controlCharacter } from '../text/unicode';
+import { badNameCharacter } from '../text/unicode';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry, OutputFile } from './manifest';
 
@@ -159,7 +159,7 @@ export function makeDirs(dir: string, what: string, hint = 'Choose another folde
   }
   for (const d of missing) {
     const name = path.basename(d);
-    const control = controlCharacter(name);
+    const control = badNameCharacter(name);
     if (control) throw outError(`${what} ${JSON.stringify(dir)} cannot be made: the name ${JSON.stringify(name)} holds ${control}`, hint);
   }
   for (const d of missing) {

@@ -27,18 +27,22 @@ export function codePointName(ch: string): string {
 }
 
 /**
- * The first control character in a name a new file or folder would get (a line break pasted with
- * the command, a script's variable with a newline at its end), described (“a line break
- * (U+000A)”), or undefined. Such a name is made as typed: no listing shows it as it is, and the
- * next command's own line cannot name it.
+ * What a name a new file or folder would get should not hold, described, or undefined: a control
+ * character (a line break pasted with the command, a script's variable with a newline at its
+ * end: “a line break (U+000A)”), made as typed, which no listing shows as it is and the next
+ * command's own line cannot name; or, but on Windows, a backslash (a Windows path typed here:
+ * "letters\es" would be one folder of that name, not es in letters).
  */
-export function controlCharacter(name: string): string | undefined {
+export function badNameCharacter(name: string, platform: string = process.platform): string | undefined {
   const m = /[\u0000-\u001f\u007f-\u009f]/.exec(name);
-  if (!m) return undefined;
-  const code = codePointName(m[0]);
-  if (m[0] === '\n' || m[0] === '\r') return `a line break (${code})`;
-  if (m[0] === '\t') return `a tab (${code})`;
-  return `a control character (${code})`;
+  if (m) {
+    const code = codePointName(m[0]);
+    if (m[0] === '\n' || m[0] === '\r') return `a line break (${code})`;
+    if (m[0] === '\t') return `a tab (${code})`;
+    return `a control character (${code})`;
+  }
+  if (platform !== 'win32' && name.includes('\\')) return 'a backslash, which separates folders only on Windows: here they are separated by "/"';
+  return undefined;
 }
 
 /**

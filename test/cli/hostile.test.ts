@@ -206,6 +206,23 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect(i.stderr + g.stderr + p.stderr).not.toMatch(/This is a bug/);
   });
 
+  it('takes a backslash in a path for what it is on Windows: no folder "letters\\es" is made, and a list so named is pointed to', async () => {
+    const g = await cli(['generate', SAMPLE_CSV, '--out', path.join(t.dir, 'letters\\es'), '--lang', 'es', '--jobs', '1']);
+    expect(g.code).toBe(2);
+    expect(g.stderr).toMatch(/the name "letters\\\\es" holds a backslash, which separates folders only on Windows: here they are separated by "\/"/);
+    const p = await cli(['proof', SAMPLE_CSV, '--out', path.join(t.dir, 'proofs\\all.pdf')]);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toMatch(/its name holds a backslash/);
+    expect(fs.readdirSync(t.dir)).toEqual([]);
+    const list = await cli(['validate', 'samples\\recipients.csv']);
+    expect(list.code).toBe(3);
+    expect(list.stderr).toMatch(/samples\\recipients\.csv: the recipients file was not found\n {2}Folders are separated by "\/" here, not by a backslash: samples\/recipients\.csv/);
+    // A folder that exists with a backslash in its name is used as it is.
+    const odd = path.join(t.dir, 'made\\by hand');
+    fs.mkdirSync(odd);
+    expect((await cli(['generate', SAMPLE_CSV, '--out', odd, '--lang', 'ru', '--jobs', '1'])).code).toBe(0);
+  });
+
   it('says so when --campaign is given a file: the list in the wrong place, or campaign.yaml itself', async () => {
     const list = await cli(['validate', SAMPLE_CSV, '--campaign', SAMPLE_CSV]);
     expect(list.code).toBe(2);
