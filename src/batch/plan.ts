@@ -37,7 +37,7 @@ export function lettersFor(r: Recipient, scope: Scope): { languages: string[]; s
  * one person on two rows (a row copied, a list merged from two exports) gets the letter twice. Not a problem of the rows: an office's shared address may serve two
  * recipients. Said as a note by validate and generate.
  */
-export class SharedAddresses {
+class SharedAddresses {
   private readonly first = new Map<string, number>();
   private readonly shared = new Map<string, number[]>();
   /** "line" in a CSV file, "row" in a workbook's sheet. */
@@ -75,7 +75,7 @@ export class SharedAddresses {
  * the Spanish ones" and saved still holds the others, and they are read like the rest. Said as a
  * note, so that nobody sends the letters of rows they no longer saw.
  */
-export class HiddenRows {
+class HiddenRows {
   private count = 0;
   private first: number | undefined;
   private sheet: string | undefined;

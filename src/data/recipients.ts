@@ -751,18 +751,18 @@ export function readLanguageCell(cell: string, values: ValueReader): { words: st
       codes.push(code);
       continue;
     }
-    const each = part.split(/\s+/);
-    const unknown = each.find((w) => one(w) === undefined);
+    const each = part.split(/\s+/).map((w) => ({ w, code: one(w) }));
+    const unknown = each.find((e) => e.code === undefined);
     if (unknown === undefined) {
-      for (const w of each) {
-        words.push(w);
-        codes.push(one(w)!);
+      for (const e of each) {
+        words.push(e.w);
+        codes.push(e.code!);
       }
       continue;
     }
     // A part of several words that are partly languages names the word that is not one; but a
     // language with its qualifier ("Chinese (Traditional)") is named whole.
-    const named = each.length > 1 && !/[(（]/.test(part) && each.some((w) => one(w) !== undefined) ? unknown : part;
+    const named = each.length > 1 && !/[(（]/.test(part) && each.some((e) => e.code !== undefined) ? unknown.w : part;
     return { unknown: values.language(named) as Extract<ValueRead<string>, { unknown: string }> };
   }
   return { words, codes };
