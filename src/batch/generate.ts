@@ -13,7 +13,7 @@ import { LetterMergeError } from '../errors';
 import { isSupportedLanguage, language as languageInfo, supportedLanguages } from '../i18n/languages';
 import { LANGUAGE_TABLE, languageOf } from '../data/words';
 import { DEFAULTS } from '../config';
-import { Merger, missingColumns } from '../template/merge';
+import { Merger, missingColumns, templateFailure } from '../template/merge';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry, OutputFile } from './manifest';
 import { FAILED_CSV, ManifestWriter, OutputFolder, REMOVED_DIR, writeAtomic } from './output';
@@ -144,17 +144,8 @@ function preflight(campaign: Campaign, merger: Merger, p: Plan, csv: string): vo
       hint: missing[0].hint,
     });
   }
-  if (!p.sample) return;
-  for (const code of campaign.languages) {
-    try {
-      merger.merge(p.sample, code);
-    } catch (err) {
-      if (err instanceof LetterMergeError && err.code === 'TEMPLATE') {
-        throw new LetterMergeError(err.code, err.message, { kind: 'input', location: err.location, hint: err.hint ?? `Checked against ${csv}, line ${p.sample.line}.` });
-      }
-      throw err;
-    }
-  }
+  const failure = p.sample && templateFailure(merger, p.sample, csv);
+  if (failure) throw failure;
 }
 
 /**

@@ -104,7 +104,7 @@ function registerHelpers(env: typeof Handlebars): void {
   env.registerHelper('upper', (s: unknown) => String(s ?? '').toLocaleUpperCase());
   env.registerHelper('groupName', function (group: unknown, options: Handlebars.HelperOptions) {
     const g = String(group);
-    if (!isGroup(g)) throw new Error(`groupName: unknown group "${g}"`);
+    if (!isGroup(g)) throw helperError(options, `groupName: unknown group "${g}"`);
     return langOf(options).groups[g];
   });
   /** {{formatDate "2022-05-30"}} in the letter's language; an optional date-fns pattern may follow. */
@@ -112,11 +112,27 @@ function registerHelpers(env: typeof Handlebars): void {
     const options = rest.pop() as Handlebars.HelperOptions;
     const lang = langOf(options);
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(value));
-    if (!m) throw new Error(`formatDate: "${String(value)}" is not YYYY-MM-DD`);
+    if (!m) throw helperError(options, `formatDate: "${String(value)}" is not YYYY-MM-DD`);
     const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
     const pattern = typeof rest[0] === 'string' ? rest[0] : undefined;
-    return pattern ? format(d, pattern, { locale: lang.dateLocale }) : formatLetterDate(lang, d);
+    if (!pattern) return formatLetterDate(lang, d);
+    // date-fns refuses these itself, but first writes a warning of its own on the console.
+    const unquoted = pattern.replace(/'[^']*'?/g, '');
+    if (/Y|D/.test(unquoted)) {
+      throw helperError(options, `formatDate: the pattern "${pattern}" has ${/Y/.test(unquoted) ? '"Y", the year of the week numbering,' : '"D", the day of the year,'} where "${/Y/.test(unquoted) ? 'y' : 'd'}" (${/Y/.test(unquoted) ? 'the year' : 'the day of the month'}) is meant`);
+    }
+    try {
+      return format(d, pattern, { locale: lang.dateLocale });
+    } catch (err) {
+      throw helperError(options, `formatDate: the pattern "${pattern}" cannot be used (${err instanceof Error ? err.message : String(err)})`);
+    }
   });
+}
+
+/** An error a helper throws, with the line of the call in the template (Handlebars gives helpers their place). */
+function helperError(options: Handlebars.HelperOptions, message: string): Error {
+  const line = (options as { loc?: { start?: { line?: number } } }).loc?.start?.line;
+  return Object.assign(new Error(message), { templateLine: line });
 }
 
 const markdownEnv = createEnv(escapeMarkdown);
@@ -172,7 +188,7 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
       template.fn ??= env.compile(template.ast, options);
       return template.fn(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
     } catch (err) {
-      throw templateError(source, err, lineOffset, what);
+      throw templateError(source, err, lineOffset, what, { ast: template.ast as unknown as HbsNode, context });
     }
   };
 }
@@ -204,6 +220,11 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
           hint: `Its helpers are ${helpers.sort().join(', ')}. A column is written without arguments: {{${name}}}.`,
         });
       }
+      const use = name !== undefined && Object.hasOwn(HELPER_USE, name) ? HELPER_USE[name] : undefined;
+      if (use) {
+        const misuse = helperMisuse(name!, use, n.params?.length ?? 0, n.type === 'BlockStatement');
+        if (misuse) throw new LetterMergeError('TEMPLATE', `${what} ${misuse}`, { location: at(n), hint: `For example: ${use.example}` });
+      }
       for (const p of n.params ?? []) visit(p);
       for (const pair of n.hash?.pairs ?? []) visit(pair.value);
     }
@@ -212,6 +233,48 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
     n.inverse?.body.forEach(visit);
   };
   visit(ast);
+}
+
+/** What a helper takes: how many values, whether it opens a block ({{#if x}}…{{/if}}), and an example. */
+interface HelperUse {
+  min: number;
+  max: number;
+  block: boolean;
+  example: string;
+}
+
+/**
+ * Every helper a template may call. Called otherwise, Handlebars would not say so where the
+ * template is: {{upper}} prints "[OBJECT OBJECT]", {{eq}} prints "false", {{if x}} prints nothing,
+ * {{#upper x}}…{{/upper}} drops what the block holds, and {{lookup}} or {{#each}} stop every letter
+ * with a message of Handlebars' internals.
+ */
+const HELPER_USE: Record<string, HelperUse> = {
+  if: { min: 1, max: 1, block: true, example: '{{#if organization}}…{{else}}…{{/if}}' },
+  unless: { min: 1, max: 1, block: true, example: '{{#unless organization}}…{{/unless}}' },
+  each: { min: 1, max: 1, block: true, example: '{{#each address}}{{this}}{{/each}}' },
+  with: { min: 1, max: 1, block: true, example: '{{#with sender}}{{name}}, {{title}}{{/with}}' },
+  eq: { min: 2, max: 2, block: false, example: '{{#if (eq group "government")}}…{{/if}}' },
+  ne: { min: 2, max: 2, block: false, example: '{{#if (ne group "academia")}}…{{/if}}' },
+  not: { min: 1, max: 1, block: false, example: '{{#if (not organization)}}…{{/if}}' },
+  and: { min: 2, max: Infinity, block: false, example: '{{#if (and position organization)}}…{{/if}}' },
+  or: { min: 2, max: Infinity, block: false, example: '{{#if (or position organization)}}…{{/if}}' },
+  upper: { min: 1, max: 1, block: false, example: '{{upper last_name}}' },
+  groupName: { min: 1, max: 1, block: false, example: '{{groupName group}}' },
+  formatDate: { min: 1, max: 2, block: false, example: '{{formatDate "2022-05-30"}}, or with a date-fns pattern {{formatDate "2022-05-30" "d MMMM yyyy"}}' },
+  lookup: { min: 2, max: 2, block: false, example: '{{lookup labels "subject"}}' },
+  log: { min: 1, max: Infinity, block: false, example: '{{log "a note on stderr" first_name}}' },
+};
+
+/** What is wrong with a call of helper `name` given `count` values, as a block or not; undefined when nothing is. */
+function helperMisuse(name: string, use: HelperUse, count: number, block: boolean): string | undefined {
+  if (use.block && !block) return `writes {{${name} …}} without "#": it writes nothing there; "${name}" opens a block, {{#${name} …}}…{{/${name}}}`;
+  if (!use.block && block) return `opens a block with "${name}" ({{#${name} …}}), which is not a block helper: what the block holds would never be written`;
+  if (count >= use.min && count <= use.max) return undefined;
+  const words = ['no', 'one', 'two', 'three'];
+  const given = count === 0 ? 'no value' : `${words[count] ?? count} value${count === 1 ? '' : 's'}`;
+  const takes = use.max === Infinity ? `at least ${words[use.min] ?? use.min}` : use.min === use.max ? words[use.min] ?? String(use.min) : `${words[use.min] ?? use.min} or ${words[use.max] ?? use.max}`;
+  return `gives "${name}" ${given}, and it takes ${takes}`;
 }
 
 /**
@@ -245,12 +308,32 @@ function parseErrorText(message: string): { text: string; excerpt?: string } {
   return { text: `unexpected ${got ? (names[got] ?? `"${got.toLowerCase().replace(/_/g, ' ')}"`) : 'text'}${want ? ` where ${want} was expected` : ''}`, excerpt };
 }
 
-function templateError(source: TemplateSource, err: unknown, lineOffset: number, what: string): LetterMergeError {
+/** A template as it ran: its tree, to find the place of an error Handlebars gives none, and the values it was given. */
+interface RunState {
+  ast: HbsNode;
+  context: unknown;
+}
+
+function templateError(source: TemplateSource, err: unknown, lineOffset: number, what: string, run?: RunState): LetterMergeError {
   const message = err instanceof Error ? err.message : String(err);
+  const own = (err as { templateLine?: unknown } | undefined)?.templateLine;
+  if (typeof own === 'number') {
+    // A helper's own error (groupName, formatDate), at the line of its call.
+    return new LetterMergeError('TEMPLATE', `${what} cannot be used: ${message}`, { location: { file: source.file, line: own + lineOffset - 1 } });
+  }
+  const inText = run && err instanceof TypeError ? /^Cannot use 'in' operator to search for '(.*)' in ([^]*)$/.exec(message) : null;
+  if (run && inText) return pathIntoText(source, lineOffset, what, run, inText[1], inText[2]);
   // Handlebars reports "Parse error on line N:", "... doesn't match ... - N:C", or " - N:C" for strict lookups.
   const m = /line (\d+)/.exec(message) ?? / - (\d+):(\d+)$/m.exec(message);
   const line = m ? Number(m[1]) + lineOffset - 1 : undefined;
   const missing = /"([^"]+)" not defined/.exec(message);
+  const inner = missing && run && m ? innerMissing(run, missing[1], Number(m[1])) : undefined;
+  if (inner) {
+    return new LetterMergeError('TEMPLATE', `${what} uses "${inner.path}", and ${inner.parent} has no "${missing![1]}"`, {
+      location: { file: source.file, line },
+      hint: inner.has.length ? `${inner.parent} has: ${inner.has.join(', ')}.` : undefined,
+    });
+  }
   if (missing) {
     return new LetterMergeError('TEMPLATE', `${what} uses "${missing[1]}", which the recipient data does not have`, {
       location: { file: source.file, line },
@@ -262,6 +345,48 @@ function templateError(source: TemplateSource, err: unknown, lineOffset: number,
     location: { file: source.file, line },
     hint: parsed.excerpt ? `Near:\n${parsed.excerpt}` : undefined,
   });
+}
+
+/** Every path ({{a.b.c}}) in a template's tree, with its line. */
+function pathsIn(node: unknown, out: HbsNode[] = []): HbsNode[] {
+  if (Array.isArray(node)) for (const n of node) pathsIn(n, out);
+  else if (node && typeof node === 'object') {
+    const n = node as HbsNode;
+    if (n.type === 'PathExpression') out.push(n);
+    else for (const [key, value] of Object.entries(n)) if (key !== 'loc' && value && typeof value === 'object') pathsIn(value, out);
+  }
+  return out;
+}
+
+/**
+ * {{first_name.x}}: a part read from a value that is text. Handlebars' strict lookup then fails
+ * inside JavaScript ("Cannot use 'in' operator…"), with no place; the place is the first path that
+ * reads `part` after its first name.
+ */
+function pathIntoText(source: TemplateSource, lineOffset: number, what: string, run: RunState, part: string, value: string): LetterMergeError {
+  const path = pathsIn(run.ast).find((p) => (p.parts ?? []).indexOf(part) > 0);
+  const parts = path?.parts ?? [];
+  const owner = parts.slice(0, parts.indexOf(part)).join('.');
+  const shown = value.length > 40 ? `${value.slice(0, 39)}…` : value;
+  return new LetterMergeError('TEMPLATE', `${what} uses "${path?.original ?? part}", but ${owner ? `"${owner}"` : 'that value'} is text ("${shown}"), which has no "${part}"`, {
+    location: { file: source.file, line: path?.loc ? path.loc.start.line + lineOffset - 1 : undefined },
+    hint: owner ? `Write {{${owner}}} for the text itself.` : undefined,
+  });
+}
+
+/**
+ * A strict lookup that failed inside an object the merge provides ({{sender.nmae}}), rather than
+ * at a name of the row: the path at that line reading `part` after its first name, its owner,
+ * and what the owner has. Undefined when the missing name is a path's first (a column).
+ */
+function innerMissing(run: RunState, part: string, line: number): { path: string; parent: string; has: string[] } | undefined {
+  const path = pathsIn(run.ast).find((p) => p.loc?.start.line === line && (p.parts ?? []).indexOf(part) > 0 && (p.depth ?? 0) === 0 && !p.data);
+  if (!path?.parts) return undefined;
+  const owner = path.parts.slice(0, path.parts.indexOf(part));
+  let value: unknown = run.context;
+  for (const name of owner) value = value && typeof value === 'object' && Object.hasOwn(value, name) ? (value as Record<string, unknown>)[name] : undefined;
+  const has = value && typeof value === 'object' ? Object.keys(value).sort() : [];
+  return { path: path.original ?? path.parts.join('.'), parent: owner.join('.'), has };
 }
 
 /** Names the merge itself provides to every template, beside the CSV columns. */
@@ -483,4 +608,24 @@ const CODE_COLUMNS = new Set(['id', 'language', 'group', 'gender', 'email', 'cc'
 
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * A template that cannot be filled with the values of `sample` (a row of `csv`), in any of the
+ * campaign's languages: a problem of the templates, found on the first row rather than on every
+ * one. generate refuses the run for it, and validate lists it once.
+ */
+export function templateFailure(merger: Merger, sample: Recipient, csv: string): LetterMergeError | undefined {
+  for (const code of merger.campaign.languages) {
+    try {
+      merger.merge(sample, code);
+    } catch (err) {
+      if (!(err instanceof LetterMergeError)) throw err;
+      // Any other problem is the row's own, and reported with the row.
+      if (err.code === 'TEMPLATE') {
+        return new LetterMergeError(err.code, err.message, { kind: 'input', location: err.location, hint: err.hint ?? `Checked against ${csv}, line ${sample.line}.` });
+      }
+    }
+  }
+  return undefined;
 }

@@ -139,6 +139,71 @@ describe('Merger', () => {
     expect(() => new Merger(loadCampaign(ok))).not.toThrow();
   });
 
+  it('refuses a helper called with the wrong number of values, or as a block when it is not one, when the campaign is loaded and at its line', () => {
+    // Handlebars itself would print "[OBJECT OBJECT]" for {{upper}}, "false" for {{eq}}, nothing
+    // for {{if x}} or the block of {{#upper x}}, and stop every letter without a line for {{lookup}}.
+    const cases: [string, RegExp][] = [
+      ['{{upper}}', /the letter template gives "upper" no value, and it takes one/],
+      ['{{upper first_name last_name}}', /gives "upper" two values, and it takes one/],
+      ['{{#if (eq group)}}x{{/if}}', /gives "eq" one value, and it takes two/],
+      ['{{lookup}}', /gives "lookup" no value, and it takes two/],
+      ['{{#each}}x{{/each}}', /gives "each" no value, and it takes one/],
+      ['{{log}}', /gives "log" no value, and it takes at least one/],
+      ['{{if organization}}', /writes \{\{if …\}\} without "#"/],
+      ['{{#upper last_name}}x{{/upper}}', /opens a block with "upper" .*not a block helper/],
+    ];
+    for (const [i, [text, message]] of cases.entries()) {
+      const dir = campaignCopy(path.join(t.dir, `h${i}`), { 'en/letter.md': `---\nsubject: S\n---\nDear reader,\n\n${text}\n` });
+      let err: unknown;
+      try {
+        new Merger(loadCampaign(dir));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(LetterMergeError);
+      const e = err as LetterMergeError;
+      expect(e.message).toMatch(message);
+      expect(e.hint).toMatch(/^For example: \{\{/);
+      expect(e.location).toEqual({ file: path.join(dir, 'en/letter.md'), line: 6 });
+    }
+    // A column that shares a helper's name only in part, and a helper inside a block's else, still load.
+    const ok = '---\nsubject: S\n---\n{{#if organization}}{{upper organization}}{{else if (or position title)}}{{upper position}}{{/if}} {{#each (lookup . "address")}}{{this}}{{/each}} {{#with sender}}{{name}}{{/with}}\n';
+    expect(() => new Merger(loadCampaign(campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': ok })))).not.toThrow();
+  });
+
+  it('says where a template fails while a letter is merged, and why, in words', async () => {
+    const failing = async (line: string) => {
+      const err = await mergeOne(`---\nsubject: S\n---\nDear reader,\n\n${line}\n`).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LetterMergeError);
+      const e = err as LetterMergeError;
+      expect(e.location.file).toMatch(/en[\\/]letter\.md$/);
+      expect(e.location.line).toBe(6);
+      return e;
+    };
+    // A part read from a column's text: Handlebars failed inside JavaScript, with no line.
+    let e = await failing('{{first_name.initial}}');
+    expect(e.message).toBe('the letter template uses "first_name.initial", but "first_name" is text ("Ada"), which has no "initial"');
+    expect(e.hint).toBe('Write {{first_name}} for the text itself.');
+    // A name the merge's own values lack is not a column to add.
+    e = await failing('{{sender.nmae}}');
+    expect(e.message).toBe('the letter template uses "sender.nmae", and sender has no "nmae"');
+    expect(e.hint).toBe('sender has: name, office, title.');
+    // A helper's own error, at the line of its call (the template's first line said nothing of it).
+    e = await failing('{{formatDate "30 May 2022"}}');
+    expect(e.message).toMatch(/formatDate: "30 May 2022" is not YYYY-MM-DD/);
+    // A week-numbering year, which date-fns refuses after a warning of its own on the console.
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      e = await failing('{{formatDate "2022-05-30" "d MMMM YYYY"}}');
+      expect(e.message).toMatch(/the pattern "d MMMM YYYY" has "Y", the year of the week numbering, where "y" \(the year\) is meant/);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+    const m = await mergeOne('---\nsubject: S\n---\n{{formatDate "2022-05-30" "d \'de\' MMMM \'Y\' yyyy"}}\n');
+    expect(bodyText(m.body)).toBe('30 de May Y 2022');
+  });
+
   it('lets a salutation column override the computed one', async () => {
     const m = await mergeOne('---\nsubject: S\n---\n{{salutation}}\n', {}, `${HEADER},salutation`, ['Dear Ada,']);
     expect(bodyText(m.body)).toBe('Dear Ada,');
