@@ -8,6 +8,7 @@ import { guardFormula } from '../data/formula';
 import type { Recipient, RowProblem, StreamItem } from '../data/recipients';
 import { layerMappings } from '../data/mapping';
 import type { ListMapping, ListOptions } from '../data/mapping';
+import { sourceNote } from '../problems';
 import type { Problem } from '../problems';
 import { LetterMergeError } from '../errors';
 import { isSupportedLanguage, language as languageInfo, supportedLanguages } from '../i18n/languages';
@@ -256,7 +257,7 @@ function writeFailedCsv(file: string, plan: Plan, rows: RowProblem[]): void {
   const own = isCorrections(plan) ? plan.headers.length - 1 : plan.headers.length;
   const lines = [[...plan.headers.slice(0, own), ERROR_COLUMN].map(csvCell).join(',')];
   for (const { problem: p, fields } of rows) {
-    const reason = `line ${p.line}${p.language ? ` (${p.language})` : ''}${p.field ? `, ${p.field}` : ''}: ${p.message}`;
+    const reason = `line ${p.line}${p.language ? ` (${p.language})` : ''}${p.field ? `, ${p.field}` : ''}: ${p.message}${sourceNote(p)}`;
     lines.push([...plan.columns.slice(0, own).map((c) => fields[c] ?? ''), reason].map(csvCell).join(','));
   }
   writeAtomic(file, lines.join('\r\n') + '\r\n');

@@ -17,7 +17,7 @@ import { GROUP_TABLE } from '../data/words';
 import { layoutDocument, layoutLetter } from '../layout/letter';
 import type { LetterLayout } from '../layout/letter';
 import { parseMarkdown } from '../markup/markdown';
-import { problemOf } from '../problems';
+import { problemOf, sourceNote } from '../problems';
 import type { Problem } from '../problems';
 import { drawLetterPages, proofDocument } from '../render/pdf';
 import { Merger, escapeMarkdown, missingColumns } from '../template/merge';
@@ -104,7 +104,7 @@ function summaryLayout(campaign: Campaign, options: ProofOptions, r: { letters: 
   if (r.failures.length === 0) lines.push('Every row in scope made its letters.');
   for (const p of r.failures) {
     const where = `${p.sheet !== undefined ? `sheet ${p.sheet}, row` : 'line'} ${p.line ?? '?'}${p.id ? `, id ${p.id}` : ''}${p.language ? ` (${p.language})` : ''}${p.field ? `, ${p.field}` : ''}`;
-    lines.push(`- ${md(where)}: ${md(p.message)}`);
+    lines.push(`- ${md(where)}: ${md(p.message + sourceNote(p))}`);
   }
   if (r.notices.length) {
     lines.push('', '## Notes on the list', '');

@@ -6,7 +6,7 @@ import type { Encoding } from '../data/recipients';
 import { LetterMergeError } from '../errors';
 import { glyphError } from '../fonts/fonts';
 import { DEFAULTS } from '../config';
-import { Merger, missingColumns } from '../template/merge';
+import { Merger, missingColumns, templateFailure } from '../template/merge';
 import type { MergedLetter } from '../template/merge';
 import { attachmentsOf, emailTooLarge } from '../campaign/attachments';
 import type { Recipient } from '../data/recipients';
@@ -183,6 +183,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   const words = new WordCount();
   const notes = new ListNotes();
   let templatesFit = true;
+  let triedTemplates = false;
   try {
     for await (const item of streamRecipients(options.csv, { collect: true, sheet: options.sheet, mapping })) {
       if ('header' in item) {
@@ -201,6 +202,13 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
       else {
         words.see(item.recipient);
         notes.see(item.recipient);
+        // A template that fails for the first row is told once, as generate would stop for it.
+        const failure = templatesFit && !triedTemplates ? templateFailure(merger, item.recipient, options.csv) : undefined;
+        triedTemplates = true;
+        if (failure) {
+          result.problems.push(problemOf(failure, 'file'));
+          templatesFit = false;
+        }
         const problems = templatesFit ? checkRow(item.recipient, merger, options.csv, annexes) : [];
         result.problems.push(...problems);
         if (problems.length === 0) result.letters += item.recipient.languages.length;

@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { sourceNote } from '../problems';
 import type { Problem } from '../problems';
 import { BIDI_CONTROL_CLASS } from '../text/unicode';
 
@@ -80,11 +81,11 @@ export function problemLine(p: Problem): string {
     // A workbook: "people.xlsx: sheet Recipients, row 14, column email: id acad-07: …".
     const field = p.field ? `, ${/^[A-Z]{1,3}\d+$/.test(p.field) ? 'cell' : 'column'} ${oneLine(p.field)}` : '';
     const where = `${p.file ?? ''}: sheet ${oneLine(p.sheet)}${p.line !== undefined ? `, row ${p.line}` : ''}${field}`;
-    return p.scope === 'file' ? `${where}: ${p.message}` : `${where}: ${who}: ${p.message}`;
+    return p.scope === 'file' ? `${where}: ${p.message}` : `${where}: ${who}: ${p.message}${sourceNote(p)}`;
   }
   const where = `${p.file ?? ''}${p.line !== undefined ? `:${p.line}` : ''}`;
   if (p.scope === 'file') return `${where}: ${p.message}`;
-  return `${where}: ${who}${p.field ? `, ${oneLine(p.field)}` : ''}: ${p.message}`;
+  return `${where}: ${who}${p.field ? `, ${oneLine(p.field)}` : ''}: ${p.message}${sourceNote(p)}`;
 }
 
 /** Prints a message on stderr, made printable. */

@@ -349,6 +349,31 @@ describe('generate: determinism and failures', () => {
     expect(() => readdirSync(out)).toThrow();
   });
 
+  it('places a template that fails for some rows at each row, naming the template line; one that fails for the first row is told once', async () => {
+    const { campaignCopy } = await import('../helpers');
+    const { validate } = await import('../../src/batch/validate');
+    const dir = campaignCopy(t.dir, { 'en/letter.md': '---\nsubject: S\n---\nDear reader,\n\n{{#if (eq gender "male")}}{{formatDate "soon"}}{{/if}}\n' });
+    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'f1' }), row({ id: 'm1', gender: 'male' }), row({ id: 'f2' }), row({ id: 'm2', gender: 'male' })]);
+    const template = { file: path.join(dir, 'en', 'letter.md'), line: 6 };
+    // Each row takes two lines (its address has two). Before, a row's problem took the template's
+    // file and the row's line ("letter.md:4"), or in generate the template's line as the row's.
+    const v = await validate({ csv, campaign: dir });
+    expect(v.problems.map((p) => [p.file, p.line, p.id, p.source])).toEqual([
+      [csv, 4, 'm1', template],
+      [csv, 8, 'm2', template],
+    ]);
+    const r = await generate({ csv, campaign: dir, out: path.join(t.dir, 'out') });
+    expect(r.produced).toBe(2);
+    expect(r.failures.map((p) => [p.line, p.source])).toEqual([[4, template], [8, template]]);
+    const failed = parse(readFileSync(path.join(r.out, 'failed.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(failed.map((f) => f.error)).toEqual([4, 8].map((n) => `line ${n} (en): the letter template cannot be used: formatDate: "soon" is not YYYY-MM-DD (at ${template.file}:6)`));
+    // Failing for the first row, the template is one problem, where generate stops.
+    const first = writeCsv(t.dir, 'm.csv', [row({ id: 'm1', gender: 'male' }), row({ id: 'm2', gender: 'male' })]);
+    const w = await validate({ csv: first, campaign: dir });
+    expect(w.problems).toMatchObject([{ scope: 'file', file: template.file, line: 6, hint: `Checked against ${first}, line 2.` }]);
+    await expect(generate({ csv: first, campaign: dir, out: path.join(t.dir, 'out2') })).rejects.toMatchObject({ code: 'TEMPLATE', location: template });
+  });
+
   it('lays out a long letter over several pages without losing text', async () => {
     const { campaignCopy } = await import('../helpers');
     const para = 'This sentence is part of a very long body used to test page breaks. '.repeat(25);
