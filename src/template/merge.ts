@@ -211,6 +211,22 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
         hint: 'Write the text into the template itself.',
       });
     }
+    if (n.type === 'Decorator' || n.type === 'DecoratorBlock') {
+      // {{*name}}, and {{#*inline "name"}}…{{/inline}}, which defines a partial.
+      throw new LetterMergeError('TEMPLATE', `${what} uses the decorator {{${n.type === 'DecoratorBlock' ? '#' : ''}*${n.path?.original ?? ''}}}, and lettermerge templates have none`, {
+        location: at(n),
+        hint: 'Write the text into the template itself.',
+      });
+    }
+    if (n.type === 'MustacheStatement' && n.escaped === false && env === markdownEnv) {
+      // {{{name}}} and {{&name}} would let a row's value act as Markdown: "[text](https://…)" in a
+      // cell would become a live link in the letter.
+      const name = n.path?.type === 'PathExpression' ? n.path.original : '…';
+      throw new LetterMergeError('TEMPLATE', `${what} writes {{{${name}}}} (or {{&${name}}}), which would let the row's value act as Markdown: a link or bold text typed in a cell would become part of the letter's layout`, {
+        location: at(n),
+        hint: `Write {{${name}}}: it prints the value exactly as typed, with nothing taken away.`,
+      });
+    }
     if (n.type === 'MustacheStatement' || n.type === 'SubExpression' || n.type === 'BlockStatement') {
       const name = n.path?.type === 'PathExpression' && !n.path.data ? n.path.original : undefined;
       const called = (n.params?.length ?? 0) > 0 || (n.hash?.pairs.length ?? 0) > 0;
@@ -327,6 +343,12 @@ function templateError(source: TemplateSource, err: unknown, lineOffset: number,
   const m = /line (\d+)/.exec(message) ?? / - (\d+):(\d+)$/m.exec(message);
   const line = m ? Number(m[1]) + lineOffset - 1 : undefined;
   const missing = /"([^"]+)" not defined/.exec(message);
+  const data = missing && run && m ? pathsIn(run.ast).find((p) => p.data && p.loc?.start.line === Number(m[1]) && p.parts?.[0] === missing[1]) : undefined;
+  if (data) {
+    return new LetterMergeError('TEMPLATE', `${what} uses "@${data.parts!.join('.')}", which has a value only inside a block that gives it (@index, @key, @first and @last inside {{#each}})`, {
+      location: { file: source.file, line },
+    });
+  }
   const inner = missing && run && m ? innerMissing(run, missing[1], Number(m[1])) : undefined;
   if (inner) {
     return new LetterMergeError('TEMPLATE', `${what} uses "${inner.path}", and ${inner.parent} has no "${missing![1]}"`, {
@@ -406,6 +428,8 @@ interface HbsNode {
   original?: string;
   /** A partial's name. */
   name?: HbsNode;
+  /** False for {{{value}}} and {{&value}}. */
+  escaped?: boolean;
   loc?: { start: { line: number } };
 }
 

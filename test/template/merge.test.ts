@@ -151,6 +151,10 @@ describe('Merger', () => {
       ['{{log}}', /gives "log" no value, and it takes at least one/],
       ['{{if organization}}', /writes \{\{if …\}\} without "#"/],
       ['{{#upper last_name}}x{{/upper}}', /opens a block with "upper" .*not a block helper/],
+      // A row's value set as Markdown: "[text](https://…)" in a cell became a live link in the letter.
+      ['{{{organization}}}', /writes \{\{\{organization\}\}\} \(or \{\{&organization\}\}\), which would let the row's value act as Markdown/],
+      ['{{&organization}}', /which would let the row's value act as Markdown/],
+      ['{{#*inline "x"}}hi{{/inline}}', /uses the decorator \{\{#\*inline\}\}, and lettermerge templates have none/],
     ];
     for (const [i, [text, message]] of cases.entries()) {
       const dir = campaignCopy(path.join(t.dir, `h${i}`), { 'en/letter.md': `---\nsubject: S\n---\nDear reader,\n\n${text}\n` });
@@ -163,7 +167,7 @@ describe('Merger', () => {
       expect(err).toBeInstanceOf(LetterMergeError);
       const e = err as LetterMergeError;
       expect(e.message).toMatch(message);
-      expect(e.hint).toMatch(/^For example: \{\{/);
+      expect(e.hint).toMatch(/^For example: \{\{|^Write /);
       expect(e.location).toEqual({ file: path.join(dir, 'en/letter.md'), line: 6 });
     }
     // A column that shares a helper's name only in part, and a helper inside a block's else, still load.
@@ -184,6 +188,9 @@ describe('Merger', () => {
     let e = await failing('{{first_name.initial}}');
     expect(e.message).toBe('the letter template uses "first_name.initial", but "first_name" is text ("Ada"), which has no "initial"');
     expect(e.hint).toBe('Write {{first_name}} for the text itself.');
+    // A block's own value used outside it is not a column to add either.
+    e = await failing('{{@index}}');
+    expect(e.message).toMatch(/uses "@index", which has a value only inside a block that gives it/);
     // A name the merge's own values lack is not a column to add.
     e = await failing('{{sender.nmae}}');
     expect(e.message).toBe('the letter template uses "sender.nmae", and sender has no "nmae"');
@@ -202,6 +209,11 @@ describe('Merger', () => {
     }
     const m = await mergeOne('---\nsubject: S\n---\n{{formatDate "2022-05-30" "d \'de\' MMMM \'Y\' yyyy"}}\n');
     expect(bodyText(m.body)).toBe('30 de May Y 2022');
+    // In the e-mail, plain text, a value prints as typed either way.
+    const dir = campaignCopy(path.join(t.dir, 'mail'), { 'en/email.txt': 'Hello {{{organization}}}\n' });
+    const csv = writeCsv(t.dir, 'm.csv', [row({ organization: '[Evil](https://evil.example)' })]);
+    const mail = new Merger(loadCampaign(dir)).merge((await readRecipients(csv)).recipients[0], 'en');
+    expect(mail.email.text).toBe('Hello [Evil](https://evil.example)\n');
   });
 
   it('lets a salutation column override the computed one', async () => {
