@@ -85,6 +85,8 @@ function dateFromEpoch(ms: number): Date {
 const CAMPAIGN_MAX_BYTES = 1024 * 1024;
 /** Nor is a template larger than this a letter. */
 const TEMPLATE_MAX_BYTES = 1024 * 1024;
+/** What a letter template's front matter may set. */
+const LETTER_FRONT = ['subject', 'annex', 'closing'];
 
 /** campaign.yaml parsed, with line numbers for every key, for messages that point at the line. */
 class YamlSource {
@@ -315,8 +317,15 @@ function attachmentFile(src: YamlSource, keys: KeyPath, where: string, absDir: s
     if (!(err instanceof LetterMergeError)) throw err;
     return src.fail(keys, `${where}: ${err.message}`, err.hint);
   }
-  if (described.source === 'markdown' && !readTemplateText(bytes.toString('utf8')).front.title) {
-    src.fail(keys, `${where}: ${written} has no title in its front matter`, 'A Markdown annex starts with:\n---\ntitle: The title of the document\n---');
+  if (described.source === 'markdown') {
+    let title: string | undefined;
+    try {
+      title = readTemplateText(bytes.toString('utf8'), file).front.title;
+    } catch (err) {
+      if (!(err instanceof LetterMergeError)) throw err;
+      return src.fail(keys, `${where}: ${written}, line ${err.location.line ?? 1}: ${err.message}`, err.hint);
+    }
+    if (!title?.trim()) src.fail(keys, `${where}: ${written} has no title in its front matter`, 'A Markdown annex starts with:\n---\ntitle: The title of the document\n---');
   }
   const f: AttachmentFile = { file, written, ...described, bytes, sha256: sha256(bytes) };
   read.set(file, f);
@@ -412,9 +421,17 @@ export function loadCampaign(dir: string): Campaign {
       return readTemplate(file);
     };
     const letter = template('letter', paths.letter ?? `${code}/letter.md`);
-    if (!letter.front.subject) {
-      throw new LetterMergeError('TEMPLATE_SUBJECT', 'the letter template has no subject in its front matter', {
-        location: { file: letter.file, line: 1 },
+    for (const key of Object.keys(letter.frontLines ?? {})) {
+      if (LETTER_FRONT.includes(key)) continue;
+      const guess = didYouMean(key, LETTER_FRONT);
+      throw new LetterMergeError('TEMPLATE_FRONT_MATTER', `the letter template's front matter sets "${key}", which lettermerge does not use${guess ? `; did you mean ${guess}?` : ''}`, {
+        location: { file: letter.file, line: letter.frontLines?.[key] ?? 1 },
+        hint: `The front matter of a letter sets ${LETTER_FRONT.join(', ')}. A note to yourself can follow a "#".`,
+      });
+    }
+    if (!letter.front.subject?.trim()) {
+      throw new LetterMergeError('TEMPLATE_SUBJECT', `the letter template has ${letter.frontLines?.subject === undefined ? 'no subject in its front matter' : 'an empty subject'}`, {
+        location: { file: letter.file, line: letter.frontLines?.subject ?? 1 },
         hint: 'Start the file with:\n---\nsubject: The subject line\n---',
       });
     }
@@ -423,7 +440,8 @@ export function loadCampaign(dir: string): Campaign {
     const annexes = attachments.map((a) => [a.groups ?? null, a.byLanguage[code].filename, a.byLanguage[code].sha256]);
     // The templates by their place in the campaign, not on this disk: a campaign moved, copied or
     // checked out elsewhere (a CI runner's folder) makes the same letters, and --resume keeps them.
-    const own = (t: TemplateSource) => ({ ...t, file: path.relative(absDir, t.file) });
+    // (Where the front matter's values stand changes no letter.)
+    const own = ({ frontLines: _lines, ...t }: TemplateSource) => ({ ...t, file: path.relative(absDir, t.file) });
     hashes[code] = base.copy().update(`\0${code}\0${JSON.stringify([own(letter), own(emailTemplate), annexes])}`).digest('hex');
   }
 

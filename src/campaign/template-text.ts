@@ -1,7 +1,7 @@
 // What reading a template's text takes, apart from the rest of a campaign: a worker thread
 // renders an annex from its template without loading the campaign's schema (zod), which
 // loading campaign.ts would cost it, about 0.1 s of its start.
-import { parseDocument, LineCounter } from 'yaml';
+import { isMap, isScalar, parseDocument, LineCounter } from 'yaml';
 import type { Document } from 'yaml';
 import { LetterMergeError } from '../errors';
 
@@ -13,6 +13,8 @@ export interface TemplateSource {
   bodyLine: number;
   /** Front matter values (strings; they may hold Handlebars too). */
   front: Record<string, string>;
+  /** The line in `file` of each front matter value, so errors in it point at its line. */
+  frontLines?: Record<string, number>;
 }
 
 /**
@@ -37,7 +39,15 @@ const FRONT_RE = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
 export function readTemplateText(text: string, file = ''): TemplateSource {
   text = text.replace(/^\uFEFF/, '');
   const m = FRONT_RE.exec(text);
-  if (!m) return { file, body: text, bodyLine: 1, front: {} };
+  if (!m) {
+    if (/^---\r?\n/.test(text)) {
+      throw new LetterMergeError('TEMPLATE_FRONT_MATTER', 'the front matter opened by "---" on line 1 is never closed', {
+        location: { file, line: 1 },
+        hint: 'End it with a line holding only "---", before the text.',
+      });
+    }
+    return { file, body: text, bodyLine: 1, front: {} };
+  }
   const lines = new LineCounter();
   const doc = parseDocument(m[1], { lineCounter: lines });
   if (doc.errors[0]) {
@@ -48,11 +58,27 @@ export function readTemplateText(text: string, file = ''): TemplateSource {
   }
   const data = yamlValue(doc, file, 'the front matter', 2);
   const front: Record<string, string> = {};
-  if (data && typeof data === 'object' && !Array.isArray(data)) {
-    for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
-      if (v !== null && v !== undefined) front[k] = String(v);
+  const frontLines: Record<string, number> = {};
+  if (data !== null && data !== undefined && (typeof data !== 'object' || Array.isArray(data))) {
+    throw new LetterMergeError('TEMPLATE_FRONT_MATTER', `the front matter holds ${Array.isArray(data) ? 'a list' : 'a single value'}, not settings`, {
+      location: { file, line: 2 },
+      hint: 'Write one setting a line: its name, a colon and its value ("subject: The subject line").',
+    });
+  }
+  const pairs = isMap(doc.contents) ? doc.contents.items : [];
+  for (const [k, v] of Object.entries((data ?? {}) as Record<string, unknown>)) {
+    const pair = pairs.find((p) => isScalar(p.key) && String(p.key.value) === k);
+    const range = (pair?.value as { range?: number[] } | null)?.range ?? (pair?.key as { range?: number[] } | null)?.range;
+    const line = range ? lines.linePos(range[0]).line + 1 : 2;
+    if (v !== null && typeof v === 'object') {
+      throw new LetterMergeError('TEMPLATE_FRONT_MATTER', `"${k}" in the front matter is ${Array.isArray(v) ? 'a list' : 'a set of settings'}, not text`, {
+        location: { file, line },
+        hint: `Write it as one line of text: ${k}: …${Array.isArray(v) ? ' (a comma between square brackets makes a list: put the text in quotes)' : ''}`,
+      });
     }
+    frontLines[k] = line;
+    if (v !== null && v !== undefined) front[k] = String(v);
   }
   const bodyLine = m[0].split('\n').length - (m[0].endsWith('\n') ? 0 : 1);
-  return { file, body: text.slice(m[0].length), bodyLine, front };
+  return { file, body: text.slice(m[0].length), bodyLine, front, frontLines };
 }

@@ -477,7 +477,7 @@ export function templateFields(campaign: Campaign): Map<string, { file: string; 
     const sources: [TemplateSource, string, number][] = [
       [t.letter, t.letter.body, t.letter.bodyLine],
       [t.email, t.email.body, t.email.bodyLine],
-      ...Object.values(t.letter.front).map((v): [TemplateSource, string, number] => [t.letter, v, 1]),
+      ...Object.entries(t.letter.front).map(([k, v]): [TemplateSource, string, number] => [t.letter, v, t.letter.frontLines?.[k] ?? 1]),
     ];
     for (const [source, text, offset] of sources) {
       try {
@@ -524,7 +524,7 @@ export class Merger {
   constructor(readonly campaign: Campaign) {
     for (const code of campaign.languages) {
       const t = campaign.templates[code];
-      const front = (key: string) => compile(textEnv, t.letter, t.letter.front[key] ?? '', 1, `the "${key}" in the front matter`);
+      const front = (key: string) => compile(textEnv, t.letter, t.letter.front[key] ?? '', t.letter.frontLines?.[key] ?? 1, `the "${key}" in the front matter`);
       this.compiled.set(code, {
         subject: front('subject'),
         annex: front('annex'),

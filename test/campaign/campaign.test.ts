@@ -112,6 +112,27 @@ describe('campaign.yaml is checked against its schema', () => {
     expect(loadError(dir).message).toMatch(/the campaign id "\.\.\/\.\.\/evil" cannot name a file/);
   });
 
+  it("reads a letter's front matter strictly, at the line of what is wrong", () => {
+    const cases: [string, RegExp, number][] = [
+      // Taken as "no subject", at line 1, before.
+      ['---\nsubject: S\nannex: A\n\nDear reader,\n', /the front matter opened by "---" on line 1 is never closed/, 1],
+      ['---\nannex: A\nsubject:\n---\nText\n', /the letter template has an empty subject/, 3],
+      // Taken as the subject "a,b", and a misspelt annex left the letter without its annex line.
+      ['---\nsubject: [Invitation, 2022]\n---\nText\n', /"subject" in the front matter is a list, not text/, 2],
+      ['---\nsubject: S\nanex: The packages\n---\nText\n', /sets "anex", which lettermerge does not use; did you mean annex\?/, 3],
+      ['---\n- subject\n---\nText\n', /the front matter holds a list, not settings/, 2],
+    ];
+    for (const [i, [text, message, line]] of cases.entries()) {
+      const dir = campaignCopy(path.join(t.dir, `f${i}`), { 'en/letter.md': text });
+      const err = loadError(dir);
+      expect(err.message).toMatch(message);
+      expect(err.location).toEqual({ file: path.join(dir, 'en', 'letter.md'), line });
+    }
+    // A template error in a front matter value is at that value's line, not the file's first.
+    const dir = campaignCopy(path.join(t.dir, 'v'), { 'en/letter.md': '---\n# The subject follows.\nannex: A\nsubject: About {{upper}}\n---\nText\n' });
+    expect(() => new Merger(loadCampaign(dir))).toThrow(expect.objectContaining({ message: expect.stringMatching(/the "subject" in the front matter gives "upper" no value/), location: expect.objectContaining({ line: 4 }) }));
+  });
+
   it('applies label overrides per language', async () => {
     const dir = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml([/^# labels:\n#   es: \{ telephone: "Tel.:" \}/m, 'labels:\n  en: { telephone: "Phone:", annex: "Enclosure:" }']) });
     const merger = new Merger(loadCampaign(dir));

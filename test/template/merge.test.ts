@@ -36,7 +36,7 @@ describe('Merger', () => {
     campaign.templates.en.letter.body = 'Second {{last_name}}\n';
     expect(new Merger(campaign).merge(r, 'en').body).toMatch(/^Second Quinlan/);
     // The same text in another campaign reports its own file and line.
-    const other = campaignCopy(path.join(t.dir, 'b'), { 'en/letter.md': '---\nsubject: S\nextra: x\n---\nFirst {{last_name}} {{nickname}}\n' });
+    const other = campaignCopy(path.join(t.dir, 'b'), { 'en/letter.md': '---\nsubject: S\n# a note\n---\nFirst {{last_name}} {{nickname}}\n' });
     const first = campaignCopy(path.join(t.dir, 'c'), { 'en/letter.md': '---\nsubject: S\n---\nFirst {{last_name}} {{nickname}}\n' });
     const lineOf = (d: string) => {
       try {
