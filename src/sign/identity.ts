@@ -14,6 +14,8 @@ export interface SigningIdentity {
   name: string;
   notBefore: Date;
   notAfter: Date;
+  /** The size of the signer's RSA key, in bits. */
+  keyBits: number;
   /** sha256 of the signer's certificate, hex: names the identity in a letter's key for --resume. */
   fingerprint: string;
   /** DER certificates: the signer's first, then the rest of the chain in the file. */
@@ -32,6 +34,8 @@ export interface SigningSource {
 }
 
 const P12_MAX_BYTES = 1024 * 1024;
+/** The smallest RSA key lettermerge signs with. */
+const MIN_KEY_BITS = 2048;
 
 export function readSigningSource(file: string, password: string): SigningSource {
   const p12 = readRegularFile(file, { what: 'the signing certificate (--sign)', kind: 'usage', maxBytes: P12_MAX_BYTES });
@@ -42,6 +46,9 @@ export function readSigningSource(file: string, password: string): SigningSource
 /** Problems of an identity on a given day: an error when it is not valid, a warning when it soon will not be. */
 export function identityProblems(identity: SigningIdentity, now: Date): { error?: string; warning?: string } {
   const day = (d: Date) => d.toISOString().slice(0, 10);
+  if (identity.keyBits < MIN_KEY_BITS) {
+    return { error: `the signing certificate of ${identity.name} has an RSA key of ${identity.keyBits} bits: a signature made with fewer than ${MIN_KEY_BITS} is not taken as secure (NIST SP 800-131A has disallowed them since 2013), and readers may flag it. Ask for a certificate with a key of ${MIN_KEY_BITS} bits or more` };
+  }
   if (now < identity.notBefore) return { error: `the signing certificate of ${identity.name} is not valid before ${day(identity.notBefore)}` };
   if (now > identity.notAfter) return { error: `the signing certificate of ${identity.name} expired on ${day(identity.notAfter)}` };
   const days = Math.ceil((identity.notAfter.getTime() - now.getTime()) / 86_400_000);

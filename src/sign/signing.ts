@@ -73,6 +73,7 @@ export async function openSigningIdentity(source: SigningSource): Promise<Signin
     name: commonName(signer),
     notBefore: signer.validity.notBefore,
     notAfter: signer.validity.notAfter,
+    keyBits: key.n.bitLength(),
     fingerprint: createHash('sha256').update(certificates[0]).digest('hex'),
     certificates,
     key: cryptoKey,

@@ -16,8 +16,8 @@ const DAY = 86_400_000;
  * certificate valid between the given days, protected by `password`. Without `key`, the file holds
  * the certificate alone.
  */
-function makeP12(file: string, o: { cn: string; from: Date; to: Date; password: string; key?: boolean }): string {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+function makeP12(file: string, o: { cn: string; from: Date; to: Date; password: string; key?: boolean; bits?: number }): string {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: o.bits ?? 2048 });
   const key = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
@@ -175,13 +175,16 @@ const EPOCH = '1630627200'; // 2021-09-03, the sample's date
     expect(pdfsig(file).out).not.toContain('Signature is Valid');
   });
 
-  it('stops before writing anything on a wrong password, an expired certificate or a file without a key', async () => {
+  it('stops before writing anything on a wrong password, an expired certificate, a file without a key or a key too short', async () => {
     const expired = makeP12(path.join(t.dir, 'expired.p12'), { cn: 'Old Signatory', from: new Date(now - 400 * DAY), to: new Date(now - DAY), password: PASSWORD });
     const keyless = makeP12(path.join(t.dir, 'keyless.p12'), { cn: 'No Key', from: new Date(now - DAY), to: new Date(now + 400 * DAY), password: PASSWORD, key: false });
+    // A 1024-bit key signed every letter without a word, before.
+    const short = makeP12(path.join(t.dir, 'short.p12'), { cn: 'Short Key', from: new Date(now - DAY), to: new Date(now + 400 * DAY), password: PASSWORD, bits: 1024 });
     const cases: [string, string, RegExp][] = [
       [p12, 'not-the-password', /cannot be opened with this password/],
       [expired, PASSWORD, /expired on \d{4}-\d{2}-\d{2}/],
       [keyless, PASSWORD, /holds no private key/],
+      [short, PASSWORD, /the signing certificate of Short Key has an RSA key of 1024 bits: a signature made with fewer than 2048 is not taken as secure/],
     ];
     for (const [file, password, message] of cases) {
       const dir = path.join(t.dir, `refused-${path.basename(file)}-${password.length}`);
