@@ -20,6 +20,10 @@ export function addressProblem(value: string): string | undefined {
   // or a document: invisible in the message too, so it is named.
   const hidden = /\p{Cf}/u.exec(value);
   if (hidden) return `"${value}" holds an invisible character (${codePointName(hidden[0])}), often pasted with an address from a web page or a document: remove it`;
+  // A name and its address, or two addresses, as a mail program or an address book writes them.
+  const named = /^[^<>]*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$/.exec(value);
+  if (named) return `"${value}" is ${/^\s*</.test(value) ? 'an address in angle brackets' : 'a name with an address'}: write the address alone (${named[1]})`;
+  if ((value.match(/@/g) ?? []).length > 1 && /[,;\s]/.test(value)) return `"${value}" holds more than one address: a row has one (copies go in a cc column)`;
   if (/[\s,;<>()"]/.test(value)) return `"${value}" is not one e-mail address (it holds a space, a comma, a semicolon, a bracket or a quote)`;
   // A link copied from a web page, or an address typed on a Chinese or Japanese keyboard.
   if (/^mailto:/i.test(value)) return `"${value}" is a mailto: link, not an address: write the address alone (${value.slice(7)})`;
@@ -40,6 +44,8 @@ export function addressProblem(value: string): string | undefined {
   if (!ascii || labels.length < 2 || !labels.every((l) => DOMAIN_LABEL.test(l)) || ascii.length > 253) {
     return `"${value}" is not an e-mail address (the domain "${domain}" is not valid)`;
   }
+  // No top-level domain is a number: "1.2.3.4" is a machine's number, not its name.
+  if (/^\d+$/.test(labels[labels.length - 1])) return `"${value}" is not an e-mail address (the domain "${domain}" is a number, not a name)`;
   return undefined;
 }
 

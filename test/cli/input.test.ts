@@ -172,7 +172,7 @@ describe('input checks: validate and generate on troublesome files', () => {
     expect(JSON.parse(g.stdout)).toMatchObject({ produced: 3, notices: [expect.stringMatching(/office@example\.org \(lines 2, 4\)/)] });
   });
 
-  it('takes a domain in its own script and in xn-- form for one address, and names a mailto: link or a wide @', async () => {
+  it('takes a domain in its own script and in xn-- form for one address, and names a mailto: link, a wide @, a name with its address, two addresses and a numbered domain', async () => {
     const file = path.join(t.dir, 'idn.csv');
     writeFileSync(
       file,
@@ -181,6 +181,10 @@ describe('input checks: validate and generate on troublesome files', () => {
         good('b', { email: 'JOSE@xn--exmple-qta.com' }),
         good('c', { email: 'mailto:c@example.org' }),
         good('d', { email: 'd＠example.org' }),
+        // As a mail program copies them: a name with the address, two addresses, and a machine's number.
+        good('e', { email: 'Eva Ruiz <eva@example.org>' }),
+        good('f', { email: 'f@example.org; g@example.org' }),
+        good('h', { email: 'h@10.0.0.1' }),
       ]),
     );
     const v = await cli(['validate', file]);
@@ -188,6 +192,9 @@ describe('input checks: validate and generate on troublesome files', () => {
     expect(v.stderr).toMatch(/an e-mail address is on more than one row: jose@xn--exmple-qta\.com \(lines 2, 3\)/);
     expect(v.stderr).toContain(':4: id c, email: "mailto:c@example.org" is a mailto: link, not an address: write the address alone (c@example.org)');
     expect(v.stderr).toContain(':5: id d, email: "d＠example.org" holds a wide "＠" (U+FF20) where "@" should be, as a Chinese or Japanese keyboard types it: type "@"');
+    expect(v.stderr).toContain(':6: id e, email: "Eva Ruiz <eva@example.org>" is a name with an address: write the address alone (eva@example.org)');
+    expect(v.stderr).toContain(':7: id f, email: "f@example.org; g@example.org" holds more than one address: a row has one (copies go in a cc column)');
+    expect(v.stderr).toContain(':8: id h, email: "h@10.0.0.1" is not an e-mail address (the domain "10.0.0.1" is a number, not a name)');
   });
 
   it('prints values exactly as typed, even when they look like markup or code', async () => {
