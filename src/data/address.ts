@@ -39,6 +39,8 @@ export function addressProblem(value: string): string | undefined {
   if (!LOCAL.test(local) || local.startsWith('.') || local.endsWith('.') || local.includes('..') || local.length > 64) {
     return `"${value}" is not an e-mail address (the part before the @ is not valid)`;
   }
+  const mixed = mixedScriptLabel(domain);
+  if (mixed) return `"${value}" is not an e-mail address: its domain mixes ${mixed.scripts.join(' and ')} letters in "${mixed.label}" (${mixed.foreign}), as a keyboard switched to another language types them: retype it`;
   const ascii = domainToASCII(domain);
   const labels = ascii.split('.');
   if (!ascii || labels.length < 2 || !labels.every((l) => DOMAIN_LABEL.test(l)) || ascii.length > 253) {
@@ -46,6 +48,29 @@ export function addressProblem(value: string): string | undefined {
   }
   // No top-level domain is a number: "1.2.3.4" is a machine's number, not its name.
   if (/^\d+$/.test(labels[labels.length - 1])) return `"${value}" is not an e-mail address (the domain "${domain}" is a number, not a name)`;
+  return undefined;
+}
+
+const LOOK_ALIKE_SCRIPTS = [
+  ['Latin', /\p{Script=Latin}/u],
+  ['Cyrillic', /\p{Script=Cyrillic}/u],
+  ['Greek', /\p{Script=Greek}/u],
+] as const;
+
+/**
+ * A part of a domain with letters of two of the Latin, Cyrillic and Greek scripts, which look
+ * alike ("pаypal.com" with a Cyrillic "а"). No registry gives out such a name: it was typed with
+ * the keyboard in another language, and the message would go nowhere, or to someone else.
+ */
+function mixedScriptLabel(domain: string): { label: string; scripts: string[]; foreign: string } | undefined {
+  for (const label of domain.split('.')) {
+    const scripts = LOOK_ALIKE_SCRIPTS.filter(([, re]) => re.test(label));
+    if (scripts.length < 2) continue;
+    // The letters of the script with fewer of them in the part: most likely the ones mistyped.
+    const letters = scripts.map(([name, re]) => ({ name, chars: [...label].filter((c) => re.test(c)) })).sort((a, b) => a.chars.length - b.chars.length);
+    const foreign = [...new Set(letters[0].chars)].map((c) => `"${c}" is ${letters[0].name}`).join(', ');
+    return { label, scripts: scripts.map(([name]) => name), foreign };
+  }
   return undefined;
 }
 

@@ -172,7 +172,7 @@ describe('input checks: validate and generate on troublesome files', () => {
     expect(JSON.parse(g.stdout)).toMatchObject({ produced: 3, notices: [expect.stringMatching(/office@example\.org \(lines 2, 4\)/)] });
   });
 
-  it('takes a domain in its own script and in xn-- form for one address, and names a mailto: link, a wide @, a name with its address, two addresses and a numbered domain', async () => {
+  it('takes a domain in its own script and in xn-- form for one address, and names a mailto: link, a wide @, a name with its address, two addresses, a numbered domain and one in two look-alike scripts', async () => {
     const file = path.join(t.dir, 'idn.csv');
     writeFileSync(
       file,
@@ -185,6 +185,9 @@ describe('input checks: validate and generate on troublesome files', () => {
         good('e', { email: 'Eva Ruiz <eva@example.org>' }),
         good('f', { email: 'f@example.org; g@example.org' }),
         good('h', { email: 'h@10.0.0.1' }),
+        // A Cyrillic "а" typed in a Latin domain; a domain all in Cyrillic is a real one.
+        good('i', { email: 'i@pаypal.com' }),
+        good('j', { email: 'j@пример.рф' }),
       ]),
     );
     const v = await cli(['validate', file]);
@@ -195,6 +198,8 @@ describe('input checks: validate and generate on troublesome files', () => {
     expect(v.stderr).toContain(':6: id e, email: "Eva Ruiz <eva@example.org>" is a name with an address: write the address alone (eva@example.org)');
     expect(v.stderr).toContain(':7: id f, email: "f@example.org; g@example.org" holds more than one address: a row has one (copies go in a cc column)');
     expect(v.stderr).toContain(':8: id h, email: "h@10.0.0.1" is not an e-mail address (the domain "10.0.0.1" is a number, not a name)');
+    expect(v.stderr).toContain(':9: id i, email: "i@pаypal.com" is not an e-mail address: its domain mixes Latin and Cyrillic letters in "pаypal" ("а" is Cyrillic)');
+    expect(v.stderr).not.toContain('id j,');
   });
 
   it('prints values exactly as typed, even when they look like markup or code', async () => {
