@@ -24,6 +24,7 @@ import type { SignatureImage } from './signature';
 import type { Localised } from './localised';
 import { localise } from './localised';
 import { readTemplateText, yamlValue } from './template-text';
+import { deadLinksIn } from '../markup/markdown';
 import { yamlLine } from './yaml-lines';
 import type { KeyPath } from './yaml-lines';
 import type { TemplateSource } from './template-text';
@@ -318,14 +319,18 @@ function attachmentFile(src: YamlSource, keys: KeyPath, where: string, absDir: s
     return src.fail(keys, `${where}: ${err.message}`, err.hint);
   }
   if (described.source === 'markdown') {
-    let title: string | undefined;
+    let text: TemplateSource;
     try {
-      title = readTemplateText(bytes.toString('utf8'), file).front.title;
+      text = readTemplateText(bytes.toString('utf8'), file);
     } catch (err) {
       if (!(err instanceof LetterMergeError)) throw err;
       return src.fail(keys, `${where}: ${written}, line ${err.location.line ?? 1}: ${err.message}`, err.hint);
     }
-    if (!title?.trim()) src.fail(keys, `${where}: ${written} has no title in its front matter`, 'A Markdown annex starts with:\n---\ntitle: The title of the document\n---');
+    if (!text.front.title?.trim()) src.fail(keys, `${where}: ${written} has no title in its front matter`, 'A Markdown annex starts with:\n---\ntitle: The title of the document\n---');
+    const [dead] = deadLinksIn(text.body);
+    if (dead) {
+      src.fail(keys, `${where}: ${written}, line ${dead.line + text.bodyLine}: the link "${dead.text}" to "${dead.href}" would not be a live link in the annex: its links go to the web (https://…) and to e-mail addresses (mailto:…)`, 'Write the whole address, e.g. https://www.example.org/packages.');
+    }
   }
   const f: AttachmentFile = { file, written, ...described, bytes, sha256: sha256(bytes) };
   read.set(file, f);

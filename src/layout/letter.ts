@@ -3,6 +3,7 @@ import type { SignatureImage } from '../campaign/signature';
 import { LetterMergeError } from '../errors';
 import { fallbackChain, measure, styleOf } from '../fonts/fonts';
 import type { Family, FontFace } from '../fonts/fonts';
+import { LIVE_LINK } from '../markup/markdown';
 import type { Block, Run } from '../markup/markdown';
 import type { MergedLetter } from '../template/merge';
 import { letterParts, partOf } from './parts';
@@ -88,7 +89,6 @@ export const STYLE = {
   signature: { width: 150, height: 46 },
 };
 
-const LIVE_LINK = /^(https?:|mailto:)/i;
 
 /**
  * Most of a campaign's text is the same in every letter (letterhead, labels, body paragraphs), so

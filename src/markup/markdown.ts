@@ -44,6 +44,36 @@ export function parseMarkdown(source: string): readonly Block[] {
   return parsed.getOrMake(source, () => deepFreeze(readBlocks(md.parse(source, {}), 0, null)[0]));
 }
 
+/** The links a letter makes live: to the web and to an e-mail address. Any other is drawn as its text alone. */
+export const LIVE_LINK = /^(https?:|mailto:)/i;
+
+/** A second parser that takes every link as written, to find those the letter would not make live. */
+const anyLink = new MarkdownIt('commonmark', { html: false, linkify: false, typographer: false });
+anyLink.validateLink = () => true;
+anyLink.normalizeLink = (url: string) => url;
+
+/**
+ * The links of a Markdown text that would not be live in a letter, with the line each is on (from
+ * 0): to a file ("../annex.pdf", "file:…"), a script ("javascript:…") or any place but the web and
+ * e-mail. A letter is read as a PDF, mostly in an e-mail: none of them could open. Links whose
+ * address a template fills ({{website}}) are left to the letter.
+ */
+export function deadLinksIn(source: string): { line: number; text: string; href: string }[] {
+  const found: { line: number; text: string; href: string }[] = [];
+  for (const t of anyLink.parse(source, {})) {
+    const children = t.children ?? [];
+    children.forEach((c, i) => {
+      if (c.type !== 'link_open') return;
+      const href = String(c.attrGet('href') ?? '');
+      if (LIVE_LINK.test(href) || href.includes('{{')) return;
+      let text = '';
+      for (let j = i + 1; j < children.length && children[j].type !== 'link_close'; j++) text += children[j].content;
+      found.push({ line: t.map?.[0] ?? 0, text, href });
+    });
+  }
+  return found;
+}
+
 /**
  * The images a Markdown text holds (`![alt](src)`), with the line each is on (from 0). A letter's
  * text draws none: an image would come out as its alternate text alone.

@@ -1,6 +1,6 @@
 import { keptWords } from '../layout/hyphenate';
 import { Recent } from '../recent';
-import { imagesIn } from '../markup/markdown';
+import { deadLinksIn, imagesIn } from '../markup/markdown';
 import Handlebars from 'handlebars';
 import { format } from 'date-fns/format';
 import { LetterMergeError } from '../errors';
@@ -178,7 +178,10 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
       throw templateError(source, err, lineOffset, what);
     }
     checkCalls(env, ast as unknown as HbsNode, source, lineOffset, what);
-    if (env === markdownEnv) checkImages(text, source, lineOffset, what);
+    if (env === markdownEnv) {
+      checkImages(text, source, lineOffset, what);
+      checkLinks(text, source, lineOffset, what);
+    }
     parsed = { ast };
     parsedTemplates.set(key, parsed);
   }
@@ -304,6 +307,21 @@ function checkImages(text: string, source: TemplateSource, lineOffset: number, w
   throw new LetterMergeError('TEMPLATE', `${what} holds an image (![${short(image.alt)}](${short(image.src)})), and lettermerge draws no images in a letter's text: the PDF would show ${image.alt ? `only "${short(image.alt)}"` : 'nothing in its place'}`, {
     location: { file: source.file, line: image.line + lineOffset },
     hint: 'The letterhead, the signature image and the attached files are set in campaign.yaml. Remove the image, or drop its "!" to make it a link.',
+  });
+}
+
+/**
+ * A link in a letter's Markdown that could not be live: to a file, a script, or anywhere but the
+ * web and e-mail. The letter showed its words with no link (or, for "javascript:" and "file:",
+ * the whole "[text](…)" as typed), in every letter. Refused when the campaign is loaded, at its line.
+ */
+function checkLinks(text: string, source: TemplateSource, lineOffset: number, what: string): void {
+  const [link] = deadLinksIn(text);
+  if (!link) return;
+  const short = (t: string) => (t.length > 60 ? `${t.slice(0, 59)}…` : t);
+  throw new LetterMergeError('TEMPLATE', `${what} links "${short(link.text)}" to "${short(link.href)}", which would not be a live link in the letter: a letter's links go to the web (https://…) and to e-mail addresses (mailto:…), which open from a PDF read in an e-mail`, {
+    location: { file: source.file, line: link.line + lineOffset },
+    hint: 'Write the whole address, e.g. https://www.example.org/annex.pdf. A file to send with the letter goes under attachments: in campaign.yaml.',
   });
 }
 

@@ -128,6 +128,15 @@ describe('campaign.yaml is checked against its schema', () => {
       expect(err.message).toMatch(message);
       expect(err.location).toEqual({ file: path.join(dir, 'en', 'letter.md'), line });
     }
+    // A Markdown annex: its front matter, and a link that would not be live in it.
+    const annex: [string, RegExp][] = [
+      ['---\ntitle: Packages\n', /attachments\[0\]: annex\/en\.md, line 1: the front matter opened by "---" on line 1 is never closed/],
+      ['---\ntitle: Packages\n---\nThe packages.\n\nSee [the table](table.xlsx).\n', /attachments\[0\]: annex\/en\.md, line 6: the link "the table" to "table\.xlsx" would not be a live link in the annex/],
+    ];
+    for (const [i, [text, message]] of annex.entries()) {
+      const dir = campaignCopy(path.join(t.dir, `a${i}`), { 'annex/en.md': text });
+      expect(loadError(dir).message).toMatch(message);
+    }
     // A template error in a front matter value is at that value's line, not the file's first.
     const dir = campaignCopy(path.join(t.dir, 'v'), { 'en/letter.md': '---\n# The subject follows.\nannex: A\nsubject: About {{upper}}\n---\nText\n' });
     expect(() => new Merger(loadCampaign(dir))).toThrow(expect.objectContaining({ message: expect.stringMatching(/the "subject" in the front matter gives "upper" no value/), location: expect.objectContaining({ line: 4 }) }));

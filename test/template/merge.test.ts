@@ -112,13 +112,16 @@ describe('Merger', () => {
     expect(() => new Merger(loadCampaign(dir))).toThrow(LetterMergeError);
   });
 
-  it('refuses, when the campaign is loaded and at the template line, a partial, a helper lettermerge does not have and an image', () => {
+  it('refuses, when the campaign is loaded and at the template line, a partial, a helper lettermerge does not have, an image and a link that would not be live', () => {
     const cases: [string, string, RegExp][] = [
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n{{> footer}}\n', /the letter template includes the partial \{\{> footer\}\}/],
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n{{#each (range 5)}}x{{/each}}\n', /the letter template calls "range", which is not a helper lettermerge has/],
       ['en/email.txt', 'Hello\n{{shout last_name}}\n', /the e-mail template calls "shout"/],
       // An image would come out as its alternate text alone, in every letter.
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nOur logo: ![The logo of {{campaign.organization}}](logo.png)\n', /the letter template holds an image \(!\[The logo of \{\{campaign\.organization\}\}\]\(logo\.png\)\).*would show only "The logo of/],
+      // A link to a file showed its words with no link; one to "javascript:" showed "[…](…)" as typed.
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nSee [the packages](annex/packages.pdf).\n', /the letter template links "the packages" to "annex\/packages\.pdf", which would not be a live link in the letter/],
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n[Reply](javascript:reply())\n', /links "Reply" to "javascript:reply\(\)"/],
     ];
     for (const [file, text, message] of cases) {
       const dir = campaignCopy(path.join(t.dir, `c${cases.findIndex((c) => c[1] === text)}`), { [file]: text });
@@ -135,7 +138,7 @@ describe('Merger', () => {
       expect(e.location?.line).toBe(file === 'en/email.txt' ? 2 : 6);
     }
     // Helpers it has, with arguments and hash pairs, and block helpers, still load.
-    const ok = campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': '---\nsubject: S\n---\n{{#if (eq group "government")}}G{{else}}{{groupName group}}{{/if}} {{formatDate date}} {{upper last_name}} {{#each (lookup . "address")}}{{this}}{{/each}}\n\n[a link](https://example.org) and `![code](x.png)`\n' });
+    const ok = campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': '---\nsubject: S\n---\n{{#if (eq group "government")}}G{{else}}{{groupName group}}{{/if}} {{formatDate date}} {{upper last_name}} {{#each (lookup . "address")}}{{this}}{{/each}}\n\n[a link](https://example.org), <mailto:fund@example.org>, [their site]({{website}}) and `![code](x.png)`\n' });
     expect(() => new Merger(loadCampaign(ok))).not.toThrow();
   });
 
