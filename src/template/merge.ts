@@ -603,6 +603,16 @@ export class Merger {
       labels,
     };
     const subject = oneLine(compiled.subject(context));
+    if (!subject) {
+      // A subject made only of the row's values ("{{position}}"), which this row leaves empty: a
+      // letter with "Subject:" and nothing after it, and an e-mail without a subject.
+      const t = c.templates[code].letter;
+      throw new LetterMergeError('TEMPLATE_SUBJECT', `the letter's subject comes out empty for this row: the front matter's subject is "${oneLine(t.front.subject ?? '')}"`, {
+        kind: 'row',
+        location: { file: t.file, line: t.frontLines?.subject ?? 1 },
+        hint: 'Fill the values it uses on the row, or give the subject words of its own.',
+      });
+    }
     // Chinese puts the form of address after the name: 王丽华女士.
     const title = recipient.title || (lang.titleAfterName && recipient.gender ? addressForm(labels, lang, who) : '');
     const addressee = [titledName(lang, title, fullName), recipient.position, recipient.organization, ...recipient.address, recipient.country]

@@ -255,7 +255,8 @@ describe('input checks: validate and generate on troublesome files', () => {
     expect(v.code).toBe(3);
     expect(v.stderr).toMatch(/letter\.md:4: the template uses "nickname", which is not a column of .*a\.csv/);
     expect(v.stderr).toMatch(/letter\.md:6: the template uses "vip"/);
-    expect(v.stderr).toMatch(/letter\.md:1: the template uses "ref_no"/);
+    // The subject's line, not the file's first.
+    expect(v.stderr).toMatch(/letter\.md:2: the template uses "ref_no"/);
     expect(v.stderr).not.toMatch(/"groupName"|"group"/);
   });
 });

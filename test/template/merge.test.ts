@@ -212,6 +212,9 @@ describe('Merger', () => {
     }
     const m = await mergeOne('---\nsubject: S\n---\n{{formatDate "2022-05-30" "d \'de\' MMMM \'Y\' yyyy"}}\n');
     expect(bodyText(m.body)).toBe('30 de May Y 2022');
+    // A subject made of a value the row leaves empty: "Subject:" and nothing, and an e-mail without one.
+    const empty = await mergeOne('---\nannex: A\nsubject: "{{position}}"\n---\nText\n', { position: '' }).catch((x: unknown) => x);
+    expect(empty).toMatchObject({ code: 'TEMPLATE_SUBJECT', kind: 'row', message: 'the letter\'s subject comes out empty for this row: the front matter\'s subject is "{{position}}"', location: { line: 3 } });
     // In the e-mail, plain text, a value prints as typed either way.
     const dir = campaignCopy(path.join(t.dir, 'mail'), { 'en/email.txt': 'Hello {{{organization}}}\n' });
     const csv = writeCsv(t.dir, 'm.csv', [row({ organization: '[Evil](https://evil.example)' })]);
