@@ -101,7 +101,10 @@ function registerHelpers(env: typeof Handlebars): void {
   env.registerHelper('not', (a: unknown) => !a);
   env.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
   env.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
-  env.registerHelper('upper', (s: unknown) => String(s ?? '').toLocaleUpperCase());
+  // In the letter's language, not the machine's: the same bytes on every machine.
+  env.registerHelper('upper', function (s: unknown, options: Handlebars.HelperOptions) {
+    return String(s ?? '').toLocaleUpperCase(langOf(options).tag);
+  });
   env.registerHelper('groupName', function (group: unknown, options: Handlebars.HelperOptions) {
     const g = String(group);
     if (!isGroup(g)) throw helperError(options, `groupName: unknown group "${g}"`);
