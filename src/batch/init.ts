@@ -21,10 +21,11 @@ A lettermerge campaign: everything that is the same in every letter.
 
 - \`campaign.yaml\` — the date, reference, sender, contact, letterhead, signature and languages.
   Values that differ by language are maps from language code to text.
-- \`<language>/letter.md\` — the letter: Markdown (paragraphs, **bold**, *italic*, lists, links)
-  with Handlebars fields such as \`{{salutation}}\`, \`{{organization}}\` or
-  \`{{#if (eq group "government")}}…{{/if}}\`. The front matter between the \`---\` lines holds the
-  subject and the annex line.
+- \`<language>/letter.md\` — the letter: Markdown (paragraphs, **bold**, *italic*, lists, links
+  to \`https://…\` and \`mailto:…\`) with Handlebars fields such as \`{{salutation}}\`,
+  \`{{organization}}\` or \`{{#if (eq group "government")}}…{{/if}}\`. The front matter between the
+  \`---\` lines holds the \`subject:\`, the \`annex:\` line and, to replace the language's own, a
+  \`closing:\`.
 - \`<language>/email.txt\` — the plain-text cover note of the e-mail that carries the PDF.
 - \`signature.svg\` — the signature drawn above the sender's name (SVG paths, PNG or JPEG).
 - \`recipients.csv\` — a few sample recipients to try it with.
