@@ -12,7 +12,7 @@ import { idProblem } from '../data/ids';
 import { LetterMergeError } from '../errors';
 import { sourceDateEpoch } from '../source-date';
 import { readRegularFile, readTextFile } from '../files';
-import { GROUPS, isGroup, isSupportedLanguage, supportedLanguages } from '../i18n/languages';
+import { GROUPS, LABEL_PLACEHOLDERS, isGroup, isSupportedLanguage, language, supportedLanguages } from '../i18n/languages';
 import type { Labels } from '../i18n/languages';
 import { campaignSchema, knownKeys } from './schema';
 import { didYouMean } from '../text/suggest';
@@ -171,6 +171,27 @@ function checkLanguageKeys(src: YamlSource, data: CampaignFile): void {
     for (const code of Object.keys(data[group] ?? {})) {
       if (!isSupportedLanguage(code)) src.fail([group], `${group}: "${code}" is not a language code`, `Known: ${known.join(', ')}.`, code);
     }
+  }
+  for (const [code, labels] of Object.entries(data.labels ?? {})) {
+    for (const [name, value] of Object.entries(labels as Record<string, unknown>)) {
+      if (typeof value === 'string') checkLabel(src, code, name as keyof Labels, value);
+    }
+  }
+}
+
+/**
+ * A label override keeps its place for a value, and has no other: "Page" for pageNumber would
+ * print the same word on every page, and "{page}" or a closing with "{name}" would print as typed.
+ */
+function checkLabel(src: YamlSource, code: string, name: keyof Labels, value: string): void {
+  const keys = ['labels', code, name];
+  const own = LABEL_PLACEHOLDERS[name];
+  const stray = [...value.matchAll(/\{[^{}\s]*\}/g)].map((m) => m[0]).find((p) => p !== own?.placeholder);
+  if (stray) {
+    src.fail(keys, `labels.${code}.${name} holds ${stray}, which lettermerge does not fill${own ? `: its place for ${own.value} is ${own.placeholder}` : ': a label is printed as it is written'}`);
+  }
+  if (own && !value.includes(own.placeholder)) {
+    src.fail(keys, `labels.${code}.${name} has no ${own.placeholder}: ${own.value} would not show, and every ${name === 'pageNumber' ? 'page' : 'letter'} would read "${value}"`, `Write ${own.placeholder} where ${own.value} goes, e.g. "${language(code).labels[name]}".`);
   }
 }
 

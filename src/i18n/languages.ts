@@ -60,6 +60,14 @@ export interface Labels {
   signatureField: string;
 }
 
+/** The labels with a place for a value, and what fills it ("- {n} -": the page number). */
+export const LABEL_PLACEHOLDERS: Partial<Record<keyof Labels, { placeholder: string; value: string }>> = {
+  pageNumber: { placeholder: '{n}', value: 'the page number' },
+  signatureAlt: { placeholder: '{name}', value: "the signatory's name" },
+  signatureReason: { placeholder: '{office}', value: "the sender's office" },
+  signatureField: { placeholder: '{name}', value: "the signer's name" },
+};
+
 /** Every label name, in the order of the Labels interface. */
 export const LABEL_NAMES = [
   'reference',

@@ -150,6 +150,23 @@ describe('campaign.yaml is checked against its schema', () => {
     expect(merger.merge(r, 'es').labels.telephone).toBe('Teléfono:');
   });
 
+  it('refuses a label override without its place for a value, or with one lettermerge does not fill', () => {
+    const cases: [string, string][] = [
+      // Every page numbered "Page", and "{page}" printed as typed, before.
+      ['pageNumber: "Page"', 'labels.en.pageNumber has no {n}: the page number would not show, and every page would read "Page"'],
+      ['pageNumber: "Page {page}"', 'labels.en.pageNumber holds {page}, which lettermerge does not fill: its place for the page number is {n}'],
+      ['closing: "Yours, {name}"', 'labels.en.closing holds {name}, which lettermerge does not fill: a label is printed as it is written'],
+    ];
+    for (const [i, [label, message]] of cases.entries()) {
+      const dir = campaignCopy(path.join(t.dir, `l${i}`), { 'campaign.yaml': sampleYaml([/^# labels:\n#   es: \{ telephone: "Tel.:" \}/m, `labels:\n  en:\n    ${label}`]) });
+      const err = loadError(dir);
+      expect(err.message).toBe(message);
+      expect(err.location.line).toBe(lineOf(dir, label.split(':')[0] + ':'));
+    }
+    const ok = campaignCopy(path.join(t.dir, 'ok'), { 'campaign.yaml': sampleYaml([/^# labels:\n#   es: \{ telephone: "Tel.:" \}/m, 'labels:\n  en: { pageNumber: "Page {n}", signatureAlt: "Signed by {name}" }']) });
+    expect(() => loadCampaign(ok)).not.toThrow();
+  });
+
   it('takes the letter date from SOURCE_DATE_EPOCH when the campaign has none, and from the campaign when it has one', () => {
     const saved = process.env.SOURCE_DATE_EPOCH;
     try {
