@@ -289,10 +289,27 @@ function loadAttachments(src: YamlSource, absDir: string, data: CampaignFile, la
       if (name !== undefined && /[/\\]/.test(name)) {
         src.fail([...keys, 'name'], `${where}.name: "${name}" holds a / or \\; it is the file name the recipient sees, not a path`, 'Write the name alone, e.g. "Partnership Packages 2022".');
       }
+      const unsaveable = name === undefined ? undefined : attachmentNameProblem(name);
+      if (unsaveable) src.fail([...keys, 'name'], `${where}.name: "${name!.length > 60 ? `${name!.slice(0, 59)}…` : name}" ${unsaveable}`, 'Write a short name of words, e.g. "Partnership Packages 2022".');
       byLanguage[code] = attachmentFile(src, fileKeys, where, absDir, written, name, read);
     }
     return { byLanguage, ...(spec.groups ? { groups: spec.groups } : {}), line: src.lineOf(keys) ?? 1 };
   });
+}
+
+/** The longest attachment name, in characters: file systems take 255 bytes, Windows paths 260 characters in all. */
+const MAX_ATTACHMENT_NAME = 120;
+
+/**
+ * What keeps a recipient from saving an attachment under `name` (the name of the file in their
+ * mail program), or undefined: an empty name, a name Windows keeps for a device ("CON", which it
+ * keeps with any extension), or a name too long to be a file's.
+ */
+function attachmentNameProblem(name: string): string | undefined {
+  if (!name.trim()) return 'is blank: the file would be saved as ".pdf"';
+  if (/^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i.test(name.trim())) return 'is a name Windows keeps for a device: a recipient on Windows could not save the file';
+  if ([...name].length > MAX_ATTACHMENT_NAME) return `is ${[...name].length} characters long: a file name of more than ${MAX_ATTACHMENT_NAME} may not be saved whole`;
+  return undefined;
 }
 
 /** The file a path leads to, links followed; undefined when there is none (the read that follows says so). */

@@ -39,6 +39,10 @@ describe('campaign.yaml is checked against its schema', () => {
     ['a line break in a one-line value', [/^place: Geneva.*$/m, 'place: "Geneva\\nBcc: x@evil.example"'], /^place must be one line of text/, 'place:'],
     // An attachment's name was sent as the file name in the e-mail as it was, path and all.
     ['a path as an attachment\'s name', [/^      es: Lotes de Asociación.*$/m, '      es: ../../etc/passwd'], /^attachments\[0\]\.name: "\.\.\/\.\.\/etc\/passwd" holds a \/ or \\; it is the file name the recipient sees, not a path/, 'es: ../../etc/passwd'],
+    // Names no recipient could save the file under: sent as "CON.pdf", "   .pdf", and 304 characters.
+    ['a device name as an attachment\'s name', [/^      es: Lotes de Asociación.*$/m, '      es: Con'], /^attachments\[0\]\.name: "Con" is a name Windows keeps for a device/, 'es: Con'],
+    ['a blank attachment name', [/^      es: Lotes de Asociación.*$/m, '      es: "  "'], /^attachments\[0\]\.name: "  " is blank/, 'es: "  "'],
+    ['an attachment name too long', [/^      es: Lotes de Asociación.*$/m, `      es: ${'Lotes '.repeat(30)}x`], /^attachments\[0\]\.name: "Lotes Lotes .*…" is 181 characters long: a file name of more than 120 may not be saved whole/, 'es: Lotes Lotes'],
   ] as [string, [RegExp, string], RegExp, string][])('%s is an error at its line', (_name, edit, message, lineText) => {
     const dir = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml(edit) });
     const err = loadError(dir);
