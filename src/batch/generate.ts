@@ -15,6 +15,7 @@ import { isSupportedLanguage, language as languageInfo, supportedLanguages } fro
 import { LANGUAGE_TABLE, languageOf } from '../data/words';
 import { DEFAULTS } from '../config';
 import { Merger, missingColumns, templateFailure } from '../template/merge';
+import { campaignOfMessageId, messageIdCampaign } from '../render/message-id';
 import { MANIFEST, letterId, readManifest } from './manifest';
 import type { ManifestEntry, OutputFile } from './manifest';
 import { FAILED_CSV, ManifestWriter, OutputFolder, REMOVED_DIR, writeAtomic } from './output';
@@ -454,6 +455,7 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
   try {
     const manifestPath = path.join(out, MANIFEST);
     const earlier = readManifest(manifestPath);
+    refuseOtherCampaign(earlier, campaign.id, out);
     const corrections = isCorrections(p);
     if (corrections && earlier.size > 0) {
       notices.push(`${path.basename(options.csv)} is a failed.csv (its last column is "${ERROR_COLUMN}"): its rows are made as the failed rows, fixed, and the other letters of the output folder are kept as they are`);
@@ -469,6 +471,25 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
   } catch (err) {
     folder.close();
     throw err;
+  }
+}
+
+/**
+ * An output folder holds one campaign's letters. Made into a folder of another campaign (the
+ * default "out" used again for the next one), a run replaced the letters of the recipients both
+ * lists have and moved the others aside, without a word: the letters of a campaign not yet sent
+ * were gone. The campaign of a letter is in its Message-ID.
+ */
+function refuseOtherCampaign(earlier: Map<string, ManifestEntry>, campaignId: string, out: string): void {
+  const own = messageIdCampaign(campaignId);
+  for (const e of earlier.values()) {
+    const other = e.envelope && campaignOfMessageId(e.envelope.messageId);
+    if (!other || other === own) continue;
+    throw new LetterMergeError('OUT_FOLDER', `the output folder ${out} holds the letters of another campaign (${other}), and this run is of ${campaignId}: they would be replaced, or moved aside`, {
+      kind: 'input',
+      location: { file: out },
+      hint: `Choose a folder for this campaign (--out ${campaignId}), or, when the other campaign's letters are no longer wanted, delete ${out} first.`,
+    });
   }
 }
 

@@ -4,6 +4,7 @@ import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
 import * as qp from 'nodemailer/lib/qp';
 import { asciiAddress } from '../data/address';
 import type { Mailbox } from '../data/address';
+import { messageIdCampaign } from './message-id';
 
 export interface EmailInput {
   from: Mailbox;
@@ -33,7 +34,7 @@ export function seedOf(input: Pick<EmailInput, 'campaignId' | 'recipientId' | 'l
 
 /** The Message-ID of a letter's e-mail: stable for a campaign, recipient and language. */
 export function messageIdFor(input: Pick<EmailInput, 'campaignId' | 'recipientId' | 'lang' | 'from'>): string {
-  const local = `${seedOf(input).slice(0, 24)}.${input.campaignId.replace(/[^A-Za-z0-9.-]/g, '-')}`;
+  const local = `${seedOf(input).slice(0, 24)}.${messageIdCampaign(input.campaignId)}`;
   return `<${local}@${domainOf(input.from)}>`;
 }
 

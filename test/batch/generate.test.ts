@@ -374,6 +374,23 @@ describe('generate: determinism and failures', () => {
     await expect(generate({ csv: first, campaign: dir, out: path.join(t.dir, 'out2') })).rejects.toMatchObject({ code: 'TEMPLATE', location: template });
   });
 
+  it("refuses an output folder that holds another campaign's letters, and leaves them as they are", async () => {
+    const { campaignCopy, sampleYaml } = await import('../helpers');
+    const out = path.join(t.dir, 'out');
+    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'a' }), row({ id: 'b' })]);
+    await generate({ csv, out });
+    const before = readFileSync(path.join(out, 'en', 'a.pdf'));
+    // The next campaign into the same folder (the default "out" used again) replaced them, before.
+    const next = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml([/^id: .*$/m, 'id: next-campaign-2023']) });
+    await expect(generate({ csv, campaign: next, out })).rejects.toMatchObject({
+      code: 'OUT_FOLDER',
+      message: `the output folder ${out} holds the letters of another campaign (wsis-trust-fund-2022), and this run is of next-campaign-2023: they would be replaced, or moved aside`,
+    });
+    await expect(generate({ csv, campaign: next, out, resume: true })).rejects.toMatchObject({ code: 'OUT_FOLDER' });
+    expect(readFileSync(path.join(out, 'en', 'a.pdf')).equals(before)).toBe(true);
+    expect((await generate({ csv, campaign: next, out: path.join(t.dir, 'next') })).produced).toBe(2);
+  });
+
   it('lays out a long letter over several pages without losing text', async () => {
     const { campaignCopy } = await import('../helpers');
     const para = 'This sentence is part of a very long body used to test page breaks. '.repeat(25);

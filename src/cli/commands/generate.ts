@@ -103,7 +103,7 @@ export const registerGenerate: Register = (program, ctx) => {
     .option('-c, --campaign <dir>', 'campaign folder holding campaign.yaml and templates (default: the built-in sample)', pathOption('--campaign'))
     .option('--sheet <name>', "the workbook's sheet to read (default: the first that is not hidden)")
     .option('--map <field=header>', 'read this column as this field, e.g. --map email="Correo electrónico" (repeatable; over columns: in campaign.yaml and the config file)', mapOption)
-    .option('-o, --out <dir>', `output folder: new, empty, or one an earlier run wrote (default: "${DEFAULTS.out}")`, pathOption('--out'))
+    .option('-o, --out <dir>', `output folder: new, empty, or one an earlier run of the campaign wrote (default: "${DEFAULTS.out}")`, pathOption('--out'))
     .option('-l, --lang <codes>', `only these languages, comma-separated (${supportedLanguages().join(', ')}, or their names: Español, French…)`)
     .option('-j, --jobs <n>', 'threads making letters: the main thread and n-1 worker threads (default: 1 below 1,000 letters, and one more per 1,000; at most the number of cores)', positiveInt('--jobs'))
     .option('--limit <n>', 'only the first N letters', positiveInt('--limit'))
