@@ -97,16 +97,29 @@ class HiddenRows {
   }
 }
 
-/** What is said of a list as a whole once it is read: its encoding, hidden rows, addresses on several rows. */
+/**
+ * A workbook's other sheets, when none was asked for: a list kept on two sheets (one per language,
+ * or "2023" and "2024") had the letters of its first made, and the others left out, without a word.
+ */
+function unreadSheetsNotice(h: ListHeader): string | undefined {
+  const unread = h.unread ?? [];
+  if (unread.length === 0) return undefined;
+  const names = unread.slice(0, 5).map((n) => `"${n}"`).join(', ') + (unread.length > 5 ? `, and ${unread.length - 5} more` : '');
+  return `the sheet "${h.sheet ?? ''}", the workbook's first tab, was read; its other ${unread.length === 1 ? 'tab' : 'tabs'} (${names}) ${unread.length === 1 ? 'was' : 'were'} not: name the sheet to read with --sheet NAME`;
+}
+
+/** What is said of a list as a whole once it is read: its encoding, other sheets, hidden rows, addresses on several rows. */
 export class ListNotes {
   private readonly addresses = new SharedAddresses();
   private readonly hidden = new HiddenRows();
   private encoding: string | undefined;
+  private sheets: string | undefined;
 
   header(h: ListHeader): void {
     this.addresses.header(h);
     this.hidden.header(h);
     if (h.encoding !== 'utf-8') this.encoding = encodingNotice(h.encoding);
+    this.sheets = unreadSheetsNotice(h);
   }
 
   see(r: Recipient): void {
@@ -115,7 +128,7 @@ export class ListNotes {
   }
 
   notices(): string[] {
-    return [this.encoding, this.hidden.notice(), this.addresses.notice()].filter((n): n is string => n !== undefined);
+    return [this.encoding, this.sheets, this.hidden.notice(), this.addresses.notice()].filter((n): n is string => n !== undefined);
   }
 }
 

@@ -323,6 +323,8 @@ export interface RecordSource {
   /** The sheet read, for a workbook, and all its sheets. */
   sheet?: string;
   sheets?: string[];
+  /** The workbook's other sheets shown as tabs, not read (none when --sheet named the one to read). */
+  unread?: string[];
   records: AsyncIterable<RawRecord>;
 }
 
@@ -458,7 +460,7 @@ async function workbookSource(file: string, sheet: string | undefined): Promise<
       yield { cells, line: row.row, ...(row.hidden ? { hidden: true } : {}) };
     }
   }
-  return { delimiter: ',', encoding: 'utf-8', sheet: book.name, sheets: book.names, records: records() };
+  return { delimiter: ',', encoding: 'utf-8', sheet: book.name, sheets: book.names, unread: book.unread, records: records() };
 }
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
@@ -485,6 +487,8 @@ export interface ListHeader {
   delimiter: string;
   encoding: Encoding;
   sheet?: string;
+  /** The workbook's other sheets shown as tabs, not read (see RecordSource.unread). */
+  unread?: string[];
 }
 
 export type StreamItem = { header: ListHeader } | RowResult | { fileProblem: LetterMergeError };
@@ -564,7 +568,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
         throw await headerBelow(err, rec, records, source.sheet, file, options.mapping ?? {});
       }
       columns = reads.map((r) => r.field ?? r.header);
-      yield { header: { columns, headers, reads, delimiter: source.delimiter, encoding: source.encoding, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}) } };
+      yield { header: { columns, headers, reads, delimiter: source.delimiter, encoding: source.encoding, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}), ...(source.unread?.length ? { unread: source.unread } : {}) } };
       continue;
     }
     rows++;
@@ -601,8 +605,11 @@ export async function* streamRecipients(file: string, options: { collect?: boole
     else throw item;
   }
   const sheet = source.sheet !== undefined ? { sheet: source.sheet } : {};
-  if (!columns) throw new LetterMergeError('EMPTY_FILE', source.sheet !== undefined ? 'the sheet is empty' : 'the file is empty', { location: { file, ...sheet } });
-  if (rows === 0) throw new LetterMergeError('NO_RECIPIENTS', `the ${source.sheet !== undefined ? 'sheet' : 'file'} has a header but no recipients`, { location: { file, line: 2, ...sheet } });
+  // A workbook's other sheets, where the list may be (a first sheet left empty, or of instructions).
+  const others = (source.sheets ?? []).filter((n) => n !== source.sheet);
+  const hint = others.length ? `The workbook's other sheets are ${others.map((n) => `"${n}"`).join(', ')}: pick the list with --sheet NAME.` : undefined;
+  if (!columns) throw new LetterMergeError('EMPTY_FILE', source.sheet !== undefined ? 'the sheet is empty' : 'the file is empty', { location: { file, ...sheet }, hint });
+  if (rows === 0) throw new LetterMergeError('NO_RECIPIENTS', `the ${source.sheet !== undefined ? 'sheet' : 'file'} has a header but no recipients`, { location: { file, line: 2, ...sheet }, hint });
 }
 
 /**

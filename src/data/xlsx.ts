@@ -37,6 +37,8 @@ export interface XlsxSheet {
   name: string;
   /** All the sheets' names, in the workbook's order. */
   names: string[];
+  /** With no sheet asked for: the other sheets a user sees as tabs, which are not read. */
+  unread: string[];
   rows: AsyncIterable<XlsxRow>;
 }
 
@@ -448,7 +450,8 @@ export async function openWorkbook(file: string, sheet?: string): Promise<XlsxSh
         zip.close();
       }
     }
-    return { name: chosen.name, names, rows: rows() };
+    const unread = sheet === undefined ? book.sheets.filter((s) => s !== chosen && !s.hidden).map((s) => s.name) : [];
+    return { name: chosen.name, names, unread, rows: rows() };
   } catch (err) {
     zip.close();
     if (err instanceof LetterMergeError) throw err;

@@ -116,6 +116,15 @@ wb.save(sys.argv[2])`;
     const v = await cli(['validate', file, '--sheet', 'Archive']);
     expect(v.code).toBe(3);
     expect(v.stderr).toMatch(/the workbook has no sheet named "Archive"\n {2}Its sheets are: "Recipients", "Other"\./);
+    // A list on two sheets had the letters of the first made, and the others left out without a word.
+    const note = 'note: the sheet "Recipients", the workbook\'s first tab, was read; its other tab ("Other") was not: name the sheet to read with --sheet NAME';
+    const w = await cli(['validate', file]);
+    expect(w.code).toBe(0);
+    expect(w.stderr).toContain(note.replace('note: ', `note: ${file}: `));
+    expect((await cli(['validate', file, '--sheet', 'Recipients'])).stderr).not.toContain('was read;');
+    // A first sheet left empty names the others.
+    const empty = book([{ name: 'Sheet1', rows: [] }, { name: 'Data', rows: [[...COLUMNS], [...row({ id: 'a' })]] }]);
+    expect((await cli(['validate', empty])).stderr).toMatch(/sheet Sheet1: the sheet is empty\n {2}The workbook's other sheets are "Data": pick the list with --sheet NAME\./);
   });
 
   it('reads the first sheet that is not hidden, and says that rows hidden by a filter are read too', async () => {
