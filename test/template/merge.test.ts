@@ -13,6 +13,17 @@ function bodyText(body: string): string {
     .join('\n');
 }
 
+/** The error a campaign's templates give when they are loaded (the Merger compiles and checks them). */
+function loadingError(dir: string): LetterMergeError {
+  try {
+    new Merger(loadCampaign(dir));
+  } catch (err) {
+    if (err instanceof LetterMergeError) return err;
+    throw err;
+  }
+  throw new Error('the templates loaded');
+}
+
 describe('Merger', () => {
   let t: ReturnType<typeof tempDir>;
   beforeEach(() => (t = tempDir()));
@@ -125,14 +136,7 @@ describe('Merger', () => {
     ];
     for (const [file, text, message] of cases) {
       const dir = campaignCopy(path.join(t.dir, `c${cases.findIndex((c) => c[1] === text)}`), { [file]: text });
-      let err: unknown;
-      try {
-        new Merger(loadCampaign(dir));
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(LetterMergeError);
-      const e = err as LetterMergeError;
+      const e = loadingError(dir);
       expect(e.message).toMatch(message);
       expect(e.location?.file).toBe(path.join(dir, file));
       expect(e.location?.line).toBe(file === 'en/email.txt' ? 2 : 6);
@@ -161,14 +165,7 @@ describe('Merger', () => {
     ];
     for (const [i, [text, message]] of cases.entries()) {
       const dir = campaignCopy(path.join(t.dir, `h${i}`), { 'en/letter.md': `---\nsubject: S\n---\nDear reader,\n\n${text}\n` });
-      let err: unknown;
-      try {
-        new Merger(loadCampaign(dir));
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(LetterMergeError);
-      const e = err as LetterMergeError;
+      const e = loadingError(dir);
       expect(e.message).toMatch(message);
       expect(e.hint).toMatch(/^For example: \{\{|^Write /);
       expect(e.location).toEqual({ file: path.join(dir, 'en/letter.md'), line: 6 });
