@@ -365,6 +365,12 @@ function attachmentFile(src: YamlSource, keys: KeyPath, where: string, absDir: s
       return src.fail(keys, `${where}: ${written}, line ${err.location.line ?? 1}: ${err.message}`, err.hint);
     }
     if (!text.front.title?.trim()) src.fail(keys, `${where}: ${written} has no title in its front matter`, 'A Markdown annex starts with:\n---\ntitle: The title of the document\n---');
+    // An annex is the same for every recipient: "{{first_name}}" in it would be printed as typed.
+    const field = /\{\{[^{}]*\}\}/.exec(text.body);
+    if (field) {
+      const line = text.bodyLine + text.body.slice(0, field.index).split('\n').length - 1;
+      src.fail(keys, `${where}: ${written}, line ${line}: ${field[0]} would be printed as it is: an annex is the same for every recipient, and its text is not a template`, "What differs by recipient goes in the letter (<language>/letter.md); an annex holds what is the same for all.");
+    }
     const [dead] = deadLinksIn(text.body);
     if (dead) {
       src.fail(keys, `${where}: ${written}, line ${dead.line + text.bodyLine}: the link "${dead.text}" to "${dead.href}" would not be a live link in the annex: its links go to the web (https://…) and to e-mail addresses (mailto:…)`, 'Write the whole address, e.g. https://www.example.org/packages.');
