@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { open, readFile } from 'node:fs/promises';
 import { checkRegularFile } from '../files';
 import { addressProblem, parseMailboxList } from './address';
@@ -87,13 +88,35 @@ function detectDelimiter(head: string): string {
   return best;
 }
 
+/**
+ * A folder given as the recipients file (the campaign's folder, where recipients.csv is): the
+ * lists it holds, named in the hint. Any other problem is `err` as it was.
+ */
+function listsInFolder(file: string, err: unknown): unknown {
+  if (!(err instanceof LetterMergeError)) return err;
+  let lists: string[];
+  try {
+    if (!statSync(file).isDirectory()) return err;
+    lists = readdirSync(file).filter((n) => /\.(csv|tsv|txt|xlsx)$/i.test(n) && !n.startsWith('.')).sort();
+  } catch {
+    return err;
+  }
+  if (lists.length === 0) return err;
+  const shown = lists.slice(0, 3).map((n) => `"${n}"`).join(', ') + (lists.length > 3 ? ` and ${lists.length - 3} more` : '');
+  return new LetterMergeError(err.code, err.message, { kind: err.kind, location: err.location, hint: `It holds ${shown}: give the list itself, e.g. ${path.join(file, lists[0])}.` });
+}
+
 async function readHead(file: string, bytes = 64 * 1024): Promise<Buffer> {
   // Only a regular file: the file is read twice (checked, then made into letters), which a pipe
   // cannot be, and a folder or a device is no list of recipients.
-  checkRegularFile(file, {
-    what: 'the recipients file',
-    hint: 'Give the path of a CSV file; it is relative to the current folder. A pipe cannot be used: the file is read twice.',
-  });
+  try {
+    checkRegularFile(file, {
+      what: 'the recipients file',
+      hint: 'Give the path of a CSV file; it is relative to the current folder. A pipe cannot be used: the file is read twice.',
+    });
+  } catch (err) {
+    throw listsInFolder(file, err);
+  }
   const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
     const denied = err.code === 'EACCES' || err.code === 'EPERM';
     throw new LetterMergeError(denied ? 'FILE' : 'FILE_NOT_FOUND', `the recipients file cannot be read (${denied ? 'permission denied' : (err.code ?? err.message)})`, {

@@ -190,6 +190,11 @@ describe('bad input gets a clear message and the right exit status, never a hang
     const g = await cli(['generate', t.dir, '--out', path.join(t.dir, 'o')]);
     expect(g.code).toBe(3);
     expect(i.stderr + v.stderr + g.stderr).not.toMatch(/This is a bug/);
+    // A folder that holds lists (the campaign's, with its recipients.csv) names them.
+    const campaign = path.join(t.dir, 'c');
+    expect((await cli(['init', campaign])).code).toBe(0);
+    const c = await cli(['validate', campaign]);
+    expect(c.stderr).toContain(`the recipients file is a folder, not a file\n  It holds "recipients.csv": give the list itself, e.g. ${path.join(campaign, 'recipients.csv')}.`);
   });
 
   it('makes no file or folder whose name holds a line break or another control character (init, --out)', async () => {
