@@ -1,7 +1,7 @@
 import { mappingProblem } from '../data/mapping';
 import type { ListMapping } from '../data/mapping';
 import { createHash } from 'node:crypto';
-import { realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument, LineCounter, isMap } from 'yaml';
 import type { Document } from 'yaml';
@@ -410,7 +410,10 @@ function campaignFolder(dir: string): string {
 export function loadCampaign(dir: string): Campaign {
   const absDir = campaignFolder(dir);
   const file = path.join(absDir, 'campaign.yaml');
-  const bytes = readRegularFile(file, { what: 'campaign.yaml', maxBytes: CAMPAIGN_MAX_BYTES });
+  // A folder inside a campaign (its "es" folder) given for the campaign: the one above is named.
+  const above = path.join(path.dirname(absDir), 'campaign.yaml');
+  const hint = !existsSync(file) && existsSync(above) ? `The folder above holds one: pass --campaign ${path.dirname(absDir)}.` : undefined;
+  const bytes = readRegularFile(file, { what: 'campaign.yaml', maxBytes: CAMPAIGN_MAX_BYTES, ...(hint ? { hint } : {}) });
   const base = createHash('sha256').update(bytes);
   const src = new YamlSource(file, bytes.toString('utf8').replace(/^\uFEFF/, ''));
   const parsed = campaignSchema.safeParse(yamlValue(src.doc, file, 'campaign.yaml'));

@@ -228,7 +228,7 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect((await cli(['generate', SAMPLE_CSV, '--out', odd, '--lang', 'ru', '--jobs', '1'])).code).toBe(0);
   });
 
-  it('says so when --campaign is given a file: the list in the wrong place, or campaign.yaml itself', async () => {
+  it('says so when --campaign is given a file (the list in the wrong place, or campaign.yaml itself) or a folder inside the campaign', async () => {
     const list = await cli(['validate', SAMPLE_CSV, '--campaign', SAMPLE_CSV]);
     expect(list.code).toBe(2);
     expect(list.stderr).toMatch(/the campaign folder given is a file, not a folder: .*recipients\.csv/);
@@ -237,6 +237,10 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect(yaml.code).toBe(2);
     expect(yaml.stderr).toContain('the campaign is the folder that holds campaign.yaml, not the file itself');
     expect(yaml.stderr).toContain(`Pass --campaign ${campaign}.`);
+    // A folder inside the campaign (its language folder) names the campaign's.
+    const inner = await cli(['validate', SAMPLE_CSV, '--campaign', path.join(campaign, 'es')]);
+    expect(inner.code).toBe(3);
+    expect(inner.stderr).toContain(`campaign.yaml was not found\n  The folder above holds one: pass --campaign ${campaign}.`);
   });
 
   it('says what a file given as the recipients list is, when it is plainly not a CSV', async () => {
