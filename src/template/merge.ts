@@ -334,15 +334,47 @@ function checkLinks(text: string, source: TemplateSource, lineOffset: number, wh
  */
 function parseErrorText(message: string): { text: string; excerpt?: string } {
   const lines = message.split('\n');
+  // "Lexical error on line N. Unrecognized text.", then the text and a mark under the place.
+  if (/^Lexical error on line \d+/.test(lines[0] ?? '')) {
+    return { text: 'the text at the mark cannot be read: a "{{!--" comment without its "--}}", or a "{{{{" without its closing "}}}}"?', excerpt: lines.slice(1).join('\n').trimEnd() };
+  }
+  // "if doesn't match each - 2:3": a block opened by {{#if}} closed by {{/each}}.
+  const mismatch = /^(\S+) doesn't match (\S+)/.exec(lines[0] ?? '');
+  if (mismatch) return { text: `the block opened by {{#${mismatch[1]}}} is closed by {{/${mismatch[2]}}}: blocks close in the order they open, each with its own name` };
   if (!/^Parse error on line \d+:/.test(lines[0] ?? '')) return { text: lines[0] ?? message };
   const expecting = lines.find((l) => /^Expecting /.test(l)) ?? '';
   const got = /got '([^']+)'/.exec(expecting)?.[1];
   const excerpt = lines.slice(1).filter((l) => !/^Expecting /.test(l)).join('\n').trimEnd();
   if (got === 'EOF') return { text: 'the template ends inside a block: a closing tag such as {{/if}} or {{/each}} is missing', excerpt };
   const wanted = [...expecting.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]).filter((t) => t !== got);
-  const names: Record<string, string> = { CLOSE: '"}}"', CLOSE_RAW_BLOCK: '"}}}}"', OPEN_ENDBLOCK: 'a closing tag', ID: 'a name', STRING: 'a quoted value', EOF: 'the end of the template' };
+  // Where only the end of the template may come: an {{else}} or a closing tag with no block open.
+  if (wanted.includes('EOF') && (got === 'INVERSE' || got === 'OPEN_ENDBLOCK')) {
+    return { text: `${got === 'INVERSE' ? 'an {{else}}' : 'a closing tag'} with no block open: its {{#if …}} (or {{#each …}}) is missing, or was closed before`, excerpt };
+  }
+  // Inside a block that has had its {{else}}.
+  if (wanted.includes('OPEN_ENDBLOCK') && got === 'INVERSE') {
+    return { text: 'a second {{else}} in one block: a block has one (for more choices, {{else if …}})', excerpt };
+  }
+  const names: Record<string, string> = {
+    CLOSE: '"}}"',
+    CLOSE_UNESCAPED: '"}}}"',
+    CLOSE_RAW_BLOCK: '"}}}}"',
+    CLOSE_SEXPR: '")"',
+    OPEN_SEXPR: '"("',
+    OPEN_ENDBLOCK: 'a closing tag',
+    INVERSE: '{{else}}',
+    SEP: 'a "." or "/"',
+    EQUALS: '"="',
+    ID: 'a name',
+    STRING: 'a quoted value',
+    NUMBER: 'a number',
+    DATA: 'an @name',
+    CLOSE_BLOCK_PARAMS: 'the closing "|"',
+    INVALID: 'a character Handlebars does not take there (a quote, a brace)',
+    EOF: 'the end of the template',
+  };
   const want = wanted.slice(0, 3).map((t) => names[t] ?? t.toLowerCase().replace(/_/g, ' ')).join(' or ');
-  return { text: `unexpected ${got ? (names[got] ?? `"${got.toLowerCase().replace(/_/g, ' ')}"`) : 'text'}${want ? ` where ${want} was expected` : ''}`, excerpt };
+  return { text: `found ${got ? (names[got] ?? `"${got.toLowerCase().replace(/_/g, ' ')}"`) : 'text'}${want ? ` where ${want} was expected` : ''}`, excerpt };
 }
 
 /** A template as it ran: its tree, to find the place of an error Handlebars gives none, and the values it was given. */

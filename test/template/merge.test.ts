@@ -123,6 +123,23 @@ describe('Merger', () => {
     expect(() => new Merger(loadCampaign(dir))).toThrow(LetterMergeError);
   });
 
+  it('says what is wrong with a template\'s syntax in words, not in the parser\'s token names', () => {
+    // Before: "Lexical error on line 6. Unrecognized text.", "if doesn't match each", "unexpected "inverse"
+    // where the end of the template was expected", "… or close unescaped was expected".
+    const cases: [string, string][] = [
+      ['{{!-- a note', 'the text at the mark cannot be read: a "{{!--" comment without its "--}}", or a "{{{{" without its closing "}}}}"?'],
+      ['{{#if position}}P{{/each}}', 'the block opened by {{#if}} is closed by {{/each}}: blocks close in the order they open, each with its own name'],
+      ['Thanks.{{else}}', 'an {{else}} with no block open: its {{#if …}} (or {{#each …}}) is missing, or was closed before'],
+      ['{{#if position}}a{{else}}b{{else}}c{{/if}}', 'a second {{else}} in one block: a block has one (for more choices, {{else if …}})'],
+      ['Dear {{first_name}', 'found a character Handlebars does not take there (a quote, a brace) where "}}}}" or "}}" or "}}}" was expected'],
+    ];
+    for (const [i, [text, message]] of cases.entries()) {
+      const e = loadingError(campaignCopy(path.join(t.dir, `s${i}`), { 'en/letter.md': `---\nsubject: S\n---\nDear reader,\n\n${text}\n` }));
+      expect(e.message).toBe(`the letter template cannot be used: ${message}`);
+      expect(e.location.line).toBe(6);
+    }
+  });
+
   it('refuses, when the campaign is loaded and at the template line, a partial, a helper lettermerge does not have, an image and a link that would not be live', () => {
     const cases: [string, string, RegExp][] = [
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n{{> footer}}\n', /the letter template includes the partial \{\{> footer\}\}/],
