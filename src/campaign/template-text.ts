@@ -49,11 +49,11 @@ export function readTemplateText(text: string, file = ''): TemplateSource {
     return { file, body: text, bodyLine: 1, front: {} };
   }
   const lines = new LineCounter();
-  const doc = parseDocument(m[1], { lineCounter: lines });
+  const doc = parseDocument(m[1], { lineCounter: lines, prettyErrors: false });
   if (doc.errors[0]) {
     const pos = lines.linePos(doc.errors[0].pos[0]);
     throw new LetterMergeError('TEMPLATE_FRONT_MATTER', `front matter is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`, {
-      location: { file, line: pos.line + 1 },
+      location: { file, line: pos.line + 1, column: pos.col },
     });
   }
   const data = yamlValue(doc, file, 'the front matter', 2);
