@@ -93,7 +93,7 @@ export function mappingProblem(m: ListMapping): { message: string; hint?: string
 
 /** The error of a file whose header the mapping does not fit: a usage error with the file's place. */
 function headerError(code: 'MISSING_COLUMN' | 'DUPLICATE_COLUMN', message: string, at: Location, hint?: string): LetterMergeError {
-  return new LetterMergeError(code, message, { location: { ...at, line: 1 }, ...(hint ? { hint } : {}) });
+  return new LetterMergeError(code, message, { location: { line: 1, ...at }, ...(hint ? { hint } : {}) });
 }
 
 /**

@@ -398,7 +398,10 @@ async function csvSource(file: string): Promise<RecordSource> {
   const encoding = detectEncoding(head);
   const headText = encoding === 'utf-8' ? head.toString('utf8') : decodeText(head, encoding);
   checkText(file, head, encoding, headText);
-  const delimiter = detectDelimiter(headText.replace(/^\uFEFF/, ''));
+  // "sep=;" on a line of its own before the columns: Excel writes it, and reads the file with that
+  // delimiter. The line is not the list's.
+  const sep = /^\uFEFF?"?sep=([^\r\n"])"?[ \t]*\r?\n/i.exec(headText);
+  const delimiter = sep ? sep[1] : detectDelimiter(headText.replace(/^\uFEFF/, ''));
   const source = encoding === 'utf-8' ? createReadStream(file) : Readable.from([decodeText(await readFile(file), encoding)]);
   // csv-parse counts a CR LF inside a quoted cell as two lines: take the extra ones back out, or
   // every line number after such a cell would drift.
@@ -414,7 +417,7 @@ async function csvSource(file: string): Promise<RecordSource> {
   };
   const parser = source.pipe(
     // (csv-parse's types have on_record return a row of cells; it passes on whatever it returns.)
-    parse({ bom: true, delimiter, relax_column_count: true, skip_empty_lines: true, max_record_size: MAX_ROW_CHARACTERS, on_record: toRecord as unknown as (r: string[]) => string[] }),
+    parse({ bom: true, delimiter, ...(sep ? { from_line: 2 } : {}), relax_column_count: true, skip_empty_lines: true, max_record_size: MAX_ROW_CHARACTERS, on_record: toRecord as unknown as (r: string[]) => string[] }),
   );
   async function* records(): AsyncGenerator<RawRecord> {
     try {
@@ -586,7 +589,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
       header = new HeaderNames(headers);
       let reads: ColumnRead[];
       try {
-        reads = checkColumns(file, headers, options.mapping ?? {}, source.sheet, source.sheets);
+        reads = checkColumns(file, headers, options.mapping ?? {}, rec.line, source.sheet, source.sheets);
       } catch (err) {
         throw await headerBelow(err, rec, records, source.sheet, file, options.mapping ?? {});
       }
@@ -740,17 +743,17 @@ function countCrlf(record: string[]): number {
  */
 const ONE_LINE_FIELDS = ['title', 'first_name', 'last_name', 'position', 'organization', 'country', 'salutation'];
 
-function checkColumns(file: string, headers: string[], mapping: ListMapping, sheet?: string, sheets: string[] = []): ColumnRead[] {
+function checkColumns(file: string, headers: string[], mapping: ListMapping, line: number, sheet?: string, sheets: string[] = []): ColumnRead[] {
   const at = sheet !== undefined ? { sheet } : {};
   const seen = new Set<string>();
   const dup = headers.find((c) => c && (seen.has(c) || !seen.add(c)));
   if (dup) {
     throw new LetterMergeError('DUPLICATE_COLUMN', `column "${dup}" appears twice in the header`, {
-      location: { file, line: 1, ...at },
+      location: { file, line, ...at },
     });
   }
   try {
-    return readColumns(headers, mapping, CORE_COLUMNS, { file, ...at });
+    return readColumns(headers, mapping, CORE_COLUMNS, { file, line, ...at });
   } catch (err) {
     // In a workbook, the list may be on another sheet.
     if (err instanceof LetterMergeError && err.code === 'MISSING_COLUMN' && sheets.length > 1) {

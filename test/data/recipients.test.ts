@@ -49,6 +49,20 @@ describe('readRecipients', () => {
     expect(result.recipients[0].address).toEqual(['1 College Road', 'Exampletown']);
   });
 
+  it('reads the "sep=;" line Excel writes before the columns as the delimiter, not as the list', async () => {
+    // Refused before: "the columns are named in line 2, not in the first line (which holds "sep=")".
+    const cell = (c: string) => (c.includes('\n') || c.includes(';') ? `"${c}"` : c);
+    const file = path.join(t.dir, 'sep.csv');
+    writeFileSync(file, ['sep=;', HEADER.replace(/,/g, ';'), row({ id: 's1', organization: 'Smith, Jones & Co' }).map(cell).join(';'), row({ id: 's2', email: 'not-an-address' }).map(cell).join(';')].join('\r\n') + '\r\n');
+    const result = await readRecipients(file);
+    expect(result.delimiter).toBe(';');
+    expect(result.recipients.map((r) => [r.id, r.line, r.organization])).toEqual([['s1', 3, 'Smith, Jones & Co']]);
+    expect(result.problems.map((p) => [p.id, p.line])).toEqual([['s2', 5]]);
+    // A header that lacks columns is placed at its own line, under the "sep=" line.
+    writeFileSync(file, 'sep=;\nid;language\nx;es\n');
+    await expect(readRecipients(file)).rejects.toMatchObject({ code: 'MISSING_COLUMN', location: { line: 2 } });
+  });
+
   it('reads a file separated by vertical bars, as some systems export them', async () => {
     const file = path.join(t.dir, 'bars.csv');
     writeFileSync(file, [HEADER.replace(/,/g, '|'), row({ id: 'p1', organization: 'Smith, Jones & Co' }).map((c) => (c.includes('\n') ? `"${c}"` : c)).join('|')].join('\n') + '\n');
