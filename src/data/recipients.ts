@@ -580,6 +580,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
   const values = new ValueReader(options.mapping);
   let columns: string[] | undefined;
   let header: HeaderNames | undefined;
+  let headerLine = 1;
   let rows = 0;
   // One iterator, so that the rows after the first can be looked at when it is not the header.
   const records = source.records[Symbol.asyncIterator]();
@@ -590,6 +591,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
       let reads: ColumnRead[];
       try {
         reads = checkColumns(file, headers, options.mapping ?? {}, rec.line, source.sheet, source.sheets);
+        headerLine = rec.line;
       } catch (err) {
         throw await headerBelow(err, rec, records, source.sheet, file, options.mapping ?? {});
       }
@@ -635,7 +637,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
   const others = (source.sheets ?? []).filter((n) => n !== source.sheet);
   const hint = others.length ? `The workbook's other sheets are ${others.map((n) => `"${n}"`).join(', ')}: pick the list with --sheet NAME.` : undefined;
   if (!columns) throw new LetterMergeError('EMPTY_FILE', source.sheet !== undefined ? 'the sheet is empty' : 'the file is empty', { location: { file, ...sheet }, hint });
-  if (rows === 0) throw new LetterMergeError('NO_RECIPIENTS', `the ${source.sheet !== undefined ? 'sheet' : 'file'} has a header but no recipients`, { location: { file, line: 2, ...sheet }, hint });
+  if (rows === 0) throw new LetterMergeError('NO_RECIPIENTS', `the ${source.sheet !== undefined ? 'sheet' : 'file'} has a header but no recipients`, { location: { file, line: headerLine + 1, ...sheet }, hint });
 }
 
 /**

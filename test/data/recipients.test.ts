@@ -61,6 +61,9 @@ describe('readRecipients', () => {
     // A header that lacks columns is placed at its own line, under the "sep=" line.
     writeFileSync(file, 'sep=;\nid;language\nx;es\n');
     await expect(readRecipients(file)).rejects.toMatchObject({ code: 'MISSING_COLUMN', location: { line: 2 } });
+    // A header and no rows: the place of the first row missing is under the header.
+    writeFileSync(file, `sep=;\n${HEADER.replace(/,/g, ';')}\n`);
+    await expect(readRecipients(file)).rejects.toMatchObject({ code: 'NO_RECIPIENTS', location: { line: 3 } });
   });
 
   it('reads a file separated by vertical bars, as some systems export them', async () => {
