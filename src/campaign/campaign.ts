@@ -218,13 +218,13 @@ function parseDate(src: YamlSource, raw: string | Date | undefined): Date {
 }
 
 
-export function readTemplate(file: string): TemplateSource {
+export function readTemplate(file: string, plain = false): TemplateSource {
   const text = readTextFile(file, {
     what: 'the template',
     maxBytes: TEMPLATE_MAX_BYTES,
     hint: 'Each campaign language needs <lang>/letter.md and <lang>/email.txt, or paths under templates: in campaign.yaml.',
   });
-  return readTemplateText(text, file);
+  return readTemplateText(text, file, plain);
 }
 
 
@@ -470,7 +470,7 @@ export function loadCampaign(dir: string): Campaign {
         if (paths[kind] !== undefined) src.fail(['templates', code, kind], `templates.${code}.${kind}: ${outside}`, hint);
         throw new LetterMergeError('TEMPLATE', `the ${kind === 'email' ? 'e-mail' : kind} template ${outside}`, { location: { file }, hint });
       }
-      return readTemplate(file);
+      return readTemplate(file, kind === 'email');
     };
     const letter = template('letter', paths.letter ?? `${code}/letter.md`);
     for (const key of Object.keys(letter.frontLines ?? {})) {

@@ -35,9 +35,22 @@ export function yamlValue(doc: Document, file: string, what: string, line = 1): 
 
 const FRONT_RE = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
 
-/** A template's text split into its front matter (YAML) and body. */
-export function readTemplateText(text: string, file = ''): TemplateSource {
+/**
+ * A template's text split into its front matter (YAML) and body. An e-mail template (`plain`)
+ * needs no front matter: its text may begin with a line of "---" (a rule drawn in the message),
+ * and only a closed block of settings is taken for front matter.
+ */
+export function readTemplateText(text: string, file = '', plain = false): TemplateSource {
   text = text.replace(/^\uFEFF/, '');
+  if (plain) {
+    try {
+      const read = readTemplateText(text, file);
+      if (Object.keys(read.frontLines ?? {}).length > 0) return read;
+    } catch {
+      // Not front matter: text of the message.
+    }
+    return { file, body: text, bodyLine: 1, front: {} };
+  }
   const m = FRONT_RE.exec(text);
   if (!m) {
     if (/^---\r?\n/.test(text)) {

@@ -116,7 +116,7 @@ describe('campaign.yaml is checked against its schema', () => {
     expect(loadError(dir).message).toMatch(/the campaign id "\.\.\/\.\.\/evil" cannot name a file/);
   });
 
-  it("reads a letter's front matter strictly, at the line of what is wrong", () => {
+  it("reads a letter's front matter strictly, at the line of what is wrong, and an e-mail's only when it is one", async () => {
     const cases: [string, RegExp, number][] = [
       // Taken as "no subject", at line 1, before.
       ['---\nsubject: S\nannex: A\n\nDear reader,\n', /the front matter opened by "---" on line 1 is never closed/, 1],
@@ -145,6 +145,11 @@ describe('campaign.yaml is checked against its schema', () => {
       const dir = campaignCopy(path.join(t.dir, `a${i}`), { 'annex/en.md': text });
       expect(loadError(dir).message).toMatch(message);
     }
+    // An e-mail needs no front matter: a first line of "---" is a rule in the message (it was
+    // refused as a front matter never closed, or its lines taken for one).
+    const mail = campaignCopy(path.join(t.dir, 'mail'), { 'en/email.txt': '---\nDear {{first_name}},\n---\nThe letter is attached.\n' });
+    const [r] = (await readRecipients(writeCsv(t.dir, 'r.csv', [row()]))).recipients;
+    expect(new Merger(loadCampaign(mail)).merge(r, 'en').email.text).toBe('---\nDear Ada,\n---\nThe letter is attached.\n');
     // A template error in a front matter value is at that value's line, not the file's first.
     const dir = campaignCopy(path.join(t.dir, 'v'), { 'en/letter.md': '---\n# The subject follows.\nannex: A\nsubject: About {{upper}}\n---\nText\n' });
     expect(() => new Merger(loadCampaign(dir))).toThrow(expect.objectContaining({ message: expect.stringMatching(/the "subject" in the front matter gives "upper" no value/), location: expect.objectContaining({ line: 4 }) }));
