@@ -8,7 +8,7 @@ import type { Document } from 'yaml';
 import type { z } from 'zod';
 import { parseMailbox, parseMailboxList, addressProblem } from '../data/address';
 import type { Mailbox } from '../data/address';
-import { idProblem } from '../data/ids';
+import { idProblem, isDeviceName } from '../data/ids';
 import { LetterMergeError } from '../errors';
 import { sourceDateEpoch } from '../source-date';
 import { readRegularFile, readTextFile } from '../files';
@@ -307,7 +307,7 @@ const MAX_ATTACHMENT_NAME = 120;
  */
 function attachmentNameProblem(name: string): string | undefined {
   if (!name.trim()) return 'is blank: the file would be saved as ".pdf"';
-  if (/^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i.test(name.trim())) return 'is a name Windows keeps for a device: a recipient on Windows could not save the file';
+  if (isDeviceName(name.trim())) return 'is a name Windows keeps for a device: a recipient on Windows could not save the file';
   if ([...name].length > MAX_ATTACHMENT_NAME) return `is ${[...name].length} characters long: a file name of more than ${MAX_ATTACHMENT_NAME} may not be saved whole`;
   return undefined;
 }

@@ -9,11 +9,16 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
 export const MAX_ID_LENGTH = 128;
 
+/** Whether Windows keeps `name` for a device ("CON", "nul.txt": with any extension), so no file can have it. */
+export function isDeviceName(name: string): boolean {
+  return RESERVED.test(name);
+}
+
 /** What is wrong with `id` as a file-safe id, or undefined. `what` names it: "id", "the campaign id". */
 export function idProblem(id: string, what = 'id'): string | undefined {
   if (id === '') return `${what} is empty`;
   if (id.length > MAX_ID_LENGTH) return `${what} is ${id.length} characters long; at most ${MAX_ID_LENGTH}`;
-  if (!ID.test(id) || id.endsWith('.') || RESERVED.test(id)) {
+  if (!ID.test(id) || id.endsWith('.') || isDeviceName(id)) {
     return `${what} "${id}" cannot name a file${why(id)}: use the letters a-z and A-Z, digits, ".", "_" and "-" (not first, not last), and no reserved device name`;
   }
   return undefined;

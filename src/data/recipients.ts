@@ -635,7 +635,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
   const sheet = source.sheet !== undefined ? { sheet: source.sheet } : {};
   // A workbook's other sheets, where the list may be (a first sheet left empty, or of instructions).
   const others = (source.sheets ?? []).filter((n) => n !== source.sheet);
-  const hint = others.length ? `The workbook's other sheets are ${others.map((n) => `"${n}"`).join(', ')}: pick the list with --sheet NAME.` : undefined;
+  const hint = others.length ? sheetsHint(others, 'other sheets') : undefined;
   if (!columns) throw new LetterMergeError('EMPTY_FILE', source.sheet !== undefined ? 'the sheet is empty' : 'the file is empty', { location: { file, ...sheet }, hint });
   if (rows === 0) throw new LetterMergeError('NO_RECIPIENTS', `the ${source.sheet !== undefined ? 'sheet' : 'file'} has a header but no recipients`, { location: { file, line: headerLine + 1, ...sheet }, hint });
 }
@@ -745,6 +745,11 @@ function countCrlf(record: string[]): number {
  */
 const ONE_LINE_FIELDS = ['title', 'first_name', 'last_name', 'position', 'organization', 'country', 'salutation'];
 
+/** "The workbook's sheets are "A", "B": pick the list with --sheet NAME." */
+function sheetsHint(names: string[], which: 'sheets' | 'other sheets'): string {
+  return `The workbook's ${which} are ${names.map((n) => `"${n}"`).join(', ')}: pick the list with --sheet NAME.`;
+}
+
 function checkColumns(file: string, headers: string[], mapping: ListMapping, line: number, sheet?: string, sheets: string[] = []): ColumnRead[] {
   const at = sheet !== undefined ? { sheet } : {};
   const seen = new Set<string>();
@@ -759,8 +764,7 @@ function checkColumns(file: string, headers: string[], mapping: ListMapping, lin
   } catch (err) {
     // In a workbook, the list may be on another sheet.
     if (err instanceof LetterMergeError && err.code === 'MISSING_COLUMN' && sheets.length > 1) {
-      const otherSheets = ` The workbook's sheets are ${sheets.map((n) => `"${n}"`).join(', ')}: pick the list with --sheet NAME.`;
-      throw new LetterMergeError(err.code, err.message, { location: err.location, hint: `${err.hint ?? ''}${otherSheets}` });
+      throw new LetterMergeError(err.code, err.message, { location: err.location, hint: `${err.hint ?? ''} ${sheetsHint(sheets, 'sheets')}` });
     }
     throw err;
   }
