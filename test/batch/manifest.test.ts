@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSyn
 import path from 'node:path';
 import { generate } from '../../src/batch/generate';
 import type { ManifestEntry } from '../../src/batch/manifest';
+import { ManifestWriter } from '../../src/batch/output';
 import { send } from '../../src/batch/send';
 import { HEADER, campaignCopy, cli, flatText, inspectPdfs, row, tempDir, writeCsv } from '../helpers';
 import { startServer } from '../helpers/smtp';
@@ -158,5 +159,44 @@ describe('the manifest describes every letter of the current input', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('the final manifest', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('holds the latest record of each letter, in input order, the letters the input lacks last, edited and damaged lines mended or left out', () => {
+    const file = path.join(t.dir, 'manifest.jsonl');
+    const rec = (id: string, language: string, line: number, extra: Partial<ManifestEntry> = {}): ManifestEntry => ({ id, language, line, status: 'ok', key: `k-${id}`, ...extra });
+    const w = new ManifestWriter(file, [rec('x', 'es', 9), rec('c', 'en', 4)]);
+    w.append(rec('b', 'en', 3));
+    w.append(rec('a', 'es', 2, { status: 'failed' }));
+    w.append(rec('y', 'fr', 10));
+    w.append(rec('a', 'es', 2));
+    w.append(rec('x', 'es', 9, { status: 'stale' }));
+    w.close();
+    // Lines as a hand or a hard stop leaves them: spaces and CRLF, a blank line, a damaged line, a record of no letter, a last line without its line break.
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8') +
+        '{ "id": "d", "language": "en", "line": 5, "status": "ok", "key": "k-d" }\r\n\n{"id": "e", damaged\nnull\n{"id":"z","language":"ru","line":11,"status":"ok","key":"k-z"}',
+    );
+    const order = new Map([['es/a', 0], ['en/b', 1], ['en/c', 2], ['en/d', 3]]);
+    w.finish((k) => order.get(k));
+    const text = readFileSync(file, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.split('\n').slice(0, -1).map((l) => JSON.parse(l) as ManifestEntry)).toEqual([
+      rec('a', 'es', 2),
+      rec('b', 'en', 3),
+      rec('c', 'en', 4),
+      rec('d', 'en', 5),
+      rec('y', 'fr', 10),
+      rec('x', 'es', 9, { status: 'stale' }),
+      rec('z', 'ru', 11),
+    ]);
+    // Every line as JSON.stringify writes it.
+    for (const l of text.split('\n').slice(0, -1)) expect(l).toBe(JSON.stringify(JSON.parse(l)));
   });
 });
