@@ -448,6 +448,9 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
   const p = await plan(options.csv, campaign, scope, { signedBy: signing?.identity.fingerprint }, { sheet: options.sheet, mapping });
   preflight(campaign, new Merger(campaign), p, options.csv);
   notices.unshift(...p.listNotes);
+  if (shard && p.rows > 0 && p.letters === 0 && p.skipped === 0 && p.problems.length === 0) {
+    notices.push(`shard ${shard.index}/${shard.count} has none of the list's ${p.rows} ${p.rows === 1 ? 'row' : 'rows'}: each row goes to one shard, by its id, and with ${shard.count} shards for ${p.rows} ${p.rows === 1 ? 'row' : 'rows'} some get none`);
+  }
   const total = options.limit !== undefined ? Math.min(options.limit, p.letters) : p.letters;
 
   const out = path.resolve(options.out ?? DEFAULTS.out);

@@ -58,6 +58,16 @@ describe('batch control', () => {
     expect([2, 3, 7].map((n) => shardOf('a', n))).toEqual([1, 2, 6]);
   });
 
+  it('says so when a shard has none of the rows (more shards than a list of a few rows fills)', async () => {
+    const csv = writeCsv(t.dir, 'one.csv', [row({ id: 'a' })]);
+    const empty = await generate({ csv, out: path.join(t.dir, 'one-1'), shard: { index: 1, count: 7 }, jobs: 1 });
+    expect(empty.produced).toBe(0);
+    expect(empty.notices).toContainEqual(expect.stringMatching(/^shard 1\/7 has none of the list's 1 row: each row goes to one shard, by its id/));
+    const full = await generate({ csv, out: path.join(t.dir, 'one-6'), shard: { index: 6, count: 7 }, jobs: 1 });
+    expect(full.produced).toBe(1);
+    expect(full.notices.filter((n) => n.startsWith('shard'))).toEqual([]);
+  });
+
   it('stops cleanly when asked and finishes with resume: every letter present and whole', async () => {
     const csv = writeCsv(t.dir, 'many.csv', manyRows(40));
     const out = path.join(t.dir, 'out');
