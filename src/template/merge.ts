@@ -181,6 +181,7 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
       throw templateError(source, err, lineOffset, what);
     }
     checkCalls(env, ast as unknown as HbsNode, source, lineOffset, what);
+    checkWholeObjects(ast as unknown as HbsNode, source, lineOffset, what);
     if (env === markdownEnv) {
       checkImages(text, source, lineOffset, what);
       checkLinks(text, source, lineOffset, what);
@@ -257,6 +258,56 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
   visit(ast);
 }
 
+/** The names the merge gives every template that hold several values, with what each holds. */
+const OBJECTS: Record<string, string> = {
+  campaign: 'id, reference, organization',
+  sender: 'name, title, office',
+  contact: 'name, telephone, fax, email',
+  labels: "the language's words: subject, annex, telephone, …",
+};
+
+/**
+ * {{this}}, {{@root}}, {{sender}}: a name that holds several values, written as one. Every letter
+ * showed "[object Object]" in its place. Refused when the campaign is loaded, at its line; only
+ * where the name is the merge's (not inside {{#each}} or {{#with}}, which give "this" another meaning).
+ */
+function checkWholeObjects(ast: HbsNode, source: TemplateSource, lineOffset: number, what: string): void {
+  const refuse = (n: HbsNode, written: string, holds: string, example: string): never => {
+    throw new LetterMergeError('TEMPLATE', `${what} writes ${written}, which is not one value but several (${holds}): every letter would show "[object Object]" there`, {
+      location: { file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 },
+      hint: `Write one of its values, e.g. ${example}.`,
+    });
+  };
+  const visit = (n: HbsNode, top: boolean): void => {
+    const p = n.path;
+    if (n.type === 'MustacheStatement' && p?.type === 'PathExpression' && !n.params?.length && !n.hash?.pairs.length) {
+      const parts = p.parts ?? [];
+      if (p.data && parts.length === 1 && parts[0] === 'root') refuse(n, '{{@root}}', "the row's columns and the merge's names", '{{@root.last_name}}');
+      if (top && !p.data && (p.depth ?? 0) === 0) {
+        if (parts.length === 0) refuse(n, `{{${p.original ?? 'this'}}}`, "the row's columns and the merge's names", '{{last_name}}');
+        if (parts.length === 1 && Object.hasOwn(OBJECTS, parts[0])) refuse(n, `{{${parts[0]}}}`, OBJECTS[parts[0]], `{{${parts[0]}.${parts[0] === 'labels' ? 'subject' : OBJECTS[parts[0]].split(',')[0]}}}`);
+      }
+    }
+    // {{#each address}}: a column is one text, and a block that goes through it writes nothing.
+    const [over] = n.params ?? [];
+    if (top && n.type === 'BlockStatement' && p?.original === 'each' && over?.type === 'PathExpression' && !over.data && (over.depth ?? 0) === 0) {
+      const parts = over.parts ?? [];
+      if (!(parts.length === 1 && Object.hasOwn(OBJECTS, parts[0])) && parts.length > 0) {
+        throw new LetterMergeError('TEMPLATE', `${what} goes through "${over.original}" with {{#each}}, but "${over.original}" is one text, not a list: the block would write nothing in any letter`, {
+          location: { file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 },
+          hint: `Write {{${over.original}}} for the text itself. {{#each}} goes through ${Object.keys(OBJECTS).join(', ')}.`,
+        });
+      }
+    }
+    // Inside {{#each}} and {{#with}}, "this" and the names are those of what the block goes through.
+    const scoped = n.type === 'BlockStatement' && (p?.original === 'each' || p?.original === 'with');
+    n.body?.forEach((c) => visit(c, top));
+    n.program?.body.forEach((c) => visit(c, top && !scoped));
+    n.inverse?.body.forEach((c) => visit(c, top));
+  };
+  visit(ast, true);
+}
+
 /** What a helper takes: how many values, whether it opens a block ({{#if x}}…{{/if}}), and an example. */
 interface HelperUse {
   min: number;
@@ -274,7 +325,7 @@ interface HelperUse {
 const HELPER_USE: Record<string, HelperUse> = {
   if: { min: 1, max: 1, block: true, example: '{{#if organization}}…{{else}}…{{/if}}' },
   unless: { min: 1, max: 1, block: true, example: '{{#unless organization}}…{{/unless}}' },
-  each: { min: 1, max: 1, block: true, example: '{{#each address}}{{this}}{{/each}}' },
+  each: { min: 1, max: 1, block: true, example: '{{#each contact}}{{@key}}: {{this}} {{/each}}' },
   with: { min: 1, max: 1, block: true, example: '{{#with sender}}{{name}}, {{title}}{{/with}}' },
   eq: { min: 2, max: 2, block: false, example: '{{#if (eq group "government")}}…{{/if}}' },
   ne: { min: 2, max: 2, block: false, example: '{{#if (ne group "academia")}}…{{/if}}' },

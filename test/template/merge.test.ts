@@ -179,6 +179,12 @@ describe('Merger', () => {
       ['{{{organization}}}', /writes \{\{\{organization\}\}\} \(or \{\{&organization\}\}\), which would let the row's value act as Markdown/],
       ['{{&organization}}', /which would let the row's value act as Markdown/],
       ['{{#*inline "x"}}hi{{/inline}}', /uses the decorator \{\{#\*inline\}\}, and lettermerge templates have none/],
+      // A name holding several values, written as one: "[object Object]" in every letter.
+      ['{{this}}', /writes \{\{this\}\}, which is not one value but several \(the row's columns and the merge's names\): every letter would show "\[object Object\]"/],
+      ['{{@root}}', /writes \{\{@root\}\}, which is not one value but several/],
+      ['{{#if organization}}{{sender}}{{/if}}', /writes \{\{sender\}\}, which is not one value but several \(name, title, office\)/],
+      // A column is one text: a block going through it wrote nothing.
+      ['{{#each address}}{{this}}{{/each}}', /goes through "address" with \{\{#each\}\}, but "address" is one text, not a list/],
     ];
     for (const [i, [text, message]] of cases.entries()) {
       const dir = campaignCopy(path.join(t.dir, `h${i}`), { 'en/letter.md': `---\nsubject: S\n---\nDear reader,\n\n${text}\n` });
@@ -188,7 +194,7 @@ describe('Merger', () => {
       expect(e.location).toEqual({ file: path.join(dir, 'en/letter.md'), line: 6 });
     }
     // A column that shares a helper's name only in part, and a helper inside a block's else, still load.
-    const ok = '---\nsubject: S\n---\n{{#if organization}}{{upper organization}}{{else if (or position title)}}{{upper position}}{{/if}} {{#each (lookup . "address")}}{{this}}{{/each}} {{#with sender}}{{name}}{{/with}}\n';
+    const ok = '---\nsubject: S\n---\n{{#if organization}}{{upper organization}}{{else if (or position title)}}{{upper position}}{{/if}} {{#each (lookup . "address")}}{{this}}{{/each}} {{#with sender}}{{name}}{{/with}}\n{{#each contact}}{{@key}} {{this}}{{/each}} {{#with sender}}{{this.name}}{{/with}} {{@root.last_name}} {{sender.name}}\n';
     expect(() => new Merger(loadCampaign(campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': ok })))).not.toThrow();
   });
 
