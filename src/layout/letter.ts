@@ -3,7 +3,7 @@ import type { SignatureImage } from '../campaign/signature';
 import { LetterMergeError } from '../errors';
 import { fallbackChain, measure, styleOf } from '../fonts/fonts';
 import type { Family, FontFace } from '../fonts/fonts';
-import { LIVE_LINK } from '../markup/markdown';
+import { liveHref } from '../markup/markdown';
 import type { Block, Run } from '../markup/markdown';
 import type { MergedLetter } from '../template/merge';
 import { letterParts, partOf } from './parts';
@@ -247,7 +247,7 @@ class Composer {
 
   runs(runs: Run[], size: number, forceBold = false): StyledRun[] {
     return runs.map((r) => {
-      const live = r.link && LIVE_LINK.test(r.link) ? r.link : undefined;
+      const live = r.link ? liveHref(r.link) : undefined;
       return this.run(r.text, r.bold || forceBold, r.italic, size, live ? STYLE.colors.link : STYLE.colors.text, live);
     });
   }

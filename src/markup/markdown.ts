@@ -47,31 +47,59 @@ export function parseMarkdown(source: string): readonly Block[] {
 /** The links a letter makes live: to the web and to an e-mail address. Any other is drawn as its text alone. */
 export const LIVE_LINK = /^(https?:|mailto:)/i;
 
+/**
+ * A web address written from "www." ("www.example.org/about"); a label may be percent-encoded (as
+ * the parser leaves "exámple"). Not any name with a dot: "packages.pdf" is a file, not a host.
+ */
+const BARE_WEB = /^www\.(?:(?:[\p{L}\p{N}]|%[0-9a-f]{2})(?:(?:[\p{L}\p{N}-]|%[0-9a-f]{2})*(?:[\p{L}\p{N}]|%[0-9a-f]{2}))?\.)+(?:\p{L}|%[0-9a-f]{2}){2,}(?::\d{1,5})?(?:[/?#]\S*)?$/iu;
+const BARE_MAIL = /^[^\s@/:<>()[\]\\,;"]+@[^\s@/:<>()[\]\\,;"]+\.[^\s@/:<>()[\]\\,;"]+$/u;
+
+/**
+ * Where a link goes in a letter: a web or e-mail address as written, and one written without its
+ * scheme as a cell often holds it ("www.example.org/about", "fund@example.org"), given it.
+ * Undefined for anything else (a file, a script, words, "example.org" without "www."): the link
+ * would not be live.
+ */
+export function liveHref(href: string): string | undefined {
+  if (LIVE_LINK.test(href)) return href;
+  if (BARE_MAIL.test(href)) return `mailto:${href}`;
+  if (BARE_WEB.test(href)) return `https://${href}`;
+  return undefined;
+}
+
 /** A second parser that takes every link as written, to find those the letter would not make live. */
 const anyLink = new MarkdownIt('commonmark', { html: false, linkify: false, typographer: false });
 anyLink.validateLink = () => true;
 anyLink.normalizeLink = (url: string) => url;
 
-/**
- * The links of a Markdown text that would not be live in a letter, with the line each is on (from
- * 0): to a file ("../annex.pdf", "file:…"), a script ("javascript:…") or any place but the web and
- * e-mail. A letter is read as a PDF, mostly in an e-mail: none of them could open. Links whose
- * address a template fills ({{website}}) are left to the letter.
- */
-export function deadLinksIn(source: string): { line: number; text: string; href: string }[] {
+/** Every link of a Markdown text, as written, with the line it is on (from 0). */
+function linksIn(source: string): { line: number; text: string; href: string }[] {
   const found: { line: number; text: string; href: string }[] = [];
   for (const t of anyLink.parse(source, {})) {
     const children = t.children ?? [];
     children.forEach((c, i) => {
       if (c.type !== 'link_open') return;
-      const href = String(c.attrGet('href') ?? '');
-      if (LIVE_LINK.test(href) || href.includes('{{')) return;
       let text = '';
       for (let j = i + 1; j < children.length && children[j].type !== 'link_close'; j++) text += children[j].content;
-      found.push({ line: t.map?.[0] ?? 0, text, href });
+      found.push({ line: t.map?.[0] ?? 0, text, href: String(c.attrGet('href') ?? '') });
     });
   }
   return found;
+}
+
+/**
+ * The links of a Markdown text that would not be live in a letter, with the line each is on (from
+ * 0): to a file ("../annex.pdf", "file:…"), a script ("javascript:…") or any place but the web and
+ * e-mail. A letter is read as a PDF, mostly in an e-mail: none of them could open. Links whose
+ * address a template fills ({{website}}) are left to the letter (see filledLinksIn).
+ */
+export function deadLinksIn(source: string): { line: number; text: string; href: string }[] {
+  return linksIn(source).filter((l) => liveHref(l.href) === undefined && !l.href.includes('{{'));
+}
+
+/** The links of a template whose address it fills from the row ("[our site]({{website}})"), with the line each is on (from 0). */
+export function filledLinksIn(source: string): { line: number; text: string; href: string }[] {
+  return linksIn(source).filter((l) => l.href.includes('{{'));
 }
 
 /**

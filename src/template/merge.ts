@@ -1,6 +1,6 @@
 import { keptWords } from '../layout/hyphenate';
 import { Recent } from '../recent';
-import { deadLinksIn, imagesIn } from '../markup/markdown';
+import { deadLinksIn, filledLinksIn, imagesIn } from '../markup/markdown';
 import Handlebars from 'handlebars';
 import { format } from 'date-fns/format';
 import { LetterMergeError } from '../errors';
@@ -152,6 +152,8 @@ interface HandlebarsCompilers {
 interface ParsedTemplate {
   ast: hbs.AST.Program;
   fn?: Handlebars.TemplateDelegate;
+  /** A letter template's links whose address a row fills ("[our site]({{website}})"), checked in each letter (see deadFilledLink). */
+  filledLinks?: { line: number; text: string; href: string }[];
 }
 
 /**
@@ -175,7 +177,7 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
   if (!parsed) {
     let ast: ReturnType<typeof env.parse>;
     try {
-      ast = env.parse(text);
+      ast = env.parse(env === markdownEnv ? pointedLinks(text) : text);
       new (env as unknown as HandlebarsCompilers).Compiler().compile(ast, { ...options, data: true });
     } catch (err) {
       throw templateError(source, err, lineOffset, what);
@@ -187,17 +189,58 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
       checkLinks(text, source, lineOffset, what);
     }
     parsed = { ast };
+    if (env === markdownEnv) {
+      const filled = filledLinksIn(text);
+      if (filled.length > 0) parsed.filledLinks = filled;
+    }
     parsedTemplates.set(key, parsed);
   }
   const template = parsed;
   return (context: unknown) => {
     try {
       template.fn ??= env.compile(template.ast, options);
-      return template.fn(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+      const out = template.fn(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+      if (template.filledLinks) deadFilledLink(out, template.filledLinks, source, lineOffset, what);
+      return out;
     } catch (err) {
+      if (err instanceof LetterMergeError) throw err;
       throw templateError(source, err, lineOffset, what, { ast: template.ast as unknown as HbsNode, context });
     }
   };
+}
+
+/**
+ * A link whose whole address is a value of the row, "[our site]({{website}})", written as
+ * "[our site](<{{website}}>)": Markdown takes an address with spaces only between "<" and ">", and
+ * a cell holding words ("see our site") left the whole "[our site](see our site)" in the letter,
+ * as typed, where now it is a link that deadFilledLink finds is not live. (The value is escaped:
+ * a "<" or ">" in it cannot end the address.)
+ */
+function pointedLinks(text: string): string {
+  return text.replace(/\]\(\s*(\{\{[^{}<>]*\}\})\s*\)/g, '](<$1>)');
+}
+
+/**
+ * A link whose address the row fills, and this row's value would not make it live: an empty cell,
+ * words ("see below"), a script. The letter showed the link's words with no link, or the whole
+ * "[text](…)" as typed. (A web or e-mail address without its scheme, "www.example.org", is made
+ * live: see liveHref.) The row fails, naming the template's line and the column.
+ */
+function deadFilledLink(out: string, filled: { line: number; text: string; href: string }[], source: TemplateSource, lineOffset: number, what: string): void {
+  const [dead] = deadLinksIn(out);
+  if (!dead) return;
+  const link = filled.find((f) => f.text === dead.text) ?? filled[0];
+  const field = /^\{\{\s*([^\s{}.]+)\s*\}\}$/.exec(link.href)?.[1];
+  const value = dead.href.length > 60 ? `${dead.href.slice(0, 59)}…` : dead.href;
+  throw new LetterMergeError(
+    'TEMPLATE',
+    `${what} links "${dead.text}" to ${link.href}, which ${dead.href ? `is "${value}" for this row: not a web address (https://…, www.…) nor an e-mail address` : 'is empty for this row'}, so the link would not be live in the letter`,
+    {
+      kind: 'row',
+      location: { file: source.file, line: link.line + lineOffset, ...(field ? { field } : {}) },
+      hint: field ? `Correct the cell, or write the link inside {{#if ${field}}}…{{/if}} for the rows that have none.` : 'Correct the values the address is made from.',
+    },
+  );
 }
 
 /**

@@ -4,7 +4,8 @@ import { readRecipients } from '../../src/data/recipients';
 import { LetterMergeError } from '../../src/errors';
 import { parseMarkdown } from '../../src/markup/markdown';
 import { Merger, escapeMarkdown } from '../../src/template/merge';
-import { HEADER, campaignCopy, row, tempDir, writeCsv } from '../helpers';
+import { generate } from '../../src/batch/generate';
+import { HEADER, campaignCopy, inspectPdfs, row, tempDir, writeCsv } from '../helpers';
 
 /** The letter body as a reader sees it: the Markdown parsed back to text. */
 function bodyText(body: string): string {
@@ -150,6 +151,8 @@ describe('Merger', () => {
       // A link to a file showed its words with no link; one to "javascript:" showed "[…](…)" as typed.
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nSee [the packages](annex/packages.pdf).\n', /the letter template links "the packages" to "annex\/packages\.pdf", which would not be a live link in the letter/],
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n[Reply](javascript:reply())\n', /links "Reply" to "javascript:reply\(\)"/],
+      // A name with a dot is a file, not a host: only an address from "www." is taken for the web.
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nSee [the packages](packages.pdf).\n', /links "the packages" to "packages\.pdf"/],
     ];
     for (const [file, text, message] of cases) {
       const dir = campaignCopy(path.join(t.dir, `c${cases.findIndex((c) => c[1] === text)}`), { [file]: text });
@@ -250,5 +253,46 @@ describe('Merger', () => {
   it('does not reach prototype properties', async () => {
     const m = await mergeOne('---\nsubject: S\n---\n[{{constructor}}][{{__proto__}}]\n');
     expect(bodyText(m.body)).toBe('[][]');
+  });
+});
+
+describe('links whose address a row fills', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('are live for a web or e-mail address typed without its scheme, and fail the row, naming the column and line, for any other value', async () => {
+    const dir = campaignCopy(t.dir, {
+      'en/letter.md': '---\nsubject: S\n---\nDear reader,\n\nVisit [our site]({{website}}), or {{#if office}}[our office]({{office}}){{else}}us{{/if}}.\n',
+    });
+    const values: [string, string][] = [
+      ['www.example.org', ''],
+      ['www.example.org/about?x=1', ''],
+      ['example.org', ''],
+      ['fund@example.org', ''],
+      ['https://example.org/a_(b)', ''],
+      ['', ''],
+      ['see our site', ''],
+      ['javascript:alert(1)', ''],
+      ['www.example.org', 'Room 4'],
+    ];
+    const rows = values.map(([website, office], i) => [...row({ id: `w${i}`, email: `w${i}@example.org` }), website, office]);
+    const csv = writeCsv(t.dir, 'web.csv', rows, `${HEADER},website,office`);
+    const r = await generate({ csv, campaign: dir, out: path.join(t.dir, 'out'), jobs: 1 });
+    // The letters of the addresses, each with its link live.
+    expect(r.produced).toBe(4);
+    const links = inspectPdfs([0, 1, 3, 4].map((i) => path.join(t.dir, 'out', 'en', `w${i}.pdf`))).map((p) =>
+      p.pages.flatMap((page) => page.annotations.map((a) => a.url)).filter((u) => u && !/wsis|itu\.int/.test(u)),
+    );
+    expect(links).toEqual([['https://www.example.org/'], ['https://www.example.org/about?x=1'], ['mailto:fund@example.org'], ['https://example.org/a_(b)']]);
+    // An empty cell, words and a script: each row fails, at the template's line, naming the column.
+    expect(r.failures.map((f) => [f.id, f.field, f.message, f.source])).toEqual([
+      ['w2', 'website', expect.stringMatching(/which is "example\.org" for this row: not a web address \(https:\/\/…, www\.…\)/), expect.anything()],
+      ['w5', 'website', 'the letter template links "our site" to {{website}}, which is empty for this row, so the link would not be live in the letter', { file: path.join(dir, 'en', 'letter.md'), line: 6 }],
+      ['w6', 'website', expect.stringMatching(/links "our site" to \{\{website\}\}, which is "see our site" for this row: not a web address \(https:\/\/…, www\.…\) nor an e-mail address/), expect.anything()],
+      ['w7', 'website', expect.stringMatching(/which is "javascript:alert\(1\)" for this row/), expect.anything()],
+      ['w8', 'office', expect.stringMatching(/links "our office" to \{\{office\}\}, which is "Room 4" for this row/), expect.anything()],
+    ]);
+    expect(r.failures[1].hint).toBe('Correct the cell, or write the link inside {{#if website}}…{{/if}} for the rows that have none.');
   });
 });
