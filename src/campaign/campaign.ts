@@ -86,6 +86,9 @@ function dateFromEpoch(ms: number): Date {
 const CAMPAIGN_MAX_BYTES = 1024 * 1024;
 /** Nor is a template larger than this a letter. */
 const TEMPLATE_MAX_BYTES = 1024 * 1024;
+/** What email: in campaign.yaml sets (see emailSettings). */
+const EMAIL_SETTINGS = ['from', 'cc', 'bcc', 'reply_to', 'max_bytes'];
+
 /** What a letter template's front matter may set. */
 const LETTER_FRONT = ['subject', 'annex', 'closing'];
 
@@ -488,6 +491,15 @@ export function loadCampaign(dir: string): Campaign {
       });
     }
     const emailTemplate = template('email', paths.email ?? `${code}/email.txt`);
+    // An e-mail template's front matter has nothing to set: its settings were read and dropped.
+    const [emailKey] = Object.keys(emailTemplate.frontLines ?? {});
+    if (emailKey !== undefined) {
+      const where = emailKey === 'subject' ? "an e-mail's subject is the letter's, the subject: of the letter template's front matter" : EMAIL_SETTINGS.includes(emailKey) ? `the e-mail's ${emailKey} is set under email: in campaign.yaml` : `the e-mail's sender and copies are set under email: in campaign.yaml, and its subject is the letter's`;
+      throw new LetterMergeError('TEMPLATE_FRONT_MATTER', `the e-mail template's front matter sets "${emailKey}", which an e-mail template cannot set: ${where}`, {
+        location: { file: emailTemplate.file, line: emailTemplate.frontLines?.[emailKey] ?? 1 },
+        hint: 'Remove the lines from the first "---" to the second: the e-mail template is the text of the message alone.',
+      });
+    }
     templates[code] = { code, letter, email: emailTemplate };
     const annexes = attachments.map((a) => [a.groups ?? null, a.byLanguage[code].filename, a.byLanguage[code].sha256]);
     // The templates by their place in the campaign, not on this disk: a campaign moved, copied or

@@ -150,6 +150,17 @@ describe('campaign.yaml is checked against its schema', () => {
     const mail = campaignCopy(path.join(t.dir, 'mail'), { 'en/email.txt': '---\nDear {{first_name}},\n---\nThe letter is attached.\n' });
     const [r] = (await readRecipients(writeCsv(t.dir, 'r.csv', [row()]))).recipients;
     expect(new Merger(loadCampaign(mail)).merge(r, 'en').email.text).toBe('---\nDear Ada,\n---\nThe letter is attached.\n');
+    // Settings in an e-mail's front matter were read and dropped: the e-mail kept the letter's subject.
+    const settings: [string, RegExp, number][] = [
+      ['---\nsubject: Our own subject\n---\nDear {{first_name}},\n', /the e-mail template's front matter sets "subject", which an e-mail template cannot set: an e-mail's subject is the letter's/, 2],
+      ['---\n# From the office\nfrom: office@example.org\n---\nDear {{first_name}},\n', /sets "from", which an e-mail template cannot set: the e-mail's from is set under email: in campaign\.yaml/, 3],
+    ];
+    for (const [i, [text, message, line]] of settings.entries()) {
+      const dir = campaignCopy(path.join(t.dir, `e${i}`), { 'en/email.txt': text });
+      const err = loadError(dir);
+      expect(err.message).toMatch(message);
+      expect(err.location).toMatchObject({ file: path.join(dir, 'en', 'email.txt'), line });
+    }
     // A template error in a front matter value is at that value's line, not the file's first.
     const dir = campaignCopy(path.join(t.dir, 'v'), { 'en/letter.md': '---\n# The subject follows.\nannex: A\nsubject: About {{upper}}\n---\nText\n' });
     expect(() => new Merger(loadCampaign(dir))).toThrow(expect.objectContaining({ message: expect.stringMatching(/the "subject" in the front matter gives "upper" no value/), location: expect.objectContaining({ line: 4 }) }));
