@@ -90,11 +90,12 @@ function linksIn(source: string): { line: number; text: string; href: string }[]
 /**
  * The links of a Markdown text that would not be live in a letter, with the line each is on (from
  * 0): to a file ("../annex.pdf", "file:…"), a script ("javascript:…") or any place but the web and
- * e-mail. A letter is read as a PDF, mostly in an e-mail: none of them could open. Links whose
- * address a template fills ({{website}}) are left to the letter (see filledLinksIn).
+ * e-mail. A letter is read as a PDF, mostly in an e-mail: none of them could open. In a template,
+ * links whose address it fills ({{website}}) are left to the letter (see filledLinksIn); in a
+ * merged letter (`filled: 'check'`), every link is checked, one whose value holds "{{" too.
  */
-export function deadLinksIn(source: string): { line: number; text: string; href: string }[] {
-  return linksIn(source).filter((l) => liveHref(l.href) === undefined && !l.href.includes('{{'));
+export function deadLinksIn(source: string, filled: 'skip' | 'check' = 'skip'): { line: number; text: string; href: string }[] {
+  return linksIn(source).filter((l) => liveHref(l.href) === undefined && (filled === 'check' || !l.href.includes('{{')));
 }
 
 /** The links of a template whose address it fills from the row ("[our site]({{website}})"), with the line each is on (from 0). */

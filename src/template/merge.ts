@@ -227,7 +227,7 @@ function pointedLinks(text: string): string {
  * live: see liveHref.) The row fails, naming the template's line and the column.
  */
 function deadFilledLink(out: string, filled: { line: number; text: string; href: string }[], source: TemplateSource, lineOffset: number, what: string): void {
-  const [dead] = deadLinksIn(out);
+  const [dead] = deadLinksIn(out, 'check');
   if (!dead) return;
   const link = filled.find((f) => f.text === dead.text) ?? filled[0];
   const field = /^\{\{\s*([^\s{}.]+)\s*\}\}$/.exec(link.href)?.[1];

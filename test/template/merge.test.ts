@@ -275,6 +275,7 @@ describe('links whose address a row fills', () => {
       ['see our site', ''],
       ['javascript:alert(1)', ''],
       ['www.example.org', 'Room 4'],
+      ['{{website}}', ''],
     ];
     const rows = values.map(([website, office], i) => [...row({ id: `w${i}`, email: `w${i}@example.org` }), website, office]);
     const csv = writeCsv(t.dir, 'web.csv', rows, `${HEADER},website,office`);
@@ -292,6 +293,7 @@ describe('links whose address a row fills', () => {
       ['w6', 'website', expect.stringMatching(/links "our site" to \{\{website\}\}, which is "see our site" for this row: not a web address \(https:\/\/…, www\.…\) nor an e-mail address/), expect.anything()],
       ['w7', 'website', expect.stringMatching(/which is "javascript:alert\(1\)" for this row/), expect.anything()],
       ['w8', 'office', expect.stringMatching(/links "our office" to \{\{office\}\}, which is "Room 4" for this row/), expect.anything()],
+      ['w9', 'website', expect.stringMatching(/which is "\{\{website\}\}" for this row/), expect.anything()],
     ]);
     expect(r.failures[1].hint).toBe('Correct the cell, or write the link inside {{#if website}}…{{/if}} for the rows that have none.');
   });
