@@ -26,7 +26,12 @@ A lettermerge campaign: everything that is the same in every letter.
   \`{{organization}}\` or \`{{#if (eq group "government")}}…{{/if}}\`. The front matter between the
   \`---\` lines holds the \`subject:\`, the \`annex:\` line and, to replace the language's own, a
   \`closing:\`.
-- \`<language>/email.txt\` — the plain-text cover note of the e-mail that carries the PDF.
+  A link's address may be a column, \`[our site]({{website}})\`: a row whose cell is not a web or
+  e-mail address (\`www.…\` will do) fails; where the cell may be empty, write the link inside
+  \`{{#if website}}…{{/if}}\`.
+- \`<language>/email.txt\` — the plain-text cover note of the e-mail that carries the PDF: its
+  text alone (the subject is the letter's; the sender and copies are under \`email:\` in
+  \`campaign.yaml\`).
 - \`signature.svg\` — the signature drawn above the sender's name (SVG paths, PNG or JPEG).
 - \`recipients.csv\` — a few sample recipients to try it with.
 
