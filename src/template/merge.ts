@@ -11,7 +11,8 @@ import type { SignatureImage } from '../campaign/signature';
 import { parseMailbox } from '../data/address';
 import type { Mailbox } from '../data/address';
 import type { Recipient } from '../data/recipients';
-import { addressForm, formatLetterDate, fullName as joinName, isGroup, language, nameLine as titledName, salutation } from '../i18n/languages';
+import { GROUPS, addressForm, formatLetterDate, fullName as joinName, isGroup, language, nameLine as titledName, normaliseGender, salutation, supportedLanguages } from '../i18n/languages';
+import { GENDER_TABLE, GROUP_TABLE, LANGUAGE_TABLE, languageOf } from '../data/words';
 import type { Labels, LanguageInfo } from '../i18n/languages';
 
 /** Everything one letter needs, in one language, with every template already applied. */
@@ -184,6 +185,7 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
     }
     checkCalls(env, ast as unknown as HbsNode, source, lineOffset, what);
     checkWholeObjects(ast as unknown as HbsNode, source, lineOffset, what);
+    checkComparisons(ast as unknown as HbsNode, source, lineOffset, what);
     if (env === markdownEnv) {
       checkImages(text, source, lineOffset, what);
       checkLinks(text, source, lineOffset, what);
@@ -297,6 +299,51 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
     n.body?.forEach(visit);
     n.program?.body.forEach(visit);
     n.inverse?.body.forEach(visit);
+  };
+  visit(ast);
+}
+
+/** The values a row's group, gender and language can have in a template, and what a word given for one means (see data/words.ts). */
+const COMPARED: Record<string, { values: () => readonly string[]; means: (word: string) => string | undefined }> = {
+  group: { values: () => GROUPS, means: (w) => GROUP_TABLE.lookup(w) ?? single(GROUP_TABLE.nearest(w)) },
+  gender: { values: () => ['female', 'male', ''], means: (w) => normaliseGender(w) || single(GENDER_TABLE.nearest(w)) },
+  language: { values: supportedLanguages, means: (w) => languageOf(w) ?? single(LANGUAGE_TABLE.nearest(w)) },
+};
+
+function single<T>(found: T[]): T | undefined {
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/**
+ * {{#if (eq group "goverment")}}: a comparison of the row's group, gender or language with a value
+ * it never has (misspelt, capitalised, or a word of the list's own, "Gobierno", which the row's
+ * reading turns into "government"). The block was left out of every letter, without a word.
+ * Refused when the campaign is loaded, at its line.
+ */
+function checkComparisons(ast: HbsNode, source: TemplateSource, lineOffset: number, what: string): void {
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    const n = node as HbsNode;
+    const helper = n.path?.type === 'PathExpression' && !n.path.data ? n.path.original : undefined;
+    if ((helper === 'eq' || helper === 'ne') && n.params?.length === 2) {
+      const [a, b] = n.params;
+      const [name, literal] = a.type === 'PathExpression' ? [a, b] : [b, a];
+      const field = name.type === 'PathExpression' && !name.data && (name.depth ?? 0) === 0 && name.parts?.length === 1 ? name.parts[0] : undefined;
+      if (field && Object.hasOwn(COMPARED, field) && literal.type === 'StringLiteral' && typeof literal.value === 'string') {
+        const values = COMPARED[field].values();
+        if (!values.includes(literal.value)) {
+          const shown = values.map((v) => (v ? v : 'empty'));
+          const list = `${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}`;
+          const guess = literal.value ? COMPARED[field].means(literal.value) : undefined;
+          throw new LetterMergeError('TEMPLATE', `${what} compares ${field} with "${literal.value}", which no row's ${field} is: ${field === 'gender' ? 'it is' : `the ${field === 'group' ? 'groups' : 'language codes'} are`} ${list}${guess ? `; did you mean "${guess}"?` : ''}`, {
+            location: { file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 },
+            hint: `A row's ${field} is read from its own words (${field === 'group' ? '"Gobierno" is government' : field === 'gender' ? '"F" and "Mujer" are female' : '"Español" is es'}), and compared by lettermerge's name for it: {{#if (eq ${field} "${guess ?? values[0]}")}}…{{/if}}.`,
+          });
+        }
+      }
+    }
+    for (const [key, value] of Object.entries(n)) if (key !== 'loc' && value && typeof value === 'object') visit(value);
   };
   visit(ast);
 }
@@ -577,6 +624,8 @@ interface HbsNode {
   name?: HbsNode;
   /** False for {{{value}}} and {{&value}}. */
   escaped?: boolean;
+  /** A literal's value ("government" in {{eq group "government"}}). */
+  value?: unknown;
   loc?: { start: { line: number } };
 }
 

@@ -201,6 +201,25 @@ describe('Merger', () => {
     expect(() => new Merger(loadCampaign(campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': ok })))).not.toThrow();
   });
 
+  it("refuses a comparison of the row's group, gender or language with a value it never has, when the campaign is loaded and at its line", () => {
+    // The block was left out of every letter, without a word.
+    const cases: [string, RegExp][] = [
+      ['{{#if (eq group "goverment")}}x{{/if}}', /compares group with "goverment", which no row's group is: the groups are government, private-sector, civil-society, academia or international-organization; did you mean "government"\?/],
+      ['{{#if (ne group "Gobierno")}}x{{/if}}', /compares group with "Gobierno".*did you mean "government"\?/],
+      ['{{#if (eq "F" gender)}}x{{/if}}', /compares gender with "F", which no row's gender is: it is female, male or empty; did you mean "female"\?/],
+      ['{{#if (or (eq language "Español") (eq group "academia"))}}x{{/if}}', /compares language with "Español".*did you mean "es"\?/],
+      ['{{#if (eq group "press")}}x{{/if}}', /compares group with "press", which no row's group is: the groups are [^;]*$/],
+    ];
+    for (const [i, [text, message]] of cases.entries()) {
+      const dir = campaignCopy(path.join(t.dir, `q${i}`), { 'en/letter.md': `---\nsubject: S\n---\nDear reader,\n\n${text}\n` });
+      const e = loadingError(dir);
+      expect(e.message).toMatch(message);
+      expect(e.location).toEqual({ file: path.join(dir, 'en/letter.md'), line: 6 });
+    }
+    const ok = '---\nsubject: S\n---\n{{#if (eq group "government")}}G{{/if}}{{#if (ne gender "")}}{{#if (eq gender "male")}}M{{/if}}{{/if}}{{#if (eq language "en")}}E{{/if}}{{#if (eq last_name "Gobierno")}}L{{/if}}\n';
+    expect(() => new Merger(loadCampaign(campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': ok })))).not.toThrow();
+  });
+
   it('says where a template fails while a letter is merged, and why, in words', async () => {
     const failing = async (line: string) => {
       const err = await mergeOne(`---\nsubject: S\n---\nDear reader,\n\n${line}\n`).catch((e: unknown) => e);
