@@ -13,6 +13,7 @@ import type { Mailbox } from '../data/address';
 import type { Recipient } from '../data/recipients';
 import { GROUPS, addressForm, formatLetterDate, fullName as joinName, isGroup, language, nameLine as titledName, normaliseGender, salutation, supportedLanguages } from '../i18n/languages';
 import { GENDER_TABLE, GROUP_TABLE, LANGUAGE_TABLE, languageOf } from '../data/words';
+import { didYouMean } from '../text/suggest';
 import type { Labels, LanguageInfo } from '../i18n/languages';
 
 /** Everything one letter needs, in one language, with every template already applied. */
@@ -547,7 +548,7 @@ function templateError(source: TemplateSource, err: unknown, lineOffset: number,
   if (inner) {
     return new LetterMergeError('TEMPLATE', `${what} uses "${inner.path}", and ${inner.parent} has no "${missing![1]}"`, {
       location: { file: source.file, line },
-      hint: inner.has.length ? `${inner.parent} has: ${inner.has.join(', ')}.` : undefined,
+      hint: inner.has.length ? `${meant(missing![1], inner.has, `${inner.parent}.`)}${inner.parent} has: ${inner.has.join(', ')}.` : undefined,
     });
   }
   if (missing) {
@@ -603,6 +604,12 @@ function innerMissing(run: RunState, part: string, line: number): { path: string
   for (const name of owner) value = value && typeof value === 'object' && Object.hasOwn(value, name) ? (value as Record<string, unknown>)[name] : undefined;
   const has = value && typeof value === 'object' ? Object.keys(value).sort() : [];
   return { path: path.original ?? path.parts.join('.'), parent: owner.join('.'), has };
+}
+
+/** "Did you mean {{salutation}}? " for a name near one the template could have meant (spelt otherwise, or capitalised); else nothing. */
+function meant(name: string, known: readonly string[], prefix = ''): string {
+  const guess = didYouMean(name, known);
+  return guess && guess !== name ? `Did you mean {{${prefix}${guess}}}? ` : '';
 }
 
 /** Names the merge itself provides to every template, beside the CSV columns. */
@@ -694,15 +701,18 @@ export function templateFields(campaign: Campaign): Map<string, { file: string; 
 export function missingColumns(campaign: Campaign, columns: string[], csv: string): Problem[] {
   return [...templateFields(campaign)]
     .filter(([name]) => !columns.includes(name))
-    .map(([name, where]) => ({
-      scope: 'file' as const,
-      code: 'TEMPLATE' as const,
-      file: where.file,
-      line: where.line,
-      field: name,
-      message: `the template uses "${name}", which is not a column of ${csv}`,
-      hint: `Add a "${name}" column to the CSV, or correct the name in the template.`,
-    }));
+    .map(([name, where]) => {
+      const guess = meant(name, [...columns, ...PROVIDED]);
+      return {
+        scope: 'file' as const,
+        code: 'TEMPLATE' as const,
+        file: where.file,
+        line: where.line,
+        field: name,
+        message: `the template uses "${name}", which is not a column of ${csv}`,
+        hint: guess ? `${guess}Otherwise, add a "${name}" column to the CSV.` : `Add a "${name}" column to the CSV, or correct the name in the template.`,
+      };
+    });
 }
 
 interface CompiledLanguage {

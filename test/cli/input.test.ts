@@ -258,6 +258,11 @@ describe('input checks: validate and generate on troublesome files', () => {
     // The subject's line, not the file's first.
     expect(v.stderr).toMatch(/letter\.md:2: the template uses "ref_no"/);
     expect(v.stderr).not.toMatch(/"groupName"|"group"/);
+    // A name near a column or one the merge gives is named.
+    const near = campaignCopy(path.join(t.dir, 'near'), { 'en/letter.md': '---\nsubject: S\n---\n{{salutaion}}\n\n{{Organisation}}, {{sender.titel}}\n' });
+    const n = await cli(['validate', file, '--campaign', near]);
+    expect(n.stderr).toMatch(/letter\.md:4: the template uses "salutaion", which is not a column of .*a\.csv\n {2}Did you mean \{\{salutation\}\}\? Otherwise, add a "salutaion" column to the CSV\./);
+    expect(n.stderr).toMatch(/letter\.md:6: the template uses "Organisation".*\n {2}Did you mean \{\{organization\}\}\?/);
   });
 });
 

@@ -239,7 +239,7 @@ describe('Merger', () => {
     // A name the merge's own values lack is not a column to add.
     e = await failing('{{sender.nmae}}');
     expect(e.message).toBe('the letter template uses "sender.nmae", and sender has no "nmae"');
-    expect(e.hint).toBe('sender has: name, office, title.');
+    expect(e.hint).toBe('Did you mean {{sender.name}}? sender has: name, office, title.');
     // A helper's own error, at the line of its call (the template's first line said nothing of it).
     e = await failing('{{formatDate "30 May 2022"}}');
     expect(e.message).toMatch(/formatDate: "30 May 2022" is not YYYY-MM-DD/);
