@@ -191,6 +191,23 @@ function threadCount(requested: number | undefined, letters: number, notices: st
 const THREADS_WINDOW = 128;
 
 /**
+ * The letters this run is expected to make: those in scope, but for those a resumed run keeps
+ * (recorded whole with the same key: a file found damaged then is made after all), at most
+ * --limit. A run that keeps every letter starts no worker thread.
+ */
+function lettersToMake(run: RunState): number {
+  if (!run.options.resume) return run.total;
+  let n = 0;
+  for (const [id, planned] of run.plan.index) {
+    if (!planned.inScope) continue;
+    const earlier = run.earlier.get(id);
+    if (earlier?.status === 'ok' && earlier.key === planned.key) continue;
+    if (++n >= run.total) break;
+  }
+  return n;
+}
+
+/**
  * The work in each language this run makes: its letters (those a resumed run keeps aside) times
  * what a letter in its script costs.
  */
@@ -500,7 +517,7 @@ function refuseOtherCampaign(earlier: Map<string, ManifestEntry>, campaignId: st
 export async function generate(options: GenerateOptions): Promise<GenerateResult> {
   const started = process.hrtime.bigint();
   const { run, gone, moved, stale, notices } = await prepare(options);
-  const jobs = threadCount(options.jobs, run.total, notices);
+  const jobs = threadCount(options.jobs, lettersToMake(run), notices);
   try {
     useOutputFolder(run.folder);
     const renderer = createRenderer(run.campaign, jobs, run.signing, jobs > 1 ? languageWeights(run) : undefined);

@@ -96,6 +96,12 @@ describe('batch control', () => {
     const entries = manifest(out);
     expect(entries.map((e) => e.id)).toEqual(manyRows(40).map((r) => r[0]));
     expect(allWhole(out)).toBe(true);
+
+    // A run that keeps every letter starts no worker thread; one found damaged is still made.
+    writeFileSync(path.join(out, entries[3].files!.eml.path), 'truncated');
+    const third = await generate({ csv, out, jobs: 2, resume: true });
+    expect([third.jobs, third.kept, third.produced]).toEqual([1, 39, 1]);
+    expect(allWhole(out)).toBe(true);
   });
 
   it('gives the same bytes with worker threads as in one thread', async () => {
