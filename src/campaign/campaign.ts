@@ -24,7 +24,7 @@ import type { SignatureImage } from './signature';
 import type { Localised } from './localised';
 import { localise } from './localised';
 import { readTemplateText, yamlValue } from './template-text';
-import { deadLinksIn } from '../markup/markdown';
+import { deadLinksIn, htmlHint, htmlIn } from '../markup/markdown';
 import { yamlLine } from './yaml-lines';
 import type { KeyPath } from './yaml-lines';
 import type { TemplateSource } from './template-text';
@@ -373,6 +373,10 @@ function attachmentFile(src: YamlSource, keys: KeyPath, where: string, absDir: s
     if (field) {
       const line = text.bodyLine + text.body.slice(0, field.index).split('\n').length - 1;
       src.fail(keys, `${where}: ${written}, line ${line}: ${field[0]} would be printed as it is: an annex is the same for every recipient, and its text is not a template`, "What differs by recipient goes in the letter (<language>/letter.md); an annex holds what is the same for all.");
+    }
+    const [html] = htmlIn(text.body);
+    if (html) {
+      src.fail(keys, `${where}: ${written}, line ${html.line + text.bodyLine}: ${html.html.length > 40 ? `${html.html.slice(0, 39)}…` : html.html} is HTML, which the annex would print as typed: its text is Markdown`, htmlHint(html.html));
     }
     const [dead] = deadLinksIn(text.body);
     if (dead) {

@@ -103,6 +103,35 @@ export function filledLinksIn(source: string): { line: number; text: string; hre
   return linksIn(source).filter((l) => l.href.includes('{{'));
 }
 
+/** A third parser that knows HTML, to find what a letter would print as typed. */
+const withHtml = new MarkdownIt('commonmark', { html: true, linkify: false, typographer: false });
+
+/**
+ * The HTML a Markdown text holds ("<br>", "<b>", "<!-- a note -->"), with the line each is on
+ * (from 0). A letter's text is Markdown without HTML: each would be printed as typed, in every
+ * letter.
+ */
+export function htmlIn(source: string): { line: number; html: string }[] {
+  const found: { line: number; html: string }[] = [];
+  for (const t of withHtml.parse(source, {})) {
+    if (t.type === 'html_block') found.push({ line: t.map?.[0] ?? 0, html: t.content.trim() });
+    for (const c of t.children ?? []) if (c.type === 'html_inline') found.push({ line: t.map?.[0] ?? 0, html: c.content });
+  }
+  return found;
+}
+
+/** The Markdown (or Handlebars) for a piece of HTML. */
+export function htmlHint(html: string): string {
+  if (html.startsWith('<!--')) return 'A note to yourself is a Handlebars comment: {{!-- … --}}. It is left out of the letter.';
+  const tag = /^<\/?([a-z][a-z0-9-]*)/i.exec(html)?.[1]?.toLowerCase() ?? '';
+  if (tag === 'br') return 'For a new line within a paragraph, end the line with a backslash (\\); a blank line starts a new paragraph.';
+  if (tag === 'b' || tag === 'strong') return 'Bold is **two asterisks** around the words.';
+  if (tag === 'i' || tag === 'em') return 'Italic is *one asterisk* around the words.';
+  if (tag === 'a') return 'A link is [its words](https://www.example.org).';
+  if (tag === 'p' || tag === 'div') return 'Paragraphs are separated by a blank line.';
+  return 'Write it in Markdown: paragraphs separated by blank lines, **bold**, *italic*, lists, [links](https://…). A "<" that is text is written \\<.';
+}
+
 /**
  * The images a Markdown text holds (`![alt](src)`), with the line each is on (from 0). A letter's
  * text draws none: an image would come out as its alternate text alone.

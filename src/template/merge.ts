@@ -1,6 +1,6 @@
 import { keptWords } from '../layout/hyphenate';
 import { Recent } from '../recent';
-import { deadLinksIn, filledLinksIn, imagesIn } from '../markup/markdown';
+import { deadLinksIn, filledLinksIn, htmlHint, htmlIn, imagesIn } from '../markup/markdown';
 import Handlebars from 'handlebars';
 import { format } from 'date-fns/format';
 import { LetterMergeError } from '../errors';
@@ -190,6 +190,7 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
     if (env === markdownEnv) {
       checkImages(text, source, lineOffset, what);
       checkLinks(text, source, lineOffset, what);
+      checkHtml(text, source, lineOffset, what);
     }
     parsed = { ast };
     if (env === markdownEnv) {
@@ -469,6 +470,20 @@ function checkLinks(text: string, source: TemplateSource, lineOffset: number, wh
     hint: 'Write the whole address, e.g. https://www.example.org/annex.pdf. A file to send with the letter goes under attachments: in campaign.yaml.',
   });
 }
+
+/**
+ * HTML in a letter's Markdown: "<br>", "<b>…</b>", "<!-- a note -->" were printed as typed, in every
+ * letter. Refused when the campaign is loaded, at its line, with the Markdown for it.
+ */
+function checkHtml(text: string, source: TemplateSource, lineOffset: number, what: string): void {
+  const [html] = htmlIn(text);
+  if (!html) return;
+  throw new LetterMergeError('TEMPLATE', `${what} holds HTML (${html.html.length > 40 ? `${html.html.slice(0, 39)}…` : html.html}), which a letter prints as typed: its text is Markdown`, {
+    location: { file: source.file, line: html.line + lineOffset },
+    hint: htmlHint(html.html),
+  });
+}
+
 
 /**
  * A Handlebars parse error spans several lines: "Parse error on line N:", the text around the

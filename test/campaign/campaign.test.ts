@@ -138,6 +138,7 @@ describe('campaign.yaml is checked against its schema', () => {
     const annex: [string, RegExp][] = [
       ['---\ntitle: Packages\n', /attachments\[0\]: annex\/en\.md, line 1: the front matter opened by "---" on line 1 is never closed/],
       ['---\ntitle: Packages\n---\nThe packages.\n\nSee [the table](table.xlsx).\n', /attachments\[0\]: annex\/en\.md, line 6: the link "the table" to "table\.xlsx" would not be a live link in the annex/],
+      ['---\ntitle: Packages\n---\nThe packages.\n\nSee <b>the table</b>.\n', /attachments\[0\]: annex\/en\.md, line 6: <b> is HTML, which the annex would print as typed: its text is Markdown/],
       // Printed as typed in every annex, before.
       ['---\ntitle: Packages\n---\nThe packages.\n\nDear {{first_name}},\n', /attachments\[0\]: annex\/en\.md, line 6: \{\{first_name\}\} would be printed as it is: an annex is the same for every recipient/],
     ];

@@ -151,6 +151,9 @@ describe('Merger', () => {
       // A link to a file showed its words with no link; one to "javascript:" showed "[…](…)" as typed.
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nSee [the packages](annex/packages.pdf).\n', /the letter template links "the packages" to "annex\/packages\.pdf", which would not be a live link in the letter/],
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n[Reply](javascript:reply())\n', /links "Reply" to "javascript:reply\(\)"/],
+      // HTML was printed as typed, in every letter.
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nLine one<br>line two, 5 < 6 and <https://example.org>\n', /the letter template holds HTML \(<br>\), which a letter prints as typed: its text is Markdown/],
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n<!-- a note to myself -->\n', /holds HTML \(<!-- a note to myself -->\)/],
       // A name with a dot is a file, not a host: only an address from "www." is taken for the web.
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nSee [the packages](packages.pdf).\n', /links "the packages" to "packages\.pdf"/],
     ];
