@@ -24,7 +24,7 @@ import type { SignatureImage } from './signature';
 import type { Localised } from './localised';
 import { localise } from './localised';
 import { readTemplateText, yamlValue } from './template-text';
-import { deadLinksIn, htmlHint, htmlIn } from '../markup/markdown';
+import { deadLinksIn, htmlHint, htmlIn, markupIn } from '../markup/markdown';
 import { yamlLine } from './yaml-lines';
 import type { KeyPath } from './yaml-lines';
 import type { TemplateSource } from './template-text';
@@ -486,6 +486,15 @@ export function loadCampaign(dir: string): Campaign {
       throw new LetterMergeError('TEMPLATE_FRONT_MATTER', `the letter template's front matter sets "${key}", which lettermerge does not use${guess ? `; did you mean ${guess}?` : ''}`, {
         location: { file: letter.file, line: letter.frontLines?.[key] ?? 1 },
         hint: `The front matter of a letter sets ${LETTER_FRONT.join(', ')}. A note to yourself can follow a "#".`,
+      });
+    }
+    for (const key of LETTER_FRONT) {
+      // A line of plain text: "**bold**" or "<b>" in it was printed as typed (in the subject, also in the e-mail's subject and the PDF's title).
+      const markup = markupIn(letter.front[key] ?? '');
+      if (!markup) continue;
+      throw new LetterMergeError('TEMPLATE_FRONT_MATTER', `the "${key}" in the letter template's front matter holds ${markup}, which would be printed as typed: it is a line of plain text${key === 'subject' ? ', also the e-mail\'s subject and the PDF\'s title' : ''}`, {
+        location: { file: letter.file, line: letter.frontLines?.[key] ?? 1 },
+        hint: `Write it without the marks: the letter sets its ${key} in a style of its own.`,
       });
     }
     if (!letter.front.subject?.trim()) {

@@ -133,6 +133,22 @@ export function htmlHint(html: string): string {
 }
 
 /**
+ * The first markup of a line that is plain text (a letter's subject, annex line, closing): HTML,
+ * or Markdown's bold, italic, link or code. Undefined when it has none.
+ */
+export function markupIn(line: string): string | undefined {
+  const [html] = htmlIn(line);
+  if (html) return `HTML (${html.html})`;
+  for (const t of withHtml.parseInline(line, {})[0]?.children ?? []) {
+    if (t.type === 'strong_open') return `Markdown's bold (${t.markup}…${t.markup})`;
+    if (t.type === 'em_open') return `Markdown's italic (${t.markup}…${t.markup})`;
+    if (t.type === 'link_open') return "a Markdown link ([…](…))";
+    if (t.type === 'code_inline') return 'Markdown\'s code (`…`)';
+  }
+  return undefined;
+}
+
+/**
  * The images a Markdown text holds (`![alt](src)`), with the line each is on (from 0). A letter's
  * text draws none: an image would come out as its alternate text alone.
  */

@@ -125,6 +125,9 @@ describe('campaign.yaml is checked against its schema', () => {
       ['---\nsubject: [Invitation, 2022]\n---\nText\n', /"subject" in the front matter is a list, not text/, 2],
       ['---\nsubject: S\nanex: The packages\n---\nText\n', /sets "anex", which lettermerge does not use; did you mean annex\?/, 3],
       ['---\n- subject\n---\nText\n', /the front matter holds a list, not settings/, 2],
+      // A line of plain text: the marks were printed as typed, in the letter, the e-mail's subject and the PDF's title.
+      ['---\nsubject: Invitation to **contribute**\n---\nText\n', /the "subject" in the letter template's front matter holds Markdown's bold \(\*\*…\*\*\), which would be printed as typed/, 2],
+      ['---\nsubject: S\nannex: The <i>Packages</i>\n---\nText\n', /the "annex" in the letter template's front matter holds HTML \(<i>\)/, 3],
       // The YAML parser's own place ("at line 1, column 10:") no longer ends the message, nor shifts its line.
       ['---\nsubject: Invitation: 2022\n---\nText\n', /^front matter is not valid YAML: Nested mappings are not allowed in compact mappings$/, 2],
     ];
