@@ -113,11 +113,27 @@ const withHtml = new MarkdownIt('commonmark', { html: true, linkify: false, typo
  */
 export function htmlIn(source: string): { line: number; html: string }[] {
   const found: { line: number; html: string }[] = [];
+  const add = (line: number, html: string) => {
+    if (isFormatting(html)) found.push({ line, html });
+  };
   for (const t of withHtml.parse(source, {})) {
-    if (t.type === 'html_block') found.push({ line: t.map?.[0] ?? 0, html: t.content.trim() });
-    for (const c of t.children ?? []) if (c.type === 'html_inline') found.push({ line: t.map?.[0] ?? 0, html: c.content });
+    if (t.type === 'html_block') add(t.map?.[0] ?? 0, t.content.trim());
+    for (const c of t.children ?? []) if (c.type === 'html_inline') add(t.map?.[0] ?? 0, c.content);
   }
   return found;
+}
+
+/** The elements of HTML that format text, which a writer used to HTML (or a word processor's export) would type. */
+const FORMATTING = new Set('a abbr b big blockquote br center cite code del div em font h1 h2 h3 h4 h5 h6 hr i img ins li mark ol p pre s small span strike strong sub sup table tbody td th thead tr u ul'.split(' '));
+
+/**
+ * Whether a piece of HTML is a comment or an element that formats text. Other text in angle
+ * brackets ("<Partners>", "<name>") is taken as words, printed as typed, as it was meant.
+ */
+function isFormatting(html: string): boolean {
+  if (html.startsWith('<!--')) return true;
+  const tag = /^<\/?([a-z][a-z0-9-]*)/i.exec(html)?.[1]?.toLowerCase();
+  return tag !== undefined && FORMATTING.has(tag);
 }
 
 /** The Markdown (or Handlebars) for a piece of HTML. */

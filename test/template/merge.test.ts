@@ -152,7 +152,7 @@ describe('Merger', () => {
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nSee [the packages](annex/packages.pdf).\n', /the letter template links "the packages" to "annex\/packages\.pdf", which would not be a live link in the letter/],
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n[Reply](javascript:reply())\n', /links "Reply" to "javascript:reply\(\)"/],
       // HTML was printed as typed, in every letter.
-      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nLine one<br>line two, 5 < 6 and <https://example.org>\n', /the letter template holds HTML \(<br>\), which a letter prints as typed: its text is Markdown/],
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nTo <Partners>, line one<br>line two, 5 < 6 and <https://example.org>\n', /the letter template holds HTML \(<br>\), which a letter prints as typed: its text is Markdown/],
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n<!-- a note to myself -->\n', /holds HTML \(<!-- a note to myself -->\)/],
       // A name with a dot is a file, not a host: only an address from "www." is taken for the web.
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nSee [the packages](packages.pdf).\n', /links "the packages" to "packages\.pdf"/],
@@ -165,7 +165,7 @@ describe('Merger', () => {
       expect(e.location?.line).toBe(file === 'en/email.txt' ? 2 : 6);
     }
     // Helpers it has, with arguments and hash pairs, and block helpers, still load.
-    const ok = campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': '---\nsubject: S\n---\n{{#if (eq group "government")}}G{{else}}{{groupName group}}{{/if}} {{formatDate date}} {{upper last_name}} {{#each (lookup . "address")}}{{this}}{{/each}}\n\n[a link](https://example.org), <mailto:fund@example.org>, [their site]({{website}}) and `![code](x.png)`\n' });
+    const ok = campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': '---\nsubject: S\n---\n{{#if (eq group "government")}}G{{else}}{{groupName group}}{{/if}} {{formatDate date}} {{upper last_name}} {{#each (lookup . "address")}}{{this}}{{/each}}\n\n[a link](https://example.org), <mailto:fund@example.org>, [their site]({{website}}) and `![code](x.png)`, to <Partners> & co.\n' });
     expect(() => new Merger(loadCampaign(ok))).not.toThrow();
   });
 
