@@ -186,7 +186,6 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
     }
     checkCalls(env, ast as unknown as HbsNode, source, lineOffset, what);
     checkWholeObjects(ast as unknown as HbsNode, source, lineOffset, what);
-    checkComparisons(ast as unknown as HbsNode, source, lineOffset, what);
     if (env === markdownEnv) {
       checkImages(text, source, lineOffset, what);
       checkLinks(text, source, lineOffset, what);
@@ -295,6 +294,7 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
         const misuse = helperMisuse(name!, use, n.params?.length ?? 0, n.type === 'BlockStatement');
         if (misuse) throw new LetterMergeError('TEMPLATE', `${what} ${misuse}`, { location: at(n), hint: `For example: ${use.example}` });
       }
+      if (name === 'eq' || name === 'ne') checkComparison(n, source, lineOffset, what);
       for (const p of n.params ?? []) visit(p);
       for (const pair of n.hash?.pairs ?? []) visit(pair.value);
     }
@@ -320,34 +320,23 @@ function single<T>(found: T[]): T | undefined {
  * {{#if (eq group "goverment")}}: a comparison of the row's group, gender or language with a value
  * it never has (misspelt, capitalised, or a word of the list's own, "Gobierno", which the row's
  * reading turns into "government"). The block was left out of every letter, without a word.
- * Refused when the campaign is loaded, at its line.
+ * Refused when the campaign is loaded, at its line (checkCalls finds the calls of eq and ne).
  */
-function checkComparisons(ast: HbsNode, source: TemplateSource, lineOffset: number, what: string): void {
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(visit);
-    if (!node || typeof node !== 'object') return;
-    const n = node as HbsNode;
-    const helper = n.path?.type === 'PathExpression' && !n.path.data ? n.path.original : undefined;
-    if ((helper === 'eq' || helper === 'ne') && n.params?.length === 2) {
-      const [a, b] = n.params;
-      const [name, literal] = a.type === 'PathExpression' ? [a, b] : [b, a];
-      const field = name.type === 'PathExpression' && !name.data && (name.depth ?? 0) === 0 && name.parts?.length === 1 ? name.parts[0] : undefined;
-      if (field && Object.hasOwn(COMPARED, field) && literal.type === 'StringLiteral' && typeof literal.value === 'string') {
-        const values = COMPARED[field].values();
-        if (!values.includes(literal.value)) {
-          const shown = values.map((v) => (v ? v : 'empty'));
-          const list = `${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}`;
-          const guess = literal.value ? COMPARED[field].means(literal.value) : undefined;
-          throw new LetterMergeError('TEMPLATE', `${what} compares ${field} with "${literal.value}", which no row's ${field} is: ${field === 'gender' ? 'it is' : `the ${field === 'group' ? 'groups' : 'language codes'} are`} ${list}${guess ? `; did you mean "${guess}"?` : ''}`, {
-            location: { file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 },
-            hint: `A row's ${field} is read from its own words (${field === 'group' ? '"Gobierno" is government' : field === 'gender' ? '"F" and "Mujer" are female' : '"Español" is es'}), and compared by lettermerge's name for it: {{#if (eq ${field} "${guess ?? values[0]}")}}…{{/if}}.`,
-          });
-        }
-      }
-    }
-    for (const [key, value] of Object.entries(n)) if (key !== 'loc' && value && typeof value === 'object') visit(value);
-  };
-  visit(ast);
+function checkComparison(n: HbsNode, source: TemplateSource, lineOffset: number, what: string): void {
+  const [a, b] = n.params ?? [];
+  if (!a || !b || n.params!.length !== 2) return;
+  const [name, literal] = a.type === 'PathExpression' ? [a, b] : [b, a];
+  const field = name.type === 'PathExpression' && !name.data && (name.depth ?? 0) === 0 && name.parts?.length === 1 ? name.parts[0] : undefined;
+  if (!field || !Object.hasOwn(COMPARED, field) || literal.type !== 'StringLiteral' || typeof literal.value !== 'string') return;
+  const values = COMPARED[field].values();
+  if (values.includes(literal.value)) return;
+  const shown = values.map((v) => (v ? v : 'empty'));
+  const list = `${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}`;
+  const guess = literal.value ? COMPARED[field].means(literal.value) : undefined;
+  throw new LetterMergeError('TEMPLATE', `${what} compares ${field} with "${literal.value}", which no row's ${field} is: ${field === 'gender' ? 'it is' : `the ${field === 'group' ? 'groups' : 'language codes'} are`} ${list}${guess ? `; did you mean "${guess}"?` : ''}`, {
+    location: { file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 },
+    hint: `A row's ${field} is read from its own words (${field === 'group' ? '"Gobierno" is government' : field === 'gender' ? '"F" and "Mujer" are female' : '"Español" is es'}), and compared by lettermerge's name for it: {{#if (eq ${field} "${guess ?? values[0]}")}}…{{/if}}.`,
+  });
 }
 
 /** The names the merge gives every template that hold several values, with what each holds. */
