@@ -350,7 +350,8 @@ const OBJECTS: Record<string, string> = {
 /**
  * {{this}}, {{@root}}, {{sender}}: a name that holds several values, written as one. Every letter
  * showed "[object Object]" in its place. Refused when the campaign is loaded, at its line; only
- * where the name is the merge's (not inside {{#each}} or {{#with}}, which give "this" another meaning).
+ * where the name is the merge's (inside {{#each}} or {{#with}}, "this" is what the block goes
+ * through: {{this}} inside {{#with sender}} is refused too, inside {{#each sender}} it is a value).
  */
 function checkWholeObjects(ast: HbsNode, source: TemplateSource, lineOffset: number, what: string): void {
   const refuse = (n: HbsNode, written: string, holds: string, example: string): never => {
@@ -359,11 +360,13 @@ function checkWholeObjects(ast: HbsNode, source: TemplateSource, lineOffset: num
       hint: `Write one of its values, e.g. ${example}.`,
     });
   };
-  const visit = (n: HbsNode, top: boolean): void => {
+  // `within`: the merge's name a {{#with}} block is inside of, whose "this" is that name's values.
+  const visit = (n: HbsNode, top: boolean, within?: string): void => {
     const p = n.path;
     if (n.type === 'MustacheStatement' && p?.type === 'PathExpression' && !n.params?.length && !n.hash?.pairs.length) {
       const parts = p.parts ?? [];
       if (p.data && parts.length === 1 && parts[0] === 'root') refuse(n, '{{@root}}', "the row's columns and the merge's names", '{{@root.last_name}}');
+      if (within && !p.data && (p.depth ?? 0) === 0 && parts.length === 0) refuse(n, `{{${p.original ?? 'this'}}} inside {{#with ${within}}}`, OBJECTS[within], `{{${within === 'labels' ? 'subject' : OBJECTS[within].split(',')[0]}}}`);
       if (top && !p.data && (p.depth ?? 0) === 0) {
         if (parts.length === 0) refuse(n, `{{${p.original ?? 'this'}}}`, "the row's columns and the merge's names", '{{last_name}}');
         if (parts.length === 1 && Object.hasOwn(OBJECTS, parts[0])) refuse(n, `{{${parts[0]}}}`, OBJECTS[parts[0]], `{{${parts[0]}.${parts[0] === 'labels' ? 'subject' : OBJECTS[parts[0]].split(',')[0]}}}`);
@@ -382,9 +385,11 @@ function checkWholeObjects(ast: HbsNode, source: TemplateSource, lineOffset: num
     }
     // Inside {{#each}} and {{#with}}, "this" and the names are those of what the block goes through.
     const scoped = n.type === 'BlockStatement' && (p?.original === 'each' || p?.original === 'with');
-    n.body?.forEach((c) => visit(c, top));
-    n.program?.body.forEach((c) => visit(c, top && !scoped));
-    n.inverse?.body.forEach((c) => visit(c, top));
+    const named = over?.type === 'PathExpression' && !over.data && (over.depth ?? 0) === 0 && over.parts?.length === 1 ? over.parts[0] : undefined;
+    const withObject = top && scoped && p?.original === 'with' && named !== undefined && Object.hasOwn(OBJECTS, named) ? named : undefined;
+    n.body?.forEach((c) => visit(c, top, within));
+    n.program?.body.forEach((c) => visit(c, top && !scoped, scoped ? withObject : within));
+    n.inverse?.body.forEach((c) => visit(c, top, within));
   };
   visit(ast, true);
 }

@@ -189,6 +189,7 @@ describe('Merger', () => {
       ['{{this}}', /writes \{\{this\}\}, which is not one value but several \(the row's columns and the merge's names\): every letter would show "\[object Object\]"/],
       ['{{@root}}', /writes \{\{@root\}\}, which is not one value but several/],
       ['{{#if organization}}{{sender}}{{/if}}', /writes \{\{sender\}\}, which is not one value but several \(name, title, office\)/],
+      ['{{#with sender}}{{#if name}}{{this}}{{/if}}{{/with}}', /writes \{\{this\}\} inside \{\{#with sender\}\}, which is not one value but several \(name, title, office\)/],
       // A column is one text: a block going through it wrote nothing.
       ['{{#each address}}{{this}}{{/each}}', /goes through "address" with \{\{#each\}\}, but "address" is one text, not a list/],
     ];
