@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LABEL_NAMES } from '../i18n/languages';
+import { markupIn } from '../markup/markdown';
 
 /**
  * The shape of campaign.yaml, checked with zod before anything reads it: an unknown key is an
@@ -16,6 +17,18 @@ export const oneLine = z
 
 /** A value that may differ by language: one line of text, or a map from language code to one. */
 export const localised = z.union([oneLine, z.record(z.string(), oneLine)], { error: 'must be text, or a map from language code to text' });
+
+/**
+ * One line of text printed in every letter (the sender's name, the letterhead, a label): without
+ * HTML or Markdown, which would be printed as typed ("Office of the<br>Secretary-General").
+ */
+const printedLine = oneLine.superRefine((s, ctx) => {
+  const markup = markupIn(s);
+  if (markup) ctx.addIssue({ code: 'custom', message: `holds ${markup}, which would be printed as typed in every letter: it is one line of plain text` });
+});
+
+/** A printed value that may differ by language (see printedLine). */
+const printed = z.union([printedLine, z.record(z.string(), printedLine)], { error: 'must be text, or a map from language code to text' });
 
 const path = z.string({ error: 'must be a file path, relative to the campaign folder' }).min(1, 'must be a file path, relative to the campaign folder');
 
@@ -53,7 +66,7 @@ const byteSize = z.union([z.number(), z.string()], { error: 'must be a size, e.g
 /** One or more addresses: a list, or text with addresses separated by ";" or ",". */
 const addressList = z.union([oneLine, z.array(oneLine)], { error: 'must be an address, or a list of addresses' });
 
-const labelsShape = Object.fromEntries(LABEL_NAMES.map((name) => [name, oneLine.optional()])) as Record<string, z.ZodOptional<typeof oneLine>>;
+const labelsShape = Object.fromEntries(LABEL_NAMES.map((name) => [name, printedLine.optional()])) as Record<string, z.ZodOptional<typeof printedLine>>;
 
 /** A recipients file's columns by field: `email: "Correo electrónico"`. */
 export const columnsMap = z.record(z.string(), z.string({ error: 'must be the header of a column' }), { error: 'must map field names to column headers, e.g. email: "Correo electrónico"' });
@@ -69,19 +82,19 @@ export const campaignSchema = z.strictObject({
   place: oneLine.optional(),
   languages: z.array(oneLine, { error: 'must be a list of language codes, e.g. [es, en]' }).min(1, 'must name at least one language'),
   default_language: oneLine.optional(),
-  reference: localised.optional(),
+  reference: printed.optional(),
   letterhead: z.strictObject({
-    organization: localised,
-    footer: localised.optional(),
+    organization: printed,
+    footer: printed.optional(),
   }),
   sender: z.strictObject({
-    office: localised.optional(),
-    name: localised,
-    title: localised.optional(),
+    office: printed.optional(),
+    name: printed,
+    title: printed.optional(),
     signature: path.optional(),
   }),
   contact: z.strictObject({
-    name: localised.optional(),
+    name: printed.optional(),
     telephone: oneLine.optional(),
     fax: oneLine.optional(),
     email: oneLine,

@@ -158,7 +158,7 @@ export function markupIn(line: string): string | undefined {
   for (const t of withHtml.parseInline(line, {})[0]?.children ?? []) {
     if (t.type === 'strong_open') return `Markdown's bold (${t.markup}…${t.markup})`;
     if (t.type === 'em_open') return `Markdown's italic (${t.markup}…${t.markup})`;
-    if (t.type === 'link_open') return "a Markdown link ([…](…))";
+    if (t.type === 'link_open') return t.markup === 'autolink' ? 'a Markdown link (<…>)' : 'a Markdown link ([…](…))';
     if (t.type === 'code_inline') return 'Markdown\'s code (`…`)';
   }
   return undefined;

@@ -111,6 +111,19 @@ describe('campaign.yaml is checked against its schema', () => {
     expect(err.location.line).toBe(lineOf(dir, 'date:'));
   });
 
+  it('refuses HTML or Markdown in a line every letter prints (it was printed as typed)', () => {
+    const cases: [RegExp, string, string, RegExp][] = [
+      [/^ {4}en: The Secretary-General$/m, '    en: Office of the<br>Secretary-General', 'Office of the', /^sender\.office\.en holds HTML \(<br>\), which would be printed as typed in every letter/],
+      [/^ {4}en: Ms Elena Varga$/m, '    en: "**Ms Elena Varga**"', '**Ms Elena Varga**', /^contact\.name\.en holds Markdown's bold \(\*\*…\*\*\)/],
+    ];
+    for (const [i, [re, line, find, message]] of cases.entries()) {
+      const dir = campaignCopy(path.join(t.dir, `m${i}`), { 'campaign.yaml': sampleYaml([re, line]) });
+      const err = loadError(dir);
+      expect(err.message).toMatch(message);
+      expect(err.location.line).toBe(lineOf(dir, find));
+    }
+  });
+
   it('refuses a campaign id that cannot name a file', () => {
     const dir = campaignCopy(t.dir, { 'campaign.yaml': sampleYaml([/^id: .*$/m, 'id: ../../evil']) });
     expect(loadError(dir).message).toMatch(/the campaign id "\.\.\/\.\.\/evil" cannot name a file/);
