@@ -15,7 +15,7 @@ import { readRegularFile, readTextFile } from '../files';
 import { GROUPS, LABEL_PLACEHOLDERS, isGroup, isSupportedLanguage, language, supportedLanguages } from '../i18n/languages';
 import type { Labels } from '../i18n/languages';
 import { campaignSchema, knownKeys } from './schema';
-import { didYouMean } from '../text/suggest';
+import { didYouMean, shortened } from '../text/suggest';
 import type { CampaignFile } from './schema';
 import { ATTACHMENT_MAX_BYTES, EMAIL_MAX_BYTES, describeFile, sha256 } from './attachments';
 import type { AttachmentFile, CampaignAttachment } from './attachments';
@@ -86,9 +86,6 @@ function dateFromEpoch(ms: number): Date {
 const CAMPAIGN_MAX_BYTES = 1024 * 1024;
 /** Nor is a template larger than this a letter. */
 const TEMPLATE_MAX_BYTES = 1024 * 1024;
-/** What email: in campaign.yaml sets (see emailSettings). */
-const EMAIL_SETTINGS = ['from', 'cc', 'bcc', 'reply_to', 'max_bytes'];
-
 /** What a letter template's front matter may set. */
 const LETTER_FRONT = ['subject', 'annex', 'closing'];
 
@@ -293,7 +290,7 @@ function loadAttachments(src: YamlSource, absDir: string, data: CampaignFile, la
         src.fail([...keys, 'name'], `${where}.name: "${name}" holds a / or \\; it is the file name the recipient sees, not a path`, 'Write the name alone, e.g. "Partnership Packages 2022".');
       }
       const unsaveable = name === undefined ? undefined : attachmentNameProblem(name);
-      if (unsaveable) src.fail([...keys, 'name'], `${where}.name: "${name!.length > 60 ? `${name!.slice(0, 59)}…` : name}" ${unsaveable}`, 'Write a short name of words, e.g. "Partnership Packages 2022".');
+      if (unsaveable) src.fail([...keys, 'name'], `${where}.name: "${shortened(name!)}" ${unsaveable}`, 'Write a short name of words, e.g. "Partnership Packages 2022".');
       byLanguage[code] = attachmentFile(src, fileKeys, where, absDir, written, name, read);
     }
     return { byLanguage, ...(spec.groups ? { groups: spec.groups } : {}), line: src.lineOf(keys) ?? 1 };
@@ -376,7 +373,7 @@ function attachmentFile(src: YamlSource, keys: KeyPath, where: string, absDir: s
     }
     const [html] = htmlIn(text.body);
     if (html) {
-      src.fail(keys, `${where}: ${written}, line ${html.line + text.bodyLine}: ${html.html.length > 40 ? `${html.html.slice(0, 39)}…` : html.html} is HTML, which the annex would print as typed: its text is Markdown`, htmlHint(html.html));
+      src.fail(keys, `${where}: ${written}, line ${html.line + text.bodyLine}: ${shortened(html.html, 40)} is HTML, which the annex would print as typed: its text is Markdown`, htmlHint(html.html));
     }
     const [dead] = deadLinksIn(text.body);
     if (dead) {
@@ -507,7 +504,7 @@ export function loadCampaign(dir: string): Campaign {
     // An e-mail template's front matter has nothing to set: its settings were read and dropped.
     const [emailKey] = Object.keys(emailTemplate.frontLines ?? {});
     if (emailKey !== undefined) {
-      const where = emailKey === 'subject' ? "an e-mail's subject is the letter's, the subject: of the letter template's front matter" : EMAIL_SETTINGS.includes(emailKey) ? `the e-mail's ${emailKey} is set under email: in campaign.yaml` : `the e-mail's sender and copies are set under email: in campaign.yaml, and its subject is the letter's`;
+      const where = emailKey === 'subject' ? "an e-mail's subject is the letter's, the subject: of the letter template's front matter" : knownKeys(campaignSchema, ['email']).includes(emailKey) ? `the e-mail's ${emailKey} is set under email: in campaign.yaml` : `the e-mail's sender and copies are set under email: in campaign.yaml, and its subject is the letter's`;
       throw new LetterMergeError('TEMPLATE_FRONT_MATTER', `the e-mail template's front matter sets "${emailKey}", which an e-mail template cannot set: ${where}`, {
         location: { file: emailTemplate.file, line: emailTemplate.frontLines?.[emailKey] ?? 1 },
         hint: 'Remove the lines from the first "---" to the second: the e-mail template is the text of the message alone.',

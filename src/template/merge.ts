@@ -13,7 +13,7 @@ import type { Mailbox } from '../data/address';
 import type { Recipient } from '../data/recipients';
 import { GROUPS, addressForm, formatLetterDate, fullName as joinName, isGroup, language, nameLine as titledName, normaliseGender, salutation, supportedLanguages } from '../i18n/languages';
 import { GENDER_TABLE, GROUP_TABLE, LANGUAGE_TABLE, languageOf } from '../data/words';
-import { didYouMean } from '../text/suggest';
+import { didYouMean, shortened } from '../text/suggest';
 import type { Labels, LanguageInfo } from '../i18n/languages';
 
 /** Everything one letter needs, in one language, with every template already applied. */
@@ -234,10 +234,9 @@ function deadFilledLink(out: string, filled: { line: number; text: string; href:
   if (!dead) return;
   const link = filled.find((f) => f.text === dead.text) ?? filled[0];
   const field = /^\{\{\s*([^\s{}.]+)\s*\}\}$/.exec(link.href)?.[1];
-  const value = dead.href.length > 60 ? `${dead.href.slice(0, 59)}…` : dead.href;
   throw new LetterMergeError(
     'TEMPLATE',
-    `${what} links "${dead.text}" to ${link.href}, which ${dead.href ? `is "${value}" for this row: not a web address (https://…, www.…) nor an e-mail address` : 'is empty for this row'}, so the link would not be live in the letter`,
+    `${what} links "${dead.text}" to ${link.href}, which ${dead.href ? `is "${shortened(dead.href)}" for this row: not a web address (https://…, www.…) nor an e-mail address` : 'is empty for this row'}, so the link would not be live in the letter`,
     {
       kind: 'row',
       location: { file: source.file, line: link.line + lineOffset, ...(field ? { field } : {}) },
@@ -443,8 +442,7 @@ function helperMisuse(name: string, use: HelperUse, count: number, block: boolea
 function checkImages(text: string, source: TemplateSource, lineOffset: number, what: string): void {
   const [image] = imagesIn(text);
   if (!image) return;
-  const short = (t: string) => (t.length > 60 ? `${t.slice(0, 59)}…` : t);
-  throw new LetterMergeError('TEMPLATE', `${what} holds an image (![${short(image.alt)}](${short(image.src)})), and lettermerge draws no images in a letter's text: the PDF would show ${image.alt ? `only "${short(image.alt)}"` : 'nothing in its place'}`, {
+  throw new LetterMergeError('TEMPLATE', `${what} holds an image (![${shortened(image.alt)}](${shortened(image.src)})), and lettermerge draws no images in a letter's text: the PDF would show ${image.alt ? `only "${shortened(image.alt)}"` : 'nothing in its place'}`, {
     location: { file: source.file, line: image.line + lineOffset },
     hint: 'The letterhead, the signature image and the attached files are set in campaign.yaml. Remove the image, or drop its "!" to make it a link.',
   });
@@ -458,8 +456,7 @@ function checkImages(text: string, source: TemplateSource, lineOffset: number, w
 function checkLinks(text: string, source: TemplateSource, lineOffset: number, what: string): void {
   const [link] = deadLinksIn(text);
   if (!link) return;
-  const short = (t: string) => (t.length > 60 ? `${t.slice(0, 59)}…` : t);
-  throw new LetterMergeError('TEMPLATE', `${what} links "${short(link.text)}" to "${short(link.href)}", which would not be a live link in the letter: a letter's links go to the web (https://…) and to e-mail addresses (mailto:…), which open from a PDF read in an e-mail`, {
+  throw new LetterMergeError('TEMPLATE', `${what} links "${shortened(link.text)}" to "${shortened(link.href)}", which would not be a live link in the letter: a letter's links go to the web (https://…) and to e-mail addresses (mailto:…), which open from a PDF read in an e-mail`, {
     location: { file: source.file, line: link.line + lineOffset },
     hint: 'Write the whole address, e.g. https://www.example.org/annex.pdf. A file to send with the letter goes under attachments: in campaign.yaml.',
   });
@@ -472,7 +469,7 @@ function checkLinks(text: string, source: TemplateSource, lineOffset: number, wh
 function checkHtml(text: string, source: TemplateSource, lineOffset: number, what: string): void {
   const [html] = htmlIn(text);
   if (!html) return;
-  throw new LetterMergeError('TEMPLATE', `${what} holds HTML (${html.html.length > 40 ? `${html.html.slice(0, 39)}…` : html.html}), which a letter prints as typed: its text is Markdown`, {
+  throw new LetterMergeError('TEMPLATE', `${what} holds HTML (${shortened(html.html, 40)}), which a letter prints as typed: its text is Markdown`, {
     location: { file: source.file, line: html.line + lineOffset },
     hint: htmlHint(html.html),
   });
@@ -593,7 +590,7 @@ function pathIntoText(source: TemplateSource, lineOffset: number, what: string, 
   const path = pathsIn(run.ast).find((p) => (p.parts ?? []).indexOf(part) > 0);
   const parts = path?.parts ?? [];
   const owner = parts.slice(0, parts.indexOf(part)).join('.');
-  const shown = value.length > 40 ? `${value.slice(0, 39)}…` : value;
+  const shown = shortened(value, 40);
   return new LetterMergeError('TEMPLATE', `${what} uses "${path?.original ?? part}", but ${owner ? `"${owner}"` : 'that value'} is text ("${shown}"), which has no "${part}"`, {
     location: { file: source.file, line: path?.loc ? path.loc.start.line + lineOffset - 1 : undefined },
     hint: owner ? `Write {{${owner}}} for the text itself.` : undefined,

@@ -8,3 +8,8 @@ export function didYouMean(typed: string, known: readonly string[]): string | un
   if (d > Math.max(2, Math.floor(typed.length / 3))) return undefined;
   return known.find((k) => k.toLowerCase() === best);
 }
+
+/** A value quoted in a message: whole, or its first `max - 1` characters and "…". */
+export function shortened(text: string, max = 60): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
