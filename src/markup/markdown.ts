@@ -73,7 +73,7 @@ anyLink.validateLink = () => true;
 anyLink.normalizeLink = (url: string) => url;
 
 /** Every link of a Markdown text, as written, with the line it is on (from 0). */
-function linksIn(source: string): { line: number; text: string; href: string }[] {
+export function linksIn(source: string): { line: number; text: string; href: string }[] {
   const found: { line: number; text: string; href: string }[] = [];
   for (const t of anyLink.parse(source, {})) {
     const children = t.children ?? [];

@@ -1,6 +1,6 @@
 import { keptWords } from '../layout/hyphenate';
 import { Recent } from '../recent';
-import { deadLinksIn, filledLinksIn, htmlHint, htmlIn, imagesIn } from '../markup/markdown';
+import { deadLinksIn, filledLinksIn, htmlHint, htmlIn, imagesIn, linksIn, liveHref } from '../markup/markdown';
 import Handlebars from 'handlebars';
 import { format } from 'date-fns/format';
 import { LetterMergeError } from '../errors';
@@ -154,8 +154,46 @@ interface HandlebarsCompilers {
 interface ParsedTemplate {
   ast: hbs.AST.Program;
   fn?: Handlebars.TemplateDelegate;
-  /** A letter template's links whose address a row fills ("[our site]({{website}})"), checked in each letter (see deadFilledLink). */
-  filledLinks?: { line: number; text: string; href: string }[];
+  /** A letter template's links whose address a row fills ("[our site]({{website}})"), checked in each letter (see checkFilledLinks). */
+  filledLinks?: FilledLink[];
+}
+
+/** A link of a template whose address a row fills, and the shape of the links it makes (see linkShape). */
+interface FilledLink {
+  line: number;
+  text: string;
+  href: string;
+  shape: { text: LinkShape | undefined; href: LinkShape | undefined };
+}
+
+/** What a link's text or address made from values looks like once merged: each value any text, the rest as written. */
+interface LinkShape {
+  pattern: RegExp;
+  /** The column each value is, in order; undefined for anything but a plain {{name}}. */
+  names: (string | undefined)[];
+}
+
+const VALUE_IN_TEMPLATE = /\{\{\{?[^{}]*\}?\}\}/g;
+const PLAIN_NAME = /^\{\{\s*([^\s{}.]+)\s*\}\}$/;
+
+/**
+ * The shape of the merged text of a template's link text or address ("https://example.org/{{path}}"
+ * makes "https://example.org/" and then any text). Undefined when two values touch: which part is
+ * which could not be told.
+ */
+function linkShape(written: string): LinkShape | undefined {
+  const names: (string | undefined)[] = [];
+  const quote = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  let pattern = '^';
+  let last = 0;
+  for (const m of written.matchAll(VALUE_IN_TEMPLATE)) {
+    const between = written.slice(last, m.index);
+    if (names.length > 0 && between === '') return undefined;
+    pattern += `${quote(between)}([\\s\\S]*?)`;
+    names.push(PLAIN_NAME.exec(m[0])?.[1]);
+    last = m.index + m[0].length;
+  }
+  return { pattern: new RegExp(`${pattern}${quote(written.slice(last))}$`), names };
 }
 
 /**
@@ -193,7 +231,7 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
     }
     parsed = { ast };
     if (env === markdownEnv) {
-      const filled = filledLinksIn(text);
+      const filled = filledLinksIn(pointedLinks(text)).map((l) => ({ ...l, shape: { text: linkShape(l.text), href: linkShape(l.href) } }));
       if (filled.length > 0) parsed.filledLinks = filled;
     }
     parsedTemplates.set(key, parsed);
@@ -203,7 +241,7 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
     try {
       template.fn ??= env.compile(template.ast, options);
       const out = template.fn(context, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
-      if (template.filledLinks) deadFilledLink(out, template.filledLinks, source, lineOffset, what);
+      if (template.filledLinks) checkFilledLinks(out, context, template.filledLinks, source, lineOffset, what);
       return out;
     } catch (err) {
       if (err instanceof LetterMergeError) throw err;
@@ -213,36 +251,64 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
 }
 
 /**
- * A link whose whole address is a value of the row, "[our site]({{website}})", written as
- * "[our site](<{{website}}>)": Markdown takes an address with spaces only between "<" and ">", and
- * a cell holding words ("see our site") left the whole "[our site](see our site)" in the letter,
- * as typed, where now it is a link that deadFilledLink finds is not live. (The value is escaped:
- * a "<" or ">" in it cannot end the address.)
+ * A link whose address is made from values of the row, "[our site]({{website}})" or
+ * "[the report](https://example.org/files/{{path}})", written between "<" and ">": Markdown takes
+ * an address with spaces only there, and a cell holding words ("see our site", "annual
+ * report.pdf") left the whole "[…](…)" in the letter, as typed. Now it is a link: checked for being
+ * live (see checkFilledLinks), its spaces sent as "%20". (Values are escaped: a "<" or ">" in one
+ * cannot end the address.) An address with a title, or with spaces outside its values, is left as
+ * written.
  */
 function pointedLinks(text: string): string {
-  return text.replace(/\]\(\s*(\{\{[^{}<>]*\}\})\s*\)/g, '](<$1>)');
+  return text.replace(/\]\(\s*((?:[^\s()<>{}]|\{\{[^{}<>]*\}\})*\{\{[^{}<>]*\}\}(?:[^\s()<>{}]|\{\{[^{}<>]*\}\})*)\s*\)/g, '](<$1>)');
+}
+
+/** Whether a merged link is one the template's filled link made, and the values it was made of. */
+function madeBy(f: FilledLink, link: { text: string; href: string }): string[] | undefined {
+  const text = f.shape.text ? f.shape.text.pattern.test(link.text) : link.text === f.text;
+  return text ? f.shape.href?.pattern.exec(link.href)?.slice(1) : undefined;
 }
 
 /**
- * A link whose address the row fills, and this row's value would not make it live: an empty cell,
- * words ("see below"), a script. The letter showed the link's words with no link, or the whole
- * "[text](…)" as typed. (A web or e-mail address without its scheme, "www.example.org", is made
- * live: see liveHref.) The row fails, naming the template's line and the column.
+ * A link whose address the row fills, and this row's values would not make it right. The row
+ * fails, naming the template's line and the column:
+ * - the address is not live: an empty cell, words ("see below"), a script, where the whole address
+ *   is a value. The letter showed the link's words with no link, or the whole "[text](…)" as typed.
+ *   (A web or e-mail address without its scheme, "www.example.org", is made live: see liveHref.)
+ * - a value within the address is empty: "https://example.org/files/{{path}}" went to the folder,
+ *   a live link to the wrong place.
  */
-function deadFilledLink(out: string, filled: { line: number; text: string; href: string }[], source: TemplateSource, lineOffset: number, what: string): void {
-  const [dead] = deadLinksIn(out, 'check');
-  if (!dead) return;
-  const link = filled.find((f) => f.text === dead.text) ?? filled[0];
-  const field = /^\{\{\s*([^\s{}.]+)\s*\}\}$/.exec(link.href)?.[1];
-  throw new LetterMergeError(
-    'TEMPLATE',
-    `${what} links "${dead.text}" to ${link.href}, which ${dead.href ? `is "${shortened(dead.href)}" for this row: not a web address (https://…, www.…) nor an e-mail address` : 'is empty for this row'}, so the link would not be live in the letter`,
-    {
-      kind: 'row',
-      location: { file: source.file, line: link.line + lineOffset, ...(field ? { field } : {}) },
-      hint: field ? `Correct the cell, or write the link inside {{#if ${field}}}…{{/if}} for the rows that have none.` : 'Correct the values the address is made from.',
-    },
-  );
+function checkFilledLinks(out: string, context: unknown, filled: FilledLink[], source: TemplateSource, lineOffset: number, what: string): void {
+  const row = (context ?? {}) as Record<string, unknown>;
+  for (const link of linksIn(out)) {
+    if (liveHref(link.href) === undefined) {
+      const f = filled.find((x) => madeBy(x, link)) ?? filled.find((x) => x.text === link.text) ?? filled[0];
+      const field = PLAIN_NAME.exec(f.href)?.[1];
+      throw new LetterMergeError(
+        'TEMPLATE',
+        `${what} links "${link.text}" to ${f.href}, which ${link.href ? `is "${shortened(link.href)}" for this row: not a web address (https://…, www.…) nor an e-mail address` : 'is empty for this row'}, so the link would not be live in the letter`,
+        {
+          kind: 'row',
+          location: { file: source.file, line: f.line + lineOffset, ...(field ? { field } : {}) },
+          hint: field ? `Correct the cell, or write the link inside {{#if ${field}}}…{{/if}} for the rows that have none.` : 'Correct the values the address is made from.',
+        },
+      );
+    }
+    for (const f of filled) {
+      const values = madeBy(f, link);
+      const field = values && f.shape.href?.names.find((name, i) => name !== undefined && values[i].trim() === '' && Object.hasOwn(row, name) && String(row[name] ?? '').trim() === '');
+      if (!field) continue;
+      throw new LetterMergeError(
+        'TEMPLATE',
+        `${what} links "${link.text}" to ${f.href}, and this row's ${field} is empty: the link would go to "${shortened(link.href)}"`,
+        {
+          kind: 'row',
+          location: { file: source.file, line: f.line + lineOffset, field },
+          hint: `Fill the ${field} cell, or write the link inside {{#if ${field}}}…{{/if}} for the rows that have none.`,
+        },
+      );
+    }
+  }
 }
 
 /**

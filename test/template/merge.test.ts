@@ -5,7 +5,7 @@ import { LetterMergeError } from '../../src/errors';
 import { parseMarkdown } from '../../src/markup/markdown';
 import { Merger, escapeMarkdown } from '../../src/template/merge';
 import { generate } from '../../src/batch/generate';
-import { HEADER, campaignCopy, inspectPdfs, row, tempDir, writeCsv } from '../helpers';
+import { HEADER, campaignCopy, flatText, inspectPdfs, row, tempDir, writeCsv } from '../helpers';
 
 /** The letter body as a reader sees it: the Markdown parsed back to text. */
 function bodyText(body: string): string {
@@ -319,5 +319,33 @@ describe('links whose address a row fills', () => {
       ['w9', 'website', expect.stringMatching(/which is "\{\{website\}\}" for this row/), expect.anything()],
     ]);
     expect(r.failures[1].hint).toBe('Correct the cell, or write the link inside {{#if website}}…{{/if}} for the rows that have none.');
+  });
+
+  it('are links when a value within the address holds spaces, and fail the row when that value is empty', async () => {
+    const dir = campaignCopy(t.dir, {
+      'en/letter.md': '---\nsubject: S\n---\nDear reader,\n\nRead [the report](https://example.org/files/{{path}}) or [{{ path }}](https://example.org/v/{{ path }}?l=en).\n\nSee https://example.org/files/ too.\n',
+    });
+    const values = ['annual report.pdf', 'a>b) [x](javascript:alert(1))', '/lead', ''];
+    const rows = values.map((p, i) => [...row({ id: `p${i}`, email: `p${i}@example.org` }), p]);
+    const csv = writeCsv(t.dir, 'paths.csv', rows, `${HEADER},path`);
+    const r = await generate({ csv, campaign: dir, out: path.join(t.dir, 'out'), jobs: 1 });
+    expect(r.produced).toBe(3);
+    const pdfs = inspectPdfs([0, 1, 2].map((i) => path.join(t.dir, 'out', 'en', `p${i}.pdf`)));
+    expect(pdfs.map((p) => p.pages.flatMap((page) => page.annotations.map((a) => a.url)).filter((u) => u && u.includes('example.org/')))).toEqual([
+      ['https://example.org/files/annual%20report.pdf', 'https://example.org/v/annual%20report.pdf?l=en'],
+      ['https://example.org/files/a%3Eb)%20%5Bx%5D(javascript:alert(1))', 'https://example.org/v/a%3Eb)%20%5Bx%5D(javascript:alert(1))?l=en'],
+      ['https://example.org/files//lead', 'https://example.org/v//lead?l=en'],
+    ]);
+    // No "[…](…)" printed as typed.
+    for (const p of pdfs) expect(flatText(p)).toMatch(/Read the report or .+ too\./);
+    expect(r.failures.map((f) => [f.id, f.field, f.message, f.source, f.hint])).toEqual([
+      [
+        'p3',
+        'path',
+        'the letter template links "the report" to https://example.org/files/{{path}}, and this row\'s path is empty: the link would go to "https://example.org/files/"',
+        { file: path.join(dir, 'en', 'letter.md'), line: 6 },
+        'Fill the path cell, or write the link inside {{#if path}}…{{/if}} for the rows that have none.',
+      ],
+    ]);
   });
 });
