@@ -7,7 +7,7 @@ import type * as Xlsx from './xlsx';
 import type { Mailbox } from './address';
 import { unguardFormula } from './formula';
 import { idProblem } from './ids';
-import { MAX_STACKED_MARKS, codePointName, showsNothing, stackedMarks, strayMark } from '../text/unicode';
+import { MAX_STACKED_MARKS, bidiOverride, closedBidiScopes, codePointName, showsNothing, stackedMarks, strayMark } from '../text/unicode';
 import { Readable } from 'node:stream';
 import type * as Iconv from 'iconv-lite';
 import type * as Jschardet from 'jschardet';
@@ -854,6 +854,16 @@ function toRecipient(
     if (stack) {
       return fail('BAD_TEXT', field, `${field} stacks ${stack.marks} accents or other combining marks on one letter ("${stack.letter}"; at most ${MAX_STACKED_MARKS}), which would be drawn over the lines above and below it`);
     }
+    const override = bidiOverride(value);
+    if (override) {
+      const rtl = override === '\u202e';
+      return fail(
+        'BAD_TEXT',
+        field,
+        `${field} holds a ${rtl ? 'right-to-left' : 'left-to-right'} override (${codePointName(override)}), an invisible character that draws the letters after it backwards${rtl ? ' ("evil" as "live")' : ''}: no name or address needs one; delete it from the cell`,
+      );
+    }
+    fields[field] = closedBidiScopes(value);
   }
   const badId = idProblem(fields.id);
   if (badId) return fail('BAD_ID', 'id', badId);

@@ -21,6 +21,46 @@ export function withoutBidiControls(s: string): string {
   return s.replace(BIDI_CONTROLS, '');
 }
 
+/** The bidi formatting characters that open a scope: LRE, RLE, LRO, RLO (closed by PDF, U+202C) and LRI, RLI, FSI (closed by PDI, U+2069). */
+const OPENS_EMBEDDING = /[\u202a\u202b\u202d\u202e]/;
+const OPENS_ISOLATE = /[\u2066-\u2068]/;
+const PDF = '\u202c';
+const HAS_SCOPED_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * The text with its bidi embeddings, overrides and isolates closed within it: an opening left
+ * open is closed at the end, a closing with nothing to close is taken out (as the algorithm
+ * ignores it). A value merged into a line then steers only its own characters: an embedding a
+ * cell leaves open would turn the words after it in the letter, and a stray closing could end one
+ * the line opened before it. What shows of the value itself is unchanged.
+ */
+export function closedBidiScopes(s: string): string {
+  if (!HAS_SCOPED_CONTROL.test(s)) return s;
+  const open: string[] = [];
+  let out = '';
+  for (const ch of s) {
+    if (OPENS_EMBEDDING.test(ch)) open.push(PDF);
+    else if (OPENS_ISOLATE.test(ch)) open.push(PDI);
+    else if (ch === PDF) {
+      // Closes the last embedding, but none opened outside the isolate it is in.
+      if (open[open.length - 1] !== PDF) continue;
+      open.pop();
+    } else if (ch === PDI) {
+      // Closes the last isolate and the embeddings opened within it.
+      const at = open.lastIndexOf(PDI);
+      if (at < 0) continue;
+      open.length = at;
+    }
+    out += ch;
+  }
+  return out + open.reverse().join('');
+}
+
+/** A left-to-right or right-to-left override (LRO, RLO) in the text, or undefined. */
+export function bidiOverride(s: string): string | undefined {
+  return /[\u202d\u202e]/.exec(s)?.[0];
+}
+
 /** A character's code point as Unicode writes it: "U+00E9". */
 export function codePointName(ch: string): string {
   return `U+${(ch.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`;

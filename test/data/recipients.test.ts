@@ -153,6 +153,9 @@ describe('readRecipients', () => {
     ['position', { position: 'Head of \u0308Unit' }, /position holds an accent .*\(U\+0308\)/],
     // A stack of marks on one letter ("Zalgo" text) was drawn through the lines above and below.
     ['first_name', { first_name: `Z${'\u0301\u0302\u0303\u0304\u0305\u0306\u0307\u0308'.repeat(20)}` }, /first_name stacks 159 accents or other combining marks on one letter \("Ź"; at most 4\)/],
+    // An override turned the letters after it backwards, in the cell and in the words after it in the letter.
+    ['title', { title: 'Dr.\u202e evil' }, /title holds a right-to-left override \(U\+202E\), an invisible character that draws the letters after it backwards \("evil" as "live"\)/],
+    ['organization', { organization: '\u202dUnion' }, /organization holds a left-to-right override \(U\+202D\)/],
   ])('reports a bad %s as a problem of that row only', async (field, overrides, message) => {
     const file = writeCsv(t.dir, 'bad.csv', [row({ id: 'good' }), row({ id: 'bad', ...overrides })]);
     const result = await readRecipients(file);
@@ -177,6 +180,23 @@ describe('readRecipients', () => {
     expect(z.address).toEqual(['Line 1', 'Line 2']);
     expect(m.first_name).toBe('Jos\u00e9');
     expect(m.last_name).toBe('\u0905\u0928\u093f\u0932');
+  });
+
+  it('closes the bidi embeddings and isolates a cell leaves open, and drops the closings it has no opening for', async () => {
+    const ar = '\u0627\u0644\u062d\u062f\u0627\u062f';
+    const file = writeCsv(t.dir, 'bidi.csv', [
+      row({ id: 'open', title: 'Dr.\u202b', first_name: `Ana\u2067 ${ar}`, last_name: `\u2068${ar}\u202a x` }),
+      row({ id: 'stray', first_name: 'Ana\u202c\u2069', last_name: `\u2067${ar}\u202c\u2069 Smith` }),
+      row({ id: 'whole', first_name: '\u200fAna', last_name: `\u2067${ar}\u2069 Smith\u200e`, position: '\u202bHead\u202c of Unit' }),
+    ]);
+    const { recipients, problems } = await readRecipients(file);
+    expect(problems).toEqual([]);
+    expect(recipients.map((r) => [r.title, r.first_name, r.last_name, r.position])).toEqual([
+      ['Dr.\u202b\u202c', `Ana\u2067 ${ar}\u2069`, `\u2068${ar}\u202a x\u202c\u2069`, 'Professor'],
+      ['Dr', 'Ana', `\u2067${ar}\u2069 Smith`, 'Professor'],
+      // Closed already, and marks (LRM, RLM) with no scope: as they were.
+      ['Dr', '\u200fAna', `\u2067${ar}\u2069 Smith\u200e`, '\u202bHead\u202c of Unit'],
+    ]);
   });
 
   it('says on which line the column names are, when a title comes first', async () => {
