@@ -46,7 +46,11 @@ export interface Campaign {
   id: string;
   /** The date printed on every letter, at midnight local time of that calendar day. */
   date: Date;
-  place: string;
+  /**
+   * The city the letters are sent from, before the date: one name (a city lettermerge knows, such
+   * as Geneva, is written in each language's own way) or one per language; empty: the date alone.
+   */
+  place: Localised;
   defaultLanguage: string;
   languages: string[];
   reference: Localised;
@@ -162,6 +166,7 @@ function checkLanguageKeys(src: YamlSource, data: CampaignFile): void {
       }
     }
   };
+  visit(data.place, ['place']);
   visit(data.reference, ['reference']);
   visit(data.letterhead.organization, ['letterhead', 'organization']);
   visit(data.letterhead.footer, ['letterhead', 'footer']);
@@ -524,7 +529,7 @@ export function loadCampaign(dir: string): Campaign {
     file,
     id: data.id,
     date,
-    place: data.place || 'Geneva',
+    place: data.place ?? '',
     defaultLanguage,
     languages,
     reference: data.reference ?? '',

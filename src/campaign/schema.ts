@@ -79,7 +79,7 @@ export const valueMaps = z.strictObject({ group: wordMap.optional(), language: w
 export const campaignSchema = z.strictObject({
   id: oneLine,
   date: z.union([z.string(), z.date()], { error: 'must be a date, written YYYY-MM-DD' }).optional(),
-  place: oneLine.optional(),
+  place: printed.optional(),
   languages: z.array(oneLine, { error: 'must be a list of language codes, e.g. [es, en]' }).min(1, 'must name at least one language'),
   default_language: oneLine.optional(),
   reference: printed.optional(),

@@ -107,7 +107,7 @@ export interface LanguageInfo {
   dateLocale: Locale;
   /** date-fns pattern for the date itself. */
   datePattern: string;
-  /** How place and date are joined into the date line. */
+  /** How place and date are joined into the date line; without a place, the date alone, as the language writes it then. */
   dateLine: (place: string, date: string) => string;
   /** The city the letters are sent from, in this language, keyed by its English name. */
   places: Record<string, string>;
@@ -150,7 +150,7 @@ const spanish: LanguageInfo = {
   justify: true,
   dateLocale: es,
   datePattern: "d 'de' MMMM 'de' yyyy",
-  dateLine: (place, date) => `${place}, ${date}`,
+  dateLine: (place, date) => (place ? `${place}, ${date}` : date),
   places: { Geneva: 'Ginebra', 'New York': 'Nueva York', Vienna: 'Viena', Nairobi: 'Nairobi' },
   labels: {
     reference: 'Ref.:',
@@ -198,7 +198,7 @@ const english: LanguageInfo = {
   justify: true,
   dateLocale: enGB,
   datePattern: 'd MMMM yyyy',
-  dateLine: (place, date) => `${place}, ${date}`,
+  dateLine: (place, date) => (place ? `${place}, ${date}` : date),
   places: PLACES_EN,
   labels: {
     reference: 'Ref.:',
@@ -247,7 +247,7 @@ const french: LanguageInfo = {
   justify: true,
   dateLocale: fr,
   datePattern: 'd MMMM yyyy',
-  dateLine: (place, date) => `${place}, le ${date}`,
+  dateLine: (place, date) => (place ? `${place}, le ${date}` : `Le ${date}`),
   places: { Geneva: 'Genève', 'New York': 'New York', Vienna: 'Vienne', Nairobi: 'Nairobi' },
   labels: {
     reference: 'Réf.\u00a0:',
@@ -296,7 +296,7 @@ const russian: LanguageInfo = {
   dateLocale: ru,
   datePattern: 'd MMMM yyyy',
   // Published letters write "года" in full after the year.
-  dateLine: (place, date) => `${place}, ${date} года`,
+  dateLine: (place, date) => (place ? `${place}, ${date} года` : `${date} года`),
   places: { Geneva: 'Женева', 'New York': 'Нью-Йорк', Vienna: 'Вена', Nairobi: 'Найроби' },
   labels: {
     reference: 'Исх.:',
@@ -344,7 +344,7 @@ const chinese: LanguageInfo = {
   justify: true,
   dateLocale: zhCN,
   datePattern: "yyyy'年'M'月'd'日'",
-  dateLine: (place, date) => `${place}，${date}`,
+  dateLine: (place, date) => (place ? `${place}，${date}` : date),
   places: { Geneva: '日内瓦', 'New York': '纽约', Vienna: '维也纳', Nairobi: '内罗毕' },
   labels: {
     reference: '文号：',
@@ -394,7 +394,7 @@ const arabic: LanguageInfo = {
   // Month names as in CLDR `ar`; the organisation's Arabic documents use Western digits.
   dateLocale: ar,
   datePattern: 'd MMMM yyyy',
-  dateLine: (place, date) => `${place}، ${date}`,
+  dateLine: (place, date) => (place ? `${place}، ${date}` : date),
   places: { Geneva: 'جنيف', 'New York': 'نيويورك', Vienna: 'فيينا', Nairobi: 'نيروبي' },
   labels: {
     reference: 'المراجع:',

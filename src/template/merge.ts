@@ -838,7 +838,7 @@ export class Merger {
     const labels = this.labels(code);
     const L = (v: Parameters<typeof localise>[0]) => localise(v, code, c.defaultLanguage);
     const date = formatLetterDate(lang, c.date);
-    const place = lang.places[c.place] ?? c.place;
+    const place = typeof c.place === 'string' ? (lang.places[c.place] ?? c.place) : L(c.place);
     const fullName = joinName(recipient.first_name, recipient.last_name);
     const who = { gender: recipient.gender, title: recipient.title, last_name: recipient.last_name };
     const typedSalutation = recipient.fields.salutation;

@@ -24,6 +24,31 @@ function lineOf(dir: string, text: string): number {
   return readFileSync(path.join(dir, 'campaign.yaml'), 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
 }
 
+describe('the place before the date', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('is left out where campaign.yaml names none (the letters said "Geneva"), and is written per language where it gives one for each', async () => {
+    const none = campaignCopy(path.join(t.dir, 'none'), { 'campaign.yaml': sampleYaml([/^place: Geneva.*\n/m, '']) });
+    const empty = campaignCopy(path.join(t.dir, 'empty'), { 'campaign.yaml': sampleYaml([/^place: Geneva.*$/m, 'place: ""']) });
+    const each = campaignCopy(path.join(t.dir, 'each'), {
+      'campaign.yaml': sampleYaml([/^place: Geneva.*$/m, 'place: { es: Ciudad de México, en: Mexico City, fr: Mexico, ru: Мехико, zh: 墨西哥城, ar: مكسيكو سيتي }']),
+    });
+    const one = campaignCopy(path.join(t.dir, 'one'), { 'campaign.yaml': sampleYaml([/^place: Geneva.*$/m, 'place: Bonn']) });
+    const r = (await readRecipients(writeCsv(t.dir, 'r.csv', [row()]))).recipients[0];
+    const lines = (dir: string) => ['es', 'en', 'fr', 'ru', 'zh', 'ar'].map((l) => new Merger(loadCampaign(dir)).merge(r, l).dateLine);
+    const dateAlone = ['3 de septiembre de 2021', '3 September 2021', 'Le 3 septembre 2021', '3 сентября 2021 года', '2021年9月3日', '3 سبتمبر 2021'];
+    expect(lines(none)).toEqual(dateAlone);
+    expect(lines(empty)).toEqual(dateAlone);
+    expect(lines(each)).toEqual(['Ciudad de México, 3 de septiembre de 2021', 'Mexico City, 3 September 2021', 'Mexico, le 3 septembre 2021', 'Мехико, 3 сентября 2021 года', '墨西哥城，2021年9月3日', 'مكسيكو سيتي، 3 سبتمبر 2021']);
+    expect(lines(one)).toEqual(['Bonn, 3 de septiembre de 2021', 'Bonn, 3 September 2021', 'Bonn, le 3 septembre 2021', 'Bonn, 3 сентября 2021 года', 'Bonn，2021年9月3日', 'Bonn، 3 سبتمبر 2021']);
+    // A language code misspelt in the map is named, as in every value that differs by language.
+    const typo = campaignCopy(path.join(t.dir, 'typo'), { 'campaign.yaml': sampleYaml([/^place: Geneva.*$/m, 'place: { es: Ginebra, eng: Geneva }']) });
+    expect(loadError(typo).message).toMatch(/place: "eng" is not a language code; did you mean "en"\?/);
+  });
+});
+
 describe('campaign.yaml is checked against its schema', () => {
   let t: ReturnType<typeof tempDir>;
   beforeEach(() => (t = tempDir()));
