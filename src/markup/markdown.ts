@@ -123,6 +123,23 @@ export function htmlIn(source: string): { line: number; html: string }[] {
   return found;
 }
 
+/** A fourth parser that knows tables (as GitHub and most editors write them), to find them. */
+const withTables = new MarkdownIt('commonmark', { html: false, linkify: false, typographer: false }).enable('table');
+
+/**
+ * The lines (from 0) where a Markdown text holds a table ("| Package | Amount |" over "|---|---|").
+ * lettermerge draws none: its bars and dashes would be printed as typed, run into one paragraph.
+ */
+export function tablesIn(source: string): number[] {
+  return withTables
+    .parse(source, {})
+    .filter((t) => t.type === 'table_open')
+    .map((t) => t.map?.[0] ?? 0);
+}
+
+/** What to write for a table. */
+export const TABLE_HINT = 'lettermerge draws no tables. Write each row as an item of a list, e.g. "- **Gold Partner**: CHF 60 000".';
+
 /** The elements of HTML that format text, which a writer used to HTML (or a word processor's export) would type. */
 const FORMATTING = new Set('a abbr b big blockquote br center cite code del div em font h1 h2 h3 h4 h5 h6 hr i img ins li mark ol p pre s small span strike strong sub sup table tbody td th thead tr u ul'.split(' '));
 

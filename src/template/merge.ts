@@ -1,6 +1,6 @@
 import { keptWords } from '../layout/hyphenate';
 import { Recent } from '../recent';
-import { deadLinksIn, filledLinksIn, htmlHint, htmlIn, imagesIn, linksIn, liveHref } from '../markup/markdown';
+import { TABLE_HINT, deadLinksIn, filledLinksIn, htmlHint, htmlIn, imagesIn, linksIn, liveHref, tablesIn } from '../markup/markdown';
 import Handlebars from 'handlebars';
 import { format } from 'date-fns/format';
 import { LetterMergeError } from '../errors';
@@ -228,6 +228,7 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
       checkImages(text, source, lineOffset, what);
       checkLinks(text, source, lineOffset, what);
       checkHtml(text, source, lineOffset, what);
+      checkTables(text, source, lineOffset, what);
     }
     parsed = { ast };
     if (env === markdownEnv) {
@@ -538,6 +539,16 @@ function checkHtml(text: string, source: TemplateSource, lineOffset: number, wha
   throw new LetterMergeError('TEMPLATE', `${what} holds HTML (${shortened(html.html, 40)}), which a letter prints as typed: its text is Markdown`, {
     location: { file: source.file, line: html.line + lineOffset },
     hint: htmlHint(html.html),
+  });
+}
+
+/** A table in a letter's Markdown: its bars and dashes were printed as typed, in every letter. Refused when the campaign is loaded, at its line. */
+function checkTables(text: string, source: TemplateSource, lineOffset: number, what: string): void {
+  const [table] = tablesIn(text);
+  if (table === undefined) return;
+  throw new LetterMergeError('TEMPLATE', `${what} holds a table, which a letter prints as typed, its | and --- run into one paragraph`, {
+    location: { file: source.file, line: table + lineOffset },
+    hint: TABLE_HINT,
   });
 }
 

@@ -154,6 +154,8 @@ describe('Merger', () => {
       // HTML was printed as typed, in every letter.
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nTo <Partners>, line one<br>line two, 5 < 6 and <https://example.org>\n', /the letter template holds HTML \(<br>\), which a letter prints as typed: its text is Markdown/],
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n<!-- a note to myself -->\n', /holds HTML \(<!-- a note to myself -->\)/],
+      // A table was printed as typed, its bars and dashes run into one paragraph.
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n| Package | Amount |\n|---|---:|\n| Gold | CHF 60 000 |\n', /the letter template holds a table, which a letter prints as typed/],
       // A name with a dot is a file, not a host: only an address from "www." is taken for the web.
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nSee [the packages](packages.pdf).\n', /links "the packages" to "packages\.pdf"/],
     ];
