@@ -24,7 +24,7 @@ import type { SignatureImage } from './signature';
 import type { Localised } from './localised';
 import { localise } from './localised';
 import { readTemplateText, yamlValue } from './template-text';
-import { TABLE_HINT, deadLinksIn, htmlHint, htmlIn, markupIn, tablesIn } from '../markup/markdown';
+import { deadLinksIn, foreignMarkdownIn, htmlHint, htmlIn, markupIn } from '../markup/markdown';
 import { yamlLine } from './yaml-lines';
 import type { KeyPath } from './yaml-lines';
 import type { TemplateSource } from './template-text';
@@ -380,9 +380,9 @@ function attachmentFile(src: YamlSource, keys: KeyPath, where: string, absDir: s
     if (html) {
       src.fail(keys, `${where}: ${written}, line ${html.line + text.bodyLine}: ${shortened(html.html, 40)} is HTML, which the annex would print as typed: its text is Markdown`, htmlHint(html.html));
     }
-    const [table] = tablesIn(text.body);
-    if (table !== undefined) {
-      src.fail(keys, `${where}: ${written}, line ${table + text.bodyLine}: a table, which the annex would print as typed, its | and --- run into one paragraph`, TABLE_HINT);
+    const [foreign] = foreignMarkdownIn(text.body);
+    if (foreign) {
+      src.fail(keys, `${where}: ${written}, line ${foreign.line + text.bodyLine}: ${foreign.what}, which the annex would print as typed${foreign.looks ?? ''}`, foreign.hint);
     }
     const [dead] = deadLinksIn(text.body);
     if (dead) {

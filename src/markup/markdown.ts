@@ -123,22 +123,43 @@ export function htmlIn(source: string): { line: number; html: string }[] {
   return found;
 }
 
-/** A fourth parser that knows tables (as GitHub and most editors write them), to find them. */
-const withTables = new MarkdownIt('commonmark', { html: false, linkify: false, typographer: false }).enable('table');
+/** A fourth parser that knows GitHub's Markdown (tables, struck text), as most editors write it, to find it. */
+const withGithub = new MarkdownIt('commonmark', { html: false, linkify: false, typographer: false }).enable(['table', 'strikethrough']);
 
-/**
- * The lines (from 0) where a Markdown text holds a table ("| Package | Amount |" over "|---|---|").
- * lettermerge draws none: its bars and dashes would be printed as typed, run into one paragraph.
- */
-export function tablesIn(source: string): number[] {
-  return withTables
-    .parse(source, {})
-    .filter((t) => t.type === 'table_open')
-    .map((t) => t.map?.[0] ?? 0);
+/** Markdown of another flavour than a letter's, found in a text: where, what (to name it in a message) and what to write instead. */
+export interface ForeignMarkdown {
+  line: number;
+  what: string;
+  /** How it would look, said after "printed as typed". */
+  looks?: string;
+  hint: string;
 }
 
-/** What to write for a table. */
-export const TABLE_HINT = 'lettermerge draws no tables. Write each row as an item of a list, e.g. "- **Gold Partner**: CHF 60 000".';
+/**
+ * The Markdown of GitHub and most editors that a letter's (CommonMark) is not, with the line each
+ * is on (from 0): a table ("| Package | Amount |" over "|---|---|"), struck text ("~~…~~"), a task
+ * box ("- [ ] …") and a footnote ("[^1]"). lettermerge draws none of them: each would be printed
+ * as typed, a table's bars and dashes run into one paragraph.
+ */
+export function foreignMarkdownIn(source: string): ForeignMarkdown[] {
+  const found: ForeignMarkdown[] = [];
+  const tokens = withGithub.parse(source, {});
+  tokens.forEach((t, i) => {
+    const line = t.map?.[0] ?? 0;
+    if (t.type === 'table_open') {
+      found.push({ line, what: 'a table', looks: ', its | and --- run into one paragraph', hint: 'lettermerge draws no tables. Write each row as an item of a list, e.g. "- **Gold Partner**: CHF 60 000".' });
+    } else if (t.type === 'list_item_open' && tokens[i + 1]?.type === 'paragraph_open' && /^\[[ xX]\]\s/.test(tokens[i + 2]?.content ?? '')) {
+      found.push({ line, what: `a task box (${tokens[i + 2].content.slice(0, 3)})`, hint: 'Write the item without its box.' });
+    } else if (t.type === 'inline') {
+      if (t.children?.some((c) => c.type === 's_open')) {
+        found.push({ line, what: 'struck text (~~…~~)', hint: 'A letter has no struck text: leave the words out, or set them in *italic*.' });
+      }
+      const note = /\[\^[^\]\s]+\]/.exec(t.content);
+      if (note) found.push({ line, what: `a footnote (${note[0]})`, hint: 'lettermerge sets no footnotes: write the note in the text, in brackets, or as a paragraph of its own.' });
+    }
+  });
+  return found.sort((a, b) => a.line - b.line);
+}
 
 /** The elements of HTML that format text, which a writer used to HTML (or a word processor's export) would type. */
 const FORMATTING = new Set('a abbr b big blockquote br center cite code del div em font h1 h2 h3 h4 h5 h6 hr i img ins li mark ol p pre s small span strike strong sub sup table tbody td th thead tr u ul'.split(' '));

@@ -1,6 +1,6 @@
 import { keptWords } from '../layout/hyphenate';
 import { Recent } from '../recent';
-import { TABLE_HINT, deadLinksIn, filledLinksIn, htmlHint, htmlIn, imagesIn, linksIn, liveHref, tablesIn } from '../markup/markdown';
+import { deadLinksIn, filledLinksIn, foreignMarkdownIn, htmlHint, htmlIn, imagesIn, linksIn, liveHref } from '../markup/markdown';
 import Handlebars from 'handlebars';
 import { format } from 'date-fns/format';
 import { LetterMergeError } from '../errors';
@@ -228,7 +228,7 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
       checkImages(text, source, lineOffset, what);
       checkLinks(text, source, lineOffset, what);
       checkHtml(text, source, lineOffset, what);
-      checkTables(text, source, lineOffset, what);
+      checkForeignMarkdown(text, source, lineOffset, what);
     }
     parsed = { ast };
     if (env === markdownEnv) {
@@ -542,13 +542,16 @@ function checkHtml(text: string, source: TemplateSource, lineOffset: number, wha
   });
 }
 
-/** A table in a letter's Markdown: its bars and dashes were printed as typed, in every letter. Refused when the campaign is loaded, at its line. */
-function checkTables(text: string, source: TemplateSource, lineOffset: number, what: string): void {
-  const [table] = tablesIn(text);
-  if (table === undefined) return;
-  throw new LetterMergeError('TEMPLATE', `${what} holds a table, which a letter prints as typed, its | and --- run into one paragraph`, {
-    location: { file: source.file, line: table + lineOffset },
-    hint: TABLE_HINT,
+/**
+ * GitHub's Markdown in a letter's (a table, struck text, a task box, a footnote): printed as typed,
+ * in every letter. Refused when the campaign is loaded, at its line.
+ */
+function checkForeignMarkdown(text: string, source: TemplateSource, lineOffset: number, what: string): void {
+  const [foreign] = foreignMarkdownIn(text);
+  if (!foreign) return;
+  throw new LetterMergeError('TEMPLATE', `${what} holds ${foreign.what}, which a letter prints as typed${foreign.looks ?? ''}`, {
+    location: { file: source.file, line: foreign.line + lineOffset },
+    hint: foreign.hint,
   });
 }
 

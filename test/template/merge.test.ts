@@ -155,7 +155,11 @@ describe('Merger', () => {
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nTo <Partners>, line one<br>line two, 5 < 6 and <https://example.org>\n', /the letter template holds HTML \(<br>\), which a letter prints as typed: its text is Markdown/],
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n<!-- a note to myself -->\n', /holds HTML \(<!-- a note to myself -->\)/],
       // A table was printed as typed, its bars and dashes run into one paragraph.
-      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n| Package | Amount |\n|---|---:|\n| Gold | CHF 60 000 |\n', /the letter template holds a table, which a letter prints as typed/],
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n| Package | Amount |\n|---|---:|\n| Gold | CHF 60 000 |\n', /the letter template holds a table, which a letter prints as typed, its \| and --- run into one paragraph/],
+      // And GitHub's other Markdown: struck text, a task box, a footnote.
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nThe price was ~~CHF 80 000~~ CHF 60 000.\n', /the letter template holds struck text \(~~…~~\), which a letter prints as typed/],
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n- [x] Gold\n- [ ] Silver\n', /holds a task box \(\[x\]\)/],
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nAs agreed[^1], we write.\n\n[^1]: In 2021.\n', /holds a footnote \(\[\^1\]\)/],
       // A name with a dot is a file, not a host: only an address from "www." is taken for the web.
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nSee [the packages](packages.pdf).\n', /links "the packages" to "packages\.pdf"/],
     ];
