@@ -121,7 +121,8 @@ export interface PdfOut {
  * Checks that a PDF may be written at `file`, and says how (see PdfOut): a recipients list or a
  * template given as the output by mistake (`proof people.csv --out people.csv`) would be lost.
  * Nothing there, an empty file or a PDF (an earlier preview or proof) may be written over; so may
- * what is not a regular file (a pipe, /dev/stdout). A folder is refused.
+ * what is not a regular file (a pipe, /dev/stdout). A folder is refused, and so is a new file whose
+ * name does not end in .pdf.
  */
 export function checkPdfOut(file: string, what: string): PdfOut {
   const isFolder = () => new LetterMergeError('USAGE', `${what} ${file} is a folder`, { kind: 'usage', hint: 'Give the name of a PDF file to write.' });
@@ -134,6 +135,15 @@ export function checkPdfOut(file: string, what: string): PdfOut {
     const control = badNameCharacter(path.basename(file));
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' && control) {
       throw new LetterMergeError('USAGE', `${what} ${JSON.stringify(file)} cannot be made: its name holds ${control}`, { kind: 'usage', hint: 'Give the name of a PDF file to write.' });
+    }
+    // A new file named as no PDF is ("proof --out letters", meant for a folder; "--out people.csv"):
+    // a PDF under that name would not open as one, from a folder listing or attached to mail.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !/\.pdf$/i.test(file)) {
+      const named = `${path.basename(file).replace(/\.[^.]*$/, '') || 'letter'}.pdf`;
+      throw new LetterMergeError('USAGE', `${what} ${file} does not end in .pdf: the PDF written there would not open as one from a folder or an e-mail`, {
+        kind: 'usage',
+        hint: path.basename(file) === '-' ? 'To write the PDF to standard output, give --out /dev/stdout.' : `Give a name ending in .pdf, e.g. ${path.join(path.dirname(file), named)}.`,
+      });
     }
     // Not there (made when written), or not readable: the write says why if it fails.
     return { path: file, whole: true };

@@ -41,6 +41,21 @@ describe('bad input gets a clear message and the right exit status, never a hang
     const folder = await cli(['preview', csv, '--row', '1', '--out', t.dir]);
     expect(folder.code).toBe(2);
     expect(folder.stderr).toMatch(/the --out file .* is a folder/);
+    // A new file whose name no PDF has (a folder meant, a list's name): refused, nothing made.
+    for (const [args, name, meant] of [
+      [['proof', csv, '--limit', '1', '--out'], 'letters', 'letters.pdf'],
+      [['preview', csv, '--row', '1', '--out'], 'people-2.csv', 'people-2.pdf'],
+    ] as const) {
+      const r = await cli([...args, path.join(t.dir, name)]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`${path.join(t.dir, name)} does not end in .pdf: the PDF written there would not open as one from a folder or an e-mail\n  Give a name ending in .pdf, e.g. ${path.join(t.dir, meant)}.`);
+      expect(existsSync(path.join(t.dir, name))).toBe(false);
+    }
+    expect((await cli(['preview', csv, '--row', '1', '--out', path.join(t.dir, 'LETTER.PDF')])).code).toBe(0);
+    // "-" is no name for standard output here: the way to it is said.
+    const dash = await cli(['preview', csv, '--row', '1', '--out', '-']);
+    expect(dash.code).toBe(2);
+    expect(dash.stderr).toContain('To write the PDF to standard output, give --out /dev/stdout.');
     // A PDF (an earlier preview or proof) and an empty file are written over.
     const pdf = path.join(t.dir, 'letter.pdf');
     writeFileSync(pdf, '');
