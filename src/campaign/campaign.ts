@@ -1,7 +1,7 @@
 import { mappingProblem } from '../data/mapping';
 import type { ListMapping } from '../data/mapping';
 import { createHash } from 'node:crypto';
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument, LineCounter, isMap } from 'yaml';
 import type { Document } from 'yaml';
@@ -420,12 +420,25 @@ function campaignFolder(dir: string): string {
  * the campaign's shape; a problem here is a problem of the whole input (exit 3), found by
  * `validate` and by `generate` before anything is written.
  */
+function isEmptyFolder(dir: string): boolean {
+  try {
+    return readdirSync(dir).length === 0;
+  } catch {
+    return false;
+  }
+}
+
 export function loadCampaign(dir: string): Campaign {
   const absDir = campaignFolder(dir);
   const file = path.join(absDir, 'campaign.yaml');
-  // A folder inside a campaign (its "es" folder) given for the campaign: the one above is named.
+  // A folder inside a campaign (its "es" folder) given for the campaign: the one above is named;
+  // a folder that is no campaign at all: how one is made.
   const above = path.join(path.dirname(absDir), 'campaign.yaml');
-  const hint = !existsSync(file) && existsSync(above) ? `The folder above holds one: pass --campaign ${path.dirname(absDir)}.` : undefined;
+  const hint = existsSync(file)
+    ? undefined
+    : existsSync(above)
+      ? `The folder above holds one: pass --campaign ${path.dirname(absDir)}.`
+      : `A campaign is a folder with campaign.yaml and a letter per language: "lettermerge init ${isEmptyFolder(absDir) ? absDir : '<new folder>'}" writes one from the sample, to edit.`;
   const bytes = readRegularFile(file, { what: 'campaign.yaml', maxBytes: CAMPAIGN_MAX_BYTES, ...(hint ? { hint } : {}) });
   const base = createHash('sha256').update(bytes);
   const src = new YamlSource(file, bytes.toString('utf8').replace(/^\uFEFF/, ''));

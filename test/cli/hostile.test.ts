@@ -243,7 +243,7 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect((await cli(['generate', SAMPLE_CSV, '--out', odd, '--lang', 'ru', '--jobs', '1'])).code).toBe(0);
   });
 
-  it('says so when --campaign is given a file (the list in the wrong place, or campaign.yaml itself) or a folder inside the campaign', async () => {
+  it('says so when --campaign is given a file (the list in the wrong place, or campaign.yaml itself), a folder inside the campaign or a folder that is no campaign', async () => {
     const list = await cli(['validate', SAMPLE_CSV, '--campaign', SAMPLE_CSV]);
     expect(list.code).toBe(2);
     expect(list.stderr).toMatch(/the campaign folder given is a file, not a folder: .*recipients\.csv/);
@@ -256,6 +256,14 @@ describe('bad input gets a clear message and the right exit status, never a hang
     const inner = await cli(['validate', SAMPLE_CSV, '--campaign', path.join(campaign, 'es')]);
     expect(inner.code).toBe(3);
     expect(inner.stderr).toContain(`campaign.yaml was not found\n  The folder above holds one: pass --campaign ${campaign}.`);
+    // A folder that is no campaign: how one is made, there if it is empty.
+    const empty = path.join(t.dir, 'empty');
+    mkdirSync(empty);
+    const none = await cli(['validate', SAMPLE_CSV, '--campaign', empty]);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain(`campaign.yaml was not found\n  A campaign is a folder with campaign.yaml and a letter per language: "lettermerge init ${empty}" writes one from the sample, to edit.`);
+    writeFileSync(path.join(empty, 'notes.txt'), 'x');
+    expect((await cli(['validate', SAMPLE_CSV, '--campaign', empty])).stderr).toContain('"lettermerge init <new folder>" writes one from the sample');
   });
 
   it('says what a file given as the recipients list is, when it is plainly not a CSV', async () => {
