@@ -1,4 +1,5 @@
-import type { Campaign } from '../campaign/campaign';
+import type { Borrowed, Campaign } from '../campaign/campaign';
+import { shortened } from '../text/suggest';
 import { encodingNotice, streamRecipients } from '../data/recipients';
 import { asciiAddress } from '../data/address';
 import type { Encoding, ListHeader, Recipient, RowProblem } from '../data/recipients';
@@ -108,12 +109,33 @@ function unreadSheetsNotice(h: ListHeader): string | undefined {
   return `the sheet "${h.sheet ?? ''}", the workbook's first tab, was read; its other ${unread.length === 1 ? 'tab' : 'tabs'} (${names}) ${unread.length === 1 ? 'was' : 'were'} not: name the sheet to read with --sheet NAME`;
 }
 
-/** What is said of a list as a whole once it is read: its encoding, other sheets, hidden rows, addresses on several rows. */
+/** "fr", "fr and ru", "fr, ru and zh". */
+function languageList(codes: string[]): string {
+  return codes.length <= 1 ? (codes[0] ?? '') : `${codes.slice(0, -1).join(', ')} and ${codes[codes.length - 1]}`;
+}
+
+/** A value of campaign.yaml that the letters of some of the list's languages take from the default language (see borrowedValues). */
+function borrowedNotice(file: string, entries: Borrowed[]): string {
+  const { what, line: at, from, value, kind } = entries[0];
+  const line = `${file}:${at}`;
+  const langs = languageList(entries.map((e) => e.language));
+  const own = `add ${entries[0].language}: … to ${what} for ${entries.length === 1 ? 'its' : 'their'} own`;
+  if (kind === 'file') return `${line}: ${what} has no ${langs} file, so the ${langs} e-mails carry the ${from} one${value ? ` (${value})` : ''}: ${own}`;
+  if (value === undefined) return `${line}: ${what} has neither a ${langs} value nor a ${from} one, so the ${langs} letters have none there: ${own}`;
+  const does = what.startsWith('attachments') ? 'name the file as' : 'print';
+  return `${line}: ${what} has no ${langs} value, so the ${langs} ${what.startsWith('attachments') ? 'e-mails' : 'letters'} ${does} the ${from} one ("${shortened(value)}"): ${own}`;
+}
+
+/** What is said of a list as a whole once it is read: its encoding, other sheets, hidden rows, addresses on several rows, and the campaign's values its languages borrow. */
 export class ListNotes {
   private readonly addresses = new SharedAddresses();
   private readonly hidden = new HiddenRows();
   private encoding: string | undefined;
   private sheets: string | undefined;
+  private readonly languages = new Set<string>();
+
+  /** `campaign`: its values that some languages take from the default one (Campaign.borrowed), told at campaign.yaml's lines. */
+  constructor(private readonly campaign?: Pick<Campaign, 'borrowed' | 'file'>) {}
 
   header(h: ListHeader): void {
     this.addresses.header(h);
@@ -122,13 +144,22 @@ export class ListNotes {
     this.sheets = unreadSheetsNotice(h);
   }
 
-  see(r: Recipient): void {
+  /** A row of the list; `languages`: those of its letters this run makes (all of them, unless told). */
+  see(r: Recipient, languages: readonly string[] = r.languages): void {
     this.addresses.see(r);
     this.hidden.see(r);
+    for (const l of languages) this.languages.add(l);
   }
 
   notices(): string[] {
-    return [this.encoding, this.sheets, this.hidden.notice(), this.addresses.notice()].filter((n): n is string => n !== undefined);
+    const byValue = new Map<string, Borrowed[]>();
+    for (const b of this.campaign?.borrowed ?? []) {
+      if (!this.languages.has(b.language)) continue;
+      const same = byValue.get(b.what);
+      if (same) same.push(b);
+      else byValue.set(b.what, [b]);
+    }
+    return [this.encoding, this.sheets, this.hidden.notice(), this.addresses.notice(), ...[...byValue.values()].map((e) => borrowedNotice(this.campaign?.file ?? 'campaign.yaml', e))].filter((n): n is string => n !== undefined);
   }
 }
 
@@ -248,7 +279,7 @@ export interface Plan {
 export async function plan(csv: string, campaign: Campaign, scope: Scope, options: OutputOptions = {}, read: { sheet?: string; mapping?: ListMapping } = {}): Promise<Plan> {
   const p: Plan = { columns: [], headers: [], rows: 0, letters: 0, skipped: 0, problems: [], index: new LetterIndex(), keyOptions: options, listNotes: [] };
   let keyOptions = options;
-  const notes = new ListNotes();
+  const notes = new ListNotes(campaign);
   for await (const item of streamRecipients(csv, read)) {
     if ('fileProblem' in item) throw item.fileProblem;
     if ('header' in item) {
@@ -268,9 +299,9 @@ export async function plan(csv: string, campaign: Campaign, scope: Scope, option
       continue;
     }
     const r = item.recipient;
-    notes.see(r);
     p.sample ??= r;
     const l = lettersFor(r, scope);
+    notes.see(r, l.languages);
     p.letters += l.languages.length;
     p.skipped += l.skipped;
     for (const language of r.languages) {

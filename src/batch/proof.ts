@@ -144,7 +144,7 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
   doc.pipe(file);
 
   const r = { letters: 0, byLanguage: {} as Record<string, number>, byGroup: {} as Record<string, number>, byCell: new Map<string, number>(), failures: [] as Problem[], notices: [] as string[] };
-  const notes = new ListNotes();
+  const notes = new ListNotes(campaign);
   const placed: Placed[] = [];
   const outline = new Map<string, Bookmark>();
   let pages = 0;
@@ -164,9 +164,10 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
         continue;
       }
       const rec = item.recipient;
-      notes.see(rec);
+      const codes = lettersFor(rec, { filter }).languages;
+      notes.see(rec, groups && !groups.includes(rec.group) ? [] : codes);
       if (groups && !groups.includes(rec.group)) continue;
-      for (const code of lettersFor(rec, { filter }).languages) {
+      for (const code of codes) {
         if (options.limit !== undefined && r.letters >= options.limit) break outer;
         if (options.signal?.aborted) {
           interrupted = true;

@@ -181,7 +181,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   const annexes = new AnnexCheck(campaign);
   const mapping = layerMappings(campaign.mapping, options.mapping);
   const words = new WordCount();
-  const notes = new ListNotes();
+  const notes = new ListNotes(campaign);
   let templatesFit = true;
   let triedTemplates = false;
   try {

@@ -52,6 +52,8 @@ export interface Campaign {
    */
   place: Localised;
   defaultLanguage: string;
+  /** The values given per language that lack one of the campaign's languages, which then prints the default language's (see borrowedValues). */
+  borrowed: Borrowed[];
   languages: string[];
   reference: Localised;
   letterhead: { organization: Localised; footer: Localised };
@@ -420,6 +422,58 @@ function campaignFolder(dir: string): string {
  * the campaign's shape; a problem here is a problem of the whole input (exit 3), found by
  * `validate` and by `generate` before anything is written.
  */
+/** A value of campaign.yaml given per language without one of the campaign's languages: that language's letters or e-mails take the default language's. */
+export interface Borrowed {
+  /** Where it is written: "reference", "attachments[0] file". */
+  what: string;
+  line: number;
+  language: string;
+  /** The default language, whose value is taken; its value, or undefined when it has none either. */
+  from: string;
+  value?: string;
+  kind: 'text' | 'file';
+}
+
+/**
+ * The values campaign.yaml gives per language that lack one of the campaign's languages: its
+ * letters print the default language's (a Spanish reference in the French letters), and its
+ * e-mails carry the default language's annex, named in their own language if the name has one.
+ * That is meant for a name written alike in every language; otherwise a language added to the
+ * campaign later and left out of a map. The sender's name is not listed: a name is most often
+ * one for all. Said as a note by validate, generate and proof, for the languages the list has.
+ */
+function borrowedValues(src: YamlSource, data: CampaignFile, languages: string[], defaultLanguage: string): Borrowed[] {
+  const found: Borrowed[] = [];
+  // The line of the key ("reference:"), not of the map's first entry under it.
+  const lineOf = (keys: KeyPath) => {
+    const last = keys[keys.length - 1];
+    return typeof last === 'string' ? src.lineOf(keys.slice(0, -1), last) : src.lineOf(keys);
+  };
+  const check = (value: unknown, keys: KeyPath, what: string, kind: Borrowed['kind']) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+    const map = value as Record<string, string>;
+    for (const language of languages) {
+      if (language === defaultLanguage || Object.hasOwn(map, language)) continue;
+      found.push({ what, line: lineOf(keys), language, from: defaultLanguage, ...(Object.hasOwn(map, defaultLanguage) ? { value: map[defaultLanguage] } : {}), kind });
+    }
+  };
+  check(data.place, ['place'], 'place', 'text');
+  check(data.reference, ['reference'], 'reference', 'text');
+  check(data.letterhead.organization, ['letterhead', 'organization'], 'letterhead.organization', 'text');
+  check(data.letterhead.footer, ['letterhead', 'footer'], 'letterhead.footer', 'text');
+  check(data.sender.office, ['sender', 'office'], 'sender.office', 'text');
+  check(data.sender.title, ['sender', 'title'], 'sender.title', 'text');
+  check(data.contact.name, ['contact', 'name'], 'contact.name', 'text');
+  (data.attachments ?? []).forEach((item, i) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) return;
+    const spec = item as { file?: unknown; name?: unknown };
+    if ('file' in spec && typeof spec.file === 'object') check(spec.file, ['attachments', i, 'file'], `attachments[${i}].file`, 'file');
+    else if (!('file' in spec)) check(spec, ['attachments', i], `attachments[${i}]`, 'file');
+    if ('file' in spec) check(spec.name, ['attachments', i, 'name'], `attachments[${i}].name`, 'text');
+  });
+  return found;
+}
+
 function isEmptyFolder(dir: string): boolean {
   try {
     return readdirSync(dir).length === 0;
@@ -548,6 +602,7 @@ export function loadCampaign(dir: string): Campaign {
     date,
     place: data.place ?? '',
     defaultLanguage,
+    borrowed: borrowedValues(src, data, languages, defaultLanguage),
     languages,
     reference: data.reference ?? '',
     letterhead: { organization: data.letterhead.organization, footer: data.letterhead.footer ?? '' },

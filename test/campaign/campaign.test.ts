@@ -7,6 +7,8 @@ import { loadCampaign } from '../../src/campaign/campaign';
 import { readRecipients } from '../../src/data/recipients';
 import { EXIT, LetterMergeError, exitCodeFor } from '../../src/errors';
 import { Merger } from '../../src/template/merge';
+import { generate } from '../../src/batch/generate';
+import { validate } from '../../src/batch/validate';
 import { campaignCopy, cli, hasCommand, row, sampleYaml, signaturePng, tempDir, writeCsv } from '../helpers';
 
 function loadError(dir: string): LetterMergeError {
@@ -46,6 +48,34 @@ describe('the place before the date', () => {
     // A language code misspelt in the map is named, as in every value that differs by language.
     const typo = campaignCopy(path.join(t.dir, 'typo'), { 'campaign.yaml': sampleYaml([/^place: Geneva.*$/m, 'place: { es: Ginebra, eng: Geneva }']) });
     expect(loadError(typo).message).toMatch(/place: "eng" is not a language code; did you mean "en"\?/);
+  });
+});
+
+describe('values given per language without one of the campaign\'s', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir()));
+  afterEach(() => t.cleanup());
+
+  it('are noted at their line, for the languages the run makes: the letters print the default language\'s, the e-mails carry its annex', async () => {
+    const dir = campaignCopy(t.dir, {
+      'campaign.yaml': sampleYaml([/^ {2}fr: Fonds d'affectation.*\n/m, ''], [/^ {6}fr: annex\/fr\.md\n/m, ''], [/^ {4}fr: Le Secrétaire général\n/m, ''], [/^ {4}ru: Генеральный секретарь\n/m, '']),
+    });
+    const yaml = path.join(dir, 'campaign.yaml');
+    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'f', language: 'fr', email: 'f@example.org' }), row({ id: 'e', language: 'en', email: 'e@example.org' }), row({ id: 'r', language: 'ru', email: 'r@example.org' })]);
+    const r = await validate({ csv, campaign: dir });
+    expect(r.problems).toEqual([]);
+    expect(r.notices).toEqual([
+      `${yaml}:${lineOf(dir, 'reference:')}: reference has no fr value, so the fr letters print the es one ("Fondo Fiduciario de la CMSI 2022"): add fr: … to reference for its own`,
+      `${yaml}:${lineOf(dir, '  office:')}: sender.office has no fr and ru value, so the fr and ru letters print the es one ("El Secretario General"): add fr: … to sender.office for their own`,
+      `${yaml}:${lineOf(dir, '  - file:')}: attachments[0].file has no fr file, so the fr e-mails carry the es one (annex/es.md): add fr: … to attachments[0].file for its own`,
+    ]);
+    // Said at campaign.yaml's line, not at the list's.
+    const said = await cli(['validate', csv, '--campaign', dir]);
+    expect(said.stderr).toContain(`note: ${yaml}:${lineOf(dir, 'reference:')}: reference has no fr value`);
+    // Only for the languages the run makes; none for the sample, whose sender's name is one for all.
+    const en = await generate({ csv, campaign: dir, out: path.join(t.dir, 'out'), languages: ['en'], jobs: 1 });
+    expect(en.notices.filter((n) => n.startsWith(yaml))).toEqual([]);
+    expect((await validate({ csv, campaign: campaignCopy(path.join(t.dir, 'sample')) })).notices).toEqual([]);
   });
 });
 

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { DEFAULTS } from '../../config';
 import { EXIT } from '../../errors';
 import { oneLine, plural, problemLine, say } from '../io';
@@ -50,7 +51,9 @@ Examples:
         say(io, `Signing certificate: ${oneLine(result.signer.name)}, valid until ${result.signer.notAfter.slice(0, 10)}.\n`);
         if (result.signer.warning) say(io, `warning: ${oneLine(opts.sign ?? '')}: ${result.signer.warning}\n`);
       }
-      for (const n of result.notices) say(io, `note: ${csv}: ${n}\n`);
+      // A note of the list is said at the list; one of campaign.yaml's (a value some languages borrow) at its line.
+      const yaml = `${path.join(result.campaign, 'campaign.yaml')}:`;
+      for (const n of result.notices) say(io, `note: ${n.startsWith(yaml) ? '' : `${csv}: `}${n}\n`);
       for (const c of result.columns ?? []) {
         if (c.field && c.field !== c.header) say(io, `note: column ${JSON.stringify(oneLine(c.header))} read as ${c.field}${c.by === 'mapping' ? ' (as mapped)' : ''}\n`);
       }
