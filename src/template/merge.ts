@@ -257,11 +257,11 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
  * an address with spaces only there, and a cell holding words ("see our site", "annual
  * report.pdf") left the whole "[…](…)" in the letter, as typed. Now it is a link: checked for being
  * live (see checkFilledLinks), its spaces sent as "%20". (Values are escaped: a "<" or ">" in one
- * cannot end the address.) An address with a title, or with spaces outside its values, is left as
- * written.
+ * cannot end the address.) Its title, if it has one ("…" or '…'), stays after it; an address with
+ * spaces outside its values is left as written.
  */
 function pointedLinks(text: string): string {
-  return text.replace(/\]\(\s*((?:[^\s()<>{}]|\{\{[^{}<>]*\}\})*\{\{[^{}<>]*\}\}(?:[^\s()<>{}]|\{\{[^{}<>]*\}\})*)\s*\)/g, '](<$1>)');
+  return text.replace(/\]\(\s*((?:[^\s()<>{}]|\{\{[^{}<>]*\}\})*\{\{[^{}<>]*\}\}(?:[^\s()<>{}]|\{\{[^{}<>]*\}\})*)(\s+(?:"[^"\n]*"|'[^'\n]*'))?\s*\)/g, '](<$1>$2)');
 }
 
 /** Whether a merged link is one the template's filled link made, and the values it was made of. */

@@ -329,7 +329,7 @@ describe('links whose address a row fills', () => {
 
   it('are links when a value within the address holds spaces, and fail the row when that value is empty', async () => {
     const dir = campaignCopy(t.dir, {
-      'en/letter.md': '---\nsubject: S\n---\nDear reader,\n\nRead [the report](https://example.org/files/{{path}}) or [{{ path }}](https://example.org/v/{{ path }}?l=en).\n\nSee https://example.org/files/ too.\n',
+      'en/letter.md': '---\nsubject: S\n---\nDear reader,\n\nRead [the report](https://example.org/files/{{path}}) or [{{ path }}](https://example.org/v/{{ path }}?l=en "The report").\n\nSee https://example.org/files/ too.\n',
     });
     const values = ['annual report.pdf', 'a>b) [x](javascript:alert(1))', '/lead', ''];
     const rows = values.map((p, i) => [...row({ id: `p${i}`, email: `p${i}@example.org` }), p]);
