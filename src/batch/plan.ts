@@ -121,9 +121,9 @@ function borrowedNotice(file: string, entries: Borrowed[]): string {
   const langs = languageList(entries.map((e) => e.language));
   const own = `add ${entries[0].language}: … to ${what} for ${entries.length === 1 ? 'its' : 'their'} own`;
   if (kind === 'file') return `${line}: ${what} has no ${langs} file, so the ${langs} e-mails carry the ${from} one${value ? ` (${value})` : ''}: ${own}`;
-  if (value === undefined) return `${line}: ${what} has neither a ${langs} value nor a ${from} one, so the ${langs} letters have none there: ${own}`;
-  const does = what.startsWith('attachments') ? 'name the file as' : 'print';
-  return `${line}: ${what} has no ${langs} value, so the ${langs} ${what.startsWith('attachments') ? 'e-mails' : 'letters'} ${does} the ${from} one ("${shortened(value)}"): ${own}`;
+  const mail = what.startsWith('attachments');
+  if (value === undefined) return `${line}: ${what} has no ${langs} value, so the ${langs} ${mail ? 'e-mails' : 'letters'} have none there: ${own}`;
+  return `${line}: ${what} has no ${langs} value, so the ${langs} ${mail ? 'e-mails name the file as' : 'letters print'} the ${from} one ("${shortened(value)}"): ${own}`;
 }
 
 /** What is said of a list as a whole once it is read: its encoding, other sheets, hidden rows, addresses on several rows, and the campaign's values its languages borrow. */

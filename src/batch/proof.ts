@@ -164,9 +164,10 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
         continue;
       }
       const rec = item.recipient;
-      const codes = lettersFor(rec, { filter }).languages;
-      notes.see(rec, groups && !groups.includes(rec.group) ? [] : codes);
-      if (groups && !groups.includes(rec.group)) continue;
+      const outOfScope = groups !== undefined && !groups.includes(rec.group);
+      const codes = outOfScope ? [] : lettersFor(rec, { filter }).languages;
+      notes.see(rec, codes);
+      if (outOfScope) continue;
       for (const code of codes) {
         if (options.limit !== undefined && r.letters >= options.limit) break outer;
         if (options.signal?.aborted) {

@@ -428,7 +428,7 @@ export interface Borrowed {
   what: string;
   line: number;
   language: string;
-  /** The default language, whose value is taken; its value, or undefined when it has none either. */
+  /** The default language, whose value is taken; its value, or undefined when it has none either (the letters have none there). */
   from: string;
   value?: string;
   kind: 'text' | 'file';
@@ -453,7 +453,7 @@ function borrowedValues(src: YamlSource, data: CampaignFile, languages: string[]
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
     const map = value as Record<string, string>;
     for (const language of languages) {
-      if (language === defaultLanguage || Object.hasOwn(map, language)) continue;
+      if (Object.hasOwn(map, language)) continue;
       found.push({ what, line: lineOf(keys), language, from: defaultLanguage, ...(Object.hasOwn(map, defaultLanguage) ? { value: map[defaultLanguage] } : {}), kind });
     }
   };

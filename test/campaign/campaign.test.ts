@@ -58,15 +58,16 @@ describe('values given per language without one of the campaign\'s', () => {
 
   it('are noted at their line, for the languages the run makes: the letters print the default language\'s, the e-mails carry its annex', async () => {
     const dir = campaignCopy(t.dir, {
-      'campaign.yaml': sampleYaml([/^ {2}fr: Fonds d'affectation.*\n/m, ''], [/^ {6}fr: annex\/fr\.md\n/m, ''], [/^ {4}fr: Le Secrétaire général\n/m, ''], [/^ {4}ru: Генеральный секретарь\n/m, '']),
+      'campaign.yaml': sampleYaml([/^ {2}fr: Fonds d'affectation.*\n/m, ''], [/^ {6}fr: annex\/fr\.md\n/m, ''], [/^ {4}fr: Le Secrétaire général\n/m, ''], [/^ {4}ru: Генеральный секретарь\n/m, ''], [/^ {4}es: Secretario General\n/m, '']),
     });
     const yaml = path.join(dir, 'campaign.yaml');
-    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'f', language: 'fr', email: 'f@example.org' }), row({ id: 'e', language: 'en', email: 'e@example.org' }), row({ id: 'r', language: 'ru', email: 'r@example.org' })]);
+    const csv = writeCsv(t.dir, 'r.csv', [row({ id: 'f', language: 'fr', email: 'f@example.org' }), row({ id: 'e', language: 'en', email: 'e@example.org' }), row({ id: 'r', language: 'ru', email: 'r@example.org' }), row({ id: 's', language: 'es', email: 's@example.org' })]);
     const r = await validate({ csv, campaign: dir });
     expect(r.problems).toEqual([]);
     expect(r.notices).toEqual([
       `${yaml}:${lineOf(dir, 'reference:')}: reference has no fr value, so the fr letters print the es one ("Fondo Fiduciario de la CMSI 2022"): add fr: … to reference for its own`,
       `${yaml}:${lineOf(dir, '  office:')}: sender.office has no fr and ru value, so the fr and ru letters print the es one ("El Secretario General"): add fr: … to sender.office for their own`,
+      `${yaml}:${lineOf(dir, '  title:')}: sender.title has no es value, so the es letters have none there: add es: … to sender.title for its own`,
       `${yaml}:${lineOf(dir, '  - file:')}: attachments[0].file has no fr file, so the fr e-mails carry the es one (annex/es.md): add fr: … to attachments[0].file for its own`,
     ]);
     // Said at campaign.yaml's line, not at the list's.
