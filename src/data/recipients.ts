@@ -206,7 +206,7 @@ function mostlyUtf8(head: Buffer, legacyOdd: number): boolean {
 
 /**
  * Which legacy code page a list is in, by jschardet (Mozilla's detector) choosing among those of
- * the letters' languages only. Every list not in Unicode was once read as Windows-1252: a Russian
+ * the letters' languages only, weighed against the others by how their readings look (see below). Every list not in Unicode was once read as Windows-1252: a Russian
  * one in Windows-1251 passed `validate` and made letters to "Èâàí Ïåòðîâ". Asked to choose among
  * all it knows, the detector took short Western lists for Mac Roman or Baltic; among these, it
  * read each sample list right. Windows-1252 is what it falls back to.
@@ -223,9 +223,21 @@ function legacyEncoding(head: Buffer): { encoding: LegacyEncoding; odd: number }
   const iconv = require('iconv-lite') as typeof Iconv;
   const asFound = oddInWords(iconv.decode(head, encoding));
   if (asFound === 0) return { encoding, odd: 0 };
-  const asMac = oddInWords(iconv.decode(head, 'macintosh'));
-  return asFound >= 4 * asMac ? { encoding: 'macintosh', odd: asMac } : { encoding, odd: asFound };
+  // Another code page whose reading has far fewer odd characters is taken: Mac Roman, which the
+  // detector does not choose among, and one it passed over for a few bytes written otherwise (one
+  // cell of a Windows-1251 list saved as UTF-8 made it choose IBM866, and every name of the list
+  // came out in box-drawing characters; the cell itself then fails, see utf8Misread).
+  let best = { encoding, odd: asFound };
+  for (const other of LEGACY_CANDIDATES) {
+    if (other === encoding) continue;
+    const odd = oddInWords(iconv.decode(head, other));
+    if (4 * odd <= asFound && odd < best.odd) best = { encoding: other, odd };
+  }
+  return best;
 }
+
+/** Every legacy code page a list may be in: the detector's choices and Mac Roman. */
+const LEGACY_CANDIDATES: LegacyEncoding[] = [...new Set(Object.values(DETECTED)), 'macintosh'];
 
 /** An apostrophe, in a word (“O’Brien”, “l’Organisation”): never odd there (see oddInWords). */
 const APOSTROPHE = '\u2019';
@@ -299,6 +311,54 @@ function decodeText(bytes: Buffer, encoding: Exclude<Encoding, 'utf-8'>): string
 }
 
 /** The note a run gives for a list that is not UTF-8. */
+/** Characters a name, an organisation or an address is written in: Latin (but for phonetic letters), Greek, Cyrillic, Arabic, Chinese, and their punctuation. */
+const WRITTEN = /[\u00a0-\u024f\u0370-\u03ff\u0400-\u04ff\u0600-\u06ff\u1e00-\u1eff\u2000-\u206f\u20ac\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/;
+
+/**
+ * The UTF-8 reading of a cell of a list read in a legacy code page, when the cell was saved as
+ * UTF-8: a list put together from two sources ("FranÃ§oise" in a Windows-1252 file is "Françoise"
+ * saved as UTF-8, "â€“" an en dash). Undefined when it is not: its bytes in the code page are not
+ * UTF-8 of more than ASCII, or read so they are characters no name is written in ("CAFÉ–BAR" is
+ * UTF-8 too, of "CAFɖBAR").
+ */
+export function utf8Misread(value: string, encoding: LegacyEncoding): string | undefined {
+  if (/^[\x00-\x7f]*$/.test(value)) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const iconv = require('iconv-lite') as typeof Iconv;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(iconv.encode(value, encoding));
+  } catch {
+    return undefined;
+  }
+  if (text === value) return undefined;
+  for (const ch of text) if ((ch.codePointAt(0) as number) > 0x7f && !WRITTEN.test(ch)) return undefined;
+  return text;
+}
+
+/**
+ * A row of a list read in a legacy code page whose cell was saved as UTF-8 (see utf8Misread): the
+ * row fails, naming the cell and what it says. A cell with bytes the code page has no character
+ * for fails already; it is said so, rather than that they are not UTF-8.
+ */
+function misreadRow(item: RowResult, encoding: Encoding, file: string, sheet?: string): RowProblem | undefined {
+  if (encoding === 'utf-8' || encoding === 'utf-16le' || encoding === 'utf-16be') return undefined;
+  if (!('recipient' in item)) {
+    const field = item.problem.field;
+    if (item.problem.code !== 'BAD_TEXT' || !field || !item.fields[field]?.includes('\uFFFD')) return undefined;
+    const message = `${field} holds bytes that ${LEGACY_LABELS[encoding]}, in which the file was read, has no character for (shown as "\uFFFD"): the cell was saved in another encoding; re-export the list whole as "CSV UTF-8"`;
+    return { ...item, problem: { ...item.problem, message } };
+  }
+  const r = item.recipient;
+  for (const [field, value] of Object.entries(r.fields)) {
+    const meant = utf8Misread(value, encoding);
+    if (meant === undefined) continue;
+    const message = `${field} holds "${value}", which is "${meant}" saved as UTF-8, in a file read as ${LEGACY_LABELS[encoding]}: the list mixes two encodings; re-export it whole as "CSV UTF-8", or type the cell again`;
+    return { problem: { scope: 'row', code: 'BAD_TEXT', file, ...(sheet !== undefined ? { sheet } : {}), line: r.line, id: r.id, field, message }, fields: r.fields };
+  }
+  return undefined;
+}
+
 export function encodingNotice(encoding: Exclude<Encoding, 'utf-8'>): string {
   if (encoding === 'utf-16le') return 'the file is UTF-16 (little-endian); it was decoded as such';
   if (encoding === 'utf-16be') return 'the file is UTF-16 (big-endian); it was decoded as such';
@@ -628,7 +688,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
       continue;
     }
     const item = readRecord(file, columns, rec, ids, values, source.sheet);
-    if (!(item instanceof LetterMergeError)) yield item;
+    if (!(item instanceof LetterMergeError)) yield misreadRow(item, source.encoding, file, source.sheet) ?? item;
     else if (options.collect) yield { fileProblem: item };
     else throw item;
   }

@@ -372,12 +372,51 @@ describe('readRecipients', () => {
       variedCsv(30, 'fr', 7),
       `${HEADER}\nq1,en,academia,male,Mr.,Sean,O’Brien,Director,“Acme” Ltd – Dublin…,"1 Street\nDublin",Ireland,s@example.ie\n`,
       `${HEADER}\nc1,fr,academia,male,M.,Jean,DUPRÉ,Directeur,ÉCOLE SUPÉRIEURE D'ÉLECTRICITÉ™,"1 rue X\nParis",France,j@example.org\n`,
+      // Bytes that are UTF-8 too, of a character no name is written in ("CAFɖBAR"): read as written.
+      `${HEADER}\nc2,fr,academia,male,M.,Jean,Dupré,Gérant,CAFÉ–BAR DU PORT,"1 rue X\nParis",France,j@example.org\n`,
     ]) {
       const file = path.join(t.dir, 'w.csv');
       writeFileSync(file, iconv.encode(text, 'windows-1252'));
       const v = await validate({ csv: file });
       expect(v.encoding).toBe('windows-1252');
+      expect(v.problems).toEqual([]);
     }
+  });
+
+  it('fails a row of a list in a legacy code page whose cell was saved as UTF-8, saying what it reads', async () => {
+    // A Western list with a name pasted from a UTF-8 source: "FranÃ§oise" went into the letter.
+    const western = path.join(t.dir, 'mixed-1252.csv');
+    writeFileSync(
+      western,
+      Buffer.concat([
+        iconv.encode(`${HEADER}\na1,fr,academia,female,Dr,Hélène,Dubois,Professeure,Université,"1 rue\nParis",France,a1@example.org\n`, 'windows-1252'),
+        Buffer.from('a2,fr,academia,female,Dr,Françoise,Martin,Professeure,École – Nord,"2 rue\nParis",France,a2@example.org\n', 'utf8'),
+      ]),
+    );
+    const v = await validate({ csv: western });
+    expect(v.encoding).toBe('windows-1252');
+    expect(v.problems.map((p) => [p.line, p.id, p.field, p.message])).toEqual([
+      [4, 'a2', 'first_name', 'first_name holds "FranÃ§oise", which is "Françoise" saved as UTF-8, in a file read as Windows-1252 (Western European): the list mixes two encodings; re-export it whole as "CSV UTF-8", or type the cell again'],
+    ]);
+    // A Russian list in Windows-1251 with a name pasted from a UTF-8 source.
+    const russian = path.join(t.dir, 'mixed-1251.csv');
+    const lines = variedCsv(40, 'ru', 3).trimEnd().split('\n');
+    writeFileSync(
+      russian,
+      Buffer.concat([iconv.encode(`${lines.join('\n')}\nz1,ru,academia,male,,`, 'windows-1251'), Buffer.from('Олег', 'utf8'), iconv.encode(',Петров,Директор,Институт,Москва,Россия,z1@example.org\n', 'windows-1251')]),
+    );
+    const ru = await validate({ csv: russian });
+    expect(ru.encoding).toBe('windows-1251');
+    expect(ru.problems.map((p) => [p.id, p.field, p.message])).toEqual([['z1', 'first_name', expect.stringMatching(/^first_name holds ".+", which is "Олег" saved as UTF-8, in a file read as Windows-1251 \(Cyrillic\)/)]]);
+    // That one cell made the whole list read as IBM866 before: every name in box-drawing characters.
+    expect((await readRecipients(russian)).recipients[0].fields.last_name).toBe(lines[1].split(',')[6]);
+    // A cell whose UTF-8 bytes the code page has no character for ("Иван": 0x98) is said so, not "not UTF-8".
+    writeFileSync(russian, Buffer.concat([iconv.encode(`${lines.join('\n')}\nz1,ru,academia,male,,`, 'windows-1251'), Buffer.from('Иван', 'utf8'), iconv.encode(',Петров,Директор,Институт,Москва,Россия,z1@example.org\n', 'windows-1251')]));
+    const lost = await validate({ csv: russian });
+    expect(lost.encoding).toBe('windows-1251');
+    expect(lost.problems.map((p) => [p.id, p.field, p.message])).toEqual([
+      ['z1', 'first_name', 'first_name holds bytes that Windows-1251 (Cyrillic), in which the file was read, has no character for (shown as "\uFFFD"): the cell was saved in another encoding; re-export the list whole as "CSV UTF-8"'],
+    ]);
   });
 
   it('decodes UTF-16 and Windows-1252 files', async () => {
