@@ -206,8 +206,9 @@ function mostlyUtf8(head: Buffer, legacyOdd: number): boolean {
 
 /**
  * Which legacy code page a list is in, by jschardet (Mozilla's detector) choosing among those of
- * the letters' languages only, weighed against the others by how their readings look (see below). Every list not in Unicode was once read as Windows-1252: a Russian
- * one in Windows-1251 passed `validate` and made letters to "Èâàí Ïåòðîâ". Asked to choose among
+ * the letters' languages only, weighed against the others by how their readings look (see
+ * below). Every list not in Unicode was once read as Windows-1252: a Russian one in Windows-1251
+ * passed `validate` and made letters to "Èâàí Ïåòðîâ". Asked to choose among
  * all it knows, the detector took short Western lists for Mac Roman or Baltic; among these, it
  * read each sample list right. Windows-1252 is what it falls back to.
  */
@@ -310,7 +311,6 @@ function decodeText(bytes: Buffer, encoding: Exclude<Encoding, 'utf-8'>): string
   return iconv.decode(bytes, encoding);
 }
 
-/** The note a run gives for a list that is not UTF-8. */
 /** Characters a name, an organisation or an address is written in: Latin (but for phonetic letters), Greek, Cyrillic, Arabic, Chinese, and their punctuation. */
 const WRITTEN = /[\u00a0-\u024f\u0370-\u03ff\u0400-\u04ff\u0600-\u06ff\u1e00-\u1eff\u2000-\u206f\u20ac\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/;
 
@@ -321,7 +321,7 @@ const WRITTEN = /[\u00a0-\u024f\u0370-\u03ff\u0400-\u04ff\u0600-\u06ff\u1e00-\u1
  * UTF-8 of more than ASCII, or read so they are characters no name is written in ("CAFÉ–BAR" is
  * UTF-8 too, of "CAFɖBAR").
  */
-export function utf8Misread(value: string, encoding: LegacyEncoding): string | undefined {
+function utf8Misread(value: string, encoding: LegacyEncoding): string | undefined {
   if (/^[\x00-\x7f]*$/.test(value)) return undefined;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const iconv = require('iconv-lite') as typeof Iconv;
@@ -359,6 +359,7 @@ function misreadRow(item: RowResult, encoding: Encoding, file: string, sheet?: s
   return undefined;
 }
 
+/** The note a run gives for a list that is not UTF-8. */
 export function encodingNotice(encoding: Exclude<Encoding, 'utf-8'>): string {
   if (encoding === 'utf-16le') return 'the file is UTF-16 (little-endian); it was decoded as such';
   if (encoding === 'utf-16be') return 'the file is UTF-16 (big-endian); it was decoded as such';
