@@ -1,5 +1,5 @@
 import type { Borrowed, Campaign } from '../campaign/campaign';
-import { shortened } from '../text/suggest';
+import { shortened, wordList } from '../text/suggest';
 import { encodingNotice, streamRecipients } from '../data/recipients';
 import { asciiAddress } from '../data/address';
 import type { Encoding, ListHeader, Recipient, RowProblem } from '../data/recipients';
@@ -109,16 +109,11 @@ function unreadSheetsNotice(h: ListHeader): string | undefined {
   return `the sheet "${h.sheet ?? ''}", the workbook's first tab, was read; its other ${unread.length === 1 ? 'tab' : 'tabs'} (${names}) ${unread.length === 1 ? 'was' : 'were'} not: name the sheet to read with --sheet NAME`;
 }
 
-/** "fr", "fr and ru", "fr, ru and zh". */
-function languageList(codes: string[]): string {
-  return codes.length <= 1 ? (codes[0] ?? '') : `${codes.slice(0, -1).join(', ')} and ${codes[codes.length - 1]}`;
-}
-
 /** A value of campaign.yaml that the letters of some of the list's languages take from the default language (see borrowedValues). */
 function borrowedNotice(file: string, entries: Borrowed[]): string {
   const { what, line: at, from, value, kind } = entries[0];
   const line = `${file}:${at}`;
-  const langs = languageList(entries.map((e) => e.language));
+  const langs = wordList(entries.map((e) => e.language), 'and');
   const own = `add ${entries[0].language}: … to ${what} for ${entries.length === 1 ? 'its' : 'their'} own`;
   if (kind === 'file') return `${line}: ${what} has no ${langs} file, so the ${langs} e-mails carry the ${from} one${value ? ` (${value})` : ''}: ${own}`;
   const mail = what.startsWith('attachments');

@@ -261,6 +261,15 @@ function emailSettings(src: YamlSource, data: CampaignFile): Campaign['email'] {
 }
 
 /**
+ * An item of attachments: as written, a path, a map from language to path, or those under file:
+ * with a name: and groups: (`nested`).
+ */
+function attachmentSpec(item: unknown): { file: string | Record<string, string>; name?: Localised; groups?: string[]; nested: boolean } {
+  if (item !== null && typeof item === 'object' && 'file' in item && !Array.isArray(item)) return { ...(item as { file: string | Record<string, string>; name?: Localised; groups?: string[] }), nested: true };
+  return { file: item as string | Record<string, string>, nested: false };
+}
+
+/**
  * attachments: in campaign.yaml, each resolved for every language of the campaign (a language
  * without its own file gets the default language's) and read now, so a missing or unreadable
  * file stops validate and generate before anything is written. Files must be inside the campaign
@@ -271,8 +280,8 @@ function loadAttachments(src: YamlSource, absDir: string, data: CampaignFile, la
   return (data.attachments ?? []).map((item, i) => {
     const keys: KeyPath = ['attachments', i];
     const where = `attachments[${i}]`;
-    const spec = typeof item === 'object' && 'file' in item && !Array.isArray(item) ? (item as { file: string | Record<string, string>; name?: Localised; groups?: string[] }) : { file: item as string | Record<string, string> };
-    const fileKeys: KeyPath = spec === item ? keys : [...keys, 'file'];
+    const spec = attachmentSpec(item);
+    const fileKeys: KeyPath = spec.nested ? keys : [...keys, 'file'];
     if (typeof spec.file === 'object') {
       for (const code of Object.keys(spec.file)) {
         if (!isSupportedLanguage(code)) {
@@ -465,11 +474,9 @@ function borrowedValues(src: YamlSource, data: CampaignFile, languages: string[]
   check(data.sender.title, ['sender', 'title'], 'sender.title', 'text');
   check(data.contact.name, ['contact', 'name'], 'contact.name', 'text');
   (data.attachments ?? []).forEach((item, i) => {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) return;
-    const spec = item as { file?: unknown; name?: unknown };
-    if ('file' in spec && typeof spec.file === 'object') check(spec.file, ['attachments', i, 'file'], `attachments[${i}].file`, 'file');
-    else if (!('file' in spec)) check(spec, ['attachments', i], `attachments[${i}]`, 'file');
-    if ('file' in spec) check(spec.name, ['attachments', i, 'name'], `attachments[${i}].name`, 'text');
+    const spec = attachmentSpec(item);
+    check(spec.file, spec.nested ? ['attachments', i, 'file'] : ['attachments', i], `attachments[${i}]${spec.nested ? '.file' : ''}`, 'file');
+    check(spec.name, ['attachments', i, 'name'], `attachments[${i}].name`, 'text');
   });
   return found;
 }

@@ -90,12 +90,11 @@ export function linksIn(source: string): { line: number; text: string; href: str
 /**
  * The links of a Markdown text that would not be live in a letter, with the line each is on (from
  * 0): to a file ("../annex.pdf", "file:…"), a script ("javascript:…") or any place but the web and
- * e-mail. A letter is read as a PDF, mostly in an e-mail: none of them could open. In a template,
- * links whose address it fills ({{website}}) are left to the letter (see filledLinksIn); in a
- * merged letter (`filled: 'check'`), every link is checked, one whose value holds "{{" too.
+ * e-mail. A letter is read as a PDF, mostly in an e-mail: none of them could open. Links whose
+ * address a template fills ({{website}}) are left to each letter (see filledLinksIn).
  */
-export function deadLinksIn(source: string, filled: 'skip' | 'check' = 'skip'): { line: number; text: string; href: string }[] {
-  return linksIn(source).filter((l) => liveHref(l.href) === undefined && (filled === 'check' || !l.href.includes('{{')));
+export function deadLinksIn(source: string): { line: number; text: string; href: string }[] {
+  return linksIn(source).filter((l) => liveHref(l.href) === undefined && !l.href.includes('{{'));
 }
 
 /** The links of a template whose address it fills from the row ("[our site]({{website}})"), with the line each is on (from 0). */
@@ -170,14 +169,19 @@ const FORMATTING = new Set('a abbr b big blockquote br center cite code del div 
  */
 function isFormatting(html: string): boolean {
   if (html.startsWith('<!--')) return true;
-  const tag = /^<\/?([a-z][a-z0-9-]*)/i.exec(html)?.[1]?.toLowerCase();
+  const tag = tagOf(html);
   return tag !== undefined && FORMATTING.has(tag);
+}
+
+/** The element a piece of HTML opens or closes, lower-case ("<B>" and "</b>": "b"). */
+function tagOf(html: string): string | undefined {
+  return /^<\/?([a-z][a-z0-9-]*)/i.exec(html)?.[1]?.toLowerCase();
 }
 
 /** The Markdown (or Handlebars) for a piece of HTML. */
 export function htmlHint(html: string): string {
   if (html.startsWith('<!--')) return 'A note to yourself is a Handlebars comment: {{!-- … --}}. It is left out of the letter.';
-  const tag = /^<\/?([a-z][a-z0-9-]*)/i.exec(html)?.[1]?.toLowerCase() ?? '';
+  const tag = tagOf(html) ?? '';
   if (tag === 'br') return 'For a new line within a paragraph, end the line with a backslash (\\); a blank line starts a new paragraph.';
   if (tag === 'b' || tag === 'strong') return 'Bold is **two asterisks** around the words.';
   if (tag === 'i' || tag === 'em') return 'Italic is *one asterisk* around the words.';

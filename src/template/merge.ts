@@ -13,7 +13,7 @@ import type { Mailbox } from '../data/address';
 import type { Recipient } from '../data/recipients';
 import { GROUPS, addressForm, formatLetterDate, fullName as joinName, isGroup, language, nameLine as titledName, normaliseGender, salutation, supportedLanguages } from '../i18n/languages';
 import { GENDER_TABLE, GROUP_TABLE, LANGUAGE_TABLE, languageOf } from '../data/words';
-import { didYouMean, shortened } from '../text/suggest';
+import { didYouMean, shortened, wordList } from '../text/suggest';
 import type { Labels, LanguageInfo } from '../i18n/languages';
 
 /** Everything one letter needs, in one language, with every template already applied. */
@@ -397,7 +397,7 @@ function checkComparison(n: HbsNode, source: TemplateSource, lineOffset: number,
   const values = COMPARED[field].values();
   if (values.includes(literal.value)) return;
   const shown = values.map((v) => (v ? v : 'empty'));
-  const list = `${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}`;
+  const list = wordList(shown, 'or');
   const guess = literal.value ? COMPARED[field].means(literal.value) : undefined;
   throw new LetterMergeError('TEMPLATE', `${what} compares ${field} with "${literal.value}", which no row's ${field} is: ${field === 'gender' ? 'it is' : `the ${field === 'group' ? 'groups' : 'language codes'} are`} ${list}${guess ? `; did you mean "${guess}"?` : ''}`, {
     location: { file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 },

@@ -13,3 +13,8 @@ export function didYouMean(typed: string, known: readonly string[]): string | un
 export function shortened(text: string, max = 60): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+/** Items as a sentence lists them: "fr", "fr and ru", "fr, ru and zh" (or with "or"). */
+export function wordList(items: readonly string[], conjunction: 'and' | 'or'): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} ${conjunction} ${items[items.length - 1]}`;
+}
