@@ -155,9 +155,39 @@ export function foreignMarkdownIn(source: string): ForeignMarkdown[] {
       }
       const note = /\[\^[^\]\s]+\]/.exec(t.content);
       if (note) found.push({ line, what: `a footnote (${note[0]})`, hint: 'lettermerge sets no footnotes: write the note in the text, in brackets, or as a paragraph of its own.' });
+      const spaced = spacedAddressIn(t.content);
+      if (spaced) {
+        found.push({
+          line: line + countLines(t.content.slice(0, spaced.index)),
+          what: `a link whose address has a space (${spaced.href})`,
+          looks: ', brackets and address: Markdown reads no space in an address',
+          hint: /^mailto:/i.test(spaced.href)
+            ? 'An e-mail address has no space: write it without.'
+            : `Write each space as %20 (${spaced.href.replace(/\s+/g, '%20')}), or put the address between < and >: [${spaced.text}](<${spaced.href}>).`,
+        });
+      }
     }
   });
   return found.sort((a, b) => a.line - b.line);
+}
+
+/**
+ * A link written as "[words](address)" whose web or e-mail address has a space in it
+ * ("https://example.org/annual report.pdf"): Markdown does not read it as a link, and the letter
+ * printed the whole of it as typed. A title after the address ("…" or '…') is not a space in it;
+ * code spans, an escaped "\[" and an address a template fills ({{…}}: see pointedLinks) are left.
+ */
+function spacedAddressIn(inline: string): { index: number; text: string; href: string } | undefined {
+  const text = inline.replace(/(`+)[^`]*?\1/g, (code) => ' '.repeat(code.length));
+  const m = /(?<!\\)\[([^[\]\n]+)\]\(\s*((?:https?:\/\/|mailto:|www\.)[^\s()]*(?:[ \t]+(?!["'])[^\s()]+)+)(?:\s+(?:"[^"\n]*"|'[^'\n]*'))?\s*\)/i.exec(text);
+  if (!m || m[2].includes('{{')) return undefined;
+  return { index: m.index, text: m[1], href: m[2] };
+}
+
+function countLines(text: string): number {
+  let n = 0;
+  for (const c of text) if (c === '\n') n++;
+  return n;
 }
 
 /** The elements of HTML that format text, which a writer used to HTML (or a word processor's export) would type. */

@@ -213,6 +213,7 @@ describe('campaign.yaml is checked against its schema', () => {
       ['---\ntitle: Packages\n---\nThe packages.\n\nSee <b>the table</b>.\n', /attachments\[0\]: annex\/en\.md, line 6: <b> is HTML, which the annex would print as typed: its text is Markdown/],
       // Printed as typed in every annex, before.
       ['---\ntitle: Packages\n---\nThe packages: A | B, and C.\n\nPackage | Amount\n--- | ---\nGold | CHF 60 000\n', /attachments\[0\]: annex\/en\.md, line 6: a table, which the annex would print as typed/],
+      ['---\ntitle: Packages\n---\nThe packages.\n\nSee [the form](https://example.org/pledge form.pdf).\n', /attachments\[0\]: annex\/en\.md, line 6: a link whose address has a space \(https:\/\/example\.org\/pledge form\.pdf\), which the annex would print as typed/],
       ['---\ntitle: Packages\n---\nThe packages.\n\nDear {{first_name}},\n', /attachments\[0\]: annex\/en\.md, line 6: \{\{first_name\}\} would be printed as it is: an annex is the same for every recipient/],
     ];
     for (const [i, [text, message]] of annex.entries()) {

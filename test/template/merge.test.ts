@@ -160,6 +160,8 @@ describe('Merger', () => {
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nThe price was ~~CHF 80 000~~ CHF 60 000.\n', /the letter template holds struck text \(~~…~~\), which a letter prints as typed/],
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n- [x] Gold\n- [ ] Silver\n', /holds a task box \(\[x\]\)/],
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nAs agreed[^1], we write.\n\n[^1]: In 2021.\n', /holds a footnote \(\[\^1\]\)/],
+      // A space in a link's address: Markdown reads no link, and every letter printed "[…](…)" as typed (at the link's own line of its paragraph).
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\nwe write about\n[the report](https://example.org/annual report.pdf "The report").\n', /the letter template holds a link whose address has a space \(https:\/\/example\.org\/annual report\.pdf\), which a letter prints as typed, brackets and address/],
       // A name with a dot is a file, not a host: only an address from "www." is taken for the web.
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nSee [the packages](packages.pdf).\n', /links "the packages" to "packages\.pdf"/],
     ];
@@ -171,7 +173,7 @@ describe('Merger', () => {
       expect(e.location?.line).toBe(file === 'en/email.txt' ? 2 : 6);
     }
     // Helpers it has, with arguments and hash pairs, and block helpers, still load.
-    const ok = campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': '---\nsubject: S\n---\n{{#if (eq group "government")}}G{{else}}{{groupName group}}{{/if}} {{formatDate date}} {{upper last_name}} {{#each (lookup . "address")}}{{this}}{{/each}}\n\n[a link](https://example.org), <mailto:fund@example.org>, [their site]({{website}}) and `![code](x.png)`, to <Partners> & co.\n' });
+    const ok = campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': '---\nsubject: S\n---\n{{#if (eq group "government")}}G{{else}}{{groupName group}}{{/if}} {{formatDate date}} {{upper last_name}} {{#each (lookup . "address")}}{{this}}{{/each}}\n\n[a link](https://example.org "Our site"), [the report](<https://example.org/annual report.pdf>), <mailto:fund@example.org>, [their site]({{website}}) and `![code](x.png)`, to <Partners> & co.\n' });
     expect(() => new Merger(loadCampaign(ok))).not.toThrow();
   });
 
