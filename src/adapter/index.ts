@@ -1270,6 +1270,27 @@ function recordGlyphs(font: EmbeddedFontInternals, own: GlyphIdFont, glyphs: Gly
   }
 }
 
+/**
+ * The options of a glyph run. `actualText`: the run's glyphs are not in the order of its
+ * characters (Devanagari's vowel sign ि is drawn before its consonant), so it is marked content
+ * whose ActualText is the run's text, for extractors and screen readers. The marked content is
+ * inside the text object, under the transformation its glyphs are drawn with: opened before it,
+ * poppler placed the text where the page's other transformation put it (at the foot of the page).
+ */
+export interface GlyphRunOptions {
+  wordSpacing?: number;
+  charSpacing?: number;
+  logicalOrder?: boolean;
+  actualText?: boolean;
+}
+
+/** The operator that opens a run's ActualText (see GlyphRunOptions), its text as UTF-16 with a byte order mark. */
+function actualTextOpen(text: string): string {
+  const codePoints: number[] = [];
+  for (const c of text) codePoints.push(c.codePointAt(0)!);
+  return `\n/Span <</ActualText <feff${utf16Hex(codePoints)}>>> BDC`;
+}
+
 /** A hex string of UTF-16 code units, for a ToUnicode map. */
 function utf16Hex(codePoints: number[]): string {
   let out = '';
@@ -1755,8 +1776,14 @@ export class LetterDocument extends PDFDocument {
    * pdfkit drops them and moves the words apart. The spaces are then in the text that extractors
    * and screen readers read from the content, not guessed from the gaps.
    */
-  glyphRun(face: FaceLike, size: number, x: number, y: number, text: string, options: { wordSpacing?: number; charSpacing?: number; logicalOrder?: boolean } = {}): void {
+  glyphRun(face: FaceLike, size: number, x: number, y: number, text: string, options: GlyphRunOptions = {}): void {
     if (!this.adapter.reuse) {
+      if (options.actualText) {
+        this.markContent('Span', { actual: text } as never);
+        this.glyphRun(face, size, x, y, text, { ...options, actualText: false });
+        this.endMarkedContent();
+        return;
+      }
       // Plain pdfkit: the words of a justified run placed one by one (pdfkit's own wordSpacing
       // would also widen no-break spaces, which the line breaker does not count as stretchable).
       this.useFace(face, size);
@@ -1802,17 +1829,18 @@ export class LetterDocument extends PDFDocument {
     if (statics && !allStatic(kept ? kept.glyphs : laid!.glyphs, statics, kept)) {
       // A run with a glyph that the text of every letter lacks: that glyph is drawn with the face's
       // second font (splitFonts); a right-to-left run, wholly.
-      if (!options.logicalOrder) return this.splitRun(face, size, x, y, laid ?? runLayout(font, text), options, statics);
+      if (!options.logicalOrder) return this.splitRun(face, size, x, y, laid ?? runLayout(font, text), options, statics, text);
       this.useFace(this.variantOf(face), size);
       font = d._font;
       own = this.byGid.get(font);
     }
     if (d.page.fonts[font.id] == null) d.page.fonts[font.id] = font.ref();
-    const content = this.textAt(font.id, size, options.charSpacing ?? 0, x, d.page.height - y, d.page.height);
+    const content = this.textAt(font.id, size, options.charSpacing ?? 0, x, d.page.height - y, d.page.height) + (options.actualText ? actualTextOpen(text) : '');
+    const end = options.actualText ? '\nEMC' : '';
     if (kept) {
       recordGlyphs(font, own!, kept.glyphs);
       if (!kept.ligatures || kept.ligatures.every((l) => this.ligatureCarrier(face, font, l.glyph) === l.carrier)) {
-        this.addText(`${content}${kept.body}`);
+        this.addText(`${content}${kept.body}${end}`);
         return;
       }
     }
@@ -1834,7 +1862,7 @@ export class LetterDocument extends PDFDocument {
       const ligatures = options.logicalOrder ? once.filter((g) => g.codePoints.length > 1).map((g) => ({ glyph: g, carrier: carriers[glyphs.indexOf(g)] })) : [];
       keepRun(text, { face: face.key, size, wordSpacing, logicalOrder, glyphs: once, body, ...(ligatures.length ? { ligatures } : {}) });
     }
-    this.addText(`${content}${body}`);
+    this.addText(`${content}${body}${end}`);
   }
 
   /**
@@ -1843,7 +1871,7 @@ export class LetterDocument extends PDFDocument {
    * so every glyph is where the run drawn in one font puts it. Not kept for other letters: which
    * glyphs are in which font depends on this letter.
    */
-  private splitRun(face: FaceLike, size: number, x: number, y: number, laid: { glyphs: GlyphLike[]; positions: PositionLike[] }, options: { wordSpacing?: number; charSpacing?: number }, statics: Set<number>): void {
+  private splitRun(face: FaceLike, size: number, x: number, y: number, laid: { glyphs: GlyphLike[]; positions: PositionLike[] }, options: GlyphRunOptions, statics: Set<number>, text: string): void {
     const d = this as unknown as DocumentInternals;
     const height = d.page.height;
     const { glyphs, positions: layoutPositions } = laid;
@@ -1861,7 +1889,7 @@ export class LetterDocument extends PDFDocument {
       this.useFace(shared ? face : this.variantOf(face), size);
       const font = d._font;
       if (d.page.fonts[font.id] == null) d.page.fonts[font.id] = font.ref();
-      out += start === 0 ? this.textAt(font.id, size, options.charSpacing ?? 0, x, height - y, height) : this.fontChange(font.id, size);
+      out += start === 0 ? this.textAt(font.id, size, options.charSpacing ?? 0, x, height - y, height) + (options.actualText ? actualTextOpen(text) : '') : this.fontChange(font.id, size);
       if (placed && !(positions[start].xOffset || positions[start].yOffset)) out += `\n${textMatrix(at, height - y)}`;
       placed = !!(positions[end - 1].xOffset || positions[end - 1].yOffset);
       const encoded = encodeByGlyphId(font, this.byGid.get(font)!, glyphs.slice(start, end));
@@ -1869,7 +1897,7 @@ export class LetterDocument extends PDFDocument {
       for (let k = start; k < end; k++) at += positions[k].xAdvance * scale;
       start = end;
     }
-    this.addText(out);
+    this.addText(options.actualText ? `${out}\nEMC` : out);
   }
 
   /** The operator that sets the font and size inside an open text object, when they change. */

@@ -31,6 +31,8 @@ export interface TextItem {
   width?: number;
   /** Not content: the footer or a page number. */
   artifact?: Artifact;
+  /** Its glyphs are not in the order of its characters (see Segment.reordered): extractors are given its text. */
+  reordered?: boolean;
 }
 
 /** Everything on a page, positioned in points from the top-left corner. Text `y` is the baseline. */
@@ -301,6 +303,7 @@ class Composer {
         item.width = s.width;
       }
       if (s.charSpacing) item.charSpacing = s.charSpacing;
+      if (s.reordered) item.reordered = true;
       if (artifact) item.artifact = artifact;
       return item;
     });

@@ -35,6 +35,13 @@ export interface Segment {
   logical: number;
   /** Drawn mirrored left to right (a bracket in right-to-left text). */
   flip?: boolean;
+  /**
+   * Its glyphs are drawn in another order than its characters are read: Devanagari draws the
+   * vowel sign ि before the consonant it follows, and a reph above the syllable after it. Read
+   * from the glyphs, the name प्रिया came out "िप्रया"; the PDF gives the segment its text
+   * (ActualText).
+   */
+  reordered?: boolean;
 }
 
 export interface Line {
@@ -381,6 +388,7 @@ function buildLine(p: Paragraph, span: LineSpan, width: number, align: Align): L
   let end = span.end;
   while (end > span.start && (isSpace(p.text[end - 1]) || p.text[end - 1] === '\n')) end--;
   const segments = p.levels ? visualSegments(p, span.start, end) : logicalSegments(p, span.start, end);
+  if (REORDERED.test(p.text.slice(span.start, end))) for (const s of segments) if (REORDERED.test(s.text)) s.reordered = true;
   if (span.hyphen && segments.length > 0) {
     const s = segments[segments.length - 1];
     s.text += SOFT_HYPHEN;
@@ -405,6 +413,9 @@ function buildLine(p: Paragraph, span: LineSpan, width: number, align: Align): L
   if (p.levels) line.logical = stripControls(p.text.slice(span.start, end)) + (line.spaceAfter ? ' ' : '');
   return line;
 }
+
+/** A character of a script lettermerge draws whose glyphs shaping reorders: Devanagari. */
+const REORDERED = /[\u0900-\u097f\ua8e0-\ua8ff]/;
 
 type VisualAlign = 'left' | 'right' | 'center' | 'justify' | 'distribute';
 

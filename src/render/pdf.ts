@@ -65,7 +65,9 @@ function drawText(doc: LetterDocument, item: TextItem): void {
     doc.transform(-1, 0, 0, 1, 2 * item.x + (item.width ?? 0), 0);
   }
   // A right-to-left word is written in reading order (fontkit lays it out right to left).
-  doc.glyphRun(item.face, item.size, item.x, item.y, item.text, { wordSpacing: item.wordSpacing, charSpacing: item.charSpacing, logicalOrder: fontkitReverses(item.text) });
+  // A run whose glyphs are not in reading order (Devanagari) carries its text, for extractors and
+  // screen readers; left to right only, as poppler turns an ActualText of right-to-left text around.
+  doc.glyphRun(item.face, item.size, item.x, item.y, item.text, { wordSpacing: item.wordSpacing, charSpacing: item.charSpacing, logicalOrder: fontkitReverses(item.text), actualText: item.reordered });
   if (item.flip) doc.restore();
 }
 

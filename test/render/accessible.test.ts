@@ -107,7 +107,7 @@ const tools = hasCommand('qpdf') && hasCommand('pdfinfo');
 (tools ? describe : describe.skip)('tagged, archival letters (PDF/UA-1, PDF/A-2a)', () => {
   const t = tempDir();
   let sample: { file: string; lang: string; name: string }[];
-  let stress: { en: string; fr: string };
+  let stress: { en: string; fr: string; hi: string };
   const subject = 'R&D <Partners> & "Friends" – 2022';
 
   beforeAll(async () => {
@@ -130,18 +130,19 @@ const tools = hasCommand('qpdf') && hasCommand('pdfinfo');
     const csv = writeCsv(t.dir, 'stress.csv', [
       row({ id: 'zh-name', language: 'en', first_name: '晓明', last_name: '王', organization: 'Institute for Information Society Studies' }),
       row({ id: 'ar-org', language: 'fr', first_name: 'Amira', last_name: 'Haddad', organization: 'جامعة القاهرة' }),
+      row({ id: 'hi-name', language: 'en', title: 'Dr', first_name: 'प्रिया', last_name: 'शर्मा', organization: 'किंग्स्टन विश्वविद्यालय' }),
     ]);
     const out = path.join(t.dir, 'stress');
     await generate({ csv, campaign: dir, out });
     const find = (id: string) => path.join(out, readdirSync(out, { recursive: true }).map(String).find((f) => f.includes(id) && f.endsWith('.pdf'))!);
-    stress = { en: find('zh-name'), fr: find('ar-org') };
+    stress = { en: find('zh-name'), fr: find('ar-org'), hi: find('hi-name') };
   }, 120_000);
   afterAll(() => t.cleanup());
 
   it('passes every machine-checkable PDF/A-2a and PDF/UA-1 rule that applies, on every letter', () => {
     const checked = new Set<string>();
     const failures: string[] = [];
-    for (const file of [...sample.map((s) => s.file), stress.en, stress.fr]) {
+    for (const file of [...sample.map((s) => s.file), stress.en, stress.fr, stress.hi]) {
       const report = checkPdfRules(file);
       report.checked.forEach((r) => checked.add(r));
       for (const f of report.failures) failures.push(`${path.basename(file)}: ${f.rule}: ${f.detail}`);
@@ -291,6 +292,20 @@ const tools = hasCommand('qpdf') && hasCommand('pdfinfo');
       langs.add(lang);
     }
     expect([...langs].sort()).toEqual(['ar', 'en', 'es', 'fr', 'ru', 'zh']);
+  });
+
+  it('gives a run whose glyphs are not in reading order (Devanagari) its text, where the run is drawn', () => {
+    // Devanagari draws the vowel sign ि before its consonant and a reph above the syllable after
+    // it: read from the glyphs, the name came out "Dr िप्रया शमार्".
+    const plain = execFileSync('pdftotext', ['-f', '1', '-l', '1', stress.hi, '-']).toString('utf8');
+    expect(plain).toMatch(/^To: Dr प्रिया शर्मा$/m);
+    expect(plain).toMatch(/^Professor\nकिंग्स्टन विश्वविद्यालय\n/m);
+    expect(plain).not.toMatch(/ि[पक]/);
+    // As marked content of the run (ActualText), inside its text object; no other run has one.
+    const content = (file: string) => execFileSync('qpdf', ['--stream-data=uncompress', '--object-streams=disable', file, '-']).toString('latin1');
+    const actual = [...content(stress.hi).matchAll(/BT\n(?:[^\n]*\n)*?\/Span <<\/ActualText <feff([0-9a-f]+)>>> BDC\n/g)].map((m) => Buffer.from(m[1], 'hex').swap16().toString('utf16le'));
+    expect(actual).toEqual(['Dr प्रिया शर्मा', 'किंग्स्टन विश्वविद्यालय']);
+    expect(content(stress.en)).not.toContain('/ActualText <feff');
   });
 
   it('draws a hyphen where a word is broken, extracts it as U+00AD, and reads the word whole from the structure', () => {
