@@ -17,8 +17,19 @@ export type Block =
   | { kind: 'quote'; blocks: Block[] }
   | { kind: 'rule' };
 
-// html: false keeps raw HTML as literal text; linkify off so only written links become links.
-const md = new MarkdownIt('commonmark', { html: false, linkify: false, typographer: false });
+/**
+ * A Markdown parser as a letter's text is read: CommonMark with no block of code made by
+ * indenting. A line indented by four spaces or a tab (the first line of a paragraph, as letters
+ * were typed) is a paragraph like any other; as code, its links and bold were printed as typed,
+ * "[Resolution 140](https://…)", and its links were not checked. A letter holds no code.
+ * `html`: whether HTML is read as HTML (to find it), or kept as literal text.
+ */
+function letterParser(html: boolean) {
+  return new MarkdownIt('commonmark', { html, linkify: false, typographer: false }).disable('code');
+}
+
+// linkify off so only written links become links.
+const md = letterParser(false);
 
 /**
  * Bodies parsed lately. Most letters of a language, group and gender have the same body (a
@@ -68,7 +79,7 @@ export function liveHref(href: string): string | undefined {
 }
 
 /** A second parser that takes every link as written, to find those the letter would not make live. */
-const anyLink = new MarkdownIt('commonmark', { html: false, linkify: false, typographer: false });
+const anyLink = letterParser(false);
 anyLink.validateLink = () => true;
 anyLink.normalizeLink = (url: string) => url;
 
@@ -103,7 +114,7 @@ export function filledLinksIn(source: string): { line: number; text: string; hre
 }
 
 /** A third parser that knows HTML, to find what a letter would print as typed. */
-const withHtml = new MarkdownIt('commonmark', { html: true, linkify: false, typographer: false });
+const withHtml = letterParser(true);
 
 /**
  * The HTML a Markdown text holds ("<br>", "<b>", "<!-- a note -->"), with the line each is on
@@ -123,7 +134,7 @@ export function htmlIn(source: string): { line: number; html: string }[] {
 }
 
 /** A fourth parser that knows GitHub's Markdown (tables, struck text), as most editors write it, to find it. */
-const withGithub = new MarkdownIt('commonmark', { html: false, linkify: false, typographer: false }).enable(['table', 'strikethrough']);
+const withGithub = letterParser(false).enable(['table', 'strikethrough']);
 
 /** Markdown of another flavour than a letter's, found in a text: where, what (to name it in a message) and what to write instead. */
 export interface ForeignMarkdown {

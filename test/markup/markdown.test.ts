@@ -27,6 +27,16 @@ describe('parseMarkdown', () => {
     ]);
   });
 
+  it('reads a paragraph whose first line is indented (four spaces, a tab) as a paragraph, not as code', () => {
+    // As code, its link and bold were printed as typed: "[the Fund](https://…)".
+    const link = { text: 'the Fund', bold: false, italic: false, link: 'https://a.example/fund' };
+    expect(parseMarkdown('    We thank [the Fund](https://a.example/fund) **warmly**.\n\n\tNext.\n\n- item\n\n        indented in the item')).toEqual([
+      { kind: 'paragraph', runs: [{ text: 'We thank ', bold: false, italic: false }, link, { text: ' ', bold: false, italic: false }, { text: 'warmly', bold: true, italic: false }, { text: '.', bold: false, italic: false }] },
+      { kind: 'paragraph', runs: [{ text: 'Next.', bold: false, italic: false }] },
+      { kind: 'list', ordered: false, start: 1, items: [[{ kind: 'paragraph', runs: [{ text: 'item', bold: false, italic: false }] }, { kind: 'paragraph', runs: [{ text: 'indented in the item', bold: false, italic: false }] }]] },
+    ]);
+  });
+
   it('reads lists and hard breaks', () => {
     const blocks = parseMarkdown('- one\n- two\n\n3. three\n\nline  \nbreak');
     expect(blocks[0]).toMatchObject({ kind: 'list', ordered: false, items: [[{ kind: 'paragraph' }], [{ kind: 'paragraph' }]] });

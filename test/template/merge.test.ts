@@ -162,6 +162,8 @@ describe('Merger', () => {
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nAs agreed[^1], we write.\n\n[^1]: In 2021.\n', /holds a footnote \(\[\^1\]\)/],
       // A space in a link's address: Markdown reads no link, and every letter printed "[…](…)" as typed (at the link's own line of its paragraph).
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\nwe write about\n[the report](https://example.org/annual report.pdf "The report").\n', /the letter template holds a link whose address has a space \(https:\/\/example\.org\/annual report\.pdf\), which a letter prints as typed, brackets and address/],
+      // A link in a paragraph indented as code was not checked (nor drawn as a link).
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n    See [the packages](annex/packages.pdf).\n', /the letter template links "the packages" to "annex\/packages\.pdf", which would not be a live link/],
       // A name with a dot is a file, not a host: only an address from "www." is taken for the web.
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nSee [the packages](packages.pdf).\n', /links "the packages" to "packages\.pdf"/],
     ];
