@@ -321,6 +321,20 @@ function checkFilledLinks(out: string, context: unknown, filled: FilledLink[], s
 function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource, lineOffset: number, what: string): void {
   const helpers = Object.keys(env.helpers).filter((h) => h !== 'helperMissing' && h !== 'blockHelperMissing');
   const at = (n: HbsNode) => ({ file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 });
+  // A word processor's "smart quotes": Handlebars reads “government” as a value of that name.
+  const typographicQuote = (p: HbsNode | undefined): void => {
+    const original = p?.type === 'PathExpression' ? (p.original ?? '') : '';
+    // “government” is one word quoted; “civil is the first word of “civil society”. (An apostrophe
+    // inside a name, partner’s, is no quote.)
+    const opens = TYPOGRAPHIC_QUOTE.test(original.slice(0, 1));
+    const closes = TYPOGRAPHIC_QUOTE.test(original.slice(-1));
+    if (!opens && !closes) return;
+    const quoted = original.length > 2 && opens && closes;
+    throw new LetterMergeError('TEMPLATE', `${what} writes ${original} with a typographic quote, which Handlebars does not read as one: it would look for a value named ${original}`, {
+      location: at(p!),
+      hint: `Write the words between straight quotes${quoted ? `: "${original.slice(1, -1)}"` : ''} (an editor's "smart quotes" turn them curly).`,
+    });
+  };
   const visit = (n: HbsNode | undefined): void => {
     if (!n) return;
     if (n.type === 'PartialStatement' || n.type === 'PartialBlockStatement') {
@@ -347,6 +361,9 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
       });
     }
     if (n.type === 'MustacheStatement' || n.type === 'SubExpression' || n.type === 'BlockStatement') {
+      typographicQuote(n.path);
+      n.params?.forEach(typographicQuote);
+      n.hash?.pairs.forEach((pair) => typographicQuote(pair.value));
       const name = n.path?.type === 'PathExpression' && !n.path.data ? n.path.original : undefined;
       const called = (n.params?.length ?? 0) > 0 || (n.hash?.pairs.length ?? 0) > 0;
       if (called && name !== undefined && !helpers.includes(name)) {
@@ -370,6 +387,9 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
   };
   visit(ast);
 }
+
+/** Quotation marks that are not Handlebars' own " and ': curly, low, angle and full-width ones. */
+const TYPOGRAPHIC_QUOTE = /[\u2018-\u201f\u00ab\u00bb\u2039\u203a\u300c-\u300f\uff02\uff07]/;
 
 /** The values a row's group, gender and language can have in a template, and what a word given for one means (see data/words.ts). */
 const COMPARED: Record<string, { values: () => readonly string[]; means: (word: string) => string | undefined }> = {

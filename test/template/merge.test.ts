@@ -194,6 +194,9 @@ describe('Merger', () => {
       // A row's value set as Markdown: "[text](https://…)" in a cell became a live link in the letter.
       ['{{{organization}}}', /writes \{\{\{organization\}\}\} \(or \{\{&organization\}\}\), which would let the row's value act as Markdown/],
       ['{{&organization}}', /which would let the row's value act as Markdown/],
+      // A word processor's quotes: Handlebars looked for a column named “government”.
+      ['{{#if (eq group “government”)}}x{{/if}}', /writes “government” with a typographic quote, which Handlebars does not read as one: it would look for a value named “government”/],
+      ['{{#if (eq group ‘civil society’)}}x{{/if}}', /writes ‘civil with a typographic quote/],
       ['{{#*inline "x"}}hi{{/inline}}', /uses the decorator \{\{#\*inline\}\}, and lettermerge templates have none/],
       // A name holding several values, written as one: "[object Object]" in every letter.
       ['{{this}}', /writes \{\{this\}\}, which is not one value but several \(the row's columns and the merge's names\): every letter would show "\[object Object\]"/],
