@@ -12,7 +12,7 @@ import { parseMailbox } from '../data/address';
 import type { Mailbox } from '../data/address';
 import type { Recipient } from '../data/recipients';
 import { GROUPS, addressForm, formatLetterDate, fullName as joinName, isGroup, language, nameLine as titledName, normaliseGender, salutation, supportedLanguages } from '../i18n/languages';
-import { GENDER_TABLE, GROUP_TABLE, LANGUAGE_TABLE, languageOf } from '../data/words';
+import { FIELDS, GENDER_TABLE, GROUP_TABLE, LANGUAGE_TABLE, fold, languageOf } from '../data/words';
 import { didYouMean, shortened, wordList } from '../text/suggest';
 import type { Labels, LanguageInfo } from '../i18n/languages';
 
@@ -223,6 +223,7 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
       throw templateError(source, err, lineOffset, what);
     }
     checkCalls(env, ast as unknown as HbsNode, source, lineOffset, what);
+    checkOtherPlaceholders(ast as unknown as HbsNode, source, lineOffset, what);
     checkWholeObjects(ast as unknown as HbsNode, source, lineOffset, what);
     if (env === markdownEnv) {
       checkImages(text, source, lineOffset, what);
@@ -388,6 +389,47 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
   visit(ast);
 }
 
+/**
+ * A value written as another mail merge writes it: «first_name» (a word processor's merge field),
+ * {first_name}, ${first_name}, <<first_name>>, [[first_name]], %first_name%, <first_name>. Every
+ * letter printed it as typed, and validate found nothing. Only names of values lettermerge knows
+ * are taken for one (a field, or a header word for it in any of the six languages, «Nombre»), so
+ * "<Partners>" and "50% of 60%" stay text.
+ */
+const OTHER_PLACEHOLDER = /«\s*([^«»{}<>\n]{1,40}?)\s*»|<<\s*([^<>{}\n]{1,40}?)\s*>>|\$?\{\s*([^{}\n]{1,40}?)\s*\}|\[\[\s*([^[\]\n]{1,40}?)\s*\]\]|%([^%\s][^%\n]{0,38}?)%|<([^<>\s][^<>\n]{0,38}?)>/gu;
+
+/** The value a name in another mail merge's placeholder stands for, if lettermerge has it. */
+function placeholderValue(name: string): string | undefined {
+  const key = fold(name);
+  for (const known of [...PROVIDED, 'title', 'first_name', 'last_name', 'position', 'organization', 'address', 'country', 'email']) {
+    if (fold(known) === key && !['campaign', 'sender', 'contact', 'labels'].includes(known)) return known;
+  }
+  return FIELDS.lookup(name);
+}
+
+function checkOtherPlaceholders(ast: HbsNode, source: TemplateSource, lineOffset: number, what: string): void {
+  const visit = (n: HbsNode | undefined): void => {
+    if (!n) return;
+    if (n.type === 'ContentStatement' && typeof n.value === 'string') {
+      const text = n.original ?? n.value;
+      for (const m of text.matchAll(OTHER_PLACEHOLDER)) {
+        const name = m.slice(1).find((g) => g !== undefined) ?? '';
+        const value = placeholderValue(name);
+        if (!value) continue;
+        const line = (n.loc?.start.line ?? 1) + lineOffset - 1 + (text.slice(0, m.index).match(/\n/g)?.length ?? 0);
+        throw new LetterMergeError('TEMPLATE', `${what} writes ${m[0]}, which every letter would print as typed: a value is written {{${value}}}`, {
+          location: { file: source.file, line },
+          hint: `Write {{${value}}} in its place.`,
+        });
+      }
+    }
+    n.body?.forEach(visit);
+    n.program?.body.forEach(visit);
+    n.inverse?.body.forEach(visit);
+  };
+  visit(ast);
+}
+
 /** Quotation marks that are not Handlebars' own " and ': curly, low, angle and full-width ones. */
 const TYPOGRAPHIC_QUOTE = /[\u2018-\u201f\u00ab\u00bb\u2039\u203a\u300c-\u300f\uff02\uff07]/;
 
@@ -411,8 +453,21 @@ function single<T>(found: T[]): T | undefined {
 function checkComparison(n: HbsNode, source: TemplateSource, lineOffset: number, what: string): void {
   const [a, b] = n.params ?? [];
   if (!a || !b || n.params!.length !== 2) return;
+  const simple = (p: HbsNode) => (p.type === 'PathExpression' && !p.data && (p.depth ?? 0) === 0 && p.parts?.length === 1 ? p.parts[0] : undefined);
+  // (eq group government): a value written without its quotes is a name, and Handlebars looked
+  // for a column "government" (validate said to add one to the list).
+  for (const [x, y] of [[a, b], [b, a]]) {
+    const f = simple(x);
+    const bare = simple(y);
+    if (f && bare && Object.hasOwn(COMPARED, f) && COMPARED[f].values().includes(bare) && bare !== '') {
+      throw new LetterMergeError('TEMPLATE', `${what} compares ${f} with ${bare} without quotes: Handlebars takes ${bare} for the name of a column, not for the ${f} "${bare}"`, {
+        location: { file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 },
+        hint: `Quote the value: {{#if (${n.path?.original ?? 'eq'} ${f} "${bare}")}}…{{/if}}.`,
+      });
+    }
+  }
   const [name, literal] = a.type === 'PathExpression' ? [a, b] : [b, a];
-  const field = name.type === 'PathExpression' && !name.data && (name.depth ?? 0) === 0 && name.parts?.length === 1 ? name.parts[0] : undefined;
+  const field = simple(name);
   if (!field || !Object.hasOwn(COMPARED, field) || literal.type !== 'StringLiteral' || typeof literal.value !== 'string') return;
   const values = COMPARED[field].values();
   if (values.includes(literal.value)) return;

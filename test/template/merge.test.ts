@@ -164,6 +164,10 @@ describe('Merger', () => {
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\nwe write about\n[the report](https://example.org/annual report.pdf "The report").\n', /the letter template holds a link whose address has a space \(https:\/\/example\.org\/annual report\.pdf\), which a letter prints as typed, brackets and address/],
       // A link in a paragraph indented as code was not checked (nor drawn as a link).
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n    See [the packages](annex/packages.pdf).\n', /the letter template links "the packages" to "annex\/packages\.pdf", which would not be a live link/],
+      // A value written as another mail merge writes it was printed as typed in every letter.
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nTo «Nombre» {{last_name}}, of %organisation%\n', /the letter template writes «Nombre», which every letter would print as typed: a value is written \{\{first_name\}\}/],
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\nwe write to\n{{title}} <<Last Name>>.\n', /writes <<Last Name>>, which every letter would print as typed: a value is written \{\{last_name\}\}/],
+      ['en/email.txt', 'Hello\n${salutation}\n', /the e-mail template writes \$\{salutation\}, which every letter would print as typed: a value is written \{\{salutation\}\}/],
       // A name with a dot is a file, not a host: only an address from "www." is taken for the web.
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nSee [the packages](packages.pdf).\n', /links "the packages" to "packages\.pdf"/],
     ];
@@ -175,7 +179,7 @@ describe('Merger', () => {
       expect(e.location?.line).toBe(file === 'en/email.txt' ? 2 : 6);
     }
     // Helpers it has, with arguments and hash pairs, and block helpers, still load.
-    const ok = campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': '---\nsubject: S\n---\n{{#if (eq group "government")}}G{{else}}{{groupName group}}{{/if}} {{formatDate date}} {{upper last_name}} {{#each (lookup . "address")}}{{this}}{{/each}}\n\n[a link](https://example.org "Our site"), [the report](<https://example.org/annual report.pdf>), <mailto:fund@example.org>, [their site]({{website}}) and `![code](x.png)`, to <Partners> & co.\n' });
+    const ok = campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': '---\nsubject: S\n---\n{{#if (eq group "government")}}G{{else}}{{groupName group}}{{/if}} {{formatDate date}} {{upper last_name}} {{#each (lookup . "address")}}{{this}}{{/each}}\n\n[a link](https://example.org "Our site"), [the report](<https://example.org/annual report.pdf>), <mailto:fund@example.org>, [their site]({{website}}) and `![code](x.png)`, to <Partners> & co., 50% to 60%, {a note}, [[x]] and «Forum».\n' });
     expect(() => new Merger(loadCampaign(ok))).not.toThrow();
   });
 
@@ -226,6 +230,9 @@ describe('Merger', () => {
       ['{{#if (eq "F" gender)}}x{{/if}}', /compares gender with "F", which no row's gender is: it is female, male or empty; did you mean "female"\?/],
       ['{{#if (or (eq language "Español") (eq group "academia"))}}x{{/if}}', /compares language with "Español".*did you mean "es"\?/],
       ['{{#if (eq group "press")}}x{{/if}}', /compares group with "press", which no row's group is: the groups are [^;]*$/],
+      // A value without its quotes: Handlebars looked for a column named "government".
+      ['{{#if (eq group government)}}x{{/if}}', /compares group with government without quotes: Handlebars takes government for the name of a column, not for the group "government"/],
+      ['{{#unless (ne language en)}}x{{/unless}}', /compares language with en without quotes/],
     ];
     for (const [i, [text, message]] of cases.entries()) {
       const dir = campaignCopy(path.join(t.dir, `q${i}`), { 'en/letter.md': `---\nsubject: S\n---\nDear reader,\n\n${text}\n` });
