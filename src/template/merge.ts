@@ -215,6 +215,7 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
   const key = `${env === textEnv ? 'text' : 'markdown'}\n${text}`;
   let parsed = parsedTemplates.get(key);
   if (!parsed) {
+    checkSpacedBlocks(text, source, lineOffset, what);
     let ast: ReturnType<typeof env.parse>;
     try {
       ast = env.parse(env === markdownEnv ? pointedLinks(text) : text);
@@ -250,6 +251,20 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
       throw templateError(source, err, lineOffset, what, { ast: template.ast as unknown as HbsNode, context });
     }
   };
+}
+
+/**
+ * "{{ #if organization }}" and "{{ /if }}": a space between the braces and "#" or "/", which
+ * Handlebars does not read (its own message said it found "a character it does not take there").
+ */
+function checkSpacedBlocks(text: string, source: TemplateSource, lineOffset: number, what: string): void {
+  const m = /\{\{~?\s+([#/^])\s*([^\s}]*)/.exec(text);
+  if (!m) return;
+  const tag = `{{${m[1]}${m[2]}`;
+  throw new LetterMergeError('TEMPLATE', `${what} writes "${m[0].trim()}" with a space after "{{", which Handlebars does not read: a block's tag starts "${tag}"`, {
+    location: { file: source.file, line: text.slice(0, m.index).split('\n').length + lineOffset - 1 },
+    hint: `Write ${tag}…}} with no space after the braces.`,
+  });
 }
 
 /**
@@ -368,9 +383,14 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
       const name = n.path?.type === 'PathExpression' && !n.path.data ? n.path.original : undefined;
       const called = (n.params?.length ?? 0) > 0 || (n.hash?.pairs.length ?? 0) > 0;
       if (called && name !== undefined && !helpers.includes(name)) {
+        // {{first name}}: a value's name written with its space, read as "first" called with "name".
+        const words = [name, ...(n.params ?? []).map((p) => (p.type === 'PathExpression' ? (p.original ?? '') : ''))];
+        const value = n.type === 'MustacheStatement' && words.every(Boolean) ? placeholderValue(words.join(' ')) : undefined;
         throw new LetterMergeError('TEMPLATE', `${what} calls "${name}", which is not a helper lettermerge has`, {
           location: at(n),
-          hint: `Its helpers are ${helpers.sort().join(', ')}. A column is written without arguments: {{${name}}}.`,
+          hint: value
+            ? `Did you mean {{${value}}}? A value's name has "_" where "{{${words.join(' ')}}}" has a space.`
+            : `Its helpers are ${helpers.sort().join(', ')}. A column is written without arguments: {{${name}}}.`,
         });
       }
       const use = name !== undefined && Object.hasOwn(HELPER_USE, name) ? HELPER_USE[name] : undefined;

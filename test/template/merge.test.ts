@@ -170,6 +170,10 @@ describe('Merger', () => {
       ['en/email.txt', 'Hello\n${salutation}\n', /the e-mail template writes \$\{salutation\}, which every letter would print as typed: a value is written \{\{salutation\}\}/],
       // A name with a dot is a file, not a host: only an address from "www." is taken for the web.
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nSee [the packages](packages.pdf).\n', /links "the packages" to "packages\.pdf"/],
+      // A space after the braces of a block's tag: Handlebars said it found "a character it does not take there".
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n{{ #if organization }}x{{ /if }}\n', /the letter template writes "\{\{ #if" with a space after "\{\{", which Handlebars does not read: a block's tag starts "\{\{#if"/],
+      // A value's name with its space, read as a helper "first" called with "name".
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nDear {{first name}},\n', /calls "first", which is not a helper lettermerge has/],
     ];
     for (const [file, text, message] of cases) {
       const dir = campaignCopy(path.join(t.dir, `c${cases.findIndex((c) => c[1] === text)}`), { [file]: text });
@@ -177,6 +181,7 @@ describe('Merger', () => {
       expect(e.message).toMatch(message);
       expect(e.location?.file).toBe(path.join(dir, file));
       expect(e.location?.line).toBe(file === 'en/email.txt' ? 2 : 6);
+      if (text.includes('{{first name}}')) expect(e.hint).toBe('Did you mean {{first_name}}? A value\'s name has "_" where "{{first name}}" has a space.');
     }
     // Helpers it has, with arguments and hash pairs, and block helpers, still load.
     const ok = campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': '---\nsubject: S\n---\n{{#if (eq group "government")}}G{{else}}{{groupName group}}{{/if}} {{formatDate date}} {{upper last_name}} {{#each (lookup . "address")}}{{this}}{{/each}}\n\n[a link](https://example.org "Our site"), [the report](<https://example.org/annual report.pdf>), <mailto:fund@example.org>, [their site]({{website}}) and `![code](x.png)`, to <Partners> & co., 50% to 60%, {a note}, [[x]] and «Forum».\n' });
