@@ -43,7 +43,10 @@ Try it:
     lettermerge generate recipients.csv --campaign . --out letters
 
 Every column of the CSV can be used in the templates by its name; a name the data does not
-have is an error that names the template file and line.
+have is an error that names the template file and line. A field is written between double
+braces, \`{{first_name}}\` (with "_" for a space), and a word compared with one between straight
+quotes, \`"government"\`: \`«first_name»\` or \`{first_name}\`, as other mail merges write them,
+and curly quotes, as editors type them, are refused at their line, with what to write.
 `;
 
 /** Writes a new campaign folder from the built-in sample, ready to edit; never over existing files. */
