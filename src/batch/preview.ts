@@ -8,7 +8,7 @@ import { LetterMergeError } from '../errors';
 import { parseMarkdown } from '../markup/markdown';
 import { DEFAULTS } from '../config';
 import { letterText } from '../render/text';
-import { Merger } from '../template/merge';
+import { Merger, unlistedLanguageHint } from '../template/merge';
 import { didYouMean } from '../text/suggest';
 import type { ProducedLetter } from './produce';
 import { loadRenderer } from './renderer';
@@ -90,7 +90,7 @@ export async function preview(options: PreviewOptions): Promise<PreviewResult> {
   if (!campaign.languages.includes(language)) {
     throw new LetterMergeError('LANGUAGE_NOT_IN_CAMPAIGN', `the campaign has no "${language}" templates`, {
       kind: 'usage',
-      hint: `The campaign's languages are: ${campaign.languages.join(', ')}.`,
+      hint: unlistedLanguageHint(campaign, language),
     });
   }
   const merged = merger.merge(recipient, language);

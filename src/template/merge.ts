@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { keptWords } from '../layout/hyphenate';
 import { Recent } from '../recent';
 import { deadLinksIn, filledLinksIn, foreignMarkdownIn, htmlHint, htmlIn, imagesIn, linksIn, liveHref } from '../markup/markdown';
@@ -904,6 +906,17 @@ interface CompiledLanguage {
   email: Compiled;
 }
 
+/**
+ * What to do for a language the campaign does not make. Its folder may have the language's
+ * letter all the same, left out of campaign.yaml's languages: (taken out for a trial run, or never
+ * added): the hint says so, where it only listed the languages.
+ */
+export function unlistedLanguageHint(campaign: Pick<Campaign, 'dir' | 'languages'>, code: string): string {
+  const listed = `The campaign's languages are: ${campaign.languages.join(', ')}.`;
+  if (!/^[a-z]{2,3}$/.test(code) || !existsSync(path.join(campaign.dir, code, 'letter.md'))) return listed;
+  return `The campaign folder has ${code}/letter.md, but campaign.yaml's languages: lists only ${wordList(campaign.languages, 'and')}: add ${code} there to make its letters.`;
+}
+
 /** Compiles a campaign's templates once; `merge` then fills them for each recipient. */
 export class Merger {
   private readonly compiled = new Map<string, CompiledLanguage>();
@@ -940,7 +953,7 @@ export class Merger {
       throw new LetterMergeError('LANGUAGE_NOT_IN_CAMPAIGN', `the campaign has no templates in language "${code}"`, {
         kind: 'row',
         location: { field: 'language' },
-        hint: `The campaign's languages are: ${c.languages.join(', ')}.`,
+        hint: unlistedLanguageHint(c, code),
       });
     }
     const lang = language(code);

@@ -239,6 +239,11 @@ describe('input checks: validate and generate on troublesome files', () => {
     const v = await cli(['validate', file, '--campaign', dir]);
     expect(v.code).toBe(4);
     expect(v.stderr).toMatch(/:3: id b \(es\), language: the campaign has no templates in language "es"/);
+    // The folder has Spanish templates, left out of languages: (the hint only listed the languages).
+    expect(v.stderr).toMatch(/The campaign folder has es\/letter\.md, but campaign\.yaml's languages: lists only en: add es there to make its letters\./);
+    const p = await cli(['preview', file, '--campaign', dir, '--row', '2', '--text']);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toMatch(/the campaign has no "es" templates\n.*The campaign folder has es\/letter\.md/);
     const out = path.join(t.dir, 'out');
     const g = await cli(['generate', file, '--campaign', dir, '--out', out, '--jobs', '1']);
     expect(g.code).toBe(4);
