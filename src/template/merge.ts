@@ -420,12 +420,10 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
  */
 const OTHER_PLACEHOLDER = /«\s*([^«»{}<>\n]{1,40}?)\s*»|<<\s*([^<>{}\n]{1,40}?)\s*>>|\$?\{\s*([^{}\n]{1,40}?)\s*\}|\[\[\s*([^[\]\n]{1,40}?)\s*\]\]|%([^%\s][^%\n]{0,38}?)%|<([^<>\s][^<>\n]{0,38}?)>/gu;
 
-/** The value a name in another mail merge's placeholder stands for, if lettermerge has it. */
+/** The value a name in another mail merge's placeholder stands for, if lettermerge has it: one the merge gives, or a column's (FIELDS: "first name", «Nombre»). */
 function placeholderValue(name: string): string | undefined {
   const key = fold(name);
-  for (const known of [...PROVIDED, 'title', 'first_name', 'last_name', 'position', 'organization', 'address', 'country', 'email']) {
-    if (fold(known) === key && !['campaign', 'sender', 'contact', 'labels'].includes(known)) return known;
-  }
+  for (const known of PROVIDED) if (fold(known) === key && !Object.hasOwn(OBJECTS, known)) return known;
   return FIELDS.lookup(name);
 }
 
