@@ -886,6 +886,15 @@ function toRecipient(
     problem: { scope: 'row', code, file, ...(sheet !== undefined ? { sheet } : {}), line, id: fields.id ?? '', field, message },
     fields,
   });
+  // A total or a note under the list ("Total: 22"): one cell filled, the rest empty. Its id, or
+  // its empty id, was all it was told of.
+  let filled: string | undefined;
+  let count = 0;
+  for (const field in fields) if (fields[field].trim() !== '' && ++count === 1) filled = field;
+  if (count === 1 && filled) {
+    const value = fields[filled].trim();
+    return fail('BAD_VALUE', filled, `the row holds "${value.length > 40 ? `${value.slice(0, 40)}…` : value}" (${filled}) and nothing else: no name, language or e-mail address; a total or a note is not a recipient: delete the row, or fill it in`);
+  }
   if (!fields.id) return fail('BAD_ID', 'id', 'the id is empty');
   for (const f of ONE_LINE_FIELDS) {
     if (fields[f] !== undefined) fields[f] = fields[f].replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');

@@ -302,6 +302,21 @@ describe('readRecipients', () => {
     expect(problems.map((p) => [p.line, p.field])).toEqual([[5, 'email']]);
   });
 
+  it('names a total or a note under the list (one cell filled) as such, not as a bad id or an empty one', async () => {
+    const cells = HEADER.split(',').length;
+    const names = HEADER.split(',');
+    const only = (i: number, text: string) => names.map((_, k) => (k === i ? text : ''));
+    // (Row a's address takes two lines.)
+    const csv = writeCsv(t.dir, 'totals.csv', [row({ id: 'a' }), only(0, 'Total: 1'), only(names.indexOf('organization'), 'Prepared by the Secretariat, 2021')]);
+    expect(cells).toBeGreaterThan(3);
+    const { recipients, problems } = await readRecipients(csv);
+    expect(recipients.map((r) => r.id)).toEqual(['a']);
+    expect(problems.map((p) => [p.line, p.field, p.message])).toEqual([
+      [4, 'id', 'the row holds "Total: 1" (id) and nothing else: no name, language or e-mail address; a total or a note is not a recipient: delete the row, or fill it in'],
+      [5, 'organization', 'the row holds "Prepared by the Secretariat, 2021" (organization) and nothing else: no name, language or e-mail address; a total or a note is not a recipient: delete the row, or fill it in'],
+    ]);
+  });
+
   it('refuses a row with the wrong number of cells', async () => {
     const err = await fileError(`${HEADER}\n1,en,academia\n`);
     expect(err.code).toBe('RAGGED_ROW');
