@@ -415,12 +415,13 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
  * A value written as another mail merge writes it: «first_name» (a word processor's merge field),
  * {first_name}, ${first_name}, <<first_name>>, [[first_name]], %first_name%, <first_name>. Every
  * letter printed it as typed, and validate found nothing. Only names of values lettermerge knows
- * are taken for one (a field, or a header word for it in any of the six languages, «Nombre»), so
- * "<Partners>" and "50% of 60%" stay text.
+ * are taken for one (a field, or a header word for it in any of the six languages, [[Nombre]];
+ * between « and » or << and >>, the field's own name only), so "<Partners>", "50% of 60%" and
+ * French quotes stay text.
  */
-const OTHER_PLACEHOLDER = /«\s*([^«»{}<>\n]{1,40}?)\s*»|<<\s*([^<>{}\n]{1,40}?)\s*>>|\$?\{\s*([^{}\n]{1,40}?)\s*\}|\[\[\s*([^[\]\n]{1,40}?)\s*\]\]|%([^%\s][^%\n]{0,38}?)%|<([^<>\s][^<>\n]{0,38}?)>/gu;
+const OTHER_PLACEHOLDER = /«([^«»{}<>\n]{1,40}?)»|<<([^<>{}\n]{1,40}?)>>|\$?\{\s*([^{}\n]{1,40}?)\s*\}|\[\[\s*([^[\]\n]{1,40}?)\s*\]\]|%([^%\s][^%\n]{0,38}?)%|<([^<>\s][^<>\n]{0,38}?)>/gu;
 
-/** The value a name in another mail merge's placeholder stands for, if lettermerge has it: one the merge gives, or a column's (FIELDS: "first name", «Nombre»). */
+/** The value a name in another mail merge's placeholder stands for, if lettermerge has it: one the merge gives, or a column's (FIELDS: "first name", "Nombre"). */
 function placeholderValue(name: string): string | undefined {
   const key = fold(name);
   for (const known of PROVIDED) if (fold(known) === key && !Object.hasOwn(OBJECTS, known)) return known;
@@ -436,6 +437,10 @@ function checkOtherPlaceholders(ast: HbsNode, source: TemplateSource, lineOffset
         const name = m.slice(1).find((g) => g !== undefined) ?? '';
         const value = placeholderValue(name);
         if (!value) continue;
+        // French and Russian quote words between « and » (typed << and >> where a keyboard has
+        // none): only a value's own name written close up, «first_name» as a word processor shows
+        // its merge field, is taken for one; « titre », «Adresse» or «date limite» are words.
+        if ((m[1] ?? m[2]) !== undefined && (/^\s|\s$/.test(name) || fold(value) !== fold(name))) continue;
         const line = (n.loc?.start.line ?? 1) + lineOffset - 1 + (text.slice(0, m.index).match(/\n/g)?.length ?? 0);
         throw new LetterMergeError('TEMPLATE', `${what} writes ${m[0]}, which every letter would print as typed: a value is written {{${value}}}`, {
           location: { file: source.file, line },

@@ -165,7 +165,8 @@ describe('Merger', () => {
       // A link in a paragraph indented as code was not checked (nor drawn as a link).
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n    See [the packages](annex/packages.pdf).\n', /the letter template links "the packages" to "annex\/packages\.pdf", which would not be a live link/],
       // A value written as another mail merge writes it was printed as typed in every letter.
-      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nTo «Nombre» {{last_name}}, of %organisation%\n', /the letter template writes «Nombre», which every letter would print as typed: a value is written \{\{first_name\}\}/],
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nTo «First_Name» {{last_name}}, of %organisation%\n', /the letter template writes «First_Name», which every letter would print as typed: a value is written \{\{first_name\}\}/],
+      ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nTo {{title}} [[Nombre]] {{last_name}}\n', /writes \[\[Nombre\]\], which every letter would print as typed: a value is written \{\{first_name\}\}/],
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\nwe write to\n{{title}} <<Last Name>>.\n', /writes <<Last Name>>, which every letter would print as typed: a value is written \{\{last_name\}\}/],
       ['en/email.txt', 'Hello\n${salutation}\n', /the e-mail template writes \$\{salutation\}, which every letter would print as typed: a value is written \{\{salutation\}\}/],
       // A name with a dot is a file, not a host: only an address from "www." is taken for the web.
@@ -185,6 +186,9 @@ describe('Merger', () => {
     }
     // Helpers it has, with arguments and hash pairs, and block helpers, still load.
     const ok = campaignCopy(path.join(t.dir, 'ok'), { 'en/letter.md': '---\nsubject: S\n---\n{{#if (eq group "government")}}G{{else}}{{groupName group}}{{/if}} {{formatDate date}} {{upper last_name}} {{#each (lookup . "address")}}{{this}}{{/each}}\n\n[a link](https://example.org "Our site"), [the report](<https://example.org/annual report.pdf>), <mailto:fund@example.org>, [their site]({{website}}) and `![code](x.png)`, to <Partners> & co., 50% to 60%, {a note}, [[x]] and «Forum».\n' });
+    // French and Russian quotes around words that name a column, or around a field's name set apart as French sets them, are words of the letter.
+    const quotes = campaignCopy(path.join(t.dir, 'quotes'), { 'fr/letter.md': '---\nsubject: S\n---\n{{salutation}}\n\nRemplissez la rubrique «Adresse», le « titre » et la « date » limite, puis «Pays» et <<Nom>>.\n', 'ru/letter.md': '---\nsubject: S\n---\n{{salutation}}\n\nУкажите «Имя» и «Должность».\n' });
+    expect(() => new Merger(loadCampaign(quotes))).not.toThrow();
     expect(() => new Merger(loadCampaign(ok))).not.toThrow();
   });
 
