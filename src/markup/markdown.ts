@@ -166,6 +166,15 @@ export function foreignMarkdownIn(source: string): ForeignMarkdown[] {
       }
       const note = /\[\^[^\]\s]+\]/.exec(t.content);
       if (note) found.push({ line, what: `a footnote (${note[0]})`, hint: 'lettermerge sets no footnotes: write the note in the text, in brackets, or as a paragraph of its own.' });
+      const wide = fullWidthLinkIn(t.content);
+      if (wide) {
+        found.push({
+          line: line + countLines(t.content.slice(0, wide.index)),
+          what: `a link written with full-width brackets (${wide.written})`,
+          looks: ': Markdown reads a link only between [ ] and ( )',
+          hint: `Write it with the ASCII brackets, as a Chinese keyboard types them in English mode: [${wide.text}](${wide.href}).`,
+        });
+      }
       const spaced = spacedAddressIn(t.content);
       if (spaced) {
         found.push({
@@ -193,6 +202,16 @@ function spacedAddressIn(inline: string): { index: number; text: string; href: s
   const m = /(?<!\\)\[([^[\]\n]+)\]\(\s*((?:https?:\/\/|mailto:|www\.)[^\s()]*(?:[ \t]+(?!["'])[^\s()]+)+)(?:\s+(?:"[^"\n]*"|'[^'\n]*'))?\s*\)/i.exec(text);
   if (!m || m[2].includes('{{')) return undefined;
   return { index: m.index, text: m[1], href: m[2] };
+}
+
+/**
+ * A link typed with full-width brackets, as a Chinese keyboard gives them: "[第140号决议]（https://…）"
+ * or "［…］(…)". Markdown reads no link there, and every letter printed the whole of it as typed.
+ */
+function fullWidthLinkIn(inline: string): { index: number; written: string; text: string; href: string } | undefined {
+  const m = /([[［])([^[\]［］\n]+)([\]］])\s*([(（])\s*((?:https?:\/\/|mailto:|www\.)[^\s()（）]*)\s*([)）])/i.exec(inline);
+  if (!m || ![m[1], m[3], m[4], m[6]].some((c) => c > '\u00ff')) return undefined;
+  return { index: m.index, written: m[0].length > 60 ? `${m[0].slice(0, 59)}…` : m[0], text: m[2], href: m[5] };
 }
 
 function countLines(text: string): number {

@@ -160,6 +160,8 @@ describe('Merger', () => {
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nThe price was ~~CHF 80 000~~ CHF 60 000.\n', /the letter template holds struck text \(~~…~~\), which a letter prints as typed/],
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\n- [x] Gold\n- [ ] Silver\n', /holds a task box \(\[x\]\)/],
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nAs agreed[^1], we write.\n\n[^1]: In 2021.\n', /holds a footnote \(\[\^1\]\)/],
+      // Full-width brackets, as a Chinese keyboard types them: the link was printed as typed.
+      ['zh/letter.md', '---\nsubject: S\n---\n{{salutation}}\n\n根据[第140号决议]（https://www.itu.int/en/plenipotentiary/）设立。\n', /the letter template holds a link written with full-width brackets \(\[第140号决议\]（https:\/\/www\.itu\.int\/en\/plenipotentiary\/）\), which a letter prints as typed: Markdown reads a link only between \[ \] and \( \)/],
       // A space in a link's address: Markdown reads no link, and every letter printed "[…](…)" as typed (at the link's own line of its paragraph).
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\nwe write about\n[the report](https://example.org/annual report.pdf "The report").\n', /the letter template holds a link whose address has a space \(https:\/\/example\.org\/annual report\.pdf\), which a letter prints as typed, brackets and address/],
       // A link in a paragraph indented as code was not checked (nor drawn as a link).
