@@ -413,13 +413,14 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
 
 /**
  * A value written as another mail merge writes it: «first_name» (a word processor's merge field),
- * {first_name}, ${first_name}, <<first_name>>, [[first_name]], %first_name%, <first_name>. Every
+ * {first_name}, ${first_name}, <<first_name>>, [[first_name]], %first_name%, <first_name>, or
+ * with the full-width braces a Chinese keyboard types, ｛｛first_name｝｝. Every
  * letter printed it as typed, and validate found nothing. Only names of values lettermerge knows
  * are taken for one (a field, or a header word for it in any of the six languages, [[Nombre]];
  * between « and » or << and >>, the field's own name only), so "<Partners>", "50% of 60%" and
  * French quotes stay text.
  */
-const OTHER_PLACEHOLDER = /«([^«»{}<>\n]{1,40}?)»|<<([^<>{}\n]{1,40}?)>>|\$?\{\s*([^{}\n]{1,40}?)\s*\}|\[\[\s*([^[\]\n]{1,40}?)\s*\]\]|%([^%\s][^%\n]{0,38}?)%|<([^<>\s][^<>\n]{0,38}?)>/gu;
+const OTHER_PLACEHOLDER = /«([^«»{}<>\n]{1,40}?)»|<<([^<>{}\n]{1,40}?)>>|｛{1,2}\s*([^｛｝\n]{1,40}?)\s*｝{1,2}|\$?\{\s*([^{}\n]{1,40}?)\s*\}|\[\[\s*([^[\]\n]{1,40}?)\s*\]\]|%([^%\s][^%\n]{0,38}?)%|<([^<>\s][^<>\n]{0,38}?)>/gu;
 
 /** The value a name in another mail merge's placeholder stands for, if lettermerge has it: one the merge gives, or a column's (FIELDS: "first name", "Nombre"). */
 function placeholderValue(name: string): string | undefined {
