@@ -384,6 +384,14 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
       n.hash?.pairs.forEach((pair) => typographicQuote(pair.value));
       const name = n.path?.type === 'PathExpression' && !n.path.data ? n.path.original : undefined;
       const called = (n.params?.length ?? 0) > 0 || (n.hash?.pairs.length ?? 0) > 0;
+      const plain = name?.normalize('NFKC').replace(/^[#/^]/, '');
+      if (name !== undefined && plain !== name && plain !== undefined && helpers.includes(plain)) {
+        // {{＃if …}}: the full-width "＃" a Chinese keyboard types, read as part of a name.
+        throw new LetterMergeError('TEMPLATE', `${what} writes {{${name}…}} in full-width characters, as a Chinese keyboard types them: Handlebars reads "${name}" as a name, not as ${name.normalize('NFKC')}`, {
+          location: at(n),
+          hint: `Type {{${name.normalize('NFKC')} …}} with the keyboard in English mode (and the block's end as {{/${plain}}}).`,
+        });
+      }
       if (called && name !== undefined && !helpers.includes(name)) {
         // {{first name}}: a value's name written with its space, read as "first" called with "name".
         const words = [name, ...(n.params ?? []).map((p) => (p.type === 'PathExpression' ? (p.original ?? '') : ''))];
@@ -795,6 +803,9 @@ function innerMissing(run: RunState, part: string, line: number): { path: string
 
 /** "Did you mean {{salutation}}? " for a name near one the template could have meant (spelt otherwise, or capitalised); else nothing. */
 function meant(name: string, known: readonly string[], prefix = ''): string {
+  // ｆｉｒｓｔ_ｎａｍｅ: full-width letters, as a Chinese keyboard types them.
+  const plain = name.normalize('NFKC');
+  if (plain !== name && known.includes(plain)) return `Did you mean {{${prefix}${plain}}}? "${name}" is typed in full-width letters, as a Chinese keyboard gives them. `;
   const guess = didYouMean(name, known);
   return guess && guess !== name ? `Did you mean {{${prefix}${guess}}}? ` : '';
 }

@@ -264,10 +264,12 @@ describe('input checks: validate and generate on troublesome files', () => {
     expect(v.stderr).toMatch(/letter\.md:2: the template uses "ref_no"/);
     expect(v.stderr).not.toMatch(/"groupName"|"group"/);
     // A name near a column or one the merge gives is named.
-    const near = campaignCopy(path.join(t.dir, 'near'), { 'en/letter.md': '---\nsubject: S\n---\n{{salutaion}}\n\n{{Organisation}}, {{sender.titel}}\n' });
+    const near = campaignCopy(path.join(t.dir, 'near'), { 'en/letter.md': '---\nsubject: S\n---\n{{salutaion}}\n\n{{Organisation}}, {{sender.titel}}\n\n{{ｆｉｒｓｔ_ｎａｍｅ}}\n' });
     const n = await cli(['validate', file, '--campaign', near]);
     expect(n.stderr).toMatch(/letter\.md:4: the template uses "salutaion", which is not a column of .*a\.csv\n {2}Did you mean \{\{salutation\}\}\? Otherwise, add a "salutaion" column to the CSV\./);
     expect(n.stderr).toMatch(/letter\.md:6: the template uses "Organisation".*\n {2}Did you mean \{\{organization\}\}\?/);
+    // Full-width letters, as a Chinese keyboard types them.
+    expect(n.stderr).toMatch(/letter\.md:8: the template uses "ｆｉｒｓｔ_ｎａｍｅ".*\n {2}Did you mean \{\{first_name\}\}\? "ｆｉｒｓｔ_ｎａｍｅ" is typed in full-width letters, as a Chinese keyboard gives them\./);
   });
 });
 

@@ -170,6 +170,7 @@ describe('Merger', () => {
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nTo «First_Name» {{last_name}}, of %organisation%\n', /the letter template writes «First_Name», which every letter would print as typed: a value is written \{\{first_name\}\}/],
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\n\nTo {{title}} [[Nombre]] {{last_name}}\n', /writes \[\[Nombre\]\], which every letter would print as typed: a value is written \{\{first_name\}\}/],
       ['en/letter.md', '---\nsubject: S\n---\nDear reader,\nwe write to\n{{title}} <<Last Name>>.\n', /writes <<Last Name>>, which every letter would print as typed: a value is written \{\{last_name\}\}/],
+      ['zh/letter.md', '---\nsubject: S\n---\n{{salutation}}\n\n{{＃if organization}}致{{／if}}\n', /the letter template writes \{\{＃if…\}\} in full-width characters, as a Chinese keyboard types them: Handlebars reads "＃if" as a name, not as #if/],
       ['zh/letter.md', '---\nsubject: S\n---\n{{salutation}}\n\n致 ｛｛last_name｝｝：\n', /the letter template writes ｛｛last_name｝｝, which every letter would print as typed: a value is written \{\{last_name\}\}/],
       ['en/email.txt', 'Hello\n${salutation}\n', /the e-mail template writes \$\{salutation\}, which every letter would print as typed: a value is written \{\{salutation\}\}/],
       // A name with a dot is a file, not a host: only an address from "www." is taken for the web.
