@@ -15,7 +15,7 @@ import { readRegularFile, readTextFile } from '../files';
 import { GROUPS, LABEL_PLACEHOLDERS, isGroup, isSupportedLanguage, language, supportedLanguages } from '../i18n/languages';
 import type { Labels } from '../i18n/languages';
 import { campaignSchema, knownKeys } from './schema';
-import { didYouMean, shortened } from '../text/suggest';
+import { didYouMean, linesBefore, shortened } from '../text/suggest';
 import type { CampaignFile } from './schema';
 import { ATTACHMENT_MAX_BYTES, EMAIL_MAX_BYTES, describeFile, sha256 } from './attachments';
 import type { AttachmentFile, CampaignAttachment } from './attachments';
@@ -384,7 +384,7 @@ function attachmentFile(src: YamlSource, keys: KeyPath, where: string, absDir: s
     // An annex is the same for every recipient: "{{first_name}}" in it would be printed as typed.
     const field = /\{\{[^{}]*\}\}/.exec(text.body);
     if (field) {
-      const line = text.bodyLine + text.body.slice(0, field.index).split('\n').length - 1;
+      const line = text.bodyLine + linesBefore(text.body, field.index);
       src.fail(keys, `${where}: ${written}, line ${line}: ${field[0]} would be printed as it is: an annex is the same for every recipient, and its text is not a template`, "What differs by recipient goes in the letter (<language>/letter.md); an annex holds what is the same for all.");
     }
     const [html] = htmlIn(text.body);

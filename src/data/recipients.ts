@@ -17,6 +17,7 @@ import type { ErrorCode } from '../errors';
 import type { Problem } from '../problems';
 import { GROUPS, supportedLanguages } from '../i18n/languages';
 import type { Gender, Group } from '../i18n/languages';
+import { shortened } from '../text/suggest';
 import { CORE_COLUMNS, ValueReader, readColumns } from './mapping';
 import type { ColumnRead, ListMapping, ValueRead } from './mapping';
 
@@ -889,11 +890,16 @@ function toRecipient(
   // A total or a note under the list ("Total: 22"): one cell filled, the rest empty. Its id, or
   // its empty id, was all it was told of.
   let filled: string | undefined;
-  let count = 0;
-  for (const field in fields) if (fields[field].trim() !== '' && ++count === 1) filled = field;
-  if (count === 1 && filled) {
-    const value = fields[filled].trim();
-    return fail('BAD_VALUE', filled, `the row holds "${value.length > 40 ? `${value.slice(0, 40)}…` : value}" (${filled}) and nothing else: no name, language or e-mail address; a total or a note is not a recipient: delete the row, or fill it in`);
+  for (const field in fields) {
+    if (fields[field].trim() === '') continue;
+    if (filled !== undefined) {
+      filled = undefined;
+      break;
+    }
+    filled = field;
+  }
+  if (filled !== undefined) {
+    return fail('BAD_VALUE', filled, `the row holds "${shortened(fields[filled].trim())}" (${filled}) and nothing else: no name, language or e-mail address; a total or a note is not a recipient: delete the row, or fill it in`);
   }
   if (!fields.id) return fail('BAD_ID', 'id', 'the id is empty');
   for (const f of ONE_LINE_FIELDS) {

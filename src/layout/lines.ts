@@ -388,7 +388,7 @@ function buildLine(p: Paragraph, span: LineSpan, width: number, align: Align): L
   let end = span.end;
   while (end > span.start && (isSpace(p.text[end - 1]) || p.text[end - 1] === '\n')) end--;
   const segments = p.levels ? visualSegments(p, span.start, end) : logicalSegments(p, span.start, end);
-  if (REORDERED.test(p.text.slice(span.start, end))) for (const s of segments) if (REORDERED.test(s.text)) s.reordered = true;
+  for (const s of segments) if (REORDERED.test(s.text)) s.reordered = true;
   if (span.hyphen && segments.length > 0) {
     const s = segments[segments.length - 1];
     s.text += SOFT_HYPHEN;

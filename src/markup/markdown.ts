@@ -1,5 +1,6 @@
 import MarkdownIt from 'markdown-it';
 import { Recent } from '../recent';
+import { linesBefore, shortened } from '../text/suggest';
 type Token = MarkdownIt.Token;
 
 /** A piece of text with one style. A hard line break is a run whose text is "\n". */
@@ -169,7 +170,7 @@ export function foreignMarkdownIn(source: string): ForeignMarkdown[] {
       const wide = fullWidthLinkIn(t.content);
       if (wide) {
         found.push({
-          line: line + countLines(t.content.slice(0, wide.index)),
+          line: line + linesBefore(t.content, wide.index),
           what: `a link written with full-width brackets (${wide.written})`,
           looks: ': Markdown reads a link only between [ ] and ( )',
           hint: `Write it with the ASCII brackets, as a Chinese keyboard types them in English mode: [${wide.text}](${wide.href}).`,
@@ -178,7 +179,7 @@ export function foreignMarkdownIn(source: string): ForeignMarkdown[] {
       const spaced = spacedAddressIn(t.content);
       if (spaced) {
         found.push({
-          line: line + countLines(t.content.slice(0, spaced.index)),
+          line: line + linesBefore(t.content, spaced.index),
           what: `a link whose address has a space (${spaced.href})`,
           looks: ', brackets and address: Markdown reads no space in an address',
           hint: /^mailto:/i.test(spaced.href)
@@ -211,13 +212,7 @@ function spacedAddressIn(inline: string): { index: number; text: string; href: s
 function fullWidthLinkIn(inline: string): { index: number; written: string; text: string; href: string } | undefined {
   const m = /([[［])([^[\]［］\n]+)([\]］])\s*([(（])\s*((?:https?:\/\/|mailto:|www\.)[^\s()（）]*)\s*([)）])/i.exec(inline);
   if (!m || ![m[1], m[3], m[4], m[6]].some((c) => c > '\u00ff')) return undefined;
-  return { index: m.index, written: m[0].length > 60 ? `${m[0].slice(0, 59)}…` : m[0], text: m[2], href: m[5] };
-}
-
-function countLines(text: string): number {
-  let n = 0;
-  for (const c of text) if (c === '\n') n++;
-  return n;
+  return { index: m.index, written: shortened(m[0]), text: m[2], href: m[5] };
 }
 
 /** The elements of HTML that format text, which a writer used to HTML (or a word processor's export) would type. */

@@ -15,7 +15,7 @@ import type { Mailbox } from '../data/address';
 import type { Recipient } from '../data/recipients';
 import { GROUPS, addressForm, formatLetterDate, fullName as joinName, isGroup, language, nameLine as titledName, normaliseGender, salutation, supportedLanguages } from '../i18n/languages';
 import { FIELDS, GENDER_TABLE, GROUP_TABLE, LANGUAGE_TABLE, fold, languageOf } from '../data/words';
-import { didYouMean, shortened, wordList } from '../text/suggest';
+import { didYouMean, linesBefore, shortened, wordList } from '../text/suggest';
 import type { Labels, LanguageInfo } from '../i18n/languages';
 
 /** Everything one letter needs, in one language, with every template already applied. */
@@ -255,6 +255,11 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
   };
 }
 
+/** Where a node of a template's tree is: its file, and its line in the file (the template starts at `lineOffset`). */
+function nodeAt(source: TemplateSource, lineOffset: number, n: HbsNode, linesIn = 0): { file: string; line: number } {
+  return { file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 + linesIn };
+}
+
 /**
  * "{{ #if organization }}" and "{{ /if }}": a space between the braces and "#" or "/", which
  * Handlebars does not read (its own message said it found "a character it does not take there").
@@ -264,7 +269,7 @@ function checkSpacedBlocks(text: string, source: TemplateSource, lineOffset: num
   if (!m) return;
   const tag = `{{${m[1]}${m[2]}`;
   throw new LetterMergeError('TEMPLATE', `${what} writes "${m[0].trim()}" with a space after "{{", which Handlebars does not read: a block's tag starts "${tag}"`, {
-    location: { file: source.file, line: text.slice(0, m.index).split('\n').length + lineOffset - 1 },
+    location: { file: source.file, line: linesBefore(text, m.index) + lineOffset },
     hint: `Write ${tag}…}} with no space after the braces.`,
   });
 }
@@ -338,7 +343,7 @@ function checkFilledLinks(out: string, context: unknown, filled: FilledLink[], s
  */
 function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource, lineOffset: number, what: string): void {
   const helpers = Object.keys(env.helpers).filter((h) => h !== 'helperMissing' && h !== 'blockHelperMissing');
-  const at = (n: HbsNode) => ({ file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 });
+  const at = (n: HbsNode) => nodeAt(source, lineOffset, n);
   // A word processor's "smart quotes": Handlebars reads “government” as a value of that name.
   const typographicQuote = (p: HbsNode | undefined): void => {
     const original = p?.type === 'PathExpression' ? (p.original ?? '') : '';
@@ -384,12 +389,13 @@ function checkCalls(env: typeof Handlebars, ast: HbsNode, source: TemplateSource
       n.hash?.pairs.forEach((pair) => typographicQuote(pair.value));
       const name = n.path?.type === 'PathExpression' && !n.path.data ? n.path.original : undefined;
       const called = (n.params?.length ?? 0) > 0 || (n.hash?.pairs.length ?? 0) > 0;
-      const plain = name?.normalize('NFKC').replace(/^[#/^]/, '');
-      if (name !== undefined && plain !== name && plain !== undefined && helpers.includes(plain)) {
-        // {{＃if …}}: the full-width "＃" a Chinese keyboard types, read as part of a name.
-        throw new LetterMergeError('TEMPLATE', `${what} writes {{${name}…}} in full-width characters, as a Chinese keyboard types them: Handlebars reads "${name}" as a name, not as ${name.normalize('NFKC')}`, {
+      // {{＃if …}}: the full-width "＃" a Chinese keyboard types, read as part of a name.
+      const narrow = name?.normalize('NFKC');
+      const helper = narrow?.replace(/^[#/^]/, '');
+      if (name !== undefined && narrow !== name && helper !== undefined && helpers.includes(helper)) {
+        throw new LetterMergeError('TEMPLATE', `${what} writes {{${name}…}} in full-width characters, as a Chinese keyboard types them: Handlebars reads "${name}" as a name, not as ${narrow}`, {
           location: at(n),
-          hint: `Type {{${name.normalize('NFKC')} …}} with the keyboard in English mode (and the block's end as {{/${plain}}}).`,
+          hint: `Type {{${narrow} …}} with the keyboard in English mode (and the block's end as {{/${helper}}}).`,
         });
       }
       if (called && name !== undefined && !helpers.includes(name)) {
@@ -450,9 +456,8 @@ function checkOtherPlaceholders(ast: HbsNode, source: TemplateSource, lineOffset
         // none): only a value's own name written close up, «first_name» as a word processor shows
         // its merge field, is taken for one; « titre », «Adresse» or «date limite» are words.
         if ((m[1] ?? m[2]) !== undefined && (/^\s|\s$/.test(name) || fold(value) !== fold(name))) continue;
-        const line = (n.loc?.start.line ?? 1) + lineOffset - 1 + (text.slice(0, m.index).match(/\n/g)?.length ?? 0);
         throw new LetterMergeError('TEMPLATE', `${what} writes ${m[0]}, which every letter would print as typed: a value is written {{${value}}}`, {
-          location: { file: source.file, line },
+          location: nodeAt(source, lineOffset, n, linesBefore(text, m.index)),
           hint: `Write {{${value}}} in its place.`,
         });
       }
@@ -495,7 +500,7 @@ function checkComparison(n: HbsNode, source: TemplateSource, lineOffset: number,
     const bare = simple(y);
     if (f && bare && Object.hasOwn(COMPARED, f) && COMPARED[f].values().includes(bare) && bare !== '') {
       throw new LetterMergeError('TEMPLATE', `${what} compares ${f} with ${bare} without quotes: Handlebars takes ${bare} for the name of a column, not for the ${f} "${bare}"`, {
-        location: { file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 },
+        location: nodeAt(source, lineOffset, n),
         hint: `Quote the value: {{#if (${n.path?.original ?? 'eq'} ${f} "${bare}")}}…{{/if}}.`,
       });
     }
@@ -509,7 +514,7 @@ function checkComparison(n: HbsNode, source: TemplateSource, lineOffset: number,
   const list = wordList(shown, 'or');
   const guess = literal.value ? COMPARED[field].means(literal.value) : undefined;
   throw new LetterMergeError('TEMPLATE', `${what} compares ${field} with "${literal.value}", which no row's ${field} is: ${field === 'gender' ? 'it is' : `the ${field === 'group' ? 'groups' : 'language codes'} are`} ${list}${guess ? `; did you mean "${guess}"?` : ''}`, {
-    location: { file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 },
+    location: nodeAt(source, lineOffset, n),
     hint: `A row's ${field} is read from its own words (${field === 'group' ? '"Gobierno" is government' : field === 'gender' ? '"F" and "Mujer" are female' : '"Español" is es'}), and compared by lettermerge's name for it: {{#if (eq ${field} "${guess ?? values[0]}")}}…{{/if}}.`,
   });
 }
@@ -531,7 +536,7 @@ const OBJECTS: Record<string, string> = {
 function checkWholeObjects(ast: HbsNode, source: TemplateSource, lineOffset: number, what: string): void {
   const refuse = (n: HbsNode, written: string, holds: string, example: string): never => {
     throw new LetterMergeError('TEMPLATE', `${what} writes ${written}, which is not one value but several (${holds}): every letter would show "[object Object]" there`, {
-      location: { file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 },
+      location: nodeAt(source, lineOffset, n),
       hint: `Write one of its values, e.g. ${example}.`,
     });
   };
@@ -553,7 +558,7 @@ function checkWholeObjects(ast: HbsNode, source: TemplateSource, lineOffset: num
       const parts = over.parts ?? [];
       if (!(parts.length === 1 && Object.hasOwn(OBJECTS, parts[0])) && parts.length > 0) {
         throw new LetterMergeError('TEMPLATE', `${what} goes through "${over.original}" with {{#each}}, but "${over.original}" is one text, not a list: the block would write nothing in any letter`, {
-          location: { file: source.file, line: (n.loc?.start.line ?? 1) + lineOffset - 1 },
+          location: nodeAt(source, lineOffset, n),
           hint: `Write {{${over.original}}} for the text itself. {{#each}} goes through ${Object.keys(OBJECTS).join(', ')}.`,
         });
       }

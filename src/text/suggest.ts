@@ -14,6 +14,13 @@ export function shortened(text: string, max = 60): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** The lines of `text` before `index` (its line breaks): where something found in a text is, counted from the text's first line. */
+export function linesBefore(text: string, index: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
 /** Items as a sentence lists them: "fr", "fr and ru", "fr, ru and zh" (or with "or"). */
 export function wordList(items: readonly string[], conjunction: 'and' | 'or'): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} ${conjunction} ${items[items.length - 1]}`;
