@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   FILE_NOT_FOUND: 'a file that does not exist',
   NOT_A_FILE: 'a folder, pipe or device where a file was expected',
   FILE_TOO_LARGE: 'a file larger than lettermerge accepts for its use',
+  NOT_TEXT: 'a template, campaign.yaml or other campaign file that is not plain text in UTF-8 or UTF-16',
   EMPTY_FILE: 'an empty recipients file',
   NO_RECIPIENTS: 'a recipients file with a header and no rows',
   INPUT_CHANGED: 'a recipients file that changed while its letters were being made',

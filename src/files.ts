@@ -4,6 +4,9 @@ import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { LetterMergeError } from './errors';
 import type { ErrorCode, ErrorKind } from './errors';
+import { isUtf8 } from 'node:buffer';
+import { LEGACY_LABELS, decodeText, detectEncoding, legacyEncoding } from './text/encoding';
+import { shortened } from './text/suggest';
 import { badNameCharacter } from './text/unicode';
 
 /** What a file is for, in messages: "the signature image", "the template", … */
@@ -98,9 +101,73 @@ export function readRegularFile(file: string, use: FileUse): Buffer {
   }
 }
 
-/** Reads a regular file as UTF-8 text without a byte order mark. */
+/** Reads a regular file as text, without a byte order mark (see fileText). */
 export function readTextFile(file: string, use: FileUse): string {
-  return readRegularFile(file, use).toString('utf8').replace(/^\uFEFF/, '');
+  return fileText(readRegularFile(file, use), file, use);
+}
+
+/** Formats a template or campaign file is saved in by mistake, by their first bytes, and what to call them. */
+const NOT_TEXT_FORMATS: [string, string][] = [
+  ['PK\x03\x04', 'a zip file (a Word or OpenDocument document, or an Excel workbook)'],
+  ['\xd0\xcf\x11\xe0', 'an older Word or Excel file (.doc, .xls)'],
+  ['%PDF-', 'a PDF'],
+  ['{\\rtf', 'rich text (RTF, as WordPad and TextEdit save it)'],
+  ['\x89PNG', 'a PNG image'],
+  ['\xff\xd8\xff', 'a JPEG image'],
+];
+
+const SAVE_AS_TEXT = 'Save it as plain text in UTF-8 (Notepad: Save As, Encoding UTF-8; TextEdit: Format > Make Plain Text, then Unicode (UTF-8); Word: Plain Text, then Unicode (UTF-8)).';
+
+/**
+ * The text of a campaign's own file (a template, campaign.yaml, an annex, the config file): UTF-8,
+ * or UTF-16 as Notepad's "Unicode" saves it, without its byte order mark. Anything else is refused
+ * with where and why, rather than read as UTF-8 with "�" for every byte that is not: a Spanish
+ * template saved as Windows-1252 made letters that print "Invitaci�n", and `validate` found no
+ * problems. Unlike a recipients list (see data/recipients.ts), such a file is not decoded from the
+ * code page it seems to be in: it is written by the campaign's authors, once, and a wrong guess
+ * would print in every letter.
+ */
+export function fileText(bytes: Buffer, file: string, use: FileUse): string {
+  const head = bytes.subarray(0, 8).toString('latin1');
+  const format = NOT_TEXT_FORMATS.find(([magic]) => head.startsWith(magic));
+  if (format) throw problem(file, { ...use, hint: SAVE_AS_TEXT }, `is ${format[1]}, not plain text`, 'NOT_TEXT');
+  const encoding = detectEncoding(bytes.subarray(0, 4096));
+  if (encoding === 'utf-16le' || encoding === 'utf-16be') return decodeText(bytes, encoding).replace(/^\uFEFF/, '');
+  const controls = bytes.subarray(0, 4096).filter((b) => b === 0 || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0c && b !== 0x0d) || b === 0x7f).length;
+  if (controls > 0 && (bytes.includes(0) || controls > Math.min(bytes.length, 4096) / 200)) {
+    throw problem(file, { ...use, hint: SAVE_AS_TEXT }, "is not a text file: it holds control bytes that text does not, as a program's own file format does", 'NOT_TEXT');
+  }
+  if (!isUtf8(bytes)) throw notUtf8(bytes, file, use);
+  return bytes.toString('utf8').replace(/^\uFEFF/, '');
+}
+
+/** A file that is text but not UTF-8: its first line with a byte that is not, as the code page it seems to be in reads it, and as UTF-8 does. */
+function notUtf8(bytes: Buffer, file: string, use: FileUse): LetterMergeError {
+  let at = 0;
+  // The first byte that does not begin a whole UTF-8 character (at most four bytes long).
+  while (at < bytes.length) {
+    const next = [1, 2, 3, 4].find((n) => at + n <= bytes.length && isUtf8(bytes.subarray(at, at + n)));
+    if (next === undefined) break;
+    at += next;
+  }
+  const lineStart = bytes.lastIndexOf(0x0a, at - 1) + 1;
+  const lineEnd = bytes.indexOf(0x0a, at);
+  const line = bytes.subarray(lineStart, lineEnd === -1 ? bytes.length : lineEnd);
+  const before = bytes.subarray(0, lineStart);
+  const lineNo = before.filter((b) => b === 0x0a).length + 1;
+  const encoding = legacyEncoding(bytes).encoding;
+  // A short line whole; a long one from the word a little before the byte, as far as a message shows.
+  const from = line.length <= 60 ? 0 : line.lastIndexOf(0x20, Math.max(0, at - lineStart - 24)) + 1;
+  const part = (text: string, skip: string) => `${from > 0 ? '…' : ''}${shortened(text.slice(skip.length).replace(/\r$/, ''), 60)}`;
+  const legacy = decodeText(line, encoding);
+  const legacySkip = decodeText(line.subarray(0, from), encoding);
+  const utf8 = line.toString('utf8');
+  const utf8Skip = line.subarray(0, from).toString('utf8');
+  return new LetterMergeError(
+    'NOT_TEXT',
+    `${use.what} is not saved as UTF-8, which lettermerge reads: this line reads "${part(legacy, legacySkip)}" in ${LEGACY_LABELS[encoding]}, the encoding it seems to be saved in, but "${part(utf8, utf8Skip)}" in UTF-8`,
+    { kind: use.kind ?? 'input', location: { file, line: lineNo }, hint: SAVE_AS_TEXT },
+  );
 }
 
 /**

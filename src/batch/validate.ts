@@ -4,6 +4,7 @@ import type { Campaign } from '../campaign/campaign';
 import { streamRecipients } from '../data/recipients';
 import type { Encoding } from '../data/recipients';
 import { LetterMergeError } from '../errors';
+import { fileText } from '../files';
 import { glyphError } from '../fonts/fonts';
 import { DEFAULTS } from '../config';
 import { Merger, missingColumns, templateFailure } from '../template/merge';
@@ -129,7 +130,7 @@ function annexGlyphProblems(campaign: Campaign): Problem[] {
     for (const f of Object.values(a.byLanguage)) {
       if (f.source !== 'markdown' || done.has(f.file)) continue;
       done.add(f.file);
-      const err = glyphError({ [f.written]: Buffer.from(f.bytes).toString('utf8') });
+      const err = glyphError({ [f.written]: fileText(Buffer.from(f.bytes), f.file, { what: 'the annex' }) });
       if (err) problems.push(problemOf(err, 'file', { file: f.file }));
     }
   }

@@ -11,7 +11,7 @@ import type { Mailbox } from '../data/address';
 import { idProblem, isDeviceName } from '../data/ids';
 import { LetterMergeError } from '../errors';
 import { sourceDateEpoch } from '../source-date';
-import { readRegularFile, readTextFile } from '../files';
+import { fileText, readRegularFile, readTextFile } from '../files';
 import { GROUPS, LABEL_PLACEHOLDERS, isGroup, isSupportedLanguage, language, supportedLanguages } from '../i18n/languages';
 import type { Labels } from '../i18n/languages';
 import { campaignSchema, knownKeys } from './schema';
@@ -375,7 +375,7 @@ function attachmentFile(src: YamlSource, keys: KeyPath, where: string, absDir: s
   if (described.source === 'markdown') {
     let text: TemplateSource;
     try {
-      text = readTemplateText(bytes.toString('utf8'), file);
+      text = readTemplateText(fileText(bytes, file, { what: 'the annex' }), file);
     } catch (err) {
       if (!(err instanceof LetterMergeError)) throw err;
       return src.fail(keys, `${where}: ${written}, line ${err.location.line ?? 1}: ${err.message}`, err.hint);
@@ -500,9 +500,10 @@ export function loadCampaign(dir: string): Campaign {
     : existsSync(above)
       ? `The folder above holds one: pass --campaign ${path.dirname(absDir)}.`
       : `A campaign is a folder with campaign.yaml and a letter per language: "lettermerge init ${isEmptyFolder(absDir) ? absDir : '<new folder>'}" writes one from the sample, to edit.`;
-  const bytes = readRegularFile(file, { what: 'campaign.yaml', maxBytes: CAMPAIGN_MAX_BYTES, ...(hint ? { hint } : {}) });
+  const use = { what: 'campaign.yaml', maxBytes: CAMPAIGN_MAX_BYTES, ...(hint ? { hint } : {}) };
+  const bytes = readRegularFile(file, use);
   const base = createHash('sha256').update(bytes);
-  const src = new YamlSource(file, bytes.toString('utf8').replace(/^\uFEFF/, ''));
+  const src = new YamlSource(file, fileText(bytes, file, use));
   const parsed = campaignSchema.safeParse(yamlValue(src.doc, file, 'campaign.yaml'));
   if (!parsed.success) schemaError(src, parsed.error.issues);
   const data = parsed.data;

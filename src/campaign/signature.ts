@@ -3,7 +3,7 @@ import type * as Jpeg from 'jpeg-js';
 import type * as Pngjs from 'pngjs';
 import { pathPoints } from '../adapter';
 import { LetterMergeError } from '../errors';
-import { readRegularFile } from '../files';
+import { fileText, readRegularFile } from '../files';
 import { SvgProblem, readSvg } from './svg';
 import type { SvgDrawing } from './svg';
 
@@ -171,7 +171,7 @@ function checkDrawing(drawing: SvgDrawing): void {
 
 function parseSvg(file: string, data: Buffer): VectorSignature {
   try {
-    const drawing = readSvg(data.toString('utf8'), isPathData);
+    const drawing = readSvg(fileText(data, file, { what: 'the signature image', hint: HINT }), isPathData);
     checkDrawing(drawing);
     return { kind: 'vector', ...drawing };
   } catch (err) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readTemplateText } from '../campaign/template-text';
+import { fileText } from '../files';
 import type { Campaign } from '../campaign/campaign';
 import { attachmentsOf } from '../campaign/attachments';
 import type { AttachmentFile, EmailAttachment } from '../campaign/attachments';
@@ -21,7 +22,7 @@ function annexPdf(file: AttachmentFile, letter: Pick<MergedLetter, 'lang' | 'lab
   const key = createHash('sha256').update(JSON.stringify([file.sha256, letter.lang.tag, letter.labels, letter.organization, letter.footer, letter.author, day.toISOString(), campaignId])).digest('hex');
   let pdf = annexes.get(key);
   if (!pdf) {
-    const source = readTemplateText(Buffer.from(file.bytes).toString('utf8'), file.file);
+    const source = readTemplateText(fileText(Buffer.from(file.bytes), file.file, { what: 'the annex' }), file.file);
     const title = source.front.title;
     const layout = layoutDocument({ lang: letter.lang, labels: letter.labels, organization: letter.organization, footer: letter.footer, title }, parseMarkdown(source.body));
     pdf = renderPdf(layout, { title, author: letter.author, subject: title, keywords: campaignId, lang: letter.lang.tag, date: day });

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as jpeg from 'jpeg-js';
@@ -239,6 +240,44 @@ describe('campaign.yaml is checked against its schema', () => {
     // A template error in a front matter value is at that value's line, not the file's first.
     const dir = campaignCopy(path.join(t.dir, 'v'), { 'en/letter.md': '---\n# The subject follows.\nannex: A\nsubject: About {{upper}}\n---\nText\n' });
     expect(() => new Merger(loadCampaign(dir))).toThrow(expect.objectContaining({ message: expect.stringMatching(/the "subject" in the front matter gives "upper" no value/), location: expect.objectContaining({ line: 4 }) }));
+  });
+
+  it('reads its own files as text in UTF-8 or UTF-16 only: a template saved as Windows-1252 is refused at its line (its letters printed "Invitaci\uFFFDn", and validate found no problems)', async () => {
+    const iconv = (await import('iconv-lite')).default;
+    const sample = readFileSync(path.join(campaignCopy(path.join(t.dir, 'sample')), 'es', 'letter.md'), 'utf8');
+    const subjectLine = sample.split('\n').findIndex((l) => l.startsWith('subject:')) + 1;
+    const es = campaignCopy(path.join(t.dir, 'es'));
+    writeFileSync(path.join(es, 'es', 'letter.md'), iconv.encode(sample, 'windows-1252'));
+    const err = loadError(es);
+    expect(err.code).toBe('NOT_TEXT');
+    expect(err.message).toMatch(/^the template is not saved as UTF-8, which lettermerge reads: this line reads "subject: Invitación a contribuir .*…" in Windows-1252 \(Western European\), the encoding it seems to be saved in, but "subject: Invitaci\uFFFDn a contribuir .*…" in UTF-8$/);
+    expect(err.location).toEqual({ file: path.join(es, 'es', 'letter.md'), line: subjectLine });
+    expect(err.hint).toMatch(/^Save it as plain text in UTF-8/);
+    const csv = writeCsv(t.dir, 'r.csv', [row({ language: 'es' })]);
+    const checked = await cli(['validate', csv, '--campaign', es]);
+    expect(checked.code).toBe(EXIT.input);
+    expect(checked.stderr).toContain(`${path.join(es, 'es', 'letter.md')}:${subjectLine}: the template is not saved as UTF-8`);
+    // Saved as Notepad's "Unicode" (UTF-16 with its byte order mark): read, the same letter.
+    const utf16 = campaignCopy(path.join(t.dir, 'utf16'));
+    writeFileSync(path.join(utf16, 'es', 'letter.md'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(sample, 'utf16le')]));
+    const [r] = (await readRecipients(csv)).recipients;
+    const plain = new Merger(loadCampaign(campaignCopy(path.join(t.dir, 'utf8')))).merge(r, 'es');
+    expect(new Merger(loadCampaign(utf16)).merge(r, 'es').body).toBe(plain.body);
+    // Files that are no text at all, each named for what it is.
+    let seed = Buffer.from('seed');
+    const noise = Buffer.concat(Array.from({ length: 100 }, () => (seed = createHash('sha256').update(seed).digest())));
+    const zip = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), noise]);
+    const cases: [string, Buffer, RegExp][] = [
+      ['campaign.yaml', noise, /^campaign\.yaml is not a text file: it holds control bytes that text does not/],
+      ['en/letter.md', zip, /^the template is a zip file \(a Word or OpenDocument document, or an Excel workbook\), not plain text$/],
+      ['en/email.txt', Buffer.from('{\\rtf1\\ansi\\deff0 Dear {{first_name}},\\par}'), /^the template is rich text \(RTF, as WordPad and TextEdit save it\), not plain text$/],
+      ['annex/en.md', iconv.encode('---\ntitle: Packages\n---\nThe packages of the Forum café.\n', 'windows-1252'), /^attachments\[0\]: annex\/en\.md, line 4: the annex is not saved as UTF-8, which lettermerge reads: this line reads "The packages of the Forum café\." in Windows-1252/],
+    ];
+    for (const [i, [file, bytes, message]] of cases.entries()) {
+      const dir = campaignCopy(path.join(t.dir, `n${i}`));
+      writeFileSync(path.join(dir, file), bytes);
+      expect(loadError(dir).message).toMatch(message);
+    }
   });
 
   it('applies label overrides per language', async () => {
