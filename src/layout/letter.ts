@@ -512,7 +512,7 @@ function layoutBlocks(c: Composer, blocks: readonly Block[], x: number, width: n
         c.tagged('L', () =>
           block.items.forEach((item, n) => {
             if (n > 0) c.y += 2;
-            const marker = block.ordered ? `${block.start + n}.` : '•';
+            const marker = block.ordered ? `${block.start + n}${block.delimiter ?? '.'}` : '•';
             const [markerLine] = c.lines([c.run(marker, false, false, size)], STYLE.listIndent, 'start');
             if (!c.fits(lh)) c.newPage();
             const mw = markerLine.naturalWidth;

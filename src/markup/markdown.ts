@@ -14,7 +14,8 @@ export interface Run {
 export type Block =
   | { kind: 'paragraph'; runs: Run[] }
   | { kind: 'heading'; level: number; runs: Run[] }
-  | { kind: 'list'; ordered: boolean; start: number; items: Block[][] }
+  /** An ordered list's numbers end as the author wrote them: "1.", or "1)" (delimiter ')'). */
+  | { kind: 'list'; ordered: boolean; start: number; delimiter?: ')'; items: Block[][] }
   | { kind: 'quote'; blocks: Block[] }
   | { kind: 'rule' };
 
@@ -304,7 +305,7 @@ function readBlocks(tokens: Token[], start: number, closeType: string | null): [
           items.push(item);
           i = next;
         }
-        blocks.push({ kind: 'list', ordered, start: Number(t.attrGet('start') ?? 1), items });
+        blocks.push({ kind: 'list', ordered, start: Number(t.attrGet('start') ?? 1), ...(ordered && t.markup === ')' ? { delimiter: ')' as const } : {}), items });
         i++;
         break;
       }

@@ -14,7 +14,7 @@ function blockText(blocks: readonly Block[], indent = ''): string[] {
       case 'list':
         b.items.forEach((item, i) => {
           const [first, ...rest] = blockText(item, `${indent}   `);
-          out.push(`${indent}${b.ordered ? `${b.start + i}.` : '-'} ${(first ?? '').trimStart()}`, ...rest);
+          out.push(`${indent}${b.ordered ? `${b.start + i}${b.delimiter ?? '.'}` : '-'} ${(first ?? '').trimStart()}`, ...rest);
         });
         break;
       case 'quote':

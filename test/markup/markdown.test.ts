@@ -1,5 +1,7 @@
 import { parseMarkdown } from '../../src/markup/markdown';
 import type { Block, Run } from '../../src/markup/markdown';
+import { language } from '../../src/i18n/languages';
+import { layoutDocument } from '../../src/layout/letter';
 
 describe('parseMarkdown', () => {
   it('turns paragraphs, emphasis and links into runs', () => {
@@ -42,6 +44,18 @@ describe('parseMarkdown', () => {
     expect(blocks[0]).toMatchObject({ kind: 'list', ordered: false, items: [[{ kind: 'paragraph' }], [{ kind: 'paragraph' }]] });
     expect(blocks[1]).toMatchObject({ kind: 'list', ordered: true, start: 3 });
     expect(blocks[2]).toMatchObject({ kind: 'paragraph', runs: [{ text: 'line' }, { text: '\n' }, { text: 'break' }] });
+  });
+
+  it('numbers a list as it is written, "1)" or "1." (a list typed "1) primero" was printed "1. primero")', () => {
+    const blocks = parseMarkdown('1) primero\n2) segundo\n\n4. cuarto\n');
+    expect(blocks[0]).toMatchObject({ kind: 'list', ordered: true, start: 1, delimiter: ')' });
+    expect(blocks[1]).toMatchObject({ kind: 'list', ordered: true, start: 4 });
+    expect(blocks[1]).not.toHaveProperty('delimiter');
+    const es = language('es');
+    const layout = layoutDocument({ lang: es, labels: es.labels, organization: 'Organización', footer: '', title: 'Lista' }, blocks);
+    const texts = layout.pages.flatMap((p) => p.items.flatMap((i) => (i.kind === 'text' ? [i.text] : [])));
+    expect(texts).toEqual(expect.arrayContaining(['1)', '2)', '4.']));
+    expect(texts).not.toContain('1.');
   });
 
   it('keeps raw HTML as text', () => {
