@@ -43,6 +43,8 @@ export interface ProofResult {
   out: string;
   /** Letters in the proof. */
   letters: number;
+  /** Letters of the list left out by --lang or --group (a proof of none, from a mistyped scope, says so). */
+  skipped: number;
   pages: number;
   byLanguage: Record<string, number>;
   byGroup: Record<string, number>;
@@ -82,7 +84,7 @@ function checkGroups(groups: string[] | undefined): string[] | undefined {
 }
 
 /** The first pages: what the proof holds, by language and group, and what could not be made. */
-function summaryLayout(campaign: Campaign, options: ProofOptions, r: { letters: number; byLanguage: Record<string, number>; byCell: Map<string, number>; byGroup: Record<string, number>; failures: Problem[]; notices: string[] }): LetterLayout {
+function summaryLayout(campaign: Campaign, options: ProofOptions, r: { letters: number; skipped: number; byLanguage: Record<string, number>; byCell: Map<string, number>; byGroup: Record<string, number>; failures: Problem[]; notices: string[] }): LetterLayout {
   const en = language('en');
   const md = (s: string) => escapeMarkdown(s);
   const lines: string[] = [];
@@ -90,7 +92,7 @@ function summaryLayout(campaign: Campaign, options: ProofOptions, r: { letters: 
     .filter(Boolean)
     .join('; ');
   lines.push(
-    `This proof holds **${r.letters} letter${r.letters === 1 ? '' : 's'}** made from ${md(path.basename(options.csv))}${options.sheet ? ` (sheet ${md(options.sheet)})` : ''} with the campaign ${md(campaign.id)}${scope ? ` (${md(scope)})` : ''}. Each starts on a new page and is laid out as its own PDF; the bookmarks list them by language.`,
+    `This proof holds **${r.letters} letter${r.letters === 1 ? '' : 's'}** made from ${md(path.basename(options.csv))}${options.sheet ? ` (sheet ${md(options.sheet)})` : ''} with the campaign ${md(campaign.id)}${scope ? ` (${md(scope)})` : ''}${r.skipped ? `, which leaves out ${r.skipped} letter${r.skipped === 1 ? '' : 's'} of the list` : ''}. Each starts on a new page and is laid out as its own PDF; the bookmarks list them by language.`,
   );
   lines.push('', '## Letters by language and group', '');
   const languages = Object.keys(r.byLanguage).sort((a, b) => campaign.languages.indexOf(a) - campaign.languages.indexOf(b));
@@ -143,7 +145,7 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
   written.catch(() => undefined);
   doc.pipe(file);
 
-  const r = { letters: 0, byLanguage: {} as Record<string, number>, byGroup: {} as Record<string, number>, byCell: new Map<string, number>(), failures: [] as Problem[], notices: [] as string[] };
+  const r = { letters: 0, skipped: 0, byLanguage: {} as Record<string, number>, byGroup: {} as Record<string, number>, byCell: new Map<string, number>(), failures: [] as Problem[], notices: [] as string[] };
   const notes = new ListNotes(campaign);
   const placed: Placed[] = [];
   const outline = new Map<string, Bookmark>();
@@ -165,7 +167,9 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
       }
       const rec = item.recipient;
       const outOfScope = groups !== undefined && !groups.includes(rec.group);
-      const codes = outOfScope ? [] : lettersFor(rec, { filter }).languages;
+      const scoped = lettersFor(rec, { filter });
+      const codes = outOfScope ? [] : scoped.languages;
+      r.skipped += outOfScope ? rec.languages.length : scoped.skipped;
       notes.see(rec, codes);
       if (outOfScope) continue;
       for (const code of codes) {
@@ -235,5 +239,5 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
     }
     if (err !== STOPPED) throw fileWriteFailure(err, out, part ? [part, out, dest.path] : [out]);
   }
-  return { out, letters: r.letters, pages, byLanguage: r.byLanguage, byGroup: r.byGroup, failures: r.failures, notices: r.notices, interrupted, elapsedMs: Date.now() - started };
+  return { out, letters: r.letters, skipped: r.skipped, pages, byLanguage: r.byLanguage, byGroup: r.byGroup, failures: r.failures, notices: r.notices, interrupted, elapsedMs: Date.now() - started };
 }

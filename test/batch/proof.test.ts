@@ -105,6 +105,17 @@ const text = (file: string, first: number, last = first) => execFileSync('pdftot
     expect(outlineOf(out).outline[1].items.map((i) => i.title)).toEqual([expect.stringMatching(/^ok1 — /)]);
   });
 
+  it('says how many letters --lang and --group left out: a proof of none says why (it said only "the proof of 0 letters")', async () => {
+    const csv = writeCsv(t.dir, 'es.csv', [row({ id: 'es1', language: 'es', group: 'government' }), row({ id: 'es2', language: 'es, en', group: 'academia' })], HEADER);
+    const none = await cli(['proof', csv, '--out', path.join(t.dir, 'none.pdf'), '--lang', 'zh', '--json']);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toMatch(/^Wrote the proof of 0 letters \(1 page\) to .*none\.pdf in [\d.]+ s; 3 letters of the list skipped by --lang\.$/m);
+    expect(JSON.parse(none.stdout)).toMatchObject({ letters: 0, skipped: 3 });
+    expect(text(path.join(t.dir, 'none.pdf'), 1).replace(/\s+/g, ' ')).toMatch(/This proof holds 0 letters made from es\.csv with the campaign \S+ \(languages zh\), which leaves out 3 letters of the list\./);
+    const some = await cli(['proof', csv, '--out', path.join(t.dir, 'some.pdf'), '--lang', 'es', '--group', 'academia']);
+    expect(some.stderr).toMatch(/^Wrote the proof of 1 letter \(\d+ pages?\) to .*some\.pdf in [\d.]+ s; 2 letters of the list skipped by --lang and --group\.$/m);
+  });
+
   it('says on its first page, and on stderr, what it notes of the list: its encoding, an address on two rows', async () => {
     // Saved by a program that writes Latin-1.
     const csv = writeCsv(t.dir, 'latin1.csv', [row({ id: 'a', last_name: 'Pérez', email: 'same@example.org' }), row({ id: 'b', last_name: 'Núñez', email: 'same@example.org' })]);

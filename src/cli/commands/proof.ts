@@ -74,7 +74,7 @@ export const registerProof: Register = (program, ctx) => {
       }
       for (const n of result.notices) say(io, `note: ${n}\n`);
       for (const p of result.failures) say(io, `${problemLine(p)}\n`);
-      say(io, `Wrote the proof of ${plural(result.letters, 'letter')} (${plural(result.pages, 'page')}) to ${shown(result.out)} in ${(result.elapsedMs / 1000).toFixed(1)} s${result.failures.length ? `; ${plural(result.failures.length, 'row')} failed, listed on its first page` : ''}.\n`);
+      say(io, `Wrote the proof of ${plural(result.letters, 'letter')} (${plural(result.pages, 'page')}) to ${shown(result.out)} in ${(result.elapsedMs / 1000).toFixed(1)} s${result.failures.length ? `; ${plural(result.failures.length, 'row')} failed, listed on its first page` : ''}${result.skipped ? `; ${plural(result.skipped, 'letter')} of the list skipped by ${[opts.lang ? '--lang' : '', opts.group ? '--group' : ''].filter(Boolean).join(' and ')}` : ''}.\n`);
       if (opts.json) io.stdout(JSON.stringify(result) + '\n');
       ctx.status = result.failures.length ? EXIT.partial : EXIT.ok;
     });
