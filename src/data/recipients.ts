@@ -249,6 +249,7 @@ const NOT_CSV: [sign: Buffer | RegExp, what: string, hint: string, why?: string]
   [Buffer.from([0xd0, 0xcf, 0x11, 0xe0]), 'an old-style Office file (.xls or .doc)', 'Save it as .xlsx or CSV UTF-8 and give that file.'],
   [Buffer.from([0x89, 0x50, 0x4e, 0x47]), 'a PNG image', 'Give the CSV of the recipients.'],
   [Buffer.from([0xff, 0xd8, 0xff]), 'a JPEG image', 'Give the CSV of the recipients.'],
+  [/^\{\\rtf/, 'rich text (RTF)', 'Save it as CSV UTF-8 (or .xlsx) and give that file.', 'as WordPad and TextEdit save it'],
   [/^(<!doctype html|<html)/i, 'an HTML page', SAVE_AS, 'web applications often give their "Excel" exports as HTML pages named .xls'],
   [/^<\?xml/i, 'an XML document', SAVE_AS, 'an Excel 2003 XML spreadsheet, perhaps'],
   // An output folder's own files, given by mistake (they were read as CSV, and failed as a quote misplaced).
