@@ -101,6 +101,31 @@ export function linksIn(source: string): { line: number; text: string; href: str
 }
 
 /**
+ * The links written as Markdown ("[words](address)") in a text that is not Markdown (an e-mail's
+ * cover note), with the line each is on (from 0) and as written: each would be sent as typed,
+ * brackets and all. An address between angle brackets ("<https://…>") is plain text's own way of
+ * writing one, and is left.
+ */
+export function writtenLinksIn(source: string): { line: number; written: string; text: string; href: string }[] {
+  const found: { line: number; written: string; text: string; href: string }[] = [];
+  for (const t of anyLink.parse(source, {})) {
+    const children = t.children ?? [];
+    // Where in the paragraph's text the last link found was, to find the line of the next.
+    let at = 0;
+    children.forEach((c, i) => {
+      if (c.type !== 'link_open' || c.markup === 'autolink') return;
+      let text = '';
+      for (let j = i + 1; j < children.length && children[j].type !== 'link_close'; j++) text += children[j].content;
+      const href = String(c.attrGet('href') ?? '');
+      const index = t.content.indexOf(`[${text}]`, at);
+      if (index !== -1) at = index;
+      found.push({ line: (t.map?.[0] ?? 0) + linesBefore(t.content, at), written: `[${text}](${href})`, text, href });
+    });
+  }
+  return found;
+}
+
+/**
  * The links of a Markdown text that would not be live in a letter, with the line each is on (from
  * 0): to a file ("../annex.pdf", "file:…"), a script ("javascript:…") or any place but the web and
  * e-mail. A letter is read as a PDF, mostly in an e-mail: none of them could open. Links whose

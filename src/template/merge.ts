@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { keptWords } from '../layout/hyphenate';
 import { Recent } from '../recent';
-import { deadLinksIn, filledLinksIn, foreignMarkdownIn, htmlHint, htmlIn, imagesIn, linksIn, liveHref } from '../markup/markdown';
+import { deadLinksIn, filledLinksIn, foreignMarkdownIn, htmlHint, htmlIn, imagesIn, linksIn, liveHref, writtenLinksIn } from '../markup/markdown';
 import Handlebars from 'handlebars';
 import { format } from 'date-fns/format';
 import { LetterMergeError } from '../errors';
@@ -228,6 +228,7 @@ function compile(env: typeof Handlebars, source: TemplateSource, text: string, l
     checkCalls(env, ast as unknown as HbsNode, source, lineOffset, what);
     checkOtherPlaceholders(ast as unknown as HbsNode, source, lineOffset, what);
     checkWholeObjects(ast as unknown as HbsNode, source, lineOffset, what);
+    if (env === textEnv) checkPlainText(text, source, lineOffset, what);
     if (env === markdownEnv) {
       checkImages(text, source, lineOffset, what);
       checkLinks(text, source, lineOffset, what);
@@ -654,6 +655,32 @@ function checkHtml(text: string, source: TemplateSource, lineOffset: number, wha
     location: { file: source.file, line: html.line + lineOffset },
     hint: htmlHint(html.html),
   });
+}
+
+/**
+ * HTML and Markdown links in an e-mail's cover note, which is sent as plain text: "<p>", "<br>" and
+ * "[our site](https://…)", copied from a letter's template or typed as for a web page, reached every
+ * recipient as typed, and `validate` found no problems. Refused when the campaign is loaded, at
+ * their line. (Asterisks around words are plain text's own emphasis, and are left.)
+ */
+function checkPlainText(text: string, source: TemplateSource, lineOffset: number, what: string): void {
+  const [html] = htmlIn(text);
+  const [link] = writtenLinksIn(text);
+  if (html && (!link || html.line <= link.line)) {
+    throw new LetterMergeError('TEMPLATE', `${what} holds HTML (${shortened(html.html, 40)}), which the e-mail would show as typed: it is sent as plain text`, {
+      location: { file: source.file, line: html.line + lineOffset },
+      hint: html.html.startsWith('<!--')
+        ? 'A note to yourself is a Handlebars comment: {{!-- … --}}. It is left out of the e-mail.'
+        : 'Write the text alone: its line breaks and blank lines are sent as typed, and a web address written out (https://…) is made a link by mail programs.',
+    });
+  }
+  if (link) {
+    const address = link.href.replace(/^mailto:/i, '');
+    throw new LetterMergeError('TEMPLATE', `${what} holds a Markdown link (${shortened(link.written, 60)}), which the e-mail would show as typed, brackets and all: it is sent as plain text`, {
+      location: { file: source.file, line: link.line + lineOffset },
+      hint: `Write the address itself, which mail programs make a link: ${link.text}: ${address}`,
+    });
+  }
 }
 
 /**

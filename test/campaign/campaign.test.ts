@@ -242,6 +242,34 @@ describe('campaign.yaml is checked against its schema', () => {
     expect(() => new Merger(loadCampaign(dir))).toThrow(expect.objectContaining({ message: expect.stringMatching(/the "subject" in the front matter gives "upper" no value/), location: expect.objectContaining({ line: 4 }) }));
   });
 
+  it("refuses HTML and Markdown links in an e-mail's cover note, which is sent as plain text (they reached every recipient as typed); leaves asterisks and <https://…>", async () => {
+    const head = 'Dear {{first_name}},\n\nThe letter is attached.\n';
+    const cases: [string, RegExp, number, RegExp][] = [
+      [`${head}See [our site](https://example.org) for details.\n`, /^the e-mail template holds a Markdown link \(\[our site\]\(https:\/\/example\.org\)\), which the e-mail would show as typed, brackets and all: it is sent as plain text$/, 4, /^Write the address itself, which mail programs make a link: our site: https:\/\/example\.org$/],
+      [`${head}\nWrite to us\nat [the fund](mailto:fund@example.org).\n`, /holds a Markdown link \(\[the fund\]\(mailto:fund@example\.org\)\)/, 6, /: the fund: fund@example\.org$/],
+      [`${head}<p>Regards</p>\n`, /^the e-mail template holds HTML \(<p>Regards<\/p>\), which the e-mail would show as typed: it is sent as plain text$/, 4, /^Write the text alone/],
+      [`<!-- check the date -->\n${head}`, /holds HTML \(<!-- check the date -->\)/, 1, /Handlebars comment: \{\{!-- … --\}\}/],
+    ];
+    for (const [i, [text, message, line, hint]] of cases.entries()) {
+      const dir = campaignCopy(path.join(t.dir, `m${i}`), { 'en/email.txt': text });
+      let err: LetterMergeError | undefined;
+      try {
+        new Merger(loadCampaign(dir));
+      } catch (e) {
+        err = e as LetterMergeError;
+      }
+      expect(err).toBeInstanceOf(LetterMergeError);
+      if (!err) continue;
+      expect(err.message).toMatch(message);
+      expect(err.hint).toMatch(hint);
+      expect(err.location).toMatchObject({ file: path.join(dir, 'en', 'email.txt'), line });
+    }
+    // Plain text's own marks stay: emphasis in asterisks, an address in angle brackets, a word in them.
+    const plain = `${head}This is *important*: see <https://example.org> or https://example.org/fund, and reply with your <name>.\n`;
+    const [r] = (await readRecipients(writeCsv(t.dir, 'r.csv', [row()]))).recipients;
+    expect(new Merger(loadCampaign(campaignCopy(path.join(t.dir, 'plain'), { 'en/email.txt': plain }))).merge(r, 'en').email.text).toBe(plain.replace('{{first_name}}', 'Ada'));
+  });
+
   it('reads its own files as text in UTF-8 or UTF-16 only: a template saved as Windows-1252 is refused at its line (its letters printed "Invitaci\uFFFDn", and validate found no problems)', async () => {
     const iconv = (await import('iconv-lite')).default;
     const sample = readFileSync(path.join(campaignCopy(path.join(t.dir, 'sample')), 'es', 'letter.md'), 'utf8');
