@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { layerMappings, mappingProblem } from '../data/mapping';
 import type { ListMapping } from '../data/mapping';
@@ -56,6 +57,16 @@ export function mapOption(value: string, previous: Record<string, string> = {}):
   const problem = mappingProblem({ columns: mapping });
   if (problem) throw new InvalidArgumentError(`${problem.message}${/[.?]$/.test(problem.message) ? '' : '.'}${problem.hint ? ` ${problem.hint}` : ''}`);
   return mapping;
+}
+
+/**
+ * The languages a run makes (--lang, else lang: in the config file), and where they came from, to
+ * name it where the run says what it left out ("--lang", "lang in lettermerge.config.yaml").
+ */
+export function runLanguages(flag: string | undefined, config: { lang?: string | string[]; file: string } | undefined): { languages?: string[]; from?: string } {
+  if (flag !== undefined) return { languages: [flag], from: '--lang' };
+  if (config?.lang === undefined) return {};
+  return { languages: Array.isArray(config.lang) ? config.lang : [config.lang], from: `lang in ${path.relative(process.cwd(), config.file) || config.file}` };
 }
 
 /** The mapping a run reads its list with: the config file's columns: and values:, then --map. (The campaign's are under both.) */

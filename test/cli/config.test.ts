@@ -34,9 +34,17 @@ describe('lettermerge.config.yaml: flags, then the config file, then the default
     const here = lm(project, ['generate', SAMPLE_CSV, '--json']);
     expect(here.status).toBe(0);
     expect(here.stderr).toMatch(/note: settings from lettermerge\.config\.yaml/);
-    const r = JSON.parse(here.stdout) as { campaign: string; out: string; jobs: number; produced: number };
+    const r = JSON.parse(here.stdout) as { campaign: string; out: string; jobs: number; produced: number; skipped: number };
     expect(r).toMatchObject({ campaign: path.join(project, 'campaign'), out: path.join(project, 'letters'), jobs: 1 });
     expect(readdirSync(path.join(project, 'letters')).sort()).toEqual(['en', 'fr', 'manifest.jsonl']);
+    expect(r.skipped).toBeGreaterThan(0);
+    expect(here.stderr).toMatch(new RegExp(`; ${r.skipped} skipped by lang in lettermerge\\.config\\.yaml\\.$`, 'm'));
+    // The proof holds the letters generate makes: its languages from the config file too (it held every language).
+    const proof = lm(project, ['proof', SAMPLE_CSV, '--out', 'proof.pdf', '--json']);
+    expect(proof.status).toBe(0);
+    expect(JSON.parse(proof.stdout)).toMatchObject({ letters: r.produced, skipped: r.skipped });
+    expect(Object.keys(JSON.parse(proof.stdout).byLanguage).sort()).toEqual(['en', 'fr']);
+    expect(proof.stderr).toMatch(new RegExp(`; ${r.skipped} letters of the list skipped by lang in lettermerge\\.config\\.yaml\\.$`, 'm'));
 
     // From another folder, --config: its paths still resolve against its own folder.
     const elsewhere = lm(path.join(project, 'ci'), ['generate', SAMPLE_CSV, '--config', '../lettermerge.config.yaml', '--lang', 'es', '--out', 'here', '--json']);

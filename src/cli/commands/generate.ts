@@ -4,7 +4,7 @@ import { EXIT } from '../../errors';
 import { GROUPS, supportedLanguages } from '../../i18n/languages';
 import { DEFAULTS } from '../../config';
 import { plural, problemLine, say } from '../io';
-import { commandLine, mapOption, parseShard, positiveInt, runMapping, pathOption } from '../options';
+import { commandLine, mapOption, parseShard, positiveInt, runLanguages, runMapping, pathOption } from '../options';
 import { Run, shown } from '../progress';
 import type { Context, Register } from './context';
 import { signingOption } from './sign';
@@ -23,14 +23,14 @@ interface Flags {
   sign?: string;
 }
 
-function summaryLine(r: GenerateResult): string {
+function summaryLine(r: GenerateResult, langFrom = '--lang'): string {
   const secs = r.elapsedMs / 1000;
   // A rate only says something for a run of some length: "2 letters in 1.8 s (1 letters/s)" does not.
   const perSecond = secs > 0 ? r.produced / secs : 0;
   const rate = r.produced >= 10 && perSecond > 0 ? ` (${perSecond.toFixed(perSecond < 10 ? 1 : 0)} letters/s)` : '';
   let s = `Wrote ${plural(r.produced, 'letter')} (PDF and e-mail each) to ${shown(r.out)}/ in ${secs.toFixed(1)} s${rate}`;
   if (r.kept) s += `; ${r.kept} kept from the earlier run`;
-  if (r.skipped) s += `; ${r.skipped} skipped by --lang`;
+  if (r.skipped) s += `; ${r.skipped} skipped by ${langFrom}`;
   if (r.failed) s += `; ${r.failed} failed`;
   return `${s}.\n`;
 }
@@ -45,14 +45,14 @@ export function generateStatus(r: GenerateResult): number {
 }
 
 /** What a generate run prints on stderr: notes, failures, the summary, and what to do next. */
-function report(ctx: Context, csv: string, result: GenerateResult): void {
+function report(ctx: Context, csv: string, result: GenerateResult, langFrom?: string): void {
   const io = ctx.io;
   for (const n of result.notices) say(io, `note: ${n}\n`);
   for (const f of result.failures) {
     say(io, `${problemLine({ ...f, file: csv })}\n`);
     if (f.detail && ctx.debug()) say(io, `${f.detail}\n`);
   }
-  say(io, summaryLine(result));
+  say(io, summaryLine(result, langFrom));
   if (result.removed) {
     say(io, `${plural(result.removed, 'letter')} of earlier runs ${result.removed === 1 ? 'belongs' : 'belong'} to recipients or languages no longer in ${csv}: taken out of the manifest (not sendable), ${result.removedDir ? `files moved to ${shown(result.removedDir)}/` : `no files of ${result.removed === 1 ? 'it' : 'theirs'} left in the folder to move`}.\n`);
   }
@@ -120,7 +120,7 @@ export const registerGenerate: Register = (program, ctx) => {
         onQuit: () => `Letters finished so far are recorded. To finish, run:\n  ${commandLine(ctx.argv, '--resume')}`,
       });
       const config = ctx.config();
-      const lang = opts.lang ?? config?.lang;
+      const lang = runLanguages(opts.lang, config);
       const sign = await signingOption(ctx, opts.sign ?? config?.sign);
       let result: GenerateResult;
       try {
@@ -131,7 +131,7 @@ export const registerGenerate: Register = (program, ctx) => {
           mapping: runMapping(config, opts.map),
           campaign: opts.campaign ?? config?.campaign ?? DEFAULTS.campaign,
           out: opts.out ?? config?.out ?? DEFAULTS.out,
-          languages: lang === undefined ? undefined : Array.isArray(lang) ? lang : [lang],
+          languages: lang.languages,
           jobs: opts.jobs ?? config?.jobs,
           limit: opts.limit,
           shard: opts.shard,
@@ -143,7 +143,7 @@ export const registerGenerate: Register = (program, ctx) => {
       } finally {
         run.end();
       }
-      report(ctx, csv, result);
+      report(ctx, csv, result, lang.from);
       ctx.status = generateStatus(result);
       if (ctx.status === EXIT.internal && !result.failures.some((f) => f.internal)) {
         say(io, `lettermerge: ${result.letters - result.produced - result.kept} of ${result.letters} letters were neither made nor reported as failed. This is a bug in lettermerge; run again with --debug and report it.\n`);

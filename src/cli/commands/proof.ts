@@ -2,7 +2,7 @@ import { DEFAULTS } from '../../config';
 import { EXIT } from '../../errors';
 import { supportedLanguages, GROUPS } from '../../i18n/languages';
 import { plural, problemLine, say } from '../io';
-import { mapOption, positiveInt, runMapping, pathOption } from '../options';
+import { mapOption, positiveInt, runLanguages, runMapping, pathOption } from '../options';
 import { Run, shown } from '../progress';
 import type { Register } from './context';
 
@@ -49,6 +49,8 @@ export const registerProof: Register = (program, ctx) => {
       const io = ctx.io;
       const run = new Run(io, { unit: 'letters', stopping: 'Stopping: the proof is not written' });
       const config = ctx.config();
+      // As generate makes them: a proof of languages generate leaves out would not be the batch's.
+      const lang = runLanguages(opts.lang, config);
       let result;
       try {
         const { proof } = await import('../../batch/proof');
@@ -58,7 +60,7 @@ export const registerProof: Register = (program, ctx) => {
           mapping: runMapping(config, opts.map),
           campaign: opts.campaign ?? config?.campaign ?? DEFAULTS.campaign,
           out: opts.out,
-          languages: opts.lang ? [opts.lang] : undefined,
+          languages: lang.languages,
           groups: opts.group ? [opts.group] : undefined,
           limit: opts.limit,
           signal: run.signal,
@@ -74,7 +76,7 @@ export const registerProof: Register = (program, ctx) => {
       }
       for (const n of result.notices) say(io, `note: ${n}\n`);
       for (const p of result.failures) say(io, `${problemLine(p)}\n`);
-      say(io, `Wrote the proof of ${plural(result.letters, 'letter')} (${plural(result.pages, 'page')}) to ${shown(result.out)} in ${(result.elapsedMs / 1000).toFixed(1)} s${result.failures.length ? `; ${plural(result.failures.length, 'row')} failed, listed on its first page` : ''}${result.skipped ? `; ${plural(result.skipped, 'letter')} of the list skipped by ${[opts.lang ? '--lang' : '', opts.group ? '--group' : ''].filter(Boolean).join(' and ')}` : ''}.\n`);
+      say(io, `Wrote the proof of ${plural(result.letters, 'letter')} (${plural(result.pages, 'page')}) to ${shown(result.out)} in ${(result.elapsedMs / 1000).toFixed(1)} s${result.failures.length ? `; ${plural(result.failures.length, 'row')} failed, listed on its first page` : ''}${result.skipped ? `; ${plural(result.skipped, 'letter')} of the list skipped by ${[lang.from, opts.group ? '--group' : ''].filter(Boolean).join(' and ')}` : ''}.\n`);
       if (opts.json) io.stdout(JSON.stringify(result) + '\n');
       ctx.status = result.failures.length ? EXIT.partial : EXIT.ok;
     });
