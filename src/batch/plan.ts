@@ -109,6 +109,19 @@ function unreadSheetsNotice(h: ListHeader): string | undefined {
   return `the sheet "${h.sheet ?? ''}", the workbook's first tab, was read; its other ${unread.length === 1 ? 'tab' : 'tabs'} (${names}) ${unread.length === 1 ? 'was' : 'were'} not: name the sheet to read with --sheet NAME`;
 }
 
+/**
+ * A workbook's columns read as a field though hidden in Excel: the letters use what nobody looking
+ * at the sheet sees (see ListHeader.hiddenFields; one with a shown column of the same name beside
+ * it is refused).
+ */
+function hiddenColumnsNotice(h: ListHeader): string | undefined {
+  const hidden = h.hiddenFields ?? [];
+  if (hidden.length === 0) return undefined;
+  const one = hidden.length === 1;
+  const named = wordList(hidden.map((c) => `${c.column} "${c.header}"${c.header === c.field ? '' : ` (${c.field})`}`), 'and');
+  return `${one ? 'column' : 'columns'} ${named} of the sheet "${h.sheet ?? ''}" ${one ? 'is' : 'are'} hidden in the workbook, and read like the others: unhide ${one ? 'it' : 'them'} to see what the letters and e-mails use`;
+}
+
 /** A value of campaign.yaml that the letters of some of the list's languages take from the default language (see borrowedValues). */
 function borrowedNotice(file: string, entries: Borrowed[]): string {
   const { what, line: at, from, value, kind } = entries[0];
@@ -121,12 +134,13 @@ function borrowedNotice(file: string, entries: Borrowed[]): string {
   return `${line}: ${what} has no ${langs} value, so the ${langs} ${mail ? 'e-mails name the file as' : 'letters print'} the ${from} one ("${shortened(value)}"): ${own}`;
 }
 
-/** What is said of a list as a whole once it is read: its encoding, other sheets, hidden rows, addresses on several rows, and the campaign's values its languages borrow. */
+/** What is said of a list as a whole once it is read: its encoding, other sheets, hidden columns and rows, addresses on several rows, and the campaign's values its languages borrow. */
 export class ListNotes {
   private readonly addresses = new SharedAddresses();
   private readonly hidden = new HiddenRows();
   private encoding: string | undefined;
   private sheets: string | undefined;
+  private columns: string | undefined;
   private readonly languages = new Set<string>();
 
   /** `campaign`: its values that some languages take from the default one (Campaign.borrowed), told at campaign.yaml's lines. */
@@ -137,6 +151,7 @@ export class ListNotes {
     this.hidden.header(h);
     if (h.encoding !== 'utf-8') this.encoding = encodingNotice(h.encoding);
     this.sheets = unreadSheetsNotice(h);
+    this.columns = hiddenColumnsNotice(h);
   }
 
   /** A row of the list; `languages`: those of its letters this run makes (all of them, unless told). */
@@ -154,7 +169,7 @@ export class ListNotes {
       if (same) same.push(b);
       else byValue.set(b.what, [b]);
     }
-    return [this.encoding, this.sheets, this.hidden.notice(), this.addresses.notice(), ...[...byValue.values()].map((e) => borrowedNotice(this.campaign?.file ?? 'campaign.yaml', e))].filter((n): n is string => n !== undefined);
+    return [this.encoding, this.sheets, this.columns, this.hidden.notice(), this.addresses.notice(), ...[...byValue.values()].map((e) => borrowedNotice(this.campaign?.file ?? 'campaign.yaml', e))].filter((n): n is string => n !== undefined);
   }
 }
 

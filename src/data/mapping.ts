@@ -3,7 +3,7 @@ import { LetterMergeError } from '../errors';
 import type { ErrorLocation as Location } from '../errors';
 import { GROUPS, isGroup, isSupportedLanguage, supportedLanguages } from '../i18n/languages';
 import type { Gender, Group } from '../i18n/languages';
-import { FIELDS, GENDER_TABLE, GROUP_TABLE, LANGUAGE_TABLE, fold, languageOf } from './words';
+import { FIELDS, FIELD_WORDS, GENDER_TABLE, GROUP_TABLE, LANGUAGE_TABLE, fold, languageOf } from './words';
 
 /** The columns every recipients file has. Extra columns are kept and reach the templates. */
 export const CORE_COLUMNS = ['id', 'language', 'group', 'gender', 'title', 'first_name', 'last_name', 'position', 'organization', 'address', 'country', 'email'] as const;
@@ -158,6 +158,20 @@ export function readColumns(headers: string[], mapping: ListMapping, required: r
     );
   }
   return reads;
+}
+
+/**
+ * The field a header names with more around it ("E-mail (2022)", "New email", "Apellidos 2"): one
+ * of the field's words (or its name) of five letters or more ("mail" would make "Mailing list" one), at the start or the end of the
+ * header, figures aside. Undefined when it names none, or is read as a field already.
+ */
+export function looselyNamed(header: string): string | undefined {
+  const h = fold(header).replace(/\d+/g, '');
+  if (!h || FIELDS.lookup(header)) return undefined;
+  for (const [field, words] of Object.entries(FIELD_WORDS)) {
+    for (const w of [field, ...words].map(fold)) if (w.length >= 5 && (h.startsWith(w) || h.endsWith(w))) return field;
+  }
+  return undefined;
 }
 
 /** The header nearest to a field's name or words, when near enough to suggest. */

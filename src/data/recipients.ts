@@ -19,7 +19,7 @@ import type { Problem } from '../problems';
 import { GROUPS, supportedLanguages } from '../i18n/languages';
 import type { Gender, Group } from '../i18n/languages';
 import { shortened } from '../text/suggest';
-import { CORE_COLUMNS, ValueReader, readColumns } from './mapping';
+import { CORE_COLUMNS, ValueReader, looselyNamed, readColumns } from './mapping';
 import type { ColumnRead, ListMapping, ValueRead } from './mapping';
 
 export { CORE_COLUMNS } from './mapping';
@@ -234,6 +234,8 @@ export interface RecordSource {
   sheets?: string[];
   /** The workbook's other sheets shown as tabs, not read (none when --sheet named the one to read). */
   unread?: string[];
+  /** A workbook's columns, by index from 0: whether Excel hides one (known once the first record is read), and its letter ("L"). */
+  columnsShown?: { hidden(index: number): boolean; letter(index: number): string };
   records: AsyncIterable<RawRecord>;
 }
 
@@ -373,7 +375,8 @@ async function workbookSource(file: string, sheet: string | undefined): Promise<
       yield { cells, line: row.row, ...(row.hidden ? { hidden: true } : {}) };
     }
   }
-  return { delimiter: ',', encoding: 'utf-8', sheet: book.name, sheets: book.names, unread: book.unread, records: records() };
+  const columnsShown = { hidden: (index: number) => book.hiddenColumns.has(index + 1), letter: (index: number) => columnName(index + 1) };
+  return { delimiter: ',', encoding: 'utf-8', sheet: book.name, sheets: book.names, unread: book.unread, columnsShown, records: records() };
 }
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
@@ -402,6 +405,8 @@ export interface ListHeader {
   sheet?: string;
   /** The workbook's other sheets shown as tabs, not read (see RecordSource.unread). */
   unread?: string[];
+  /** The workbook's hidden columns read as a field: each one's letter, header and field. */
+  hiddenFields?: { column: string; header: string; field: string }[];
 }
 
 export type StreamItem = { header: ListHeader } | RowResult | { fileProblem: LetterMergeError };
@@ -483,7 +488,8 @@ export async function* streamRecipients(file: string, options: { collect?: boole
         throw await headerBelow(err, rec, records, source.sheet, file, options.mapping ?? {});
       }
       columns = reads.map((r) => r.field ?? r.header);
-      yield { header: { columns, headers, reads, delimiter: source.delimiter, encoding: source.encoding, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}), ...(source.unread?.length ? { unread: source.unread } : {}) } };
+      const hiddenFields = source.columnsShown ? hiddenFieldColumns(file, source.sheet, reads, source.columnsShown, rec.line) : [];
+      yield { header: { columns, headers, reads, delimiter: source.delimiter, encoding: source.encoding, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}), ...(source.unread?.length ? { unread: source.unread } : {}), ...(hiddenFields.length ? { hiddenFields } : {}) } };
       continue;
     }
     rows++;
@@ -551,6 +557,36 @@ async function headerBelow(err: unknown, first: RawRecord, rest: AsyncIterator<R
     });
   }
   return err;
+}
+
+/**
+ * A workbook's columns read as a field that are hidden in Excel, to be noted (see ListNotes). A
+ * hidden column is often an old one kept aside: with "email" hidden and a new "E-mail (2022)"
+ * shown beside it, every letter went to the old addresses, and `validate` found no problems. So a
+ * hidden column read as a field while a shown one also names that field (see looselyNamed) is an
+ * error, naming both, unless the mapping names the hidden one.
+ */
+function hiddenFieldColumns(file: string, sheet: string | undefined, reads: ColumnRead[], columns: NonNullable<RecordSource['columnsShown']>, line: number): { column: string; header: string; field: string }[] {
+  const hidden: { column: string; header: string; field: string }[] = [];
+  reads.forEach((r, i) => {
+    if (!columns.hidden(i) || r.field === undefined) return;
+    const column = columns.letter(i);
+    // A column the mapping names is read as asked, hidden or not.
+    const shown = r.by === 'mapping' ? -1 : reads.findIndex((o, j) => !o.field && o.header && !columns.hidden(j) && looselyNamed(o.header) === r.field);
+    if (shown !== -1) {
+      const other = reads[shown].header;
+      throw new LetterMergeError('DUPLICATE_COLUMN', `${r.field} would be read from column ${column} "${r.header}", which is hidden in the workbook, and not from column ${columns.letter(shown)} "${other}", which is shown`, {
+        location: { file, line, ...(sheet !== undefined ? { sheet } : {}) },
+        // A column named as the field is read as it, mapped or not: it must go, or take another name.
+        hint:
+          r.header === r.field
+            ? `A hidden column is often an old one kept aside. To read the shown one, delete the hidden one (or rename it, "${r.header} (old)") and say --map ${r.field}="${other}" (or columns: in campaign.yaml or the config file); to read the hidden one, unhide it.`
+            : `A hidden column is often an old one kept aside. Say which one to read: --map ${r.field}="${other}" (or columns: in campaign.yaml or the config file), or delete the column you hid.`,
+      });
+    }
+    hidden.push({ column, header: r.header, field: r.field });
+  });
+  return hidden;
 }
 
 /** A header cell or a row's cell as the two are compared (case and spaces aside, as spreadsheets compare text). */

@@ -40,6 +40,11 @@ export interface XlsxSheet {
   /** With no sheet asked for: the other sheets a user sees as tabs, which are not read. */
   unread: string[];
   rows: AsyncIterable<XlsxRow>;
+  /**
+   * The sheet's columns hidden in Excel (by number, from 1), as its rows are read: the sheet names
+   * them before its first row.
+   */
+  hiddenColumns: Set<number>;
 }
 
 /** The largest workbook part (other than a sheet) read into memory, uncompressed. */
@@ -314,7 +319,7 @@ interface CellState {
 }
 
 /** Streams one sheet's rows, cell texts by column. Merged ranges in it are refused at the end. */
-async function* sheetRows(file: string, sheet: string, zip: yauzl.ZipFile, entry: yauzl.Entry, shared: string[], formats: CellFormat[], date1904: boolean): AsyncGenerator<XlsxRow> {
+async function* sheetRows(file: string, sheet: string, zip: yauzl.ZipFile, entry: yauzl.Entry, shared: string[], formats: CellFormat[], date1904: boolean, hiddenColumns: Set<number>): AsyncGenerator<XlsxRow> {
   const parser = new SaxesParser();
   const ready: XlsxRow[] = [];
   const merges: string[] = [];
@@ -369,6 +374,14 @@ async function* sheetRows(file: string, sheet: string, zip: yauzl.ZipFile, entry
     } else if (cell && name === 'rPh') inPhonetic++;
     else if (cell && inInline && name === 't' && inPhonetic === 0) text = 't';
     else if (name === 'mergeCell') merges.push(String(n.attributes.ref ?? ''));
+    else if (name === 'col') {
+      // <col min="12" max="12" hidden="1"/>: a range of columns, hidden.
+      const hidden = String(n.attributes.hidden ?? '');
+      const min = Number(n.attributes.min);
+      const max = Number(n.attributes.max);
+      // (A sheet hides the columns past its last as one range, to 16384: only those a list can have are kept.)
+      if ((hidden === '1' || hidden === 'true') && Number.isInteger(min) && Number.isInteger(max) && min >= 1) for (let c = min; c <= Math.min(max, min + 1024); c++) hiddenColumns.add(c);
+    }
   });
   parser.on('text', (t: string) => {
     if (cell && text) cell.value += t;
@@ -440,9 +453,10 @@ export async function openWorkbook(file: string, sheet?: string): Promise<XlsxSh
     }
     const formats = await styles(zip, entries);
     const shared = await sharedStrings(zip, entries);
+    const hiddenColumns = new Set<number>();
     async function* rows(): AsyncGenerator<XlsxRow> {
       try {
-        yield* sheetRows(file, chosen!.name, zip, entry!, shared, formats, book.date1904);
+        yield* sheetRows(file, chosen!.name, zip, entry!, shared, formats, book.date1904, hiddenColumns);
       } catch (err) {
         if (err instanceof LetterMergeError) throw err;
         throw spreadsheetError(file, `the sheet "${chosen!.name}" cannot be read: ${err instanceof Error ? err.message : String(err)}`, 'Open it in Excel and save it again, or save the list as CSV UTF-8.', { sheet: chosen!.name });
@@ -451,7 +465,7 @@ export async function openWorkbook(file: string, sheet?: string): Promise<XlsxSh
       }
     }
     const unread = sheet === undefined ? book.sheets.filter((s) => s !== chosen && !s.hidden).map((s) => s.name) : [];
-    return { name: chosen.name, names, unread, rows: rows() };
+    return { name: chosen.name, names, unread, rows: rows(), hiddenColumns };
   } catch (err) {
     zip.close();
     if (err instanceof LetterMergeError) throw err;

@@ -148,6 +148,29 @@ wb.save(sys.argv[2])`;
     expect((await readRecipients(file, { sheet: 'Lookup' })).recipients.map((r) => r.id)).toEqual(['lookup']);
   });
 
+  it('says that a hidden column is read, and refuses one read as a field beside a shown column that names it too (the letters went to the hidden, old addresses)', async () => {
+    const email = COLUMNS.indexOf('email');
+    const withNew = (r: string[], address: string) => [...r, address];
+    const rows = [withNew([...COLUMNS], 'E-mail (2022)'), withNew(row({ id: 'a', email: 'old@example.org' }), 'new@example.org')];
+    // The old column hidden, the new one shown beside it: which one is read is not left to chance.
+    const both = book([{ name: 'Lista', rows, hiddenColumns: [[email + 1, email + 1]] }]);
+    const v = await cli(['validate', both]);
+    expect(v.code).toBe(3);
+    expect(v.stderr).toContain(`${both}: sheet Lista, row 1: email would be read from column ${String.fromCharCode(65 + email)} "email", which is hidden in the workbook, and not from column ${String.fromCharCode(66 + email)} "E-mail (2022)", which is shown`);
+    expect(v.stderr).toMatch(/delete the hidden one \(or rename it, "email \(old\)"\) and say --map email="E-mail \(2022\)"/);
+    // Renamed, and the shown one mapped: the new addresses.
+    const renamed = book([{ name: 'Lista', rows: [withNew([...COLUMNS.slice(0, email), 'email (old)', ...COLUMNS.slice(email + 1)], 'E-mail (2022)'), rows[1]], hiddenColumns: [[email + 1, email + 1]] }]);
+    expect((await readRecipients(renamed, { mapping: { columns: { email: 'E-mail (2022)' } } })).recipients[0].email).toBe('new@example.org');
+    // The hidden one named by the mapping: read as asked.
+    expect((await readRecipients(renamed, { mapping: { columns: { email: 'email (old)' } } })).recipients[0].email).toBe('old@example.org');
+    // A hidden column alone, and the hidden columns past the list's last (as "hide the unused columns" leaves them): read, and said so.
+    const alone = book([{ name: 'Lista', rows: [[...COLUMNS], row({ id: 'a', email: 'old@example.org' })], hiddenColumns: [[email + 1, email + 1], [COLUMNS.length + 1, 16384]] }]);
+    expect((await readRecipients(alone)).recipients[0].email).toBe('old@example.org');
+    const a = await cli(['validate', alone]);
+    expect(a.code).toBe(0);
+    expect(a.stderr).toContain(`note: ${alone}: column ${String.fromCharCode(65 + email)} "email" of the sheet "Lista" is hidden in the workbook, and read like the others: unhide it to see what the letters and e-mails use`);
+  });
+
   it('says where the column names are when a title and a blank row come first', async () => {
     const titled = book([{ name: 'Lista', rows: [['Invitaciones al Fondo Fiduciario de la CMSI, campaña 2022'], null, COLUMNS, row({ id: 'a' })] }]);
     const v = await cli(['validate', titled]);

@@ -30,6 +30,8 @@ export interface XSheet {
   merges?: string[];
   /** Rows (1-based) hidden, as a filter or "Hide" leaves them. */
   hiddenRows?: number[];
+  /** Ranges of columns (1-based, first and last) hidden, as "Hide" leaves them. */
+  hiddenColumns?: [number, number][];
   /** The sheet's tab is hidden ("hidden") or can only be shown by a macro ("veryHidden"). */
   state?: 'hidden' | 'veryHidden';
 }
@@ -132,7 +134,8 @@ export function makeXlsx(sheets: XSheet[], options: { date1904?: boolean } = {})
       rows.push(`<row r="${r + 1}"${sheet.hiddenRows?.includes(r + 1) ? ' hidden="1"' : ''}>${cs.join('')}</row>`);
     });
     const merges = sheet.merges?.length ? `<mergeCells count="${sheet.merges.length}">${sheet.merges.map((m) => `<mergeCell ref="${m}"/>`).join('')}</mergeCells>` : '';
-    return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${rows.join('')}</sheetData>${merges}</worksheet>`;
+    const cols = sheet.hiddenColumns?.length ? `<cols>${sheet.hiddenColumns.map(([min, max]) => `<col min="${min}" max="${max}" width="9" hidden="1" customWidth="1"/>`).join('')}</cols>` : '';
+    return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">${cols}<sheetData>${rows.join('')}</sheetData>${merges}</worksheet>`;
   };
   const sheetParts = sheets.map((s) => sheetXml(s));
   const ns = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
