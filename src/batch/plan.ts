@@ -3,6 +3,8 @@ import { shortened, wordList } from '../text/suggest';
 import { encodingNotice, streamRecipients } from '../data/recipients';
 import { asciiAddress } from '../data/address';
 import type { Encoding, ListHeader, Recipient, RowProblem } from '../data/recipients';
+import { looselyNamed } from '../data/mapping';
+import { addressPartOf } from '../data/words';
 import type { ListMapping } from '../data/mapping';
 import { letterKey, readingKey } from './keys';
 import type { OutputOptions } from './keys';
@@ -122,6 +124,21 @@ function hiddenColumnsNotice(h: ListHeader): string | undefined {
   return `${one ? 'column' : 'columns'} ${named} of the sheet "${h.sheet ?? ''}" ${one ? 'is' : 'are'} hidden in the workbook, and read like the others: unhide ${one ? 'it' : 'them'} to see what the letters and e-mails use`;
 }
 
+/**
+ * Columns not read as the field their name suggests, because another column is ("E-mail (2022)"
+ * added beside "email", meant to replace it): its values went nowhere, without a word. Said as a
+ * note, with how to read it instead. (One hidden while the other is shown is refused: see
+ * ListHeader.hiddenFields.)
+ */
+function lookalikeColumnsNotice(h: ListHeader): string | undefined {
+  // (An address's further line, "Address line 2", is a part of it: see AddressParts.)
+  const lookalike = h.reads.find((r) => !r.field && r.header && !addressPartOf(r.header) && looselyNamed(r.header) !== undefined && h.reads.some((o) => o.field === looselyNamed(r.header)));
+  if (!lookalike) return undefined;
+  const field = looselyNamed(lookalike.header)!;
+  const read = h.reads.find((o) => o.field === field)!;
+  return `column "${lookalike.header}" is not read as ${field}, which is read from column "${read.header}": if it holds the values to use, say --map ${field}="${lookalike.header}" (or columns: in campaign.yaml), and rename or delete the other`;
+}
+
 /** A value of campaign.yaml that the letters of some of the list's languages take from the default language (see borrowedValues). */
 function borrowedNotice(file: string, entries: Borrowed[]): string {
   const { what, line: at, from, value, kind } = entries[0];
@@ -141,6 +158,7 @@ export class ListNotes {
   private encoding: string | undefined;
   private sheets: string | undefined;
   private columns: string | undefined;
+  private lookalike: string | undefined;
   private readonly languages = new Set<string>();
 
   /** `campaign`: its values that some languages take from the default one (Campaign.borrowed), told at campaign.yaml's lines. */
@@ -152,6 +170,7 @@ export class ListNotes {
     if (h.encoding !== 'utf-8') this.encoding = encodingNotice(h.encoding);
     this.sheets = unreadSheetsNotice(h);
     this.columns = hiddenColumnsNotice(h);
+    this.lookalike = lookalikeColumnsNotice(h);
   }
 
   /** A row of the list; `languages`: those of its letters this run makes (all of them, unless told). */
@@ -169,7 +188,7 @@ export class ListNotes {
       if (same) same.push(b);
       else byValue.set(b.what, [b]);
     }
-    return [this.encoding, this.sheets, this.columns, this.hidden.notice(), this.addresses.notice(), ...[...byValue.values()].map((e) => borrowedNotice(this.campaign?.file ?? 'campaign.yaml', e))].filter((n): n is string => n !== undefined);
+    return [this.encoding, this.sheets, this.columns, this.lookalike, this.hidden.notice(), this.addresses.notice(), ...[...byValue.values()].map((e) => borrowedNotice(this.campaign?.file ?? 'campaign.yaml', e))].filter((n): n is string => n !== undefined);
   }
 }
 

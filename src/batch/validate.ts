@@ -197,7 +197,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
         templatesFit = missing.length === 0;
         continue;
       }
-      result.rows++;
+      if (!('fileProblem' in item && item.whole)) result.rows++;
       if ('fileProblem' in item) result.problems.push(problemOf(item.fileProblem, 'file', { file: options.csv }));
       else if ('problem' in item) result.problems.push(item.problem);
       else {

@@ -18,8 +18,9 @@ import type { ErrorCode } from '../errors';
 import type { Problem } from '../problems';
 import { GROUPS, supportedLanguages } from '../i18n/languages';
 import type { Gender, Group } from '../i18n/languages';
-import { shortened } from '../text/suggest';
+import { shortened, wordList } from '../text/suggest';
 import { CORE_COLUMNS, ValueReader, looselyNamed, readColumns } from './mapping';
+import { addressPartOf, fold } from './words';
 import type { ColumnRead, ListMapping, ValueRead } from './mapping';
 
 export { CORE_COLUMNS } from './mapping';
@@ -409,7 +410,8 @@ export interface ListHeader {
   hiddenFields?: { column: string; header: string; field: string }[];
 }
 
-export type StreamItem = { header: ListHeader } | RowResult | { fileProblem: LetterMergeError };
+/** A file problem is a record's (one that cannot be read), or, `whole`, the list's as a whole, found once its rows are read. */
+export type StreamItem = { header: ListHeader } | RowResult | { fileProblem: LetterMergeError; whole?: true };
 
 /** Duplicate ids, compared ignoring case: two that differ only in case are one file on Windows and macOS. */
 class IdRegister {
@@ -472,6 +474,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
   const values = new ValueReader(options.mapping);
   let columns: string[] | undefined;
   let header: HeaderNames | undefined;
+  let parts: AddressParts | undefined;
   let headerLine = 1;
   let rows = 0;
   // One iterator, so that the rows after the first can be looked at when it is not the header.
@@ -488,6 +491,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
         throw await headerBelow(err, rec, records, source.sheet, file, options.mapping ?? {});
       }
       columns = reads.map((r) => r.field ?? r.header);
+      parts = new AddressParts(reads);
       const hiddenFields = source.columnsShown ? hiddenFieldColumns(file, source.sheet, reads, source.columnsShown, rec.line) : [];
       yield { header: { columns, headers, reads, delimiter: source.delimiter, encoding: source.encoding, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}), ...(source.unread?.length ? { unread: source.unread } : {}), ...(hiddenFields.length ? { hiddenFields } : {}) } };
       continue;
@@ -521,6 +525,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
       continue;
     }
     const item = readRecord(file, columns, rec, ids, values, source.sheet);
+    if (!(item instanceof LetterMergeError) && 'recipient' in item) parts!.see(rec.cells, item.recipient, rec.line);
     if (!(item instanceof LetterMergeError)) yield misreadRow(item, source.encoding, file, source.sheet) ?? item;
     else if (options.collect) yield { fileProblem: item };
     else throw item;
@@ -531,6 +536,57 @@ export async function* streamRecipients(file: string, options: { collect?: boole
   const hint = others.length ? sheetsHint(others, 'other sheets') : undefined;
   if (!columns) throw new LetterMergeError('EMPTY_FILE', source.sheet !== undefined ? 'the sheet is empty' : 'the file is empty', { location: { file, ...sheet }, hint });
   if (rows === 0) throw new LetterMergeError('NO_RECIPIENTS', `the ${source.sheet !== undefined ? 'sheet' : 'file'} has a header but no recipients`, { location: { file, line: headerLine + 1, ...sheet }, hint });
+  const split = parts?.problem(file, headerLine, source.sheet);
+  if (split && options.collect) yield { fileProblem: split, whole: true };
+  else if (split) throw split;
+}
+
+/**
+ * Columns of a list that hold parts of the postal address (a city, a postal code, a region, an
+ * address's further lines: see addressPartOf). A letter prints the address column alone, as its
+ * addressee block: a contacts export that gives the parts columns of their own made letters with
+ * a street and no city, and `validate` found no problems. Each row's parts are looked for in its
+ * address (and country); parts missing from any row are a problem of the list, said once it is
+ * read, before anything is written.
+ */
+class AddressParts {
+  private readonly parts: { index: number; header: string }[];
+  private rows = 0;
+  private first: { line: number; header: string; value: string } | undefined;
+  private readonly missing = new Set<string>();
+
+  constructor(reads: ColumnRead[]) {
+    this.parts = reads.flatMap((r, index) => (!r.field && r.header && addressPartOf(r.header) ? [{ index, header: r.header }] : []));
+  }
+
+  see(cells: string[], r: Recipient, line: number): void {
+    if (this.parts.length === 0) return;
+    const held = fold([...r.address, r.country].join(' '));
+    let missed = false;
+    for (const p of this.parts) {
+      const value = (cells[p.index] ?? '').trim();
+      if (held.includes(fold(value))) continue;
+      missed = true;
+      this.missing.add(p.header);
+      this.first ??= { line, header: p.header, value };
+    }
+    if (missed) this.rows++;
+  }
+
+  problem(file: string, line: number, sheet?: string): LetterMergeError | undefined {
+    if (!this.first) return undefined;
+    const names = this.parts.filter((p) => this.missing.has(p.header)).map((p) => `"${p.header}"`);
+    const one = names.length === 1;
+    const rows = this.rows === 1 ? `1 row (row ${this.first.line}` : `${this.rows} rows (the first, row ${this.first.line}`;
+    return new LetterMergeError(
+      'ADDRESS_COLUMNS',
+      `${one ? 'column' : 'columns'} ${wordList(names, 'and')} ${one ? 'holds a part' : 'hold parts'} of the postal address that no letter prints: the address column does not hold ${one ? 'it' : 'them'} in ${rows}, ${this.first.header} "${shortened(this.first.value, 40)}")`,
+      {
+        location: { file, line, ...(sheet !== undefined ? { sheet } : {}) },
+        hint: 'A letter prints the address column alone, line by line, as its addressee block. Put the parts into it, in the order the post of each country expects (in Excel: a new column with a formula such as =J2 & CHAR(10) & M2 & " " & N2, shown with Wrap Text, copied as values over the address), or rename a column that is not part of the recipient\'s address.',
+      },
+    );
+  }
 }
 
 /**

@@ -135,6 +135,32 @@ export class WordTable<T extends string> {
   }
 }
 
+/**
+ * The parts of a postal address that exports from contacts databases give columns of their own, in
+ * the six languages: lettermerge prints the address column alone, so a part in a column of its own
+ * is checked for in it (see AddressParts in data/recipients.ts).
+ */
+export const ADDRESS_PART_WORDS: Record<'city' | 'postal code' | 'province', readonly string[]> = {
+  city: ['town', 'locality', 'city/town', 'ciudad', 'localidad', 'municipio', 'ville', 'localité', 'commune', 'город', 'населённый пункт', 'населенный пункт', '城市', '城镇', 'المدينة'],
+  'postal code': ['postcode', 'post code', 'zip', 'zip code', 'zipcode', 'zip/postal code', 'postal/zip code', 'código postal', 'cp', 'code postal', 'почтовый индекс', 'индекс', '邮编', '邮政编码', 'الرمز البريدي'],
+  // Not "region", "state" or "departamento" (a meaning's name is one of its words): a list of an
+  // international organisation's contacts has a region of the world ("Africa"), a record's
+  // state, a department of the organisation.
+  province: ['state/province', 'province/state', 'provincia', '省份'],
+};
+
+/** The headers of an address's further lines, with a figure of 2 or more ("Address line 2", "Dirección 2"). */
+const ADDRESS_LINE_WORDS = new Set(['address', 'address line', 'street', 'street address', 'dirección', 'línea de dirección', 'calle', 'adresse', 'ligne d’adresse', 'rue', 'адрес', 'улица', 'строка адреса', '地址', '街道', 'العنوان', 'الشارع'].map(fold));
+
+const ADDRESS_PARTS = new WordTable(ADDRESS_PART_WORDS);
+
+/** The part of a postal address a column's header names ("City", "Código postal", "Address line 2"), or undefined. */
+export function addressPartOf(header: string): string | undefined {
+  const part = ADDRESS_PARTS.lookup(header);
+  if (part) return part;
+  return /[2-9]/.test(header) && ADDRESS_LINE_WORDS.has(fold(header).replace(/\d+/g, '')) ? 'address line' : undefined;
+}
+
 export const FIELDS = new WordTable<string>(FIELD_WORDS);
 export const GROUP_TABLE = new WordTable<Group>(GROUP_WORDS);
 export const LANGUAGE_TABLE = new WordTable<string>(LANGUAGE_WORDS);

@@ -141,6 +141,40 @@ describe('readRecipients', () => {
     expect(recipients[0].fields.favourite_colour).toBe('Blue');
   });
 
+  it('refuses a list whose address is split over columns no letter prints (a contacts export: the letters had a street and no city), once its rows are read, in every row it misses', async () => {
+    const header = `${HEADER},Address line 2,City,Postal code`;
+    const rows = [
+      [...row({ id: 'a1', address: '1 College Road' }), 'Building B', 'Exampletown', 'EX1 2AB'],
+      [...row({ id: 'a2', address: '2 Harbour Street\nPort Town PT4 5CD' }), '', 'Port Town', 'PT4 5CD'],
+    ];
+    const split = writeCsv(t.dir, 'split.csv', rows, header);
+    const err = await readRecipients(split).then(
+      () => undefined,
+      (e: unknown) => e as LetterMergeError,
+    );
+    expect(err?.code).toBe('ADDRESS_COLUMNS');
+    expect(err?.message).toBe('columns "Address line 2", "City" and "Postal code" hold parts of the postal address that no letter prints: the address column does not hold them in 1 row (row 2, Address line 2 "Building B")');
+    expect(err?.location).toEqual({ file: split, line: 1 });
+    expect(err?.hint).toMatch(/^A letter prints the address column alone, line by line, as its addressee block\. Put the parts into it/);
+    // validate lists it with the rows' own problems, and counts the rows as rows.
+    const v = await validate({ csv: split });
+    expect(v.rows).toBe(2);
+    expect(v.problems.map((p) => p.message)).toEqual([err?.message]);
+    // Parts the address holds already (a city kept apart to sort by, a country's name) are no problem.
+    const whole = writeCsv(t.dir, 'whole.csv', [[...row({ id: 'b1', address: '1 College Road\nBuilding B\nExampletown EX1 2AB' }), 'Building B', 'Exampletown', 'ex1 2ab'], [...row({ id: 'b2', address: '5 Marina Bay', country: 'Singapore' }), '', 'Singapore', '']], header);
+    expect((await readRecipients(whole)).recipients.map((r) => r.id)).toEqual(['b1', 'b2']);
+    // Nor are columns a list of contacts uses for other things: a region of the world, a record's state.
+    const other = writeCsv(t.dir, 'other.csv', [[...row({ id: 'c1' }), 'Africa', 'active', 'Legal Affairs']], `${HEADER},Region,State,Departamento`);
+    expect((await readRecipients(other)).recipients.map((r) => r.id)).toEqual(['c1']);
+  });
+
+  it('notes a column named as a field that another column is read as ("E-mail (2022)" beside "email": its addresses went nowhere)', async () => {
+    const file = writeCsv(t.dir, 'two.csv', [[...row({ id: 'n1', email: 'old@example.org' }), 'new@example.org']], `${HEADER},E-mail (2022)`);
+    const v = await validate({ csv: file });
+    expect(v.problems).toEqual([]);
+    expect(v.notices).toContain('column "E-mail (2022)" is not read as email, which is read from column "email": if it holds the values to use, say --map email="E-mail (2022)" (or columns: in campaign.yaml), and rename or delete the other');
+  });
+
   it.each([
     ['language', { language: 'xx' }, /unknown language "xx"/],
     ['group', { group: 'press' }, /unknown group "press"/],
