@@ -3,7 +3,7 @@ import { shortened, wordList } from '../text/suggest';
 import { encodingNotice, streamRecipients } from '../data/recipients';
 import { asciiAddress } from '../data/address';
 import type { Encoding, ListHeader, Recipient, RowProblem } from '../data/recipients';
-import { looselyNamed } from '../data/mapping';
+import { replacementFor } from '../data/mapping';
 import { addressPartOf } from '../data/words';
 import type { ListMapping } from '../data/mapping';
 import { letterKey, readingKey } from './keys';
@@ -132,9 +132,9 @@ function hiddenColumnsNotice(h: ListHeader): string | undefined {
  */
 function lookalikeColumnsNotice(h: ListHeader): string | undefined {
   // (An address's further line, "Address line 2", is a part of it: see AddressParts.)
-  const lookalike = h.reads.find((r) => !r.field && r.header && !addressPartOf(r.header) && looselyNamed(r.header) !== undefined && h.reads.some((o) => o.field === looselyNamed(r.header)));
+  const lookalike = h.reads.find((r) => !r.field && r.header && !addressPartOf(r.header) && h.reads.some((o) => o.field !== undefined && o.field === replacementFor(r.header)));
   if (!lookalike) return undefined;
-  const field = looselyNamed(lookalike.header)!;
+  const field = replacementFor(lookalike.header)!;
   const read = h.reads.find((o) => o.field === field)!;
   return `column "${lookalike.header}" is not read as ${field}, which is read from column "${read.header}": if it holds the values to use, say --map ${field}="${lookalike.header}" (or columns: in campaign.yaml), and rename or delete the other`;
 }

@@ -161,17 +161,40 @@ export function readColumns(headers: string[], mapping: ListMapping, required: r
 }
 
 /**
- * The field a header names with more around it ("E-mail (2022)", "New email", "Apellidos 2"): one
- * of the field's words (or its name) of five letters or more ("mail" would make "Mailing list" one), at the start or the end of the
- * header, figures aside. Undefined when it names none, or is read as a field already.
+ * The field a header names with more around it ("E-mail (2022)", "New email", "Apellidos 2"), and
+ * what more (folded: "2022", "new", "2"): one of the field's words (or its name) of five letters or
+ * more ("mail" would make "Mailing list" one) at the start or the end of the header, figures aside.
+ * Undefined when it names none, or is read as a field already.
  */
-export function looselyNamed(header: string): string | undefined {
-  const h = fold(header).replace(/\d+/g, '');
+export function looselyNamed(header: string): { field: string; rest: string } | undefined {
+  const folded = fold(header);
+  const h = folded.replace(/\d+/g, '');
   if (!h || FIELDS.lookup(header)) return undefined;
-  for (const [field, words] of Object.entries(FIELD_WORDS)) {
-    for (const w of [field, ...words].map(fold)) if (w.length >= 5 && (h.startsWith(w) || h.endsWith(w))) return field;
+  for (const [field, w] of LONG_FIELD_WORDS) {
+    if (folded.startsWith(w)) return { field, rest: folded.slice(w.length) };
+    if (folded.endsWith(w)) return { field, rest: folded.slice(0, -w.length) };
+    if (h.startsWith(w) || h.endsWith(w)) return { field, rest: folded.replace(/\D+/g, '') };
   }
   return undefined;
+}
+
+/** The fields' names and words of five letters or more, folded, the longest first ("correoelectronico" before "correo"). */
+const LONG_FIELD_WORDS: [string, string][] = Object.entries(FIELD_WORDS)
+  .flatMap(([field, words]) => [field, ...words].map((w) => [field, fold(w)] as [string, string]))
+  .filter(([, w]) => w.length >= 5)
+  .sort((a, b) => b[1].length - a[1].length);
+
+/** What a column added to replace another says it is, besides the field's name: a year, or "new" in the six languages. */
+const REPLACING = new Set(['new', 'current', 'updated', 'latest', 'nuevo', 'nueva', 'actual', 'actualizado', 'nouveau', 'nouvelle', 'actuel', 'actuelle', 'новый', 'новая', '新', 'الجديد'].map(fold));
+
+/**
+ * The field a column seems added to replace, by its name: the field's with a year or "new" ("E-mail
+ * (2022)", "New email", "Correo nuevo"), not a figure that numbers a second one ("Apellido 2") or
+ * another word ("Country code").
+ */
+export function replacementFor(header: string): string | undefined {
+  const named = looselyNamed(header);
+  return named && (/^(?:19|20)\d\d$/.test(named.rest) || REPLACING.has(named.rest)) ? named.field : undefined;
 }
 
 /** The header nearest to a field's name or words, when near enough to suggest. */

@@ -628,7 +628,7 @@ function hiddenFieldColumns(file: string, sheet: string | undefined, reads: Colu
     if (!columns.hidden(i) || r.field === undefined) return;
     const column = columns.letter(i);
     // A column the mapping names is read as asked, hidden or not.
-    const shown = r.by === 'mapping' ? -1 : reads.findIndex((o, j) => !o.field && o.header && !columns.hidden(j) && looselyNamed(o.header) === r.field);
+    const shown = r.by === 'mapping' ? -1 : reads.findIndex((o, j) => !o.field && o.header && !columns.hidden(j) && looselyNamed(o.header)?.field === r.field);
     if (shown !== -1) {
       const other = reads[shown].header;
       throw new LetterMergeError('DUPLICATE_COLUMN', `${r.field} would be read from column ${column} "${r.header}", which is hidden in the workbook, and not from column ${columns.letter(shown)} "${other}", which is shown`, {

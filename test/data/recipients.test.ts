@@ -173,6 +173,9 @@ describe('readRecipients', () => {
     const v = await validate({ csv: file });
     expect(v.problems).toEqual([]);
     expect(v.notices).toContain('column "E-mail (2022)" is not read as email, which is read from column "email": if it holds the values to use, say --map email="E-mail (2022)" (or columns: in campaign.yaml), and rename or delete the other');
+    // Not a column that says something else of the field: a code, a second one.
+    const others = writeCsv(t.dir, 'others.csv', [[...row({ id: 'n2' }), 'UY', 'Second']], `${HEADER},Country code,Last name 2`);
+    expect((await validate({ csv: others })).notices.filter((n) => /is not read as/.test(n))).toEqual([]);
   });
 
   it.each([
