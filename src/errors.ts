@@ -38,7 +38,7 @@ export const ERROR_CODES = {
   HEADER_REORDERED: 'a row that names the columns again, in another order (two lists put together)',
   MISSING_COLUMN: 'a core column missing from the header',
   DUPLICATE_COLUMN: 'a column named twice in the header',
-  ADDRESS_COLUMNS: 'a list whose postal address is split over columns that no letter prints (a city, a postal code)',
+  SPLIT_COLUMNS: 'a list whose postal address or last name is split over columns that no letter prints (a city, a postal code, a second surname)',
   DUPLICATE_ID: 'two rows with the same id (compared ignoring case)',
   ROW: 'a row that cannot be made into a letter',
   BAD_ID: 'an id that is empty or cannot name a file',

@@ -4,7 +4,7 @@ import { encodingNotice, streamRecipients } from '../data/recipients';
 import { asciiAddress } from '../data/address';
 import type { Encoding, ListHeader, Recipient, RowProblem } from '../data/recipients';
 import { replacementFor } from '../data/mapping';
-import { addressPartOf } from '../data/words';
+import { fieldPartOf } from '../data/words';
 import type { ListMapping } from '../data/mapping';
 import { letterKey, readingKey } from './keys';
 import type { OutputOptions } from './keys';
@@ -131,8 +131,8 @@ function hiddenColumnsNotice(h: ListHeader): string | undefined {
  * ListHeader.hiddenFields.)
  */
 function lookalikeColumnsNotice(h: ListHeader): string | undefined {
-  // (An address's further line, "Address line 2", is a part of it: see AddressParts.)
-  const lookalike = h.reads.find((r) => !r.field && r.header && !addressPartOf(r.header) && h.reads.some((o) => o.field !== undefined && o.field === replacementFor(r.header)));
+  // (An address's further line, "Address line 2", is a part of it: see FieldParts.)
+  const lookalike = h.reads.find((r) => !r.field && r.header && !fieldPartOf(r.header) && h.reads.some((o) => o.field !== undefined && o.field === replacementFor(r.header)));
   if (!lookalike) return undefined;
   const field = replacementFor(lookalike.header)!;
   const read = h.reads.find((o) => o.field === field)!;

@@ -20,7 +20,7 @@ import { GROUPS, supportedLanguages } from '../i18n/languages';
 import type { Gender, Group } from '../i18n/languages';
 import { shortened, wordList } from '../text/suggest';
 import { CORE_COLUMNS, ValueReader, looselyNamed, readColumns } from './mapping';
-import { addressPartOf, fold } from './words';
+import { fieldPartOf, fold } from './words';
 import type { ColumnRead, ListMapping, ValueRead } from './mapping';
 
 export { CORE_COLUMNS } from './mapping';
@@ -474,7 +474,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
   const values = new ValueReader(options.mapping);
   let columns: string[] | undefined;
   let header: HeaderNames | undefined;
-  let parts: AddressParts | undefined;
+  let parts: FieldParts | undefined;
   let headerLine = 1;
   let rows = 0;
   // One iterator, so that the rows after the first can be looked at when it is not the header.
@@ -491,7 +491,7 @@ export async function* streamRecipients(file: string, options: { collect?: boole
         throw await headerBelow(err, rec, records, source.sheet, file, options.mapping ?? {});
       }
       columns = reads.map((r) => r.field ?? r.header);
-      parts = new AddressParts(reads);
+      parts = new FieldParts(reads);
       const hiddenFields = source.columnsShown ? hiddenFieldColumns(file, source.sheet, reads, source.columnsShown, rec.line) : [];
       yield { header: { columns, headers, reads, delimiter: source.delimiter, encoding: source.encoding, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}), ...(source.unread?.length ? { unread: source.unread } : {}), ...(hiddenFields.length ? { hiddenFields } : {}) } };
       continue;
@@ -536,56 +536,65 @@ export async function* streamRecipients(file: string, options: { collect?: boole
   const hint = others.length ? sheetsHint(others, 'other sheets') : undefined;
   if (!columns) throw new LetterMergeError('EMPTY_FILE', source.sheet !== undefined ? 'the sheet is empty' : 'the file is empty', { location: { file, ...sheet }, hint });
   if (rows === 0) throw new LetterMergeError('NO_RECIPIENTS', `the ${source.sheet !== undefined ? 'sheet' : 'file'} has a header but no recipients`, { location: { file, line: headerLine + 1, ...sheet }, hint });
-  const split = parts?.problem(file, headerLine, source.sheet);
-  if (split && options.collect) yield { fileProblem: split, whole: true };
-  else if (split) throw split;
+  for (const split of parts?.problems(file, headerLine, source.sheet) ?? []) {
+    if (!options.collect) throw split;
+    yield { fileProblem: split, whole: true };
+  }
 }
 
 /**
- * Columns of a list that hold parts of the postal address (a city, a postal code, a region, an
- * address's further lines: see addressPartOf). A letter prints the address column alone, as its
- * addressee block: a contacts export that gives the parts columns of their own made letters with
- * a street and no city, and `validate` found no problems. Each row's parts are looked for in its
- * address (and country); parts missing from any row are a problem of the list, said once it is
- * read, before anything is written.
+ * Columns of a list that hold parts of a field a letter prints from one column: the postal address
+ * (a city, a postal code, a province, an address's further lines) and the last name (a second
+ * surname): see fieldPartOf. A contacts export that gives the parts columns of their own made
+ * letters with a street and no city, and to "María José Echeverría" without "Salinas", and
+ * `validate` found no problems. Each row's parts are looked for in the field (an address's in its
+ * country too); parts missing from any row are a problem of the list, one for each field, said
+ * once it is read, before anything is written.
  */
-class AddressParts {
-  private readonly parts: { index: number; header: string }[];
-  private rows = 0;
-  private first: { line: number; header: string; value: string } | undefined;
-  private readonly missing = new Set<string>();
+class FieldParts {
+  private readonly parts: { index: number; header: string; field: 'address' | 'last_name' }[];
+  private readonly missed = new Map<'address' | 'last_name', { rows: number; first: { line: number; header: string; value: string }; headers: Set<string> }>();
 
   constructor(reads: ColumnRead[]) {
-    this.parts = reads.flatMap((r, index) => (!r.field && r.header && addressPartOf(r.header) ? [{ index, header: r.header }] : []));
+    this.parts = reads.flatMap((r, index) => {
+      const field = !r.field && r.header ? fieldPartOf(r.header) : undefined;
+      return field ? [{ index, header: r.header, field }] : [];
+    });
   }
 
   see(cells: string[], r: Recipient, line: number): void {
     if (this.parts.length === 0) return;
-    const held = fold([...r.address, r.country].join(' '));
-    let missed = false;
+    const held = { address: fold([...r.address, r.country].join(' ')), last_name: fold(r.last_name) };
+    const counted = new Set<string>();
     for (const p of this.parts) {
       const value = (cells[p.index] ?? '').trim();
-      if (held.includes(fold(value))) continue;
-      missed = true;
-      this.missing.add(p.header);
-      this.first ??= { line, header: p.header, value };
+      if (held[p.field].includes(fold(value))) continue;
+      let m = this.missed.get(p.field);
+      if (!m) this.missed.set(p.field, (m = { rows: 0, first: { line, header: p.header, value }, headers: new Set() }));
+      m.headers.add(p.header);
+      if (!counted.has(p.field)) m.rows++;
+      counted.add(p.field);
     }
-    if (missed) this.rows++;
   }
 
-  problem(file: string, line: number, sheet?: string): LetterMergeError | undefined {
-    if (!this.first) return undefined;
-    const names = this.parts.filter((p) => this.missing.has(p.header)).map((p) => `"${p.header}"`);
-    const one = names.length === 1;
-    const rows = this.rows === 1 ? `1 row (row ${this.first.line}` : `${this.rows} rows (the first, row ${this.first.line}`;
-    return new LetterMergeError(
-      'ADDRESS_COLUMNS',
-      `${one ? 'column' : 'columns'} ${wordList(names, 'and')} ${one ? 'holds a part' : 'hold parts'} of the postal address that no letter prints: the address column does not hold ${one ? 'it' : 'them'} in ${rows}, ${this.first.header} "${shortened(this.first.value, 40)}")`,
-      {
-        location: { file, line, ...(sheet !== undefined ? { sheet } : {}) },
-        hint: 'A letter prints the address column alone, line by line, as its addressee block. Put the parts into it, in the order the post of each country expects (in Excel: a new column with a formula such as =J2 & CHAR(10) & M2 & " " & N2, shown with Wrap Text, copied as values over the address), or rename a column that is not part of the recipient\'s address.',
-      },
-    );
+  problems(file: string, line: number, sheet?: string): LetterMergeError[] {
+    return [...this.missed].map(([field, m]) => {
+      const names = this.parts.filter((p) => m.headers.has(p.header)).map((p) => `"${p.header}"`);
+      const one = names.length === 1;
+      const rows = m.rows === 1 ? `1 row (row ${m.first.line}` : `${m.rows} rows (the first, row ${m.first.line}`;
+      const what = field === 'address' ? 'the postal address' : 'the last name';
+      return new LetterMergeError(
+        'SPLIT_COLUMNS',
+        `${one ? 'column' : 'columns'} ${wordList(names, 'and')} ${one ? 'holds a part' : 'hold parts'} of ${what} that no letter prints: the ${field} column does not hold ${one ? 'it' : 'them'} in ${rows}, ${m.first.header} "${shortened(m.first.value, 40)}")`,
+        {
+          location: { file, line, ...(sheet !== undefined ? { sheet } : {}) },
+          hint:
+            field === 'address'
+              ? 'A letter prints the address column alone, line by line, as its addressee block. Put the parts into it, in the order the post of each country expects (in Excel: a new column with a formula such as =J2 & CHAR(10) & M2 & " " & N2, shown with Wrap Text, copied as values over the address), or rename a column that is not part of the recipient\'s address.'
+              : 'A letter prints last_name as the recipient\'s surname, whole: a Spanish one with both surnames ("Echeverría Salinas"). Put the second into it (in Excel: a new column with a formula such as =G2 & " " & H2, copied as values over the last name), or rename a column that is not part of the name.',
+        },
+      );
+    });
   }
 }
 

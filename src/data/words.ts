@@ -138,7 +138,7 @@ export class WordTable<T extends string> {
 /**
  * The parts of a postal address that exports from contacts databases give columns of their own, in
  * the six languages: lettermerge prints the address column alone, so a part in a column of its own
- * is checked for in it (see AddressParts in data/recipients.ts).
+ * is checked for in it (see FieldParts in data/recipients.ts).
  */
 export const ADDRESS_PART_WORDS: Record<'city' | 'postal code' | 'province', readonly string[]> = {
   city: ['town', 'locality', 'city/town', 'ciudad', 'localidad', 'municipio', 'ville', 'localité', 'commune', 'город', 'населённый пункт', 'населенный пункт', '城市', '城镇', 'المدينة'],
@@ -154,11 +154,24 @@ const ADDRESS_LINE_WORDS = new Set(['address', 'address line', 'street', 'street
 
 const ADDRESS_PARTS = new WordTable(ADDRESS_PART_WORDS);
 
-/** The part of a postal address a column's header names ("City", "Código postal", "Address line 2"), or undefined. */
-export function addressPartOf(header: string): string | undefined {
-  const part = ADDRESS_PARTS.lookup(header);
-  if (part) return part;
-  return /[2-9]/.test(header) && ADDRESS_LINE_WORDS.has(fold(header).replace(/\d+/g, '')) ? 'address line' : undefined;
+/** The headers of a second surname's column, as a Spanish list names it ("Segundo apellido"; with a figure, "Apellido 2": see SURNAME_WORDS). */
+const SURNAME_PART_WORDS = new Set(['segundo apellido', 'apellido materno', 'second surname', 'second last name', 'maternal surname'].map(fold));
+const SURNAME_WORDS = new Set(['apellido', 'last name', 'surname', 'family name'].map(fold));
+
+/**
+ * The field a column holds a part of, by its header: the address ("City", "Código postal",
+ * "Province", "Address line 2") or the last name (a second surname: "Segundo apellido",
+ * "Apellido 2"); undefined for any other.
+ */
+export function fieldPartOf(header: string): 'address' | 'last_name' | undefined {
+  if (ADDRESS_PARTS.lookup(header)) return 'address';
+  const folded = fold(header);
+  if (SURNAME_PART_WORDS.has(folded)) return 'last_name';
+  // A further one, numbered from 2: "Address line 2", "Dirección 2", "Apellido 2".
+  if (!/[2-9]/.test(header)) return undefined;
+  const bare = folded.replace(/\d+/g, '');
+  if (ADDRESS_LINE_WORDS.has(bare)) return 'address';
+  return SURNAME_WORDS.has(bare) ? 'last_name' : undefined;
 }
 
 export const FIELDS = new WordTable<string>(FIELD_WORDS);

@@ -141,7 +141,7 @@ describe('readRecipients', () => {
     expect(recipients[0].fields.favourite_colour).toBe('Blue');
   });
 
-  it('refuses a list whose address is split over columns no letter prints (a contacts export: the letters had a street and no city), once its rows are read, in every row it misses', async () => {
+  it('refuses a list whose address or last name is split over columns no letter prints (a contacts export: the letters had a street and no city), once its rows are read, in every row it misses', async () => {
     const header = `${HEADER},Address line 2,City,Postal code`;
     const rows = [
       [...row({ id: 'a1', address: '1 College Road' }), 'Building B', 'Exampletown', 'EX1 2AB'],
@@ -152,7 +152,7 @@ describe('readRecipients', () => {
       () => undefined,
       (e: unknown) => e as LetterMergeError,
     );
-    expect(err?.code).toBe('ADDRESS_COLUMNS');
+    expect(err?.code).toBe('SPLIT_COLUMNS');
     expect(err?.message).toBe('columns "Address line 2", "City" and "Postal code" hold parts of the postal address that no letter prints: the address column does not hold them in 1 row (row 2, Address line 2 "Building B")');
     expect(err?.location).toEqual({ file: split, line: 1 });
     expect(err?.hint).toMatch(/^A letter prints the address column alone, line by line, as its addressee block\. Put the parts into it/);
@@ -163,6 +163,11 @@ describe('readRecipients', () => {
     // Parts the address holds already (a city kept apart to sort by, a country's name) are no problem.
     const whole = writeCsv(t.dir, 'whole.csv', [[...row({ id: 'b1', address: '1 College Road\nBuilding B\nExampletown EX1 2AB' }), 'Building B', 'Exampletown', 'ex1 2ab'], [...row({ id: 'b2', address: '5 Marina Bay', country: 'Singapore' }), '', 'Singapore', '']], header);
     expect((await readRecipients(whole)).recipients.map((r) => r.id)).toEqual(['b1', 'b2']);
+    // A second surname in a column of its own ("Segundo apellido"): letters went to "María José Echeverría".
+    const surnames = writeCsv(t.dir, 'surnames.csv', [[...row({ id: 's1', first_name: 'María José', last_name: 'Echeverría' }), 'Salinas'], [...row({ id: 's2', last_name: 'García López' }), 'López']], `${HEADER},Segundo apellido`);
+    const v2 = await validate({ csv: surnames });
+    expect(v2.problems.map((p) => p.message)).toEqual(['column "Segundo apellido" holds a part of the last name that no letter prints: the last_name column does not hold it in 1 row (row 2, Segundo apellido "Salinas")']);
+    expect(v2.problems[0].hint).toMatch(/both surnames \("Echeverría Salinas"\)/);
     // Nor are columns a list of contacts uses for other things: a region of the world, a record's state.
     const other = writeCsv(t.dir, 'other.csv', [[...row({ id: 'c1' }), 'Africa', 'active', 'Legal Affairs']], `${HEADER},Region,State,Departamento`);
     expect((await readRecipients(other)).recipients.map((r) => r.id)).toEqual(['c1']);
@@ -174,7 +179,7 @@ describe('readRecipients', () => {
     expect(v.problems).toEqual([]);
     expect(v.notices).toContain('column "E-mail (2022)" is not read as email, which is read from column "email": if it holds the values to use, say --map email="E-mail (2022)" (or columns: in campaign.yaml), and rename or delete the other');
     // Not a column that says something else of the field: a code, a second one.
-    const others = writeCsv(t.dir, 'others.csv', [[...row({ id: 'n2' }), 'UY', 'Second']], `${HEADER},Country code,Last name 2`);
+    const others = writeCsv(t.dir, 'others.csv', [[...row({ id: 'n2' }), 'UY', 'Second']], `${HEADER},Country code,Email 2`);
     expect((await validate({ csv: others })).notices.filter((n) => /is not read as/.test(n))).toEqual([]);
   });
 
