@@ -5,6 +5,7 @@ import { columnsMap, knownKeys, valueMaps } from './campaign/schema';
 import { yamlLine } from './campaign/yaml-lines';
 import { didYouMean } from './text/suggest';
 import { mappingProblem } from './data/mapping';
+import { parseLanguages } from './i18n/language-list';
 import { LetterMergeError } from './errors';
 import { USER_PATH_PROBLEMS, readTextFile, userPath, userPathProblem } from './files';
 
@@ -110,6 +111,16 @@ export function readConfig(file: string): Config {
   const badMapping = mappingProblem({ columns: values.columns, values: values.values });
   if (badMapping) {
     throw configError(file, yamlLine(doc, lines, badMapping.at, badMapping.key), badMapping.message, badMapping.hint);
+  }
+  // A language generate, proof and validate would take from here, checked here: a mistake in it was
+  // told as "unknown language in --lang", a flag the run was not given.
+  if (values.lang !== undefined) {
+    try {
+      parseLanguages(Array.isArray(values.lang) ? values.lang : [values.lang], 'lang');
+    } catch (err) {
+      if (!(err instanceof LetterMergeError)) throw err;
+      throw configError(file, yamlLine(doc, lines, [], 'lang'), err.message, err.hint);
+    }
   }
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, userPath(p)));
   return { ...values, campaign: abs(values.campaign), out: abs(values.out), ca: abs(values.ca), sign: abs(values.sign), file: path.resolve(file) };

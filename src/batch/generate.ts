@@ -11,8 +11,8 @@ import type { ListMapping, ListOptions } from '../data/mapping';
 import { sourceNote } from '../problems';
 import type { Problem } from '../problems';
 import { LetterMergeError } from '../errors';
-import { isSupportedLanguage, language as languageInfo, supportedLanguages } from '../i18n/languages';
-import { LANGUAGE_TABLE, languageOf } from '../data/words';
+import { language as languageInfo } from '../i18n/languages';
+import { parseLanguages } from '../i18n/language-list';
 import { DEFAULTS } from '../config';
 import { Merger, missingColumns, templateFailure } from '../template/merge';
 import { campaignOfMessageId, messageIdCampaign } from '../render/message-id';
@@ -98,28 +98,6 @@ export interface GenerateResult {
   /** The threads that made letters (see GenerateOptions.jobs). */
   jobs: number;
   elapsedMs: number;
-}
-
-export function parseLanguages(list: string[] | undefined): string[] | undefined {
-  if (!list) return undefined;
-  const words = list.flatMap((l) => l.split(',')).map((l) => l.trim()).filter(Boolean);
-  if (words.length === 0) {
-    throw new LetterMergeError('UNKNOWN_LANGUAGE', '--lang names no language', { kind: 'usage', hint: `Give one or more of: ${supportedLanguages().join(', ')}, or leave --lang out for all.` });
-  }
-  const codes: string[] = [];
-  for (const w of words) {
-    // As a list's language cell is read: a code, a locale tag (es-ES) or a name (Español, Spanish).
-    const code = isSupportedLanguage(w.toLowerCase()) ? w.toLowerCase() : languageOf(w);
-    if (code === undefined || !isSupportedLanguage(code)) {
-      const near = LANGUAGE_TABLE.nearest(w);
-      throw new LetterMergeError('UNKNOWN_LANGUAGE', `unknown language "${w}" in --lang${near.length ? `; did you mean ${near.join(' or ')}?` : ''}`, {
-        kind: 'usage',
-        hint: `Known languages: ${supportedLanguages().join(', ')} (or their names, e.g. Español, French).`,
-      });
-    }
-    if (!codes.includes(code)) codes.push(code);
-  }
-  return codes;
 }
 
 /** Counts with their keys in order, so that a JSON summary is the same from run to run. */

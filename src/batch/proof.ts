@@ -22,7 +22,7 @@ import type { Problem } from '../problems';
 import { drawLetterPages, proofDocument } from '../render/pdf';
 import { Merger, escapeMarkdown, missingColumns } from '../template/merge';
 import type { Bookmark } from '../adapter';
-import { parseLanguages } from './generate';
+import { parseLanguages } from '../i18n/language-list';
 import { fileWriteFailure } from './output';
 import { ListNotes, lettersFor } from './plan';
 

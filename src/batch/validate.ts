@@ -12,7 +12,8 @@ import type { MergedLetter } from '../template/merge';
 import { attachmentsOf, emailTooLarge } from '../campaign/attachments';
 import type { Recipient } from '../data/recipients';
 import { problemOf } from '../problems';
-import { ListNotes } from './plan';
+import { ListNotes, lettersFor } from './plan';
+import { parseLanguages } from '../i18n/language-list';
 import type { Problem } from '../problems';
 import { identityProblems, readSigningSource } from '../sign/identity';
 import { layerMappings, suggestColumns } from '../data/mapping';
@@ -30,6 +31,11 @@ export interface ValidateOptions extends ListOptions {
   sign?: { file: string; password: string };
   /** Also write `suggestion`: a columns: and values: block for campaign.yaml, with what had to be guessed. */
   suggest?: boolean;
+  /**
+   * The languages generate makes (lang: in the config file): `letters` counts only theirs, and
+   * `skipped` the others. Every row is checked all the same.
+   */
+  languages?: string[];
 }
 
 /** A word of a group, language or gender cell read as a code other than itself ("Gobierno" as government), and in how many rows. */
@@ -49,6 +55,8 @@ export interface ValidateResult {
   campaignUsable: boolean;
   rows: number;
   letters: number;
+  /** Letters of languages generate would not make (see ValidateOptions.languages). */
+  skipped: number;
   problems: Problem[];
   notices: string[];
   /** Things that are probably mistakes but do not stop generate: a letter naming an annex nothing attaches, say. */
@@ -164,7 +172,8 @@ async function checkSigning(sign: { file: string; password: string }, result: Va
  */
 export async function validate(options: ValidateOptions): Promise<ValidateResult> {
   const dir = path.resolve(options.campaign ?? DEFAULTS.campaign);
-  const result: ValidateResult = { csv: options.csv, campaign: dir, campaignUsable: true, rows: 0, letters: 0, problems: [], notices: [], warnings: [], words: [] };
+  const filter = parseLanguages(options.languages);
+  const result: ValidateResult = { csv: options.csv, campaign: dir, campaignUsable: true, rows: 0, letters: 0, skipped: 0, problems: [], notices: [], warnings: [], words: [] };
   if (options.sign) await checkSigning(options.sign, result);
   let campaign: Campaign;
   let merger: Merger;
@@ -212,7 +221,11 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
         }
         const problems = templatesFit ? checkRow(item.recipient, merger, options.csv, annexes) : [];
         result.problems.push(...problems);
-        if (problems.length === 0) result.letters += item.recipient.languages.length;
+        if (problems.length === 0) {
+          const scoped = lettersFor(item.recipient, { filter });
+          result.letters += scoped.languages.length;
+          result.skipped += scoped.skipped;
+        }
       }
     }
   } catch (err) {

@@ -45,6 +45,9 @@ describe('lettermerge.config.yaml: flags, then the config file, then the default
     expect(JSON.parse(proof.stdout)).toMatchObject({ letters: r.produced, skipped: r.skipped });
     expect(Object.keys(JSON.parse(proof.stdout).byLanguage).sort()).toEqual(['en', 'fr']);
     expect(proof.stderr).toMatch(new RegExp(`; ${r.skipped} letters of the list skipped by lang in lettermerge\\.config\\.yaml\\.$`, 'm'));
+    // validate counts the letters generate makes (it said "23 letters to make"), and checks every row.
+    const checked = lm(project, ['validate', SAMPLE_CSV]);
+    expect(checked.stderr).toMatch(new RegExp(`: 22 rows checked, no problems \\(${r.produced} letters to make; ${r.skipped} skipped by lang in lettermerge\\.config\\.yaml\\)\\.$`, 'm'));
 
     // From another folder, --config: its paths still resolve against its own folder.
     const elsewhere = lm(path.join(project, 'ci'), ['generate', SAMPLE_CSV, '--config', '../lettermerge.config.yaml', '--lang', 'es', '--out', 'here', '--json']);
@@ -65,6 +68,11 @@ describe('lettermerge.config.yaml: flags, then the config file, then the default
     expect(pw.status).toBe(2);
     expect(pw.stderr).toMatch(/smtp holds a password/);
     expect(lm(t.dir, ['validate', SAMPLE_CSV, '--config', 'missing.yaml']).status).toBe(2);
+    // A language it cannot read, at its line (it was told as "unknown language "xx" in --lang", a flag not given).
+    writeFileSync(path.join(t.dir, 'lettermerge.config.yaml'), 'out: letters\nlang: [es, xx]\n');
+    const lang = lm(t.dir, ['validate', SAMPLE_CSV]);
+    expect(lang.status).toBe(2);
+    expect(lang.stderr).toMatch(/lettermerge\.config\.yaml:2: unknown language "xx" in lang\n {2}Known languages: ar, en, es, fr, ru, zh/);
   });
 
   it('names the setting a command-line option is called by, and says why a one-run option is not one', () => {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DEFAULTS } from '../../config';
 import { EXIT } from '../../errors';
 import { oneLine, plural, problemLine, say } from '../io';
-import { mapOption, runMapping, pathOption } from '../options';
+import { mapOption, runLanguages, runMapping, pathOption } from '../options';
 import type { Register } from './context';
 import { signingOption } from './sign';
 
@@ -46,7 +46,9 @@ Examples:
       // Only when asked for: a config file's sign would otherwise make every check ask for a password.
       const sign = await signingOption(ctx, opts.sign);
       const { validate } = await import('../../batch/validate');
-      const result = await validate({ csv, sheet: opts.sheet, mapping: runMapping(config, opts.map), suggest: opts.suggest, campaign: opts.campaign ?? config?.campaign ?? DEFAULTS.campaign, sign });
+      // The letters generate would make: its languages from the config file too.
+      const lang = runLanguages(undefined, config);
+      const result = await validate({ csv, sheet: opts.sheet, mapping: runMapping(config, opts.map), suggest: opts.suggest, campaign: opts.campaign ?? config?.campaign ?? DEFAULTS.campaign, sign, languages: lang.languages });
       if (result.signer) {
         say(io, `Signing certificate: ${oneLine(result.signer.name)}, valid until ${result.signer.notAfter.slice(0, 10)}.\n`);
         if (result.signer.warning) say(io, `warning: ${oneLine(opts.sign ?? '')}: ${result.signer.warning}\n`);
@@ -67,7 +69,7 @@ Examples:
         io,
         problems.length === 0
           ? result.campaignUsable
-            ? `${csv}: ${plural(result.rows, 'row')} checked, no problems (${plural(result.letters, 'letter')} to make).\n`
+            ? `${csv}: ${plural(result.rows, 'row')} checked, no problems (${plural(result.letters, 'letter')} to make${result.skipped ? `; ${result.skipped} skipped by ${lang.from}` : ''}).\n`
             : ''
           : !result.campaignUsable
             ? `The campaign cannot be used as it is (${plural(problems.length, 'problem')}); the rows of ${csv} were not checked.\n`
