@@ -1,9 +1,9 @@
 import type { Borrowed, Campaign } from '../campaign/campaign';
 import { shortened, wordList } from '../text/suggest';
-import { encodingNotice, streamRecipients } from '../data/recipients';
+import { encodingNotice, readLanguageCell, streamRecipients } from '../data/recipients';
 import { asciiAddress } from '../data/address';
 import type { Encoding, ListHeader, Recipient, RowProblem } from '../data/recipients';
-import { replacementFor } from '../data/mapping';
+import { ValueReader, replacementFor } from '../data/mapping';
 import { fieldPartOf } from '../data/words';
 import type { ListMapping } from '../data/mapping';
 import { letterKey, readingKey } from './keys';
@@ -25,6 +25,22 @@ export function shardOf(id: string, count: number): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return (h % count) + 1;
+}
+
+/**
+ * Whether a row that cannot be read is this run's to fail, as its letters would be: a shard's by
+ * its id (a row without one, the first shard's), and with a language filter by its language cell,
+ * when that reads: a Chinese row's broken address failed a run that makes the English letters
+ * ("1 failed", exit 4, the row in its failed.csv; `validate` lists it). `skipped`: the letters of
+ * a row left to other languages' runs.
+ */
+export function problemInScope(item: RowProblem, scope: Scope, values: ValueReader): { mine: boolean; skipped: number } {
+  const shard = scope.shard;
+  if (shard && (item.problem.id ? shardOf(item.problem.id, shard.count) : 1) !== shard.index) return { mine: false, skipped: 0 };
+  if (!scope.filter) return { mine: true, skipped: 0 };
+  const read = readLanguageCell(item.fields.language ?? '', values);
+  if (!('codes' in read) || read.codes.length === 0 || read.codes.some((c) => scope.filter!.includes(c))) return { mine: true, skipped: 0 };
+  return { mine: false, skipped: new Set(read.codes).size };
 }
 
 /** The letters a recipient gets in this run (by shard and language filter). */
@@ -309,6 +325,7 @@ export async function plan(csv: string, campaign: Campaign, scope: Scope, option
   const p: Plan = { columns: [], headers: [], rows: 0, letters: 0, skipped: 0, problems: [], index: new LetterIndex(), keyOptions: options, listNotes: [] };
   let keyOptions = options;
   const notes = new ListNotes(campaign);
+  const values = new ValueReader(read.mapping);
   for await (const item of streamRecipients(csv, read)) {
     if ('fileProblem' in item) throw item.fileProblem;
     if ('header' in item) {
@@ -322,9 +339,9 @@ export async function plan(csv: string, campaign: Campaign, scope: Scope, option
     }
     p.rows++;
     if ('problem' in item) {
-      const shard = scope.shard;
-      const mine = !shard || (item.problem.id ? shardOf(item.problem.id, shard.count) : 1) === shard.index;
-      if (mine) p.problems.push(item);
+      const s = problemInScope(item, scope, values);
+      if (s.mine) p.problems.push(item);
+      p.skipped += s.skipped;
       continue;
     }
     const r = item.recipient;

@@ -58,6 +58,21 @@ describe('batch control', () => {
     expect([2, 3, 7].map((n) => shardOf('a', n))).toEqual([1, 2, 6]);
   });
 
+  it('leaves a broken row of another language to that language\'s run, as a shard leaves it to its shard (it failed the English run: exit 4, the row in its failed.csv)', async () => {
+    const csv = writeCsv(t.dir, 'langs.csv', [row({ id: 'en1', language: 'en' }), row({ id: 'zh1', language: 'zh', email: 'broken@' }), row({ id: 'en2', language: 'en', email: 'also@' }), row({ id: 'xx1', language: 'xx' })]);
+    const en = await generate({ csv, out: path.join(t.dir, 'en'), languages: ['en'], jobs: 1 });
+    // The English run fails its own broken row, and one whose language cannot be read (it may be its).
+    expect(en.failures.map((f) => f.id).sort()).toEqual(['en2', 'xx1']);
+    expect(en).toMatchObject({ produced: 1, skipped: 1 });
+    const zh = await generate({ csv, out: path.join(t.dir, 'zh'), languages: ['zh'], jobs: 1 });
+    expect(zh.failures.map((f) => f.id).sort()).toEqual(['xx1', 'zh1']);
+    expect(zh).toMatchObject({ produced: 0, skipped: 2 });
+    // The proof of one language, the same.
+    const { proof } = await import('../../src/batch/proof');
+    const p = await proof({ csv, out: path.join(t.dir, 'en.pdf'), languages: ['en'] });
+    expect(p.failures.map((f) => f.id).sort()).toEqual(['en2', 'xx1']);
+  });
+
   it('says so when a shard has none of the rows (more shards than a list of a few rows fills)', async () => {
     const csv = writeCsv(t.dir, 'one.csv', [row({ id: 'a' })]);
     const empty = await generate({ csv, out: path.join(t.dir, 'one-1'), shard: { index: 1, count: 7 }, jobs: 1 });
