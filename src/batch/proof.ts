@@ -7,8 +7,8 @@ import type { Campaign } from '../campaign/campaign';
 import { DEFAULTS } from '../config';
 import { ValueReader, layerMappings } from '../data/mapping';
 import type { ListOptions } from '../data/mapping';
-import { streamRecipients } from '../data/recipients';
-import type { Recipient } from '../data/recipients';
+import { readLanguageCell, streamRecipients } from '../data/recipients';
+import type { Recipient, RowProblem } from '../data/recipients';
 import { LetterMergeError } from '../errors';
 import { checkPdfOut, partName, removeStaleParts } from '../files';
 import { glyphError } from '../fonts/fonts';
@@ -81,6 +81,12 @@ function checkGroups(groups: string[] | undefined): string[] | undefined {
     if (!list.includes(g)) list.push(g);
   }
   return list;
+}
+
+/** The letters a row that cannot be made would have had: one per language its cell reads as, at least one. */
+function lettersOfRow(item: RowProblem, values: ValueReader): number {
+  const read = readLanguageCell(item.fields.language ?? '', values);
+  return 'codes' in read && read.codes.length ? new Set(read.codes).size : 1;
 }
 
 /** The first pages: what the proof holds, by language and group, and what could not be made. */
@@ -164,10 +170,14 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
       }
       if ('fileProblem' in item) throw item.fileProblem;
       if ('problem' in item) {
-        // As generate fails it: a row of a language the proof leaves out is not its failure.
+        // As generate fails it: a row of a language the proof leaves out is not its failure, nor
+        // one of a group it leaves out (when the group cell reads).
         const s = problemInScope(item, { filter }, values);
-        if (s.mine) r.failures.push(item.problem);
-        r.skipped += s.skipped;
+        const group = values.group(item.fields.group ?? '');
+        const otherGroup = groups !== undefined && 'value' in group && !groups.includes(group.value);
+        if (s.mine && !otherGroup) r.failures.push(item.problem);
+        else if (s.mine) r.skipped += lettersOfRow(item, values);
+        else r.skipped += s.skipped;
         continue;
       }
       const rec = item.recipient;

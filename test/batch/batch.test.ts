@@ -71,6 +71,10 @@ describe('batch control', () => {
     const { proof } = await import('../../src/batch/proof');
     const p = await proof({ csv, out: path.join(t.dir, 'en.pdf'), languages: ['en'] });
     expect(p.failures.map((f) => f.id).sort()).toEqual(['en2', 'xx1']);
+    // And one of a group the proof leaves out, when its group reads (row() gives academia).
+    const g = await proof({ csv, out: path.join(t.dir, 'gov.pdf'), groups: ['government'] });
+    expect(g.failures.map((f) => f.id).sort()).toEqual([]);
+    expect(g).toMatchObject({ letters: 0, skipped: 4 });
   });
 
   it('says so when a shard has none of the rows (more shards than a list of a few rows fills)', async () => {

@@ -89,7 +89,7 @@ const text = (file: string, first: number, last = first) => execFileSync('pdftot
   it('lists failed rows with their reasons on the first page, keeps to --lang, --group and --limit, and exits 4', async () => {
     const csv = writeCsv(t.dir, 'some.csv', [
       row({ id: 'ok1', language: 'es', group: 'government' }),
-      row({ id: 'bad1', language: 'es', email: 'jane.doe@' }),
+      row({ id: 'bad1', language: 'es', group: 'government', email: 'jane.doe@' }),
       row({ id: 'ok2', language: 'es', group: 'academia' }),
       row({ id: 'ok3', language: 'es', group: 'government' }),
       row({ id: 'en1', language: 'en', group: 'government' }),
