@@ -15,6 +15,8 @@ export interface Scope {
   filter?: string[];
   /** Only this shard of the rows: K of N (1-based), by id. */
   shard?: { index: number; count: number };
+  /** Only letters to these stakeholder groups (proof --group). */
+  groups?: string[];
 }
 
 /** FNV-1a of the id: which shard a recipient belongs to, the same on every machine and run. */
@@ -29,23 +31,26 @@ export function shardOf(id: string, count: number): number {
 
 /**
  * Whether a row that cannot be read is this run's to fail, as its letters would be: a shard's by
- * its id (a row without one, the first shard's), and with a language filter by its language cell,
- * when that reads: a Chinese row's broken address failed a run that makes the English letters
- * ("1 failed", exit 4, the row in its failed.csv; `validate` lists it). `skipped`: the letters of
- * a row left to other languages' runs.
+ * its id (a row without one, the first shard's), and with a language filter or groups by its
+ * language and group cells, when they read: a Chinese row's broken address failed a run that makes
+ * the English letters ("1 failed", exit 4, the row in its failed.csv; `validate` lists it).
+ * `skipped`: the letters of a row left to other runs (one when its language cell does not read).
  */
 export function problemInScope(item: RowProblem, scope: Scope, values: ValueReader): { mine: boolean; skipped: number } {
   const shard = scope.shard;
   if (shard && (item.problem.id ? shardOf(item.problem.id, shard.count) : 1) !== shard.index) return { mine: false, skipped: 0 };
-  if (!scope.filter) return { mine: true, skipped: 0 };
   const read = readLanguageCell(item.fields.language ?? '', values);
-  if (!('codes' in read) || read.codes.length === 0 || read.codes.some((c) => scope.filter!.includes(c))) return { mine: true, skipped: 0 };
-  return { mine: false, skipped: new Set(read.codes).size };
+  const codes = 'codes' in read ? [...new Set(read.codes)] : [];
+  const group = scope.groups ? values.group(item.fields.group ?? '') : undefined;
+  const otherGroup = group !== undefined && 'value' in group && !scope.groups!.includes(group.value);
+  const otherLanguage = scope.filter !== undefined && codes.length > 0 && !codes.some((c) => scope.filter!.includes(c));
+  return otherGroup || otherLanguage ? { mine: false, skipped: Math.max(1, codes.length) } : { mine: true, skipped: 0 };
 }
 
-/** The letters a recipient gets in this run (by shard and language filter). */
+/** The letters a recipient gets in this run (by shard, language filter and groups). */
 export function lettersFor(r: Recipient, scope: Scope): { languages: string[]; skipped: number } {
   if (scope.shard && shardOf(r.id, scope.shard.count) !== scope.shard.index) return { languages: [], skipped: 0 };
+  if (scope.groups && !scope.groups.includes(r.group)) return { languages: [], skipped: r.languages.length };
   const languages = scope.filter ? r.languages.filter((l) => scope.filter!.includes(l)) : r.languages;
   return { languages, skipped: r.languages.length - languages.length };
 }

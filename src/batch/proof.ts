@@ -7,8 +7,8 @@ import type { Campaign } from '../campaign/campaign';
 import { DEFAULTS } from '../config';
 import { ValueReader, layerMappings } from '../data/mapping';
 import type { ListOptions } from '../data/mapping';
-import { readLanguageCell, streamRecipients } from '../data/recipients';
-import type { Recipient, RowProblem } from '../data/recipients';
+import { streamRecipients } from '../data/recipients';
+import type { Recipient } from '../data/recipients';
 import { LetterMergeError } from '../errors';
 import { checkPdfOut, partName, removeStaleParts } from '../files';
 import { glyphError } from '../fonts/fonts';
@@ -83,12 +83,6 @@ function checkGroups(groups: string[] | undefined): string[] | undefined {
   return list;
 }
 
-/** The letters a row that cannot be made would have had: one per language its cell reads as, at least one. */
-function lettersOfRow(item: RowProblem, values: ValueReader): number {
-  const read = readLanguageCell(item.fields.language ?? '', values);
-  return 'codes' in read && read.codes.length ? new Set(read.codes).size : 1;
-}
-
 /** The first pages: what the proof holds, by language and group, and what could not be made. */
 function summaryLayout(campaign: Campaign, options: ProofOptions, r: { letters: number; skipped: number; byLanguage: Record<string, number>; byCell: Map<string, number>; byGroup: Record<string, number>; failures: Problem[]; notices: string[] }): LetterLayout {
   const en = language('en');
@@ -161,6 +155,7 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
   try {
     const mapping = layerMappings(campaign.mapping, options.mapping);
     const values = new ValueReader(mapping);
+    const scope = { filter, groups };
     outer: for await (const item of streamRecipients(options.csv, { sheet: options.sheet, mapping })) {
       if ('header' in item) {
         notes.header(item.header);
@@ -170,23 +165,16 @@ export async function proof(options: ProofOptions): Promise<ProofResult> {
       }
       if ('fileProblem' in item) throw item.fileProblem;
       if ('problem' in item) {
-        // As generate fails it: a row of a language the proof leaves out is not its failure, nor
-        // one of a group it leaves out (when the group cell reads).
-        const s = problemInScope(item, { filter }, values);
-        const group = values.group(item.fields.group ?? '');
-        const otherGroup = groups !== undefined && 'value' in group && !groups.includes(group.value);
-        if (s.mine && !otherGroup) r.failures.push(item.problem);
-        else if (s.mine) r.skipped += lettersOfRow(item, values);
-        else r.skipped += s.skipped;
+        // As generate fails it: a row of a language or group the proof leaves out is not its failure.
+        const s = problemInScope(item, scope, values);
+        if (s.mine) r.failures.push(item.problem);
+        r.skipped += s.skipped;
         continue;
       }
       const rec = item.recipient;
-      const outOfScope = groups !== undefined && !groups.includes(rec.group);
-      const scoped = lettersFor(rec, { filter });
-      const codes = outOfScope ? [] : scoped.languages;
-      r.skipped += outOfScope ? rec.languages.length : scoped.skipped;
+      const { languages: codes, skipped } = lettersFor(rec, scope);
+      r.skipped += skipped;
       notes.see(rec, codes);
-      if (outOfScope) continue;
       for (const code of codes) {
         if (options.limit !== undefined && r.letters >= options.limit) break outer;
         if (options.signal?.aborted) {
