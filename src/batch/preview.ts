@@ -60,7 +60,8 @@ async function findRecipient(csv: string, id: string | undefined, row: number | 
   const ids: string[] = [];
   // Ignoring case, as ids are told apart (two that differ only in case are refused as one).
   const wanted = id?.toLowerCase();
-  for await (const item of streamRecipients(csv, read)) {
+  // A row whose letter would lack its city (in a column of its own) is refused as generate refuses the list.
+  for await (const item of streamRecipients(csv, { ...read, eachRow: true })) {
     if ('header' in item) continue;
     if ('fileProblem' in item) throw item.fileProblem;
     n++;

@@ -468,7 +468,12 @@ function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegi
  * `collect`, are yielded so that every one can be listed); a problem of one row is yielded as that
  * row's result. The first value is the header.
  */
-export async function* streamRecipients(file: string, options: { collect?: boolean; sheet?: string; mapping?: ListMapping } = {}): AsyncGenerator<StreamItem> {
+/**
+ * `eachRow`: a row whose address or last name lacks a part that another column holds (see
+ * FieldParts) is a problem of that row, given with it, rather than of the list, given at its end:
+ * for one row read alone (preview --row), whose reader stops at it.
+ */
+export async function* streamRecipients(file: string, options: { collect?: boolean; sheet?: string; mapping?: ListMapping; eachRow?: boolean } = {}): AsyncGenerator<StreamItem> {
   const source = await recordSource(file, options.sheet);
   const ids = new IdRegister(file, source.sheet);
   const values = new ValueReader(options.mapping);
@@ -525,7 +530,13 @@ export async function* streamRecipients(file: string, options: { collect?: boole
       continue;
     }
     const item = readRecord(file, columns, rec, ids, values, source.sheet);
-    if (!(item instanceof LetterMergeError) && 'recipient' in item) parts!.see(rec.cells, item.recipient, rec.line);
+    if (!(item instanceof LetterMergeError) && 'recipient' in item) {
+      const missed = parts!.see(rec.cells, item.recipient, rec.line);
+      if (missed && options.eachRow) {
+        yield parts!.rowProblem(missed, item.recipient, { file, line: rec.line, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}) });
+        continue;
+      }
+    }
     if (!(item instanceof LetterMergeError)) yield misreadRow(item, source.encoding, file, source.sheet) ?? item;
     else if (options.collect) yield { fileProblem: item };
     else throw item;
@@ -562,19 +573,40 @@ class FieldParts {
     });
   }
 
-  see(cells: string[], r: Recipient, line: number): void {
-    if (this.parts.length === 0) return;
+  /** Notes the parts this row's fields lack; returns the first, or undefined when they hold them all. */
+  see(cells: string[], r: Recipient, line: number): MissedPart | undefined {
+    if (this.parts.length === 0) return undefined;
     const held = { address: fold([...r.address, r.country].join(' ')), last_name: fold(r.last_name) };
     const counted = new Set<string>();
+    let missed: MissedPart | undefined;
     for (const p of this.parts) {
       const value = (cells[p.index] ?? '').trim();
       if (held[p.field].includes(fold(value))) continue;
+      missed ??= { field: p.field, header: p.header, value };
       let m = this.missed.get(p.field);
       if (!m) this.missed.set(p.field, (m = { rows: 0, first: { line, header: p.header, value }, headers: new Set() }));
       m.headers.add(p.header);
       if (!counted.has(p.field)) m.rows++;
       counted.add(p.field);
     }
+    return missed;
+  }
+
+  /** A row's own problem: its letter would lack the part `missed` (see `eachRow` of streamRecipients). */
+  rowProblem(missed: MissedPart, r: Recipient, where: { file: string; line: number; sheet?: string }): RowProblem {
+    const what = missed.field === 'address' ? 'the postal address' : 'the last name';
+    return {
+      problem: {
+        scope: 'row',
+        code: 'SPLIT_COLUMNS',
+        ...where,
+        id: r.id,
+        field: missed.header,
+        message: `column "${missed.header}" holds a part of ${what} that the letter would not print: the ${missed.field} column does not hold "${shortened(missed.value, 40)}"`,
+        hint: splitHint(missed.field),
+      },
+      fields: r.fields,
+    };
   }
 
   problems(file: string, line: number, sheet?: string): LetterMergeError[] {
@@ -588,14 +620,25 @@ class FieldParts {
         `${one ? 'column' : 'columns'} ${wordList(names, 'and')} ${one ? 'holds a part' : 'hold parts'} of ${what} that no letter prints: the ${field} column does not hold ${one ? 'it' : 'them'} in ${rows}, ${m.first.header} "${shortened(m.first.value, 40)}")`,
         {
           location: { file, line, ...(sheet !== undefined ? { sheet } : {}) },
-          hint:
-            field === 'address'
-              ? 'A letter prints the address column alone, line by line, as its addressee block. Put the parts into it, in the order the post of each country expects (in Excel: a new column with a formula such as =J2 & CHAR(10) & M2 & " " & N2, shown with Wrap Text, copied as values over the address), or rename a column that is not part of the recipient\'s address.'
-              : 'A letter prints last_name as the recipient\'s surname, whole: a Spanish one with both surnames ("Echeverría Salinas"). Put the second into it (in Excel: a new column with a formula such as =G2 & " " & H2, copied as values over the last name), or rename a column that is not part of the name.',
+          hint: splitHint(field),
         },
       );
     });
   }
+}
+
+/** A part of a field, in a column of its own, that a row's field lacks (see FieldParts). */
+interface MissedPart {
+  field: 'address' | 'last_name';
+  header: string;
+  value: string;
+}
+
+/** How to put the parts of a field split over columns into the one column a letter prints. */
+function splitHint(field: 'address' | 'last_name'): string {
+  return field === 'address'
+    ? 'A letter prints the address column alone, line by line, as its addressee block. Put the parts into it, in the order the post of each country expects (in Excel: a new column with a formula such as =J2 & CHAR(10) & M2 & " " & N2, shown with Wrap Text, copied as values over the address), or rename a column that is not part of the recipient\'s address.'
+    : 'A letter prints last_name as the recipient\'s surname, whole: a Spanish one with both surnames ("Echeverría Salinas"). Put the second into it (in Excel: a new column with a formula such as =G2 & " " & H2, copied as values over the last name), or rename a column that is not part of the name.';
 }
 
 /**

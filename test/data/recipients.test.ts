@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import iconv from 'iconv-lite';
+import { preview } from '../../src/batch/preview';
 import { validate } from '../../src/batch/validate';
 import { readRecipients } from '../../src/data/recipients';
 import { LetterMergeError } from '../../src/errors';
@@ -160,6 +161,18 @@ describe('readRecipients', () => {
     const v = await validate({ csv: split });
     expect(v.rows).toBe(2);
     expect(v.problems.map((p) => p.message)).toEqual([err?.message]);
+    // preview --row stops at its row, before the list's end: the row's own letter, which would
+    // lack its city, is refused there (it showed a letter with no city); a row whose address
+    // holds its parts is shown.
+    const one = await preview({ csv: split, row: 1, textOnly: true }).then(
+      () => undefined,
+      (e: unknown) => e as LetterMergeError,
+    );
+    expect(one?.code).toBe('SPLIT_COLUMNS');
+    expect(one?.message).toBe('column "Address line 2" holds a part of the postal address that the letter would not print: the address column does not hold "Building B"');
+    expect(one?.location).toEqual({ file: split, line: 2, field: 'Address line 2' });
+    expect(one?.hint).toBe(err?.hint);
+    expect((await preview({ csv: split, id: 'a2', textOnly: true })).text).toContain('Port Town PT4 5CD');
     // Parts the address holds already (a city kept apart to sort by, a country's name) are no problem.
     const whole = writeCsv(t.dir, 'whole.csv', [[...row({ id: 'b1', address: '1 College Road\nBuilding B\nExampletown EX1 2AB' }), 'Building B', 'Exampletown', 'ex1 2ab'], [...row({ id: 'b2', address: '5 Marina Bay', country: 'Singapore' }), '', 'Singapore', '']], header);
     expect((await readRecipients(whole)).recipients.map((r) => r.id)).toEqual(['b1', 'b2']);
