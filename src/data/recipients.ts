@@ -467,8 +467,7 @@ function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegi
  * catch duplicates). Problems of the file as a whole throw a LetterMergeError (or, with
  * `collect`, are yielded so that every one can be listed); a problem of one row is yielded as that
  * row's result. The first value is the header.
- */
-/**
+ *
  * `eachRow`: a row whose address or last name lacks a part that another column holds (see
  * FieldParts) is a problem of that row, given with it, rather than of the list, given at its end:
  * for one row read alone (preview --row), whose reader stops at it.
