@@ -16,7 +16,7 @@ import { parseLanguages } from '../i18n/language-list';
 import { DEFAULTS } from '../config';
 import { Merger, missingColumns, templateFailure } from '../template/merge';
 import { campaignOfMessageId, messageIdCampaign } from '../render/message-id';
-import { MANIFEST, letterId, readManifest } from './manifest';
+import { MANIFEST, letterId, readManifest, unreadableNote } from './manifest';
 import type { ManifestEntry, OutputFile } from './manifest';
 import { FAILED_CSV, ManifestWriter, OutputFolder, REMOVED_DIR, writeAtomic } from './output';
 import { lettersFor, plan, shardOf } from './plan';
@@ -76,6 +76,13 @@ export interface GenerateResult {
   produced: number;
   /** Letters kept from an earlier run by --resume. */
   kept: number;
+  /**
+   * Letters an earlier run had made that --resume made again: `changed`, their row, the campaign,
+   * the signing or lettermerge is not what they were made from; `altered`, for each of those whose
+   * files were missing or not the bytes the manifest records, the first such file (its path in
+   * `out`).
+   */
+  remade: { changed: number; altered: string[] };
   failed: number;
   /** Letters not made because of the language filter. */
   skipped: number;
@@ -275,6 +282,7 @@ interface RunState {
   done: number;
   made: number;
   kept: number;
+  remade: GenerateResult['remade'];
   /** Letters made or kept, by language and by group. */
   byLanguage: Record<string, number>;
   byGroup: Record<string, number>;
@@ -310,7 +318,16 @@ function finishLetter(run: RunState, recipient: Recipient, language: string, key
 /** Keeps a letter of an earlier run when resuming: same key, files whole. */
 function keepEarlier(run: RunState, r: Recipient, language: string, key: string): boolean {
   const previous = run.earlier.get(letterId({ language, id: r.id }));
-  if (!run.options.resume || previous?.status !== 'ok' || previous.key !== key || !run.folder.stillWhole(previous)) return false;
+  if (!run.options.resume || previous?.status !== 'ok') return false;
+  if (previous.key !== key) {
+    run.remade.changed++;
+    return false;
+  }
+  const altered = run.folder.notWhole(previous);
+  if (altered) {
+    run.remade.altered.push(altered);
+    return false;
+  }
   run.kept++;
   run.done++;
   count(run, language, r.group);
@@ -452,7 +469,10 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
   const folder = new OutputFolder(out);
   try {
     const manifestPath = path.join(out, MANIFEST);
-    const earlier = readManifest(manifestPath);
+    const unreadable: number[] = [];
+    const earlier = readManifest(manifestPath, unreadable);
+    const skippedLines = unreadableNote(unreadable, 'a letter recorded there is made again when this run covers it');
+    if (skippedLines) notices.push(skippedLines);
     refuseOtherCampaign(earlier, campaign.id, out);
     const corrections = isCorrections(p);
     if (corrections && earlier.size > 0) {
@@ -464,7 +484,7 @@ async function prepare(options: GenerateOptions): Promise<{ run: RunState; gone:
     const manifest = new ManifestWriter(manifestPath, carried);
     let moved = 0;
     for (const e of gone) moved += folder.moveAside(e).length;
-    const run: RunState = { options, campaign, mapping, signing, scope, plan: p, total, folder, manifest, earlier, failedRows: [...p.problems], done: 0, made: 0, kept: 0, byLanguage: {}, byGroup: {}, interrupted: false };
+    const run: RunState = { options, campaign, mapping, signing, scope, plan: p, total, folder, manifest, earlier, failedRows: [...p.problems], done: 0, made: 0, kept: 0, remade: { changed: 0, altered: [] }, byLanguage: {}, byGroup: {}, interrupted: false };
     return { run, gone, moved, stale, notices };
   } catch (err) {
     folder.close();
@@ -521,6 +541,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       letters: run.total,
       produced: run.made,
       kept: run.kept,
+      remade: run.remade,
       failed: failures.length,
       skipped: run.plan.skipped,
       removed: gone.length,

@@ -537,20 +537,23 @@ export class OutputFolder {
     };
   }
 
-  /** Whether a letter's files are in the folder as the manifest records them. */
-  stillWhole(e: ManifestEntry): boolean {
-    if (!e.files) return false;
+  /**
+   * The first of a letter's files that is not in the folder as the manifest records it (missing,
+   * other bytes, or outside the folder), as the manifest names it; undefined when both are whole.
+   */
+  notWhole(e: ManifestEntry): string | undefined {
+    if (!e.files) return `${e.language}/${e.id}.pdf`;
     for (const f of [e.files.pdf, e.files.eml]) {
       try {
         const file = path.resolve(this.out, f.path);
-        if (!file.startsWith(path.resolve(this.out) + path.sep)) return false;
+        if (!file.startsWith(path.resolve(this.out) + path.sep)) return f.path;
         const data = readFileSync(file);
-        if (data.length !== f.bytes || sha256(data) !== f.sha256) return false;
+        if (data.length !== f.bytes || sha256(data) !== f.sha256) return f.path;
       } catch {
-        return false;
+        return f.path;
       }
     }
-    return true;
+    return undefined;
   }
 
   /** Moves a letter's files to removed/<language>/ (never over another file); returns where they went. */

@@ -112,8 +112,25 @@ describe('the manifest describes every letter of the current input', () => {
     await generate({ csv: writeCsv(t.dir, 'p.csv', people()), out, jobs: 1 });
     const changed = writeCsv(t.dir, 'p.csv', people({ c: { last_name: 'Renamed' } }));
     const r = await generate({ csv: changed, out, jobs: 1, resume: true });
-    expect(r).toMatchObject({ kept: 4, produced: 1 });
+    expect(r).toMatchObject({ kept: 4, produced: 1, remade: { changed: 1, altered: [] } });
     expect(flatText(inspectPdfs([path.join(out, 'en', 'c.pdf')])[0])).toContain('Renamed');
+  });
+
+  it('says on --resume which letters it made again because their files were missing or edited, and which because their input changed', async () => {
+    const out = path.join(t.dir, 'out');
+    await generate({ csv: writeCsv(t.dir, 'p.csv', people()), out, jobs: 1 });
+    const pdf = path.join(out, 'es', 'b.pdf');
+    writeFileSync(pdf, Buffer.concat([readFileSync(pdf), Buffer.from('\n% edited\n')]));
+    rmSync(path.join(out, 'en', 'e.eml'));
+    const changed = writeCsv(t.dir, 'p.csv', people({ c: { last_name: 'Renamed' } }));
+    const r = await cli(['generate', changed, '--out', out, '--resume', '--jobs', '1', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/Wrote 3 letters .*; 2 kept from the earlier run\.\nMade again, not kept: 2 letters whose files were missing or not as the manifest records them \(es\/b\.pdf, en\/e\.eml\); 1 letter whose input changed since it was made \(its row, the campaign, the signing or lettermerge's version\)\.\n/);
+    expect(JSON.parse(r.stdout)).toMatchObject({ kept: 2, produced: 3, remade: { changed: 1, altered: ['es/b.pdf', 'en/e.eml'] } });
+    // Made again, they are whole: the next --resume keeps them all and says nothing more.
+    const again = await cli(['generate', changed, '--out', out, '--resume', '--jobs', '1']);
+    expect(again.stderr).toMatch(/; 5 kept from the earlier run\.\n/);
+    expect(again.stderr).not.toMatch(/Made again/);
   });
 
   it('makes a letter again on --resume after an edit of its template or a switch of campaign, and not after the campaign moved', async () => {

@@ -35,6 +35,21 @@ function summaryLine(r: GenerateResult, langFrom = '--lang'): string {
   return `${s}.\n`;
 }
 
+/**
+ * Why a resumed run made letters that an earlier run had made: their input changed, or their files
+ * were missing or edited (named, as someone may have changed them by hand). Empty when none.
+ */
+function remadeLine(r: GenerateResult): string {
+  const parts: string[] = [];
+  const { changed, altered } = r.remade;
+  if (altered.length > 0) {
+    const named = altered.slice(0, 5).join(', ') + (altered.length > 5 ? `, and ${altered.length - 5} more` : '');
+    parts.push(`${plural(altered.length, 'letter')} whose files were missing or not as the manifest records them (${named})`);
+  }
+  if (changed > 0) parts.push(`${plural(changed, 'letter')} whose input changed since ${changed === 1 ? 'it was' : 'they were'} made (${changed === 1 ? 'its' : 'their'} row, the campaign, the signing or lettermerge's version)`);
+  return parts.length > 0 ? `Made again, not kept: ${parts.join('; ')}.\n` : '';
+}
+
 /** The exit status of a generate run: never 0 when something asked for was not produced. */
 export function generateStatus(r: GenerateResult): number {
   if (r.interrupted) return EXIT.interrupted;
@@ -53,6 +68,8 @@ function report(ctx: Context, csv: string, result: GenerateResult, langFrom?: st
     if (f.detail && ctx.debug()) say(io, `${f.detail}\n`);
   }
   say(io, summaryLine(result, langFrom));
+  const remade = remadeLine(result);
+  if (remade) say(io, remade);
   if (result.removed) {
     say(io, `${plural(result.removed, 'letter')} of earlier runs ${result.removed === 1 ? 'belongs' : 'belong'} to recipients or languages no longer in ${csv}: taken out of the manifest (not sendable), ${result.removedDir ? `files moved to ${shown(result.removedDir)}/` : `no files of ${result.removed === 1 ? 'it' : 'theirs'} left in the folder to move`}.\n`);
   }
