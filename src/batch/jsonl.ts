@@ -3,16 +3,10 @@ import path from 'node:path';
 import { readRegularFile } from '../files';
 
 /**
- * The records of a JSON-lines file (manifest.jsonl, sent.jsonl), or none when it does not exist.
- * A line cut short by a hard stop is skipped: what it recorded is done again. Read only as a
- * regular file: a named pipe or a device put in its place (an edited output folder) would hold
- * the run waiting, or reading for ever.
+ * A JSON-lines file's bytes (manifest.jsonl, sent.jsonl), or undefined when it does not exist.
+ * Read only as a regular file: a named pipe or a device put in its place (an edited output
+ * folder) would hold the run waiting, or reading for ever.
  */
-export function readJsonLines<T>(file: string): T[] {
-  return readJsonLinesOf<T>(file).records.map((r) => r.record);
-}
-
-/** A JSON-lines file's bytes, or undefined when it does not exist (see readJsonLines). */
 export function readJsonLinesFile(file: string): Buffer | undefined {
   if (!existsSync(file)) return undefined;
   return readRegularFile(file, {
@@ -54,9 +48,10 @@ export function* jsonLines<T>(bytes: Buffer): Generator<JsonLine<T>> {
 }
 
 /**
- * The records of a JSON-lines file with their line numbers (from 1), and the lines that are not
- * JSON (`unreadable`: damaged, or edited by hand), but for a last line with no line break after
- * it, cut short by a hard stop while it was being written, which is skipped.
+ * The records of a JSON-lines file with their line numbers (from 1), none when it does not exist,
+ * and the lines that are not JSON (`unreadable`: damaged, or edited by hand), but for a last line
+ * with no line break after it, cut short by a hard stop while it was being written, which is
+ * skipped: what it recorded is done again.
  */
 export function readJsonLinesOf<T>(file: string): { records: { record: T; line: number }[]; unreadable: { line: number; text: string }[] } {
   const out = { records: [] as { record: T; line: number }[], unreadable: [] as { line: number; text: string }[] };

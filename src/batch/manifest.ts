@@ -1,5 +1,5 @@
 import type { Envelope } from './produce';
-import { readJsonLines } from './jsonl';
+import { readJsonLinesOf } from './jsonl';
 
 export interface OutputFile {
   path: string;
@@ -37,15 +37,30 @@ export function letterId(e: { language: string; id: string }): string {
 /**
  * The manifest's letters, the last record of each winning: a run appends records as letters
  * finish and rewrites the file in input order at the end, so a run stopped midway leaves an
- * earlier record followed by the newer one. A line cut short by a hard stop is skipped.
+ * earlier record followed by the newer one. A last line cut short by a hard stop is skipped; so
+ * is any other line that is not a letter's record (damaged, or edited by hand), whose number is
+ * added to `unreadable` when it is given.
  */
-export function readManifest(file: string): Map<string, ManifestEntry> {
+export function readManifest(file: string, unreadable?: number[]): Map<string, ManifestEntry> {
   const entries = new Map<string, ManifestEntry>();
-  for (const e of readJsonLines<ManifestEntry>(file)) {
-    if (!e || typeof e.id !== 'string' || typeof e.language !== 'string') continue;
+  const { records, unreadable: notJson } = readJsonLinesOf<ManifestEntry>(file);
+  const skipped = notJson.map((l) => l.line);
+  for (const { record: e, line } of records) {
+    if (!e || typeof e !== 'object' || typeof e.id !== 'string' || typeof e.language !== 'string') {
+      skipped.push(line);
+      continue;
+    }
     const k = letterId(e);
     entries.delete(k); // keep the order of the latest record
     entries.set(k, e);
   }
+  unreadable?.push(...skipped.sort((a, b) => a - b));
   return entries;
+}
+
+/** A note on the lines of manifest.jsonl that readManifest skipped, for the run that read it; undefined when none. */
+export function unreadableNote(lines: number[], consequence: string): string | undefined {
+  if (lines.length === 0) return undefined;
+  const shown = lines.slice(0, 5).join(', ') + (lines.length > 5 ? `, and ${lines.length - 5} more` : '');
+  return `${lines.length === 1 ? 'line' : 'lines'} ${shown} of ${MANIFEST} ${lines.length === 1 ? 'is' : 'are'} not a letter's record (damaged, or edited by hand) and ${lines.length === 1 ? 'was' : 'were'} skipped: ${consequence}`;
 }

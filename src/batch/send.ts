@@ -3,7 +3,7 @@ import path from 'node:path';
 import { addressProblem, mailboxesIn } from '../data/address';
 import { LetterMergeError } from '../errors';
 import { readJsonLinesOf } from './jsonl';
-import { MANIFEST, letterId, readManifest } from './manifest';
+import { MANIFEST, letterId, readManifest, unreadableNote } from './manifest';
 import type { ManifestEntry } from './manifest';
 import { FolderLock, sha256, writeFailure } from './output';
 import { STOPPED, SmtpSession, readCa } from './smtp';
@@ -471,7 +471,8 @@ export async function send(options: SendOptions): Promise<SendResult> {
 }
 
 async function sendFrom(out: string, url: URL, ca: Buffer | undefined, options: SendOptions, started: number): Promise<SendResult> {
-  const entries = [...readManifest(path.join(out, MANIFEST)).values()].filter((e) => e.status === 'ok' || e.status === 'stale');
+  const unreadable: number[] = [];
+  const entries = [...readManifest(path.join(out, MANIFEST), unreadable).values()].filter((e) => e.status === 'ok' || e.status === 'stale');
   const realOut = realpathSync(out);
   const sentLog = path.join(out, 'sent.jsonl');
   const state = readSentLog(sentLog);
@@ -496,6 +497,8 @@ async function sendFrom(out: string, url: URL, ca: Buffer | undefined, options: 
     sentLog,
     elapsedMs: 0,
   };
+  const skippedLines = unreadableNote(unreadable, 'a letter recorded there is not sent (generate --resume into the folder records it again)');
+  if (skippedLines) result.notices.push(skippedLines);
   const todo = selectMessages(entries, state, realOut, options, result);
   result.pending = todo.length;
 

@@ -38,8 +38,31 @@ describe('what a hard stop leaves behind', () => {
     }
     const again = await generate({ csv, out, jobs: 1, resume: true });
     expect(again).toMatchObject({ kept: 3, produced: 1 });
+    expect(again.notices).toEqual([]); // a hard stop's last line is expected, not news
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     expect(lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(['p0', 'p1', 'p2', 'p3']);
+  });
+
+  it('a manifest line damaged or edited by hand: generate and send say which line they skipped and what follows', async () => {
+    const csv = writeCsv(t.dir, 'p.csv', people(4));
+    const out = path.join(t.dir, 'out');
+    await generate({ csv, out, jobs: 1 });
+    const file = path.join(out, 'manifest.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[1] = '{"id": "p1", "langu'; // an editor's accident, the line break kept
+    lines[2] = '["p2"]';
+    writeFileSync(file, lines.join('\n'));
+    const s = await startServer();
+    try {
+      const dry = await send({ out, smtp: `smtp://127.0.0.1:${s.port}` });
+      expect(dry).toMatchObject({ pending: 2 });
+      expect(dry.notices).toContainEqual(expect.stringMatching(/^lines 2, 3 of manifest\.jsonl are not a letter's record .* skipped: a letter recorded there is not sent \(generate --resume/));
+    } finally {
+      await s.close();
+    }
+    const again = await generate({ csv, out, jobs: 1, resume: true });
+    expect(again).toMatchObject({ kept: 2, produced: 2 });
+    expect(again.notices).toEqual([expect.stringMatching(/^lines 2, 3 of manifest\.jsonl are not a letter's record \(damaged, or edited by hand\) and were skipped: a letter recorded there is made again/)]);
   });
 
   it('temporary files of a killed run are removed by the next one, in every language folder', async () => {
