@@ -6,6 +6,7 @@ import type { Encoding, ListHeader, Recipient, RowProblem } from '../data/recipi
 import { ValueReader, replacementFor } from '../data/mapping';
 import { fieldPartOf } from '../data/words';
 import type { ListMapping } from '../data/mapping';
+import { templateFields } from '../template/merge';
 import { letterKey, readingKey } from './keys';
 import type { OutputOptions } from './keys';
 import { letterId } from './manifest';
@@ -133,15 +134,16 @@ function unreadSheetsNotice(h: ListHeader): string | undefined {
 }
 
 /**
- * A workbook's columns read as a field though hidden in Excel: the letters use what nobody looking
- * at the sheet sees (see ListHeader.hiddenFields; one with a shown column of the same name beside
- * it is refused).
+ * A workbook's columns hidden in Excel that the letters use: read as a field (see
+ * ListHeader.hiddenFields; one with a shown column of the same name beside it is refused), or an
+ * extra column a template names (`used`: templateFields). Nobody looking at the sheet sees them.
  */
-function hiddenColumnsNotice(h: ListHeader): string | undefined {
-  const hidden = h.hiddenFields ?? [];
+function hiddenColumnsNotice(h: ListHeader, used: ReadonlyMap<string, unknown>): string | undefined {
+  const hidden: { column: string; header: string; field?: string }[] = [...(h.hiddenFields ?? []), ...(h.hiddenExtras ?? []).filter((c) => used.has(c.header))];
   if (hidden.length === 0) return undefined;
+  hidden.sort((a, b) => a.column.length - b.column.length || (a.column < b.column ? -1 : 1));
   const one = hidden.length === 1;
-  const named = wordList(hidden.map((c) => `${c.column} "${c.header}"${c.header === c.field ? '' : ` (${c.field})`}`), 'and');
+  const named = wordList(hidden.map((c) => `${c.column} "${c.header}"${c.field === undefined || c.header === c.field ? '' : ` (${c.field})`}`), 'and');
   return `${one ? 'column' : 'columns'} ${named} of the sheet "${h.sheet ?? ''}" ${one ? 'is' : 'are'} hidden in the workbook, and read like the others: unhide ${one ? 'it' : 'them'} to see what the letters and e-mails use`;
 }
 
@@ -182,15 +184,15 @@ export class ListNotes {
   private lookalike: string | undefined;
   private readonly languages = new Set<string>();
 
-  /** `campaign`: its values that some languages take from the default one (Campaign.borrowed), told at campaign.yaml's lines. */
-  constructor(private readonly campaign?: Pick<Campaign, 'borrowed' | 'file'>) {}
+  /** `campaign`: its values that some languages take from the default one (Campaign.borrowed), told at campaign.yaml's lines, and the columns its templates use. */
+  constructor(private readonly campaign?: Campaign) {}
 
   header(h: ListHeader): void {
     this.addresses.header(h);
     this.hidden.header(h);
     if (h.encoding !== 'utf-8') this.encoding = encodingNotice(h.encoding);
     this.sheets = unreadSheetsNotice(h);
-    this.columns = hiddenColumnsNotice(h);
+    this.columns = hiddenColumnsNotice(h, this.campaign && h.hiddenExtras ? templateFields(this.campaign) : new Map());
     this.lookalike = lookalikeColumnsNotice(h);
   }
 

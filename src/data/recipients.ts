@@ -408,6 +408,8 @@ export interface ListHeader {
   unread?: string[];
   /** The workbook's hidden columns read as a field: each one's letter, header and field. */
   hiddenFields?: { column: string; header: string; field: string }[];
+  /** The workbook's hidden columns read as extra columns (a template may use them by their header): each one's letter and header. */
+  hiddenExtras?: { column: string; header: string }[];
 }
 
 /** A file problem is a record's (one that cannot be read), or, `whole`, the list's as a whole, found once its rows are read. */
@@ -497,7 +499,9 @@ export async function* streamRecipients(file: string, options: { collect?: boole
       columns = reads.map((r) => r.field ?? r.header);
       parts = new FieldParts(reads);
       const hiddenFields = source.columnsShown ? hiddenFieldColumns(file, source.sheet, reads, source.columnsShown, rec.line) : [];
-      yield { header: { columns, headers, reads, delimiter: source.delimiter, encoding: source.encoding, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}), ...(source.unread?.length ? { unread: source.unread } : {}), ...(hiddenFields.length ? { hiddenFields } : {}) } };
+      const shown = source.columnsShown;
+      const hiddenExtras = shown ? reads.flatMap((r, i) => (r.field === undefined && r.header && shown.hidden(i) ? [{ column: shown.letter(i), header: r.header }] : [])) : [];
+      yield { header: { columns, headers, reads, delimiter: source.delimiter, encoding: source.encoding, ...(source.sheet !== undefined ? { sheet: source.sheet } : {}), ...(source.unread?.length ? { unread: source.unread } : {}), ...(hiddenFields.length ? { hiddenFields } : {}), ...(hiddenExtras.length ? { hiddenExtras } : {}) } };
       continue;
     }
     rows++;

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { readRecipients } from '../../src/data/recipients';
-import { HEADER, SAMPLE_CSV, cli, row, tempDir } from '../helpers';
+import { HEADER, SAMPLE_CSV, campaignCopy, cli, row, tempDir } from '../helpers';
 import { makeXlsx, zip } from '../helpers/xlsx';
 import type { XCell, XSheet } from '../helpers/xlsx';
 
@@ -170,6 +170,17 @@ wb.save(sys.argv[2])`;
     const a = await cli(['validate', alone]);
     expect(a.code).toBe(0);
     expect(a.stderr).toContain(`note: ${alone}: column ${String.fromCharCode(65 + email)} "email" of the sheet "Lista" is hidden in the workbook, and read like the others: unhide it to see what the letters and e-mails use`);
+    // An extra column hidden: said when a template uses it, not when none does.
+    const extra = String.fromCharCode(65 + COLUMNS.length);
+    const withCode = book([{ name: 'Lista', rows: [[...COLUMNS, 'fund_code'], [...row({ id: 'a' }), 'TF-2022-17']], hiddenColumns: [[COLUMNS.length + 1, COLUMNS.length + 1]] }]);
+    const letter = path.join(t.dir, 'campaign', 'en', 'letter.md');
+    const campaign = campaignCopy(t.dir);
+    const uses = await cli(['validate', withCode, '--campaign', campaign]);
+    expect(uses.stderr).not.toMatch(/hidden in the workbook/);
+    writeFileSync(letter, readFileSync(letter, 'utf8').replace('{{salutation}}', '{{salutation}}\n\nReference of the fund: {{fund_code}}.'));
+    const used = await cli(['validate', withCode, '--campaign', campaign]);
+    expect(used.code).toBe(0);
+    expect(used.stderr).toContain(`note: ${withCode}: column ${extra} "fund_code" of the sheet "Lista" is hidden in the workbook, and read like the others: unhide it to see what the letters and e-mails use`);
   });
 
   it('says where the column names are when a title and a blank row come first', async () => {
