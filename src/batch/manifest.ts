@@ -1,4 +1,5 @@
 import type { Envelope } from './produce';
+import { firstFew } from '../text/suggest';
 import { readJsonLinesOf } from './jsonl';
 
 export interface OutputFile {
@@ -61,6 +62,5 @@ export function readManifest(file: string, unreadable?: number[]): Map<string, M
 /** A note on the lines of manifest.jsonl that readManifest skipped, for the run that read it; undefined when none. */
 export function unreadableNote(lines: number[], consequence: string): string | undefined {
   if (lines.length === 0) return undefined;
-  const shown = lines.slice(0, 5).join(', ') + (lines.length > 5 ? `, and ${lines.length - 5} more` : '');
-  return `${lines.length === 1 ? 'line' : 'lines'} ${shown} of ${MANIFEST} ${lines.length === 1 ? 'is' : 'are'} not a letter's record (damaged, or edited by hand) and ${lines.length === 1 ? 'was' : 'were'} skipped: ${consequence}`;
+  return `${lines.length === 1 ? 'line' : 'lines'} ${firstFew(lines.map(String))} of ${MANIFEST} ${lines.length === 1 ? 'is' : 'are'} not a letter's record (damaged, or edited by hand) and ${lines.length === 1 ? 'was' : 'were'} skipped: ${consequence}`;
 }

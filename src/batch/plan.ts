@@ -1,5 +1,5 @@
 import type { Borrowed, Campaign } from '../campaign/campaign';
-import { shortened, wordList } from '../text/suggest';
+import { firstFew, shortened, wordList } from '../text/suggest';
 import { encodingNotice, readLanguageCell, streamRecipients } from '../data/recipients';
 import { asciiAddress } from '../data/address';
 import type { Encoding, ListHeader, Recipient, RowProblem } from '../data/recipients';
@@ -129,7 +129,7 @@ class HiddenRows {
 function unreadSheetsNotice(h: ListHeader): string | undefined {
   const unread = h.unread ?? [];
   if (unread.length === 0) return undefined;
-  const names = unread.slice(0, 5).map((n) => `"${n}"`).join(', ') + (unread.length > 5 ? `, and ${unread.length - 5} more` : '');
+  const names = firstFew(unread.map((n) => `"${n}"`));
   return `the sheet "${h.sheet ?? ''}", the workbook's first tab, was read; its other ${unread.length === 1 ? 'tab' : 'tabs'} (${names}) ${unread.length === 1 ? 'was' : 'were'} not: name the sheet to read with --sheet NAME`;
 }
 

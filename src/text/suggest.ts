@@ -21,6 +21,11 @@ export function linesBefore(text: string, index: number): number {
   return n;
 }
 
+/** The first `n` items, and how many more there are: "3, 5, 8, 13, 21, and 4 more". */
+export function firstFew(items: readonly string[], n = 5): string {
+  return items.slice(0, n).join(', ') + (items.length > n ? `, and ${items.length - n} more` : '');
+}
+
 /** Items as a sentence lists them: "fr", "fr and ru", "fr, ru and zh" (or with "or"). */
 export function wordList(items: readonly string[], conjunction: 'and' | 'or'): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} ${conjunction} ${items[items.length - 1]}`;

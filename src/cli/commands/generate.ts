@@ -3,6 +3,7 @@ import { CORE_COLUMNS } from '../../data/mapping';
 import { EXIT } from '../../errors';
 import { GROUPS, supportedLanguages } from '../../i18n/languages';
 import { DEFAULTS } from '../../config';
+import { firstFew } from '../../text/suggest';
 import { plural, problemLine, say } from '../io';
 import { commandLine, mapOption, parseShard, positiveInt, runLanguages, runMapping, pathOption } from '../options';
 import { Run, shown } from '../progress';
@@ -43,8 +44,7 @@ function remadeLine(r: GenerateResult): string {
   const parts: string[] = [];
   const { changed, altered } = r.remade;
   if (altered.length > 0) {
-    const named = altered.slice(0, 5).join(', ') + (altered.length > 5 ? `, and ${altered.length - 5} more` : '');
-    parts.push(`${plural(altered.length, 'letter')} whose files were missing or not as the manifest records them (${named})`);
+    parts.push(`${plural(altered.length, 'letter')} whose files were missing or not as the manifest records them (${firstFew(altered)})`);
   }
   if (changed > 0) parts.push(`${plural(changed, 'letter')} whose input changed since ${changed === 1 ? 'it was' : 'they were'} made (${changed === 1 ? 'its' : 'their'} row, the campaign, the signing or lettermerge's version)`);
   return parts.length > 0 ? `Made again, not kept: ${parts.join('; ')}.\n` : '';
