@@ -106,14 +106,24 @@ export function readTextFile(file: string, use: FileUse): string {
   return fileText(readRegularFile(file, use), file, use);
 }
 
+/** What to call the formats a file is given in by mistake, where a template or a list of recipients was meant: one wording for both. */
+export const FORMAT_NAMES = {
+  zip: 'a zip file (a Word or OpenDocument document, or an Excel workbook)',
+  office: 'an older Office file (.xls or .doc)',
+  pdf: 'a PDF document',
+  rtf: 'rich text (RTF, as WordPad and TextEdit save it)',
+  png: 'a PNG image',
+  jpeg: 'a JPEG image',
+} as const;
+
 /** Formats a template or campaign file is saved in by mistake, by their first bytes, and what to call them. */
 const NOT_TEXT_FORMATS: [string, string][] = [
-  ['PK\x03\x04', 'a zip file (a Word or OpenDocument document, or an Excel workbook)'],
-  ['\xd0\xcf\x11\xe0', 'an older Word or Excel file (.doc, .xls)'],
-  ['%PDF-', 'a PDF'],
-  ['{\\rtf', 'rich text (RTF, as WordPad and TextEdit save it)'],
-  ['\x89PNG', 'a PNG image'],
-  ['\xff\xd8\xff', 'a JPEG image'],
+  ['PK\x03\x04', FORMAT_NAMES.zip],
+  ['\xd0\xcf\x11\xe0', FORMAT_NAMES.office],
+  ['%PDF-', FORMAT_NAMES.pdf],
+  ['{\\rtf', FORMAT_NAMES.rtf],
+  ['\x89PNG', FORMAT_NAMES.png],
+  ['\xff\xd8\xff', FORMAT_NAMES.jpeg],
 ];
 
 const SAVE_AS_TEXT = 'Save it as plain text in UTF-8 (Notepad: Save As, Encoding UTF-8; TextEdit: Format > Make Plain Text, then Unicode (UTF-8); Word: Plain Text, then Unicode (UTF-8)).';

@@ -1,7 +1,7 @@
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { open, readFile } from 'node:fs/promises';
-import { checkRegularFile } from '../files';
+import { FORMAT_NAMES, checkRegularFile } from '../files';
 import { addressProblem, parseMailboxList } from './address';
 import type * as Xlsx from './xlsx';
 import type { Mailbox } from './address';
@@ -248,11 +248,11 @@ export interface RecordSource {
  */
 const SAVE_AS = 'Open it in Excel or LibreOffice and save it as .xlsx or CSV UTF-8, then give that file.';
 const NOT_CSV: [sign: Buffer | RegExp, what: string, hint: string, why?: string][] = [
-  [Buffer.from('%PDF-'), 'a PDF document', 'Give the CSV of the recipients.'],
-  [Buffer.from([0xd0, 0xcf, 0x11, 0xe0]), 'an old-style Office file (.xls or .doc)', 'Save it as .xlsx or CSV UTF-8 and give that file.'],
-  [Buffer.from([0x89, 0x50, 0x4e, 0x47]), 'a PNG image', 'Give the CSV of the recipients.'],
-  [Buffer.from([0xff, 0xd8, 0xff]), 'a JPEG image', 'Give the CSV of the recipients.'],
-  [/^\{\\rtf/, 'rich text (RTF)', 'Save it as CSV UTF-8 (or .xlsx) and give that file.', 'as WordPad and TextEdit save it'],
+  [Buffer.from('%PDF-'), FORMAT_NAMES.pdf, 'Give the CSV of the recipients.'],
+  [Buffer.from([0xd0, 0xcf, 0x11, 0xe0]), FORMAT_NAMES.office, 'Save it as .xlsx or CSV UTF-8 and give that file.'],
+  [Buffer.from([0x89, 0x50, 0x4e, 0x47]), FORMAT_NAMES.png, 'Give the CSV of the recipients.'],
+  [Buffer.from([0xff, 0xd8, 0xff]), FORMAT_NAMES.jpeg, 'Give the CSV of the recipients.'],
+  [/^\{\\rtf/, FORMAT_NAMES.rtf, 'Save it as CSV UTF-8 (or .xlsx) and give that file.'],
   [/^(<!doctype html|<html)/i, 'an HTML page', SAVE_AS, 'web applications often give their "Excel" exports as HTML pages named .xls'],
   [/^<\?xml/i, 'an XML document', SAVE_AS, 'an Excel 2003 XML spreadsheet, perhaps'],
   // An output folder's own files, given by mistake (they were read as CSV, and failed as a quote misplaced).

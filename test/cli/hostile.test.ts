@@ -293,7 +293,7 @@ describe('bad input gets a clear message and the right exit status, never a hang
     // A list saved from WordPad or TextEdit: its first line was taken for the header, every column reported missing.
     const rtf = path.join(t.dir, 'list.csv.rtf');
     writeFileSync(rtf, '{\\rtf1\\ansi\\deff0 id,language,group\\par\n}');
-    expect((await cli(['validate', rtf])).stderr).toMatch(/list\.csv\.rtf: the recipients file is rich text \(RTF\), not a CSV file \(as WordPad and TextEdit save it\)\n {2}Save it as CSV UTF-8/);
+    expect((await cli(['validate', rtf])).stderr).toMatch(/list\.csv\.rtf: the recipients file is rich text \(RTF, as WordPad and TextEdit save it\), not a CSV file\n {2}Save it as CSV UTF-8/);
     // An output folder's own files, and a JSON export: each was read as CSV and failed as a misplaced quote.
     const out = path.join(t.dir, 'letters');
     expect((await cli(['generate', SAMPLE_CSV, '--out', out, '--limit', '1', '--jobs', '1'])).code).toBe(0);

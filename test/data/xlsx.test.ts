@@ -227,7 +227,7 @@ wb.save(sys.argv[2])`;
     writeFileSync(xls, Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(512)]));
     const a = await cli(['validate', xls]);
     expect(a.code).toBe(3);
-    expect(a.stderr).toMatch(/old-style Office file \(\.xls or \.doc\).*\n {2}Save it as \.xlsx or CSV UTF-8/);
+    expect(a.stderr).toMatch(/an older Office file \(\.xls or \.doc\).*\n {2}Save it as \.xlsx or CSV UTF-8/);
     const ods = path.join(t.dir, 'list.ods');
     writeFileSync(ods, zip([['mimetype', 'application/vnd.oasis.opendocument.spreadsheet'], ['content.xml', '<office:document-content/>']]));
     const b = await cli(['validate', ods]);
