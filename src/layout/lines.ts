@@ -105,7 +105,9 @@ const stripControls = withoutBidiControls;
  * one left-to-right unit, as written:
  * - a telephone number, "+41 22 730 6240" (its groups may be separated by spaces, hyphens or
  *   dots): read right to left group by group it would be another number, and it is dialled as
- *   written;
+ *   written. A plus joined to the word before it is no telephone number: "القمة+10" (WSIS+10)
+ *   follows the algorithm, which puts the plus between the word and the number, as Chromium
+ *   shows it; taken for one, it showed as "+10" beside the word, the plus on the far side;
  * - digit groups separated by spaces, "50 000": a space between digits takes the paragraph's
  *   direction, so the algorithm would show "000 50", another number.
  * Everything else follows the algorithm. A range "(2009-2021)" after Arabic words is two Arabic
@@ -113,7 +115,7 @@ const stripControls = withoutBidiControls;
  * going right to left meets 2009 first, as Typst, Chromium and Word show it. Decimals and dates
  * ("3.5", "3/9/2021") are joined by the algorithm itself (W4: one separator between two numbers).
  */
-export const BIDI_EXCEPTIONS = /\+\(?\d+\)?(?:[ \u00a0\-.]\(?\d+\)?)*|\d+(?:[ \u00a0]\d+)+/g;
+export const BIDI_EXCEPTIONS = /(?<![\p{L}\p{M}\p{N}])\+\(?\d+\)?(?:[ \u00a0\-.]\(?\d+\)?)*|\d+(?:[ \u00a0]\d+)+/gu;
 
 export function isolateNumbers(text: string): string {
   return text.replace(BIDI_EXCEPTIONS, (m) => `${LRI}${m}${PDI}`);

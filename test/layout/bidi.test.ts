@@ -131,6 +131,8 @@ describe('bidi layout of right-to-left lines', () => {
       () => `${Math.floor(rand() * 100)}.${Math.floor(rand() * 10)}`,
       () => `${1 + Math.floor(rand() * 28)}/${1 + Math.floor(rand() * 12)}/2021`,
       () => pick(['(', ')', '«', '»', '،', '.', ':', '-', '%', '"', '[', ']', '/']),
+      // A plus joined to a word ("WSIS+10"): not a telephone number, so the algorithm's.
+      () => `${pick(['القمة', 'WSIS', 'ICT'])}+${Math.floor(rand() * 30)}`,
     ];
     const corpus: string[] = [];
     while (corpus.length < 400) {
@@ -146,6 +148,8 @@ describe('bidi layout of right-to-left lines', () => {
       .map((t) => t.replace(/[<>*]/g, '').replace(/\{\{[^}]*\}\}/g, '').trim())
       .filter((t) => t && !(BIDI_EXCEPTIONS.lastIndex = 0, BIDI_EXCEPTIONS.test(t)));
     expect(samples.some((t) => t.includes('(2009-2021)'))).toBe(true);
+    expect(samples.some((t) => t.includes('القمة+10'))).toBe(true);
+    expect(corpus.filter((t) => /\p{L}\+\d/u.test(t)).length).toBeGreaterThan(20);
     for (const text of [...samples, ...corpus]) {
       const [line, more] = breakLines([run(isolateNumbers(text))], 100_000, 'start', 'rtl');
       expect(more).toBeUndefined();
@@ -159,6 +163,17 @@ describe('bidi layout of right-to-left lines', () => {
     // Left to right on the page: 2021 at the left, so that 2009 comes first going right to left.
     expect(drawnOrder(line)).toContain('(2021-2009)');
     expect(drawnOrder(line)).toBe(algorithmOrder(text));
+  });
+
+  it('puts a plus joined to a word between the word and its number, as the algorithm does ("القمة+10": WSIS+10)', () => {
+    const text = 'نتائج استعراض القمة+10 وخطة';
+    expect(isolateNumbers(text)).toBe(text);
+    const [line] = breakLines([run(isolateNumbers(text))], 1000, 'start', 'rtl');
+    // Left to right on the page: the number, the plus, then the word; a reader going right to left meets the word, the plus, the number.
+    expect(drawnOrder(line)).toContain('10+ةمقلا');
+    expect(drawnOrder(line)).toBe(algorithmOrder(text));
+    // A telephone number after a space or a colon is still one unit, as dialled.
+    expect(isolateNumbers('الهاتف:+41 22 730 6240')).toBe('الهاتف:\u2066+41 22 730 6240\u2069');
   });
 
   it('keeps numbers written in groups together', () => {
