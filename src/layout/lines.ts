@@ -696,8 +696,23 @@ function countSpaces(s: string): number {
 }
 
 /**
+ * Spaces that a line never breaks at and justification never widens: each becomes a no-break
+ * space (U+00A0, as wide as a space in the bundled fonts) before the text is laid out.
+ * - Between groups of digits, "50 000", "1 000 000" (French, Russian and Spanish group thousands
+ *   with a space): broken there, a line ended "50" and the next began "000", two numbers.
+ * - Inside French guillemets, "« texte »": a line ended with « or began with ».
+ * A space typed as a no-break space stays as it is.
+ */
+const KEPT_TOGETHER = /(?<=\d) (?=\d{3}(?!\d))|(?<=«) | (?=»)/g;
+
+export function keepTogether(text: string): string {
+  return text.replace(KEPT_TOGETHER, '\u00a0');
+}
+
+/**
  * Collapses white space as HTML does (a no-break space is kept: it is not white space here) and
- * drops empty runs; "\n" stays a hard break.
+ * drops empty runs; "\n" stays a hard break. Spaces that must not break become no-break spaces
+ * (keepTogether).
  */
 function normaliseRuns(input: StyledRun[]): StyledRun[] {
   const out: StyledRun[] = [];
@@ -722,7 +737,7 @@ function normaliseRuns(input: StyledRun[]): StyledRun[] {
         prevSpace = false;
       }
     }
-    if (t) out.push({ ...r, text: t });
+    if (t) out.push({ ...r, text: keepTogether(t) });
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { latinFace, measure } from '../../src/fonts/fonts';
 import { LEFT_MIN, RIGHT_MIN, hyphenatorFor, keptWords } from '../../src/layout/hyphenate';
-import { SOFT_HYPHEN, breakLines } from '../../src/layout/lines';
+import { SOFT_HYPHEN, breakLines, keepTogether } from '../../src/layout/lines';
 import type { Hyphenation, Line, StyledRun } from '../../src/layout/lines';
 
 const regular = latinFace('regular');
@@ -81,6 +81,35 @@ describe('breakLines', () => {
     ]);
   });
 
+  it('never breaks between groups of digits ("50 000") or inside French guillemets, and never widens those spaces', () => {
+    const text = 'Le Forum a réuni plus de 50 000 participants de plus de 150 pays, « en ligne » et sur place, pour 1 250 000 CHF au total.';
+    const widest = Math.max(...['« en ligne »', '1 250 000'].map((w) => measure(regular, w, 11)));
+    let checked = 0;
+    for (let width = Math.ceil(widest) + 1; width < 400; width += 0.5) {
+      for (const align of ['start', 'justify'] as const) {
+        const lines = breakLines([run(text)], width, align).map((l) => l.segments.map((s) => s.text).join('').trim());
+        for (let i = 0; i + 1 < lines.length; i++) {
+          expect([lines[i], lines[i + 1]]).not.toEqual([expect.stringMatching(/\d$/), expect.stringMatching(/^\d{3}/)]);
+          expect(lines[i]).not.toMatch(/«$/);
+          expect(lines[i + 1]).not.toMatch(/^»/);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(1000);
+    // The spaces are no-break spaces, which justification leaves as wide as they are.
+    expect(keepTogether(text)).toContain('50\u00a0000');
+    expect(keepTogether(text)).toContain('1\u00a0250\u00a0000');
+    expect(keepTogether(text)).toContain('«\u00a0en ligne\u00a0»');
+    // Other numbers keep their spaces: a year and a count, a date, a number of four digits.
+    expect(keepTogether('en 2021 2 000 pays, le 3 septembre, 1332 ou 12 3456')).toBe('en 2021 2\u00a0000 pays, le 3 septembre, 1332 ou 12 3456');
+    // In a justified line the spaces between words are widened (the renderer widens U+0020 only)
+    // and the group's no-break space is not.
+    const [first] = breakLines([run(text)], 250, 'justify');
+    const segment = first.segments.find((s) => s.text.includes('50\u00a0000'));
+    expect(segment?.wordSpacing).toBeGreaterThan(0);
+  });
+
   it('breaks a justified paragraph as a whole: its loosest line is no looser than filling line by line gives', () => {
     const normal = measure(regular, ' ', 11);
     const body = readFileSync(path.join(__dirname, '..', '..', 'templates', 'wsis-trust-fund-2022', 'en', 'letter.md'), 'utf8')
@@ -130,7 +159,8 @@ describe('breakLines', () => {
         for (const text of body(lang)) {
           for (const width of [200, 300, 471]) {
             const lines = breakLines([{ text, faces: [face], size: 11, color: '#000' }], width, 'justify', 'ltr', hyph(lang));
-            expect(rejoin(lines)).toBe(text);
+            // (A space between digit groups is drawn as a no-break space: keepTogether.)
+            expect(rejoin(lines)).toBe(keepTogether(text));
             for (const [before, after] of breaks(lines)) {
               hyphens++;
               const word = (before + after).toLowerCase();
