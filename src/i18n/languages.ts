@@ -131,13 +131,15 @@ export interface LanguageInfo {
  * the digits and the punctuation of names and addresses. The first character says which faces
  * take them (LetterDocument.splitFonts): those with Arabic letters.
  */
-const ARABIC_COMMON = `${[...'ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوىي'].map((c) => `${c} ب${c} ب${c}ب ${c}ب`).join(' ')} لا بلا لأ بلأ لإ بلإ لآ بلآ الله لله عبدالله بَ بُ بِ بّ بْ بً بٌ بٍ ٠١٢٣٤٥٦٧٨٩ 0123456789 ، ؛ ؟ . - ( ) /`;
+const ARABIC_COMMON = `${[...'ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوىي'].map((c) => `${c} ب${c} ب${c}ب ${c}ب`).join(' ')} لا بلا لأ بلأ لإ بلإ لآ بلآ الله لله عبدالله بَ بُ بِ بّ بْ بً بٌ بٍ ٠١٢٣٤٥٦٧٨٩ 0123456789 ، ؛ ؟ . - ( ) / \u00a0`;
 
 /**
  * Letters, digits and the punctuation of names and addresses in the Latin script, and the ligatures
- * the font makes of them. The first character says which faces take them: those with Latin letters.
+ * the font makes of them, and the no-break space that keeps a number's groups or a spaced dash
+ * together (keepTogether in layout/lines.ts). The first character says which faces take them:
+ * those with Latin letters.
  */
-const LATIN_COMMON = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:;-–—'’&/()#«»“” ff fi fl ffi ffl";
+const LATIN_COMMON = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:;-–—'’&/()#«»“” ff fi fl ffi ffl\u00a0";
 
 const PLACES_EN = { Geneva: 'Geneva', 'New York': 'New York', Vienna: 'Vienna', Nairobi: 'Nairobi' };
 

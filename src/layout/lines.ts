@@ -700,10 +700,14 @@ function countSpaces(s: string): number {
  * space (U+00A0, as wide as a space in the bundled fonts) before the text is laid out.
  * - Between groups of digits, "50 000", "1 000 000" (French, Russian and Spanish group thousands
  *   with a space): broken there, a line ended "50" and the next began "000", two numbers.
+ * - Between a number and a percent or currency sign or code after it, "10 %", "5 €", "120 000
+ *   CHF", and between a number sign and its number, "n° 140", "№ 140": a line began with "%".
  * - Inside French guillemets, "« texte »": a line ended with « or began with ».
+ * - Before a dash set between spaces, "Fondo – 2022": a line began with the dash, as a list
+ *   item or a line of dialogue does; it ends the line before instead.
  * A space typed as a no-break space stays as it is.
  */
-const KEPT_TOGETHER = /(?<=\d) (?=\d{3}(?!\d))|(?<=«) | (?=»)/g;
+const KEPT_TOGETHER = /(?<=\d) (?=\d{3}(?!\d)|[%‰€$£¥₽]|(?:CHF|EUR|USD)\b)|(?<=[№°º]) (?=\d)|(?<=«) | (?=»)|(?<=\S) (?=[-–—](?: |$))/g;
 
 export function keepTogether(text: string): string {
   return text.replace(KEPT_TOGETHER, '\u00a0');

@@ -81,9 +81,11 @@ describe('breakLines', () => {
     ]);
   });
 
-  it('never breaks between groups of digits ("50 000") or inside French guillemets, and never widens those spaces', () => {
-    const text = 'Le Forum a réuni plus de 50 000 participants de plus de 150 pays, « en ligne » et sur place, pour 1 250 000 CHF au total.';
-    const widest = Math.max(...['« en ligne »', '1 250 000'].map((w) => measure(regular, w, 11)));
+  it('never breaks between groups of digits ("50 000"), before "%" or a currency, inside French guillemets or before a spaced dash, and never widens those spaces', () => {
+    const text =
+      'Le Forum a réuni plus de 50 000 participants de plus de 150 pays, « en ligne » et sur place, pour 1 250 000 CHF au total, ' +
+      'soit 12 % de plus – selon la résolution n° 140 – et 5 € par personne.';
+    const widest = Math.max(...['« en ligne »', '1 250 000 CHF', 'plus –', 'n° 140'].map((w) => measure(regular, w, 11)));
     let checked = 0;
     for (let width = Math.ceil(widest) + 1; width < 400; width += 0.5) {
       for (const align of ['start', 'justify'] as const) {
@@ -91,7 +93,7 @@ describe('breakLines', () => {
         for (let i = 0; i + 1 < lines.length; i++) {
           expect([lines[i], lines[i + 1]]).not.toEqual([expect.stringMatching(/\d$/), expect.stringMatching(/^\d{3}/)]);
           expect(lines[i]).not.toMatch(/«$/);
-          expect(lines[i + 1]).not.toMatch(/^»/);
+          expect(lines[i + 1]).not.toMatch(/^[»%€–]|^CHF|^140/);
           checked++;
         }
       }
@@ -101,6 +103,9 @@ describe('breakLines', () => {
     expect(keepTogether(text)).toContain('50\u00a0000');
     expect(keepTogether(text)).toContain('1\u00a0250\u00a0000');
     expect(keepTogether(text)).toContain('«\u00a0en ligne\u00a0»');
+    expect(keepTogether(text)).toContain('000\u00a0CHF');
+    expect(keepTogether(text)).toContain('12\u00a0% de plus\u00a0– selon');
+    expect(keepTogether(text)).toContain('n°\u00a0140\u00a0– et 5\u00a0€');
     // Other numbers keep their spaces: a year and a count, a date, a number of four digits.
     expect(keepTogether('en 2021 2 000 pays, le 3 septembre, 1332 ou 12 3456')).toBe('en 2021 2\u00a0000 pays, le 3 septembre, 1332 ou 12 3456');
     // In a justified line the spaces between words are widened (the renderer widens U+0020 only)
