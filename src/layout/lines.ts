@@ -234,6 +234,12 @@ function splitPoint(p: Paragraph, start: number, end: number, width: number): nu
   let cut = lo;
   // Do not split a surrogate pair.
   if (cut < end && /[\udc00-\udfff]/.test(p.text[cut])) cut--;
+  // A piece joined by no-break spaces (a long run of digit groups) is cut after one of them
+  // rather than inside a group.
+  if (cut < end) {
+    const space = p.text.lastIndexOf('\u00a0', cut - 1);
+    if (space > start) cut = space + 1;
+  }
   return Math.max(cut, start + 1);
 }
 

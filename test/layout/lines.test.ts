@@ -108,6 +108,12 @@ describe('breakLines', () => {
     expect(keepTogether(text)).toContain('n°\u00a0140\u00a0– et 5\u00a0€');
     // Other numbers keep their spaces: a year and a count, a date, a number of four digits.
     expect(keepTogether('en 2021 2 000 pays, le 3 septembre, 1332 ou 12 3456')).toBe('en 2021 2\u00a0000 pays, le 3 septembre, 1332 ou 12 3456');
+    // A number longer than the line (no place to break but inside it) is cut between its groups.
+    const long = `1 ${Array(30).fill('000').join(' ')}`;
+    const cut = breakLines([run(long)], 100, 'start').map((l) => l.segments.map((s) => s.text).join(''));
+    expect(cut.length).toBeGreaterThan(3);
+    for (const l of cut) expect(l).toMatch(/^\d{1,3}(\u00a0\d{3})*\u00a0?$/);
+    expect(cut.join('')).toBe(keepTogether(long));
     // In a justified line the spaces between words are widened (the renderer widens U+0020 only)
     // and the group's no-break space is not.
     const [first] = breakLines([run(text)], 250, 'justify');
