@@ -18,7 +18,7 @@ import type { ErrorCode } from '../errors';
 import type { Problem } from '../problems';
 import { GROUPS, supportedLanguages } from '../i18n/languages';
 import type { Gender, Group } from '../i18n/languages';
-import { shortened, wordList } from '../text/suggest';
+import { firstFew, shortened, wordList } from '../text/suggest';
 import { CORE_COLUMNS, ValueReader, looselyNamed, readColumns } from './mapping';
 import { fieldPartOf, fold } from './words';
 import type { ColumnRead, ListMapping, ValueRead } from './mapping';
@@ -106,7 +106,7 @@ function listsInFolder(file: string, err: unknown): unknown {
     return err;
   }
   if (lists.length === 0) return err;
-  const shown = lists.slice(0, 3).map((n) => `"${n}"`).join(', ') + (lists.length > 3 ? ` and ${lists.length - 3} more` : '');
+  const shown = firstFew(lists.map((n) => `"${n}"`), 3);
   return new LetterMergeError(err.code, err.message, { kind: err.kind, location: err.location, hint: `It holds ${shown}: give the list itself, e.g. ${path.join(file, lists[0])}.` });
 }
 

@@ -210,6 +210,11 @@ describe('bad input gets a clear message and the right exit status, never a hang
     expect((await cli(['init', campaign])).code).toBe(0);
     const c = await cli(['validate', campaign]);
     expect(c.stderr).toContain(`the recipients file is a folder, not a file\n  It holds "recipients.csv": give the list itself, e.g. ${path.join(campaign, 'recipients.csv')}.`);
+    // Many lists: the first three, and how many more.
+    const lists = path.join(t.dir, 'lists');
+    mkdirSync(lists);
+    for (const n of ['a', 'b', 'c', 'd', 'e']) writeFileSync(path.join(lists, `${n}.csv`), 'id,language\n');
+    expect((await cli(['validate', lists])).stderr).toContain(`It holds "a.csv", "b.csv", "c.csv", and 2 more: give the list itself, e.g. ${path.join(lists, 'a.csv')}.`);
   });
 
   it('makes no file or folder whose name holds a line break or another control character (init, --out)', async () => {
