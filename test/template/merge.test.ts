@@ -77,7 +77,7 @@ describe('Merger', () => {
     expect(m.email.to).toEqual({ name: 'Ada Quinlan', address: 'ada@example.edu' });
     // The row is a man: the cover note's salutation is the male one, never the other or the neutral one.
     expect(m.email.text.split('\n')[0]).toBe('Dear Sir,');
-    expect(m.email.text).toContain('addressed to Example University as one of the WSIS stakeholders (Governments)');
+    expect(m.email.text).toContain('addressed to your organization, Example University, as one of the WSIS stakeholders (Governments)');
   });
 
   it('varies wording by group through helpers', async () => {
