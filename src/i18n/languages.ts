@@ -123,6 +123,14 @@ export interface LanguageInfo {
    * every letter and a recipient rarely needs one of their own. Only the PDF's bytes depend on it.
    */
   commonCharacters: string;
+  /**
+   * Words a line must not end with, in this language's typography, each matched with the spaces
+   * after it: those spaces are drawn as one no-break space (Composer.lines in layout/letter.ts),
+   * so the word starts the next line with the word it belongs to. Russian keeps its one-letter
+   * prepositions, conjunctions and "я" with the next word: "внес вклад в | Целевой фонд" is
+   * a fault of Russian typesetting.
+   */
+  noBreakAfter?: RegExp;
 }
 
 /**
@@ -335,6 +343,8 @@ const russian: LanguageInfo = {
   excellencyTitles: ['его превосходительство', 'ее превосходительство', 'её превосходительство'],
   titleAfterName: false,
   commonCharacters: `${LATIN_COMMON}АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюя№`,
+  // а, в, и, к, о, с, у, я as words of their own (not an initial "А. С."), before a word.
+  noBreakAfter: /(?<![\p{L}\p{M}\p{N}\-.’'])[авиксуоя][ \t]+(?=[^\s])/giu,
 };
 
 const chinese: LanguageInfo = {

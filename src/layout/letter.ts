@@ -9,7 +9,7 @@ import type { MergedLetter } from '../template/merge';
 import { letterParts, partOf } from './parts';
 import type { LetterPart, PartOf } from './parts';
 import { hyphenatorFor } from './hyphenate';
-import { breakLines, isolateNumbers } from './lines';
+import { breakLines, glueWords, isolateNumbers } from './lines';
 import type { Hyphenation } from './lines';
 import type { Align, Direction, Line, StyledRun } from './lines';
 import { foreignLanguage, isTag } from './tags';
@@ -212,6 +212,8 @@ class Composer {
 
   lines(runs: StyledRun[], width: number, align: Align): Line[] {
     const hyphenation = align === 'justify' ? this.hyphenation : undefined;
+    const glue = this.letter.lang.noBreakAfter;
+    if (glue) runs = glueWords(runs, glue);
     // The same lines as cachedLines gives (see there): broken with the recipient's words kept whole.
     if (this.recipientsOwn) return breakLines(runs, width, align, this.dir, hyphenation);
     return cachedLines(runs, width, align, this.dir, hyphenation);

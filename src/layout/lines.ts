@@ -720,6 +720,35 @@ export function keepTogether(text: string): string {
 }
 
 /**
+ * A language's words that a line must not end with (LanguageInfo.noBreakAfter, matched with the
+ * spaces after each) joined to the next word by one no-break space, in a paragraph's runs taken
+ * together: the word and the next one may lie in two runs ("в [Резолюции 1332](…)").
+ */
+export function glueWords(runs: StyledRun[], pattern: RegExp): StyledRun[] {
+  const text = runs.map((r) => r.text).join('');
+  if (text.search(pattern) < 0) return runs;
+  // 1: this space becomes the no-break space; 2: a further space of the same gap, dropped.
+  const mark = new Uint8Array(text.length);
+  for (const m of text.matchAll(pattern)) {
+    const word = m[0].replace(/[ \t]+$/, '');
+    const at = (m.index as number) + word.length;
+    mark[at] = 1;
+    mark.fill(2, at + 1, (m.index as number) + m[0].length);
+  }
+  let offset = 0;
+  return runs.map((r) => {
+    let t = '';
+    for (let k = 0; k < r.text.length; k++) {
+      const x = mark[offset + k];
+      if (x === 0) t += r.text[k];
+      else if (x === 1) t += '\u00a0';
+    }
+    offset += r.text.length;
+    return t === r.text ? r : { ...r, text: t };
+  });
+}
+
+/**
  * Collapses white space as HTML does (a no-break space is kept: it is not white space here) and
  * drops empty runs; "\n" stays a hard break. Spaces that must not break become no-break spaces
  * (keepTogether).

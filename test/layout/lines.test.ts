@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { latinFace, measure } from '../../src/fonts/fonts';
 import { LEFT_MIN, RIGHT_MIN, hyphenatorFor, keptWords } from '../../src/layout/hyphenate';
-import { SOFT_HYPHEN, breakLines, keepTogether } from '../../src/layout/lines';
+import { language, supportedLanguages } from '../../src/i18n/languages';
+import { SOFT_HYPHEN, breakLines, glueWords, keepTogether } from '../../src/layout/lines';
 import type { Hyphenation, Line, StyledRun } from '../../src/layout/lines';
 
 const regular = latinFace('regular');
@@ -119,6 +120,40 @@ describe('breakLines', () => {
     const [first] = breakLines([run(text)], 250, 'justify');
     const segment = first.segments.find((s) => s.text.includes('50\u00a0000'));
     expect(segment?.wordSpacing).toBeGreaterThan(0);
+  });
+
+  it('never ends a Russian line with a one-letter preposition or conjunction, also where the next word is a link', () => {
+    const pattern = language('ru').noBreakAfter as RegExp;
+    const runs = [
+      run('Я признателен всем заинтересованным сторонам за доверие и неизменную поддержку, в особенности тем, кто внес вклад в '),
+      run('Целевой фонд ВВУИО', regular, 'https://example.org/'),
+      run(', что помогло Форуму адаптироваться к новой ситуации и к  новому формату. С отчетами о Форуме, а также о взносах, у вас есть возможность ознакомиться.'),
+    ];
+    const glued = glueWords(runs, pattern);
+    const text = (rs: StyledRun[]) => rs.map((r) => r.text).join('');
+    // Each one-letter word is joined to the next by one no-break space (two spaces become one).
+    expect(text(glued)).toContain('вклад в\u00a0Целевой');
+    expect(glued[1]).toBe(runs[1]);
+    expect(text(glued)).toContain('ситуации и\u00a0к\u00a0новому');
+    expect(text(glued)).toContain('Я\u00a0признателен');
+    expect(text(glued).replace(/\u00a0/g, ' ')).toBe(text(runs).replace('к  новому', 'к новому'));
+    let checked = 0;
+    for (let width = 120; width < 420; width += 0.5) {
+      for (const align of ['start', 'justify'] as const) {
+        const lines = breakLines(glued, width, align).map((l) => l.segments.map((s) => s.text).join('').trim());
+        for (const l of lines.slice(0, -1)) {
+          expect(l).not.toMatch(/(^|[\s\u00a0])[авиксуоя]$/i);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(1000);
+    // Not an initial, a letter inside a word or at the end of a paragraph, nor a hard line break.
+    const other = 'А. С. Иванов и\nПетров, пункт 3 а), вход В, и';
+    expect(text(glueWords([run(other)], pattern))).toBe(other);
+    expect(text(glueWords([run('и т. д.')], pattern))).toBe('и\u00a0т. д.');
+    // Only Russian has such words.
+    for (const code of supportedLanguages()) if (code !== 'ru') expect(language(code).noBreakAfter).toBeUndefined();
   });
 
   it('breaks a justified paragraph as a whole: its loosest line is no looser than filling line by line gives', () => {
