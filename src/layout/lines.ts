@@ -3,7 +3,7 @@ import bidiFactory from 'bidi-js';
 import { fontkitReverses } from '../adapter';
 import { LetterMergeError } from '../errors';
 import { MISSING_GLYPH_HINT, measure, metrics } from '../fonts/fonts';
-import { LRI, PDI, codePointName, isBidiControl, isInvisible, withoutBidiControls } from '../text/unicode';
+import { LRI, PDI, WORD_JOINER, codePointName, isBidiControl, isInvisible, withoutBidiControls } from '../text/unicode';
 import type { FontFace } from '../fonts/fonts';
 import type { Hyphenator } from './hyphenate';
 
@@ -98,7 +98,10 @@ export interface Hyphenation {
 /** The visible hyphen written at a hyphenated line end: U+00AD, so that extracted text rejoins the word. */
 export const SOFT_HYPHEN = '\u00ad';
 
-const stripControls = withoutBidiControls;
+/** The text as drawn: without the bidi controls and word joiners kept in a paragraph for the bidi algorithm and the line breaker. */
+function stripControls(s: string): string {
+  return withoutBidiControls(s.includes(WORD_JOINER) ? s.replaceAll(WORD_JOINER, '') : s);
+}
 
 /**
  * The two deliberate exceptions to the bidi algorithm (UAX #9) in right-to-left text, each kept as
@@ -687,8 +690,9 @@ function justify(segments: Segment[], slack: number, tokens: boolean): void {
   }
 }
 
+/** A format character kept in the paragraph's text, never drawn: a bidi control, or a word joiner (for the line breaker). */
 function isControl(ch: string): boolean {
-  return isBidiControl(ch.charCodeAt(0));
+  return ch === WORD_JOINER || isBidiControl(ch.charCodeAt(0));
 }
 
 function isSpace(ch: string | undefined): boolean {
@@ -721,13 +725,15 @@ export function keepTogether(text: string): string {
 
 /**
  * A language's words that a line must not end with (LanguageInfo.noBreakAfter, matched with the
- * spaces after each) joined to the next word by one no-break space, in a paragraph's runs taken
- * together: the word and the next one may lie in two runs ("в [Резолюции 1332](…)").
+ * spaces after each) tied to the next word, as TeX's "~" ties them: the space stays a space, which
+ * justification widens as any other, and a word joiner after it (U+2060, never drawn) forbids the
+ * line break there (UAX #14, LB11). The runs of a paragraph are taken together: the word and the
+ * next one may lie in two runs ("в [Резолюции 1332](…)").
  */
 export function glueWords(runs: StyledRun[], pattern: RegExp): StyledRun[] {
   const text = runs.map((r) => r.text).join('');
   if (text.search(pattern) < 0) return runs;
-  // 1: this space becomes the no-break space; 2: a further space of the same gap, dropped.
+  // 1: this space is the tie (one space, then the joiner); 2: a further space of the same gap, dropped.
   const mark = new Uint8Array(text.length);
   for (const m of text.matchAll(pattern)) {
     const word = m[0].replace(/[ \t]+$/, '');
@@ -741,7 +747,7 @@ export function glueWords(runs: StyledRun[], pattern: RegExp): StyledRun[] {
     for (let k = 0; k < r.text.length; k++) {
       const x = mark[offset + k];
       if (x === 0) t += r.text[k];
-      else if (x === 1) t += '\u00a0';
+      else if (x === 1) t += ` ${WORD_JOINER}`;
     }
     offset += r.text.length;
     return t === r.text ? r : { ...r, text: t };

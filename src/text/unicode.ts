@@ -87,12 +87,17 @@ export function badNameCharacter(name: string, platform: string = process.platfo
 
 /**
  * Characters that take no glyph: line breaks and tabs (laid out, not drawn), zero-width spaces and
- * joiners (U+200B–U+200D), the byte order mark, the bidi formatting characters, and a soft hyphen
- * typed in the text (lettermerge hyphenates by itself, and draws its own at a line end).
+ * joiners (U+200B–U+200D), the word joiner (U+2060), the byte order mark, the bidi formatting
+ * characters, and a soft hyphen typed in the text (lettermerge hyphenates by itself, and draws its
+ * own at a line end).
  */
 export function isInvisible(cp: number): boolean {
-  return cp === 0x0a || cp === 0x0d || cp === 0x09 || (cp >= 0x200b && cp <= 0x200d) || cp === 0xfeff || cp === 0xad || isBidiControl(cp);
+  return cp === 0x0a || cp === 0x0d || cp === 0x09 || (cp >= 0x200b && cp <= 0x200d) || cp === WORD_JOINER_CP || cp === 0xfeff || cp === 0xad || isBidiControl(cp);
 }
+
+/** WORD JOINER: no line breaks before or after it (UAX #14, LB11); it shows nothing. */
+export const WORD_JOINER = '\u2060';
+const WORD_JOINER_CP = 0x2060;
 
 /**
  * Whether text shows nothing: white space and format characters (Unicode's Cf: zero-width spaces

@@ -122,7 +122,7 @@ describe('breakLines', () => {
     expect(segment?.wordSpacing).toBeGreaterThan(0);
   });
 
-  it('never ends a Russian line with a one-letter preposition or conjunction, also where the next word is a link', () => {
+  it('never ends a Russian line with a one-letter preposition or conjunction, also where the next word is a link, and widens that space as any other', () => {
     const pattern = language('ru').noBreakAfter as RegExp;
     const runs = [
       run('Я признателен всем заинтересованным сторонам за доверие и неизменную поддержку, в особенности тем, кто внес вклад в '),
@@ -131,27 +131,33 @@ describe('breakLines', () => {
     ];
     const glued = glueWords(runs, pattern);
     const text = (rs: StyledRun[]) => rs.map((r) => r.text).join('');
-    // Each one-letter word is joined to the next by one no-break space (two spaces become one).
-    expect(text(glued)).toContain('вклад в\u00a0Целевой');
+    // Each one-letter word is tied to the next by a space and a word joiner (two spaces become one).
+    expect(text(glued)).toContain('вклад в \u2060Целевой');
     expect(glued[1]).toBe(runs[1]);
-    expect(text(glued)).toContain('ситуации и\u00a0к\u00a0новому');
-    expect(text(glued)).toContain('Я\u00a0признателен');
-    expect(text(glued).replace(/\u00a0/g, ' ')).toBe(text(runs).replace('к  новому', 'к новому'));
+    expect(text(glued)).toContain('ситуации и \u2060к \u2060новому');
+    expect(text(glued)).toContain('Я \u2060признателен');
+    expect(text(glued).replace(/\u2060/g, '')).toBe(text(runs).replace('к  новому', 'к новому'));
     let checked = 0;
+    let widened = 0;
     for (let width = 120; width < 420; width += 0.5) {
       for (const align of ['start', 'justify'] as const) {
-        const lines = breakLines(glued, width, align).map((l) => l.segments.map((s) => s.text).join('').trim());
-        for (const l of lines.slice(0, -1)) {
-          expect(l).not.toMatch(/(^|[\s\u00a0])[авиксуоя]$/i);
+        const lines = breakLines(glued, width, align);
+        for (const line of lines.slice(0, -1)) {
+          const drawn = line.segments.map((s) => s.text).join('');
+          // The joiner is never drawn; the tie is an ordinary space, widened when justifying.
+          expect(drawn).not.toContain('\u2060');
+          expect(drawn.trim()).not.toMatch(/(^|\s)[авиксуоя]$/i);
+          if (align === 'justify' && /(^|\s)[авиксуоя] /i.test(drawn) && line.segments.every((s) => s.wordSpacing > 0)) widened++;
           checked++;
         }
       }
     }
     expect(checked).toBeGreaterThan(1000);
+    expect(widened).toBeGreaterThan(100);
     // Not an initial, a letter inside a word or at the end of a paragraph, nor a hard line break.
     const other = 'А. С. Иванов и\nПетров, пункт 3 а), вход В, и';
     expect(text(glueWords([run(other)], pattern))).toBe(other);
-    expect(text(glueWords([run('и т. д.')], pattern))).toBe('и\u00a0т. д.');
+    expect(text(glueWords([run('и т. д.')], pattern))).toBe('и \u2060т. д.');
     // Only Russian has such words.
     for (const code of supportedLanguages()) if (code !== 'ru') expect(language(code).noBreakAfter).toBeUndefined();
   });
