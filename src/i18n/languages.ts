@@ -125,8 +125,8 @@ export interface LanguageInfo {
   commonCharacters: string;
   /**
    * Words a line must not end with, in this language's typography, each matched with the spaces
-   * after it: those spaces are drawn as one no-break space (Composer.lines in layout/letter.ts),
-   * so the word starts the next line with the word it belongs to. Russian keeps its one-letter
+   * after it: the word is tied to the next one (glueWords in layout/lines.ts, called by
+   * Composer.lines), so it starts the next line with the word it belongs to. Russian keeps its one-letter
    * prepositions, conjunctions and "я" with the next word: "внес вклад в | Целевой фонд" is
    * a fault of Russian typesetting.
    */
