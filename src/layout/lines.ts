@@ -211,13 +211,33 @@ function pieceOf(p: Paragraph, start: number, end: number, required: boolean): P
   };
 }
 
+/**
+ * Whether a line may not end after text[at - 1]: a hyphen inside a link or an address written
+ * out ("wsis-|fund@example.org", "www.example.org/wsis-|forum"), which a reader would take for a
+ * hyphen of the line's own and leave out of the address. The address is broken elsewhere, or cut
+ * where it must be (splitPoint). A hyphen of a word ("co-|operation") still ends a line.
+ */
+function hyphenInAddress(p: Paragraph, at: number): boolean {
+  if (p.text[at - 1] !== '-' || at >= p.text.length) return false;
+  const link = p.runs[p.runAt[at - 1]].link;
+  if (link !== undefined && p.runs[p.runAt[at]].link === link) return true;
+  let start = at - 1;
+  while (start > 0 && !/\s/.test(p.text[start - 1])) start--;
+  let end = at;
+  while (end < p.text.length && !/\s/.test(p.text[end])) end++;
+  return ADDRESS.test(p.text.slice(start, end));
+}
+
+/** A word that is an e-mail address or a web address. */
+const ADDRESS = /\S@\S|:\/\/|^\W*www\./i;
+
 /** The pieces between break opportunities (UAX #14), measured. */
 function piecesOf(p: Paragraph): Piece[] {
   const pieces: Piece[] = [];
   const breaker = new LineBreaker(p.text);
   let last = 0;
   for (let bk = breaker.nextBreak(); bk; bk = breaker.nextBreak()) {
-    if (bk.position <= last) continue;
+    if (bk.position <= last || (!bk.required && hyphenInAddress(p, bk.position))) continue;
     pieces.push(pieceOf(p, last, bk.position, bk.required));
     last = bk.position;
   }

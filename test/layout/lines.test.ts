@@ -122,6 +122,36 @@ describe('breakLines', () => {
     expect(segment?.wordSpacing).toBeGreaterThan(0);
   });
 
+  it('never ends a line with a hyphen of a link or an address ("wsis-|fund@example.org"), and still after a hyphen of a word', () => {
+    const runs = [
+      run('To confirm a package, or to agree on another form of co-operation, write to '),
+      run('wsis-fund@example.org', regular, 'mailto:wsis-fund@example.org'),
+      run(' or see '),
+      run('https://www.example.org/wsis-forum-2022/partner-packages', regular, 'https://www.example.org/wsis-forum-2022/partner-packages'),
+      run(' by 31 January 2022; the secretariat replies within two weeks, with a well-known co-signed agreement '),
+      run('(contact: info-desk@wsis-fund.example.org, www.wsis-forum.example.org/partner-packages).'),
+    ];
+    let checked = 0;
+    let textHyphen = 0;
+    for (let width = 140; width < 500; width += 0.5) {
+      for (const align of ['start', 'justify'] as const) {
+        const lines = breakLines(runs, width, align);
+        for (const line of lines.slice(0, -1)) {
+          const last = line.segments[line.segments.length - 1];
+          if (last.text.endsWith('-')) {
+            expect(last.link).toBeUndefined();
+            // Nor an address written out without a link.
+            expect(last.text).not.toMatch(/(info|wsis)-$/);
+            textHyphen++;
+          }
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(1000);
+    expect(textHyphen).toBeGreaterThan(10);
+  });
+
   it('never ends a Russian line with a one-letter preposition or conjunction, also where the next word is a link, and widens that space as any other', () => {
     const pattern = language('ru').noBreakAfter as RegExp;
     const runs = [
