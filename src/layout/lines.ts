@@ -245,7 +245,10 @@ function piecesOf(p: Paragraph): Piece[] {
   return pieces;
 }
 
-/** The longest prefix of text[start, end) (at least one character) that fits in `width`. */
+/** Where a piece too long for its line is cut, before one of these (see splitPoint). */
+const CUT_BEFORE = new Set(['.', '-', '_', '@']);
+
+/** The longest prefix of text[start, end) (at least one character) that fits in `width`, cut at a seemly place where there is one. */
 function splitPoint(p: Paragraph, start: number, end: number, width: number): number {
   let lo = start + 1;
   let hi = end;
@@ -257,11 +260,23 @@ function splitPoint(p: Paragraph, start: number, end: number, width: number): nu
   let cut = lo;
   // Do not split a surrogate pair.
   if (cut < end && /[\udc00-\udfff]/.test(p.text[cut])) cut--;
-  // A piece joined by no-break spaces (a long run of digit groups) is cut after one of them
-  // rather than inside a group.
   if (cut < end) {
+    // A piece joined by no-break spaces (a long run of digit groups) is cut after one of them
+    // rather than inside a group.
     const space = p.text.lastIndexOf('\u00a0', cut - 1);
     if (space > start) cut = space + 1;
+    // An address or a link is cut as the Chicago Manual of Style cuts one: after a slash, or
+    // before a dot, hyphen, underscore or @, which then begins the next line and shows that the
+    // address goes on ("trust-fund" | "-secretariat" | "@example.org"), where that keeps at least
+    // a third of what fits.
+    else {
+      for (let k = cut; k > start + (cut - start) / 3; k--) {
+        if (CUT_BEFORE.has(p.text[k]) || p.text[k - 1] === '/') {
+          cut = k;
+          break;
+        }
+      }
+    }
   }
   return Math.max(cut, start + 1);
 }

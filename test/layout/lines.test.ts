@@ -150,6 +150,16 @@ describe('breakLines', () => {
     }
     expect(checked).toBeGreaterThan(1000);
     expect(textHyphen).toBeGreaterThan(10);
+    // An address too long for its line is cut after a slash or before a dot, hyphen or @, which
+    // begins the next line, not between two letters.
+    const address = 'trust-fund-secretariat@telecommunication-union.example.org';
+    const url = 'https://www.example.org/net4/wsis/forum/2021/Home/Outcomes-and-highlights';
+    for (const [text, width] of [[address, 110], [address, 130], [address, 150], [url, 90], [url, 130]] as const) {
+      const lines = breakLines([run(text, regular, 'https://example.org/')], width, 'start').map((l) => l.segments.map((s) => s.text).join(''));
+      expect(lines.join('')).toBe(text);
+      expect(lines.length).toBeGreaterThan(2);
+      for (let i = 1; i < lines.length; i++) expect(`${lines[i - 1].slice(-1)}|${lines[i][0]}`).toMatch(/^\/\||\|[-.@]$/);
+    }
   });
 
   it('never ends a Russian line with a one-letter preposition or conjunction, also where the next word is a link, and widens that space as any other', () => {
