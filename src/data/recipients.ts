@@ -116,7 +116,7 @@ async function readHead(file: string, bytes = 64 * 1024): Promise<Buffer> {
   try {
     checkRegularFile(file, {
       what: 'the recipients file',
-      hint: 'Give the path of a CSV file; it is relative to the current folder. A pipe cannot be used: the file is read twice.',
+      hint: 'Give the path of the list, a CSV file or an Excel workbook (.xlsx); it is relative to the current folder. A pipe cannot be used: the file is read twice.',
     });
   } catch (err) {
     throw listsInFolder(file, err);
@@ -224,6 +224,8 @@ export interface RawRecord {
   hidden?: boolean;
   /** A workbook's row with a value right of the header's last column: that column's name (the row's cells run to it). */
   beyond?: string;
+  /** A workbook's cells that hold an error (#N/A…) rather than a value: their index in `cells`, address and error. */
+  errors?: { index: number; ref: string; value: string }[];
 }
 
 /** A recipients file opened for reading: what it is, and its records in order (the header first). */
@@ -373,7 +375,8 @@ async function workbookSource(file: string, sheet: string | undefined): Promise<
       }
       const cells = row.cells.slice(0, width);
       while (cells.length < width) cells.push('');
-      yield { cells, line: row.row, ...(row.hidden ? { hidden: true } : {}) };
+      const errors = row.errors?.filter((e) => e.col <= width!).map((e) => ({ index: e.col - 1, ref: e.ref, value: e.value }));
+      yield { cells, line: row.row, ...(row.hidden ? { hidden: true } : {}), ...(errors?.length ? { errors } : {}) };
     }
   }
   const columnsShown = { hidden: (index: number) => book.hiddenColumns.has(index + 1), letter: (index: number) => columnName(index + 1) };
@@ -438,6 +441,9 @@ class IdRegister {
   }
 }
 
+/** What Excel, LibreOffice and Google Sheets show in a cell whose formula failed. */
+const SPREADSHEET_ERROR = /^#(?:N\/A|REF!|DIV\/0!|VALUE!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!|BUSY!|CONNECT!|UNKNOWN!|ERROR!)$/;
+
 /** A cell's value: without the spaces around it, and empty when it shows nothing (see showsNothing). */
 function cellValue(cell: string): string {
   const value = cell.trim();
@@ -459,6 +465,18 @@ function readRecord(file: string, columns: string[], rec: RawRecord, ids: IdRegi
     // pasted into an organisation's cell would otherwise make "addressed to  as part of".
     if (c) fields[c] = cellValue(rec.cells[i] ?? '');
   });
+  // A cell showing #N/A or #REF! (a lookup that found nothing, a deleted column) would be printed
+  // in the letter as it is: "Dear #N/A". A workbook marks such cells; a CSV saved from one has
+  // the error's text.
+  const error = rec.errors?.find((e) => columns[e.index]);
+  const field = error ? columns[error.index] : columns.find((c, i) => c && SPREADSHEET_ERROR.test((rec.cells[i] ?? '').trim()));
+  if (field) {
+    const where = error ? `cell ${error.ref} shows the error ${error.value}` : `the cell holds ${fields[field]}, a spreadsheet's error`;
+    return {
+      problem: { scope: 'row', code: 'BAD_VALUE', file, ...(sheet !== undefined ? { sheet } : {}), line: rec.line, id: fields.id ?? '', field, message: `${where}, not a value: a formula there failed (a lookup that found nothing, a column deleted); correct it, or type the value, in the spreadsheet` },
+      fields,
+    };
+  }
   const read = ids.check(fields.id, rec.line) ?? toRecipient(fields, rec.line, file, values, sheet);
   if (rec.hidden && 'recipient' in read) read.recipient.hidden = true;
   return read;

@@ -30,6 +30,12 @@ export interface XlsxRow {
   cells: string[];
   /** Hidden in Excel: filtered out, or hidden by hand. */
   hidden?: boolean;
+  /**
+   * Cells that hold an error rather than a value (#N/A, #REF!, #DIV/0!…: a formula that failed,
+   * a lookup that found nothing): their column (from 1), address and error. Their text in `cells`
+   * is the error's.
+   */
+  errors?: { col: number; ref: string; value: string }[];
 }
 
 export interface XlsxSheet {
@@ -343,7 +349,10 @@ async function* sheetRows(file: string, sheet: string, zip: yauzl.ZipFile, entry
     } else if (c.type === 's') value = shared[Number(c.value)] ?? '';
     else if (c.type === 'inlineStr' || c.type === 'str') value = c.value;
     else if (c.type === 'b') value = c.value.trim() === '1' ? 'TRUE' : 'FALSE';
-    else if (c.type === 'e') value = c.value;
+    else if (c.type === 'e') {
+      value = c.value.trim();
+      (row.errors ??= []).push({ col, ref: c.ref || `${columnName(col)}${row.row}`, value });
+    }
     else if (c.type === 'd') value = c.value.slice(0, 10);
     else if (c.hasValue && c.value.trim() !== '') {
       const n = Number(c.value);

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { readRecipients } from '../../src/data/recipients';
-import { HEADER, SAMPLE_CSV, campaignCopy, cli, row, tempDir } from '../helpers';
+import { HEADER, SAMPLE_CSV, campaignCopy, cli, row, tempDir, writeCsv } from '../helpers';
 import { makeXlsx, zip } from '../helpers/xlsx';
 import type { XCell, XSheet } from '../helpers/xlsx';
 
@@ -220,6 +220,31 @@ wb.save(sys.argv[2])`;
     expect(e.code).toBe(3);
     expect(e.stderr).toMatch(/cell M2 holds a formula with no saved result/);
     expect(e.stderr).not.toMatch(/N2/);
+  });
+
+  it('fails a row whose cell shows a formula\'s error (#N/A) rather than print it in the letter, and so does a CSV saved with one', async () => {
+    const title = COLUMNS.indexOf('title');
+    const withError = (id: string, error: string) => {
+      const r: XCell[] = row({ id });
+      r[title] = { formula: 'VLOOKUP(A2,Titles!A:B,2,FALSE)', error };
+      return r;
+    };
+    const file = book([{ name: 'R', rows: [COLUMNS, withError('a', '#N/A'), row({ id: 'b' }), withError('c', '#REF!')] }]);
+    const v = await cli(['validate', file]);
+    expect(v.code).toBe(4);
+    expect(v.stderr).toMatch(/row 2, column title: id a: cell E2 shows the error #N\/A, not a value: a formula there failed/);
+    expect(v.stderr).toMatch(/row 4, column title: id c: cell E4 shows the error #REF!/);
+    expect(v.stderr).toMatch(/2 problems in 3 rows/);
+    const out = path.join(t.dir, 'out-errors');
+    const g = await cli(['generate', file, '--out', out, '--json']);
+    expect(g.code).toBe(4);
+    expect(JSON.parse(g.stdout)).toMatchObject({ produced: 1, failed: 2 });
+    // The same list saved as CSV: the cells hold the errors' text.
+    const csv = writeCsv(t.dir, 'errors.csv', [row({ id: 'a', title: '#N/A' }), row({ id: 'b', organization: 'Ministry #N/A' })]);
+    const c = await cli(['validate', csv]);
+    expect(c.code).toBe(4);
+    expect(c.stderr).toMatch(/errors\.csv:2: id a, title: the cell holds #N\/A, a spreadsheet's error, not a value/);
+    expect(c.stderr).toMatch(/1 problem in 2 rows/);
   });
 
   it('refuses an .xls or .ods file with "save it as .xlsx or CSV"', async () => {

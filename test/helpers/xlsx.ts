@@ -21,7 +21,9 @@ export type XCell =
    * A formula and the result Excel saved with it (none: never calculated; null: never calculated,
    * with the empty value openpyxl writes).
    */
-  | { formula: string; result?: string | number | boolean | null };
+  | { formula: string; result?: string | number | boolean | null }
+  /** A formula that failed, with the error Excel saved for it ("#N/A"). */
+  | { formula: string; error: string };
 
 export interface XSheet {
   name: string;
@@ -124,6 +126,7 @@ export function makeXlsx(sheets: XSheet[], options: { date1904?: boolean } = {})
         if ('n' in cell) return `<c r="${ref}" s="${styleOf(cell.format)}"><v>${cell.n}</v></c>`;
         if ('inline' in cell) return `<c r="${ref}" t="inlineStr"><is>${cell.inline.map((t) => `<r><rPr><b/></rPr><t xml:space="preserve">${esc(t)}</t></r>`).join('')}</is></c>`;
         if ('rich' in cell) return `<c r="${ref}" t="s"><v>${share(cell.rich.map((t) => `<r><rPr><i/></rPr><t xml:space="preserve">${esc(t)}</t></r>`).join('') + '<rPh sb="0" eb="1"><t>ignored</t></rPh>')}</v></c>`;
+        if ('error' in cell) return `<c r="${ref}" t="e"><f>${esc(cell.formula)}</f><v>${esc(cell.error)}</v></c>`;
         const result = cell.result;
         if (result === undefined) return `<c r="${ref}"><f>${esc(cell.formula)}</f></c>`;
         if (result === null) return `<c r="${ref}"><f>${esc(cell.formula)}</f><v></v></c>`;
