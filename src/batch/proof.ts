@@ -18,6 +18,7 @@ import { layoutDocument, layoutLetter } from '../layout/letter';
 import type { LetterLayout } from '../layout/letter';
 import { parseMarkdown } from '../markup/markdown';
 import { problemOf, sourceNote } from '../problems';
+import { WORD_JOINER } from '../text/unicode';
 import type { Problem } from '../problems';
 import { drawLetterPages, proofDocument } from '../render/pdf';
 import { Merger, escapeMarkdown, missingColumns } from '../template/merge';
@@ -87,26 +88,29 @@ function checkGroups(groups: string[] | undefined): string[] | undefined {
 function summaryLayout(campaign: Campaign, options: ProofOptions, r: { letters: number; skipped: number; byLanguage: Record<string, number>; byCell: Map<string, number>; byGroup: Record<string, number>; failures: Problem[]; notices: string[] }): LetterLayout {
   const en = language('en');
   const md = (s: string) => escapeMarkdown(s);
+  // A name of the list, campaign, group or row, not broken at its hyphens: "wsis-trust-" at a
+  // line's end would read as one word with the next line's "fund-2022".
+  const name = (s: string) => md(s).replace(/-(?=\S)/g, `-${WORD_JOINER}`);
   const lines: string[] = [];
   const scope = [options.languages?.length ? `languages ${options.languages.join(', ')}` : '', options.groups?.length ? `groups ${options.groups.join(', ')}` : '', options.limit ? (options.limit === 1 ? 'the first letter' : `the first ${options.limit} letters`) : '']
     .filter(Boolean)
     .join('; ');
   lines.push(
-    `This proof holds **${r.letters} letter${r.letters === 1 ? '' : 's'}** made from ${md(path.basename(options.csv))}${options.sheet ? ` (sheet ${md(options.sheet)})` : ''} with the campaign ${md(campaign.id)}${scope ? ` (${md(scope)})` : ''}${r.skipped ? `, which leaves out ${r.skipped} letter${r.skipped === 1 ? '' : 's'} of the list` : ''}. Each starts on a new page and is laid out as its own PDF; the bookmarks list them by language.`,
+    `This proof holds **${r.letters} letter${r.letters === 1 ? '' : 's'}** made from ${name(path.basename(options.csv))}${options.sheet ? ` (sheet ${name(options.sheet)})` : ''} with the campaign ${name(campaign.id)}${scope ? ` (${md(scope)})` : ''}${r.skipped ? `, which leaves out ${r.skipped} letter${r.skipped === 1 ? '' : 's'} of the list` : ''}. Each starts on a new page and is laid out as its own PDF; the bookmarks list them by language.`,
   );
   lines.push('', '## Letters by language and group', '');
   const languages = Object.keys(r.byLanguage).sort((a, b) => campaign.languages.indexOf(a) - campaign.languages.indexOf(b));
   if (languages.length === 0) lines.push('None.');
   for (const code of languages) {
-    const groups = GROUPS.filter((g) => r.byCell.has(`${code}\0${g}`)).map((g) => `${g} ${r.byCell.get(`${code}\0${g}`)}`);
+    const groups = GROUPS.filter((g) => r.byCell.has(`${code}\0${g}`)).map((g) => `${name(g)} ${r.byCell.get(`${code}\0${g}`)}`);
     lines.push(`- ${md(language(code).name)} (${code}): ${r.byLanguage[code]} — ${groups.join(', ')}`);
   }
-  if (languages.length > 1) lines.push('', `All languages: ${GROUPS.filter((g) => r.byGroup[g]).map((g) => `${g} ${r.byGroup[g]}`).join(', ')}.`);
+  if (languages.length > 1) lines.push('', `All languages: ${GROUPS.filter((g) => r.byGroup[g]).map((g) => `${name(g)} ${r.byGroup[g]}`).join(', ')}.`);
   lines.push('', `## ${r.failures.length ? `${r.failures.length} failed` : 'No failed'} row${r.failures.length === 1 ? '' : 's'}`, '');
   if (r.failures.length === 0) lines.push('Every row in scope made its letters.');
   for (const p of r.failures) {
     const where = `${p.sheet !== undefined ? `sheet ${p.sheet}, row` : 'line'} ${p.line ?? '?'}${p.id ? `, id ${p.id}` : ''}${p.language ? ` (${p.language})` : ''}${p.field ? `, ${p.field}` : ''}`;
-    lines.push(`- ${md(where)}: ${md(p.message + sourceNote(p))}`);
+    lines.push(`- ${name(where)}: ${md(p.message + sourceNote(p))}`);
   }
   if (r.notices.length) {
     lines.push('', '## Notes on the list', '');

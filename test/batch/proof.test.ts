@@ -49,6 +49,11 @@ const text = (file: string, first: number, last = first) => execFileSync('pdftot
     expect(first).toMatch(/This proof holds 23 letters made from recipients\.csv/);
     expect(first).toMatch(/Español \(es\): 6 — government 2, private-sector 1, civil-society 1, academia 1,\s+international-organization 1/);
     expect(first).toMatch(/No failed rows/);
+    // The names of the campaign and the groups are never broken at their hyphens ("wsis-trust-" |
+    // "fund-2022"), and the word joiner that keeps them whole is not in the text.
+    expect(first).toMatch(/\bwsis-trust-fund-2022\b/);
+    expect(first).not.toMatch(/(wsis|trust|fund|private|civil|international)-\n/);
+    expect(first).not.toContain('\u2060');
     const { pages, labels } = outlineOf(file);
     expect(pages).toBe(1 + manifest.reduce((n, e) => n + (e.pages ?? 0), 0));
     expect(labels.slice(0, 4)).toEqual(['i', 'gov-es-001 es 1', 'gov-es-001 es 2', 'gov-es-002 es 1']);
