@@ -554,15 +554,18 @@ function hyphenated(p: Paragraph, pieces: Piece[], h: Hyphenation): Piece[] {
 }
 
 function hyphenationPoints(p: Paragraph, piece: Piece, h: Hyphenation): readonly number[] {
-  const r = p.runAt[piece.start];
+  // A piece of words tied together ("в Целевой", see glueWords): its last word may be hyphenated.
+  const tie = p.text.lastIndexOf(WORD_JOINER, piece.end - 1);
+  const start = tie >= piece.start ? tie + 1 : piece.start;
+  const r = p.runAt[start];
   if (p.runAt[piece.end - 1] !== r || p.runs[r].link) return [];
   if (!p.runs[r].face.font.hasGlyphForCodePoint(0xad)) return [];
-  const m = WORD.exec(p.text.slice(piece.start, piece.end));
+  const m = WORD.exec(p.text.slice(start, piece.end));
   if (!m || INNER_CAPITAL.test(m[2])) return [];
   const word = m[2].toLowerCase();
   // A word typed with combining accents (e + U+0301) is left whole: a break could part a letter from its accent.
   if (h.keep.has(word) || /\p{M}/u.test(word)) return [];
-  const at = piece.start + m[1].length;
+  const at = start + m[1].length;
   return h.hyphenator.points(word).map((k) => at + k);
 }
 

@@ -194,6 +194,22 @@ describe('breakLines', () => {
     }
     expect(checked).toBeGreaterThan(1000);
     expect(widened).toBeGreaterThan(100);
+    // The word after a tie may still be hyphenated ("и пригла-" | "сить"), as the same word
+    // elsewhere is; the recipient's words are not.
+    const paragraph = [run('Я хотел бы также призвать всех Членов МСЭ, а также другие стороны вносить взносы в Целевой фонд на 2022 год и пригласить все заинтересованные стороны стать партнерами Форума в Женеве.')];
+    const ru = (keep: string[]): Hyphenation => ({ hyphenator: hyphenatorFor('ru')!, keep: new Set(keep) });
+    const afterTie = (keep: string[]) => {
+      let n = 0;
+      for (let width = 150; width < 420; width += 0.5) {
+        for (const line of breakLines(glueWords(paragraph, pattern), width, 'justify', 'ltr', ru(keep)).slice(0, -1)) {
+          const drawn = line.segments.map((s) => s.text).join('');
+          if (/(^|\s)[авиксуоя] \p{L}+\u00ad$/iu.test(drawn)) n++;
+        }
+      }
+      return n;
+    };
+    expect(afterTie([])).toBeGreaterThan(5);
+    expect(afterTie(['пригласить', 'целевой', 'женеве'])).toBe(0);
     // Not an initial, a letter inside a word or at the end of a paragraph, nor a hard line break.
     const other = 'А. С. Иванов и\nПетров, пункт 3 а), вход В, и';
     expect(text(glueWords([run(other)], pattern))).toBe(other);
