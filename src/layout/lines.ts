@@ -753,13 +753,18 @@ function countSpaces(s: string): number {
  * - Inside French guillemets, "« texte »": a line ended with « or began with ».
  * - Before a dash set between spaces, "Fondo – 2022": a line began with the dash, as a list
  *   item or a line of dialogue does; it ends the line before instead.
- * A space typed as a no-break space stays as it is.
+ * A space typed as a no-break space stays as it is. And a capitalised word stays with the number
+ * of up to four digits after it, "Resolution 140", "May 2016", "Studies 12": not with a no-break
+ * space but tied, as glueWords ties words, so that the space is widened with the others.
  */
 const KEPT_TOGETHER = /(?<=\d) (?=\d{3}(?!\d)|[%‰€$£¥₽]|(?:CHF|EUR|USD)\b)|(?<=[№°º]) (?=\d)|(?<=«) | (?=»)|(?<=\S) (?=[-–—](?: |$))/g;
 
 export function keepTogether(text: string): string {
-  return text.replace(KEPT_TOGETHER, '\u00a0');
+  return text.replace(KEPT_TOGETHER, '\u00a0').replace(NUMBERED, ` ${WORD_JOINER}`);
 }
+
+/** A capitalised word and the number of up to four digits that follows it: "Resolution 140", "May 2016". */
+const NUMBERED = /(?<=(?<![\p{L}\p{M}])\p{Lu}\p{Ll}+) (?=\d{1,4}(?![\d\u00a0]))/gu;
 
 /**
  * A language's words that a line must not end with (LanguageInfo.noBreakAfter, matched with the

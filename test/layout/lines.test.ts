@@ -82,7 +82,7 @@ describe('breakLines', () => {
     ]);
   });
 
-  it('never breaks between groups of digits ("50 000"), before "%" or a currency, inside French guillemets or before a spaced dash, and never widens those spaces', () => {
+  it('never breaks between groups of digits ("50 000"), before "%" or a currency, inside French guillemets, before a spaced dash or between "Resolution" and its number, and never widens the no-break spaces', () => {
     const text =
       'Le Forum a réuni plus de 50 000 participants de plus de 150 pays, « en ligne » et sur place, pour 1 250 000 CHF au total, ' +
       'soit 12 % de plus – selon la résolution n° 140 – et 5 € par personne.';
@@ -107,6 +107,17 @@ describe('breakLines', () => {
     expect(keepTogether(text)).toContain('000\u00a0CHF');
     expect(keepTogether(text)).toContain('12\u00a0% de plus\u00a0– selon');
     expect(keepTogether(text)).toContain('n°\u00a0140\u00a0– et 5\u00a0€');
+    // A capitalised word and the number after it are tied ("Résolution 140", "May 2016"): the
+    // space stays a space, with a word joiner after it; not after a lower-case word or an acronym,
+    // nor before a longer number.
+    expect(keepTogether('la Résolution 140, la Resolución 1332, Резолюции 140, in May 2016, en mayo de 2016, CMSI 2022, page 12, Studies 12345')).toBe(
+      'la Résolution \u2060140, la Resolución \u20601332, Резолюции \u2060140, in May \u20602016, en mayo de 2016, CMSI 2022, page 12, Studies 12345',
+    );
+    const reference = 'Le Fonds a été créé en 2011 en application de la Résolution 140 de la Conférence de plénipotentiaires.';
+    for (let width = 80; width < 420; width += 0.5) {
+      const lines = breakLines([run(reference)], width, 'justify').map((l) => l.segments.map((s) => s.text).join('').trim());
+      for (const l of lines) expect(l).not.toMatch(/Résolution$/);
+    }
     // Other numbers keep their spaces: a year and a count, a date, a number of four digits.
     expect(keepTogether('en 2021 2 000 pays, le 3 septembre, 1332 ou 12 3456')).toBe('en 2021 2\u00a0000 pays, le 3 septembre, 1332 ou 12 3456');
     // A number longer than the line (no place to break but inside it) is cut between its groups.
@@ -267,8 +278,9 @@ describe('breakLines', () => {
         for (const text of body(lang)) {
           for (const width of [200, 300, 471]) {
             const lines = breakLines([{ text, faces: [face], size: 11, color: '#000' }], width, 'justify', 'ltr', hyph(lang));
-            // (A space between digit groups is drawn as a no-break space: keepTogether.)
-            expect(rejoin(lines)).toBe(keepTogether(text));
+            // (A space between digit groups is drawn as a no-break space, and a word joiner that
+            // ties a word to its number is not drawn: keepTogether.)
+            expect(rejoin(lines)).toBe(keepTogether(text).replace(/\u2060/g, ''));
             for (const [before, after] of breaks(lines)) {
               hyphens++;
               const word = (before + after).toLowerCase();
