@@ -760,11 +760,27 @@ function countSpaces(s: string): number {
 const KEPT_TOGETHER = /(?<=\d) (?=\d{3}(?!\d)|[%‰€$£¥₽]|(?:CHF|EUR|USD)\b)|(?<=[№°º]) (?=\d)|(?<=«) | (?=»)|(?<=\S) (?=[-–—](?: |$))/g;
 
 export function keepTogether(text: string): string {
-  return text.replace(KEPT_TOGETHER, '\u00a0').replace(NUMBERED, ` ${WORD_JOINER}`);
+  return text.replace(KEPT_TOGETHER, '\u00a0').replace(BEFORE_NUMBER, tieToNumber);
 }
 
-/** A capitalised word and the number of up to four digits that follows it: "Resolution 140", "May 2016". */
-const NUMBERED = /(?<=(?<![\p{L}\p{M}])\p{Lu}\p{Ll}+) (?=\d{1,4}(?![\d\u00a0]))/gu;
+/** A space before a number of up to four digits (see tieToNumber). */
+const BEFORE_NUMBER = / (?=\d{1,4}(?![\d\u00a0]))/g;
+const LOWER = /\p{Ll}/u;
+const UPPER = /\p{Lu}/u;
+const LETTER = /[\p{L}\p{M}]/u;
+
+/**
+ * The space at `at` before a number, tied when a capitalised word comes before it ("Resolution
+ * 140", "May 2016"). Looked at from the space back, rather than by a regular expression's
+ * look-behind, which tried it at every character of every paragraph: ten times the cost of
+ * keepTogether's other rules.
+ */
+function tieToNumber(space: string, at: number, text: string): string {
+  let k = at - 1;
+  while (k >= 0 && LOWER.test(text[k])) k--;
+  const capitalised = k < at - 1 && k >= 0 && UPPER.test(text[k]) && (k === 0 || !LETTER.test(text[k - 1]));
+  return capitalised ? ` ${WORD_JOINER}` : space;
+}
 
 /**
  * A language's words that a line must not end with (LanguageInfo.noBreakAfter, matched with the
@@ -774,26 +790,32 @@ const NUMBERED = /(?<=(?<![\p{L}\p{M}])\p{Lu}\p{Ll}+) (?=\d{1,4}(?![\d\u00a0]))/
  * next one may lie in two runs ("в [Резолюции 1332](…)").
  */
 export function glueWords(runs: StyledRun[], pattern: RegExp): StyledRun[] {
-  const text = runs.map((r) => r.text).join('');
+  const text = runs.length === 1 ? runs[0].text : runs.map((r) => r.text).join('');
   if (text.search(pattern) < 0) return runs;
-  // 1: this space is the tie (one space, then the joiner); 2: a further space of the same gap, dropped.
-  const mark = new Uint8Array(text.length);
+  // The gaps after the words, [start, end) in the paragraph's text: each becomes one space and a joiner.
+  const gaps: [number, number][] = [];
   for (const m of text.matchAll(pattern)) {
-    const word = m[0].replace(/[ \t]+$/, '');
-    const at = (m.index as number) + word.length;
-    mark[at] = 1;
-    mark.fill(2, at + 1, (m.index as number) + m[0].length);
+    const end = (m.index as number) + m[0].length;
+    gaps.push([end - (m[0].length - m[0].replace(/[ \t]+$/, '').length), end]);
   }
   let offset = 0;
+  let g = 0;
   return runs.map((r) => {
+    const from = offset;
+    const to = (offset += r.text.length);
     let t = '';
-    for (let k = 0; k < r.text.length; k++) {
-      const x = mark[offset + k];
-      if (x === 0) t += r.text[k];
-      else if (x === 1) t += ` ${WORD_JOINER}`;
+    let k = from;
+    // A gap may begin in one run and end in the next: each run keeps its part, the tie in the first.
+    for (; g < gaps.length && gaps[g][0] < to; g++) {
+      const [start, end] = gaps[g];
+      t += text.slice(k, Math.max(k, start));
+      if (start >= from) t += ` ${WORD_JOINER}`;
+      k = Math.min(end, to);
+      if (end > to) break;
     }
-    offset += r.text.length;
-    return t === r.text ? r : { ...r, text: t };
+    if (k === from) return r;
+    t += text.slice(k, to);
+    return { ...r, text: t };
   });
 }
 

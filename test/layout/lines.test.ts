@@ -225,6 +225,9 @@ describe('breakLines', () => {
     const other = 'А. С. Иванов и\nПетров, пункт 3 а), вход В, и';
     expect(text(glueWords([run(other)], pattern))).toBe(other);
     expect(text(glueWords([run('и т. д.')], pattern))).toBe('и \u2060т. д.');
+    // A gap that runs on from one run into the next: the tie in the first, the rest dropped.
+    expect(glueWords([run('внес в  '), run('  Фонд и'), run(' я')], pattern).map((r) => r.text)).toEqual(['внес в \u2060', 'Фонд и', ' \u2060я']);
+    expect(glueWords([run('внес в'), run('  Фонд')], pattern).map((r) => r.text)).toEqual(['внес в', ' \u2060Фонд']);
     // Only Russian has such words.
     for (const code of supportedLanguages()) if (code !== 'ru') expect(language(code).noBreakAfter).toBeUndefined();
   });
