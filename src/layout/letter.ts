@@ -106,20 +106,23 @@ const NO_WORDS: ReadonlySet<string> = new Set();
  * breaks, when none of them was taken). Only a letter whose own word it would break has its
  * paragraph broken again, with that word kept whole.
  */
-function cachedLines(runs: StyledRun[], width: number, align: Align, dir: Direction, hyphenation?: Hyphenation): Line[] {
+function cachedLines(runs: StyledRun[], width: number, align: Align, dir: Direction, hyphenation?: Hyphenation, glue?: RegExp): Line[] {
   let key = `${width}|${align}|${dir}`;
   for (const r of runs) key += `|${r.faces.map((f) => f.key).join(',')}|${r.size}|${r.color}|${r.link ?? ''}|${r.text}`;
   if (hyphenation) key += `|h:${hyphenation.hyphenator.lang}`;
+  // The language's words tied to the next (glueWords), when the lines are made.
+  if (glue) key += `|g:${glue.source}`;
+  const input = () => (glue ? glueWords(runs, glue) : runs);
   const free = lineCache.getOrMake(key, () => {
     const broken: string[] = [];
-    return { lines: breakLines(runs, width, align, dir, hyphenation && { ...hyphenation, keep: NO_WORDS }, broken), broken };
+    return { lines: breakLines(input(), width, align, dir, hyphenation && { ...hyphenation, keep: NO_WORDS }, broken), broken };
   });
   const keep = hyphenation?.keep;
   if (!keep || !free.broken.some((w) => keep.has(w))) return free.lines;
   // Broken again with the recipient's words kept whole: keyed by those of them in the paragraph.
   const lower = runs.map((r) => r.text).join('').toLowerCase();
   for (const w of keep) if (lower.includes(w)) key += `|${w}`;
-  return lineCache.getOrMake(`${key}|kept`, () => ({ lines: breakLines(runs, width, align, dir, hyphenation), broken: [] })).lines;
+  return lineCache.getOrMake(`${key}|kept`, () => ({ lines: breakLines(input(), width, align, dir, hyphenation), broken: [] })).lines;
 }
 
 /**
@@ -213,10 +216,9 @@ class Composer {
   lines(runs: StyledRun[], width: number, align: Align): Line[] {
     const hyphenation = align === 'justify' ? this.hyphenation : undefined;
     const glue = this.letter.lang.noBreakAfter;
-    if (glue) runs = glueWords(runs, glue);
     // The same lines as cachedLines gives (see there): broken with the recipient's words kept whole.
-    if (this.recipientsOwn) return breakLines(runs, width, align, this.dir, hyphenation);
-    return cachedLines(runs, width, align, this.dir, hyphenation);
+    if (this.recipientsOwn) return breakLines(glue ? glueWords(runs, glue) : runs, width, align, this.dir, hyphenation);
+    return cachedLines(runs, width, align, this.dir, hyphenation, glue);
   }
 
   newPage(): void {
