@@ -352,8 +352,7 @@ async function* sheetRows(file: string, sheet: string, zip: yauzl.ZipFile, entry
     else if (c.type === 'e') {
       value = c.value.trim();
       (row.errors ??= []).push({ col, ref: c.ref || `${columnName(col)}${row.row}`, value });
-    }
-    else if (c.type === 'd') value = c.value.slice(0, 10);
+    } else if (c.type === 'd') value = c.value.slice(0, 10);
     else if (c.hasValue && c.value.trim() !== '') {
       const n = Number(c.value);
       const format = formats[c.style];

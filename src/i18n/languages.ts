@@ -125,10 +125,10 @@ export interface LanguageInfo {
   commonCharacters: string;
   /**
    * Words a line must not end with, in this language's typography, each matched with the spaces
-   * after it: the word is tied to the next one (glueWords in layout/lines.ts, called by
-   * Composer.lines), so it starts the next line with the word it belongs to. Russian keeps its one-letter
-   * prepositions, conjunctions and "я" with the next word: "внес вклад в | Целевой фонд" is
-   * a fault of Russian typesetting.
+   * after it: the word is tied to the next one (glueWords in layout/lines.ts, called when the
+   * letter's lines are made), so it starts the next line with the word it belongs to. Russian
+   * keeps its one-letter prepositions, conjunctions and "я" with the next word: "внес вклад в |
+   * Целевой фонд" is a fault of Russian typesetting.
    */
   noBreakAfter?: RegExp;
 }
