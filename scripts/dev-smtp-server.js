@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // A local SMTP server for trying `lettermerge send` without sending anything anywhere: it accepts
-// every message on 127.0.0.1 and prints one line for each. Uses smtp-server (a dev dependency).
+// every message on 127.0.0.1 and prints one line for each, with the message's subject as a reader
+// sees it. Uses smtp-server and mailparser (dev dependencies).
 //   node scripts/dev-smtp-server.js [port]        (default port 2525; Ctrl-C to stop; --port N also works)
 'use strict';
 const { SMTPServer } = require('smtp-server');
+const { simpleParser } = require('mailparser');
 
 const args = process.argv.slice(2);
 const given = args[0] === '--port' ? args[1] : (args[0] ?? '').replace(/^--port=/, '');
@@ -19,14 +21,21 @@ const server = new SMTPServer({
   logger: false,
   onData(stream, session, callback) {
     let bytes = 0;
-    let subject = '';
+    // The message's header, to show its subject as a reader sees it ("Invitación…", not
+    // "=?UTF-8?Q?Invitaci=C3=B3n…").
+    let head = '';
     stream.on('data', (chunk) => {
       bytes += chunk.length;
-      if (!subject) subject = (/^Subject: (.*)$/m.exec(chunk.toString('latin1')) || [])[1] || '';
+      if (head.length < 65536 && !head.includes('\r\n\r\n')) head += chunk.toString('latin1');
     });
-    stream.on('end', () => {
-      count++;
-      console.log(`#${count} from ${session.envelope.mailFrom.address} to ${session.envelope.rcptTo.map((r) => r.address).join(', ')} (${bytes} bytes) ${subject}`);
+    stream.on('end', async () => {
+      const n = ++count;
+      const end = head.indexOf('\r\n\r\n');
+      const subject = await simpleParser(Buffer.from(end >= 0 ? head.slice(0, end + 4) : head, 'latin1')).then(
+        (mail) => mail.subject ?? '',
+        () => '',
+      );
+      console.log(`#${n} from ${session.envelope.mailFrom.address} to ${session.envelope.rcptTo.map((r) => r.address).join(', ')} (${bytes} bytes) ${subject}`);
       callback();
     });
   },

@@ -68,6 +68,35 @@ describe('scripts/dev-smtp-server.js (the README\'s test server)', () => {
     }
   });
 
+  it('prints a line for each message with its subject decoded, as a reader sees it', async () => {
+    const port = await freePort();
+    const { child, out } = await start(port);
+    try {
+      const s = net.connect(port, '127.0.0.1');
+      let replies = '';
+      s.on('data', (d) => (replies += d));
+      const closed = new Promise((r) => s.on('close', r));
+      s.on('error', () => undefined);
+      const reply = async (code: string) => {
+        for (let i = 0; i < 400 && !new RegExp(`^${code} `, 'm').test(replies); i++) await new Promise((r) => setTimeout(r, 25));
+        replies = '';
+      };
+      await reply('220');
+      for (const [command, code] of [['EHLO x', '250'], ['MAIL FROM:<a@example.org>', '250'], ['RCPT TO:<b@example.org>', '250'], ['DATA', '354']]) {
+        s.write(`${command}\r\n`);
+        await reply(code);
+      }
+      s.write(['From: a@example.org', 'To: b@example.org', 'Subject: =?UTF-8?Q?Invitaci=C3=B3n_a_contribuir_al_Fondo?=', ' =?UTF-8?Q?_Fiduciario_de_la_CMSI_=E2=80=93_2022?=', '', 'Body.', '.', ''].join('\r\n'));
+      await reply('250');
+      s.end('QUIT\r\n');
+      await closed;
+      for (let i = 0; i < 200 && !out().includes('#1 '); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(out()).toMatch(/#1 from a@example\.org to b@example\.org \(\d+ bytes\) Invitación a contribuir al Fondo Fiduciario de la CMSI – 2022\n/);
+    } finally {
+      child.kill();
+    }
+  });
+
   it('says so and stops when its port is taken', async () => {
     const port = await freePort();
     const { child } = await start(port);
