@@ -441,8 +441,13 @@ class IdRegister {
   }
 }
 
-/** What Excel, LibreOffice and Google Sheets show in a cell whose formula failed. */
-const SPREADSHEET_ERROR = /^#(?:N\/A|REF!|DIV\/0!|VALUE!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!|BUSY!|CONNECT!|UNKNOWN!|ERROR!)$/;
+/**
+ * What Excel, LibreOffice and Google Sheets show in a cell whose formula failed, and so what a CSV
+ * saved from one holds there: in English, and as a Spanish, French or Russian Excel writes it
+ * (a workbook stores the English code whatever its language).
+ */
+const SPREADSHEET_ERROR =
+  /^#(?:N\/A|REF!|DIV\/0!|VALUE!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!|BUSY!|CONNECT!|UNKNOWN!|ERROR!|N\/D|¡REF!|¡DIV\/0!|¡VALOR!|¿NOMBRE\?|¡NUM!|¡NULO!|VALEUR!|NOM\?|NOMBRE!|NUL!|Н\/Д|ССЫЛКА!|ДЕЛ\/0!|ЗНАЧ!|ИМЯ\?|ЧИСЛО!|ПУСТО!)$/;
 
 /** A cell's value: without the spaces around it, and empty when it shows nothing (see showsNothing). */
 function cellValue(cell: string): string {
