@@ -554,13 +554,27 @@ function hyphenated(p: Paragraph, pieces: Piece[], h: Hyphenation): Piece[] {
 }
 
 function hyphenationPoints(p: Paragraph, piece: Piece, h: Hyphenation): readonly number[] {
-  // A piece of words tied together ("в Целевой", see glueWords): its last word may be hyphenated.
-  const tie = p.text.lastIndexOf(WORD_JOINER, piece.end - 1);
-  const start = tie >= piece.start ? tie + 1 : piece.start;
+  // Each word of a piece tied together ("Resolution 140", "в Целевой": see keepTogether and
+  // glueWords) may be hyphenated, as it could be alone.
+  const first = p.text.indexOf(WORD_JOINER, piece.start);
+  if (first < 0 || first >= piece.end) return wordPoints(p, piece.start, piece.end, h);
+  const points: number[] = [];
+  for (let from = piece.start; from < piece.end; ) {
+    const tie = p.text.indexOf(WORD_JOINER, from);
+    const to = tie >= 0 && tie < piece.end ? tie : piece.end;
+    points.push(...wordPoints(p, from, to, h));
+    from = to + 1;
+  }
+  return points;
+}
+
+/** The hyphenation points of the word in text[start, end), with what may stand around it. */
+function wordPoints(p: Paragraph, start: number, end: number, h: Hyphenation): readonly number[] {
+  if (end <= start) return [];
   const r = p.runAt[start];
-  if (p.runAt[piece.end - 1] !== r || p.runs[r].link) return [];
+  if (p.runAt[end - 1] !== r || p.runs[r].link) return [];
   if (!p.runs[r].face.font.hasGlyphForCodePoint(0xad)) return [];
-  const m = WORD.exec(p.text.slice(start, piece.end));
+  const m = WORD.exec(p.text.slice(start, end));
   if (!m || INNER_CAPITAL.test(m[2])) return [];
   const word = m[2].toLowerCase();
   // A word typed with combining accents (e + U+0301) is left whole: a break could part a letter from its accent.

@@ -114,10 +114,16 @@ describe('breakLines', () => {
       'la Résolution \u2060140, la Resolución \u20601332, Резолюции \u2060140, in May \u20602016, en mayo de 2016, CMSI 2022, page 12, Studies 12345',
     );
     const reference = 'Le Fonds a été créé en 2011 en application de la Résolution 140 de la Conférence de plénipotentiaires.';
+    let hyphenated = 0;
     for (let width = 80; width < 420; width += 0.5) {
-      const lines = breakLines([run(reference)], width, 'justify').map((l) => l.segments.map((s) => s.text).join('').trim());
-      for (const l of lines) expect(l).not.toMatch(/Résolution$/);
+      for (const hyphenation of [undefined, { hyphenator: hyphenatorFor('fr')!, keep: new Set<string>() }]) {
+        const lines = breakLines([run(reference)], width, 'justify', 'ltr', hyphenation).map((l) => l.segments.map((s) => s.text).join('').trim());
+        for (const l of lines) expect(l).not.toMatch(/Résolution$/);
+        // The word tied to its number may still be hyphenated, as it could be alone: "Réso-" | "lution 140".
+        hyphenated += lines.filter((l) => /Ré\p{L}*\u00ad$/u.test(l)).length;
+      }
     }
+    expect(hyphenated).toBeGreaterThan(0);
     // Other numbers keep their spaces: a year and a count, a date, a number of four digits.
     expect(keepTogether('en 2021 2 000 pays, le 3 septembre, 1332 ou 12 3456')).toBe('en 2021 2\u00a0000 pays, le 3 septembre, 1332 ou 12 3456');
     // A number longer than the line (no place to break but inside it) is cut between its groups.
