@@ -3,7 +3,7 @@ import bidiFactory from 'bidi-js';
 import { fontkitReverses } from '../adapter';
 import { LetterMergeError } from '../errors';
 import { MISSING_GLYPH_HINT, measure, metrics } from '../fonts/fonts';
-import { LRI, PDI, WORD_JOINER, codePointName, isBidiControl, isInvisible, withoutBidiControls } from '../text/unicode';
+import { BIDI_CONTROL_CLASS, LRI, PDI, WORD_JOINER, codePointName, isBidiControl, isInvisible } from '../text/unicode';
 import type { FontFace } from '../fonts/fonts';
 import type { Hyphenator } from './hyphenate';
 
@@ -98,9 +98,12 @@ export interface Hyphenation {
 /** The visible hyphen written at a hyphenated line end: U+00AD, so that extracted text rejoins the word. */
 export const SOFT_HYPHEN = '\u00ad';
 
-/** The text as drawn: without the bidi controls and word joiners kept in a paragraph for the bidi algorithm and the line breaker. */
+/** The format characters a paragraph keeps for the bidi algorithm and the line breaker (see isControl). */
+const KEPT_CONTROLS = new RegExp(`[${BIDI_CONTROL_CLASS}${WORD_JOINER}]`, 'g');
+
+/** The text as drawn: without the bidi controls and word joiners kept in a paragraph. */
 function stripControls(s: string): string {
-  return withoutBidiControls(s.includes(WORD_JOINER) ? s.replaceAll(WORD_JOINER, '') : s);
+  return s.replace(KEPT_CONTROLS, '');
 }
 
 /**
@@ -532,8 +535,9 @@ const INNER_CAPITAL = /^.[^]*\p{Lu}/u;
  */
 function hyphenated(p: Paragraph, pieces: Piece[], h: Hyphenation): Piece[] {
   const out: Piece[] = [];
+  const tied = p.text.includes(WORD_JOINER);
   for (const piece of pieces) {
-    const points = hyphenationPoints(p, piece, h);
+    const points = hyphenationPoints(p, piece, h, tied);
     if (points.length === 0) {
       out.push(piece);
       continue;
@@ -553,17 +557,20 @@ function hyphenated(p: Paragraph, pieces: Piece[], h: Hyphenation): Piece[] {
   return out;
 }
 
-function hyphenationPoints(p: Paragraph, piece: Piece, h: Hyphenation): readonly number[] {
-  // Each word of a piece tied together ("Resolution 140", "в Целевой": see keepTogether and
-  // glueWords) may be hyphenated, as it could be alone.
-  const first = p.text.indexOf(WORD_JOINER, piece.start);
-  if (first < 0 || first >= piece.end) return wordPoints(p, piece.start, piece.end, h);
+/**
+ * A piece's hyphenation points. In a paragraph with words tied together ("Resolution 140", "в
+ * Целевой": see keepTogether and glueWords), each word of a tied piece may be hyphenated, as it
+ * could be alone.
+ */
+function hyphenationPoints(p: Paragraph, piece: Piece, h: Hyphenation, tied: boolean): readonly number[] {
+  if (!tied) return wordPoints(p, piece.start, piece.end, h);
   const points: number[] = [];
-  for (let from = piece.start; from < piece.end; ) {
-    const tie = p.text.indexOf(WORD_JOINER, from);
-    const to = tie >= 0 && tie < piece.end ? tie : piece.end;
-    points.push(...wordPoints(p, from, to, h));
-    from = to + 1;
+  let from = piece.start;
+  for (let k = piece.start; k <= piece.end; k++) {
+    if (k === piece.end || p.text[k] === WORD_JOINER) {
+      points.push(...wordPoints(p, from, k, h));
+      from = k + 1;
+    }
   }
   return points;
 }
