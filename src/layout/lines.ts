@@ -3,7 +3,7 @@ import bidiFactory from 'bidi-js';
 import { fontkitReverses } from '../adapter';
 import { LetterMergeError } from '../errors';
 import { MISSING_GLYPH_HINT, measure, metrics } from '../fonts/fonts';
-import { BIDI_CONTROL_CLASS, LRI, PDI, WORD_JOINER, codePointName, isBidiControl, isInvisible } from '../text/unicode';
+import { BIDI_CONTROL_CLASS, WORD_JOINER, codePointName, isBidiControl, isInvisible } from '../text/unicode';
 import type { FontFace } from '../fonts/fonts';
 import type { Hyphenator } from './hyphenate';
 
@@ -104,27 +104,6 @@ const KEPT_CONTROLS = new RegExp(`[${BIDI_CONTROL_CLASS}${WORD_JOINER}]`, 'g');
 /** The text as drawn: without the bidi controls and word joiners kept in a paragraph. */
 function stripControls(s: string): string {
   return s.replace(KEPT_CONTROLS, '');
-}
-
-/**
- * The two deliberate exceptions to the bidi algorithm (UAX #9) in right-to-left text, each kept as
- * one left-to-right unit, as written:
- * - a telephone number, "+41 22 730 6240" (its groups may be separated by spaces, hyphens or
- *   dots): read right to left group by group it would be another number, and it is dialled as
- *   written. A plus joined to the word before it is no telephone number: "القمة+10" (WSIS+10)
- *   follows the algorithm, which puts the plus between the word and the number, as Chromium
- *   shows it; taken for one, it showed as "+10" beside the word, the plus on the far side;
- * - digit groups separated by spaces, "50 000": a space between digits takes the paragraph's
- *   direction, so the algorithm would show "000 50", another number.
- * Everything else follows the algorithm. A range "(2009-2021)" after Arabic words is two Arabic
- * numbers that a hyphen does not join (rules W2, W4), so it shows as "(2021-2009)" and a reader
- * going right to left meets 2009 first, as Typst, Chromium and Word show it. Decimals and dates
- * ("3.5", "3/9/2021") are joined by the algorithm itself (W4: one separator between two numbers).
- */
-export const BIDI_EXCEPTIONS = /(?<![\p{L}\p{M}\p{N}])\+\(?\d+\)?(?:[ \u00a0\-.]\(?\d+\)?)*|\d+(?:[ \u00a0]\d+)+/gu;
-
-export function isolateNumbers(text: string): string {
-  return text.replace(BIDI_EXCEPTIONS, (m) => `${LRI}${m}${PDI}`);
 }
 
 const RTL_CHAR = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]|\ud802[\udc00-\udfff]|\ud83a[\udc00-\udfff]/;

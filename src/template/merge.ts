@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { keptWords } from '../layout/hyphenate';
+import { markNumbersLeftToRight } from '../text/bidi-numbers';
 import { Recent } from '../recent';
 import { deadLinksIn, filledLinksIn, foreignMarkdownIn, htmlHint, htmlIn, imagesIn, linksIn, liveHref, writtenLinksIn } from '../markup/markdown';
 import Handlebars from 'handlebars';
@@ -1070,8 +1071,10 @@ export class Merger {
         cc: [...c.email.cc, ...recipient.cc],
         bcc: [...c.email.bcc, ...recipient.bcc],
         ...(c.email.replyTo ? { replyTo: c.email.replyTo } : {}),
-        subject,
-        text: compiled.email(context),
+        // Read by mail programs, which apply the bidi algorithm as it is: a telephone number and
+        // digit groups in right-to-left text are marked to show as written (the letters isolate them).
+        subject: lang.direction === 'rtl' ? markNumbersLeftToRight(subject) : subject,
+        text: lang.direction === 'rtl' ? markNumbersLeftToRight(compiled.email(context)) : compiled.email(context),
       },
       author: [L(c.sender.name), L(c.sender.title)].filter(Boolean).join(', ') || organization,
       keepWhole: keptWords(

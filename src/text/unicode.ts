@@ -7,6 +7,7 @@
  */
 export const BIDI_CONTROL_CLASS = '\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
 
+export const LRM = '\u200e';
 export const LRI = '\u2066';
 export const PDI = '\u2069';
 

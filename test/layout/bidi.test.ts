@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import bidi from 'bidi-js';
 import { fontkitReverses } from '../../src/adapter';
-import { BIDI_EXCEPTIONS, breakLines, isolateNumbers } from '../../src/layout/lines';
+import { breakLines } from '../../src/layout/lines';
+import { BIDI_EXCEPTIONS, isolateNumbers, markNumbersLeftToRight } from '../../src/text/bidi-numbers';
+import { withoutBidiControls } from '../../src/text/unicode';
 import type { Line, StyledRun } from '../../src/layout/lines';
 
 const arabic = fallbackChain('arabic', 'regular');
@@ -188,6 +190,24 @@ describe('bidi layout of right-to-left lines', () => {
     expect(algorithmOrder('أكثر من 50 000 مشارك')).toContain('00050');
     const [raw] = breakLines([run('أكثر من 50 000 مشارك')], 500, 'start', 'rtl');
     expect(visual(raw)).toEqual(['مشارك', '50\u00a0000', 'أكثر من']);
+  });
+
+  it('marks a telephone number and digit groups in right-to-left plain text (an e-mail) so that a mail reader shows them as written', () => {
+    // Left to right on the screen, as a mail reader lays out the line by the algorithm; the marks are not drawn.
+    const shown = (text: string) => {
+      const levels = bidiAlgorithm.getEmbeddingLevels(text, 'rtl');
+      const mirrored = bidiAlgorithm.getMirroredCharactersMap(text, levels.levels as never);
+      return withoutBidiControls(bidiAlgorithm.getReorderedIndices(text, levels).map((i) => mirrored.get(i) ?? text[i]).join(''));
+    };
+    const text = 'يرجى التواصل مع السيدة إيلينا فارغا (wsis-fund@example.org، الهاتف: +41 22 730 6240)، بحضور 50 000 مشارك في 2011.';
+    expect(shown(text)).toContain('6240 730 22 41+');
+    expect(shown(text)).toContain('000 50');
+    const marked = markNumbersLeftToRight(text);
+    expect(marked).toBe(text.replace('+41 22 730 6240', '\u200e+41 22 730 6240\u200e').replace('50 000', '\u200e50 000\u200e'));
+    expect(shown(marked)).toContain('+41 22 730 6240');
+    expect(shown(marked)).toContain('50 000');
+    // The rest of the line as the algorithm shows it without the marks.
+    expect(shown(marked).replace('+41 22 730 6240', '6240 730 22 41+').replace('50 000', '000 50')).toBe(shown(text));
   });
 
   it('puts an Arabic name inside an English line in its place', () => {

@@ -80,6 +80,19 @@ describe('Merger', () => {
     expect(m.email.text).toContain('addressed to your organization, Example University, as one of the WSIS stakeholders (Governments)');
   });
 
+  it("marks the telephone number of a right-to-left e-mail to show as written in a mail reader, and only there", async () => {
+    const dir = campaignCopy(t.dir);
+    const merger = new Merger(loadCampaign(dir));
+    const csv = writeCsv(t.dir, 'r.csv', [row({ language: 'ar;en', title: '', first_name: 'ليلى', last_name: 'حداد' })]);
+    const recipient = (await readRecipients(csv)).recipients[0];
+    const ar = merger.merge(recipient, 'ar');
+    expect(ar.email.text).toContain('الهاتف: \u200e+41 22 730 6240\u200e).');
+    expect(ar.email.text.replace(/\u200e/g, '')).not.toMatch(/[\u200e\u200f\u2066-\u2069]/);
+    // The letter's own text is isolated when it is laid out, not here; a left-to-right e-mail has no marks.
+    expect(ar.body).not.toContain('\u200e');
+    expect(merger.merge(recipient, 'en').email.text).not.toContain('\u200e');
+  });
+
   it('varies wording by group through helpers', async () => {
     const letter = '---\nsubject: S\n---\n{{#if (eq group "academia")}}A{{else}}B{{/if}} {{groupName group}}\n';
     expect((await mergeOne(letter)).body.trim()).toBe('A Academia');
