@@ -33,7 +33,7 @@ export const PAGE = `<!doctype html>
   </section>
   <aside id="email" aria-label="The e-mail">
     <dl id="headers"></dl>
-    <pre id="body" dir="auto"></pre>
+    <div id="body"></div>
     <h3>Attachments</h3>
     <ul id="attachments"></ul>
   </aside>

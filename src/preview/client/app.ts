@@ -195,6 +195,42 @@ async function drawPdf(data: Uint8Array): Promise<void> {
   current = doc;
 }
 
+/** A word that is an e-mail address or a link, as the letters' typesetting tells them (src/layout/lines.ts). */
+const ADDRESS = /\S@\S|:\/\/|^\W*www\./i;
+/** The hyphen-joined parts of an address ("wsis-fund" of wsis-fund@example.org). */
+const HYPHENATED = /[\p{L}\p{N}_]+(?:-[\p{L}\p{N}_]+)+/gu;
+
+/**
+ * Sets `el` to `s` as text, with the hyphen-joined parts of addresses and links kept on one line:
+ * the browser breaks a line after any hyphen, and "wsis-" | "fund@example.org" reads as a
+ * hyphenated word, as the letters never print it. No character is added, so what is copied is
+ * the address itself.
+ */
+function setTextKeepingAddresses(el: HTMLElement, s: string): void {
+  const nodes: (Node | string)[] = [];
+  let plain = '';
+  for (const word of s.split(/(\s+)/)) {
+    if (!ADDRESS.test(word)) {
+      plain += word;
+      continue;
+    }
+    let at = 0;
+    for (const m of word.matchAll(HYPHENATED)) {
+      plain += word.slice(at, m.index);
+      if (plain) nodes.push(plain);
+      plain = '';
+      const span = document.createElement('span');
+      span.className = 'nobreak';
+      span.textContent = m[0];
+      nodes.push(span);
+      at = m.index! + m[0].length;
+    }
+    plain += word.slice(at);
+  }
+  if (plain) nodes.push(plain);
+  el.replaceChildren(...nodes);
+}
+
 function drawEmail(l: Letter): void {
   const dl = $<HTMLDListElement>('headers');
   const rows: [string, string][] = [
@@ -211,12 +247,22 @@ function drawEmail(l: Letter): void {
       dt.textContent = k;
       const dd = document.createElement('dd');
       dd.dir = 'auto';
-      dd.textContent = v;
+      setTextKeepingAddresses(dd, v);
       return [dt, dd];
     }),
   );
-  const body = $<HTMLPreElement>('body');
-  body.textContent = l.email.text;
+  // A paragraph per line, each in the direction of its first strong letter, as a plain-text mail
+  // reader shows it (UAX #9, P2 and P3): the Arabic lines right to left, a link line left to
+  // right. (One <pre dir="auto"> does that too, but Chromium then pairs the brackets of an Arabic
+  // line as if it were left to right: "(wsis-fund@…" drawn beside the address.)
+  $<HTMLDivElement>('body').replaceChildren(
+    ...l.email.text.split('\n').map((line) => {
+      const p = document.createElement('div');
+      p.dir = 'auto';
+      setTextKeepingAddresses(p, line);
+      return p;
+    }),
+  );
   $<HTMLUListElement>('attachments').replaceChildren(
     ...l.email.attachments.map((a) => {
       const li = document.createElement('li');
