@@ -271,6 +271,24 @@ function envelopeMismatch(raw: Buffer, to: string, cc: string[], messageId: stri
 }
 
 /**
+ * The message as it goes: the .eml with its Date header set to `now`, the rest byte for byte.
+ * generate dates a message on its letter's day, at midnight UTC, so that a run gives the same
+ * bytes every time; but a message's Date is when it enters the mail system (RFC 5322, 3.6.1).
+ * Sent as written, a batch sent days after its letters' date was listed that many days back in
+ * mail readers that sort by it, shown on the day before in every time zone west of UTC, and
+ * scored by spam filters that compare the Date with the message's arrival.
+ */
+export function withSendingDate(raw: Buffer, now: Date): Buffer {
+  const end = raw.indexOf('\r\n\r\n');
+  const head = raw.subarray(0, end < 0 ? raw.length : end).toString('latin1');
+  const line = `Date: ${now.toUTCString().replace(/GMT$/, '+0000')}`;
+  // The header line and any lines folded under it.
+  const date = /^Date:[^\r\n]*(?:\r\n[ \t][^\r\n]*)*/im.exec(head);
+  if (!date) return Buffer.concat([Buffer.from(`${line}\r\n`, 'latin1'), raw]);
+  return Buffer.concat([raw.subarray(0, date.index), Buffer.from(line, 'latin1'), raw.subarray(date.index + date[0].length)]);
+}
+
+/**
  * A pause, cut short when `signal` aborts. Its listener goes when the pause ends either way: one
  * left per message (a pause for the rate before each) made Node warn of a leak after ten, and
  * held a closure per message sent.
@@ -567,7 +585,7 @@ async function deliver(options: SendOptions, session: SmtpSession, todo: { e: Ma
         let info: Awaited<ReturnType<SmtpSession['send']>> | undefined;
         try {
           // One transaction for the recipient and every copy: each gets the same message once.
-          info = await session.send({ from: envelope.from, to: recipients }, raw);
+          info = await session.send({ from: envelope.from, to: recipients }, withSendingDate(raw, new Date()));
         } catch (err) {
           const x = err as SmtpError;
           const reason = x.response ?? x.message;

@@ -104,14 +104,28 @@ describe('send', () => {
     const s = await startServer();
     try {
       const dir = outDir();
+      const before = Date.now();
       const r = await send({ out: dir, smtp: `smtp://127.0.0.1:${s.port}`, confirm: true });
       expect(r).toMatchObject({ sent: 6, rejected: 0, failed: 0 });
       expect(s.received.map((m) => m.to[0]).sort()).toEqual(manifest.map((e) => e.envelope!.to).sort());
+      const dateOf = (message: string) => {
+        const head = message.slice(0, message.indexOf('\r\n\r\n'));
+        const dates = [...head.matchAll(/^Date: (.*)$/gm)].map((d) => d[1]);
+        expect(dates).toHaveLength(1);
+        return dates[0];
+      };
       for (const m of s.received) {
         expect(m.from).toBe('wsis-fund@example.org');
         const entry = manifest.find((e) => e.envelope!.to === m.to[0])!;
-        // The message is the .eml byte for byte (SMTP only adds the final dot-stuffing).
-        expect(m.data.replace(/\r\n$/, '')).toBe(readFileSync(path.join(dir, entry.files!.eml.path), 'latin1').replace(/\r\n$/, ''));
+        const file = readFileSync(path.join(dir, entry.files!.eml.path), 'latin1');
+        // The message is the .eml byte for byte (SMTP only adds the final dot-stuffing), but for
+        // its Date: the file's is the letter's day, the message's the moment it went.
+        expect(dateOf(file)).toBe('Fri, 03 Sep 2021 00:00:00 +0000');
+        const sentAt = dateOf(m.data);
+        expect(sentAt).toMatch(/^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000$/);
+        expect(Date.parse(sentAt)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+        expect(Date.parse(sentAt)).toBeLessThanOrEqual(Date.now());
+        expect(m.data.replace(/\r\n$/, '').replace(`Date: ${sentAt}`, 'Date: ·')).toBe(file.replace(/\r\n$/, '').replace(`Date: ${dateOf(file)}`, 'Date: ·'));
       }
       // Each delivery is an attempt, flushed before the message goes, then its outcome.
       const log = sentLog(dir);

@@ -60,6 +60,9 @@ The password comes from the LETTERMERGE_SMTP_PASSWORD environment variable, or i
 terminal; never from the command line, and it is never printed. With a user in the address, the
 connection must be encrypted (STARTTLS or smtps://) before the password is sent.
 
+Each message goes with its Date header set to the moment it is sent; the rest is the .eml byte
+for byte (the file keeps the letter's day).
+
 Never twice: before each message goes, an "attempt" line is written to <out-dir>/sent.jsonl and
 flushed to disk; the outcome follows it. A message recorded as sent is never sent again. A
 message whose attempt has no outcome (the run was killed, or the connection failed while the
