@@ -12,7 +12,8 @@ import { USER_PATH_PROBLEMS, readTextFile, userPath, userPathProblem } from './f
 // The config file's schema and reader, loaded only when there is a config file to read (see
 // config.ts, which looks for it).
 
-const pathValue = z.string({ error: 'must be a path' }).superRefine((p, ctx) => {
+// A folder named by digits alone ("out: 2022") is a number to YAML: said so, rather than "must be a path".
+const pathValue = z.string({ error: (iss) => (typeof iss.input === 'number' ? 'must be a path; YAML reads a name of digits alone as a number: write it in quotes, "2022"' : 'must be a path') }).superRefine((p, ctx) => {
   const problem = userPathProblem(p);
   if (problem) ctx.addIssue({ code: 'custom', message: USER_PATH_PROBLEMS[problem] });
 });

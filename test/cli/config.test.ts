@@ -73,6 +73,11 @@ describe('lettermerge.config.yaml: flags, then the config file, then the default
     const lang = lm(t.dir, ['validate', SAMPLE_CSV]);
     expect(lang.status).toBe(2);
     expect(lang.stderr).toMatch(/lettermerge\.config\.yaml:2: unknown language "xx" in lang\n {2}Known languages: ar, en, es, fr, ru, zh/);
+    // A folder named by its year is a number to YAML: said so, with the way out.
+    writeFileSync(path.join(t.dir, 'lettermerge.config.yaml'), 'campaign: mine\nout: 2022\n');
+    const year = lm(t.dir, ['validate', SAMPLE_CSV]);
+    expect(year.status).toBe(2);
+    expect(year.stderr).toMatch(/lettermerge\.config\.yaml:2: out must be a path; YAML reads a name of digits alone as a number: write it in quotes, "2022"/);
   });
 
   it('names the setting a command-line option is called by, and says why a one-run option is not one', () => {
