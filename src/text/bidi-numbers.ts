@@ -9,9 +9,10 @@ import { LRI, LRM, PDI } from './unicode';
  * - a telephone number, "+41 22 730 6240" (its groups may be separated by spaces, hyphens or
  *   dots): read right to left group by group it would be another number, and it is dialled as
  *   written; a group in brackets is part of it, "+41 (0)22 730 6240", a bracket that closes what
- *   the number is written in is not ("(الهاتف: +41 22 730 6240)"). A plus joined to the word before it is no telephone number: "القمة+10" (WSIS+10)
- *   follows the algorithm, which puts the plus between the word and the number, as Chromium
- *   shows it; taken for one, it showed as "+10" beside the word, the plus on the far side;
+ *   the number is written in is not ("(الهاتف: +41 22 730 6240)"). A plus joined to the word
+ *   before it is no telephone number: "القمة+10" (WSIS+10) follows the algorithm, which puts the
+ *   plus between the word and the number, as Chromium shows it; taken for one, it showed as "+10"
+ *   beside the word, the plus on the far side;
  * - digit groups separated by spaces, "50 000": a space between digits takes the paragraph's
  *   direction, so the algorithm would show "000 50", another number.
  * Everything else follows the algorithm. A range "(2009-2021)" after Arabic words is two Arabic
