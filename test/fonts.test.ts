@@ -62,6 +62,25 @@ describe('the first character no bundled font draws', () => {
   });
 });
 
+describe("a row's characters no bundled font draws", () => {
+  it('are named together, every field and every character (a few a field, the rest counted), so that one run shows all to change', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { glyphError } = require('../src/fonts/fonts') as typeof import('../src/fonts/fonts');
+    expect(glyphError({ first_name: 'Ana', last_name: 'Núñez', organization: '王丽华' })).toBeUndefined();
+    const one = glyphError({ first_name: 'Ana', last_name: 'Scribe \u{13000}' })!;
+    expect(one.message).toBe('last_name holds the character "\u{13000}" (U+13000), which no bundled font can draw');
+    expect(one.hint).toMatch(/^Replace or remove the character;/);
+    const many = glyphError({ first_name: '김민준 김서연', last_name: 'Lee', organization: 'Université ไทย', address: '1 rue 😀 ไ' })!;
+    expect(many.code).toBe('MISSING_GLYPH');
+    expect(many.location).toMatchObject({ field: 'first_name' });
+    expect(many.message).toBe(
+      'first_name holds characters no bundled font can draw: "김" (U+AE40), "민" (U+BBFC), "준" (U+C900), "서" (U+C11C) and 1 more; ' +
+        'organization too: "ไ" (U+0E44), "ท" (U+0E17), "ย" (U+0E22); address too: "😀" (U+1F600), "ไ" (U+0E44)',
+    );
+    expect(many.hint).toMatch(/^Replace or remove those characters;/);
+  });
+});
+
 /** Runs `fontBytes(file)` of the compiled module in a worker thread given `shared`; resolves with the bytes' length. */
 function readInWorker(shared: object, file: string): Promise<number> {
   const script = `

@@ -93,19 +93,43 @@ export function firstMissingCharacter(text: string): string | undefined {
 /** What to do about a character no bundled font draws, and which scripts they cover. */
 export const MISSING_GLYPH_HINT = 'Replace or remove the character; the bundled fonts cover Latin, Greek, Cyrillic, Devanagari, Arabic and Chinese.';
 
-/** A value no bundled font can draw fails the recipient, naming the field: never an empty box. */
-export function glyphError(fields: Record<string, string>): LetterMergeError | undefined {
-  for (const [field, value] of Object.entries(fields)) {
-    const ch = firstMissingCharacter(value);
-    if (ch !== undefined) {
-      return new LetterMergeError('MISSING_GLYPH', `${field} holds the character "${ch}" (${codePointName(ch)}), which no bundled font can draw`, {
-        kind: 'row',
-        location: { field },
-        hint: MISSING_GLYPH_HINT,
-      });
-    }
+/** The characters of `text` that no bundled font draws, each once, in the order they come. */
+function missingCharacters(text: string): string[] {
+  const missing: string[] = [];
+  for (let rest = text; ; ) {
+    const ch = firstMissingCharacter(rest);
+    if (ch === undefined) return missing;
+    if (!missing.includes(ch)) missing.push(ch);
+    rest = rest.slice(rest.indexOf(ch) + ch.length);
   }
-  return undefined;
+}
+
+/** At most this many characters are named in a field; the rest are counted. */
+const NAMED_MISSING = 4;
+
+/**
+ * A value no bundled font can draw fails the recipient, naming the field: never an empty box.
+ * Every such character of every field is named (up to NAMED_MISSING a field), so that one run of
+ * validate shows all that must change in the row: a name in Hangul is not mended one letter, or
+ * one column, at a time.
+ */
+export function glyphError(fields: Record<string, string>): LetterMergeError | undefined {
+  const found: [string, string[]][] = [];
+  for (const [field, value] of Object.entries(fields)) {
+    const chars = missingCharacters(value);
+    if (chars.length) found.push([field, chars]);
+  }
+  if (!found.length) return undefined;
+  const named = (chars: string[]) =>
+    chars
+      .slice(0, NAMED_MISSING)
+      .map((ch) => `"${ch}" (${codePointName(ch)})`)
+      .join(', ') + (chars.length > NAMED_MISSING ? ` and ${chars.length - NAMED_MISSING} more` : '');
+  const [[field, chars], ...others] = found;
+  const first = chars.length === 1 ? `${field} holds the character ${named(chars)}, which no bundled font can draw` : `${field} holds characters no bundled font can draw: ${named(chars)}`;
+  const rest = others.map(([f, c]) => `; ${f} too: ${named(c)}`).join('');
+  const one = found.length === 1 && chars.length === 1;
+  return new LetterMergeError('MISSING_GLYPH', first + rest, { kind: 'row', location: { field }, hint: one ? MISSING_GLYPH_HINT : MISSING_GLYPH_HINT.replace('the character', 'those characters') });
 }
 
 export function styleOf(bold: boolean, italic: boolean): FontStyle {
