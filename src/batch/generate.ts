@@ -259,8 +259,10 @@ function writeFailedCsv(file: string, plan: Plan, rows: RowProblem[]): void {
   // made again gives its rows that still fail a new reason, in place of the old one.
   const own = isCorrections(plan) ? plan.headers.length - 1 : plan.headers.length;
   const lines = [[...plan.headers.slice(0, own), ERROR_COLUMN].map(csvCell).join(',')];
-  for (const { problem: p, fields } of rows) {
-    const reason = `line ${p.line}${p.language ? ` (${p.language})` : ''}${p.field ? `, ${p.field}` : ''}: ${p.message}${sourceNote(p)}`;
+  for (const { problem: p, fields, also } of rows) {
+    // The row's other problems after its first, each with its column: all to mend at once.
+    const others = (also ?? []).map(({ problem: q }) => `; ${q.field ? `${q.field}: ` : ''}${q.message}`).join('');
+    const reason = `line ${p.line}${p.language ? ` (${p.language})` : ''}${p.field ? `, ${p.field}` : ''}: ${p.message}${sourceNote(p)}${others}`;
     lines.push([...plan.columns.slice(0, own).map((c) => fields[c] ?? ''), reason].map(csvCell).join(','));
   }
   writeAtomic(file, lines.join('\r\n') + '\r\n');

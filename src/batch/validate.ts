@@ -208,7 +208,15 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
       }
       if (!('fileProblem' in item && item.whole)) result.rows++;
       if ('fileProblem' in item) result.problems.push(problemOf(item.fileProblem, 'file', { file: options.csv }));
-      else if ('problem' in item) result.problems.push(item.problem);
+      else if ('problem' in item) {
+        result.problems.push(item.problem, ...(item.also ?? []).map((a) => a.problem));
+        // A good row's characters are checked with its letters (checkRow); a row that failed on
+        // its values is checked here too, so that one run tells all it must change. (A row whose
+        // text cannot be read, or is too long, stops at that.)
+        const readable = item.problem.code !== 'BAD_TEXT' && item.problem.code !== 'BAD_ID' && (item.problem.code !== 'FIELD_TOO_LONG' || item.problem.field === 'address');
+        const glyphs = readable ? glyphError(item.fields) : undefined;
+        if (glyphs) result.problems.push(problemOf(glyphs, 'row', { file: item.problem.file ?? options.csv, sheet: item.problem.sheet, line: item.problem.line, id: item.problem.id }));
+      }
       else {
         words.see(item.recipient);
         notes.see(item.recipient);
@@ -291,12 +299,14 @@ async function suggestion(options: ValidateOptions, mapping: ListMapping, campai
   const unknown = new Map<string, { field: string; word: string; nearest: string[]; rows: number }>();
   try {
     for await (const item of streamRecipients(options.csv, { collect: true, sheet: options.sheet, mapping: guessedMapping })) {
-      const u = (item as RowProblem).unknown;
-      if (!u) continue;
-      const key = `${u.field}\0${u.word}`;
-      const seen = unknown.get(key);
-      if (seen) seen.rows++;
-      else unknown.set(key, { ...u, rows: 1 });
+      const row = item as RowProblem;
+      for (const u of [row.unknown, ...(row.also ?? []).map((a) => a.unknown)]) {
+        if (!u) continue;
+        const key = `${u.field}\0${u.word}`;
+        const seen = unknown.get(key);
+        if (seen) seen.rows++;
+        else unknown.set(key, { ...u, rows: 1 });
+      }
     }
   } catch {
     // The file cannot be read even so: the columns are all there is to suggest.

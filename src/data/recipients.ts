@@ -66,6 +66,8 @@ export interface RowProblem {
   fields: Record<string, string>;
   /** A group, language or gender word lettermerge does not know, and the nearest codes (for validate --suggest). */
   unknown?: { field: 'group' | 'language' | 'gender'; word: string; nearest: string[] };
+  /** The row's other problems, each of another value, found with the first (validate tells them all). */
+  also?: { problem: Problem; unknown?: RowProblem['unknown'] }[];
 }
 
 export interface RecipientsFile {
@@ -938,35 +940,43 @@ function toRecipient(
   }
   const badId = idProblem(fields.id);
   if (badId) return fail('BAD_ID', 'id', badId);
+  // The values are checked each on its own, and every problem found is told (the first as the
+  // row's, the others as `also`): a row with an unknown group and a broken e-mail address took
+  // two runs of validate to learn of both.
+  const found: RowProblem[] = [];
   const failOn = (field: 'group' | 'language' | 'gender') => (message: string) => fail('BAD_VALUE', field, message);
   const cell = readLanguageCell(fields.language, values);
-  if ('unknown' in cell) return known(cell.unknown, 'language', failOn('language'), supportedLanguages().join(', ')) as RowProblem;
-  const languages = cell.codes;
-  if (languages.length === 0) return fail('BAD_VALUE', 'language', 'the language is empty');
-  if (!fields.group) return fail('BAD_VALUE', 'group', 'the group is empty');
-  const group = known<Group>(values.group(fields.group), 'group', failOn('group'), GROUPS.join(', '));
-  if (typeof group !== 'string') return group;
+  const languages = 'unknown' in cell ? [] : cell.codes;
+  if ('unknown' in cell) found.push(known(cell.unknown, 'language', failOn('language'), supportedLanguages().join(', ')) as RowProblem);
+  else if (languages.length === 0) found.push(fail('BAD_VALUE', 'language', 'the language is empty'));
+  const group = fields.group ? known<Group>(values.group(fields.group), 'group', failOn('group'), GROUPS.join(', ')) : fail('BAD_VALUE', 'group', 'the group is empty');
+  if (typeof group !== 'string') found.push(group);
   const gender = known<Gender>(values.gender(fields.gender), 'gender', failOn('gender'), 'female or male in any of the six languages (F, M, Mujer, Homme, 女…), or empty for the neutral salutation');
-  if (typeof gender !== 'string') return gender;
+  if (typeof gender !== 'string') found.push(gender);
   const badEmail = addressProblem(fields.email);
-  if (badEmail) return fail('BAD_EMAIL', 'email', badEmail);
+  if (badEmail) found.push(fail('BAD_EMAIL', 'email', badEmail));
   const copies: Record<'cc' | 'bcc', Mailbox[]> = { cc: [], bcc: [] };
   for (const column of ['cc', 'bcc'] as const) {
     if (!fields[column]) continue;
     const boxes = parseMailboxList(fields[column]);
-    if (typeof boxes === 'string') return fail('BAD_EMAIL', column, boxes);
-    copies[column] = boxes;
+    if (typeof boxes === 'string') found.push(fail('BAD_EMAIL', column, boxes));
+    else copies[column] = boxes;
   }
   if (!fields.last_name && !fields.organization) {
-    return fail('NO_ADDRESSEE', 'last_name', 'neither a last name nor an organization is given: the letter has no addressee');
+    found.push(fail('NO_ADDRESSEE', 'last_name', 'neither a last name nor an organization is given: the letter has no addressee'));
   }
   const address = fields.address
     .split(/\r?\n|\r/)
     .map((l) => l.trim())
     .filter((l) => !showsNothing(l));
   if (address.length > MAX_ADDRESS_LINES) {
-    return fail('FIELD_TOO_LONG', 'address', `the address has ${address.length} lines; a letter's addressee block holds at most ${MAX_ADDRESS_LINES}`);
+    found.push(fail('FIELD_TOO_LONG', 'address', `the address has ${address.length} lines; a letter's addressee block holds at most ${MAX_ADDRESS_LINES}`));
   }
+  if (found.length) {
+    const [first, ...others] = found;
+    return others.length ? { ...first, also: others.map(({ problem, unknown }) => ({ problem, ...(unknown ? { unknown } : {}) })) } : first;
+  }
+  if (typeof group !== 'string' || typeof gender !== 'string' || 'unknown' in cell) throw new Error('unreachable: a problem was found');
   return {
     recipient: {
       id: fields.id,

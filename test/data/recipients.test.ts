@@ -3,6 +3,7 @@ import path from 'node:path';
 import iconv from 'iconv-lite';
 import { preview } from '../../src/batch/preview';
 import { validate } from '../../src/batch/validate';
+import { generate } from '../../src/batch/generate';
 import { readRecipients } from '../../src/data/recipients';
 import { LetterMergeError } from '../../src/errors';
 import { HEADER, SAMPLE_CSV, row, tempDir, writeCsv } from '../helpers';
@@ -370,6 +371,42 @@ describe('readRecipients', () => {
       [4, 'id', 'the row holds "Total: 1" (id) and nothing else: no name, language or e-mail address; a total or a note is not a recipient: delete the row, or fill it in'],
       [5, 'organization', 'the row holds "Prepared by the Secretariat, 2021" (organization) and nothing else: no name, language or e-mail address; a total or a note is not a recipient: delete the row, or fill it in'],
     ]);
+  });
+
+  it('tells every problem of a row in one run of validate: each value, and the characters no font draws; generate fails the row on its first', async () => {
+    const csv = writeCsv(
+      t.dir,
+      'many.csv',
+      [
+        [...row({ id: 'm1', language: 'klingon', gender: 'mujerx', email: 'not-an-email', first_name: '김', last_name: '', organization: '' }), ''],
+        [...row({ id: 'm2', email: 'ok@example.org', first_name: 'Ana' }), 'a@'],
+        [...row({ id: 'm3' }), ''],
+      ],
+      `${HEADER},cc`,
+    );
+    const v = await validate({ csv });
+    expect(v.problems.map((p) => [p.line, p.id, p.field, p.code])).toEqual([
+      [2, 'm1', 'language', 'BAD_VALUE'],
+      [2, 'm1', 'gender', 'BAD_VALUE'],
+      [2, 'm1', 'email', 'BAD_EMAIL'],
+      [2, 'm1', 'last_name', 'NO_ADDRESSEE'],
+      [2, 'm1', 'first_name', 'MISSING_GLYPH'],
+      [4, 'm2', 'cc', 'BAD_EMAIL'], // (m1's address takes two lines)
+    ]);
+    // validate --suggest reads every unknown word of the row, not only the first.
+    const suggested = (await validate({ csv, suggest: true })).suggestion ?? '';
+    expect(suggested).toMatch(/"klingon": \?/);
+    expect(suggested).toMatch(/"mujerx": female/);
+    // The list as read: the row's first problem, the others with it.
+    const { problems } = await readRecipients(csv);
+    expect(problems.map((p) => [p.id, p.field])).toEqual([['m1', 'language'], ['m2', 'cc']]);
+    // generate fails the row once, on its first problem, and failed.csv's error names them all.
+    const r = await generate({ csv, out: path.join(t.dir, 'out') });
+    expect(r.produced).toBe(1);
+    expect(r.failures.map((f) => [f.id, f.field])).toEqual([['m1', 'language'], ['m2', 'cc']]);
+    const failed = readFileSync(path.join(t.dir, 'out', 'failed.csv'), 'utf8');
+    // (in CSV, a quote is written twice)
+    expect(failed).toMatch(/line 2, language: unknown language ""klingon"" [^\n]*; gender: unknown gender ""mujerx"" [^\n]*; email: ""not-an-email"" is not an e-mail address; last_name: neither a last name nor an organization is given/);
   });
 
   it('refuses a row with the wrong number of cells', async () => {
