@@ -445,11 +445,22 @@ class IdRegister {
 
 /**
  * What Excel, LibreOffice and Google Sheets show in a cell whose formula failed, and so what a CSV
- * saved from one holds there: in English, and as a Spanish, French or Russian Excel writes it
- * (a workbook stores the English code whatever its language).
+ * saved from one holds there: in English, and as a Spanish, French, Russian, German, Italian,
+ * Portuguese or Dutch Excel writes it (a workbook stores the English code whatever its language).
  */
-const SPREADSHEET_ERROR =
-  /^#(?:N\/A|REF!|DIV\/0!|VALUE!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!|BUSY!|CONNECT!|UNKNOWN!|ERROR!|N\/D|¡REF!|¡DIV\/0!|¡VALOR!|¿NOMBRE\?|¡NUM!|¡NULO!|VALEUR!|NOM\?|NOMBRE!|NUL!|Н\/Д|ССЫЛКА!|ДЕЛ\/0!|ЗНАЧ!|ИМЯ\?|ЧИСЛО!|ПУСТО!)$/;
+const SPREADSHEET_ERROR = new RegExp(
+  `^#(?:${[
+    // English, and the codes every language writes as English does
+    'N/A|REF!|DIV/0!|VALUE!|NAME\\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!|BUSY!|CONNECT!|UNKNOWN!|ERROR!',
+    'N/D|¡REF!|¡DIV/0!|¡VALOR!|¿NOMBRE\\?|¡NUM!|¡NULO!', // Spanish (#N/D also Italian, Portuguese)
+    'VALEUR!|NOM\\?|NOMBRE!|NUL!', // French
+    'Н/Д|ССЫЛКА!|ДЕЛ/0!|ЗНАЧ!|ИМЯ\\?|ЧИСЛО!|ПУСТО!', // Russian
+    'NV|WERT!|BEZUG!|ZAHL!', // German
+    'VALORE!|RIF!|NOME\\?|NULLO!', // Italian (#NOME? also Portuguese)
+    'VALOR!|NÚM!|NULO!', // Portuguese
+    'N/B|WAARDE!|VERW!|NAAM\\?|GETAL!|LEEG!|DEEL/0!', // Dutch
+  ].join('|')})$`,
+);
 
 /** A cell's value: without the spaces around it, and empty when it shows nothing (see showsNothing). */
 function cellValue(cell: string): string {

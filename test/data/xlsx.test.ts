@@ -240,14 +240,24 @@ wb.save(sys.argv[2])`;
     expect(g.code).toBe(4);
     expect(JSON.parse(g.stdout)).toMatchObject({ produced: 1, failed: 2 });
     // The same list saved as CSV: the cells hold the errors' text.
-    // (A Spanish or Russian Excel writes its errors in its language: #N/D, #ЗНАЧ!.)
-    const csv = writeCsv(t.dir, 'errors.csv', [row({ id: 'a', title: '#N/A' }), row({ id: 'b', organization: 'Ministry #N/A' }), row({ id: 'c', position: '#N/D' }), row({ id: 'd', title: '#ЗНАЧ!' })]);
+    // (A Spanish, Russian, German or Dutch Excel writes its errors in its language: #N/D, #ЗНАЧ!, #NV, #WAARDE!.)
+    const csv = writeCsv(t.dir, 'errors.csv', [
+      row({ id: 'a', title: '#N/A' }),
+      row({ id: 'b', organization: 'Ministry #N/A' }),
+      row({ id: 'c', position: '#N/D' }),
+      row({ id: 'd', title: '#ЗНАЧ!' }),
+      row({ id: 'e', position: '#NV' }),
+      row({ id: 'f', position: '#WAARDE!' }),
+      row({ id: 'g', position: '#NVIDIA' }),
+    ]);
     const c = await cli(['validate', csv]);
     expect(c.code).toBe(4);
     expect(c.stderr).toMatch(/errors\.csv:2: id a, title: the cell holds #N\/A, a spreadsheet's error, not a value/);
     expect(c.stderr).toMatch(/id c, position: the cell holds #N\/D, a spreadsheet's error/);
     expect(c.stderr).toMatch(/id d, title: the cell holds #ЗНАЧ!, a spreadsheet's error/);
-    expect(c.stderr).toMatch(/3 problems in 4 rows/);
+    expect(c.stderr).toMatch(/id e, position: the cell holds #NV, a spreadsheet's error/);
+    expect(c.stderr).toMatch(/id f, position: the cell holds #WAARDE!, a spreadsheet's error/);
+    expect(c.stderr).toMatch(/5 problems in 7 rows/);
   });
 
   it('refuses an .xls or .ods file with "save it as .xlsx or CSV"', async () => {
