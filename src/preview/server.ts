@@ -105,7 +105,7 @@ async function listRecipients(csv: string, sheet: string | undefined, mapping: L
     if (rows && rows.push(item) > KEEP_ROWS) rows = undefined;
     if ('problem' in item) {
       const f = item.fields;
-      list.push({ row, id: f.id ?? '', name: fullName(f.first_name ?? '', f.last_name ?? ''), organization: f.organization ?? '', group: f.group ?? '', languages: (f.language ?? '').split(';').filter(Boolean), error: problemText(item.problem) });
+      list.push({ row, id: f.id ?? '', name: fullName(f.first_name ?? '', f.last_name ?? ''), organization: f.organization ?? '', group: f.group ?? '', languages: (f.language ?? '').split(';').filter(Boolean), error: [item.problem, ...(item.also ?? []).map((a) => a.problem)].map(problemText).join('; ') });
       continue;
     }
     const r = item.recipient;

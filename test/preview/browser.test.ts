@@ -67,7 +67,7 @@ describe('preview --serve in a real browser', () => {
       row({ id: 'es-1', language: 'es', group: 'government', first_name: 'María José', last_name: 'Echeverría' }),
       row({ id: 'ar-1', language: 'ar', first_name: 'ليلى', last_name: 'حداد', organization: 'شركة الشرق للاتصالات' }),
       row({ id: 'en-1', language: 'en', first_name: 'Quentin', last_name: 'Harrowgate' }),
-      row({ id: 'bad-1', email: 'jane.doe@' }),
+      row({ id: 'bad-1', email: 'jane.doe@', gender: 'sometimes' }),
       // A hostile list: markup in a name and an organisation is shown as text, never run.
       row({ id: 'xss-1', first_name: '<img src=x onerror="document.title=1">', last_name: '<script>document.title=2</script>', organization: '"><b>Org</b>' }),
     ]);
@@ -96,7 +96,8 @@ describe('preview --serve in a real browser', () => {
     expect(await page.locator('#list li').count()).toBe(5);
     expect(await page.locator('#list li[data-id="xss-1"]').innerText()).toContain('<img src=x onerror="document.title=1">');
     expect(await page.locator('#list img, #list script, #list b').count()).toBe(0);
-    expect(await page.locator('#list li.bad').innerText()).toMatch(/bad-1[\s\S]*email: .*jane\.doe@/);
+    // Every problem of the row, not only the first.
+    expect(await page.locator('#list li.bad').innerText()).toMatch(/bad-1[\s\S]*gender: unknown gender "sometimes".*; email: .*jane\.doe@/);
     expect(await textLayer()).toMatch(/María José Echeverría/);
     expect(await page.locator('#headers').innerText()).toMatch(/To\s+María José Echeverría/);
     expect(await page.locator('#attachments').innerText()).toMatch(/Lotes de Asociación – Foro de la CMSI 2022\.pdf \(\d+\.\d kB\)/);
