@@ -30,6 +30,8 @@ export interface Problem {
   internal?: boolean;
   /** For an internal problem: the stack trace, which the CLI shows with --debug. */
   detail?: string;
+  /** The row's other problems, found with this one (a row is failed once, on its first). */
+  also?: Problem[];
 }
 
 /** A problem from an error, placed in a file, row or letter. */

@@ -534,7 +534,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     const failedPath = path.join(out, FAILED_CSV);
     if (run.failedRows.length > 0) writeFailedCsv(failedPath, run.plan, run.failedRows);
     else rmSync(failedPath, { force: true });
-    const failures = run.failedRows.map((f) => f.problem).sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    const failures = run.failedRows
+      .map((f) => (f.also?.length ? { ...f.problem, also: f.also.map((a) => a.problem) } : f.problem))
+      .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 
     return {
       campaign: run.campaign.dir,

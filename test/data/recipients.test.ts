@@ -373,7 +373,7 @@ describe('readRecipients', () => {
     ]);
   });
 
-  it('tells every problem of a row in one run of validate: each value, and the characters no font draws; generate fails the row on its first', async () => {
+  it('tells every problem of a row in one run of validate: each value, and the characters no font draws; generate fails the row once, on its first, and says the others', async () => {
     const csv = writeCsv(
       t.dir,
       'many.csv',
@@ -404,6 +404,8 @@ describe('readRecipients', () => {
     const r = await generate({ csv, out: path.join(t.dir, 'out') });
     expect(r.produced).toBe(1);
     expect(r.failures.map((f) => [f.id, f.field])).toEqual([['m1', 'language'], ['m2', 'cc']]);
+    // (its summary, --json, carries the others with the first)
+    expect(r.failures.map((f) => f.also?.map((a) => a.field))).toEqual([['gender', 'email', 'last_name'], undefined]);
     const failed = readFileSync(path.join(t.dir, 'out', 'failed.csv'), 'utf8');
     // (in CSV, a quote is written twice)
     expect(failed).toMatch(/line 2, language: unknown language ""klingon"" [^\n]*; gender: unknown gender ""mujerx"" [^\n]*; email: ""not-an-email"" is not an e-mail address; last_name: neither a last name nor an organization is given/);

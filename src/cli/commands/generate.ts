@@ -65,6 +65,7 @@ function report(ctx: Context, csv: string, result: GenerateResult, langFrom?: st
   for (const n of result.notices) say(io, `note: ${n}\n`);
   for (const f of result.failures) {
     say(io, `${problemLine({ ...f, file: csv })}\n`);
+    for (const other of f.also ?? []) say(io, `${problemLine({ ...other, file: csv })}\n`);
     if (f.detail && ctx.debug()) say(io, `${f.detail}\n`);
   }
   say(io, summaryLine(result, langFrom));
