@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadCampaign } from '../campaign/campaign';
 import type { Campaign } from '../campaign/campaign';
-import { streamRecipients } from '../data/recipients';
+import { problemsOf, streamRecipients } from '../data/recipients';
 import { guardFormula } from '../data/formula';
 import type { Recipient, RowProblem, StreamItem } from '../data/recipients';
 import { layerMappings } from '../data/mapping';
@@ -259,9 +259,13 @@ function writeFailedCsv(file: string, plan: Plan, rows: RowProblem[]): void {
   // made again gives its rows that still fail a new reason, in place of the old one.
   const own = isCorrections(plan) ? plan.headers.length - 1 : plan.headers.length;
   const lines = [[...plan.headers.slice(0, own), ERROR_COLUMN].map(csvCell).join(',')];
-  for (const { problem: p, fields, also } of rows) {
+  for (const row of rows) {
+    const { problem: p, fields } = row;
     // The row's other problems after its first, each with its column: all to mend at once.
-    const others = (also ?? []).map(({ problem: q }) => `; ${q.field ? `${q.field}: ` : ''}${q.message}`).join('');
+    const others = problemsOf(row)
+      .slice(1)
+      .map((q) => `; ${q.field ? `${q.field}: ` : ''}${q.message}`)
+      .join('');
     const reason = `line ${p.line}${p.language ? ` (${p.language})` : ''}${p.field ? `, ${p.field}` : ''}: ${p.message}${sourceNote(p)}${others}`;
     lines.push([...plan.columns.slice(0, own).map((c) => fields[c] ?? ''), reason].map(csvCell).join(','));
   }
@@ -535,7 +539,10 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     if (run.failedRows.length > 0) writeFailedCsv(failedPath, run.plan, run.failedRows);
     else rmSync(failedPath, { force: true });
     const failures = run.failedRows
-      .map((f) => (f.also?.length ? { ...f.problem, also: f.also.map((a) => a.problem) } : f.problem))
+      .map((f) => {
+        const [first, ...others] = problemsOf(f);
+        return others.length ? { ...first, also: others } : first;
+      })
       .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 
     return {

@@ -18,7 +18,7 @@ import type { Problem } from '../problems';
 import { identityProblems, readSigningSource } from '../sign/identity';
 import { layerMappings, suggestColumns } from '../data/mapping';
 import type { ColumnRead, ListMapping, ListOptions } from '../data/mapping';
-import { CORE_COLUMNS, readHeaders } from '../data/recipients';
+import { CORE_COLUMNS, problemsOf, readHeaders } from '../data/recipients';
 import type { RowProblem } from '../data/recipients';
 import { fold } from '../data/words';
 
@@ -209,7 +209,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
       if (!('fileProblem' in item && item.whole)) result.rows++;
       if ('fileProblem' in item) result.problems.push(problemOf(item.fileProblem, 'file', { file: options.csv }));
       else if ('problem' in item) {
-        result.problems.push(item.problem, ...(item.also ?? []).map((a) => a.problem));
+        result.problems.push(...problemsOf(item));
         // A good row's characters are checked with its letters (checkRow); a row that failed on
         // its values is checked here too, so that one run tells all it must change. (A row whose
         // text cannot be read, or is too long, stops at that.)

@@ -70,6 +70,11 @@ export interface RowProblem {
   also?: { problem: Problem; unknown?: RowProblem['unknown'] }[];
 }
 
+/** Every problem of a row that cannot be made: its first, then the others found with it. */
+export function problemsOf(row: RowProblem): Problem[] {
+  return row.also?.length ? [row.problem, ...row.also.map((a) => a.problem)] : [row.problem];
+}
+
 export interface RecipientsFile {
   file: string;
   columns: string[];

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { preview } from '../batch/preview';
 import { loadCampaign } from '../campaign/campaign';
 import { DEFAULTS } from '../config';
-import { streamRecipients } from '../data/recipients';
+import { problemsOf, streamRecipients } from '../data/recipients';
 import type { RowResult } from '../data/recipients';
 import { LetterMergeError } from '../errors';
 import { fontFile } from '../fonts/fonts';
@@ -105,7 +105,7 @@ async function listRecipients(csv: string, sheet: string | undefined, mapping: L
     if (rows && rows.push(item) > KEEP_ROWS) rows = undefined;
     if ('problem' in item) {
       const f = item.fields;
-      list.push({ row, id: f.id ?? '', name: fullName(f.first_name ?? '', f.last_name ?? ''), organization: f.organization ?? '', group: f.group ?? '', languages: (f.language ?? '').split(';').filter(Boolean), error: [item.problem, ...(item.also ?? []).map((a) => a.problem)].map(problemText).join('; ') });
+      list.push({ row, id: f.id ?? '', name: fullName(f.first_name ?? '', f.last_name ?? ''), organization: f.organization ?? '', group: f.group ?? '', languages: (f.language ?? '').split(';').filter(Boolean), error: problemsOf(item).map(problemText).join('; ') });
       continue;
     }
     const r = item.recipient;
